@@ -1,0 +1,356 @@
+//! Primitive wire types and the borrowed reader / appending writer they are coded with.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use byteorder::{BigEndian, ByteOrder};
+
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+use crate::ids::CommandStatus;
+
+macro_rules! byte_string {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+        pub struct $name<'a>(pub Cow<'a, [u8]>);
+
+        impl<'a> $name<'a> {
+            /// An empty value (encoded as the field's NULL form).
+            pub const EMPTY: $name<'static> = $name(Cow::Borrowed(&[]));
+
+            /// Wraps borrowed or owned bytes.
+            pub fn new(bytes: impl Into<Cow<'a, [u8]>>) -> Self {
+                $name(bytes.into())
+            }
+
+            /// The bytes of the value.
+            pub fn as_bytes(&self) -> &[u8] {
+                &self.0
+            }
+
+            /// The value as text, with invalid UTF-8 replaced.
+            pub fn to_str_lossy(&self) -> Cow<'_, str> {
+                String::from_utf8_lossy(&self.0)
+            }
+
+            /// The value as UTF-8 text, if it is valid UTF-8.
+            pub fn as_str(&self) -> Option<&str> {
+                std::str::from_utf8(&self.0).ok()
+            }
+
+            /// Length in octets (without any terminator).
+            pub fn len(&self) -> usize {
+                self.0.len()
+            }
+
+            /// Whether the value is empty.
+            pub fn is_empty(&self) -> bool {
+                self.0.is_empty()
+            }
+
+            /// A copy that owns its bytes, independent of the input buffer.
+            pub fn into_owned(self) -> $name<'static> {
+                $name(Cow::Owned(self.0.into_owned()))
+            }
+        }
+
+        impl<'a> From<&'a [u8]> for $name<'a> {
+            fn from(v: &'a [u8]) -> Self {
+                $name(Cow::Borrowed(v))
+            }
+        }
+        impl<'a, const N: usize> From<&'a [u8; N]> for $name<'a> {
+            fn from(v: &'a [u8; N]) -> Self {
+                $name(Cow::Borrowed(&v[..]))
+            }
+        }
+        impl<'a> From<&'a str> for $name<'a> {
+            fn from(v: &'a str) -> Self {
+                $name(Cow::Borrowed(v.as_bytes()))
+            }
+        }
+        impl From<String> for $name<'static> {
+            fn from(v: String) -> Self {
+                $name(Cow::Owned(v.into_bytes()))
+            }
+        }
+        impl From<Vec<u8>> for $name<'static> {
+            fn from(v: Vec<u8>) -> Self {
+                $name(Cow::Owned(v))
+            }
+        }
+        impl PartialEq<str> for $name<'_> {
+            fn eq(&self, other: &str) -> bool {
+                &*self.0 == other.as_bytes()
+            }
+        }
+        impl PartialEq<&str> for $name<'_> {
+            fn eq(&self, other: &&str) -> bool {
+                &*self.0 == other.as_bytes()
+            }
+        }
+        impl PartialEq<[u8]> for $name<'_> {
+            fn eq(&self, other: &[u8]) -> bool {
+                &*self.0 == other
+            }
+        }
+        impl AsRef<[u8]> for $name<'_> {
+            fn as_ref(&self) -> &[u8] {
+                &self.0
+            }
+        }
+        impl fmt::Debug for $name<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"")?;
+                for &b in self.0.iter() {
+                    for c in std::ascii::escape_default(b) {
+                        f.write_str(std::str::from_utf8(&[c]).unwrap_or("?"))?;
+                    }
+                }
+                f.write_str("\"")
+            }
+        }
+    };
+}
+
+byte_string! {
+    /// A C-octet string (reference notation `COS(n)`): ASCII text that is NUL-terminated on
+    /// the wire. The value holds the bytes without the terminator.
+    ///
+    /// SMPP text is not guaranteed to be UTF-8, so this is bytes, not `str`.
+    COctetString
+}
+
+byte_string! {
+    /// An octet string (reference notation `OS`): raw bytes whose length comes from another
+    /// field or from the TLV length.
+    OctetString
+}
+
+/// A password field (`COS(9)`): bytes like [`COctetString`], but its `Debug` output never
+/// shows them, so it can be logged safely.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Password<'a>(pub COctetString<'a>);
+
+impl<'a> Password<'a> {
+    /// Wraps a password.
+    pub fn new(bytes: impl Into<COctetString<'a>>) -> Self {
+        Password(bytes.into())
+    }
+
+    /// The password bytes. Take care not to log them.
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+
+    /// A copy that owns its bytes.
+    pub fn into_owned(self) -> Password<'static> {
+        Password(self.0.into_owned())
+    }
+}
+
+impl fmt::Debug for Password<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"<redacted>\"")
+    }
+}
+
+impl<'a, T: Into<COctetString<'a>>> From<T> for Password<'a> {
+    fn from(v: T) -> Self {
+        Password(v.into())
+    }
+}
+
+/// A cursor over a PDU body that hands out sub-slices of the input (no copies).
+#[derive(Clone, Debug)]
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+
+    pub(crate) fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+
+    pub(crate) fn rest(&mut self) -> &'a [u8] {
+        let r = &self.buf[self.pos..];
+        self.pos = self.buf.len();
+        r
+    }
+
+    pub(crate) fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
+        if self.remaining() < n {
+            return Err(DecodeError::truncated(field));
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    #[inline]
+    pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
+        match self.buf.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
+            }
+            None => Err(DecodeError::truncated(field)),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
+        Ok(BigEndian::read_u16(self.take(2, field)?))
+    }
+
+    #[inline]
+    pub(crate) fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
+        Ok(BigEndian::read_u32(self.take(4, field)?))
+    }
+
+    /// Reads a C-octet string of at most `max` octets including the NUL.
+    ///
+    /// Tolerance: when the body ends before a NUL (and before `max` octets), the rest of
+    /// the body is taken as the value, since some peers omit the final NUL of a body.
+    #[inline]
+    pub(crate) fn cstr(
+        &mut self,
+        field: &'static str,
+        max: usize,
+        status: CommandStatus,
+    ) -> Result<COctetString<'a>, DecodeError> {
+        let rest = &self.buf[self.pos..];
+        let window = &rest[..rest.len().min(max)];
+        match window.iter().position(|&b| b == 0) {
+            Some(i) => {
+                self.pos += i + 1;
+                Ok(COctetString(Cow::Borrowed(&window[..i])))
+            }
+            None if rest.len() < max => {
+                self.pos = self.buf.len();
+                Ok(COctetString(Cow::Borrowed(rest)))
+            }
+            None => Err(DecodeError::new(
+                DecodeErrorKind::TooLong { max },
+                field,
+                status,
+            )),
+        }
+    }
+
+    /// Reads an SMPP time field: NULL or exactly 16 characters plus the NUL.
+    #[inline]
+    pub(crate) fn time(
+        &mut self,
+        field: &'static str,
+        status: CommandStatus,
+    ) -> Result<COctetString<'a>, DecodeError> {
+        let v = self.cstr(field, 17, status)?;
+        if v.is_empty() || v.len() == 16 {
+            Ok(v)
+        } else {
+            Err(DecodeError::new(
+                DecodeErrorKind::InvalidLength,
+                field,
+                status,
+            ))
+        }
+    }
+
+    /// Reads `sm_length` and the `short_message` it announces.
+    #[inline]
+    pub(crate) fn short_message(&mut self) -> Result<OctetString<'a>, DecodeError> {
+        let n = self.u8("sm_length")? as usize;
+        if self.remaining() < n {
+            return Err(DecodeError::new(
+                DecodeErrorKind::Truncated,
+                "short_message",
+                CommandStatus::ESME_RINVMSGLEN,
+            ));
+        }
+        Ok(OctetString(Cow::Borrowed(self.take(n, "short_message")?)))
+    }
+}
+
+/// Appending writer helpers. Every function validates the field before writing it.
+pub(crate) mod put {
+    use super::*;
+
+    #[inline]
+    pub(crate) fn u8(out: &mut Vec<u8>, v: u8) {
+        out.push(v);
+    }
+
+    #[inline]
+    pub(crate) fn u16(out: &mut Vec<u8>, v: u16) {
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+
+    #[inline]
+    pub(crate) fn u32(out: &mut Vec<u8>, v: u32) {
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+
+    /// Checks a C-octet string against its maximum (NUL included) and for inner NULs.
+    #[inline]
+    pub(crate) fn check_cstr(v: &[u8], field: &'static str, max: usize) -> Result<(), EncodeError> {
+        if v.len() >= max {
+            return Err(EncodeError::FieldTooLong { field, max });
+        }
+        if v.contains(&0) {
+            return Err(EncodeError::ContainsNul { field });
+        }
+        Ok(())
+    }
+
+    #[inline]
+    pub(crate) fn cstr(
+        out: &mut Vec<u8>,
+        v: &COctetString<'_>,
+        field: &'static str,
+        max: usize,
+    ) -> Result<(), EncodeError> {
+        check_cstr(&v.0, field, max)?;
+        out.extend_from_slice(&v.0);
+        out.push(0);
+        Ok(())
+    }
+
+    #[inline]
+    pub(crate) fn time(
+        out: &mut Vec<u8>,
+        v: &COctetString<'_>,
+        field: &'static str,
+    ) -> Result<(), EncodeError> {
+        if !(v.is_empty() || v.len() == 16) {
+            return Err(EncodeError::InvalidLength { field });
+        }
+        cstr(out, v, field, 17)
+    }
+
+    /// Largest `short_message` the encoder writes: the SMPP 3.4 limit (5.0 allows 255; the
+    /// decoder accepts it).
+    pub(crate) const SHORT_MESSAGE_MAX: usize = 254;
+
+    #[inline]
+    pub(crate) fn short_message(out: &mut Vec<u8>, v: &OctetString<'_>) -> Result<(), EncodeError> {
+        if v.len() > SHORT_MESSAGE_MAX {
+            return Err(EncodeError::FieldTooLong {
+                field: "short_message",
+                max: SHORT_MESSAGE_MAX,
+            });
+        }
+        out.push(v.len() as u8);
+        out.extend_from_slice(&v.0);
+        Ok(())
+    }
+}

@@ -1,0 +1,908 @@
+//! Every PDU of SMPP 3.4 and 5.0 as a typed struct, and the [`Pdu`] frame that holds one.
+//!
+//! Each struct lists its mandatory fields in wire order under their spec names (reference
+//! §4), followed by `tlvs`, the optional parameters in wire order. Length fields that can be
+//! derived (`command_length`, `sm_length`, `number_of_dests`, `no_unsuccess`) are computed on
+//! encode and never stored.
+//!
+//! Every PDU accepts a TLV section after its mandatory fields, even where SMPP 3.4 defines
+//! none: 5.0 allows `congestion_state` in every response, and a tolerant decoder keeps what
+//! a peer sends rather than rejecting the PDU.
+
+use std::borrow::Cow;
+
+use crate::codec::{put, COctetString, OctetString, Password, Reader};
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+use crate::header::{Header, DEFAULT_MAX_COMMAND_LENGTH, HEADER_LEN};
+use crate::ids::{CommandId, CommandStatus, Tag};
+use crate::owned::IntoStatic;
+use crate::tlv::{self, Tlv};
+
+/// Field codecs, one module per kind of mandatory field. Each has a `decode` and an
+/// `encode` taking the same extra arguments, so the `pdu!` macro can call both alike.
+mod kind {
+    use super::*;
+
+    pub(super) mod int {
+        use super::*;
+        #[inline]
+        pub(crate) fn decode(r: &mut Reader<'_>, field: &'static str) -> Result<u8, DecodeError> {
+            r.u8(field)
+        }
+        #[inline]
+        pub(crate) fn encode(
+            out: &mut Vec<u8>,
+            v: &u8,
+            _: &'static str,
+        ) -> Result<(), EncodeError> {
+            put::u8(out, *v);
+            Ok(())
+        }
+    }
+
+    pub(super) mod cstr {
+        use super::*;
+        #[inline]
+        pub(crate) fn decode<'a>(
+            r: &mut Reader<'a>,
+            field: &'static str,
+            max: usize,
+            status: CommandStatus,
+        ) -> Result<COctetString<'a>, DecodeError> {
+            r.cstr(field, max, status)
+        }
+        #[inline]
+        pub(crate) fn encode(
+            out: &mut Vec<u8>,
+            v: &COctetString<'_>,
+            field: &'static str,
+            max: usize,
+            _: CommandStatus,
+        ) -> Result<(), EncodeError> {
+            put::cstr(out, v, field, max)
+        }
+    }
+
+    pub(super) mod password {
+        use super::*;
+        #[inline]
+        pub(crate) fn decode<'a>(
+            r: &mut Reader<'a>,
+            field: &'static str,
+        ) -> Result<Password<'a>, DecodeError> {
+            Ok(Password(r.cstr(field, 9, CommandStatus::ESME_RINVPASWD)?))
+        }
+        #[inline]
+        pub(crate) fn encode(
+            out: &mut Vec<u8>,
+            v: &Password<'_>,
+            field: &'static str,
+        ) -> Result<(), EncodeError> {
+            put::cstr(out, &v.0, field, 9)
+        }
+    }
+
+    pub(super) mod time {
+        use super::*;
+        #[inline]
+        pub(crate) fn decode<'a>(
+            r: &mut Reader<'a>,
+            field: &'static str,
+            status: CommandStatus,
+        ) -> Result<COctetString<'a>, DecodeError> {
+            r.time(field, status)
+        }
+        #[inline]
+        pub(crate) fn encode(
+            out: &mut Vec<u8>,
+            v: &COctetString<'_>,
+            field: &'static str,
+            _: CommandStatus,
+        ) -> Result<(), EncodeError> {
+            put::time(out, v, field)
+        }
+    }
+
+    pub(super) mod sm {
+        use super::*;
+        #[inline]
+        pub(crate) fn decode<'a>(r: &mut Reader<'a>) -> Result<OctetString<'a>, DecodeError> {
+            r.short_message()
+        }
+        #[inline]
+        pub(crate) fn encode(out: &mut Vec<u8>, v: &OctetString<'_>) -> Result<(), EncodeError> {
+            put::short_message(out, v)
+        }
+    }
+
+    pub(super) mod dests {
+        use super::*;
+        pub(crate) fn decode<'a>(r: &mut Reader<'a>) -> Result<Vec<DestAddress<'a>>, DecodeError> {
+            let n = r.u8("number_of_dests")?;
+            if n == 0 {
+                return Err(DecodeError::new(
+                    DecodeErrorKind::InvalidValue,
+                    "number_of_dests",
+                    CommandStatus::ESME_RINVNUMDESTS,
+                ));
+            }
+            let mut v = Vec::with_capacity(n as usize);
+            for _ in 0..n {
+                v.push(match r.u8("dest_flag")? {
+                    1 => DestAddress::SmeAddress {
+                        dest_addr_ton: r.u8("dest_addr_ton")?,
+                        dest_addr_npi: r.u8("dest_addr_npi")?,
+                        destination_addr: r.cstr(
+                            "destination_addr",
+                            21,
+                            CommandStatus::ESME_RINVDSTADR,
+                        )?,
+                    },
+                    2 => DestAddress::DistributionList {
+                        dl_name: r.cstr("dl_name", 21, CommandStatus::ESME_RINVDLNAME)?,
+                    },
+                    _ => {
+                        return Err(DecodeError::new(
+                            DecodeErrorKind::InvalidValue,
+                            "dest_flag",
+                            CommandStatus::ESME_RINVDESTFLAG,
+                        ))
+                    }
+                });
+            }
+            Ok(v)
+        }
+        pub(crate) fn encode(out: &mut Vec<u8>, v: &[DestAddress<'_>]) -> Result<(), EncodeError> {
+            if v.is_empty() || v.len() > MAX_DESTS {
+                return Err(EncodeError::InvalidCount {
+                    field: "number_of_dests",
+                    max: MAX_DESTS,
+                });
+            }
+            out.push(v.len() as u8);
+            for d in v {
+                match d {
+                    DestAddress::SmeAddress {
+                        dest_addr_ton,
+                        dest_addr_npi,
+                        destination_addr,
+                    } => {
+                        out.extend_from_slice(&[1, *dest_addr_ton, *dest_addr_npi]);
+                        put::cstr(out, destination_addr, "destination_addr", 21)?;
+                    }
+                    DestAddress::DistributionList { dl_name } => {
+                        out.push(2);
+                        put::cstr(out, dl_name, "dl_name", 21)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+
+    pub(super) mod unsuccess {
+        use super::*;
+        pub(crate) fn decode<'a>(r: &mut Reader<'a>) -> Result<Vec<UnsuccessSme<'a>>, DecodeError> {
+            let n = r.u8("no_unsuccess")?;
+            let mut v = Vec::with_capacity(n as usize);
+            for _ in 0..n {
+                v.push(UnsuccessSme {
+                    dest_addr_ton: r.u8("dest_addr_ton")?,
+                    dest_addr_npi: r.u8("dest_addr_npi")?,
+                    destination_addr: r.cstr(
+                        "destination_addr",
+                        21,
+                        CommandStatus::ESME_RINVDSTADR,
+                    )?,
+                    error_status_code: CommandStatus(r.u32("error_status_code")?),
+                });
+            }
+            Ok(v)
+        }
+        pub(crate) fn encode(out: &mut Vec<u8>, v: &[UnsuccessSme<'_>]) -> Result<(), EncodeError> {
+            if v.len() > 255 {
+                return Err(EncodeError::InvalidCount {
+                    field: "no_unsuccess",
+                    max: 255,
+                });
+            }
+            out.push(v.len() as u8);
+            for u in v {
+                out.extend_from_slice(&[u.dest_addr_ton, u.dest_addr_npi]);
+                put::cstr(out, &u.destination_addr, "destination_addr", 21)?;
+                put::u32(out, u.error_status_code.0);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The most destinations the encoder writes in one `submit_multi` (SMPP 3.4 limit; the
+/// decoder also accepts 255, the 5.0 limit).
+pub const MAX_DESTS: usize = 254;
+
+/// One destination of a `submit_multi` (reference §4.7).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum DestAddress<'a> {
+    /// `dest_flag` 1: an SME address.
+    SmeAddress {
+        /// Type of number.
+        dest_addr_ton: u8,
+        /// Numbering plan.
+        dest_addr_npi: u8,
+        /// The address, `COS(21)`.
+        destination_addr: COctetString<'a>,
+    },
+    /// `dest_flag` 2: a distribution list defined on the SMSC.
+    DistributionList {
+        /// The list name, `COS(21)`.
+        dl_name: COctetString<'a>,
+    },
+}
+
+impl IntoStatic for DestAddress<'_> {
+    type Static = DestAddress<'static>;
+    fn into_static(self) -> DestAddress<'static> {
+        match self {
+            DestAddress::SmeAddress {
+                dest_addr_ton,
+                dest_addr_npi,
+                destination_addr,
+            } => DestAddress::SmeAddress {
+                dest_addr_ton,
+                dest_addr_npi,
+                destination_addr: destination_addr.into_owned(),
+            },
+            DestAddress::DistributionList { dl_name } => DestAddress::DistributionList {
+                dl_name: dl_name.into_owned(),
+            },
+        }
+    }
+}
+
+/// One destination a `submit_multi` could not be accepted for (reference §4.8).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UnsuccessSme<'a> {
+    /// Type of number.
+    pub dest_addr_ton: u8,
+    /// Numbering plan.
+    pub dest_addr_npi: u8,
+    /// The address, `COS(21)`.
+    pub destination_addr: COctetString<'a>,
+    /// Why it failed, as a `command_status` value.
+    pub error_status_code: CommandStatus,
+}
+
+impl IntoStatic for UnsuccessSme<'_> {
+    type Static = UnsuccessSme<'static>;
+    fn into_static(self) -> UnsuccessSme<'static> {
+        UnsuccessSme {
+            destination_addr: self.destination_addr.into_owned(),
+            ..self
+        }
+    }
+}
+
+macro_rules! pdu {
+    (@each $attrs:tt [] $fields:tt) => {};
+    (@each $attrs:tt [$name:ident = $cid:ident $(, $rn:ident = $rc:ident)*] $fields:tt) => {
+        pdu!(@one $attrs $name = $cid $fields);
+        pdu!(@each $attrs [$($rn = $rc),*] $fields);
+    };
+    (@one [$($attr:tt)*] $name:ident = $cid:ident {
+        $( $(#[$fmeta:meta])* $field:ident : $fty:ty => $kind:ident($($arg:expr),*) ),* $(,)?
+    }) => {
+        $($attr)*
+        #[doc = ""]
+        #[doc = concat!("Wire name `", stringify!($cid), "`; see [`CommandId::", stringify!($cid), "`].")]
+        #[derive(Clone, Debug, PartialEq, Eq, Default)]
+        pub struct $name<'a> {
+            $( $(#[$fmeta])* pub $field: $fty, )*
+            /// Optional parameters, in wire order.
+            pub tlvs: Vec<Tlv<'a>>,
+        }
+
+        impl<'a> $name<'a> {
+            /// The `command_id` of this PDU.
+            pub const COMMAND_ID: CommandId = CommandId::$cid;
+
+            #[inline]
+            fn decode_body(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+                $( let $field = kind::$kind::decode(r, $($arg),*)?; )*
+                let tlvs = tlv::decode_all(r)?;
+                Ok($name { $($field,)* tlvs })
+            }
+
+            #[inline]
+            fn encode_body(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+                $( kind::$kind::encode(out, &self.$field, $($arg),*)?; )*
+                tlv::encode_all(&self.tlvs, out)
+            }
+
+            /// A copy that owns all its bytes, independent of the input buffer.
+            pub fn into_owned(self) -> $name<'static> {
+                $name { $($field: self.$field.into_static(),)* tlvs: self.tlvs.into_static() }
+            }
+
+            /// The first TLV with this tag.
+            pub fn tlv(&self, tag: Tag) -> Option<&Tlv<'a>> {
+                self.tlvs.iter().find(|t| t.tag() == tag)
+            }
+        }
+
+        impl<'a> From<$name<'a>> for Body<'a> {
+            fn from(v: $name<'a>) -> Body<'a> {
+                Body::$name(v)
+            }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        [$($name:ident = $cid:ident),+ $(,)?] $fields:tt
+    ) => {
+        pdu!(@each [$(#[$meta])*] [$($name = $cid),+] $fields);
+    };
+}
+
+pdu! {
+    /// `bind_transmitter`, `bind_receiver`, `bind_transceiver` (reference §4.1).
+    [BindTransmitter = BIND_TRANSMITTER, BindReceiver = BIND_RECEIVER, BindTransceiver = BIND_TRANSCEIVER] {
+        /// ESME identity (login), `COS(16)`.
+        system_id: COctetString<'a> => cstr("system_id", 16, CommandStatus::ESME_RINVSYSID),
+        /// Password, `COS(9)`; never shown by `Debug`.
+        password: Password<'a> => password("password"),
+        /// ESME type, `COS(13)`, often empty.
+        system_type: COctetString<'a> => cstr("system_type", 13, CommandStatus::ESME_RINVSYSTYP),
+        /// `0x34` for 3.4, `0x50` for 5.0.
+        interface_version: u8 => int("interface_version"),
+        /// TON of `address_range`.
+        addr_ton: u8 => int("addr_ton"),
+        /// NPI of `address_range`.
+        addr_npi: u8 => int("addr_npi"),
+        /// Addresses served by the ESME, `COS(41)`, usually empty.
+        address_range: COctetString<'a> => cstr("address_range", 41, CommandStatus::ESME_RBINDFAIL),
+    }
+}
+
+pdu! {
+    /// `bind_*_resp` (reference §4.2); the body is omitted on error.
+    [BindTransmitterResp = BIND_TRANSMITTER_RESP, BindReceiverResp = BIND_RECEIVER_RESP, BindTransceiverResp = BIND_TRANSCEIVER_RESP] {
+        /// SMSC identity, `COS(16)`.
+        system_id: COctetString<'a> => cstr("system_id", 16, CommandStatus::ESME_RINVSYSID),
+    }
+}
+
+pdu! {
+    /// `outbind` (reference §4.3): the SMSC asks the ESME to bind; there is no response.
+    [Outbind = OUTBIND] {
+        /// SMSC identity, `COS(16)`.
+        system_id: COctetString<'a> => cstr("system_id", 16, CommandStatus::ESME_RINVSYSID),
+        /// Password, `COS(9)`; never shown by `Debug`.
+        password: Password<'a> => password("password"),
+    }
+}
+
+pdu! {
+    /// Header-only PDUs (reference §4.4). SMPP 5.0 responses may carry `congestion_state`.
+    [
+        Unbind = UNBIND, UnbindResp = UNBIND_RESP, EnquireLink = ENQUIRE_LINK,
+        EnquireLinkResp = ENQUIRE_LINK_RESP, GenericNack = GENERIC_NACK, CancelSmResp = CANCEL_SM_RESP,
+        ReplaceSmResp = REPLACE_SM_RESP, CancelBroadcastSmResp = CANCEL_BROADCAST_SM_RESP
+    ] {}
+}
+
+pdu! {
+    /// `submit_sm` and `deliver_sm` (reference §4.5): the same layout.
+    [SubmitSm = SUBMIT_SM, DeliverSm = DELIVER_SM] {
+        /// `COS(6)`: empty for the default, or CMT, CPT, VMN, VMA, WAP, USSD.
+        service_type: COctetString<'a> => cstr("service_type", 6, CommandStatus::ESME_RINVSERTYP),
+        /// Type of number of the originator.
+        source_addr_ton: u8 => int("source_addr_ton"),
+        /// Numbering plan of the originator.
+        source_addr_npi: u8 => int("source_addr_npi"),
+        /// Originator address, `COS(21)`.
+        source_addr: COctetString<'a> => cstr("source_addr", 21, CommandStatus::ESME_RINVSRCADR),
+        /// Type of number of the destination.
+        dest_addr_ton: u8 => int("dest_addr_ton"),
+        /// Numbering plan of the destination.
+        dest_addr_npi: u8 => int("dest_addr_npi"),
+        /// Destination address, `COS(21)`.
+        destination_addr: COctetString<'a> => cstr("destination_addr", 21, CommandStatus::ESME_RINVDSTADR),
+        /// Messaging mode, message type (`0x04` receipt) and GSM features (`0x40` UDHI).
+        esm_class: u8 => int("esm_class"),
+        /// GSM TP-PID.
+        protocol_id: u8 => int("protocol_id"),
+        /// Priority, 0 to 3 (4 in 5.0 broadcast).
+        priority_flag: u8 => int("priority_flag"),
+        /// SMPP time (16 characters) or empty for immediate delivery.
+        schedule_delivery_time: COctetString<'a> => time("schedule_delivery_time", CommandStatus::ESME_RINVSCHED),
+        /// SMPP time (16 characters) or empty for the SMSC default.
+        validity_period: COctetString<'a> => time("validity_period", CommandStatus::ESME_RINVEXPIRY),
+        /// Receipt and acknowledgement requests.
+        registered_delivery: u8 => int("registered_delivery"),
+        /// 1 to replace a stored message with the same source, destination and service type.
+        replace_if_present_flag: u8 => int("replace_if_present_flag"),
+        /// Alphabet of the message (0 SMSC default, 3 Latin-1, 8 UCS-2, ...).
+        data_coding: u8 => int("data_coding"),
+        /// Canned message id, 0 for none.
+        sm_default_msg_id: u8 => int("sm_default_msg_id"),
+        /// The message, up to 254 octets (255 accepted on decode); `sm_length` is derived.
+        short_message: OctetString<'a> => sm(),
+    }
+}
+
+pdu! {
+    /// `submit_sm_resp`, `deliver_sm_resp`, `data_sm_resp`, `broadcast_sm_resp`,
+    /// `query_broadcast_sm_resp` (reference §4.6, §4.14, §4.15): a message id and TLVs.
+    [
+        SubmitSmResp = SUBMIT_SM_RESP, DeliverSmResp = DELIVER_SM_RESP, DataSmResp = DATA_SM_RESP,
+        BroadcastSmResp = BROADCAST_SM_RESP, QueryBroadcastSmResp = QUERY_BROADCAST_SM_RESP
+    ] {
+        /// The SMSC's id for the message, `COS(65)` (empty in `deliver_sm_resp`).
+        message_id: COctetString<'a> => cstr("message_id", 65, CommandStatus::ESME_RINVMSGID),
+    }
+}
+
+pdu! {
+    /// `submit_multi` (reference §4.7).
+    [SubmitMulti = SUBMIT_MULTI] {
+        /// `COS(6)`.
+        service_type: COctetString<'a> => cstr("service_type", 6, CommandStatus::ESME_RINVSERTYP),
+        /// Type of number of the originator.
+        source_addr_ton: u8 => int("source_addr_ton"),
+        /// Numbering plan of the originator.
+        source_addr_npi: u8 => int("source_addr_npi"),
+        /// Originator address, `COS(21)`.
+        source_addr: COctetString<'a> => cstr("source_addr", 21, CommandStatus::ESME_RINVSRCADR),
+        /// Destinations, 1 to 254 (`number_of_dests` is derived).
+        dest_addresses: Vec<DestAddress<'a>> => dests(),
+        /// As in `submit_sm`.
+        esm_class: u8 => int("esm_class"),
+        /// As in `submit_sm`.
+        protocol_id: u8 => int("protocol_id"),
+        /// As in `submit_sm`.
+        priority_flag: u8 => int("priority_flag"),
+        /// As in `submit_sm`.
+        schedule_delivery_time: COctetString<'a> => time("schedule_delivery_time", CommandStatus::ESME_RINVSCHED),
+        /// As in `submit_sm`.
+        validity_period: COctetString<'a> => time("validity_period", CommandStatus::ESME_RINVEXPIRY),
+        /// As in `submit_sm`.
+        registered_delivery: u8 => int("registered_delivery"),
+        /// As in `submit_sm`.
+        replace_if_present_flag: u8 => int("replace_if_present_flag"),
+        /// As in `submit_sm`.
+        data_coding: u8 => int("data_coding"),
+        /// As in `submit_sm`.
+        sm_default_msg_id: u8 => int("sm_default_msg_id"),
+        /// As in `submit_sm`.
+        short_message: OctetString<'a> => sm(),
+    }
+}
+
+pdu! {
+    /// `submit_multi_resp` (reference §4.8).
+    [SubmitMultiResp = SUBMIT_MULTI_RESP] {
+        /// The SMSC's id for the message, `COS(65)`.
+        message_id: COctetString<'a> => cstr("message_id", 65, CommandStatus::ESME_RINVMSGID),
+        /// Destinations that were not accepted (`no_unsuccess` is derived).
+        unsuccess_smes: Vec<UnsuccessSme<'a>> => unsuccess(),
+    }
+}
+
+pdu! {
+    /// `data_sm` (reference §4.9): user data travels in the `message_payload` TLV.
+    [DataSm = DATA_SM] {
+        /// `COS(6)`.
+        service_type: COctetString<'a> => cstr("service_type", 6, CommandStatus::ESME_RINVSERTYP),
+        /// Type of number of the originator.
+        source_addr_ton: u8 => int("source_addr_ton"),
+        /// Numbering plan of the originator.
+        source_addr_npi: u8 => int("source_addr_npi"),
+        /// Originator address, `COS(65)`.
+        source_addr: COctetString<'a> => cstr("source_addr", 65, CommandStatus::ESME_RINVSRCADR),
+        /// Type of number of the destination.
+        dest_addr_ton: u8 => int("dest_addr_ton"),
+        /// Numbering plan of the destination.
+        dest_addr_npi: u8 => int("dest_addr_npi"),
+        /// Destination address, `COS(65)`.
+        destination_addr: COctetString<'a> => cstr("destination_addr", 65, CommandStatus::ESME_RINVDSTADR),
+        /// As in `submit_sm`.
+        esm_class: u8 => int("esm_class"),
+        /// As in `submit_sm`.
+        registered_delivery: u8 => int("registered_delivery"),
+        /// As in `submit_sm`.
+        data_coding: u8 => int("data_coding"),
+    }
+}
+
+pdu! {
+    /// `query_sm` (reference §4.10).
+    [QuerySm = QUERY_SM] {
+        /// The id returned by `submit_sm_resp`, `COS(65)`.
+        message_id: COctetString<'a> => cstr("message_id", 65, CommandStatus::ESME_RINVMSGID),
+        /// Type of number of the original originator.
+        source_addr_ton: u8 => int("source_addr_ton"),
+        /// Numbering plan of the original originator.
+        source_addr_npi: u8 => int("source_addr_npi"),
+        /// Original originator address, `COS(21)`.
+        source_addr: COctetString<'a> => cstr("source_addr", 21, CommandStatus::ESME_RINVSRCADR),
+    }
+}
+
+pdu! {
+    /// `query_sm_resp` (reference §4.10).
+    [QuerySmResp = QUERY_SM_RESP] {
+        /// The queried id, `COS(65)`.
+        message_id: COctetString<'a> => cstr("message_id", 65, CommandStatus::ESME_RINVMSGID),
+        /// When the message reached a final state (SMPP time), or empty.
+        final_date: COctetString<'a> => time("final_date", CommandStatus::ESME_RQUERYFAIL),
+        /// The state (reference §7.7).
+        message_state: u8 => int("message_state"),
+        /// Network error code, 0 if none.
+        error_code: u8 => int("error_code"),
+    }
+}
+
+pdu! {
+    /// `cancel_sm` (reference §4.11).
+    [CancelSm = CANCEL_SM] {
+        /// Cancel every message of this service type (with an empty `message_id`).
+        service_type: COctetString<'a> => cstr("service_type", 6, CommandStatus::ESME_RINVSERTYP),
+        /// The message to cancel, `COS(65)`, or empty.
+        message_id: COctetString<'a> => cstr("message_id", 65, CommandStatus::ESME_RINVMSGID),
+        /// Type of number of the originator.
+        source_addr_ton: u8 => int("source_addr_ton"),
+        /// Numbering plan of the originator.
+        source_addr_npi: u8 => int("source_addr_npi"),
+        /// Originator address, `COS(21)`.
+        source_addr: COctetString<'a> => cstr("source_addr", 21, CommandStatus::ESME_RINVSRCADR),
+        /// Type of number of the destination.
+        dest_addr_ton: u8 => int("dest_addr_ton"),
+        /// Numbering plan of the destination.
+        dest_addr_npi: u8 => int("dest_addr_npi"),
+        /// Destination address, `COS(21)`.
+        destination_addr: COctetString<'a> => cstr("destination_addr", 21, CommandStatus::ESME_RINVDSTADR),
+    }
+}
+
+pdu! {
+    /// `replace_sm` (reference §4.12).
+    [ReplaceSm = REPLACE_SM] {
+        /// The message to replace, `COS(65)`.
+        message_id: COctetString<'a> => cstr("message_id", 65, CommandStatus::ESME_RINVMSGID),
+        /// Type of number of the originator.
+        source_addr_ton: u8 => int("source_addr_ton"),
+        /// Numbering plan of the originator.
+        source_addr_npi: u8 => int("source_addr_npi"),
+        /// Originator address, `COS(21)`.
+        source_addr: COctetString<'a> => cstr("source_addr", 21, CommandStatus::ESME_RINVSRCADR),
+        /// New schedule, or empty to keep the original.
+        schedule_delivery_time: COctetString<'a> => time("schedule_delivery_time", CommandStatus::ESME_RINVSCHED),
+        /// New validity, or empty to keep the original.
+        validity_period: COctetString<'a> => time("validity_period", CommandStatus::ESME_RINVEXPIRY),
+        /// As in `submit_sm`.
+        registered_delivery: u8 => int("registered_delivery"),
+        /// As in `submit_sm`.
+        sm_default_msg_id: u8 => int("sm_default_msg_id"),
+        /// The new message.
+        short_message: OctetString<'a> => sm(),
+    }
+}
+
+pdu! {
+    /// `alert_notification` (reference §4.13): no response.
+    [AlertNotification = ALERT_NOTIFICATION] {
+        /// Type of number of the mobile station.
+        source_addr_ton: u8 => int("source_addr_ton"),
+        /// Numbering plan of the mobile station.
+        source_addr_npi: u8 => int("source_addr_npi"),
+        /// The mobile station that became available, `COS(65)`.
+        source_addr: COctetString<'a> => cstr("source_addr", 65, CommandStatus::ESME_RINVSRCADR),
+        /// Type of number of the ESME.
+        esme_addr_ton: u8 => int("esme_addr_ton"),
+        /// Numbering plan of the ESME.
+        esme_addr_npi: u8 => int("esme_addr_npi"),
+        /// The ESME that asked to be alerted, `COS(65)`.
+        esme_addr: COctetString<'a> => cstr("esme_addr", 65, CommandStatus::ESME_RINVDSTADR),
+    }
+}
+
+pdu! {
+    /// `broadcast_sm` (SMPP 5.0, reference §4.14). Areas, content type, repetition and
+    /// frequency travel as TLVs.
+    [BroadcastSm = BROADCAST_SM] {
+        /// `COS(6)`.
+        service_type: COctetString<'a> => cstr("service_type", 6, CommandStatus::ESME_RINVSERTYP),
+        /// Type of number of the originator.
+        source_addr_ton: u8 => int("source_addr_ton"),
+        /// Numbering plan of the originator.
+        source_addr_npi: u8 => int("source_addr_npi"),
+        /// Originator address, `COS(21)`.
+        source_addr: COctetString<'a> => cstr("source_addr", 21, CommandStatus::ESME_RINVSRCADR),
+        /// Id of a broadcast to replace, `COS(65)`, or empty.
+        message_id: COctetString<'a> => cstr("message_id", 65, CommandStatus::ESME_RINVMSGID),
+        /// Priority.
+        priority_flag: u8 => int("priority_flag"),
+        /// SMPP time or empty.
+        schedule_delivery_time: COctetString<'a> => time("schedule_delivery_time", CommandStatus::ESME_RINVSCHED),
+        /// SMPP time or empty.
+        validity_period: COctetString<'a> => time("validity_period", CommandStatus::ESME_RINVEXPIRY),
+        /// As in `submit_sm`.
+        replace_if_present_flag: u8 => int("replace_if_present_flag"),
+        /// As in `submit_sm`.
+        data_coding: u8 => int("data_coding"),
+        /// As in `submit_sm`.
+        sm_default_msg_id: u8 => int("sm_default_msg_id"),
+    }
+}
+
+pdu! {
+    /// `query_broadcast_sm` (SMPP 5.0, reference §4.15).
+    [QueryBroadcastSm = QUERY_BROADCAST_SM] {
+        /// The broadcast to query, `COS(65)`.
+        message_id: COctetString<'a> => cstr("message_id", 65, CommandStatus::ESME_RINVMSGID),
+        /// Type of number of the originator.
+        source_addr_ton: u8 => int("source_addr_ton"),
+        /// Numbering plan of the originator.
+        source_addr_npi: u8 => int("source_addr_npi"),
+        /// Originator address, `COS(21)`.
+        source_addr: COctetString<'a> => cstr("source_addr", 21, CommandStatus::ESME_RINVSRCADR),
+    }
+}
+
+pdu! {
+    /// `cancel_broadcast_sm` (SMPP 5.0, reference §4.15).
+    [CancelBroadcastSm = CANCEL_BROADCAST_SM] {
+        /// `COS(6)`.
+        service_type: COctetString<'a> => cstr("service_type", 6, CommandStatus::ESME_RINVSERTYP),
+        /// The broadcast to cancel, `COS(65)`.
+        message_id: COctetString<'a> => cstr("message_id", 65, CommandStatus::ESME_RINVMSGID),
+        /// Type of number of the originator.
+        source_addr_ton: u8 => int("source_addr_ton"),
+        /// Numbering plan of the originator.
+        source_addr_npi: u8 => int("source_addr_npi"),
+        /// Originator address, `COS(21)`.
+        source_addr: COctetString<'a> => cstr("source_addr", 21, CommandStatus::ESME_RINVSRCADR),
+    }
+}
+
+fn check_payload(short_message: &OctetString<'_>, tlvs: &[Tlv<'_>]) -> Result<(), EncodeError> {
+    if !short_message.is_empty()
+        && tlvs
+            .iter()
+            .any(|t| matches!(t, Tlv::MessagePayload(p) if !p.is_empty()))
+    {
+        return Err(EncodeError::PayloadConflict);
+    }
+    Ok(())
+}
+
+macro_rules! bodies {
+    ($($name:ident),* $(,)?) => {
+        /// The body of a PDU: one variant per PDU type, plus [`Body::Unknown`].
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub enum Body<'a> {
+            $(
+                #[doc = concat!("See [`", stringify!($name), "`].")]
+                $name($name<'a>),
+            )*
+            /// A `command_id` this codec does not know: the body is kept raw and re-encoded
+            /// byte for byte.
+            Unknown {
+                /// The `command_id` from the header.
+                command_id: CommandId,
+                /// The body octets after the header.
+                body: OctetString<'a>,
+            },
+        }
+
+        impl<'a> Body<'a> {
+            /// The `command_id` of this body.
+            pub fn command_id(&self) -> CommandId {
+                match self {
+                    $(Body::$name(_) => $name::COMMAND_ID,)*
+                    Body::Unknown { command_id, .. } => *command_id,
+                }
+            }
+
+            fn decode(command_id: CommandId, r: &mut Reader<'a>) -> Result<Body<'a>, DecodeError> {
+                Ok(match command_id {
+                    $(CommandId(id) if id == $name::COMMAND_ID.0 => Body::$name($name::decode_body(r)?),)*
+                    _ => Body::Unknown { command_id, body: OctetString(Cow::Borrowed(r.rest())) },
+                })
+            }
+
+            /// An all-default body for a known `command_id` (what a header-only error
+            /// response decodes to); `None` for unknown ids.
+            pub fn empty(command_id: CommandId) -> Option<Body<'a>> {
+                Some(match command_id {
+                    $(CommandId(id) if id == $name::COMMAND_ID.0 => Body::$name($name::default()),)*
+                    _ => return None,
+                })
+            }
+
+            fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+                match self {
+                    Body::SubmitSm(b) => check_payload(&b.short_message, &b.tlvs)?,
+                    Body::DeliverSm(b) => check_payload(&b.short_message, &b.tlvs)?,
+                    Body::SubmitMulti(b) => check_payload(&b.short_message, &b.tlvs)?,
+                    Body::ReplaceSm(b) => check_payload(&b.short_message, &b.tlvs)?,
+                    _ => {}
+                }
+                match self {
+                    $(Body::$name(b) => b.encode_body(out),)*
+                    Body::Unknown { body, .. } => {
+                        out.extend_from_slice(body.as_bytes());
+                        Ok(())
+                    }
+                }
+            }
+
+            /// Whether every field has its default value and there are no TLVs.
+            pub fn is_empty(&self) -> bool {
+                match self {
+                    $(Body::$name(b) => *b == $name::default(),)*
+                    Body::Unknown { body, .. } => body.is_empty(),
+                }
+            }
+
+            /// The TLVs of the body (empty for [`Body::Unknown`]).
+            pub fn tlvs(&self) -> &[Tlv<'a>] {
+                match self {
+                    $(Body::$name(b) => &b.tlvs,)*
+                    Body::Unknown { .. } => &[],
+                }
+            }
+
+            /// A copy that owns all its bytes.
+            pub fn into_owned(self) -> Body<'static> {
+                match self {
+                    $(Body::$name(b) => Body::$name(b.into_owned()),)*
+                    Body::Unknown { command_id, body } => Body::Unknown { command_id, body: body.into_owned() },
+                }
+            }
+        }
+    };
+}
+
+bodies! {
+    GenericNack,
+    BindReceiver, BindReceiverResp, BindTransmitter, BindTransmitterResp,
+    QuerySm, QuerySmResp, SubmitSm, SubmitSmResp, DeliverSm, DeliverSmResp,
+    Unbind, UnbindResp, ReplaceSm, ReplaceSmResp, CancelSm, CancelSmResp,
+    BindTransceiver, BindTransceiverResp, Outbind, EnquireLink, EnquireLinkResp,
+    SubmitMulti, SubmitMultiResp, AlertNotification, DataSm, DataSmResp,
+    BroadcastSm, BroadcastSmResp, QueryBroadcastSm, QueryBroadcastSmResp,
+    CancelBroadcastSm, CancelBroadcastSmResp,
+}
+
+/// A whole PDU: the header fields that are not derived, and the typed body.
+///
+/// `command_length` is computed on encode, and `command_id` comes from the body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pdu<'a> {
+    /// `ESME_ROK` in requests; the result in responses.
+    pub command_status: CommandStatus,
+    /// Matches a response to its request.
+    pub sequence_number: u32,
+    /// The typed body.
+    pub body: Body<'a>,
+}
+
+impl<'a> Pdu<'a> {
+    /// A PDU with status `ESME_ROK`.
+    pub fn new(sequence_number: u32, body: impl Into<Body<'a>>) -> Self {
+        Pdu {
+            command_status: CommandStatus::ESME_ROK,
+            sequence_number,
+            body: body.into(),
+        }
+    }
+
+    /// A response PDU with the given status.
+    pub fn response(
+        sequence_number: u32,
+        command_status: CommandStatus,
+        body: impl Into<Body<'a>>,
+    ) -> Self {
+        Pdu {
+            command_status,
+            sequence_number,
+            body: body.into(),
+        }
+    }
+
+    /// The `command_id` of the body.
+    pub fn command_id(&self) -> CommandId {
+        self.body.command_id()
+    }
+
+    /// Decodes the first PDU in `buf` with the default `command_length` cap.
+    ///
+    /// Returns `Ok(None)` until the whole PDU is buffered, then the PDU and the number of
+    /// octets it took. Fields borrow from `buf`; nothing is allocated unless the PDU carries
+    /// TLVs or a `submit_multi` list.
+    pub fn decode(buf: &'a [u8]) -> Result<Option<(Pdu<'a>, usize)>, DecodeError> {
+        Pdu::decode_with_max(buf, DEFAULT_MAX_COMMAND_LENGTH)
+    }
+
+    /// [`Pdu::decode`] with a caller-chosen cap on `command_length`.
+    pub fn decode_with_max(
+        buf: &'a [u8],
+        max_command_length: u32,
+    ) -> Result<Option<(Pdu<'a>, usize)>, DecodeError> {
+        match Header::peek_with_max(buf, max_command_length)? {
+            None => Ok(None),
+            Some(h) => {
+                let len = h.command_length as usize;
+                Ok(Some((Pdu::decode_frame(h, &buf[..len])?, len)))
+            }
+        }
+    }
+
+    /// Decodes one framed PDU: `frame` holds the whole PDU, header included, and `header`
+    /// is what [`Header::peek`] returned for it.
+    ///
+    /// An error response (non-zero `command_status`) may come without a body; it decodes to
+    /// the default body of its type.
+    pub fn decode_frame(header: Header, frame: &'a [u8]) -> Result<Pdu<'a>, DecodeError> {
+        let body = frame.get(HEADER_LEN..).unwrap_or(&[]);
+        let decoded =
+            if body.is_empty() && header.command_id.is_response() && !header.command_status.is_ok()
+            {
+                Body::empty(header.command_id)
+            } else {
+                None
+            };
+        let body = match decoded {
+            Some(b) => b,
+            None => Body::decode(header.command_id, &mut Reader::new(body))?,
+        };
+        Ok(Pdu {
+            command_status: header.command_status,
+            sequence_number: header.sequence_number,
+            body,
+        })
+    }
+
+    /// Appends the encoded PDU to `out` and returns its length.
+    ///
+    /// `command_length`, `sm_length` and the list counts are computed here. An error
+    /// response whose body is all defaults is sent header-only, as SMPP 3.4 asks. On error
+    /// `out` is left as it was.
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<usize, EncodeError> {
+        let start = out.len();
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&self.command_id().0.to_be_bytes());
+        out.extend_from_slice(&self.command_status.0.to_be_bytes());
+        out.extend_from_slice(&self.sequence_number.to_be_bytes());
+        let header_only =
+            self.command_id().is_response() && !self.command_status.is_ok() && self.body.is_empty();
+        if !header_only {
+            if let Err(e) = self.body.encode(out) {
+                out.truncate(start);
+                return Err(e);
+            }
+        }
+        let len = out.len() - start;
+        out[start..start + 4].copy_from_slice(&(len as u32).to_be_bytes());
+        Ok(len)
+    }
+
+    /// Encodes into a new `Vec`.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, EncodeError> {
+        let mut v = Vec::with_capacity(64);
+        self.encode(&mut v)?;
+        Ok(v)
+    }
+
+    /// A copy that owns all its bytes, independent of the input buffer.
+    pub fn into_owned(self) -> Pdu<'static> {
+        Pdu {
+            command_status: self.command_status,
+            sequence_number: self.sequence_number,
+            body: self.body.into_owned(),
+        }
+    }
+}
