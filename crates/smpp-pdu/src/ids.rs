@@ -156,9 +156,44 @@ impl CommandId {
         }
     }
 
-    /// The spec name in lower case, as used in the specification text (`submit_sm`).
-    pub fn snake_name(self) -> Option<String> {
-        self.name().map(|n| n.to_ascii_lowercase())
+    /// The spec name in lower case, as the specification text writes it (`submit_sm`).
+    pub fn snake_name(self) -> Option<&'static str> {
+        match self {
+            CommandId::GENERIC_NACK => Some("generic_nack"),
+            CommandId::BIND_RECEIVER => Some("bind_receiver"),
+            CommandId::BIND_RECEIVER_RESP => Some("bind_receiver_resp"),
+            CommandId::BIND_TRANSMITTER => Some("bind_transmitter"),
+            CommandId::BIND_TRANSMITTER_RESP => Some("bind_transmitter_resp"),
+            CommandId::QUERY_SM => Some("query_sm"),
+            CommandId::QUERY_SM_RESP => Some("query_sm_resp"),
+            CommandId::SUBMIT_SM => Some("submit_sm"),
+            CommandId::SUBMIT_SM_RESP => Some("submit_sm_resp"),
+            CommandId::DELIVER_SM => Some("deliver_sm"),
+            CommandId::DELIVER_SM_RESP => Some("deliver_sm_resp"),
+            CommandId::UNBIND => Some("unbind"),
+            CommandId::UNBIND_RESP => Some("unbind_resp"),
+            CommandId::REPLACE_SM => Some("replace_sm"),
+            CommandId::REPLACE_SM_RESP => Some("replace_sm_resp"),
+            CommandId::CANCEL_SM => Some("cancel_sm"),
+            CommandId::CANCEL_SM_RESP => Some("cancel_sm_resp"),
+            CommandId::BIND_TRANSCEIVER => Some("bind_transceiver"),
+            CommandId::BIND_TRANSCEIVER_RESP => Some("bind_transceiver_resp"),
+            CommandId::OUTBIND => Some("outbind"),
+            CommandId::ENQUIRE_LINK => Some("enquire_link"),
+            CommandId::ENQUIRE_LINK_RESP => Some("enquire_link_resp"),
+            CommandId::SUBMIT_MULTI => Some("submit_multi"),
+            CommandId::SUBMIT_MULTI_RESP => Some("submit_multi_resp"),
+            CommandId::ALERT_NOTIFICATION => Some("alert_notification"),
+            CommandId::DATA_SM => Some("data_sm"),
+            CommandId::DATA_SM_RESP => Some("data_sm_resp"),
+            CommandId::BROADCAST_SM => Some("broadcast_sm"),
+            CommandId::BROADCAST_SM_RESP => Some("broadcast_sm_resp"),
+            CommandId::QUERY_BROADCAST_SM => Some("query_broadcast_sm"),
+            CommandId::QUERY_BROADCAST_SM_RESP => Some("query_broadcast_sm_resp"),
+            CommandId::CANCEL_BROADCAST_SM => Some("cancel_broadcast_sm"),
+            CommandId::CANCEL_BROADCAST_SM_RESP => Some("cancel_broadcast_sm_resp"),
+            _ => None,
+        }
     }
 }
 
@@ -248,6 +283,23 @@ impl CommandStatus {
     pub const ESME_RMISSINGTLV: CommandStatus = CommandStatus::ESME_RMISSINGOPTPARAM;
     /// SMPP 5.0 name of `ESME_RINVOPTPARAMVAL`.
     pub const ESME_RINVTLVVAL: CommandStatus = CommandStatus::ESME_RINVOPTPARAMVAL;
+
+    /// Looks a status up by its SMPP 3.4 or 5.0 name (case-insensitive), so both
+    /// `ESME_RINVOPTPARSTREAM` and `ESME_RINVTLVSTREAM` are found.
+    pub fn from_any_name(name: &str) -> Option<CommandStatus> {
+        const V5: [(&str, CommandStatus); 5] = [
+            ("ESME_RINVTLVSTREAM", CommandStatus::ESME_RINVOPTPARSTREAM),
+            ("ESME_RTLVNOTALLWD", CommandStatus::ESME_ROPTPARNOTALLWD),
+            ("ESME_RINVTLVLEN", CommandStatus::ESME_RINVPARLEN),
+            ("ESME_RMISSINGTLV", CommandStatus::ESME_RMISSINGOPTPARAM),
+            ("ESME_RINVTLVVAL", CommandStatus::ESME_RINVOPTPARAMVAL),
+        ];
+        CommandStatus::from_name(name).or_else(|| {
+            V5.iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, s)| *s)
+        })
+    }
 
     /// Whether this is `ESME_ROK`.
     pub fn is_ok(self) -> bool {
