@@ -1,0 +1,46 @@
+//! `cargo xtask bench [NAME] [ARGS...]`: runs the benchmark binaries under `benches/`.
+//!
+//! Each benchmark is a standalone crate, excluded from the workspace, run in release mode
+//! with `cargo run --release --manifest-path benches/<name>/Cargo.toml -- ARGS`.
+
+use crate::{cargo, repo_root, run_status, Result};
+
+/// Every benchmark crate under `benches/`, in the order `cargo xtask bench` runs them.
+const BENCHES: &[&str] = &["codec"];
+
+/// Runs the named benchmark with the remaining arguments, or every benchmark when the
+/// first argument is not a benchmark name.
+pub(crate) fn run(args: &[String]) -> Result {
+    let (selected, rest): (Vec<&str>, &[String]) = match args.split_first() {
+        Some((first, rest)) if BENCHES.contains(&first.as_str()) => (vec![first.as_str()], rest),
+        Some((first, _)) if !first.starts_with('-') => {
+            return Err(format!(
+                "unknown benchmark `{first}`; available: {}",
+                BENCHES.join(", ")
+            ))
+        }
+        _ => (BENCHES.to_vec(), args),
+    };
+    // `cargo xtask bench codec -- --quick` and `cargo xtask bench codec --quick` are alike.
+    let rest = match rest.split_first() {
+        Some((first, tail)) if first == "--" => tail,
+        _ => rest,
+    };
+    for name in selected {
+        let manifest = repo_root().join("benches").join(name).join("Cargo.toml");
+        if !manifest.is_file() {
+            return Err(format!(
+                "benchmark `{name}` not found: {} does not exist",
+                manifest.display()
+            ));
+        }
+        println!("==> bench {name}");
+        let mut cmd = cargo();
+        cmd.args(["run", "--release", "--manifest-path"])
+            .arg(&manifest)
+            .arg("--")
+            .args(rest);
+        run_status(&mut cmd).map_err(|e| format!("benchmark `{name}` failed: {e}"))?;
+    }
+    Ok(())
+}
