@@ -281,14 +281,99 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Appending writer helpers. Every function validates the field before writing it.
-pub(crate) mod put {
-    use super::*;
+/// Whether `v` contains a NUL octet; checks eight octets at a time.
+#[inline]
+pub(crate) fn has_nul(v: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = v.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        if x.wrapping_sub(LO) & !x & HI != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().contains(&0)
+}
+
+/// Appends the mandatory fields of a PDU to the output `Vec`, which the encoder has
+/// already grown to the exact length it computed, so no write reallocates.
+pub(crate) struct Writer<'b> {
+    out: &'b mut Vec<u8>,
+    start: usize,
+}
+
+impl<'b> Writer<'b> {
+    pub(crate) fn new(out: &'b mut Vec<u8>) -> Self {
+        let start = out.len();
+        Writer { out, start }
+    }
+
+    /// Octets written so far.
+    pub(crate) fn pos(&self) -> usize {
+        self.out.len() - self.start
+    }
 
     #[inline]
-    pub(crate) fn u8(out: &mut Vec<u8>, v: u8) {
-        out.push(v);
+    pub(crate) fn u8(&mut self, v: u8) {
+        self.out.push(v);
     }
+
+    #[inline]
+    pub(crate) fn u32(&mut self, v: u32) {
+        self.bytes(&v.to_be_bytes());
+    }
+
+    #[inline]
+    pub(crate) fn bytes(&mut self, v: &[u8]) {
+        self.out.extend_from_slice(v);
+    }
+
+    /// Writes a C-octet string and its NUL after checking its length (`max` counts the
+    /// NUL) and that it holds no NUL.
+    #[inline]
+    pub(crate) fn cstr(
+        &mut self,
+        v: &[u8],
+        field: &'static str,
+        max: usize,
+    ) -> Result<(), EncodeError> {
+        put::check_cstr(v, field, max)?;
+        self.bytes(v);
+        self.u8(0);
+        Ok(())
+    }
+
+    /// Writes an SMPP time field: empty or 16 characters, then the NUL.
+    #[inline]
+    pub(crate) fn time(&mut self, v: &[u8], field: &'static str) -> Result<(), EncodeError> {
+        if !(v.is_empty() || v.len() == 16) {
+            return Err(EncodeError::InvalidLength { field });
+        }
+        self.cstr(v, field, 17)
+    }
+
+    /// Writes `sm_length` and `short_message`.
+    #[inline]
+    pub(crate) fn short_message(&mut self, v: &[u8]) -> Result<(), EncodeError> {
+        if v.len() > put::SHORT_MESSAGE_MAX {
+            return Err(EncodeError::FieldTooLong {
+                field: "short_message",
+                max: put::SHORT_MESSAGE_MAX,
+            });
+        }
+        self.u8(v.len() as u8);
+        self.bytes(v);
+        Ok(())
+    }
+}
+
+/// Appending writer helpers for variable-length parts (TLVs). Every function validates
+/// the field before writing it.
+pub(crate) mod put {
+    use super::*;
 
     #[inline]
     pub(crate) fn u16(out: &mut Vec<u8>, v: u16) {
@@ -306,7 +391,7 @@ pub(crate) mod put {
         if v.len() >= max {
             return Err(EncodeError::FieldTooLong { field, max });
         }
-        if v.contains(&0) {
+        if has_nul(v) {
             return Err(EncodeError::ContainsNul { field });
         }
         Ok(())
@@ -325,32 +410,7 @@ pub(crate) mod put {
         Ok(())
     }
 
-    #[inline]
-    pub(crate) fn time(
-        out: &mut Vec<u8>,
-        v: &COctetString<'_>,
-        field: &'static str,
-    ) -> Result<(), EncodeError> {
-        if !(v.is_empty() || v.len() == 16) {
-            return Err(EncodeError::InvalidLength { field });
-        }
-        cstr(out, v, field, 17)
-    }
-
     /// Largest `short_message` the encoder writes: the SMPP 3.4 limit (5.0 allows 255; the
     /// decoder accepts it).
     pub(crate) const SHORT_MESSAGE_MAX: usize = 254;
-
-    #[inline]
-    pub(crate) fn short_message(out: &mut Vec<u8>, v: &OctetString<'_>) -> Result<(), EncodeError> {
-        if v.len() > SHORT_MESSAGE_MAX {
-            return Err(EncodeError::FieldTooLong {
-                field: "short_message",
-                max: SHORT_MESSAGE_MAX,
-            });
-        }
-        out.push(v.len() as u8);
-        out.extend_from_slice(&v.0);
-        Ok(())
-    }
 }

@@ -11,15 +11,16 @@
 
 use std::borrow::Cow;
 
-use crate::codec::{put, COctetString, OctetString, Password, Reader};
+use crate::codec::{COctetString, OctetString, Password, Reader, Writer};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::header::{Header, DEFAULT_MAX_COMMAND_LENGTH, HEADER_LEN};
 use crate::ids::{CommandId, CommandStatus, Tag};
 use crate::owned::IntoStatic;
 use crate::tlv::{self, Tlv};
 
-/// Field codecs, one module per kind of mandatory field. Each has a `decode` and an
-/// `encode` taking the same extra arguments, so the `pdu!` macro can call both alike.
+/// Field codecs, one module per kind of mandatory field. Each has `decode`, `len` (octets
+/// on the wire) and `write`, taking the same extra arguments, so the `pdu!` macro can call
+/// all three alike.
 mod kind {
     use super::*;
 
@@ -30,12 +31,16 @@ mod kind {
             r.u8(field)
         }
         #[inline]
-        pub(crate) fn encode(
-            out: &mut Vec<u8>,
+        pub(crate) fn len(_: &u8, _: &'static str) -> usize {
+            1
+        }
+        #[inline]
+        pub(crate) fn write(
+            w: &mut Writer<'_>,
             v: &u8,
             _: &'static str,
         ) -> Result<(), EncodeError> {
-            put::u8(out, *v);
+            w.u8(*v);
             Ok(())
         }
     }
@@ -52,14 +57,23 @@ mod kind {
             r.cstr(field, max, status)
         }
         #[inline]
-        pub(crate) fn encode(
-            out: &mut Vec<u8>,
+        pub(crate) fn len(
+            v: &COctetString<'_>,
+            _: &'static str,
+            _: usize,
+            _: CommandStatus,
+        ) -> usize {
+            v.len() + 1
+        }
+        #[inline]
+        pub(crate) fn write(
+            w: &mut Writer<'_>,
             v: &COctetString<'_>,
             field: &'static str,
             max: usize,
             _: CommandStatus,
         ) -> Result<(), EncodeError> {
-            put::cstr(out, v, field, max)
+            w.cstr(v.as_bytes(), field, max)
         }
     }
 
@@ -73,12 +87,16 @@ mod kind {
             Ok(Password(r.cstr(field, 9, CommandStatus::ESME_RINVPASWD)?))
         }
         #[inline]
-        pub(crate) fn encode(
-            out: &mut Vec<u8>,
+        pub(crate) fn len(v: &Password<'_>, _: &'static str) -> usize {
+            v.0.len() + 1
+        }
+        #[inline]
+        pub(crate) fn write(
+            w: &mut Writer<'_>,
             v: &Password<'_>,
             field: &'static str,
         ) -> Result<(), EncodeError> {
-            put::cstr(out, &v.0, field, 9)
+            w.cstr(v.expose(), field, 9)
         }
     }
 
@@ -93,13 +111,17 @@ mod kind {
             r.time(field, status)
         }
         #[inline]
-        pub(crate) fn encode(
-            out: &mut Vec<u8>,
+        pub(crate) fn len(v: &COctetString<'_>, _: &'static str, _: CommandStatus) -> usize {
+            v.len() + 1
+        }
+        #[inline]
+        pub(crate) fn write(
+            w: &mut Writer<'_>,
             v: &COctetString<'_>,
             field: &'static str,
             _: CommandStatus,
         ) -> Result<(), EncodeError> {
-            put::time(out, v, field)
+            w.time(v.as_bytes(), field)
         }
     }
 
@@ -110,8 +132,12 @@ mod kind {
             r.short_message()
         }
         #[inline]
-        pub(crate) fn encode(out: &mut Vec<u8>, v: &OctetString<'_>) -> Result<(), EncodeError> {
-            put::short_message(out, v)
+        pub(crate) fn len(v: &OctetString<'_>) -> usize {
+            v.len() + 1
+        }
+        #[inline]
+        pub(crate) fn write(w: &mut Writer<'_>, v: &OctetString<'_>) -> Result<(), EncodeError> {
+            w.short_message(v.as_bytes())
         }
     }
 
@@ -152,14 +178,25 @@ mod kind {
             }
             Ok(v)
         }
-        pub(crate) fn encode(out: &mut Vec<u8>, v: &[DestAddress<'_>]) -> Result<(), EncodeError> {
+        pub(crate) fn len(v: &[DestAddress<'_>]) -> usize {
+            1 + v
+                .iter()
+                .map(|d| match d {
+                    DestAddress::SmeAddress {
+                        destination_addr, ..
+                    } => 4 + destination_addr.len(),
+                    DestAddress::DistributionList { dl_name } => 2 + dl_name.len(),
+                })
+                .sum::<usize>()
+        }
+        pub(crate) fn write(w: &mut Writer<'_>, v: &[DestAddress<'_>]) -> Result<(), EncodeError> {
             if v.is_empty() || v.len() > MAX_DESTS {
                 return Err(EncodeError::InvalidCount {
                     field: "number_of_dests",
                     max: MAX_DESTS,
                 });
             }
-            out.push(v.len() as u8);
+            w.u8(v.len() as u8);
             for d in v {
                 match d {
                     DestAddress::SmeAddress {
@@ -167,12 +204,12 @@ mod kind {
                         dest_addr_npi,
                         destination_addr,
                     } => {
-                        out.extend_from_slice(&[1, *dest_addr_ton, *dest_addr_npi]);
-                        put::cstr(out, destination_addr, "destination_addr", 21)?;
+                        w.bytes(&[1, *dest_addr_ton, *dest_addr_npi]);
+                        w.cstr(destination_addr.as_bytes(), "destination_addr", 21)?;
                     }
                     DestAddress::DistributionList { dl_name } => {
-                        out.push(2);
-                        put::cstr(out, dl_name, "dl_name", 21)?;
+                        w.u8(2);
+                        w.cstr(dl_name.as_bytes(), "dl_name", 21)?;
                     }
                 }
             }
@@ -199,18 +236,24 @@ mod kind {
             }
             Ok(v)
         }
-        pub(crate) fn encode(out: &mut Vec<u8>, v: &[UnsuccessSme<'_>]) -> Result<(), EncodeError> {
+        pub(crate) fn len(v: &[UnsuccessSme<'_>]) -> usize {
+            1 + v
+                .iter()
+                .map(|u| 7 + u.destination_addr.len())
+                .sum::<usize>()
+        }
+        pub(crate) fn write(w: &mut Writer<'_>, v: &[UnsuccessSme<'_>]) -> Result<(), EncodeError> {
             if v.len() > 255 {
                 return Err(EncodeError::InvalidCount {
                     field: "no_unsuccess",
                     max: 255,
                 });
             }
-            out.push(v.len() as u8);
+            w.u8(v.len() as u8);
             for u in v {
-                out.extend_from_slice(&[u.dest_addr_ton, u.dest_addr_npi]);
-                put::cstr(out, &u.destination_addr, "destination_addr", 21)?;
-                put::u32(out, u.error_status_code.0);
+                w.bytes(&[u.dest_addr_ton, u.dest_addr_npi]);
+                w.cstr(u.destination_addr.as_bytes(), "destination_addr", 21)?;
+                w.u32(u.error_status_code.0);
             }
             Ok(())
         }
@@ -306,17 +349,23 @@ macro_rules! pdu {
             /// The `command_id` of this PDU.
             pub const COMMAND_ID: CommandId = CommandId::$cid;
 
-            #[inline]
+            #[inline(always)]
             fn decode_body(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
                 $( let $field = kind::$kind::decode(r, $($arg),*)?; )*
                 let tlvs = tlv::decode_all(r)?;
                 Ok($name { $($field,)* tlvs })
             }
 
+            /// Octets of the mandatory fields on the wire.
             #[inline]
-            fn encode_body(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-                $( kind::$kind::encode(out, &self.$field, $($arg),*)?; )*
-                tlv::encode_all(&self.tlvs, out)
+            fn fixed_len(&self) -> usize {
+                0 $( + kind::$kind::len(&self.$field, $($arg),*) )*
+            }
+
+            #[inline]
+            fn write_fixed(&self, _w: &mut Writer<'_>) -> Result<(), EncodeError> {
+                $( kind::$kind::write(_w, &self.$field, $($arg),*)?; )*
+                Ok(())
             }
 
             /// A copy that owns all its bytes, independent of the input buffer.
@@ -706,9 +755,10 @@ macro_rules! bodies {
                 }
             }
 
+            #[inline(always)]
             fn decode(command_id: CommandId, r: &mut Reader<'a>) -> Result<Body<'a>, DecodeError> {
                 Ok(match command_id {
-                    $(CommandId(id) if id == $name::COMMAND_ID.0 => Body::$name($name::decode_body(r)?),)*
+                    $($name::COMMAND_ID => Body::$name($name::decode_body(r)?),)*
                     _ => Body::Unknown { command_id, body: OctetString(Cow::Borrowed(r.rest())) },
                 })
             }
@@ -717,12 +767,22 @@ macro_rules! bodies {
             /// response decodes to); `None` for unknown ids.
             pub fn empty(command_id: CommandId) -> Option<Body<'a>> {
                 Some(match command_id {
-                    $(CommandId(id) if id == $name::COMMAND_ID.0 => Body::$name($name::default()),)*
+                    $($name::COMMAND_ID => Body::$name($name::default()),)*
                     _ => return None,
                 })
             }
 
-            fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+            /// Octets of the mandatory part of the body.
+            #[inline]
+            fn fixed_len(&self) -> usize {
+                match self {
+                    $(Body::$name(b) => b.fixed_len(),)*
+                    Body::Unknown { body, .. } => body.len(),
+                }
+            }
+
+            #[inline]
+            fn write_fixed(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
                 match self {
                     Body::SubmitSm(b) => check_payload(&b.short_message, &b.tlvs)?,
                     Body::DeliverSm(b) => check_payload(&b.short_message, &b.tlvs)?,
@@ -731,9 +791,9 @@ macro_rules! bodies {
                     _ => {}
                 }
                 match self {
-                    $(Body::$name(b) => b.encode_body(out),)*
+                    $(Body::$name(b) => b.write_fixed(w),)*
                     Body::Unknown { body, .. } => {
-                        out.extend_from_slice(body.as_bytes());
+                        w.bytes(body.as_bytes());
                         Ok(())
                     }
                 }
@@ -823,6 +883,7 @@ impl<'a> Pdu<'a> {
     /// Returns `Ok(None)` until the whole PDU is buffered, then the PDU and the number of
     /// octets it took. Fields borrow from `buf`; nothing is allocated unless the PDU carries
     /// TLVs or a `submit_multi` list.
+    #[inline]
     pub fn decode(buf: &'a [u8]) -> Result<Option<(Pdu<'a>, usize)>, DecodeError> {
         Pdu::decode_with_max(buf, DEFAULT_MAX_COMMAND_LENGTH)
     }
@@ -846,23 +907,23 @@ impl<'a> Pdu<'a> {
     ///
     /// An error response (non-zero `command_status`) may come without a body; it decodes to
     /// the default body of its type.
+    #[inline(always)]
     pub fn decode_frame(header: Header, frame: &'a [u8]) -> Result<Pdu<'a>, DecodeError> {
         let body = frame.get(HEADER_LEN..).unwrap_or(&[]);
-        let decoded =
+        let empty =
             if body.is_empty() && header.command_id.is_response() && !header.command_status.is_ok()
             {
                 Body::empty(header.command_id)
             } else {
                 None
             };
-        let body = match decoded {
-            Some(b) => b,
-            None => Body::decode(header.command_id, &mut Reader::new(body))?,
-        };
         Ok(Pdu {
             command_status: header.command_status,
             sequence_number: header.sequence_number,
-            body,
+            body: match empty {
+                Some(b) => b,
+                None => Body::decode(header.command_id, &mut Reader::new(body))?,
+            },
         })
     }
 
@@ -873,19 +934,48 @@ impl<'a> Pdu<'a> {
     /// `out` is left as it was.
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<usize, EncodeError> {
         let start = out.len();
-        out.extend_from_slice(&[0; 4]);
-        out.extend_from_slice(&self.command_id().0.to_be_bytes());
-        out.extend_from_slice(&self.command_status.0.to_be_bytes());
-        out.extend_from_slice(&self.sequence_number.to_be_bytes());
+        let command_id = self.command_id();
         let header_only =
-            self.command_id().is_response() && !self.command_status.is_ok() && self.body.is_empty();
-        if !header_only {
-            if let Err(e) = self.body.encode(out) {
-                out.truncate(start);
-                return Err(e);
-            }
+            command_id.is_response() && !self.command_status.is_ok() && self.body.is_empty();
+        let fixed = HEADER_LEN
+            + if header_only {
+                0
+            } else {
+                self.body.fixed_len()
+            };
+        out.reserve(fixed);
+        let mut w = Writer::new(out);
+        w.u32(fixed as u32);
+        w.u32(command_id.0);
+        w.u32(self.command_status.0);
+        w.u32(self.sequence_number);
+        let mut result = if header_only {
+            Ok(())
+        } else {
+            self.body.write_fixed(&mut w)
+        };
+        if result.is_ok() && w.pos() != fixed {
+            // The length computation and the writer disagree: a bug, reported rather than
+            // sent as a corrupt PDU.
+            result = Err(EncodeError::InvalidLength {
+                field: "command_length",
+            });
+        }
+        if result.is_ok() && !header_only {
+            result = tlv::encode_all(self.body.tlvs(), out);
+        }
+        if let Err(e) = result {
+            out.truncate(start);
+            return Err(e);
         }
         let len = out.len() - start;
+        if len > u32::MAX as usize {
+            out.truncate(start);
+            return Err(EncodeError::FieldTooLong {
+                field: "command_length",
+                max: u32::MAX as usize,
+            });
+        }
         out[start..start + 4].copy_from_slice(&(len as u32).to_be_bytes());
         Ok(len)
     }
