@@ -153,11 +153,12 @@ pub enum EncodeError {
     /// Both `short_message` and the `message_payload` TLV carry data; the specification
     /// allows only one of them.
     PayloadConflict,
-    /// A list has more entries than its count field can describe, or none where at least
-    /// one is required.
+    /// A list has more entries than its count field allows, or fewer than required.
     InvalidCount {
         /// The spec name of the count field.
         field: &'static str,
+        /// The smallest count allowed.
+        min: usize,
         /// The largest count allowed.
         max: usize,
     },
@@ -208,8 +209,11 @@ impl fmt::Display for EncodeError {
                     "short_message and message_payload must not both carry data"
                 )
             }
-            EncodeError::InvalidCount { field, max } => {
-                write!(f, "field `{field}` must count between 1 and {max} entries")
+            EncodeError::InvalidCount { field, min, max } => {
+                write!(
+                    f,
+                    "field `{field}` must count between {min} and {max} entries"
+                )
             }
         }
     }

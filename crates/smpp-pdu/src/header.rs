@@ -9,8 +9,12 @@ use crate::ids::{CommandId, CommandStatus};
 /// `sequence_number`).
 pub const HEADER_LEN: usize = 16;
 
-/// Default cap on `command_length`: 64 KiB, enough for a maximal `message_payload`
-/// together with the mandatory fields of any PDU.
+/// Default cap on `command_length`: 64 KiB.
+///
+/// This holds every PDU with a `short_message` and a `message_payload` of up to about
+/// 65,400 octets. A peer that sends a `message_payload` near its 65,535-octet maximum
+/// needs a larger cap ([`Header::peek_with_max`], [`crate::Pdu::decode_with_max`]);
+/// SMSCs usually cap payloads far lower (a few kilobytes).
 pub const DEFAULT_MAX_COMMAND_LENGTH: u32 = 64 * 1024;
 
 /// The PDU header (reference §1).

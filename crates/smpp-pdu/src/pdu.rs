@@ -193,6 +193,7 @@ mod kind {
             if v.is_empty() || v.len() > MAX_DESTS {
                 return Err(EncodeError::InvalidCount {
                     field: "number_of_dests",
+                    min: 1,
                     max: MAX_DESTS,
                 });
             }
@@ -246,6 +247,7 @@ mod kind {
             if v.len() > 255 {
                 return Err(EncodeError::InvalidCount {
                     field: "no_unsuccess",
+                    min: 0,
                     max: 255,
                 });
             }

@@ -885,6 +885,7 @@ fn check_reencode(pdu: &Pdu<'_>) -> Result<(), TestCaseError> {
         })
         | Err(EncodeError::InvalidCount {
             field: "number_of_dests",
+            min: 1,
             max: 254,
         })
         | Err(EncodeError::PayloadConflict) => {}
