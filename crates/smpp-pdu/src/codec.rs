@@ -228,9 +228,14 @@ impl<'a> Reader<'a> {
         max: usize,
         status: CommandStatus,
     ) -> Result<COctetString<'a>, DecodeError> {
-        let rest = &self.buf[self.pos..];
+        let rest = self.buf.get(self.pos..).unwrap_or(&[]);
+        if rest.first() == Some(&0) {
+            // The NULL value, the commonest case for optional fields.
+            self.pos += 1;
+            return Ok(COctetString(Cow::Borrowed(&[])));
+        }
         let window = &rest[..rest.len().min(max)];
-        match window.iter().position(|&b| b == 0) {
+        match find_nul(window) {
             Some(i) => {
                 self.pos += i + 1;
                 Ok(COctetString(Cow::Borrowed(&window[..i])))
@@ -281,11 +286,37 @@ impl<'a> Reader<'a> {
     }
 }
 
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The index of the first NUL octet in `v`, checking eight octets at a time.
+///
+/// `(x - LO) & !x & HI` flags every zero byte of a word; it may also flag a 0x01 byte that
+/// follows a zero byte, but the lowest flag is always a true zero, and that is the one used.
+#[inline]
+pub(crate) fn find_nul(v: &[u8]) -> Option<usize> {
+    let mut chunks = v.chunks_exact(8);
+    let mut base = 0;
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        let flags = x.wrapping_sub(LO) & !x & HI;
+        if flags != 0 {
+            return Some(base + (flags.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == 0)
+        .map(|i| base + i)
+}
+
 /// Whether `v` contains a NUL octet; checks eight octets at a time.
 #[inline]
 pub(crate) fn has_nul(v: &[u8]) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     let mut chunks = v.chunks_exact(8);
     for c in &mut chunks {
         let mut w = [0u8; 8];
@@ -295,7 +326,11 @@ pub(crate) fn has_nul(v: &[u8]) -> bool {
             return true;
         }
     }
-    chunks.remainder().contains(&0)
+    // A plain loop: `contains` goes through `memchr`, which costs more than the at most
+    // seven octets left here.
+    #[allow(clippy::manual_contains)]
+    let found = chunks.remainder().iter().any(|&b| b == 0);
+    found
 }
 
 /// Appends the mandatory fields of a PDU to the output `Vec`, which the encoder has

@@ -352,10 +352,19 @@ macro_rules! pdu {
             pub const COMMAND_ID: CommandId = CommandId::$cid;
 
             #[inline(always)]
-            fn decode_body(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+            fn decode_body(h: &Header, r: &mut Reader<'a>) -> Decoded<'a> {
                 $( let $field = kind::$kind::decode(r, $($arg),*)?; )*
                 let tlvs = tlv::decode_all(r)?;
-                Ok($name { $($field,)* tlvs })
+                // Built in one expression, straight into the return slot: moving a decoded
+                // PDU through nested `Result`s costs more than decoding its fields.
+                Ok(Some((
+                    Pdu {
+                        command_status: h.command_status,
+                        sequence_number: h.sequence_number,
+                        body: Body::$name($name { $($field,)* tlvs }),
+                    },
+                    h.command_length as usize,
+                )))
             }
 
             /// Octets of the mandatory fields on the wire.
@@ -758,11 +767,18 @@ macro_rules! bodies {
             }
 
             #[inline(always)]
-            fn decode(command_id: CommandId, r: &mut Reader<'a>) -> Result<Body<'a>, DecodeError> {
-                Ok(match command_id {
-                    $($name::COMMAND_ID => Body::$name($name::decode_body(r)?),)*
-                    _ => Body::Unknown { command_id, body: OctetString(Cow::Borrowed(r.rest())) },
-                })
+            fn decode(h: &Header, r: &mut Reader<'a>) -> Decoded<'a> {
+                match h.command_id {
+                    $($name::COMMAND_ID => $name::decode_body(h, r),)*
+                    command_id => Ok(Some((
+                        Pdu {
+                            command_status: h.command_status,
+                            sequence_number: h.sequence_number,
+                            body: Body::Unknown { command_id, body: OctetString(Cow::Borrowed(r.rest())) },
+                        },
+                        h.command_length as usize,
+                    ))),
+                }
             }
 
             /// An all-default body for a known `command_id` (what a header-only error
@@ -839,6 +855,10 @@ bodies! {
     CancelBroadcastSm, CancelBroadcastSmResp,
 }
 
+/// What the decoders return: `None` until a whole PDU is buffered, else the PDU and the
+/// number of octets it took.
+type Decoded<'a> = Result<Option<(Pdu<'a>, usize)>, DecodeError>;
+
 /// A whole PDU: the header fields that are not derived, and the typed body.
 ///
 /// `command_length` is computed on encode, and `command_id` comes from the body.
@@ -891,16 +911,11 @@ impl<'a> Pdu<'a> {
     }
 
     /// [`Pdu::decode`] with a caller-chosen cap on `command_length`.
-    pub fn decode_with_max(
-        buf: &'a [u8],
-        max_command_length: u32,
-    ) -> Result<Option<(Pdu<'a>, usize)>, DecodeError> {
+    #[inline(always)]
+    pub fn decode_with_max(buf: &'a [u8], max_command_length: u32) -> Decoded<'a> {
         match Header::peek_with_max(buf, max_command_length)? {
             None => Ok(None),
-            Some(h) => {
-                let len = h.command_length as usize;
-                Ok(Some((Pdu::decode_frame(h, &buf[..len])?, len)))
-            }
+            Some(h) => Pdu::decode_framed(h, buf.get(..h.command_length as usize).unwrap_or(buf)),
         }
     }
 
@@ -909,24 +924,27 @@ impl<'a> Pdu<'a> {
     ///
     /// An error response (non-zero `command_status`) may come without a body; it decodes to
     /// the default body of its type.
-    #[inline(always)]
     pub fn decode_frame(header: Header, frame: &'a [u8]) -> Result<Pdu<'a>, DecodeError> {
+        match Pdu::decode_framed(header, frame)? {
+            Some((pdu, _)) => Ok(pdu),
+            None => Err(DecodeError::truncated("command_length")),
+        }
+    }
+
+    #[inline(always)]
+    fn decode_framed(header: Header, frame: &'a [u8]) -> Decoded<'a> {
         let body = frame.get(HEADER_LEN..).unwrap_or(&[]);
-        let empty =
-            if body.is_empty() && header.command_id.is_response() && !header.command_status.is_ok()
-            {
-                Body::empty(header.command_id)
-            } else {
-                None
-            };
-        Ok(Pdu {
-            command_status: header.command_status,
-            sequence_number: header.sequence_number,
-            body: match empty {
-                Some(b) => b,
-                None => Body::decode(header.command_id, &mut Reader::new(body))?,
-            },
-        })
+        if body.is_empty() && header.command_id.is_response() && !header.command_status.is_ok() {
+            if let Some(empty) = Body::empty(header.command_id) {
+                let pdu = Pdu {
+                    command_status: header.command_status,
+                    sequence_number: header.sequence_number,
+                    body: empty,
+                };
+                return Ok(Some((pdu, header.command_length as usize)));
+            }
+        }
+        Body::decode(&header, &mut Reader::new(body))
     }
 
     /// Appends the encoded PDU to `out` and returns its length.

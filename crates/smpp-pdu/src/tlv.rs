@@ -788,8 +788,12 @@ impl<'a> Tlv<'a> {
 }
 
 /// Decodes the TLV section that follows the mandatory fields, up to the end of the body.
+#[inline]
 pub(crate) fn decode_all<'a>(r: &mut Reader<'a>) -> Result<Vec<Tlv<'a>>, DecodeError> {
     let mut tlvs = Vec::new();
+    if r.is_empty() {
+        return Ok(tlvs);
+    }
     while !r.is_empty() {
         if r.remaining() < 4 {
             return Err(stream_error());
