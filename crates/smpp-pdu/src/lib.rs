@@ -5,6 +5,9 @@
 //! that borrow from the input buffer, and encodes into a caller-owned `Vec<u8>`
 //! ([`Pdu::encode`]).
 //!
+//! It also handles message content: text encodings ([`text`]), long messages
+//! ([`concat`]), delivery receipts ([`receipt`]) and SMPP time values ([`time`]).
+//!
 //! What it never does: no I/O, no clock reads, no threads. Its only dependency is
 //! `byteorder`.
 //!
@@ -47,11 +50,15 @@
 #![warn(missing_docs)]
 
 mod codec;
+pub mod concat;
 mod error;
 mod header;
 mod ids;
 mod owned;
 mod pdu;
+pub mod receipt;
+pub mod text;
+pub mod time;
 pub mod tlv;
 
 pub use codec::{COctetString, OctetString, Password};
