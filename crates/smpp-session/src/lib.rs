@@ -1,0 +1,32 @@
+//! A sans-IO SMPP session state machine for both roles, ESME and SMSC.
+//!
+//! [`Session`] tracks the session state (open, outbound, bound, unbound, closed), enforces
+//! which PDU each side may send in each state, numbers requests, matches responses, keeps
+//! a window of outstanding requests with a response timer each, runs the bind, keep-alive
+//! (enquire_link), inactivity and unbind timers, and answers by itself what the protocol
+//! answers by itself (enquire_link, unbind, wrong-state requests, malformed and unknown
+//! PDUs).
+//!
+//! What it never does: no sockets, no threads, no channels, no clock reads. Bytes and time
+//! come in as arguments (`now: Instant`), bytes and events go out through `poll_*` calls,
+//! so one core serves a blocking loop, a mio event loop or an async task alike, and every
+//! behaviour can be tested with a virtual clock. See [`Session`] for the drive loop.
+//!
+//! Every request the application starts resolves exactly once: a response, a response
+//! timeout, or a failure when the session closes. On close, every request still in flight
+//! is reported failed before [`Event::Closed`].
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod config;
+mod error;
+mod event;
+mod session;
+pub mod state;
+
+pub use config::{BindKind, BindRequest, Config};
+pub use error::SendError;
+pub use event::{CloseReason, Event, FailReason, SequenceNumber, UnexpectedReason};
+pub use session::{Session, MAX_SEQUENCE_NUMBER};
+pub use state::{Role, State};
