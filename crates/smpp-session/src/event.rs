@@ -1,6 +1,6 @@
 //! What a session reports to its application.
 
-use smpp_pdu::{CommandId, CommandStatus, DecodeError, Pdu};
+use smpp_pdu::{CommandId, CommandStatus, DecodeError, Password, Pdu};
 
 use crate::config::BindKind;
 
@@ -42,8 +42,9 @@ pub enum Event {
     Outbind {
         /// The SMSC's `system_id`.
         system_id: String,
-        /// The password it presented, to check against the expected one.
-        password: Vec<u8>,
+        /// The password it presented, to check against the expected one (redacted in
+        /// `Debug`; read it with [`Password::expose`]).
+        password: Password<'static>,
     },
     /// An inbound request for the application (deliver_sm, submit_sm on the SMSC side,
     /// data_sm, query_sm, ...). Answer it with [`crate::Session::send_response`].

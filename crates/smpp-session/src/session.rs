@@ -764,7 +764,7 @@ impl Session {
                 self.state = State::Outbound;
                 self.events.push_back(Event::Outbind {
                     system_id: o.system_id.to_str_lossy().into_owned(),
-                    password: o.password.expose().to_vec(),
+                    password: o.password.into_owned(),
                 });
             }
             Body::AlertNotification(_) => {
@@ -954,7 +954,10 @@ impl Session {
             if deadline > now {
                 break;
             }
-            let f = self.in_flight[&seq];
+            let Some(f) = self.in_flight.get(&seq).copied() else {
+                self.deadlines.remove(&(deadline, seq));
+                continue;
+            };
             self.finish(seq, f);
             if let Some(req) = reportable(f.origin, f.command_id) {
                 self.events.push_back(Event::ResponseTimeout {
