@@ -144,7 +144,16 @@ pub fn split(
     let (single, per_segment) = limits(encoding, method);
     // Validate once so that errors name the position in the whole text.
     let total_units: usize = match encoding {
-        Encoding::Gsm7 | Encoding::Gsm7Packed => text::gsm_septet_count(text)?,
+        Encoding::Gsm7 | Encoding::Gsm7Packed => {
+            text::gsm_septet_count(text).map_err(|e| match e {
+                TextError::Unrepresentable { ch, position, .. } => TextError::Unrepresentable {
+                    ch,
+                    position,
+                    encoding,
+                },
+                other => other,
+            })?
+        }
         Encoding::Ucs2 => text.encode_utf16().count(),
         _ => {
             text::encode(text, encoding)?;
@@ -198,9 +207,10 @@ pub fn split(
             };
             let mut data = udh.clone();
             if encoding == Encoding::Gsm7Packed && !udh.is_empty() {
-                let mut septets = Vec::with_capacity(part.len());
+                let mut septets = Vec::with_capacity(part.len() + 1);
                 text::encode_gsm_unpacked(part, &mut septets)?;
                 let fill = ((7 - (udh.len() * 8) % 7) % 7) as u8;
+                text::pad_with_cr(&mut septets, fill);
                 text::pack_septets(&septets, fill, &mut data);
             } else {
                 text::encode_into(part, encoding, &mut data)?;
@@ -334,6 +344,10 @@ pub enum Pushed {
     Pending,
     /// A segment with this number was already stored; this copy was ignored.
     Duplicate,
+    /// The segment did not fit within [`ReassemblyConfig::max_bytes`] even after evicting
+    /// every other message, so its message was given up (this segment included) and is
+    /// reported by [`Reassembler::poll_incomplete`].
+    Evicted,
 }
 
 /// Why a segment was refused.
@@ -458,16 +472,27 @@ impl Reassembler {
                 break;
             }
         }
-        let p = self.pending.get_mut(&key).expect("inserted above");
+        let over_limit = self.bytes + data.len() > self.config.max_bytes;
+        let Some(p) = self.pending.get_mut(&key) else {
+            return Ok(Pushed::Pending);
+        };
         p.parts[info.seq as usize - 1] = Some(data.to_vec());
         p.received += 1;
         p.bytes += data.len();
         self.bytes += data.len();
         if p.received == p.parts.len() {
-            let p = self.pending.remove(&key).expect("present");
-            self.bytes -= p.bytes;
-            let segments = p.parts.into_iter().map(Option::unwrap_or_default).collect();
+            let bytes = p.bytes;
+            let parts = std::mem::take(&mut p.parts);
+            self.pending.remove(&key);
+            self.bytes -= bytes;
+            let segments = parts.into_iter().map(Option::unwrap_or_default).collect();
             return Ok(Pushed::Complete(Reassembled { key, segments }));
+        }
+        if over_limit {
+            // Even alone this message holds more than the limit allows: give it up too,
+            // this segment included, and report it.
+            self.give_up(&key, GiveUpReason::Evicted);
+            return Ok(Pushed::Evicted);
         }
         Ok(Pushed::Pending)
     }
@@ -554,9 +579,16 @@ pub fn segment_of<'m>(
     user_data: &'m [u8],
     tlvs: &[Tlv<'_>],
 ) -> Option<(SegmentInfo, &'m [u8])> {
+    let mut user_data = user_data;
     if esm_class & ESM_CLASS_UDHI != 0 {
         if let Some((info, udh_len)) = parse_udh(user_data) {
             return Some((info, &user_data[udh_len..]));
+        }
+        // A header without a concatenation element (ports, say): skip it, then look for SAR.
+        if let Some(&udhl) = user_data.first() {
+            if let Some(rest) = user_data.get(1 + udhl as usize..) {
+                user_data = rest;
+            }
         }
     }
     let (mut reference, mut total, mut seq) = (None, None, None);

@@ -239,24 +239,23 @@ const KEYS: [&str; 8] = [
     "text",
 ];
 
-/// Finds `key:` at a word boundary (start of text or after whitespace), case-insensitively.
-fn find_keys(text: &str) -> Vec<(usize, usize, usize)> {
-    // (key index, start of key, start of value)
-    let lower = text.to_ascii_lowercase();
-    let bytes = lower.as_bytes();
+/// Finds the known `key:`s at word boundaries (start of text or after whitespace),
+/// case-insensitively, stopping at `text:`, whose value is the rest of the text.
+/// Returns `(key index, start of key, start of value)`.
+fn find_keys(lower: &[u8]) -> Vec<(usize, usize, usize)> {
     let mut found = Vec::new();
     let mut i = 0;
-    while i < bytes.len() {
-        let boundary = i == 0 || bytes[i - 1].is_ascii_whitespace();
+    while i < lower.len() {
+        let boundary = i == 0 || lower[i - 1].is_ascii_whitespace();
         if boundary {
             for (k, key) in KEYS.iter().enumerate() {
                 let kb = key.as_bytes();
-                let mut j = i + kb.len();
-                if bytes[i..].starts_with(kb) {
-                    while j < bytes.len() && bytes[j] == b' ' {
+                if lower[i..].starts_with(kb) {
+                    let mut j = i + kb.len();
+                    while j < lower.len() && lower[j] == b' ' {
                         j += 1;
                     }
-                    if bytes.get(j) == Some(&b':') && !found.iter().any(|&(f, _, _)| f == k) {
+                    if lower.get(j) == Some(&b':') && !found.iter().any(|&(f, _, _)| f == k) {
                         found.push((k, i, j + 1));
                         if *key == "text" {
                             return found;
@@ -270,6 +269,28 @@ fn find_keys(text: &str) -> Vec<(usize, usize, usize)> {
         i += 1;
     }
     found
+}
+
+/// Where any `word:` starts after whitespace: a value ends there, so unknown keys between
+/// known ones (`imsi:`, `network:`) do not run into the value before them.
+fn word_key_starts(lower: &[u8], end: usize) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut i = 1;
+    while i < end {
+        if lower[i - 1].is_ascii_whitespace() && lower[i].is_ascii_alphabetic() {
+            let mut j = i;
+            while j < end && (lower[j].is_ascii_alphanumeric() || lower[j] == b'_') {
+                j += 1;
+            }
+            if lower.get(j) == Some(&b':') {
+                starts.push(i);
+            }
+            i = j.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    starts
 }
 
 impl Receipt {
@@ -315,28 +336,36 @@ impl Receipt {
 
     /// Parses receipt text and merges the receipt TLVs of its PDU; TLV values win.
     pub fn parse(text: &str, tlvs: &[Tlv<'_>]) -> Result<Receipt, ReceiptError> {
-        let keys = find_keys(text);
+        let lower = text.to_ascii_lowercase();
+        let keys = find_keys(lower.as_bytes());
+        // Values end at the next key, known or not; `text:` runs to the end.
+        let text_start = keys
+            .iter()
+            .find(|&&(k, _, _)| KEYS[k] == "text")
+            .map_or(text.len(), |&(_, s, _)| s);
+        let mut ends: Vec<usize> = keys.iter().map(|&(_, s, _)| s).collect();
+        ends.extend(word_key_starts(lower.as_bytes(), text_start));
         let value = |k: usize| -> Option<String> {
-            let pos = keys.iter().position(|&(f, _, _)| f == k)?;
-            let (_, _, start) = keys[pos];
+            let &(_, _, start) = keys.iter().find(|&&(f, _, _)| f == k)?;
             let end = if KEYS[k] == "text" {
                 text.len()
             } else {
-                keys.iter()
-                    .map(|&(_, s, _)| s)
-                    .filter(|&s| s > start)
+                ends.iter()
+                    .copied()
+                    .filter(|&e| e >= start)
                     .min()
                     .unwrap_or(text.len())
             };
-            let v = text[start..end].trim();
-            Some(v.to_string())
+            Some(text.get(start..end)?.trim().to_string())
         };
         let mut id = value(0).filter(|s| !s.is_empty());
         let mut state = value(5).map(|s| ReceiptState::from_stat(&s));
         let mut network_error_code = None;
         for t in tlvs {
             match t {
-                Tlv::ReceiptedMessageId(v) => id = Some(v.to_str_lossy().into_owned()),
+                Tlv::ReceiptedMessageId(v) if !v.is_empty() => {
+                    id = Some(v.to_str_lossy().into_owned())
+                }
                 Tlv::MessageState(v) => state = Some(ReceiptState::from_message_state(*v)),
                 Tlv::NetworkErrorCode(v) => network_error_code = Some(*v),
                 _ => {}
@@ -388,9 +417,13 @@ impl Receipt {
 }
 
 /// Whether two message ids name the same message, allowing for the usual mismatches:
-/// case, leading zeros, and one side in hexadecimal while the other is decimal.
+/// case, leading zeros, and one side in hexadecimal while the other is decimal. An empty
+/// id names no message and matches nothing.
 pub fn message_ids_match(a: &str, b: &str) -> bool {
     let (a, b) = (a.trim(), b.trim());
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
     if a.eq_ignore_ascii_case(b) {
         return true;
     }

@@ -258,6 +258,11 @@ pub fn is_gsm(text: &str) -> bool {
 
 /// Encodes `text` as GSM septets, one per octet, appending to `out`.
 pub fn encode_gsm_unpacked(text: &str, out: &mut Vec<u8>) -> Result<(), TextError> {
+    encode_gsm_septets(text, out, Encoding::Gsm7)
+}
+
+/// GSM septets of `text`; errors name `encoding`, the form the caller asked for.
+fn encode_gsm_septets(text: &str, out: &mut Vec<u8>, encoding: Encoding) -> Result<(), TextError> {
     let start = out.len();
     for (i, c) in text.chars().enumerate() {
         match gsm_septets_of(c) {
@@ -265,7 +270,7 @@ pub fn encode_gsm_unpacked(text: &str, out: &mut Vec<u8>) -> Result<(), TextErro
             Some((esc, Some(s))) => out.extend_from_slice(&[esc, s]),
             None => {
                 out.truncate(start);
-                return Err(unrepresentable(c, i, Encoding::Gsm7));
+                return Err(unrepresentable(c, i, encoding));
             }
         }
     }
@@ -315,6 +320,19 @@ pub fn pack_septets(septets: &[u8], fill_bits: u8, out: &mut Vec<u8>) {
     }
 }
 
+/// Adds the CR padding 3GPP 23.038 §6.1.2.3.1 asks for before packing septets after
+/// `fill_bits`: when the last octet would end in seven spare bits (which a receiver that
+/// does not know the septet count reads as '@'), and when the text fills its octets exactly
+/// and ends in a CR of its own (which a receiver would drop as padding).
+pub fn pad_with_cr(septets: &mut Vec<u8>, fill_bits: u8) {
+    let bits = fill_bits as usize + 7 * septets.len();
+    let spare_septet = bits % 8 == 1;
+    let exact_ending_in_cr = bits % 8 == 0 && septets.last() == Some(&GSM_CR);
+    if spare_septet || exact_ending_in_cr {
+        septets.push(GSM_CR);
+    }
+}
+
 /// Unpacks `count` septets from packed octets, skipping `fill_bits` leading bits.
 /// Stops early (tolerantly) if the octets run out.
 pub fn unpack_septets(packed: &[u8], count: usize, fill_bits: u8) -> Vec<u8> {
@@ -346,12 +364,8 @@ pub fn encode_into(text: &str, encoding: Encoding, out: &mut Vec<u8>) -> Result<
         Encoding::Gsm7 => encode_gsm_unpacked(text, out),
         Encoding::Gsm7Packed => {
             let mut septets = Vec::with_capacity(text.len() + 1);
-            encode_gsm_unpacked(text, &mut septets).map(|()| {
-                // With 8n-1 septets the last octet ends in seven spare bits that would read as
-                // '@'; 3GPP 23.038 fills them with CR, which receivers drop.
-                if septets.len() % 8 == 7 {
-                    septets.push(GSM_CR);
-                }
+            encode_gsm_septets(text, &mut septets, Encoding::Gsm7Packed).map(|()| {
+                pad_with_cr(&mut septets, 0);
                 pack_septets(&septets, 0, out)
             })
         }
