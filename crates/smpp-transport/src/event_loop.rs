@@ -1,0 +1,955 @@
+//! The event loop thread.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use log::{debug, info, trace, warn};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use smpp_pdu::Body;
+use smpp_session::{Event, SendError, Session};
+
+use crate::{
+    Command, Completed, Config, ConnEvent, ConnOp, Connection, Disconnect, Listener, Outcome,
+    Reply, Shared, TransportError, TransportHandle,
+};
+
+const WAKER: Token = Token(0);
+
+pub(crate) fn spawn(config: Config) -> Result<TransportHandle, TransportError> {
+    let poll = Poll::new().map_err(TransportError::Io)?;
+    let waker = mio::Waker::new(poll.registry(), WAKER).map_err(TransportError::Io)?;
+    let (tx, rx) = crossbeam_channel::bounded(config.command_capacity);
+    let shared = Arc::new(Shared {
+        tx,
+        waker,
+        sleeping: AtomicBool::new(false),
+        thread: Mutex::new(None),
+        loop_thread: std::sync::OnceLock::new(),
+    });
+    let weak = Arc::downgrade(&shared);
+    let thread = std::thread::Builder::new()
+        .name("smpp-transport".into())
+        .spawn(move || {
+            let mut l = EventLoop {
+                poll,
+                config,
+                rx,
+                shared: weak,
+                entries: HashMap::new(),
+                next_token: 1,
+                scratch: Vec::new(),
+                conns: 0,
+            };
+            l.run();
+        })
+        .map_err(TransportError::Io)?;
+    let _ = shared.loop_thread.set(thread.thread().id());
+    *shared.thread.lock().map_err(|_| TransportError::Shutdown)? = Some(thread);
+    Ok(TransportHandle { shared })
+}
+
+struct ListenerState {
+    socket: TcpListener,
+    session: smpp_session::Config,
+    accepted: Sender<Connection>,
+    id: u64,
+}
+
+struct Queued {
+    body: Body<'static>,
+    tag: u64,
+    reply: Reply,
+}
+
+struct Conn {
+    stream: TcpStream,
+    session: Option<Session>,
+    session_config: smpp_session::Config,
+    events: Option<Sender<ConnEvent>>,
+    wbuf: Vec<u8>,
+    wpos: usize,
+    pending: HashMap<u32, (u64, Reply)>,
+    bind: Option<(u32, u64, Reply)>,
+    unbind: Option<(u32, u64, Reply)>,
+    queue: VecDeque<Queued>,
+    interest: Interest,
+    connecting: Option<(Instant, Sender<Result<Connection, TransportError>>)>,
+    closed: Option<Disconnect>,
+    closed_at: Option<Instant>,
+    held_events: VecDeque<ConnEvent>,
+    read_paused: bool,
+}
+
+enum Entry {
+    Listener(ListenerState),
+    Conn(Box<Conn>),
+}
+
+struct EventLoop {
+    poll: Poll,
+    config: Config,
+    rx: Receiver<Command>,
+    shared: std::sync::Weak<Shared>,
+    entries: HashMap<Token, Entry>,
+    next_token: usize,
+    scratch: Vec<u8>,
+    conns: usize,
+}
+
+fn would_block(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::WouldBlock
+}
+
+fn interrupted(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::Interrupted
+}
+
+fn resolve(reply: &Reply, tag: u64, outcome: Outcome) {
+    // The caller may have gone; its outcome has nowhere to go then.
+    let _ = reply.send(Completed { tag, outcome });
+}
+
+impl EventLoop {
+    fn run(&mut self) {
+        let mut events = Events::with_capacity(1024);
+        self.scratch = vec![0; self.config.read_chunk.max(16)];
+        loop {
+            if !self.drain_commands() {
+                break;
+            }
+            let now = Instant::now();
+            let tokens: Vec<Token> = self.entries.keys().copied().collect();
+            let mut timeout: Option<Instant> = None;
+            for t in tokens {
+                self.on_time(t, now);
+                if let Some(d) = self.deadline(t) {
+                    timeout = Some(timeout.map_or(d, |x: Instant| x.min(d)));
+                }
+            }
+            let shared = self.shared.upgrade();
+            if let Some(s) = &shared {
+                s.sleeping.store(true, Ordering::SeqCst);
+            }
+            let wait = if !self.rx.is_empty() {
+                Some(std::time::Duration::ZERO)
+            } else {
+                timeout.map(|d| d.saturating_duration_since(Instant::now()))
+            };
+            drop(shared);
+            if let Err(e) = self.poll.poll(&mut events, wait) {
+                if !interrupted(&e) {
+                    warn!("poll failed: {e}");
+                    break;
+                }
+            }
+            if let Some(s) = self.shared.upgrade() {
+                s.sleeping.store(false, Ordering::SeqCst);
+            } else {
+                break;
+            }
+            for ev in events.iter() {
+                let t = ev.token();
+                if t == WAKER {
+                    continue;
+                }
+                match self.entries.get(&t) {
+                    Some(Entry::Listener(_)) => self.accept(t),
+                    Some(Entry::Conn(_)) => {
+                        self.on_io(t, ev.is_readable() || ev.is_read_closed(), ev.is_writable())
+                    }
+                    None => {}
+                }
+            }
+        }
+        self.shutdown_all();
+    }
+
+    /// Handles queued commands; `false` on shutdown.
+    fn drain_commands(&mut self) -> bool {
+        let mut touched = Vec::new();
+        while let Ok(cmd) = self.rx.try_recv() {
+            match cmd {
+                Command::Shutdown => return false,
+                Command::Connect {
+                    addr,
+                    session,
+                    reply,
+                } => self.connect(addr, session, reply),
+                Command::Listen {
+                    addr,
+                    session,
+                    reply,
+                } => self.listen(addr, session, reply),
+                Command::CloseListener(id) => {
+                    let t = self.entries.iter().find_map(|(t, e)| match e {
+                        Entry::Listener(l) if l.id == id => Some(*t),
+                        _ => None,
+                    });
+                    if let Some(t) = t {
+                        if let Some(Entry::Listener(mut l)) = self.entries.remove(&t) {
+                            let _ = self.poll.registry().deregister(&mut l.socket);
+                        }
+                    }
+                }
+                Command::Conn(id, op) => {
+                    let t = Token(id as usize);
+                    self.conn_op(t, op);
+                    if !touched.contains(&t) {
+                        touched.push(t);
+                    }
+                }
+            }
+        }
+        for t in touched {
+            self.service(t);
+        }
+        true
+    }
+
+    fn token(&mut self) -> Token {
+        self.next_token += 1;
+        Token(self.next_token)
+    }
+
+    fn listen(
+        &mut self,
+        addr: std::net::SocketAddr,
+        session: smpp_session::Config,
+        reply: Sender<Result<Listener, TransportError>>,
+    ) {
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        let result = (|| {
+            let mut socket = TcpListener::bind(addr).map_err(TransportError::Io)?;
+            let local_addr = socket.local_addr().map_err(TransportError::Io)?;
+            let t = self.token();
+            self.poll
+                .registry()
+                .register(&mut socket, t, Interest::READABLE)
+                .map_err(TransportError::Io)?;
+            let (tx, rx) = crossbeam_channel::unbounded();
+            let id = t.0 as u64;
+            self.entries.insert(
+                t,
+                Entry::Listener(ListenerState {
+                    socket,
+                    session,
+                    accepted: tx,
+                    id,
+                }),
+            );
+            info!("listening on {local_addr}");
+            Ok(Listener {
+                id,
+                local_addr,
+                accepted: rx,
+                shared,
+            })
+        })();
+        let _ = reply.send(result);
+    }
+
+    fn accept(&mut self, t: Token) {
+        loop {
+            let Some(Entry::Listener(l)) = self.entries.get_mut(&t) else {
+                return;
+            };
+            match l.socket.accept() {
+                Ok((stream, peer)) => {
+                    let session_config = l.session.clone();
+                    let accepted = l.accepted.clone();
+                    if self.conns >= self.config.max_connections {
+                        warn!("refusing {peer}: {} connections open", self.conns);
+                        drop(stream);
+                        continue;
+                    }
+                    let _ = stream.set_nodelay(true);
+                    let now = Instant::now();
+                    let ct = self.token();
+                    match self.add_conn(ct, stream, session_config, None) {
+                        Ok(()) => {
+                            let Some(conn) = self.new_handle(ct, now, true) else {
+                                continue;
+                            };
+                            debug!("accepted {peer}");
+                            if accepted.send(conn).is_err() {
+                                // Nobody takes connections from this listener any more.
+                                self.close_conn(ct, Disconnect::Shutdown);
+                            }
+                        }
+                        Err(e) => warn!("cannot register accepted connection: {e}"),
+                    }
+                }
+                Err(e) if would_block(&e) => return,
+                Err(e) if interrupted(&e) => continue,
+                Err(e) => {
+                    warn!("accept failed: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn add_conn(
+        &mut self,
+        t: Token,
+        mut stream: TcpStream,
+        session_config: smpp_session::Config,
+        connecting: Option<(Instant, Sender<Result<Connection, TransportError>>)>,
+    ) -> io::Result<()> {
+        let interest = if connecting.is_some() {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        self.poll.registry().register(&mut stream, t, interest)?;
+        self.conns += 1;
+        self.entries.insert(
+            t,
+            Entry::Conn(Box::new(Conn {
+                stream,
+                session: None,
+                session_config,
+                events: None,
+                wbuf: Vec::new(),
+                wpos: 0,
+                pending: HashMap::new(),
+                bind: None,
+                unbind: None,
+                queue: VecDeque::new(),
+                interest,
+                connecting,
+                closed: None,
+                closed_at: None,
+                held_events: VecDeque::new(),
+                read_paused: false,
+            })),
+        );
+        Ok(())
+    }
+
+    /// Creates the session and the application's handle once the socket is connected.
+    fn new_handle(&mut self, t: Token, now: Instant, smsc: bool) -> Option<Connection> {
+        let shared = self.shared.upgrade()?;
+        let cap = self.config.event_capacity;
+        let Some(Entry::Conn(c)) = self.entries.get_mut(&t) else {
+            return None;
+        };
+        let (peer_addr, local_addr) = (c.stream.peer_addr().ok()?, c.stream.local_addr().ok()?);
+        let (tx, rx) = crossbeam_channel::bounded(cap);
+        c.events = Some(tx);
+        let cfg = c.session_config.clone();
+        c.session = Some(if smsc {
+            Session::smsc(cfg, now)
+        } else {
+            Session::esme(cfg, now)
+        });
+        Some(Connection {
+            id: t.0 as u64,
+            peer_addr,
+            local_addr,
+            events: rx,
+            shared,
+        })
+    }
+
+    fn connect(
+        &mut self,
+        addr: std::net::SocketAddr,
+        session: smpp_session::Config,
+        reply: Sender<Result<Connection, TransportError>>,
+    ) {
+        if self.conns >= self.config.max_connections {
+            let _ = reply.send(Err(TransportError::TooManyConnections));
+            return;
+        }
+        let stream = match TcpStream::connect(addr) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = reply.send(Err(TransportError::Io(e)));
+                return;
+            }
+        };
+        let t = self.token();
+        let deadline = Instant::now() + self.config.connect_timeout;
+        if let Err(e) = self.add_conn(t, stream, session, Some((deadline, reply.clone()))) {
+            let _ = reply.send(Err(TransportError::Io(e)));
+        }
+    }
+
+    /// A connecting socket became writable: connected, or failed.
+    fn finish_connect(&mut self, t: Token) {
+        let Some(Entry::Conn(c)) = self.entries.get_mut(&t) else {
+            return;
+        };
+        let err = match c.stream.take_error() {
+            Ok(Some(e)) | Err(e) => Some(e),
+            Ok(None) => match c.stream.peer_addr() {
+                Ok(_) => None,
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return, // not yet
+                Err(e) => Some(e),
+            },
+        };
+        let (_, reply) = c.connecting.take().expect("connecting");
+        if let Some(e) = err {
+            let _ = reply.send(Err(TransportError::Io(e)));
+            self.remove(t);
+            return;
+        }
+        let _ = c.stream.set_nodelay(true);
+        match self.new_handle(t, Instant::now(), false) {
+            Some(conn) => {
+                debug!("connected to {}", conn.peer_addr);
+                if reply.send(Ok(conn)).is_err() {
+                    self.remove(t);
+                } else {
+                    self.service(t);
+                }
+            }
+            None => {
+                let _ = reply.send(Err(TransportError::Shutdown));
+                self.remove(t);
+            }
+        }
+    }
+
+    fn conn_op(&mut self, t: Token, op: ConnOp) {
+        let now = Instant::now();
+        let Some(Entry::Conn(c)) = self.entries.get_mut(&t) else {
+            // The connection is gone: resolve what asked for an outcome.
+            match op {
+                ConnOp::Bind(_, tag, reply)
+                | ConnOp::Request(_, tag, reply)
+                | ConnOp::Unbind(tag, reply) => resolve(&reply, tag, Outcome::Disconnected),
+                _ => {}
+            }
+            return;
+        };
+        let Some(s) = c.session.as_mut().filter(|_| c.closed.is_none()) else {
+            match op {
+                ConnOp::Bind(_, tag, reply)
+                | ConnOp::Request(_, tag, reply)
+                | ConnOp::Unbind(tag, reply) => resolve(&reply, tag, Outcome::Disconnected),
+                _ => {}
+            }
+            return;
+        };
+        match op {
+            ConnOp::Bind(req, tag, reply) => match s.bind(now, req) {
+                Ok(seq) => c.bind = Some((seq, tag, reply)),
+                Err(e) => resolve(&reply, tag, Outcome::Refused(e)),
+            },
+            ConnOp::Request(body, tag, reply) => {
+                if !c.queue.is_empty() {
+                    if c.queue.len() >= self.config.max_queued_requests {
+                        resolve(&reply, tag, Outcome::Refused(SendError::WindowFull));
+                    } else {
+                        c.queue.push_back(Queued { body, tag, reply });
+                    }
+                } else {
+                    start_request(c, now, body, tag, reply, self.config.max_queued_requests);
+                }
+            }
+            ConnOp::Unbind(tag, reply) => match s.unbind(now) {
+                Ok(seq) => c.unbind = Some((seq, tag, reply)),
+                Err(e) => resolve(&reply, tag, Outcome::Refused(e)),
+            },
+            ConnOp::Respond(seq, status, body) => {
+                if let Err(error) = s.send_response(now, seq, status, body) {
+                    push_event(
+                        c,
+                        ConnEvent::ResponseRefused {
+                            sequence_number: seq,
+                            error,
+                        },
+                    );
+                }
+            }
+            ConnOp::AcceptBind(seq, system_id) => {
+                if let Err(error) = s.accept_bind(now, seq, &system_id) {
+                    push_event(
+                        c,
+                        ConnEvent::ResponseRefused {
+                            sequence_number: seq,
+                            error,
+                        },
+                    );
+                }
+            }
+            ConnOp::RejectBind(seq, status) => {
+                if let Err(error) = s.reject_bind(now, seq, status) {
+                    push_event(
+                        c,
+                        ConnEvent::ResponseRefused {
+                            sequence_number: seq,
+                            error,
+                        },
+                    );
+                }
+            }
+            ConnOp::Close => s.close(now),
+        }
+    }
+
+    /// Runs timers of one entry.
+    fn on_time(&mut self, t: Token, now: Instant) {
+        let Some(Entry::Conn(c)) = self.entries.get_mut(&t) else {
+            return;
+        };
+        if let Some((deadline, _)) = &c.connecting {
+            if *deadline <= now {
+                let (_, reply) = c.connecting.take().expect("connecting");
+                let _ = reply.send(Err(TransportError::ConnectTimeout));
+                self.remove(t);
+            }
+            return;
+        }
+        if let Some(at) = c.closed_at {
+            if now.duration_since(at) >= self.config.linger {
+                debug!("dropping connection {}: linger over", t.0);
+                self.remove(t);
+            }
+            return;
+        }
+        if c.read_paused || !c.held_events.is_empty() {
+            release_held(c);
+            if c.held_events.is_empty() && c.wbuf.len() - c.wpos < self.config.max_write_buffer {
+                self.read(t);
+            }
+            self.service(t);
+        }
+        let Some(Entry::Conn(c)) = self.entries.get_mut(&t) else {
+            return;
+        };
+        if let Some(s) = c.session.as_mut() {
+            if s.poll_timeout().is_some_and(|d| d <= now) {
+                s.handle_timeout(now);
+                self.service(t);
+            }
+        }
+    }
+
+    fn deadline(&self, t: Token) -> Option<Instant> {
+        let Some(Entry::Conn(c)) = self.entries.get(&t) else {
+            return None;
+        };
+        if let Some((d, _)) = &c.connecting {
+            return Some(*d);
+        }
+        if let Some(at) = c.closed_at {
+            return Some(at + self.config.linger);
+        }
+        if c.read_paused || !c.held_events.is_empty() {
+            // Backpressure: look again soon.
+            return Some(Instant::now() + std::time::Duration::from_millis(1));
+        }
+        c.session.as_ref().and_then(Session::poll_timeout)
+    }
+
+    fn on_io(&mut self, t: Token, readable: bool, writable: bool) {
+        let connecting =
+            matches!(self.entries.get(&t), Some(Entry::Conn(c)) if c.connecting.is_some());
+        if connecting {
+            if writable || readable {
+                self.finish_connect(t);
+            }
+            return;
+        }
+        if writable {
+            self.flush(t);
+        }
+        if readable {
+            self.read(t);
+        }
+        self.service(t);
+    }
+
+    fn read(&mut self, t: Token) {
+        let max_w = self.config.max_write_buffer;
+        let Some(Entry::Conn(c)) = self.entries.get_mut(&t) else {
+            return;
+        };
+        loop {
+            if c.closed.is_some() {
+                return;
+            }
+            if c.wbuf.len() - c.wpos >= max_w || !c.held_events.is_empty() {
+                // Backpressure: the peer does not read or the application does not drain
+                // events. Reading resumes from the timer check once that clears.
+                c.read_paused = true;
+                return;
+            }
+            c.read_paused = false;
+            let Some(s) = c.session.as_mut() else { return };
+            match c.stream.read(&mut self.scratch) {
+                Ok(0) => {
+                    s.handle_eof(Instant::now());
+                    return;
+                }
+                Ok(n) => {
+                    trace!("read {n} octets on {}", t.0);
+                    s.handle_input(Instant::now(), &self.scratch[..n]);
+                    pump(
+                        c,
+                        self.config.write_high_water,
+                        self.config.max_queued_requests,
+                    );
+                }
+                Err(e) if would_block(&e) => return,
+                Err(e) if interrupted(&e) => continue,
+                Err(e) => {
+                    debug!("read error on {}: {e}", t.0);
+                    c.closed = Some(Disconnect::Io(e.kind(), e.to_string()));
+                    s.handle_eof(Instant::now());
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Writes pending octets until done or `WouldBlock`.
+    fn flush(&mut self, t: Token) {
+        let Some(Entry::Conn(c)) = self.entries.get_mut(&t) else {
+            return;
+        };
+        write_out(c);
+    }
+
+    /// After any change: forward events, feed the window, fill and write the buffer,
+    /// adjust interest, and finish a closed connection.
+    fn service(&mut self, t: Token) {
+        let hw = self.config.write_high_water;
+        let mq = self.config.max_queued_requests;
+        let Some(Entry::Conn(c)) = self.entries.get_mut(&t) else {
+            return;
+        };
+        if c.connecting.is_some() {
+            return;
+        }
+        pump(c, hw, mq);
+        write_out(c);
+        let session_closed = c.session.as_ref().is_some_and(Session::is_closed);
+        if session_closed && c.closed_at.is_none() {
+            c.closed_at = Some(Instant::now());
+        }
+        let done = session_closed
+            && (c.wpos >= c.wbuf.len()
+                || c.closed
+                    .as_ref()
+                    .is_some_and(|d| matches!(d, Disconnect::Io(..))));
+        if done && c.held_events.is_empty() {
+            self.remove(t);
+            return;
+        }
+        let want_write = c.wpos < c.wbuf.len();
+        let want_read = !session_closed
+            && c.wbuf.len() - c.wpos < self.config.max_write_buffer
+            && c.held_events.is_empty();
+        let interest = match (want_read, want_write) {
+            (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
+            (true, false) => Some(Interest::READABLE),
+            (false, true) => Some(Interest::WRITABLE),
+            (false, false) => None,
+        };
+        let interest = interest.unwrap_or(Interest::READABLE);
+        if interest != c.interest {
+            c.interest = interest;
+            if let Err(e) = self.poll.registry().reregister(&mut c.stream, t, interest) {
+                warn!("reregister failed: {e}");
+            }
+        }
+    }
+
+    fn close_conn(&mut self, t: Token, why: Disconnect) {
+        if let Some(Entry::Conn(c)) = self.entries.get_mut(&t) {
+            c.closed.get_or_insert(why);
+            if let Some(s) = c.session.as_mut() {
+                s.close(Instant::now());
+            }
+        }
+        self.service(t);
+    }
+
+    /// Drops a connection: resolves everything still pending and sends the final event.
+    fn remove(&mut self, t: Token) {
+        let Some(Entry::Conn(mut c)) = self.entries.remove(&t) else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut c.stream);
+        self.conns -= 1;
+        if let Some(s) = c.session.as_mut() {
+            if !s.is_closed() {
+                s.close(Instant::now());
+            }
+        }
+        // Forward the session's last events (failures of in-flight requests, Closed).
+        forward_events(&mut c);
+        for (_, (tag, reply)) in c.pending.drain() {
+            resolve(&reply, tag, Outcome::Disconnected);
+        }
+        for q in c.queue.drain(..) {
+            resolve(&q.reply, q.tag, Outcome::Disconnected);
+        }
+        for (_, tag, reply) in c.bind.take().into_iter().chain(c.unbind.take()) {
+            resolve(&reply, tag, Outcome::Disconnected);
+        }
+        let why = c.closed.take().unwrap_or(Disconnect::Shutdown);
+        if let Some(tx) = c.events.take() {
+            for e in c.held_events.drain(..) {
+                let _ = tx.send(e);
+            }
+            let _ = tx.send(ConnEvent::Closed(why));
+        }
+    }
+
+    fn shutdown_all(&mut self) {
+        info!("transport shutting down");
+        let tokens: Vec<Token> = self.entries.keys().copied().collect();
+        for t in tokens {
+            match self.entries.get_mut(&t) {
+                Some(Entry::Conn(c)) => {
+                    if let Some((_, reply)) = c.connecting.take() {
+                        let _ = reply.send(Err(TransportError::Shutdown));
+                    }
+                    c.closed = Some(Disconnect::Shutdown);
+                    c.held_events.clear();
+                    self.remove(t);
+                }
+                Some(Entry::Listener(_)) => {
+                    self.entries.remove(&t);
+                }
+                None => {}
+            }
+        }
+        // Resolve commands that raced the shutdown.
+        while let Ok(cmd) = self.rx.try_recv() {
+            match cmd {
+                Command::Connect { reply, .. } => {
+                    let _ = reply.send(Err(TransportError::Shutdown));
+                }
+                Command::Listen { reply, .. } => {
+                    let _ = reply.send(Err(TransportError::Shutdown));
+                }
+                Command::Conn(_, ConnOp::Bind(_, tag, reply))
+                | Command::Conn(_, ConnOp::Request(_, tag, reply))
+                | Command::Conn(_, ConnOp::Unbind(tag, reply)) => {
+                    resolve(&reply, tag, Outcome::Disconnected)
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn start_request(
+    c: &mut Conn,
+    now: Instant,
+    body: Body<'static>,
+    tag: u64,
+    reply: Reply,
+    max_queued: usize,
+) {
+    let Some(s) = c.session.as_mut() else {
+        return resolve(&reply, tag, Outcome::Disconnected);
+    };
+    let no_response = body.command_id().response().is_none();
+    match s.send_request(now, body.clone()) {
+        Ok(seq) => {
+            if no_response {
+                resolve(&reply, tag, Outcome::Sent);
+            } else {
+                c.pending.insert(seq, (tag, reply));
+            }
+        }
+        Err(SendError::WindowFull) => {
+            if c.queue.len() >= max_queued {
+                resolve(&reply, tag, Outcome::Refused(SendError::WindowFull));
+            } else {
+                c.queue.push_back(Queued { body, tag, reply });
+            }
+        }
+        Err(e) => resolve(&reply, tag, Outcome::Refused(e)),
+    }
+}
+
+/// Moves session output to the write buffer and session events to their owners; starts
+/// queued requests as the window frees up.
+fn pump(c: &mut Conn, high_water: usize, max_queued: usize) {
+    loop {
+        forward_events(c);
+        let now = Instant::now();
+        let mut started = false;
+        while let Some(s) = c.session.as_ref() {
+            if c.queue.is_empty() || s.in_flight() >= s.config().window || s.is_closed() {
+                break;
+            }
+            let q = c.queue.pop_front().expect("non-empty");
+            start_request(c, now, q.body, q.tag, q.reply, max_queued);
+            started = true;
+        }
+        if let Some(s) = c.session.as_mut() {
+            if c.wpos > 0 && c.wpos == c.wbuf.len() {
+                c.wbuf.clear();
+                c.wpos = 0;
+            }
+            while c.wbuf.len() - c.wpos < high_water && s.poll_transmit(&mut c.wbuf).is_some() {}
+        }
+        if !started {
+            break;
+        }
+    }
+    forward_events(c);
+}
+
+fn push_event(c: &mut Conn, e: ConnEvent) {
+    if !c.held_events.is_empty() {
+        c.held_events.push_back(e);
+        return;
+    }
+    let Some(tx) = &c.events else { return };
+    match tx.try_send(e) {
+        Ok(()) => {}
+        Err(TrySendError::Full(e)) => c.held_events.push_back(e),
+        Err(TrySendError::Disconnected(_)) => {}
+    }
+}
+
+/// Retries events held back because the application's channel was full.
+fn release_held(c: &mut Conn) {
+    let Some(tx) = &c.events else { return };
+    while let Some(e) = c.held_events.pop_front() {
+        match tx.try_send(e) {
+            Ok(()) => {}
+            Err(TrySendError::Full(e)) => {
+                c.held_events.push_front(e);
+                return;
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                c.held_events.clear();
+                return;
+            }
+        }
+    }
+}
+
+fn forward_events(c: &mut Conn) {
+    release_held(c);
+    while let Some(ev) = c.session.as_mut().and_then(Session::poll_event) {
+        match ev {
+            Event::Response {
+                sequence_number,
+                pdu,
+                ..
+            } => {
+                if let Some((tag, reply)) = c.pending.remove(&sequence_number) {
+                    resolve(&reply, tag, Outcome::Response(pdu));
+                }
+            }
+            Event::ResponseTimeout {
+                sequence_number, ..
+            } => {
+                if let Some((tag, reply)) = take_request(c, sequence_number) {
+                    resolve(&reply, tag, Outcome::Timeout);
+                }
+            }
+            Event::RequestFailed {
+                sequence_number,
+                reason,
+                ..
+            } => {
+                if let Some((tag, reply)) = take_request(c, sequence_number) {
+                    resolve(&reply, tag, Outcome::Failed(reason));
+                }
+            }
+            Event::Bound {
+                kind,
+                ref peer_system_id,
+                interface_version,
+            } => {
+                if let Some((_, tag, reply)) = c.bind.take() {
+                    resolve(
+                        &reply,
+                        tag,
+                        Outcome::Bound {
+                            kind,
+                            peer_system_id: peer_system_id.clone(),
+                            interface_version,
+                        },
+                    );
+                }
+                push_event(c, ConnEvent::Session(ev));
+            }
+            Event::BindRejected { status } => {
+                if let Some((_, tag, reply)) = c.bind.take() {
+                    resolve(&reply, tag, Outcome::BindRejected(status));
+                }
+                push_event(c, ConnEvent::Session(ev));
+            }
+            Event::Unbound => {
+                if let Some((_, tag, reply)) = c.unbind.take() {
+                    resolve(&reply, tag, Outcome::Unbound);
+                }
+                push_event(c, ConnEvent::Session(ev));
+            }
+            Event::Closed { reason } => {
+                c.closed.get_or_insert(Disconnect::Session(reason));
+            }
+            other => push_event(c, ConnEvent::Session(other)),
+        }
+    }
+}
+
+/// The caller of a request the session resolved by sequence number: an ordinary request,
+/// the bind or the unbind.
+fn take_request(c: &mut Conn, seq: u32) -> Option<(u64, Reply)> {
+    if let Some(x) = c.pending.remove(&seq) {
+        return Some(x);
+    }
+    if c.bind.as_ref().is_some_and(|b| b.0 == seq) {
+        return c.bind.take().map(|(_, t, r)| (t, r));
+    }
+    if c.unbind.as_ref().is_some_and(|b| b.0 == seq) {
+        return c.unbind.take().map(|(_, t, r)| (t, r));
+    }
+    None
+}
+
+/// Writes buffered octets until done or `WouldBlock`; on error, closes the session.
+fn write_out(c: &mut Conn) {
+    while c.wpos < c.wbuf.len() {
+        match c.stream.write(&c.wbuf[c.wpos..]) {
+            Ok(0) => {
+                c.closed.get_or_insert(Disconnect::Io(
+                    io::ErrorKind::WriteZero,
+                    "write returned 0".into(),
+                ));
+                if let Some(s) = c.session.as_mut() {
+                    s.handle_eof(Instant::now());
+                }
+                c.wpos = c.wbuf.len();
+                return;
+            }
+            Ok(n) => c.wpos += n,
+            Err(e) if would_block(&e) => return,
+            Err(e) if interrupted(&e) => continue,
+            Err(e) => {
+                debug!("write error: {e}");
+                c.closed
+                    .get_or_insert(Disconnect::Io(e.kind(), e.to_string()));
+                if let Some(s) = c.session.as_mut() {
+                    s.handle_eof(Instant::now());
+                }
+                c.wpos = c.wbuf.len();
+                return;
+            }
+        }
+    }
+    c.wbuf.clear();
+    c.wpos = 0;
+}

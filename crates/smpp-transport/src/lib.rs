@@ -1,0 +1,503 @@
+//! A mio event loop that hosts many SMPP sessions over TCP.
+//!
+//! One thread per [`Transport`] owns a `mio::Poll`, the sockets, a read buffer and a write
+//! buffer per connection, and the [`smpp_session::Session`] of every connection. It hosts
+//! outbound connections ([`TransportHandle::connect`], ESME role) and connections accepted
+//! from listeners ([`TransportHandle::listen`], SMSC role) side by side.
+//!
+//! Commands reach the loop over a crossbeam channel and a [`mio::Waker`] (woken only when
+//! the loop may be asleep); results leave over crossbeam channels: each request carries the
+//! sender its [`Completed`] outcome goes to, and every connection has a channel of
+//! [`ConnEvent`]s for everything else (inbound requests, binds, closes).
+//!
+//! The loop holds no SMPP rules: it moves bytes and deadlines between sockets and
+//! sessions. It reads and writes until `WouldBlock`, writes many PDUs per syscall, asks
+//! for writability only while bytes are pending, bounds each connection's buffers, and
+//! sleeps until the earliest session deadline.
+//!
+//! Every request resolves exactly once: a response, a timeout, a failure reported by the
+//! session, a local refusal, or [`Outcome::Disconnected`] when the connection or the loop
+//! goes away first.
+
+#![warn(missing_docs)]
+
+mod event_loop;
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
+use smpp_pdu::{Body, CommandStatus, Pdu};
+use smpp_session::{BindKind, BindRequest, CloseReason, Event, FailReason, SendError};
+
+/// Settings of a transport.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Octets read from a socket per `read` call.
+    pub read_chunk: usize,
+    /// Stop taking PDUs from a session once this many octets wait to be written.
+    pub write_high_water: usize,
+    /// Stop reading from a socket while this many octets wait to be written to it (the
+    /// peer is not reading our responses).
+    pub max_write_buffer: usize,
+    /// How long a connect may take.
+    pub connect_timeout: Duration,
+    /// How long a closed session's last octets (a final `generic_nack` or `unbind_resp`)
+    /// may take to flush before the socket is dropped.
+    pub linger: Duration,
+    /// Requests queued per connection while the session's window is full; past it new
+    /// requests are refused with `WindowFull`.
+    pub max_queued_requests: usize,
+    /// Connections (outbound and accepted) per transport; past it new ones are refused.
+    pub max_connections: usize,
+    /// Capacity of the command channel into the loop.
+    pub command_capacity: usize,
+    /// Capacity of each connection's event channel. When the application does not drain
+    /// it, the loop stops reading from that connection rather than buffer without bound.
+    pub event_capacity: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            read_chunk: 64 * 1024,
+            write_high_water: 256 * 1024,
+            max_write_buffer: 4 * 1024 * 1024,
+            connect_timeout: Duration::from_secs(10),
+            linger: Duration::from_secs(2),
+            max_queued_requests: 4096,
+            max_connections: 10_000,
+            command_capacity: 65_536,
+            event_capacity: 65_536,
+        }
+    }
+}
+
+/// What a request resolved to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The response (possibly a `generic_nack`; check its `command_status`).
+    Response(Pdu<'static>),
+    /// A bind succeeded.
+    Bound {
+        /// How the session is bound.
+        kind: BindKind,
+        /// The SMSC's `system_id`.
+        peer_system_id: String,
+        /// `sc_interface_version` if the SMSC sent it.
+        interface_version: Option<u8>,
+    },
+    /// A bind was refused with this status.
+    BindRejected(CommandStatus),
+    /// An unbind completed.
+    Unbound,
+    /// A request with no response (`alert_notification`, `outbind`) was queued for sending.
+    Sent,
+    /// No response within the response timeout.
+    Timeout,
+    /// The session gave up on the request (closed, malformed or mismatched response).
+    Failed(FailReason),
+    /// The session refused to send it (not bound, window full and queue full, ...).
+    Refused(SendError),
+    /// The connection or the transport went away before the request could resolve.
+    Disconnected,
+}
+
+/// A resolved request: the caller's tag and the outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Completed {
+    /// The tag the caller gave the request.
+    pub tag: u64,
+    /// What it resolved to.
+    pub outcome: Outcome,
+}
+
+/// Where a request's outcome goes.
+pub type Reply = Sender<Completed>;
+
+/// Events of one connection other than request outcomes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnEvent {
+    /// An event of the session: inbound requests to answer, binds, unbinds, unexpected
+    /// responses, PDUs the session rejected by itself. (`Closed` arrives as
+    /// [`ConnEvent::Closed`] instead.)
+    Session(Event),
+    /// A response or bind answer given with [`Connection::respond`] and friends was refused.
+    ResponseRefused {
+        /// The request's sequence number.
+        sequence_number: u32,
+        /// Why.
+        error: SendError,
+    },
+    /// The connection is closed; always the last event.
+    Closed(Disconnect),
+}
+
+/// Why a connection closed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Disconnect {
+    /// The session closed (unbind, timer, peer close, framing error, local close).
+    Session(CloseReason),
+    /// A socket error.
+    Io(io::ErrorKind, String),
+    /// The transport shut down.
+    Shutdown,
+}
+
+/// Errors of transport operations.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// A socket operation failed (connect refused, address in use, ...).
+    Io(io::Error),
+    /// The connect did not complete within [`Config::connect_timeout`].
+    ConnectTimeout,
+    /// The transport's loop is gone.
+    Shutdown,
+    /// [`Config::max_connections`] connections are open.
+    TooManyConnections,
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportError::Io(e) => write!(f, "socket error: {e}"),
+            TransportError::ConnectTimeout => f.write_str("connect timed out"),
+            TransportError::Shutdown => f.write_str("the transport has shut down"),
+            TransportError::TooManyConnections => f.write_str("too many connections"),
+        }
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TransportError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<TransportError> for io::Error {
+    fn from(e: TransportError) -> io::Error {
+        match e {
+            TransportError::Io(e) => e,
+            TransportError::ConnectTimeout => {
+                io::Error::new(io::ErrorKind::TimedOut, "connect timed out")
+            }
+            other => io::Error::other(other.to_string()),
+        }
+    }
+}
+
+/// Identifies a connection within its transport.
+pub type ConnId = u64;
+
+/// Commands into the loop.
+pub(crate) enum Command {
+    Connect {
+        addr: SocketAddr,
+        session: smpp_session::Config,
+        reply: Sender<Result<Connection, TransportError>>,
+    },
+    Listen {
+        addr: SocketAddr,
+        session: smpp_session::Config,
+        reply: Sender<Result<Listener, TransportError>>,
+    },
+    CloseListener(u64),
+    Conn(ConnId, ConnOp),
+    Shutdown,
+}
+
+/// Operations on one connection.
+pub(crate) enum ConnOp {
+    Bind(BindRequest, u64, Reply),
+    Request(Body<'static>, u64, Reply),
+    Unbind(u64, Reply),
+    Respond(u32, CommandStatus, Body<'static>),
+    AcceptBind(u32, String),
+    RejectBind(u32, CommandStatus),
+    Close,
+}
+
+/// What the handles share with the loop.
+pub(crate) struct Shared {
+    tx: Sender<Command>,
+    waker: mio::Waker,
+    sleeping: AtomicBool,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    loop_thread: std::sync::OnceLock<std::thread::ThreadId>,
+}
+
+impl Shared {
+    /// Queues a command; wakes the loop only if it may be asleep.
+    fn send(&self, cmd: Command) -> Result<(), TransportError> {
+        if self.loop_thread.get() == Some(&std::thread::current().id()) {
+            // The loop never blocks on its own channel (a handle dropped on the loop
+            // thread); its own commands are best effort.
+            return self.tx.try_send(cmd).map_err(|_| TransportError::Shutdown);
+        }
+        self.tx.send(cmd).map_err(|_| TransportError::Shutdown)?;
+        if self.sleeping.swap(false, Ordering::SeqCst) {
+            self.waker.wake().map_err(TransportError::Io)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Command::Shutdown);
+        let _ = self.waker.wake();
+        if let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+/// Starts transports.
+pub struct Transport;
+
+impl Transport {
+    /// Starts an event-loop thread and returns a handle to it. The loop runs until
+    /// [`TransportHandle::shutdown`] or until every handle, listener and connection of it
+    /// is dropped.
+    pub fn spawn(config: Config) -> Result<TransportHandle, TransportError> {
+        event_loop::spawn(config)
+    }
+}
+
+/// A handle to a transport's loop. Cheap to clone.
+#[derive(Clone)]
+pub struct TransportHandle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl fmt::Debug for TransportHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportHandle").finish_non_exhaustive()
+    }
+}
+
+impl TransportHandle {
+    /// Opens a TCP connection and starts an ESME session on it. Blocks until the
+    /// connection is established, refused or timed out.
+    pub fn connect(
+        &self,
+        addr: SocketAddr,
+        session: smpp_session::Config,
+    ) -> Result<Connection, TransportError> {
+        let (reply, rx) = crossbeam_channel::bounded(1);
+        self.shared.send(Command::Connect {
+            addr,
+            session,
+            reply,
+        })?;
+        rx.recv().map_err(|_| TransportError::Shutdown)?
+    }
+
+    /// Listens on `addr` (port 0 picks a free one); every accepted connection gets an SMSC
+    /// session with this configuration.
+    pub fn listen(
+        &self,
+        addr: SocketAddr,
+        session: smpp_session::Config,
+    ) -> Result<Listener, TransportError> {
+        let (reply, rx) = crossbeam_channel::bounded(1);
+        self.shared.send(Command::Listen {
+            addr,
+            session,
+            reply,
+        })?;
+        rx.recv().map_err(|_| TransportError::Shutdown)?
+    }
+
+    /// Stops the loop: every connection closes, every pending request resolves as
+    /// [`Outcome::Disconnected`], every connection gets [`Disconnect::Shutdown`]. Waits
+    /// for the loop thread to end (unless called from it).
+    pub fn shutdown(&self) {
+        let _ = self.shared.send(Command::Shutdown);
+        if let Some(t) = self.shared.thread.lock().ok().and_then(|mut t| t.take()) {
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+/// A listening socket; accepted connections come out of [`Listener::accept`].
+pub struct Listener {
+    pub(crate) id: u64,
+    pub(crate) local_addr: SocketAddr,
+    pub(crate) accepted: Receiver<Connection>,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Listener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Listener")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Listener {
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Waits for the next accepted connection.
+    pub fn accept(&self) -> Result<Connection, TransportError> {
+        self.accepted.recv().map_err(|_| TransportError::Shutdown)
+    }
+
+    /// Waits at most `timeout` for the next accepted connection; `Ok(None)` on timeout.
+    pub fn accept_timeout(&self, timeout: Duration) -> Result<Option<Connection>, TransportError> {
+        match self.accepted.recv_timeout(timeout) {
+            Ok(c) => Ok(Some(c)),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => Err(TransportError::Shutdown),
+        }
+    }
+
+    /// The next accepted connection if one is waiting.
+    pub fn try_accept(&self) -> Result<Option<Connection>, TransportError> {
+        match self.accepted.try_recv() {
+            Ok(c) => Ok(Some(c)),
+            Err(TryRecvError::Empty) => Ok(None),
+            Err(TryRecvError::Disconnected) => Err(TransportError::Shutdown),
+        }
+    }
+
+    /// The channel accepted connections arrive on (for `select!`).
+    pub fn receiver(&self) -> &Receiver<Connection> {
+        &self.accepted
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.shared.send(Command::CloseListener(self.id));
+    }
+}
+
+/// One connection and its session, living on the transport's loop. Dropping it closes
+/// the connection (without unbinding: use [`Connection::unbind`] first for a graceful end).
+pub struct Connection {
+    pub(crate) id: ConnId,
+    pub(crate) peer_addr: SocketAddr,
+    pub(crate) local_addr: SocketAddr,
+    pub(crate) events: Receiver<ConnEvent>,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("id", &self.id)
+            .field("peer_addr", &self.peer_addr)
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    fn op(&self, op: ConnOp) -> Result<(), TransportError> {
+        self.shared.send(Command::Conn(self.id, op))
+    }
+
+    /// The connection's id within its transport.
+    pub fn id(&self) -> ConnId {
+        self.id
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.peer_addr
+    }
+
+    /// Our address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The connection's events (inbound requests, binds, close). Drain it: when it is
+    /// full the loop stops reading from this connection.
+    pub fn events(&self) -> &Receiver<ConnEvent> {
+        &self.events
+    }
+
+    /// Sends a bind; its outcome ([`Outcome::Bound`], [`Outcome::BindRejected`], ...) goes
+    /// to `reply` under `tag`.
+    pub fn bind(
+        &self,
+        request: BindRequest,
+        tag: u64,
+        reply: &Reply,
+    ) -> Result<(), TransportError> {
+        self.op(ConnOp::Bind(request, tag, reply.clone()))
+    }
+
+    /// Sends a request; its outcome goes to `reply` under `tag`. When the session's window
+    /// is full the request waits in a bounded queue.
+    pub fn request(
+        &self,
+        body: Body<'static>,
+        tag: u64,
+        reply: &Reply,
+    ) -> Result<(), TransportError> {
+        self.op(ConnOp::Request(body, tag, reply.clone()))
+    }
+
+    /// Starts a graceful unbind; [`Outcome::Unbound`] goes to `reply` under `tag`.
+    pub fn unbind(&self, tag: u64, reply: &Reply) -> Result<(), TransportError> {
+        self.op(ConnOp::Unbind(tag, reply.clone()))
+    }
+
+    /// Answers an inbound request. A refusal comes back as [`ConnEvent::ResponseRefused`].
+    pub fn respond(
+        &self,
+        sequence_number: u32,
+        status: CommandStatus,
+        body: Body<'static>,
+    ) -> Result<(), TransportError> {
+        self.op(ConnOp::Respond(sequence_number, status, body))
+    }
+
+    /// (SMSC) Accepts a bind with our `system_id`.
+    pub fn accept_bind(&self, sequence_number: u32, system_id: &str) -> Result<(), TransportError> {
+        self.op(ConnOp::AcceptBind(sequence_number, system_id.to_string()))
+    }
+
+    /// (SMSC) Refuses a bind.
+    pub fn reject_bind(
+        &self,
+        sequence_number: u32,
+        status: CommandStatus,
+    ) -> Result<(), TransportError> {
+        self.op(ConnOp::RejectBind(sequence_number, status))
+    }
+
+    /// Closes the connection now; pending requests fail.
+    pub fn close(&self) {
+        let _ = self.op(ConnOp::Close);
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
