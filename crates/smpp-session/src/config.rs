@@ -37,6 +37,9 @@ pub struct Config {
     /// How many timed-out sequence numbers to remember, to tell a late response from an
     /// unknown one.
     pub late_response_memory: usize,
+    /// The first sequence number this side uses (1 by default; 1..=0x7FFF_FFFF, anything
+    /// else means 1). Numbering wraps from 0x7FFF_FFFF back to 1.
+    pub first_sequence_number: u32,
 }
 
 impl Default for Config {
@@ -52,6 +55,7 @@ impl Default for Config {
             max_command_length: DEFAULT_MAX_COMMAND_LENGTH,
             max_inbound_pending: 10_000,
             late_response_memory: 4096,
+            first_sequence_number: 1,
         }
     }
 }
@@ -91,6 +95,8 @@ setters! {
     max_inbound_pending: usize;
     /// Sets [`Config::late_response_memory`].
     late_response_memory: usize;
+    /// Sets [`Config::first_sequence_number`].
+    first_sequence_number: u32;
 }
 
 /// The three ways to bind.

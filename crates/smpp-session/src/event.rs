@@ -155,4 +155,7 @@ pub enum CloseReason {
     Inactivity,
     /// The byte stream could not be framed (impossible `command_length`).
     Framing(DecodeError),
+    /// The peer answered a bind, unbind or enquire_link with a malformed or mismatched
+    /// response.
+    ProtocolError,
 }

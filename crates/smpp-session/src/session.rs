@@ -158,6 +158,10 @@ impl Session {
     }
 
     fn new(role: Role, config: Config, now: Instant) -> Session {
+        let next_seq = match config.first_sequence_number {
+            n @ 1..=MAX_SEQUENCE_NUMBER => n,
+            _ => 1,
+        };
         Session {
             role,
             bind_deadline: Some(now + config.bind_timeout),
@@ -168,7 +172,7 @@ impl Session {
             out_lens: VecDeque::new(),
             rbuf: Vec::new(),
             events: VecDeque::new(),
-            next_seq: 1,
+            next_seq,
             in_flight: HashMap::new(),
             deadlines: BTreeSet::new(),
             app_in_flight: 0,
@@ -486,6 +490,9 @@ impl Session {
             return Err(SendError::Closed);
         }
         let got = body.command_id();
+        if !got.is_response() {
+            return Err(SendError::NotARequest(got));
+        }
         let Some(req) = self.inbound.get(&sequence_number) else {
             return Err(SendError::UnknownRequest(sequence_number));
         };
@@ -553,6 +560,9 @@ impl Session {
         seq: SequenceNumber,
         system_id: &str,
     ) -> Result<Body<'static>, SendError> {
+        if self.state == State::Closed {
+            return Err(SendError::Closed);
+        }
         let req = self
             .inbound
             .get(&seq)
@@ -682,6 +692,11 @@ impl Session {
                     let len = h.command_length as usize;
                     self.on_frame(now, h, &rest[..len]);
                     pos += len;
+                }
+                Err(_) if rest.len() < smpp_pdu::HEADER_LEN => {
+                    // Framing is lost, but wait for the whole header so the generic_nack
+                    // carries the sequence number however the bytes were split.
+                    break;
                 }
                 Err(e) => {
                     let seq = Header::salvage_sequence_number(rest).unwrap_or(0);
@@ -930,13 +945,10 @@ impl Session {
                 reason,
             });
         }
-        match f.origin {
-            Origin::App => {}
-            Origin::Bind(_) => self.close_with(CloseReason::BindTimeout),
-            Origin::KeepAlive => self.close_with(CloseReason::EnquireLinkTimeout),
-            Origin::Unbind | Origin::InactivityUnbind => {
-                self.close_with(CloseReason::UnbindTimeout)
-            }
+        if f.origin != Origin::App {
+            // A bind, unbind or keep-alive whose answer makes no sense leaves the session
+            // in an unknown state.
+            self.close_with(CloseReason::ProtocolError);
         }
     }
 

@@ -109,3 +109,58 @@ fn bind_submit_unbind() {
         ]
     );
 }
+
+#[test]
+fn sequence_numbers_wrap_to_one() {
+    let t0 = Instant::now();
+    let cfg = Config::default()
+        .first_sequence_number(0x7FFF_FFFE)
+        .window(100);
+    let mut esme = Session::esme(cfg, t0);
+    let mut smsc = Session::smsc(Config::default(), t0);
+    let bind = esme
+        .bind(t0, BindRequest::new(BindKind::Transmitter, "e", "p"))
+        .unwrap();
+    assert_eq!(bind, 0x7FFF_FFFE);
+    pump(&mut esme, &mut smsc, t0);
+    let Event::BindRequested {
+        sequence_number, ..
+    } = events(&mut smsc)[0]
+    else {
+        panic!()
+    };
+    smsc.accept_bind(t0, sequence_number, "s").unwrap();
+    pump(&mut smsc, &mut esme, t0);
+    events(&mut esme);
+    let submit = || {
+        Body::from(SubmitSm {
+            short_message: "x".into(),
+            ..Default::default()
+        })
+    };
+    // 0x7FFFFFFF, then wrap to 1, 2, 3.
+    let seqs: Vec<u32> = (0..4)
+        .map(|_| esme.send_request(t0, submit()).unwrap())
+        .collect();
+    assert_eq!(seqs, vec![0x7FFF_FFFF, 1, 2, 3]);
+    // The wrapped numbers match their responses like any other.
+    pump(&mut esme, &mut smsc, t0);
+    for ev in events(&mut smsc) {
+        if let Event::Request {
+            sequence_number, ..
+        } = ev
+        {
+            if sequence_number != 2 {
+                smsc.send_response(
+                    t0,
+                    sequence_number,
+                    CommandStatus::ESME_ROK,
+                    Body::from(SubmitSmResp::default()),
+                )
+                .unwrap();
+            }
+        }
+    }
+    pump(&mut smsc, &mut esme, t0);
+    assert_eq!(esme.in_flight(), 1);
+}

@@ -246,8 +246,6 @@ fn send_response_with_a_mismatched_body() {
 }
 
 #[test]
-#[ignore = "BUG: send_response with a request body returns ResponseMismatch, \
-            not NotARequest as SendError::NotARequest documents"]
 fn send_response_with_a_request_body_is_not_a_request() {
     let mut p = Pair::bound(BindKind::Transmitter, Config::default(), Config::default());
     let seq = p.esme_send(submit("x")).unwrap();

@@ -1,0 +1,82 @@
+//! Client errors.
+
+use std::fmt;
+
+use smpp_pdu::concat::SplitError;
+use smpp_pdu::{CommandStatus, EncodeError};
+use smpp_session::{FailReason, SendError};
+use smpp_transport::TransportError;
+
+/// Why a client call failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// Connecting failed (refused, unreachable, timed out).
+    Connect(TransportError),
+    /// The SMSC refused the bind.
+    BindRejected(CommandStatus),
+    /// The SMSC answered with a non-zero `command_status`.
+    Status(CommandStatus),
+    /// No response came within the response timeout.
+    Timeout,
+    /// The connection dropped before the request resolved. It may or may not have been
+    /// processed by the SMSC; it is not resent.
+    Disconnected,
+    /// The session refused the request (not bound, window full and queue full, ...).
+    Refused(SendError),
+    /// The session gave up on the request (malformed or mismatched response).
+    Failed(FailReason),
+    /// The PDU could not be encoded.
+    Encode(EncodeError),
+    /// The text could not be encoded or split.
+    Text(SplitError),
+    /// The client is closed.
+    Closed,
+    /// The SMSC answered with an unexpected PDU type.
+    UnexpectedResponse,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Connect(e) => write!(f, "connect failed: {e}"),
+            Error::BindRejected(s) => write!(f, "bind rejected: {s}"),
+            Error::Status(s) => write!(f, "request failed: {s}"),
+            Error::Timeout => f.write_str("no response within the response timeout"),
+            Error::Disconnected => f.write_str("the connection dropped before the response"),
+            Error::Refused(e) => write!(f, "request refused: {e}"),
+            Error::Failed(r) => write!(f, "request failed: {r:?}"),
+            Error::Encode(e) => write!(f, "cannot encode: {e}"),
+            Error::Text(e) => write!(f, "cannot encode text: {e}"),
+            Error::Closed => f.write_str("the client is closed"),
+            Error::UnexpectedResponse => f.write_str("unexpected response type"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl Error {
+    /// Whether a retry later may succeed (throttling, a full queue, a timeout, a dropped
+    /// connection).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Status(s) => s.is_transient(),
+            Error::Timeout | Error::Disconnected => true,
+            _ => false,
+        }
+    }
+}
+
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> std::io::Error {
+        match e {
+            Error::Connect(t) => t.into(),
+            Error::Timeout => std::io::Error::new(std::io::ErrorKind::TimedOut, "response timeout"),
+            Error::Disconnected | Error::Closed => {
+                std::io::Error::new(std::io::ErrorKind::NotConnected, e.to_string())
+            }
+            other => std::io::Error::other(other.to_string()),
+        }
+    }
+}
