@@ -26,6 +26,9 @@ type Oracle = fn(&[u8]);
 const TARGETS: &[(&str, Oracle)] = &[
     ("decode_pdu", oracles::decode_pdu),
     ("peek_header", oracles::peek_header),
+    ("text_decode", oracles::text_decode),
+    ("reassembly", oracles::reassembly),
+    ("receipt_parse", oracles::receipt_parse),
 ];
 
 /// Fewest seed files a target may have: a missing or emptied directory fails the replay
@@ -784,14 +787,433 @@ fn seeds_decode_as_documented() {
     }
 }
 
+/// The seed files of one fuzz target: (file name, octets).
+fn seed_files(target: &str) -> Vec<(&'static str, Vec<u8>)> {
+    match target {
+        "decode_pdu" | "peek_header" => seeds().into_iter().map(|s| (s.name, s.bytes)).collect(),
+        "text_decode" => text_seeds(),
+        "reassembly" => reassembly_seeds(),
+        "receipt_parse" => receipt_seeds(),
+        other => panic!("no seed generator for fuzz target `{other}`"),
+    }
+}
+
+/// `text_decode` seeds: GSM 03.38 (unpacked and packed, escapes included), UCS-2 (surrogate
+/// pairs, lone surrogates, odd lengths), Latin-1, ASCII and UTF-8 octets, and packed
+/// septets behind a count and fill-bit prefix for `unpack_septets`.
+fn text_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let enc = |s: &str, e: text::Encoding| {
+        text::encode(s, e).unwrap_or_else(|err| panic!("seed {s:?} in {e:?}: {err}"))
+    };
+    // count (little-endian) and fill bits, then the septets packed after the fill bits.
+    let unpack = |septets: &[u8], fill: u8| {
+        let mut v = (septets.len() as u16).to_le_bytes().to_vec();
+        v.push(fill);
+        text::pack_septets(septets, fill, &mut v);
+        v
+    };
+    use text::Encoding::{Ascii, Gsm7, Gsm7Packed, Latin1, Ucs2};
+    vec![
+        ("empty", vec![]),
+        ("gsm7_hello", enc("Hello, world!", Gsm7)),
+        (
+            "gsm7_greek_and_accents",
+            enc("ΔΦΓΛΩΠΨΣΘΞ àèìòù ÄÖÑÜ§¿¡£¥", Gsm7),
+        ),
+        ("gsm7_extension_table", enc("{}[]~\\|^€\u{0C}", Gsm7)),
+        (
+            "gsm7_undefined_escape",
+            vec![b'a', 0x1B, 0x41, b'b', 0x1B, 0x00],
+        ),
+        ("gsm7_double_escape", vec![b'x', 0x1B, 0x1B, 0x65, b'y']),
+        ("gsm7_trailing_escape", vec![b'a', b'b', b'c', 0x1B]),
+        (
+            "gsm7_high_bit_set",
+            vec![0xC8, 0xE5, 0xEC, 0xEC, 0xEF, 0x80, 0x9B, 0xE5],
+        ),
+        ("gsm7_all_septets", (0..128).collect()),
+        ("gsm7_packed_hello", enc("hellohello", Gsm7Packed)),
+        ("gsm7_packed_7_septets_cr_fill", enc("1234567", Gsm7Packed)),
+        ("gsm7_packed_8_septets_at_end", enc("1234567@", Gsm7Packed)),
+        ("gsm7_packed_8_septets_cr_end", enc("1234567\r", Gsm7Packed)),
+        ("gsm7_packed_escape_at_boundary", enc("123456€", Gsm7Packed)),
+        (
+            "gsm7_packed_zero_fill",
+            vec![0x31, 0xD9, 0x8C, 0x56, 0xB3, 0xDD, 0x00],
+        ),
+        ("ascii_text", enc("Hello ASCII ~ 0x7F\u{7F}", Ascii)),
+        ("ascii_high_octets", vec![b'o', b'k', 0x80, 0xFF, b'!']),
+        ("latin1_accents", enc("café ñandú ÿ ß ©®", Latin1)),
+        ("latin1_c1_controls", (0x80..0xA0).collect()),
+        ("ucs2_hello", enc("Hello", Ucs2)),
+        ("ucs2_cyrillic_cjk", enc("Привет 你好", Ucs2)),
+        ("ucs2_surrogate_pair", enc("a😀b", Ucs2)),
+        ("ucs2_lone_high_surrogate", vec![0xD8, 0x3D, 0x00, 0x41]),
+        ("ucs2_lone_low_surrogate", vec![0x00, 0x41, 0xDE, 0x00]),
+        ("ucs2_reversed_pair", vec![0xDE, 0x00, 0xD8, 0x3D]),
+        ("ucs2_odd_length", vec![0x00, 0x48, 0x00, 0x69, 0x00]),
+        (
+            "ucs2_bom_and_replacement",
+            vec![0xFE, 0xFF, 0xFF, 0xFD, 0x20, 0xAC],
+        ),
+        ("utf8_mixed", "Grüße € 😀 Привет {x}".as_bytes().to_vec()),
+        (
+            "utf8_invalid",
+            vec![b'a', 0xC3, 0x28, 0xE2, 0x82, b'z', 0xF0, 0x9F],
+        ),
+        ("unpack_no_fill", unpack(b"\x48\x65\x6C\x6C\x6F", 0)),
+        (
+            "unpack_one_fill_bit",
+            unpack(&[0x41, 0x7F, 0x00, 0x1B, 0x65, 0x0D], 1),
+        ),
+        (
+            "unpack_six_fill_bits",
+            unpack(&[0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38], 6),
+        ),
+        (
+            "unpack_count_past_end",
+            vec![0xFF, 0xFF, 0x00, 0xC8, 0x32, 0x9B, 0xFD, 0x06],
+        ),
+        ("all_octets", (0..=255).collect()),
+    ]
+}
+
+/// A segment's data: an 8-bit-reference concatenation UDH, then `text`.
+fn udh8(reference: u8, total: u8, seq: u8, text: &str) -> Vec<u8> {
+    let mut v = vec![0x05, 0x00, 0x03, reference, total, seq];
+    v.extend_from_slice(text.as_bytes());
+    v
+}
+
+/// `reassembly` seeds: scripts (see `oracles::script`) that complete a three-part message in
+/// and out of order, repeat segments, time out, evict for either limit and restart keys;
+/// and User Data Headers on their own for `parse_udh` and `segment_of`.
+fn reassembly_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    use oracles::script::Script;
+    // Source/destination 0, reference 1, three parts.
+    let part = |seq: u8| udh8(1, 3, seq, ["one ", "two ", "three"][usize::from(seq) - 1]);
+    let three = |order: [u8; 3]| {
+        let mut s = Script::new(4, 4096, 60);
+        for seq in order {
+            s = s.push(0, 1, 3, seq, &part(seq));
+        }
+        s.drain().into_bytes()
+    };
+    vec![
+        ("complete_in_order", three([1, 2, 3])),
+        ("complete_out_of_order", three([3, 1, 2])),
+        ("complete_reverse_order", three([3, 2, 1])),
+        (
+            "duplicate_then_complete",
+            Script::new(4, 4096, 60)
+                .push(0, 1, 3, 2, &part(2))
+                .push(0, 1, 3, 2, b"other data")
+                .push(0, 1, 3, 1, &part(1))
+                .push(0, 1, 3, 3, &part(3))
+                .push(0, 1, 3, 3, &part(3))
+                .drain()
+                .into_bytes(),
+        ),
+        (
+            "single_segment",
+            Script::new(1, 16, 1)
+                .push(2, 0, 1, 1, b"whole message")
+                .push(2, 0, 1, 1, b"again")
+                .into_bytes(),
+        ),
+        (
+            "timeout_partial",
+            Script::new(4, 4096, 60)
+                .push(0, 1, 3, 1, &part(1))
+                .push(0, 1, 3, 2, &part(2))
+                .advance(130)
+                .handle_timeout()
+                .drain()
+                .into_bytes(),
+        ),
+        (
+            "timeout_not_yet_then_due",
+            Script::new(4, 4096, 60)
+                .push(0, 1, 3, 1, &part(1))
+                .advance_and_timeout(100)
+                .drain()
+                .push(0, 1, 3, 2, &part(2))
+                .advance_and_timeout(30)
+                .drain()
+                .into_bytes(),
+        ),
+        (
+            "late_segment_after_timeout",
+            Script::new(4, 4096, 10)
+                .push(1, 2, 2, 1, b"first half")
+                .advance_and_timeout(250)
+                .drain()
+                .push(1, 2, 2, 2, b"second half")
+                .drain()
+                .into_bytes(),
+        ),
+        (
+            "evict_max_pending",
+            Script::new(1, 4096, 60)
+                .push(0, 1, 3, 1, &part(1))
+                .push(3, 1, 3, 1, &part(1))
+                .drain()
+                .push(3, 1, 3, 2, &part(2))
+                .push(3, 1, 3, 3, &part(3))
+                .into_bytes(),
+        ),
+        (
+            "evict_max_pending_undrained",
+            Script::new(2, 4096, 60)
+                .push(0, 0, 2, 1, b"a")
+                .push(0, 1, 2, 1, b"b")
+                .push(0, 2, 2, 1, b"c")
+                .push(0, 3, 2, 1, b"d")
+                .push(0, 3, 2, 2, b"D")
+                .drain()
+                .into_bytes(),
+        ),
+        (
+            "evict_max_bytes",
+            Script::new(16, 24, 60)
+                .push(0, 0, 3, 1, b"twelve octet")
+                .push(1, 0, 2, 1, b"sixteen octets!!")
+                .drain()
+                .push(1, 0, 2, 2, b"8 octets")
+                .into_bytes(),
+        ),
+        (
+            "too_large",
+            Script::new(4, 8, 60)
+                .push(0, 0, 2, 1, b"twelve octet")
+                .push(0, 0, 1, 1, b"nine oct.")
+                .push(0, 0, 2, 1, b"8 octets")
+                .drain()
+                .into_bytes(),
+        ),
+        (
+            "invalid_positions",
+            Script::new(4, 4096, 60)
+                .push(0, 0, 0, 0, b"total 0, seq 0")
+                .push(0, 0, 0, 1, b"total 0")
+                .push(0, 0, 3, 0, b"seq 0")
+                .push(0, 0, 3, 4, b"seq above total")
+                .push(0, 0, 7, 7, b"last of seven")
+                .into_bytes(),
+        ),
+        (
+            "interleaved_messages",
+            Script::new(4, 4096, 60)
+                .push(0, 1, 2, 2, b"A2")
+                .push(0, 2, 3, 1, b"B1")
+                .push(0, 1, 2, 1, b"A1")
+                .push(0, 2, 3, 3, b"B3")
+                .push(0, 2, 3, 2, b"B2")
+                .into_bytes(),
+        ),
+        (
+            "same_reference_other_address",
+            Script::new(4, 4096, 60)
+                .push(0, 1, 2, 1, b"from 0 to 0")
+                .push(1, 1, 2, 1, b"from 1 to 0")
+                .push(3, 1, 2, 2, b"from 0 to 1")
+                .push(1, 1, 2, 2, b"from 1 to 0, 2")
+                .push(0, 1, 2, 2, b"from 0 to 0, 2")
+                .drain()
+                .into_bytes(),
+        ),
+        (
+            "same_reference_other_total",
+            Script::new(4, 4096, 60)
+                .push(0, 1, 2, 1, b"of two")
+                .push(0, 1, 3, 1, b"of three")
+                .push(0, 1, 2, 2, b"of two, 2")
+                .drain()
+                .into_bytes(),
+        ),
+        (
+            "reference_16bit",
+            Script::new(4, 4096, 60)
+                .push(0, 0x81, 2, 1, &udh8(0x81, 2, 1, "hi"))
+                .push(0, 0x01, 2, 2, &udh8(0x01, 2, 2, "other"))
+                .push(0, 0x81, 2, 2, &udh8(0x81, 2, 2, "there"))
+                .drain()
+                .into_bytes(),
+        ),
+        (
+            "restart_after_complete",
+            Script::new(4, 4096, 30)
+                .push(0, 0, 2, 1, b"x1")
+                .push(0, 0, 2, 2, b"x2")
+                .push(0, 0, 2, 1, b"y1")
+                .drain()
+                .into_bytes(),
+        ),
+        (
+            "evicted_and_restarted_before_drain",
+            Script::new(1, 4096, 60)
+                .push(0, 0, 3, 1, b"A1")
+                .push(0, 1, 2, 1, b"B1")
+                .push(0, 0, 3, 1, b"A1 again")
+                .push(0, 0, 3, 3, b"A3")
+                .push(0, 0, 3, 2, b"A2")
+                .drain()
+                .into_bytes(),
+        ),
+        (
+            "evict_self_over_max_bytes",
+            // The message alone outgrows max_bytes: it is given up, this segment included.
+            Script::new(1, 10, 60)
+                .push(0, 0, 3, 1, b"12345678")
+                .push(0, 0, 3, 2, b"abcdefgh")
+                .drain()
+                .push(0, 0, 3, 3, b"late")
+                .into_bytes(),
+        ),
+        (
+            "empty_segments",
+            Script::new(2, 1, 5)
+                .push(0, 0, 2, 1, b"")
+                .push(0, 0, 2, 2, b"")
+                .push(0, 1, 3, 1, b"")
+                .advance_and_timeout(20)
+                .into_bytes(),
+        ),
+        ("many_messages", {
+            let mut s = Script::new(16, 4096, 100);
+            for addr in 0..6 {
+                for reference in 0..4 {
+                    s = s.push(addr, reference, 4, 1 + reference % 4, &[addr, reference]);
+                }
+                s = s.advance(20);
+            }
+            s.drain().advance_and_timeout(190).drain().into_bytes()
+        }),
+        ("udh8", udh8(0x2A, 3, 2, "user data")),
+        ("udh16", {
+            let mut v = vec![0x06, 0x08, 0x04, 0x12, 0x34, 0x03, 0x01];
+            v.extend_from_slice(b"user data");
+            v
+        }),
+        (
+            "udh_other_element_first",
+            vec![
+                0x08, 0x24, 0x01, 0x00, 0x00, 0x03, 0x07, 0x02, 0x01, b'h', b'i',
+            ],
+        ),
+        ("udh_truncated", vec![0x05, 0x00, 0x03, 0x2A, 0x03]),
+        (
+            "udh_ports_only",
+            vec![0x06, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, b'w', b'a', b'p'],
+        ),
+        ("udh_seq_above_total", udh8(0x2A, 2, 3, "x")),
+        (
+            "udh_element_overruns",
+            vec![0x04, 0x00, 0x05, 0x2A, 0x03, 0x01, 0x01],
+        ),
+    ]
+}
+
+/// `receipt_parse` seeds: receipt texts in the forms SMSCs send (standard, 12-digit dates,
+/// capitalised keys, missing and extra keys, hex and decimal ids, every state), broken
+/// ones, and SMPP time values (absolute, relative, invalid).
+fn receipt_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let standard = "id:0a1b2c3d sub:001 dlvrd:001 submit date:2401011200 \
+                    done date:2401011201 stat:DELIVRD err:000 text:Hello world";
+    let mut seeds: Vec<(&'static str, Vec<u8>)> = vec![
+        ("standard", standard),
+        (
+            "dates_12_digits",
+            "id:12345 sub:001 dlvrd:000 submit date:240229235959 done date:240301000001 \
+             stat:UNDELIV err:0x0B text:Hi",
+        ),
+        (
+            "text_capitalised",
+            "id:77 sub:001 dlvrd:001 submit date:2312311159 done date:2312311200 \
+             stat:DELIVRD err:000 Text:Merry Christmas to all of you",
+        ),
+        (
+            "keys_upper_case",
+            "ID:ABC SUB:001 DLVRD:001 SUBMIT DATE:2401011200 DONE DATE:2401011201 \
+             STAT:delivered ERR:000 TEXT:x",
+        ),
+        (
+            "missing_text",
+            "id:42 sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 stat:EXPIRED err:000",
+        ),
+        ("minimal", "id:1 stat:ACCEPTD"),
+        ("hex_id", "id:4F2A9C1B00E3 sub:001 dlvrd:000 stat:REJECTD err:00B text:"),
+        ("decimal_id_leading_zeros", "id:0001234567890 stat:ENROUTE"),
+        ("uuid_id", "id:6f1c2a3e-8b4d-4c5e-9f60-7a8b9c0d1e2f stat:UNKNOWN err:000"),
+        (
+            "extra_keys",
+            "id:99 sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 stat:DELIVRD \
+             err:000 mccmnc:23415 price:0.01 text:Extra keys",
+        ),
+        (
+            "reordered_keys",
+            "stat:DELETED err:000 done date:2401011201 id:abc submit date:2401011200 sub:001",
+        ),
+        ("space_before_colon", "id :5 stat : DELIVRD submit date :2401011200"),
+        ("state_scheduled", "id:s1 stat:SCHEDULED"),
+        ("state_skipped", "id:s2 stat:SKIPPED err:000"),
+        ("state_long_forms", "id:s3 stat:UNDELIVERABLE"),
+        ("state_other", "id:s4 stat:WEIRD err:999"),
+        ("state_empty", "id:s5 stat: err:000"),
+        ("invalid_dates", "id:d1 submit date:2413011200 done date:24010112 stat:DELIVRD"),
+        ("missing_id", "sub:001 dlvrd:001 stat:DELIVRD err:000 text:no id"),
+        ("missing_stat", "id:nostat sub:001 err:000"),
+        ("empty_id", "id: stat:DELIVRD"),
+        ("key_inside_text", "id:t1 stat:DELIVRD text:id:9 stat:UNDELIV err:1"),
+        ("key_inside_value", "stat:DELIVRD id:a stat:OTHER sub:1 text:x"),
+        ("field_with_spaces", "sub:1 id:a b c err:7 stat:DELIVRD"),
+        ("non_ascii_text", "id:u1 stat:DELIVRD text:Grüße € 😀 and then some more text here"),
+        ("tabs_and_newlines", "id:n1\tsub:001\ndlvrd:001\r\nstat:DELIVRD\ttext:line"),
+        ("ids_match_hex_decimal", "1234567890|499602d2"),
+        ("ids_match_leading_zeros", "000ABC|abc"),
+        ("time_absolute", "240101120000004+"),
+        ("time_absolute_behind_utc", "991231235959948-"),
+        ("time_absolute_zero_offset_behind", "240229120000000-"),
+        ("time_relative", "000001000000000R"),
+        ("time_relative_max", "999999999999000R"),
+        ("time_then_receipt", "240101120000004+ id:1 stat:DELIVRD"),
+        ("time_feb_30", "240230120000004+"),
+        ("time_month_13", "241301120000004+"),
+        ("time_offset_49", "240101120000049+"),
+        ("time_relative_bad_tail", "000001000000001R"),
+        ("time_bad_direction", "240101120000004X"),
+        ("time_short", "24010112000000+"),
+    ]
+    .into_iter()
+    .map(|(name, text)| (name, text.as_bytes().to_vec()))
+    .collect();
+    seeds.push((
+        "invalid_utf8",
+        b"id:\xFF\xFE stat:DELIVRD text:\xC3\x28".to_vec(),
+    ));
+    seeds.push(("latin1_text", b"id:l1 stat:DELIVRD text:caf\xE9".to_vec()));
+    seeds
+}
+
+#[test]
+fn every_target_has_enough_uniquely_named_seeds() {
+    for &(target, _) in TARGETS {
+        let files = seed_files(target);
+        assert!(files.len() >= MIN_SEEDS, "{target}: {} seeds", files.len());
+        let mut names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), files.len(), "{target}: duplicate seed names");
+    }
+}
+
 /// Writes the seeds into `fuzz/seeds/<target>/`, replacing what is there.
 /// Run with `cargo xtask fuzz-seeds`.
 #[test]
 #[ignore = "writes fuzz/seeds/; run with `cargo xtask fuzz-seeds`"]
 fn regenerate_seeds() {
-    let seeds = seeds();
-    for (name, _) in TARGETS {
-        let dir = seeds_dir(name);
+    for &(target, _) in TARGETS {
+        let dir = seeds_dir(target);
         if dir.is_dir() {
             for entry in fs::read_dir(&dir).expect("readable seed directory") {
                 let path = entry.expect("directory entry").path();
@@ -801,8 +1223,8 @@ fn regenerate_seeds() {
             }
         }
         fs::create_dir_all(&dir).expect("seed directory");
-        for seed in &seeds {
-            fs::write(dir.join(seed.name), &seed.bytes).expect("seed written");
+        for (name, bytes) in seed_files(target) {
+            fs::write(dir.join(name), bytes).expect("seed written");
         }
     }
 }
