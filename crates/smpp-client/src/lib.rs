@@ -866,3 +866,9 @@ fn message_text(d: &DeliverSm<'_>, text_config: &TextConfig) -> Option<String> {
         .unwrap_or(user_data);
     text::decode(body, encoding).ok()
 }
+
+/// The examples in the repository's README, compiled and run as doc tests so they stay
+/// true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
