@@ -2,11 +2,16 @@
 //!
 //! Each benchmark is a standalone crate, excluded from the workspace, run in release mode
 //! with `cargo run --release --manifest-path benches/<name>/Cargo.toml -- ARGS`.
+//!
+//! - `cargo xtask bench [ARGS...]` runs codec, content and session, in that order, each
+//!   with the same ARGS; every bench takes `--quick` and `--json`, so pass only those here.
+//! - `cargo xtask bench NAME [ARGS...]` runs one, with options of its own (such as codec's
+//!   `--rusmpp-tlv-cap 16`).
 
 use crate::{cargo, repo_root, run_status, Result};
 
 /// Every benchmark crate under `benches/`, in the order `cargo xtask bench` runs them.
-const BENCHES: &[&str] = &["codec"];
+const BENCHES: &[&str] = &["codec", "content", "session"];
 
 /// Runs the named benchmark with the remaining arguments, or every benchmark when the
 /// first argument is not a benchmark name.
