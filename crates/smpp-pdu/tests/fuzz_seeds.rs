@@ -5,6 +5,10 @@
 //! checked by the fuzzer's own assertions on each `cargo test`.
 //! Regenerate the seeds with `cargo xtask fuzz-seeds` (which runs the ignored
 //! `regenerate_seeds` test below) after changing the list.
+//!
+//! It also writes the `session_input` seeds (scripts for an ESME and an SMSC session,
+//! defined in `fuzz/session_script.rs`); their oracle needs smpp-session, so
+//! `crates/smpp-session/tests/fuzz_seeds.rs` replays them.
 
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
@@ -19,6 +23,9 @@ use smpp_pdu::*;
 #[path = "../../../fuzz/oracles.rs"]
 mod oracles;
 
+#[path = "../../../fuzz/session_script.rs"]
+mod session_script;
+
 /// A fuzz oracle: panics when the codec breaks a promise on these bytes.
 type Oracle = fn(&[u8]);
 
@@ -30,6 +37,18 @@ const TARGETS: &[(&str, Oracle)] = &[
     ("reassembly", oracles::reassembly),
     ("receipt_parse", oracles::receipt_parse),
 ];
+
+/// Targets whose seeds this file writes but whose oracle needs more than smpp-pdu: their
+/// seeds are replayed elsewhere (`session_input`: `crates/smpp-session/tests/fuzz_seeds.rs`).
+const REPLAYED_ELSEWHERE: &[&str] = &["session_input"];
+
+/// Every target this file writes seeds for.
+fn seeded_targets() -> impl Iterator<Item = &'static str> {
+    TARGETS
+        .iter()
+        .map(|&(target, _)| target)
+        .chain(REPLAYED_ELSEWHERE.iter().copied())
+}
 
 /// Fewest seed files a target may have: a missing or emptied directory fails the replay
 /// instead of passing without checking anything.
@@ -794,6 +813,11 @@ fn seed_files(target: &str) -> Vec<(&'static str, Vec<u8>)> {
         "text_decode" => text_seeds(),
         "reassembly" => reassembly_seeds(),
         "receipt_parse" => receipt_seeds(),
+        // Scripts for both sessions; the format and the list live with the oracle.
+        "session_input" => session_script::seeds()
+            .into_iter()
+            .map(|s| (s.name, s.bytes))
+            .collect(),
         other => panic!("no seed generator for fuzz target `{other}`"),
     }
 }
@@ -1197,7 +1221,7 @@ fn receipt_seeds() -> Vec<(&'static str, Vec<u8>)> {
 
 #[test]
 fn every_target_has_enough_uniquely_named_seeds() {
-    for &(target, _) in TARGETS {
+    for target in seeded_targets() {
         let files = seed_files(target);
         assert!(files.len() >= MIN_SEEDS, "{target}: {} seeds", files.len());
         let mut names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
@@ -1212,7 +1236,7 @@ fn every_target_has_enough_uniquely_named_seeds() {
 #[test]
 #[ignore = "writes fuzz/seeds/; run with `cargo xtask fuzz-seeds`"]
 fn regenerate_seeds() {
-    for &(target, _) in TARGETS {
+    for target in seeded_targets() {
         let dir = seeds_dir(target);
         if dir.is_dir() {
             for entry in fs::read_dir(&dir).expect("readable seed directory") {
