@@ -546,8 +546,8 @@ impl Client {
         let mut next = 0;
         let mut in_flight = 0;
         let mut retry: Vec<usize> = Vec::new();
-        let done = |results: &Vec<Option<_>>| results.iter().all(Option::is_some);
-        while !done(&results) {
+        let mut remaining = messages.len();
+        while remaining > 0 {
             while in_flight < window && (next < messages.len() || !retry.is_empty()) {
                 let i = retry.pop().unwrap_or_else(|| {
                     next += 1;
@@ -563,9 +563,13 @@ impl Client {
                             in_flight += 1;
                         } else {
                             results[i] = Some(Err(Error::Disconnected));
+                            remaining -= 1;
                         }
                     }
-                    Err(e) => results[i] = Some(Err(e)),
+                    Err(e) => {
+                        results[i] = Some(Err(e));
+                        remaining -= 1;
+                    }
                 }
             }
             if in_flight == 0 {
@@ -595,7 +599,10 @@ impl Client {
                     attempts[i] += 1;
                     retry.push(i);
                 }
-                _ => results[i] = Some(r),
+                _ => {
+                    results[i] = Some(r);
+                    remaining -= 1;
+                }
             }
         }
         results
