@@ -719,6 +719,14 @@ impl EventLoop {
                     }
                     c.closed = Some(Disconnect::Shutdown);
                     c.held_events.clear();
+                    // Resolve what is pending as Disconnected (as documented) before the
+                    // session's close reports the requests in flight as failed.
+                    for (_, (tag, reply)) in c.pending.drain() {
+                        resolve(&reply, tag, Outcome::Disconnected);
+                    }
+                    for (_, tag, reply) in c.bind.take().into_iter().chain(c.unbind.take()) {
+                        resolve(&reply, tag, Outcome::Disconnected);
+                    }
                     self.remove(t);
                 }
                 Some(Entry::Listener(_)) => {
