@@ -22,6 +22,7 @@
 mod config;
 mod error;
 mod event;
+mod maps;
 mod session;
 pub mod state;
 

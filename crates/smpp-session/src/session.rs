@@ -1,6 +1,6 @@
 //! The session state machine.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use log::{debug, info, trace, warn};
@@ -14,6 +14,7 @@ use smpp_pdu::{
 use crate::config::{BindKind, BindRequest, Config};
 use crate::error::SendError;
 use crate::event::{CloseReason, Event, FailReason, SequenceNumber, UnexpectedReason};
+use crate::maps::{Deadlines, SeqMap, SeqSet};
 use crate::state::{self, Role, State};
 
 /// The largest sequence number; the next one wraps to 1.
@@ -132,12 +133,12 @@ pub struct Session {
     rbuf: Vec<u8>,
     events: VecDeque<Event>,
     next_seq: u32,
-    in_flight: HashMap<u32, InFlight>,
-    deadlines: BTreeSet<(Instant, u32)>,
+    in_flight: SeqMap<InFlight>,
+    deadlines: Deadlines,
     app_in_flight: usize,
     late: VecDeque<u32>,
-    late_set: HashSet<u32>,
-    inbound: HashMap<u32, Inbound>,
+    late_set: SeqSet,
+    inbound: SeqMap<Inbound>,
     bind_deadline: Option<Instant>,
     bind_seq: Option<u32>,
     keepalive_seq: Option<u32>,
@@ -173,12 +174,12 @@ impl Session {
             rbuf: Vec::new(),
             events: VecDeque::new(),
             next_seq,
-            in_flight: HashMap::new(),
-            deadlines: BTreeSet::new(),
+            in_flight: SeqMap::default(),
+            deadlines: Deadlines::default(),
             app_in_flight: 0,
             late: VecDeque::new(),
-            late_set: HashSet::new(),
-            inbound: HashMap::new(),
+            late_set: SeqSet::default(),
+            inbound: SeqMap::default(),
             bind_seq: None,
             keepalive_seq: None,
             unbind_seq: None,
@@ -258,7 +259,7 @@ impl Session {
         if self.state == State::Closed {
             return None;
         }
-        let mut t = self.deadlines.iter().next().map(|(d, _)| *d);
+        let mut t = self.deadlines.first().map(|(d, _)| d);
         let mut consider = |d: Option<Instant>| {
             if let Some(d) = d {
                 t = Some(t.map_or(d, |t| t.min(d)));
@@ -429,7 +430,7 @@ impl Session {
                     origin,
                 },
             );
-            self.deadlines.insert((deadline, seq));
+            self.deadlines.insert(deadline, seq);
             if origin == Origin::App {
                 self.app_in_flight += 1;
             }
@@ -443,7 +444,7 @@ impl Session {
             self.advance_seq();
         }
         // After a wrap-around the number is new again: a response to it is no longer late.
-        if self.late_set.remove(&self.next_seq) {
+        if !self.late_set.is_empty() && self.late_set.remove(&self.next_seq) {
             self.late.retain(|&s| s != self.next_seq);
         }
         self.next_seq
@@ -925,7 +926,7 @@ impl Session {
     /// Forgets a request that got its answer (or gave up waiting).
     fn finish(&mut self, seq: u32, f: InFlight) {
         self.in_flight.remove(&seq);
-        self.deadlines.remove(&(f.deadline, seq));
+        self.deadlines.remove(f.deadline, seq);
         match f.origin {
             Origin::App => self.app_in_flight -= 1,
             Origin::Bind(_) => self.bind_seq = None,
@@ -962,12 +963,12 @@ impl Session {
         if !self.state.is_bound() && self.bind_deadline.is_some_and(|d| d <= now) {
             return self.close_with(CloseReason::BindTimeout);
         }
-        while let Some(&(deadline, seq)) = self.deadlines.iter().next() {
+        while let Some((deadline, seq)) = self.deadlines.first() {
             if deadline > now {
                 break;
             }
             let Some(f) = self.in_flight.get(&seq).copied() else {
-                self.deadlines.remove(&(deadline, seq));
+                self.deadlines.remove(deadline, seq);
                 continue;
             };
             self.finish(seq, f);
