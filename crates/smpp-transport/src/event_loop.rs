@@ -44,6 +44,7 @@ pub(crate) fn spawn(config: Config) -> Result<TransportHandle, TransportError> {
                 next_token: 1,
                 scratch: Vec::new(),
                 conns: 0,
+                orphans: Vec::new(),
             };
             l.run();
         })
@@ -99,6 +100,8 @@ struct EventLoop {
     next_token: usize,
     scratch: Vec<u8>,
     conns: usize,
+    /// Last events of removed connections that did not fit in their (full) channels yet.
+    orphans: Vec<(Sender<ConnEvent>, VecDeque<ConnEvent>)>,
 }
 
 fn would_block(e: &io::Error) -> bool {
@@ -130,6 +133,13 @@ impl EventLoop {
                 if let Some(d) = self.deadline(t) {
                     timeout = Some(timeout.map_or(d, |x: Instant| x.min(d)));
                 }
+            }
+            self.orphans
+                .retain_mut(|(tx, events)| !try_deliver(tx, events));
+            if !self.orphans.is_empty() {
+                // Look again soon, as for backpressure.
+                let d = Instant::now() + std::time::Duration::from_millis(1);
+                timeout = Some(timeout.map_or(d, |x: Instant| x.min(d)));
             }
             let shared = self.shared.upgrade();
             if let Some(s) = &shared {
@@ -701,10 +711,13 @@ impl EventLoop {
         }
         let why = c.closed.take().unwrap_or(Disconnect::Shutdown);
         if let Some(tx) = c.events.take() {
-            for e in c.held_events.drain(..) {
-                let _ = tx.send(e);
+            // Never block the loop on a full channel: what does not fit now is retried on
+            // later turns, until the application drains the channel or drops it.
+            let mut events = std::mem::take(&mut c.held_events);
+            events.push_back(ConnEvent::Closed(why));
+            if !try_deliver(&tx, &mut events) {
+                self.orphans.push((tx, events));
             }
-            let _ = tx.send(ConnEvent::Closed(why));
         }
     }
 
@@ -733,6 +746,17 @@ impl EventLoop {
                     self.entries.remove(&t);
                 }
                 None => {}
+            }
+        }
+        // Last events still waiting for room: wait a little for the applications to drain
+        // them, then give up (dropping the sender still ends their channels).
+        let deadline = Instant::now() + std::time::Duration::from_secs(1);
+        for (tx, events) in self.orphans.drain(..) {
+            for e in events {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if tx.send_timeout(e, left).is_err() {
+                    break;
+                }
             }
         }
         // Resolve commands that raced the shutdown.
@@ -826,6 +850,25 @@ fn push_event(c: &mut Conn, e: ConnEvent) {
         Err(TrySendError::Full(e)) => c.held_events.push_back(e),
         Err(TrySendError::Disconnected(_)) => {}
     }
+}
+
+/// Sends `events` in order without blocking; `true` once they are all delivered (or the
+/// application dropped its receiver), `false` if some still wait for room.
+fn try_deliver(tx: &Sender<ConnEvent>, events: &mut VecDeque<ConnEvent>) -> bool {
+    while let Some(e) = events.pop_front() {
+        match tx.try_send(e) {
+            Ok(()) => {}
+            Err(TrySendError::Full(e)) => {
+                events.push_front(e);
+                return false;
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                events.clear();
+                return true;
+            }
+        }
+    }
+    true
 }
 
 /// Retries events held back because the application's channel was full.
