@@ -71,7 +71,7 @@ struct Conn {
     stream: TcpStream,
     session: Option<Session>,
     session_config: smpp_session::Config,
-    events: Option<Sender<ConnEvent>>,
+    events: Option<EventTx>,
     wbuf: Vec<u8>,
     wpos: usize,
     pending: HashMap<u32, (u64, Reply)>,
@@ -101,7 +101,7 @@ struct EventLoop {
     scratch: Vec<u8>,
     conns: usize,
     /// Last events of removed connections that did not fit in their (full) channels yet.
-    orphans: Vec<(Sender<ConnEvent>, VecDeque<ConnEvent>)>,
+    orphans: Vec<(EventTx, VecDeque<ConnEvent>)>,
 }
 
 fn would_block(e: &io::Error) -> bool {
@@ -352,8 +352,11 @@ impl EventLoop {
             return None;
         };
         let (peer_addr, local_addr) = (c.stream.peer_addr().ok()?, c.stream.local_addr().ok()?);
-        let (tx, rx) = crossbeam_channel::bounded(cap);
-        c.events = Some(tx);
+        let (tx, rx) = crossbeam_channel::unbounded();
+        c.events = Some(EventTx {
+            tx,
+            cap: cap.max(1),
+        });
         let cfg = c.session_config.clone();
         c.session = Some(if smsc {
             Session::smsc(cfg, now)
@@ -748,13 +751,11 @@ impl EventLoop {
                 None => {}
             }
         }
-        // Last events still waiting for room: wait a little for the applications to drain
-        // them, then give up (dropping the sender still ends their channels).
-        let deadline = Instant::now() + std::time::Duration::from_secs(1);
+        // Last events still waiting for room: the loop ends, so send them past the
+        // capacity (the channel is unbounded underneath; they are few).
         for (tx, events) in self.orphans.drain(..) {
             for e in events {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if tx.send_timeout(e, left).is_err() {
+                if tx.tx.send(e).is_err() {
                     break;
                 }
             }
@@ -852,9 +853,30 @@ fn push_event(c: &mut Conn, e: ConnEvent) {
     }
 }
 
+/// A connection's event channel: unbounded underneath, with [`Config::event_capacity`]
+/// enforced here. (A bounded crossbeam channel allocates and initializes every slot when it
+/// is created: with the default capacity that was about 14 MiB per connection.)
+struct EventTx {
+    tx: Sender<ConnEvent>,
+    cap: usize,
+}
+
+impl EventTx {
+    /// Like a bounded channel's `try_send`. Only the loop sends, so the length cannot grow
+    /// behind the check; a dropped receiver empties the channel, so a gone application is
+    /// seen as `Disconnected`, never as full forever.
+    #[allow(clippy::result_large_err)] // gives the event back, as crossbeam's try_send
+    fn try_send(&self, e: ConnEvent) -> Result<(), TrySendError<ConnEvent>> {
+        if self.tx.len() >= self.cap {
+            return Err(TrySendError::Full(e));
+        }
+        self.tx.try_send(e)
+    }
+}
+
 /// Sends `events` in order without blocking; `true` once they are all delivered (or the
 /// application dropped its receiver), `false` if some still wait for room.
-fn try_deliver(tx: &Sender<ConnEvent>, events: &mut VecDeque<ConnEvent>) -> bool {
+fn try_deliver(tx: &EventTx, events: &mut VecDeque<ConnEvent>) -> bool {
     while let Some(e) = events.pop_front() {
         match tx.try_send(e) {
             Ok(()) => {}
