@@ -1,0 +1,814 @@
+//! The transport itself over 127.0.0.1: many connections, garbage input, connect errors,
+//! shutdown, and backpressure from an application that does not drain its events.
+//!
+//! Every wait is bounded (`recv_timeout`, read timeouts, deadlines).
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Select;
+use smpp_pdu::tlv::Tlv;
+use smpp_pdu::{
+    BindTransceiver, Body, CommandId, CommandStatus, DataSm, DataSmResp, Header, Pdu, SubmitSm,
+    SubmitSmResp,
+};
+use smpp_session::{BindKind, BindRequest, CloseReason, Event};
+use smpp_transport::{
+    Completed, Config, ConnEvent, Connection, Disconnect, Listener, Outcome, Transport,
+    TransportError,
+};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn any_port() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+fn submit(text: &str) -> Body<'static> {
+    Body::from(SubmitSm {
+        source_addr: "1".into(),
+        destination_addr: "2".into(),
+        short_message: text.to_string().into(),
+        ..Default::default()
+    })
+    .into_owned()
+}
+
+/// Answers one connection event as a permissive SMSC; `false` once the connection closed.
+fn answer(conn: &Connection, ev: ConnEvent) -> bool {
+    match ev {
+        ConnEvent::Session(Event::BindRequested {
+            sequence_number, ..
+        }) => {
+            conn.accept_bind(sequence_number, "smsc").unwrap();
+        }
+        ConnEvent::Session(Event::Request {
+            sequence_number,
+            pdu,
+        }) => {
+            let body = match pdu.body {
+                Body::DataSm(_) => Body::from(DataSmResp {
+                    message_id: format!("d{sequence_number}").into(),
+                    tlvs: vec![],
+                }),
+                _ => Body::from(SubmitSmResp {
+                    message_id: format!("{}-{sequence_number}", conn.id()).into(),
+                    tlvs: vec![],
+                }),
+            };
+            conn.respond(sequence_number, CommandStatus::ESME_ROK, body)
+                .unwrap();
+        }
+        ConnEvent::Closed(_) => return false,
+        _ => {}
+    }
+    true
+}
+
+/// Serves every connection of `listener` on one thread (a dynamic select over all of
+/// them) until `stop` is set; returns how many connections it accepted.
+fn serve_all(listener: Listener, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usize> {
+    std::thread::spawn(move || {
+        let mut conns: Vec<Connection> = Vec::new();
+        let mut accepted = 0;
+        while !stop.load(Ordering::SeqCst) {
+            let mut sel = Select::new();
+            sel.recv(listener.receiver());
+            for c in &conns {
+                sel.recv(c.events());
+            }
+            let Ok(op) = sel.select_timeout(Duration::from_millis(20)) else {
+                continue;
+            };
+            let i = op.index();
+            if i == 0 {
+                if let Ok(c) = op.recv(listener.receiver()) {
+                    accepted += 1;
+                    conns.push(c);
+                }
+                continue;
+            }
+            let open = match op.recv(conns[i - 1].events()) {
+                Ok(ev) => answer(&conns[i - 1], ev),
+                Err(_) => false,
+            };
+            if !open {
+                conns.swap_remove(i - 1);
+            }
+        }
+        accepted
+    })
+}
+
+#[test]
+fn two_hundred_connections_from_one_transport() {
+    const CONNS: u64 = 200;
+    const SUBMITS: u64 = 3;
+    let server = Transport::spawn(Config::default()).unwrap();
+    let listener = server
+        .listen(any_port(), smpp_session::Config::default())
+        .unwrap();
+    let addr = listener.local_addr();
+    let stop = Arc::new(AtomicBool::new(false));
+    let srv = serve_all(listener, Arc::clone(&stop));
+
+    let client = Transport::spawn(Config::default()).unwrap();
+    let rss_before = rss_kib();
+    let started = Instant::now();
+    let conns: Vec<Connection> = (0..CONNS)
+        .map(|_| {
+            client
+                .connect(addr, smpp_session::Config::default())
+                .unwrap()
+        })
+        .collect();
+    // 400 sessions (both ends) with default settings: no large per-connection allocation.
+    let grown = rss_kib().saturating_sub(rss_before);
+    assert!(grown < 512 * 1024, "{CONNS} connections took {grown} KiB");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{CONNS} connects took {:?}",
+        started.elapsed()
+    );
+    let ids: HashSet<u64> = conns.iter().map(Connection::id).collect();
+    assert_eq!(ids.len(), CONNS as usize);
+
+    // All binds at once, then all submits at once, on one reply channel.
+    let (reply, done) = crossbeam_channel::unbounded::<Completed>();
+    for (i, c) in conns.iter().enumerate() {
+        c.bind(
+            BindRequest::new(BindKind::Transceiver, format!("esme{i}"), "pw"),
+            i as u64,
+            &reply,
+        )
+        .unwrap();
+    }
+    let mut bound = HashSet::new();
+    for _ in 0..CONNS {
+        let c = done.recv_timeout(WAIT).expect("a bind answer");
+        assert!(matches!(c.outcome, Outcome::Bound { .. }), "{c:?}");
+        assert!(bound.insert(c.tag));
+    }
+    for (i, c) in conns.iter().enumerate() {
+        for j in 0..SUBMITS {
+            c.request(submit(&format!("{i}/{j}")), i as u64 * 100 + j, &reply)
+                .unwrap();
+        }
+    }
+    let mut tags = HashSet::new();
+    for _ in 0..CONNS * SUBMITS {
+        let c = done.recv_timeout(WAIT).expect("a submit answer");
+        let Outcome::Response(p) = &c.outcome else {
+            panic!("{c:?}")
+        };
+        assert_eq!(p.command_status, CommandStatus::ESME_ROK);
+        assert!(tags.insert(c.tag), "tag {} resolved twice", c.tag);
+    }
+    for (i, c) in conns.iter().enumerate() {
+        c.unbind(1_000_000 + i as u64, &reply).unwrap();
+    }
+    for _ in 0..CONNS {
+        let c = done.recv_timeout(WAIT).expect("an unbind answer");
+        assert_eq!(c.outcome, Outcome::Unbound, "{c:?}");
+    }
+    for c in &conns {
+        let mut last = None;
+        while let Ok(ev) = c.events().recv_timeout(WAIT) {
+            last = Some(ev);
+            if matches!(last, Some(ConnEvent::Closed(_))) {
+                break;
+            }
+        }
+        assert_eq!(
+            last,
+            Some(ConnEvent::Closed(Disconnect::Session(CloseReason::Unbound)))
+        );
+    }
+    assert!(done.try_recv().is_err(), "nothing resolves twice");
+    stop.store(true, Ordering::SeqCst);
+    assert_eq!(srv.join().unwrap(), CONNS as usize);
+    client.shutdown();
+    server.shutdown();
+}
+
+/// This process's resident set size, in KiB.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// A deterministic pseudo-random byte source (xorshift).
+fn garbage(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Reads PDUs from a raw socket until EOF or `deadline`; returns them and whether EOF came.
+fn read_pdus(s: &mut TcpStream, deadline: Instant) -> (Vec<Pdu<'static>>, bool) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let mut eof = false;
+    while Instant::now() < deadline {
+        s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        match s.read(&mut chunk) {
+            Ok(0) => {
+                eof = true;
+                break;
+            }
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => {
+                eof = true;
+                break;
+            }
+        }
+    }
+    let mut pdus = Vec::new();
+    let mut pos = 0;
+    while let Ok(Some((p, used))) = Pdu::decode(&buf[pos..]) {
+        pdus.push(p.into_owned());
+        pos += used;
+    }
+    (pdus, eof)
+}
+
+#[test]
+fn garbage_gets_a_generic_nack_and_a_close_without_disturbing_others() {
+    let server = Transport::spawn(Config::default()).unwrap();
+    let listener = server
+        .listen(any_port(), smpp_session::Config::default())
+        .unwrap();
+    let addr = listener.local_addr();
+
+    // A well-behaved ESME, bound before the garbage arrives.
+    let client = Transport::spawn(Config::default()).unwrap();
+    let good = client
+        .connect(addr, smpp_session::Config::default())
+        .unwrap();
+    let good_srv = listener
+        .accept_timeout(WAIT)
+        .unwrap()
+        .expect("the good connection");
+    let (reply, done) = crossbeam_channel::unbounded::<Completed>();
+    good.bind(
+        BindRequest::new(BindKind::Transceiver, "esme", "pw"),
+        0,
+        &reply,
+    )
+    .unwrap();
+    let ev = good_srv.events().recv_timeout(WAIT).unwrap();
+    assert!(answer(&good_srv, ev));
+    assert!(matches!(
+        done.recv_timeout(WAIT).unwrap().outcome,
+        Outcome::Bound { .. }
+    ));
+
+    for (round, seed) in [0x9E37_79B9_7F4A_7C15u64, 0xDEAD_BEEF, 42]
+        .into_iter()
+        .enumerate()
+    {
+        let mut raw = TcpStream::connect(addr).unwrap();
+        let bad_srv = listener
+            .accept_timeout(WAIT)
+            .unwrap()
+            .expect("the raw connection");
+        let mut bytes = garbage(seed, 4096);
+        // An impossible command_length, so that framing is lost right away.
+        bytes[..4].copy_from_slice(&(0xF000_0000u32 + round as u32).to_be_bytes());
+        raw.write_all(&bytes).unwrap();
+        let (pdus, eof) = read_pdus(&mut raw, Instant::now() + WAIT);
+        assert!(eof, "the transport closed the connection");
+        assert_eq!(pdus.len(), 1, "{pdus:?}");
+        assert_eq!(pdus[0].command_id(), CommandId::GENERIC_NACK);
+        assert_eq!(pdus[0].command_status, CommandStatus::ESME_RINVCMDLEN);
+        // The application sees the framing error, then the close.
+        let mut last = None;
+        while let Ok(ev) = bad_srv.events().recv_timeout(WAIT) {
+            let closed = matches!(ev, ConnEvent::Closed(_));
+            last = Some(ev);
+            if closed {
+                break;
+            }
+        }
+        assert!(
+            matches!(
+                last,
+                Some(ConnEvent::Closed(Disconnect::Session(
+                    CloseReason::Framing(_)
+                )))
+            ),
+            "{last:?}"
+        );
+
+        // The good connection still works.
+        good.request(
+            submit(&format!("after garbage {round}")),
+            1 + round as u64,
+            &reply,
+        )
+        .unwrap();
+        answer_next_request(&good_srv);
+        let c = done.recv_timeout(WAIT).unwrap();
+        assert!(
+            matches!(c.outcome, Outcome::Response(ref p) if p.command_status.is_ok()),
+            "{c:?}"
+        );
+    }
+
+    // A well-framed PDU with an unknown command_id is nacked without a close.
+    let mut raw = TcpStream::connect(addr).unwrap();
+    let _bad_srv = listener
+        .accept_timeout(WAIT)
+        .unwrap()
+        .expect("the raw connection");
+    let mut unknown = Vec::new();
+    unknown.extend_from_slice(&20u32.to_be_bytes());
+    unknown.extend_from_slice(&0x0000_0777u32.to_be_bytes());
+    unknown.extend_from_slice(&0u32.to_be_bytes());
+    unknown.extend_from_slice(&7u32.to_be_bytes());
+    unknown.extend_from_slice(&garbage(7, 4));
+    raw.write_all(&unknown).unwrap();
+    let (pdus, eof) = read_pdus(&mut raw, Instant::now() + Duration::from_millis(500));
+    assert!(!eof, "an unknown command does not close the session");
+    assert_eq!(pdus.len(), 1, "{pdus:?}");
+    assert_eq!(pdus[0].command_id(), CommandId::GENERIC_NACK);
+    assert_eq!(pdus[0].command_status, CommandStatus::ESME_RINVCMDID);
+    assert_eq!(pdus[0].sequence_number, 7);
+
+    client.shutdown();
+    server.shutdown();
+}
+
+#[test]
+fn connect_refused_and_connect_timeout() {
+    let t = Transport::spawn(Config::default()).unwrap();
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let start = Instant::now();
+    match t.connect(closed, smpp_session::Config::default()) {
+        Err(TransportError::Io(e)) => {
+            assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused, "{e}")
+        }
+        other => panic!("expected refused, got {other:?}"),
+    }
+    assert!(start.elapsed() < Duration::from_secs(2));
+    t.shutdown();
+
+    // A connect that cannot complete in time: the deadline passes before the loop even
+    // looks at the socket.
+    let t = Transport::spawn(Config {
+        connect_timeout: Duration::ZERO,
+        ..Config::default()
+    })
+    .unwrap();
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    match t.connect(l.local_addr().unwrap(), smpp_session::Config::default()) {
+        Err(TransportError::ConnectTimeout) => {}
+        other => panic!("expected a connect timeout, got {other:?}"),
+    }
+    // The transport is still usable, and a shut-down transport refuses.
+    t.shutdown();
+    match t.connect(l.local_addr().unwrap(), smpp_session::Config::default()) {
+        Err(TransportError::Shutdown) => {}
+        other => panic!("expected Shutdown, got {other:?}"),
+    }
+}
+
+#[test]
+fn shutdown_resolves_everything_as_disconnected_and_closes_every_connection() {
+    // An SMSC that binds but never answers submits.
+    let server = Transport::spawn(Config::default()).unwrap();
+    let listener = server
+        .listen(any_port(), smpp_session::Config::default())
+        .unwrap();
+    let addr = listener.local_addr();
+
+    let client = Transport::spawn(Config::default()).unwrap();
+    let window = 4;
+    let mut conns = Vec::new();
+    let mut srv_conns = Vec::new();
+    let (reply, done) = crossbeam_channel::unbounded::<Completed>();
+    for _ in 0..3 {
+        let c = client
+            .connect(addr, smpp_session::Config::default().window(window))
+            .unwrap();
+        let s = listener.accept_timeout(WAIT).unwrap().expect("accepted");
+        c.bind(
+            BindRequest::new(BindKind::Transceiver, "esme", "pw"),
+            0,
+            &reply,
+        )
+        .unwrap();
+        let ev = s.events().recv_timeout(WAIT).unwrap();
+        assert!(answer(&s, ev));
+        assert!(matches!(
+            done.recv_timeout(WAIT).unwrap().outcome,
+            Outcome::Bound { .. }
+        ));
+        conns.push(c);
+        srv_conns.push(s);
+    }
+    // Fill each window and queue more behind it.
+    let per_conn = 10u64;
+    for (i, c) in conns.iter().enumerate() {
+        for j in 0..per_conn {
+            c.request(submit("never answered"), i as u64 * 100 + j, &reply)
+                .unwrap();
+        }
+    }
+    // Wait until the SMSC side saw every window's worth in flight.
+    for s in &srv_conns {
+        let mut seen = 0;
+        while seen < window {
+            match s.events().recv_timeout(WAIT).unwrap() {
+                ConnEvent::Session(Event::Request { .. }) => seen += 1,
+                ConnEvent::Session(Event::Bound { .. }) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    let t = Instant::now();
+    client.shutdown();
+    assert!(t.elapsed() < Duration::from_secs(2));
+    let mut resolved = HashSet::new();
+    for _ in 0..conns.len() as u64 * per_conn {
+        let c = done.recv_timeout(WAIT).expect("every request resolves");
+        assert_eq!(c.outcome, Outcome::Disconnected, "tag {}", c.tag);
+        assert!(resolved.insert(c.tag), "tag {} resolved twice", c.tag);
+    }
+    assert!(done.try_recv().is_err(), "nothing resolves twice");
+    for c in &conns {
+        let mut last = None;
+        while let Ok(ev) = c.events().recv_timeout(WAIT) {
+            last = Some(ev);
+        }
+        assert_eq!(last, Some(ConnEvent::Closed(Disconnect::Shutdown)));
+    }
+    // Requests after the shutdown are refused at once.
+    assert!(matches!(
+        conns[0].request(submit("late"), 999, &reply),
+        Err(TransportError::Shutdown)
+    ));
+
+    // The SMSC side saw the peer go away; shutting it down closes its listener.
+    for s in &srv_conns {
+        let mut last = None;
+        while let Ok(ev) = s.events().recv_timeout(WAIT) {
+            let closed = matches!(ev, ConnEvent::Closed(_));
+            last = Some(ev);
+            if closed {
+                break;
+            }
+        }
+        assert_eq!(
+            last,
+            Some(ConnEvent::Closed(Disconnect::Session(
+                CloseReason::PeerClosed
+            )))
+        );
+    }
+    // One more connection still open on the server when it shuts down.
+    let extra = client_side_raw_bind(addr);
+    let s = listener.accept_timeout(WAIT).unwrap().expect("accepted");
+    let ev = s.events().recv_timeout(WAIT).unwrap();
+    assert!(answer(&s, ev));
+    server.shutdown();
+    let mut last = None;
+    while let Ok(ev) = s.events().recv_timeout(WAIT) {
+        last = Some(ev);
+    }
+    assert_eq!(last, Some(ConnEvent::Closed(Disconnect::Shutdown)));
+    assert!(listener.accept_timeout(Duration::from_millis(100)).is_err());
+    drop(extra);
+}
+
+/// Reads one whole PDU from a raw socket (bounded by a read timeout).
+fn read_one_pdu(s: &mut TcpStream) -> Pdu<'static> {
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    let mut buf = vec![0u8; 4];
+    s.read_exact(&mut buf).unwrap();
+    let len = u32::from_be_bytes(buf[..4].try_into().unwrap()) as usize;
+    buf.resize(len, 0);
+    s.read_exact(&mut buf[4..]).unwrap();
+    let (pdu, _) = Pdu::decode(&buf).unwrap().expect("a whole PDU");
+    pdu.into_owned()
+}
+
+/// Answers events of `conn` until it answered one request.
+fn answer_next_request(conn: &Connection) {
+    loop {
+        let ev = conn.events().recv_timeout(WAIT).expect("an event");
+        let request = matches!(ev, ConnEvent::Session(Event::Request { .. }));
+        assert!(answer(conn, ev), "closed");
+        if request {
+            return;
+        }
+    }
+}
+
+/// A raw socket that sends a bind_transceiver.
+fn client_side_raw_bind(addr: SocketAddr) -> TcpStream {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut out = Vec::new();
+    Pdu::new(
+        1,
+        BindTransceiver {
+            system_id: "raw".into(),
+            password: "pw".into(),
+            interface_version: 0x34,
+            ..Default::default()
+        },
+    )
+    .encode(&mut out)
+    .unwrap();
+    s.write_all(&out).unwrap();
+    s
+}
+
+#[test]
+fn an_application_that_does_not_drain_stops_reading_and_resumes() {
+    const CAPACITY: usize = 8;
+    const PAYLOAD: usize = 8 * 1024;
+    const COUNT: usize = 6_000; // about 49 MB: far more than socket buffers hold
+    let server = Transport::spawn(Config {
+        event_capacity: CAPACITY,
+        ..Config::default()
+    })
+    .unwrap();
+    let listener = server
+        .listen(
+            any_port(),
+            smpp_session::Config::default().max_inbound_pending(100_000),
+        )
+        .unwrap();
+    let addr = listener.local_addr();
+
+    // A raw ESME that binds, then writes data_sm PDUs as fast as the socket takes them.
+    let mut raw = client_side_raw_bind(addr);
+    let srv = listener.accept_timeout(WAIT).unwrap().expect("accepted");
+    let ev = srv.events().recv_timeout(WAIT).unwrap();
+    assert!(answer(&srv, ev));
+    assert!(matches!(
+        srv.events().recv_timeout(WAIT).unwrap(),
+        ConnEvent::Session(Event::Bound { .. })
+    ));
+    let resp = read_one_pdu(&mut raw);
+    assert_eq!(resp.command_id(), CommandId::BIND_TRANSCEIVER_RESP);
+
+    let mut pdu = Vec::new();
+    let written = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (stalled_tx, stalled) = crossbeam_channel::bounded::<usize>(1);
+    let writer = {
+        let mut w = raw.try_clone().unwrap();
+        let (written, stop) = (Arc::clone(&written), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            w.set_write_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            let mut reported = false;
+            for i in 0..COUNT {
+                pdu.clear();
+                Pdu::new(
+                    i as u32 + 2,
+                    DataSm {
+                        source_addr: "1".into(),
+                        destination_addr: "2".into(),
+                        tlvs: vec![Tlv::MessagePayload(vec![b'x'; PAYLOAD].into())],
+                        ..Default::default()
+                    },
+                )
+                .encode(&mut pdu)
+                .unwrap();
+                let mut pos = 0;
+                while pos < pdu.len() {
+                    if stop.load(Ordering::SeqCst) {
+                        return false;
+                    }
+                    match w.write(&pdu[pos..]) {
+                        Ok(n) => {
+                            pos += n;
+                            written.fetch_add(n, Ordering::SeqCst);
+                        }
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                            ) =>
+                        {
+                            if !reported {
+                                reported = true;
+                                let _ = stalled_tx.send(written.load(Ordering::SeqCst));
+                            }
+                        }
+                        Err(_) => return false,
+                    }
+                }
+            }
+            true
+        })
+    };
+    // Read (and count) the responses so that the server's writes never block.
+    let responses = Arc::new(AtomicUsize::new(0));
+    let reader = {
+        let mut r = raw.try_clone().unwrap();
+        let (responses, stop) = (Arc::clone(&responses), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            r.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = vec![0u8; 64 * 1024];
+            while !stop.load(Ordering::SeqCst) {
+                match r.read(&mut chunk) {
+                    Ok(0) => return,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    Err(_) => continue,
+                }
+                let mut pos = 0;
+                while let Ok(Some(h)) = Header::peek(&buf[pos..]) {
+                    if buf.len() - pos < h.command_length as usize {
+                        break;
+                    }
+                    if h.command_id == CommandId::DATA_SM_RESP {
+                        responses.fetch_add(1, Ordering::SeqCst);
+                    }
+                    pos += h.command_length as usize;
+                }
+                buf.drain(..pos);
+            }
+        })
+    };
+
+    // The application does not drain: the writer stalls well before it wrote everything.
+    let at_stall = stalled
+        .recv_timeout(WAIT)
+        .expect("the writer stalls while the application does not drain");
+    let total = COUNT * (PAYLOAD + 60);
+    assert!(at_stall < total / 2, "{at_stall} of {total} octets taken");
+    // And stays stalled: the transport does not read on behind the application's back.
+    let before = written.load(Ordering::SeqCst);
+    let quiet_until = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < quiet_until {
+        assert!(srv.events().len() <= CAPACITY);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let after = written.load(Ordering::SeqCst);
+    assert!(
+        after - before <= 64 * 1024,
+        "{} octets taken while paused",
+        after - before
+    );
+    assert_eq!(
+        srv.events().len(),
+        CAPACITY,
+        "the channel is full, nothing more"
+    );
+
+    // Drain and answer: traffic resumes and everything arrives.
+    let mut requests = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while requests < COUNT {
+        assert!(
+            Instant::now() < deadline,
+            "only {requests} of {COUNT} requests"
+        );
+        match srv.events().recv_timeout(WAIT) {
+            Ok(ConnEvent::Session(Event::Request {
+                sequence_number,
+                pdu,
+            })) => {
+                assert_eq!(pdu.command_id(), CommandId::DATA_SM);
+                requests += 1;
+                srv.respond(
+                    sequence_number,
+                    CommandStatus::ESME_ROK,
+                    Body::from(DataSmResp::default()),
+                )
+                .unwrap();
+            }
+            other => panic!("after {requests}: {other:?}"),
+        }
+    }
+    assert!(writer.join().unwrap(), "the writer finished");
+    let end = Instant::now() + WAIT;
+    while responses.load(Ordering::SeqCst) < COUNT && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(responses.load(Ordering::SeqCst), COUNT);
+    stop.store(true, Ordering::SeqCst);
+    reader.join().unwrap();
+    server.shutdown();
+}
+
+#[test]
+fn a_closed_connection_whose_events_are_not_drained_does_not_stall_the_loop() {
+    let server = Transport::spawn(Config {
+        event_capacity: 4,
+        linger: Duration::from_millis(50),
+        ..Config::default()
+    })
+    .unwrap();
+    let listener = server
+        .listen(any_port(), smpp_session::Config::default())
+        .unwrap();
+    let addr = listener.local_addr();
+
+    // A: a raw ESME that binds and floods submits; its application stops draining.
+    let mut raw = client_side_raw_bind(addr);
+    let a = listener.accept_timeout(WAIT).unwrap().expect("accepted");
+    let ev = a.events().recv_timeout(WAIT).unwrap();
+    assert!(answer(&a, ev));
+    assert_eq!(
+        read_one_pdu(&mut raw).command_id(),
+        CommandId::BIND_TRANSCEIVER_RESP
+    );
+    let mut flood = Vec::new();
+    for i in 0..50 {
+        Pdu::new(
+            i + 2,
+            SubmitSm {
+                source_addr: "1".into(),
+                destination_addr: "2".into(),
+                short_message: "flood".into(),
+                ..Default::default()
+            },
+        )
+        .encode(&mut flood)
+        .unwrap();
+    }
+    raw.write_all(&flood).unwrap();
+    // Wait until A's channel is full (Bound + 3 submits), then close A without draining.
+    let end = Instant::now() + WAIT;
+    while a.events().len() < 4 {
+        assert!(Instant::now() < end, "A's events never filled up");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    a.close();
+
+    // B: an ordinary ESME on the same transport, bound after A's linger has passed.
+    let client = Transport::spawn(Config::default()).unwrap();
+    std::thread::sleep(Duration::from_millis(200)); // past A's linger (50 ms)
+    let b = client
+        .connect(addr, smpp_session::Config::default())
+        .unwrap();
+    let (reply, _done) = crossbeam_channel::unbounded::<Completed>();
+    b.bind(
+        BindRequest::new(BindKind::Transceiver, "esme", "pw"),
+        0,
+        &reply,
+    )
+    .unwrap();
+    let b_srv = listener.accept_timeout(Duration::from_secs(3)).unwrap();
+    let served = b_srv.map(|s| {
+        let ev = s.events().recv_timeout(Duration::from_secs(3));
+        (s, ev)
+    });
+    let ok = matches!(
+        &served,
+        Some((_, Ok(ConnEvent::Session(Event::BindRequested { .. }))))
+    );
+    if !ok {
+        // Unblock the loop (dropping A's receiver) so that the test ends, then fail.
+        drop(a);
+        panic!("the loop stalled on A's undelivered events: {served:?}");
+    }
+    // A's last events are still delivered, in order, once its application drains them.
+    let mut last = None;
+    let mut requests = 0;
+    while let Ok(ev) = a.events().recv_timeout(WAIT) {
+        if matches!(ev, ConnEvent::Session(Event::Request { .. })) {
+            requests += 1;
+        }
+        last = Some(ev);
+    }
+    assert!(requests >= 3, "{requests}");
+    assert_eq!(
+        last,
+        Some(ConnEvent::Closed(Disconnect::Session(CloseReason::Local)))
+    );
+    drop(served);
+    drop(raw);
+    client.shutdown();
+    server.shutdown();
+}
