@@ -570,6 +570,10 @@ fn reconnects_and_rebinds_after_the_server_drops_the_connection() {
         .submit(&sm("after reconnect"))
         .expect("a later submit succeeds");
     assert!(!r.message_id.is_empty());
+    // Inbound traffic flows on the new connection too.
+    assert!(smsc.inject_mo("447700900001", "12345", "after reconnect"));
+    let inbound = c.inbound().recv_timeout(WAIT).expect("an MO message");
+    assert_eq!(inbound.text(), Some("after reconnect"));
     let s = smsc.stats();
     assert_eq!(s.connections, 2);
     assert_eq!(s.drops, 1);
@@ -759,4 +763,56 @@ fn drop_while_reconnecting_is_bounded() {
     let t = Instant::now();
     drop(c);
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+}
+
+#[test]
+fn submit_batch_ends_promptly_when_the_connection_drops() {
+    let smsc = Smsc::start(Knobs {
+        drop_after: Some(100),
+        ..Knobs::default()
+    });
+    let c = connect(&smsc, cfg(BindKind::Transmitter).window(16));
+    let t = Instant::now();
+    let results = c.submit_batch((0..500).map(|i| sm(&format!("cut {i}"))), 16);
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    assert_eq!(results.len(), 500);
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(
+        ok,
+        smsc.stats().accepted.len(),
+        "every answer reached its caller"
+    );
+    assert!((80..100).contains(&ok), "{ok} answered before the drop");
+    for (i, r) in results.iter().enumerate() {
+        if let Err(e) = r {
+            assert!(is_disconnected(e), "message {i}: {e:?}");
+        }
+    }
+    // The answered ones are a prefix of the input, in order.
+    assert!(results[..ok].iter().all(Result::is_ok));
+}
+
+#[test]
+fn unbind_with_requests_in_flight_resolves_each_once() {
+    let smsc = Smsc::start(Knobs {
+        delay: Duration::from_millis(300),
+        ..Knobs::default()
+    });
+    let c = connect(&smsc, cfg(BindKind::Transceiver));
+    let pendings: Vec<_> = (0..5)
+        .map(|i| {
+            c.submit_async(sm(&format!("racing the unbind {i}")))
+                .unwrap()
+        })
+        .collect();
+    smsc.expect("the submits in flight", |s| s.outstanding == 5);
+    let t = Instant::now();
+    c.unbind().expect("unbind");
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    for p in pendings {
+        // The SMSC session closed on the unbind before its delayed answers went out.
+        let e = p.wait().unwrap_err();
+        assert!(is_disconnected(&e), "{e:?}");
+    }
+    smsc.expect("the unbind", |s| s.unbinds_received == 1);
 }
