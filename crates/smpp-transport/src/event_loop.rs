@@ -23,9 +23,10 @@ const WAKER: Token = Token(0);
 pub(crate) fn spawn(config: Config) -> Result<TransportHandle, TransportError> {
     let poll = Poll::new().map_err(TransportError::Io)?;
     let waker = mio::Waker::new(poll.registry(), WAKER).map_err(TransportError::Io)?;
-    let (tx, rx) = crossbeam_channel::bounded(config.command_capacity);
+    let (tx, rx) = crossbeam_channel::unbounded();
     let shared = Arc::new(Shared {
         tx,
+        capacity: config.command_capacity.max(1),
         waker,
         sleeping: AtomicBool::new(false),
         thread: Mutex::new(None),

@@ -231,7 +231,11 @@ pub(crate) enum ConnOp {
 
 /// What the handles share with the loop.
 pub(crate) struct Shared {
+    /// Unbounded underneath (a bounded crossbeam channel allocates and initializes every
+    /// slot up front: 65,536 commands were about 15 MiB per transport); `capacity` bounds it.
     tx: Sender<Command>,
+    /// [`Config::command_capacity`].
+    capacity: usize,
     waker: mio::Waker,
     sleeping: AtomicBool,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -245,6 +249,14 @@ impl Shared {
             // The loop never blocks on its own channel (a handle dropped on the loop
             // thread); its own commands are best effort.
             return self.tx.try_send(cmd).map_err(|_| TransportError::Shutdown);
+        }
+        // Backpressure: wait while the loop is this far behind. (A gone loop empties the
+        // channel, so this never waits for a loop that has ended.)
+        while self.tx.len() >= self.capacity {
+            if self.sleeping.swap(false, Ordering::SeqCst) {
+                self.waker.wake().map_err(TransportError::Io)?;
+            }
+            std::thread::sleep(Duration::from_micros(200));
         }
         self.tx.send(cmd).map_err(|_| TransportError::Shutdown)?;
         if self.sleeping.swap(false, Ordering::SeqCst) {
