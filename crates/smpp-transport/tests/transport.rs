@@ -824,3 +824,59 @@ fn a_closed_connection_whose_events_are_not_drained_does_not_stall_the_loop() {
     client.shutdown();
     server.shutdown();
 }
+
+#[test]
+fn a_tiny_command_channel_applies_backpressure_without_losing_commands() {
+    const N: u64 = 3000;
+    let server = Transport::spawn(Config::default()).unwrap();
+    let listener = server
+        .listen(any_port(), smpp_session::Config::default())
+        .unwrap();
+    let addr = listener.local_addr();
+    let stop = Arc::new(AtomicBool::new(false));
+    let srv = serve_all(listener, Arc::clone(&stop));
+
+    let client = Transport::spawn(Config {
+        command_capacity: 2,
+        ..Config::default()
+    })
+    .unwrap();
+    let conn = client
+        .connect(addr, smpp_session::Config::default().window(32))
+        .unwrap();
+    let (reply, done) = crossbeam_channel::unbounded::<Completed>();
+    conn.bind(
+        BindRequest::new(BindKind::Transceiver, "esme", "pw"),
+        0,
+        &reply,
+    )
+    .unwrap();
+    assert!(matches!(
+        done.recv_timeout(WAIT).unwrap().outcome,
+        Outcome::Bound { .. }
+    ));
+    // Two producers at once, each as fast as the channel lets it.
+    std::thread::scope(|scope| {
+        for p in 0..2u64 {
+            let (conn, reply) = (&conn, reply.clone());
+            scope.spawn(move || {
+                for i in 0..N / 2 {
+                    conn.request(submit("tiny"), p * N + i, &reply).unwrap();
+                }
+            });
+        }
+    });
+    let mut tags = HashSet::new();
+    for _ in 0..N {
+        let c = done.recv_timeout(WAIT).expect("every request resolves");
+        assert!(
+            matches!(c.outcome, Outcome::Response(ref p) if p.command_status.is_ok()),
+            "{c:?}"
+        );
+        assert!(tags.insert(c.tag));
+    }
+    stop.store(true, Ordering::SeqCst);
+    srv.join().unwrap();
+    client.shutdown();
+    server.shutdown();
+}
