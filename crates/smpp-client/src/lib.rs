@@ -412,7 +412,9 @@ impl Client {
     ) -> Result<Client, Error> {
         let conn = open(transport, addr, &config)?;
         let (wake, wake_rx) = crossbeam_channel::bounded(1);
-        let (in_tx, in_rx) = crossbeam_channel::bounded(config.inbound_capacity.max(1));
+        // Unbounded underneath (a bounded crossbeam channel allocates and initializes every
+        // slot up front: 65,536 were about 27 MiB per client); `forward` enforces the capacity.
+        let (in_tx, in_rx) = crossbeam_channel::unbounded();
         let inner = Arc::new(Inner {
             transport: transport.clone(),
             addr,
@@ -817,21 +819,18 @@ fn lost(inner: &Inner, conn: &Arc<Connection>, why: &str) {
     }
 }
 
-fn forward(inner: &Inner, tx: &Sender<Inbound>, mut item: Inbound) {
-    // Blocks while the application is behind (which pauses reading from the SMSC), but
-    // gives up when the client closes.
-    loop {
-        match tx.send_timeout(item, Duration::from_millis(100)) {
-            Ok(()) => return,
-            Err(crossbeam_channel::SendTimeoutError::Timeout(i)) => {
-                if inner.closing.load(Ordering::SeqCst) {
-                    return;
-                }
-                item = i;
-            }
-            Err(crossbeam_channel::SendTimeoutError::Disconnected(_)) => return,
+fn forward(inner: &Inner, tx: &Sender<Inbound>, item: Inbound) {
+    // Waits while the application is behind (which pauses reading from the SMSC), but
+    // gives up when the client closes. (An application that dropped its receiver emptied
+    // the channel, so the send below reports it.)
+    let capacity = inner.config.inbound_capacity.max(1);
+    while tx.len() >= capacity {
+        if inner.closing.load(Ordering::SeqCst) {
+            return;
         }
+        std::thread::sleep(Duration::from_millis(1));
     }
+    let _ = tx.send(item);
 }
 
 fn inbound_of(pdu: Pdu<'static>, text_config: &TextConfig, ack: Option<Ack>) -> Inbound {
