@@ -816,3 +816,30 @@ fn unbind_with_requests_in_flight_resolves_each_once() {
     }
     smsc.expect("the unbind", |s| s.unbinds_received == 1);
 }
+
+#[test]
+fn a_full_inbound_channel_pauses_the_smsc_until_the_application_reads() {
+    let smsc = Smsc::start(Knobs::default());
+    let mut config = cfg(BindKind::Receiver);
+    config.inbound_capacity = 4;
+    let c = connect(&smsc, config);
+    for i in 0..20 {
+        assert!(smsc.inject_mo("447700900001", "12345", &format!("mo {i}")));
+    }
+    // Four wait in the channel; the fifth is acknowledged and waits for room.
+    smsc.expect("five answers", |s| s.deliver_results.len() >= 5);
+    assert!(
+        !smsc.wait(Duration::from_millis(300), |s| s.deliver_results.len() > 5),
+        "{}",
+        smsc.summary()
+    );
+    assert_eq!(c.inbound().len(), 4);
+    for i in 0..20 {
+        let m = c.inbound().recv_timeout(WAIT).expect("an MO message");
+        assert_eq!(m.text(), Some(format!("mo {i}").as_str()));
+    }
+    smsc.expect("twenty answers", |s| {
+        s.deliver_statuses(DeliverKind::Mo) == [CommandStatus::ESME_ROK; 20]
+    });
+    c.unbind().unwrap();
+}

@@ -307,24 +307,41 @@ impl Smsc {
         self.deliver(sm, DeliverKind::Mo)
     }
 
-    /// Sends a deliver_sm on the most recent connection bound to receive.
+    /// Sends a deliver_sm on the most recent connection bound to receive, waiting (at most
+    /// [`WAIT`]) for one: the client may see its bind_resp before this SMSC's connection
+    /// thread saw the bind complete.
     pub(crate) fn deliver(&self, sm: DeliverSm<'static>, kind: DeliverKind) -> bool {
-        let conns = self.shared.conns.lock().unwrap();
+        let end = Instant::now() + WAIT;
         let mut cmd = Cmd::Deliver(sm, kind);
-        for c in conns.iter().rev() {
-            let can = matches!(
-                *c.kind.lock().unwrap(),
-                Some(BindKind::Receiver | BindKind::Transceiver)
-            );
-            if !can {
-                continue;
+        loop {
+            {
+                let conns = self.shared.conns.lock().unwrap();
+                for c in conns.iter().rev() {
+                    let can = matches!(
+                        *c.kind.lock().unwrap(),
+                        Some(BindKind::Receiver | BindKind::Transceiver)
+                    );
+                    if !can {
+                        continue;
+                    }
+                    match c.tx.send(cmd) {
+                        Ok(()) => return true,
+                        Err(e) => cmd = e.into_inner(),
+                    }
+                }
             }
-            match c.tx.send(cmd) {
-                Ok(()) => return true,
-                Err(e) => cmd = e.into_inner(),
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
             }
+            // Binds notify the condition variable.
+            let g = self.shared.stats.lock().unwrap();
+            let _ = self
+                .shared
+                .changed
+                .wait_timeout(g, left.min(Duration::from_millis(50)))
+                .unwrap();
         }
-        false
     }
 
     /// Asks every live connection to unbind.
