@@ -286,6 +286,9 @@ impl EventLoop {
                     match self.add_conn(ct, stream, session_config, None) {
                         Ok(()) => {
                             let Some(conn) = self.new_handle(ct, now, true) else {
+                                // The peer reset before we got here (no peer address), or
+                                // the transport is going away: drop the half-made entry.
+                                self.remove(ct);
                                 continue;
                             };
                             debug!("accepted {peer}");
