@@ -46,7 +46,7 @@ use smpp_pdu::{
     Body, CancelSm, CommandId, CommandStatus, DataSm, DataSmResp, DeliverSm, DeliverSmResp, Pdu,
     QuerySm, QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp,
 };
-use smpp_session::{BindKind, BindRequest, Event};
+use smpp_session::{BindKind, BindRequest, Event, FailReason};
 use smpp_transport::{Completed, ConnEvent, Connection, Outcome, Transport, TransportHandle};
 
 pub use error::Error;
@@ -312,6 +312,9 @@ fn outcome_to_result(o: Outcome) -> Result<Pdu<'static>, Error> {
         Outcome::Response(p) if p.command_status.is_ok() => Err(Error::UnexpectedResponse),
         Outcome::Response(p) => Err(Error::Status(p.command_status)),
         Outcome::Timeout => Err(Error::Timeout),
+        // The connection closed under the request (peer close, unbind, local close): that
+        // is `Disconnected` (transient), as for a request the transport itself resolves.
+        Outcome::Failed(FailReason::Closed(_)) => Err(Error::Disconnected),
         Outcome::Failed(r) => Err(Error::Failed(r)),
         Outcome::Refused(e) => Err(Error::Refused(e)),
         Outcome::BindRejected(s) => Err(Error::BindRejected(s)),
