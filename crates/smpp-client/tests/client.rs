@@ -37,8 +37,9 @@ fn connect(smsc: &Smsc, config: ClientConfig) -> Client {
     Client::connect(smsc.addr, config).expect("connect and bind")
 }
 
+/// A request lost with its connection: `Disconnected`, which is transient.
 fn is_disconnected(e: &Error) -> bool {
-    matches!(e, Error::Disconnected | Error::Closed | Error::Failed(_))
+    matches!(e, Error::Disconnected) && e.is_transient()
 }
 
 #[test]
