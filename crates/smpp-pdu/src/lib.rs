@@ -6,7 +6,7 @@
 //! ([`Pdu::encode`]).
 //!
 //! It also handles message content: text encodings ([`text`]), long messages
-//! ([`concat`]), delivery receipts ([`receipt`]) and SMPP time values ([`time`]).
+//! ([`concat`](mod@concat)), delivery receipts ([`receipt`]) and SMPP time values ([`time`]).
 //!
 //! What it never does: no I/O, no clock reads, no threads. Its only dependency is
 //! `byteorder`.
