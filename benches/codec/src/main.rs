@@ -10,9 +10,10 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use smpp_bench_harness::{mb_per_s, measure, median, runner, Config, Runner};
 use std::hint::black_box;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 
@@ -382,83 +383,6 @@ fn cross_check<const N: usize>(
 // ---------------------------------------------------------------------------------------
 // Timing.
 // ---------------------------------------------------------------------------------------
-
-struct Config {
-    samples: usize,
-    batch_time: Duration,
-    warmup: Duration,
-}
-
-/// A benchmarked operation: runs its body `n` times and returns the elapsed time.
-/// The body is monomorphised into the loop; only the call per batch is dynamic.
-type Runner<'a> = Box<dyn FnMut(u64) -> Duration + 'a>;
-
-fn runner<'a, F: FnMut() -> usize + 'a>(mut f: F) -> Runner<'a> {
-    Box::new(move |n| {
-        let mut acc = 0usize;
-        let t = Instant::now();
-        for _ in 0..n {
-            acc = acc.wrapping_add(f());
-        }
-        let e = t.elapsed();
-        black_box(acc);
-        e
-    })
-}
-
-/// Iterations that take about `target` for this runner.
-fn calibrate(r: &mut Runner<'_>, target: Duration) -> u64 {
-    let mut n = 1u64;
-    loop {
-        let e = r(n);
-        if e >= target / 10 || n >= 1 << 40 {
-            let per = e.as_secs_f64() / n as f64;
-            return ((target.as_secs_f64() / per.max(1e-12)) as u64).max(1);
-        }
-        n *= 2;
-    }
-}
-
-/// Warms every runner up, sizes its batch, then takes `samples` samples of each in turn,
-/// rotating which goes first. Returns the nanoseconds per operation of every sample.
-fn measure(cfg: &Config, runners: &mut [Runner<'_>]) -> Vec<Vec<f64>> {
-    for r in runners.iter_mut() {
-        let t = Instant::now();
-        while t.elapsed() < cfg.warmup {
-            r(1000);
-        }
-    }
-    let batches: Vec<u64> = runners
-        .iter_mut()
-        .map(|r| calibrate(r, cfg.batch_time))
-        .collect();
-    let k = runners.len();
-    let mut out = vec![Vec::with_capacity(cfg.samples); k];
-    for s in 0..cfg.samples {
-        for j in 0..k {
-            let i = (s + j) % k;
-            let e = runners[i](batches[i]);
-            out[i].push(e.as_nanos() as f64 / batches[i] as f64);
-        }
-    }
-    out
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-/// MB/s (10^6 octets per second) for `bytes` octets every `ns` nanoseconds.
-fn mb_per_s(bytes: usize, ns: f64) -> f64 {
-    bytes as f64 * 1e3 / ns
-}
 
 // ---------------------------------------------------------------------------------------
 // Cases and report.

@@ -10,7 +10,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod harness;
+use smpp_bench_harness as harness;
 
 use std::hint::black_box;
 use std::process::ExitCode;

@@ -451,7 +451,8 @@ impl Reassembler {
             }
         } else {
             while self.pending.len() >= self.config.max_pending.max(1) {
-                self.evict_oldest();
+                // `key` is not pending yet, so this evicts the oldest message.
+                self.evict_oldest_except(&key);
             }
             let order = self.next_order;
             self.next_order += 1;
@@ -497,21 +498,7 @@ impl Reassembler {
         Ok(Pushed::Pending)
     }
 
-    fn evict_oldest(&mut self) -> bool {
-        let oldest = self
-            .pending
-            .iter()
-            .min_by_key(|(_, p)| p.order)
-            .map(|(k, _)| k.clone());
-        match oldest {
-            Some(k) => {
-                self.give_up(&k, GiveUpReason::Evicted);
-                true
-            }
-            None => false,
-        }
-    }
-
+    /// Gives up the oldest pending message other than `keep`; `false` if there is none.
     fn evict_oldest_except(&mut self, keep: &MessageKey) -> bool {
         let oldest = self
             .pending

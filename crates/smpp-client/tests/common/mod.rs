@@ -535,8 +535,8 @@ fn on_event(
                         s.submitted.len() as u64
                     });
                     if knobs.drop_after.is_some_and(|d| *submits_here >= d) {
-                        conn.close();
                         shared.update(|s| s.drops += 1);
+                        conn.close();
                         return false;
                     }
                     let throttle = knobs.throttle_every.is_some_and(|k| n % k == 0)
@@ -658,13 +658,16 @@ fn respond(
         Body::SubmitSmResp(r) => r.message_id.to_str_lossy().into_owned(),
         _ => String::new(),
     };
+    // Record before answering: a test may look as soon as the client has the response.
+    if let Some(sm) = &d.submit {
+        shared.update(|s| {
+            s.outstanding -= 1;
+            s.accepted
+                .push((sm.short_message.as_bytes().to_vec(), id.clone()));
+        });
+    }
     let _ = conn.respond(d.seq, d.status, d.body);
     let Some(sm) = d.submit else { return };
-    shared.update(|s| {
-        s.outstanding -= 1;
-        s.accepted
-            .push((sm.short_message.as_bytes().to_vec(), id.clone()));
-    });
     let can_deliver = matches!(
         *kind_slot.lock().unwrap(),
         Some(BindKind::Receiver | BindKind::Transceiver)
@@ -720,19 +723,16 @@ pub(crate) fn receipt_date(t: SystemTime) -> String {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let days = (secs / 86_400) as i64;
-    let (h, m) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{:02}{:02}{:02}{:02}{:02}", year % 100, month, day, h, m)
+    let a = smpp_pdu::time::AbsoluteTime::from_unix_seconds(secs as i64, 0)
+        .expect("a date in 2000-2099");
+    format!(
+        "{:02}{:02}{:02}{:02}{:02}",
+        a.year % 100,
+        a.month,
+        a.day,
+        a.hour,
+        a.minute
+    )
 }
 
 /// A submit_sm with this text (data_coding 0, GSM-safe ASCII expected).

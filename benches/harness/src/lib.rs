@@ -1,4 +1,4 @@
-//! The interleaved-sample timing harness, as in `benches/codec`: warm every operation up,
+//! The interleaved-sample timing harness of every bench under `benches/`: warm every operation up,
 //! size its batch to about `batch_time`, then take `samples` samples of every operation in
 //! turn, rotating which goes first, and keep the nanoseconds per operation of each sample.
 
