@@ -773,6 +773,13 @@ impl Session {
                 let _ = self.enqueue(&Pdu::new(seq, UnbindResp::default()));
                 info!("unbind received; unbound");
                 self.state = State::Unbound;
+                // Unbinds that crossed on the wire: ours is done too, and `Unbound` is its
+                // one resolution (it must not also fail when the session closes below).
+                if let Some(ours) = self.unbind_seq {
+                    if let Some(f) = self.in_flight.get(&ours).copied() {
+                        self.finish(ours, f);
+                    }
+                }
                 self.events.push_back(Event::Unbound);
                 self.close_with(CloseReason::Unbound);
             }

@@ -164,3 +164,48 @@ fn sequence_numbers_wrap_to_one() {
     pump(&mut smsc, &mut esme, t0);
     assert_eq!(esme.in_flight(), 1);
 }
+
+#[test]
+fn crossed_unbinds_resolve_each_side_once() {
+    let t0 = Instant::now();
+    let mut esme = Session::esme(Config::default(), t0);
+    let mut smsc = Session::smsc(Config::default(), t0);
+    esme.bind(t0, BindRequest::new(BindKind::Transceiver, "e", "p"))
+        .unwrap();
+    pump(&mut esme, &mut smsc, t0);
+    let Event::BindRequested {
+        sequence_number, ..
+    } = events(&mut smsc)[0]
+    else {
+        panic!()
+    };
+    smsc.accept_bind(t0, sequence_number, "s").unwrap();
+    pump(&mut smsc, &mut esme, t0);
+    events(&mut esme);
+    events(&mut smsc);
+    // Both send unbind before either sees the other's.
+    let e_seq = esme.unbind(t0).unwrap();
+    let s_seq = smsc.unbind(t0).unwrap();
+    let (mut to_smsc, mut to_esme) = (Vec::new(), Vec::new());
+    while esme.poll_transmit(&mut to_smsc).is_some() {}
+    while smsc.poll_transmit(&mut to_esme).is_some() {}
+    esme.handle_input(t0, &to_esme);
+    smsc.handle_input(t0, &to_smsc);
+    for (s, seq) in [(&mut esme, e_seq), (&mut smsc, s_seq)] {
+        let ev = events(s);
+        let failed_ours = ev
+            .iter()
+            .filter(|e| matches!(e, Event::RequestFailed { sequence_number, .. } if *sequence_number == seq))
+            .count();
+        assert_eq!(failed_ours, 0, "{ev:?}");
+        assert_eq!(
+            ev,
+            vec![
+                Event::Unbound,
+                Event::Closed {
+                    reason: CloseReason::Unbound
+                }
+            ]
+        );
+    }
+}
