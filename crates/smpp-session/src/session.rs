@@ -305,11 +305,6 @@ impl Session {
         now: Instant,
         request: BindRequest,
     ) -> Result<SequenceNumber, SendError> {
-        let id = request.kind.command_id();
-        self.check_can_start(id)?;
-        if self.bind_seq.is_some() {
-            return Err(SendError::BindInProgress);
-        }
         let (system_id, password, system_type, address_range) = (
             request.system_id.as_str(),
             request.password.as_str(),
@@ -335,17 +330,29 @@ impl Session {
             BindKind::Receiver => bind_body!(BindReceiver),
             BindKind::Transceiver => bind_body!(BindTransceiver),
         };
-        let seq = self.start_request(
-            now,
-            body,
-            Origin::Bind(request.kind),
-            self.config.response_timeout,
-        )?;
-        self.bind_seq = Some(seq);
+        let seq = self.start_bind(now, body, request.kind)?;
         info!(
             "bind {:?} as {:?} sent (seq {seq})",
             request.kind, request.system_id
         );
+        Ok(seq)
+    }
+
+    /// Starts a bind request built by [`Session::bind`] or given to
+    /// [`Session::send_request`].
+    fn start_bind(
+        &mut self,
+        now: Instant,
+        body: Body<'_>,
+        kind: BindKind,
+    ) -> Result<SequenceNumber, SendError> {
+        self.check_can_start(kind.command_id())?;
+        if self.bind_seq.is_some() {
+            return Err(SendError::BindInProgress);
+        }
+        let seq =
+            self.start_request(now, body, Origin::Bind(kind), self.config.response_timeout)?;
+        self.bind_seq = Some(seq);
         Ok(seq)
     }
 
@@ -366,14 +373,7 @@ impl Session {
             return Err(SendError::NotARequest(id));
         }
         if let Some(kind) = BindKind::from_command_id(id) {
-            self.check_can_start(id)?;
-            if self.bind_seq.is_some() {
-                return Err(SendError::BindInProgress);
-            }
-            let seq =
-                self.start_request(now, body, Origin::Bind(kind), self.config.response_timeout)?;
-            self.bind_seq = Some(seq);
-            return Ok(seq);
+            return self.start_bind(now, body, kind);
         }
         if id == CommandId::UNBIND {
             return self.unbind(now);
@@ -533,7 +533,11 @@ impl Session {
         sequence_number: SequenceNumber,
         system_id: &str,
     ) -> Result<(), SendError> {
-        let body = self.bind_response_body(sequence_number, system_id)?;
+        let body = self.bind_response_body(
+            sequence_number,
+            system_id,
+            vec![Tlv::ScInterfaceVersion(0x34)],
+        )?;
         self.send_response(now, sequence_number, CommandStatus::ESME_ROK, body)
     }
 
@@ -545,14 +549,8 @@ impl Session {
         sequence_number: SequenceNumber,
         status: CommandStatus,
     ) -> Result<(), SendError> {
-        let mut body = self.bind_response_body(sequence_number, "")?;
-        if let Body::BindTransmitterResp(b) = &mut body {
-            b.tlvs.clear();
-        } else if let Body::BindReceiverResp(b) = &mut body {
-            b.tlvs.clear();
-        } else if let Body::BindTransceiverResp(b) = &mut body {
-            b.tlvs.clear();
-        }
+        // No system_id and no TLVs: an error response goes out header-only.
+        let body = self.bind_response_body(sequence_number, "", Vec::new())?;
         self.send_response(now, sequence_number, status, body)
     }
 
@@ -560,6 +558,7 @@ impl Session {
         &self,
         seq: SequenceNumber,
         system_id: &str,
+        tlvs: Vec<Tlv<'static>>,
     ) -> Result<Body<'static>, SendError> {
         if self.state == State::Closed {
             return Err(SendError::Closed);
@@ -568,7 +567,6 @@ impl Session {
             .inbound
             .get(&seq)
             .ok_or(SendError::UnknownRequest(seq))?;
-        let tlvs = vec![Tlv::ScInterfaceVersion(0x34)];
         let system_id = smpp_pdu::COctetString::from(system_id.to_string());
         Ok(match req.command_id {
             CommandId::BIND_TRANSMITTER => Body::from(BindTransmitterResp { system_id, tlvs }),
