@@ -113,6 +113,16 @@ fn interrupted(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::Interrupted
 }
 
+/// Resolves an operation that asked for an outcome when its connection is gone.
+fn disconnected(op: ConnOp) {
+    match op {
+        ConnOp::Bind(_, tag, reply)
+        | ConnOp::Request(_, tag, reply)
+        | ConnOp::Unbind(tag, reply) => resolve(&reply, tag, Outcome::Disconnected),
+        _ => {}
+    }
+}
+
 fn resolve(reply: &Reply, tag: u64, outcome: Outcome) {
     // The caller may have gone; its outcome has nowhere to go then.
     let _ = reply.send(Completed { tag, outcome });
@@ -440,22 +450,10 @@ impl EventLoop {
         let now = Instant::now();
         let Some(Entry::Conn(c)) = self.entries.get_mut(&t) else {
             // The connection is gone: resolve what asked for an outcome.
-            match op {
-                ConnOp::Bind(_, tag, reply)
-                | ConnOp::Request(_, tag, reply)
-                | ConnOp::Unbind(tag, reply) => resolve(&reply, tag, Outcome::Disconnected),
-                _ => {}
-            }
-            return;
+            return disconnected(op);
         };
         let Some(s) = c.session.as_mut().filter(|_| c.closed.is_none()) else {
-            match op {
-                ConnOp::Bind(_, tag, reply)
-                | ConnOp::Request(_, tag, reply)
-                | ConnOp::Unbind(tag, reply) => resolve(&reply, tag, Outcome::Disconnected),
-                _ => {}
-            }
-            return;
+            return disconnected(op);
         };
         match op {
             ConnOp::Bind(req, tag, reply) => match s.bind(now, req) {
@@ -773,11 +771,7 @@ impl EventLoop {
                 Command::Listen { reply, .. } => {
                     let _ = reply.send(Err(TransportError::Shutdown));
                 }
-                Command::Conn(_, ConnOp::Bind(_, tag, reply))
-                | Command::Conn(_, ConnOp::Request(_, tag, reply))
-                | Command::Conn(_, ConnOp::Unbind(tag, reply)) => {
-                    resolve(&reply, tag, Outcome::Disconnected)
-                }
+                Command::Conn(_, op) => disconnected(op),
                 _ => {}
             }
         }
