@@ -1,0 +1,903 @@
+//! The SMSC thread: one loop over the accept channel, every connection's events, the
+//! outcomes of our `deliver_sm`, the API's commands, and a timeout for due receipts.
+
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::{Receiver, RecvError, Select, Sender};
+use log::{debug, info, warn};
+use smpp_pdu::receipt::{Receipt, ReceiptDate, ReceiptState};
+use smpp_pdu::text::{self, Encoding, TextConfig};
+use smpp_pdu::tlv::Tlv;
+use smpp_pdu::{
+    Body, CancelSmResp, CommandId, CommandStatus, DataSmResp, DeliverSm, GenericNack, Pdu,
+    QuerySmResp, ReplaceSmResp, SubmitMultiResp, SubmitSmResp,
+};
+use smpp_session::{BindKind, Event};
+use smpp_transport::{Completed, ConnEvent, ConnId, Connection, Listener, Outcome};
+
+use crate::{Control, Record, Result, Shared, SmscConfig, SmscError};
+
+/// One accepted connection.
+struct Conn {
+    conn: Connection,
+    /// The `system_id` of its bind (set when the bind is accepted).
+    system_id: Option<String>,
+    /// How it is bound; `None` before the bind and after an unbind.
+    kind: Option<BindKind>,
+}
+
+impl Conn {
+    fn can_receive(&self) -> bool {
+        matches!(self.kind, Some(BindKind::Receiver | BindKind::Transceiver))
+    }
+}
+
+/// A message the SMSC accepted.
+struct Message {
+    system_id: Option<String>,
+    final_state: Option<ReceiptState>,
+    source_addr: String,
+    destination_addr: String,
+}
+
+/// A receipt waiting for its time.
+struct DueReceipt {
+    at: Instant,
+    /// Number of the message (its id is formatted from it).
+    id: String,
+    /// The connection the submit came on (preferred for the receipt).
+    conn: ConnId,
+    system_id: Option<String>,
+    /// Addresses and `esm_class` of the receipt.
+    template: DeliverSm<'static>,
+    submit_date: Option<ReceiptDate>,
+    /// The start of the message's text.
+    text: String,
+    state: ReceiptState,
+    attempts: u32,
+}
+
+/// What a `deliver_sm` we sent was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sent {
+    Receipt,
+    Mo,
+}
+
+/// Incoming work, taken off the selected channel.
+enum Input {
+    Control(Result<Control, RecvError>),
+    Accepted(Result<Connection, RecvError>),
+    Done(Result<Completed, RecvError>),
+    Conn(usize, Result<ConnEvent, RecvError>),
+    Timeout,
+}
+
+struct Engine {
+    config: SmscConfig,
+    shared: Arc<Shared>,
+    conns: Vec<Conn>,
+    next_id: u64,
+    messages: HashMap<String, Message>,
+    message_order: VecDeque<String>,
+    receipts: Vec<DueReceipt>,
+    submits: VecDeque<Instant>,
+    done_tx: Sender<Completed>,
+    next_tag: u64,
+    /// Tag of each `deliver_sm` in flight: its connection, `system_id` and kind.
+    in_flight: HashMap<u64, (ConnId, Option<String>, Sent)>,
+    log: Option<BufWriter<File>>,
+}
+
+/// Runs the SMSC until [`Control::Shutdown`] or until the API handle is gone.
+pub(crate) fn run(
+    config: SmscConfig,
+    listener: Listener,
+    control: Receiver<Control>,
+    shared: Arc<Shared>,
+    log: Option<File>,
+) {
+    let (done_tx, done_rx) = crossbeam_channel::unbounded();
+    let mut e = Engine {
+        next_id: config.first_id,
+        config,
+        shared,
+        conns: Vec::new(),
+        messages: HashMap::new(),
+        message_order: VecDeque::new(),
+        receipts: Vec::new(),
+        submits: VecDeque::new(),
+        done_tx,
+        next_tag: 1,
+        in_flight: HashMap::new(),
+        log: log.map(BufWriter::new),
+    };
+    let mut listening = true;
+    loop {
+        let timeout = e
+            .receipts
+            .iter()
+            .map(|r| r.at)
+            .min()
+            .map(|at| at.saturating_duration_since(Instant::now()))
+            .unwrap_or(Duration::from_secs(3600));
+        let input = {
+            let mut sel = Select::new();
+            let i_control = sel.recv(&control);
+            let i_done = sel.recv(&done_rx);
+            let i_accept = if listening {
+                Some(sel.recv(listener.receiver()))
+            } else {
+                None
+            };
+            // `Select` numbers operations in the order they were added.
+            let first_conn = if i_accept.is_some() { 3 } else { 2 };
+            for c in &e.conns {
+                sel.recv(c.conn.events());
+            }
+            match sel.select_timeout(timeout) {
+                Err(_) => Input::Timeout,
+                Ok(op) => {
+                    let i = op.index();
+                    if i == i_control {
+                        Input::Control(op.recv(&control))
+                    } else if i == i_done {
+                        Input::Done(op.recv(&done_rx))
+                    } else if Some(i) == i_accept {
+                        Input::Accepted(op.recv(listener.receiver()))
+                    } else {
+                        let k = i - first_conn;
+                        Input::Conn(k, op.recv(e.conns[k].conn.events()))
+                    }
+                }
+            }
+        };
+        match input {
+            Input::Control(Ok(Control::Shutdown)) | Input::Control(Err(_)) => break,
+            Input::Control(Ok(Control::InjectMo {
+                system_id,
+                from,
+                to,
+                text,
+                reply,
+            })) => {
+                let r = e.inject_mo(&system_id, &from, &to, &text);
+                let _ = reply.send(r);
+            }
+            Input::Accepted(Ok(conn)) => {
+                debug!("accepted {} from {}", conn.id(), conn.peer_addr());
+                e.conns.push(Conn {
+                    conn,
+                    system_id: None,
+                    kind: None,
+                });
+                e.shared.update(|s| {
+                    s.connections += 1;
+                    s.open_connections += 1;
+                });
+            }
+            Input::Accepted(Err(_)) => {
+                warn!("the listener is gone; serving the open connections only");
+                listening = false;
+            }
+            Input::Done(Ok(c)) => e.on_completed(c),
+            Input::Done(Err(_)) => {}
+            Input::Conn(k, Ok(ev)) => e.on_event(k, ev),
+            Input::Conn(k, Err(_)) => e.remove(k),
+            Input::Timeout => {}
+        }
+        e.fire_due_receipts();
+    }
+    info!("SMSC stopping: closing {} connections", e.conns.len());
+    for c in &e.conns {
+        c.conn.close();
+    }
+    if let Some(w) = e.log.as_mut() {
+        let _ = w.flush();
+    }
+}
+
+fn bind_kind(id: CommandId) -> Option<BindKind> {
+    match id {
+        CommandId::BIND_TRANSMITTER => Some(BindKind::Transmitter),
+        CommandId::BIND_RECEIVER => Some(BindKind::Receiver),
+        CommandId::BIND_TRANSCEIVER => Some(BindKind::Transceiver),
+        _ => None,
+    }
+}
+
+/// `ReceiptDate` of a wall-clock time (UTC).
+fn receipt_date(t: SystemTime) -> Option<ReceiptDate> {
+    let secs = t.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    let a = smpp_pdu::time::AbsoluteTime::from_unix_seconds(secs as i64, 0)?;
+    Some(ReceiptDate {
+        year: a.year,
+        month: a.month,
+        day: a.day,
+        hour: a.hour,
+        minute: a.minute,
+        second: None,
+    })
+}
+
+/// The start of the message's text for a receipt's `text:` part (UDH skipped).
+fn original_text(short_message: &[u8], esm_class: u8, data_coding: u8) -> String {
+    let body = if esm_class & 0x40 != 0 {
+        let udhl = short_message.first().map_or(0, |&l| l as usize + 1);
+        short_message.get(udhl..).unwrap_or(&[])
+    } else {
+        short_message
+    };
+    let encoding = TextConfig::default()
+        .encoding_of(data_coding)
+        .unwrap_or(Encoding::Binary);
+    let text = match encoding {
+        Encoding::Binary => String::new(),
+        enc => text::decode(body, enc).unwrap_or_default(),
+    };
+    text.chars().filter(|c| !c.is_control()).take(20).collect()
+}
+
+impl Engine {
+    fn record(
+        &mut self,
+        conn: ConnId,
+        system_id: Option<String>,
+        pdu: Option<Pdu<'static>>,
+        id: CommandId,
+        seq: u32,
+        status: CommandStatus,
+    ) {
+        let rec = Record {
+            at: SystemTime::now(),
+            conn,
+            system_id,
+            command_id: id,
+            sequence_number: seq,
+            command_status: status,
+            pdu,
+        };
+        if let Some(w) = self.log.as_mut() {
+            let line = rec.to_json();
+            if let Err(err) = writeln!(w, "{line}").and_then(|()| w.flush()) {
+                warn!("cannot write the PDU log: {err}");
+            }
+        }
+        if let Ok(mut r) = self.shared.records.lock() {
+            if r.len() >= self.config.max_records.max(1) {
+                r.pop_front();
+            }
+            r.push_back(rec);
+        }
+        self.shared.update(|s| s.received += 1);
+    }
+
+    fn record_pdu(&mut self, k: usize, pdu: &Pdu<'static>) {
+        let (id, sys) = (self.conns[k].conn.id(), self.conns[k].system_id.clone());
+        self.record(
+            id,
+            sys,
+            Some(pdu.clone()),
+            pdu.command_id(),
+            pdu.sequence_number,
+            pdu.command_status,
+        );
+    }
+
+    fn remove(&mut self, k: usize) {
+        let c = self.conns.swap_remove(k);
+        let bound = c.kind.is_some();
+        debug!("connection {} closed", c.conn.id());
+        self.shared.update(|s| {
+            s.open_connections = s.open_connections.saturating_sub(1);
+            if bound {
+                s.bound = s.bound.saturating_sub(1);
+            }
+        });
+    }
+
+    fn new_id(&mut self) -> String {
+        let id = self.config.id_format.format(self.next_id);
+        self.next_id += 1;
+        id
+    }
+
+    /// Whether a submit now is above the rate cap (and counts it if not).
+    fn throttled(&mut self) -> bool {
+        let Some(cap) = self.config.max_submits_per_second else {
+            return false;
+        };
+        let now = Instant::now();
+        while self
+            .submits
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+        {
+            self.submits.pop_front();
+        }
+        if self.submits.len() >= cap as usize {
+            return true;
+        }
+        self.submits.push_back(now);
+        false
+    }
+
+    fn remember(&mut self, id: &str, m: Message) {
+        if self.message_order.len() >= self.config.max_messages.max(1) {
+            if let Some(old) = self.message_order.pop_front() {
+                self.messages.remove(&old);
+            }
+        }
+        self.message_order.push_back(id.to_string());
+        self.messages.insert(id.to_string(), m);
+    }
+
+    fn on_event(&mut self, k: usize, ev: ConnEvent) {
+        match ev {
+            ConnEvent::Session(Event::BindRequested {
+                sequence_number,
+                pdu,
+            }) => self.on_bind(k, sequence_number, pdu),
+            ConnEvent::Session(Event::Bound { kind, .. }) => {
+                debug!("connection {} bound as {kind:?}", self.conns[k].conn.id());
+            }
+            ConnEvent::Session(Event::Request {
+                sequence_number,
+                pdu,
+            }) => {
+                self.record_pdu(k, &pdu);
+                self.on_request(k, sequence_number, pdu);
+            }
+            ConnEvent::Session(Event::Notification { pdu }) => self.record_pdu(k, &pdu),
+            ConnEvent::Session(Event::Rejected {
+                sequence_number,
+                command_id,
+                status,
+            }) => {
+                let (id, sys) = (self.conns[k].conn.id(), self.conns[k].system_id.clone());
+                debug!("connection {id}: the session rejected {command_id:?} with {status:?}");
+                self.record(id, sys, None, command_id, sequence_number, status);
+            }
+            ConnEvent::Session(Event::Unbound) => {
+                let (id, sys) = (self.conns[k].conn.id(), self.conns[k].system_id.clone());
+                self.record(id, sys, None, CommandId::UNBIND, 0, CommandStatus::ESME_ROK);
+                if self.conns[k].kind.take().is_some() {
+                    self.shared.update(|s| {
+                        s.unbinds += 1;
+                        s.bound = s.bound.saturating_sub(1);
+                    });
+                }
+            }
+            ConnEvent::Session(Event::UnexpectedResponse {
+                sequence_number,
+                command_id,
+                status,
+                ..
+            }) => {
+                let (id, sys) = (self.conns[k].conn.id(), self.conns[k].system_id.clone());
+                self.record(id, sys, None, command_id, sequence_number, status);
+            }
+            ConnEvent::ResponseRefused {
+                sequence_number,
+                error,
+            } => warn!(
+                "connection {}: response to {sequence_number} refused: {error:?}",
+                self.conns[k].conn.id()
+            ),
+            ConnEvent::Closed(why) => {
+                debug!("connection {} closed: {why:?}", self.conns[k].conn.id());
+                self.remove(k);
+            }
+            other => debug!("connection {}: {other:?}", self.conns[k].conn.id()),
+        }
+    }
+
+    fn on_bind(&mut self, k: usize, seq: u32, pdu: Pdu<'static>) {
+        let (system_id, password) = match &pdu.body {
+            Body::BindTransmitter(b) => (b.system_id.to_str_lossy(), b.password.expose()),
+            Body::BindReceiver(b) => (b.system_id.to_str_lossy(), b.password.expose()),
+            Body::BindTransceiver(b) => (b.system_id.to_str_lossy(), b.password.expose()),
+            _ => (Default::default(), &[][..]),
+        };
+        let system_id = system_id.into_owned();
+        let kind = bind_kind(pdu.command_id());
+        let status = match (kind, self.config.users.is_empty()) {
+            (None, _) => CommandStatus::ESME_RBINDFAIL,
+            (Some(_), true) => CommandStatus::ESME_ROK,
+            (Some(kind), false) => {
+                match self.config.users.iter().find(|u| u.system_id == system_id) {
+                    None => CommandStatus::ESME_RINVSYSID,
+                    Some(u) if u.password.as_bytes() != password => CommandStatus::ESME_RINVPASWD,
+                    Some(u) if !u.bind_kinds.contains(&kind) => CommandStatus::ESME_RBINDFAIL,
+                    Some(u) => {
+                        let bound = self
+                            .conns
+                            .iter()
+                            .filter(|c| {
+                                c.kind.is_some() && c.system_id.as_deref() == Some(&system_id)
+                            })
+                            .count();
+                        if bound >= u.max_binds {
+                            CommandStatus::ESME_RBINDFAIL
+                        } else {
+                            CommandStatus::ESME_ROK
+                        }
+                    }
+                }
+            }
+        };
+        self.conns[k].system_id = Some(system_id.clone());
+        self.record_pdu(k, &pdu);
+        let conn = &self.conns[k].conn;
+        if status.is_ok() {
+            info!(
+                "connection {}: bind {kind:?} of {system_id:?} accepted",
+                conn.id()
+            );
+            // Marked bound now: the ESME may see its bind_resp, and ask for an MO, before
+            // the session's `Bound` event reaches us.
+            self.conns[k].kind = kind;
+            let _ = self.conns[k].conn.accept_bind(seq, &self.config.system_id);
+            self.shared.update(|s| {
+                s.binds += 1;
+                s.bound += 1;
+            });
+        } else {
+            info!(
+                "connection {}: bind of {system_id:?} refused: {status:?}",
+                conn.id()
+            );
+            let _ = conn.reject_bind(seq, status);
+            self.shared.update(|s| s.bind_rejects += 1);
+        }
+    }
+
+    fn respond(&self, k: usize, seq: u32, status: CommandStatus, body: impl Into<Body<'static>>) {
+        if let Err(e) = self.conns[k].conn.respond(seq, status, body.into()) {
+            warn!("cannot respond: {e}");
+        }
+    }
+
+    fn on_request(&mut self, k: usize, seq: u32, pdu: Pdu<'static>) {
+        let conn_id = self.conns[k].conn.id();
+        let system_id = self.conns[k].system_id.clone();
+        match pdu.body {
+            Body::SubmitSm(sm) => {
+                if self.throttled() {
+                    self.shared.update(|s| s.throttled += 1);
+                    return self.respond(
+                        k,
+                        seq,
+                        CommandStatus::ESME_RTHROTTLED,
+                        SubmitSmResp::default(),
+                    );
+                }
+                let id = self.new_id();
+                self.respond(
+                    k,
+                    seq,
+                    CommandStatus::ESME_ROK,
+                    SubmitSmResp {
+                        message_id: id.clone().into(),
+                        tlvs: vec![],
+                    },
+                );
+                self.shared.update(|s| s.submits += 1);
+                let text = original_text(sm.short_message.as_bytes(), sm.esm_class, sm.data_coding);
+                self.accepted(
+                    &id,
+                    conn_id,
+                    system_id,
+                    sm.registered_delivery,
+                    (
+                        sm.source_addr_ton,
+                        sm.source_addr_npi,
+                        sm.source_addr.to_str_lossy().into_owned(),
+                    ),
+                    (
+                        sm.dest_addr_ton,
+                        sm.dest_addr_npi,
+                        sm.destination_addr.to_str_lossy().into_owned(),
+                    ),
+                    text,
+                );
+            }
+            Body::DataSm(d) => {
+                if self.throttled() {
+                    self.shared.update(|s| s.throttled += 1);
+                    return self.respond(
+                        k,
+                        seq,
+                        CommandStatus::ESME_RTHROTTLED,
+                        DataSmResp::default(),
+                    );
+                }
+                let id = self.new_id();
+                self.respond(
+                    k,
+                    seq,
+                    CommandStatus::ESME_ROK,
+                    DataSmResp {
+                        message_id: id.clone().into(),
+                        tlvs: vec![],
+                    },
+                );
+                self.shared.update(|s| s.submits += 1);
+                self.accepted(
+                    &id,
+                    conn_id,
+                    system_id,
+                    d.registered_delivery,
+                    (
+                        d.source_addr_ton,
+                        d.source_addr_npi,
+                        d.source_addr.to_str_lossy().into_owned(),
+                    ),
+                    (
+                        d.dest_addr_ton,
+                        d.dest_addr_npi,
+                        d.destination_addr.to_str_lossy().into_owned(),
+                    ),
+                    String::new(),
+                );
+            }
+            Body::SubmitMulti(m) => {
+                if self.throttled() {
+                    self.shared.update(|s| s.throttled += 1);
+                    return self.respond(
+                        k,
+                        seq,
+                        CommandStatus::ESME_RTHROTTLED,
+                        SubmitMultiResp::default(),
+                    );
+                }
+                let id = self.new_id();
+                self.respond(
+                    k,
+                    seq,
+                    CommandStatus::ESME_ROK,
+                    SubmitMultiResp {
+                        message_id: id.clone().into(),
+                        unsuccess_smes: vec![],
+                        tlvs: vec![],
+                    },
+                );
+                self.shared.update(|s| s.submits += 1);
+                self.remember(
+                    &id,
+                    Message {
+                        system_id,
+                        final_state: Some(self.config.receipt_state.clone()),
+                        source_addr: m.source_addr.to_str_lossy().into_owned(),
+                        destination_addr: String::new(),
+                    },
+                );
+            }
+            Body::QuerySm(q) => {
+                self.shared.update(|s| s.other_requests += 1);
+                let id = q.message_id.to_str_lossy().into_owned();
+                match self.messages.get(&id) {
+                    Some(m) if m.system_id == system_id => {
+                        let state = m
+                            .final_state
+                            .as_ref()
+                            .map_or(Some(1), ReceiptState::message_state);
+                        self.respond(
+                            k,
+                            seq,
+                            CommandStatus::ESME_ROK,
+                            QuerySmResp {
+                                message_id: q.message_id,
+                                final_date: "".into(),
+                                message_state: state.unwrap_or(7),
+                                error_code: 0,
+                                tlvs: vec![],
+                            },
+                        );
+                    }
+                    _ => self.respond(
+                        k,
+                        seq,
+                        CommandStatus::ESME_RQUERYFAIL,
+                        QuerySmResp::default(),
+                    ),
+                }
+            }
+            Body::CancelSm(c) => {
+                self.shared.update(|s| s.other_requests += 1);
+                let id = c.message_id.to_str_lossy().into_owned();
+                let ids: Vec<String> = if id.is_empty() {
+                    let (src, dst) = (
+                        c.source_addr.to_str_lossy(),
+                        c.destination_addr.to_str_lossy(),
+                    );
+                    self.messages
+                        .iter()
+                        .filter(|(_, m)| {
+                            m.final_state.is_none()
+                                && m.system_id == system_id
+                                && m.source_addr == src
+                                && m.destination_addr == dst
+                        })
+                        .map(|(id, _)| id.clone())
+                        .collect()
+                } else {
+                    match self.messages.get(&id) {
+                        Some(m) if m.final_state.is_none() && m.system_id == system_id => vec![id],
+                        _ => vec![],
+                    }
+                };
+                if ids.is_empty() {
+                    return self.respond(
+                        k,
+                        seq,
+                        CommandStatus::ESME_RCANCELFAIL,
+                        CancelSmResp::default(),
+                    );
+                }
+                for id in &ids {
+                    if let Some(m) = self.messages.get_mut(id) {
+                        m.final_state = Some(ReceiptState::Deleted);
+                    }
+                    self.receipts.retain(|r| &r.id != id);
+                }
+                self.respond(k, seq, CommandStatus::ESME_ROK, CancelSmResp::default());
+            }
+            Body::ReplaceSm(r) => {
+                self.shared.update(|s| s.other_requests += 1);
+                let id = r.message_id.to_str_lossy().into_owned();
+                let ok = self
+                    .messages
+                    .get(&id)
+                    .is_some_and(|m| m.final_state.is_none() && m.system_id == system_id);
+                if ok {
+                    let text = original_text(r.short_message.as_bytes(), 0, 0);
+                    for due in self.receipts.iter_mut().filter(|d| d.id == id) {
+                        due.text = text.clone();
+                    }
+                    self.respond(k, seq, CommandStatus::ESME_ROK, ReplaceSmResp::default());
+                } else {
+                    self.respond(
+                        k,
+                        seq,
+                        CommandStatus::ESME_RREPLACEFAIL,
+                        ReplaceSmResp::default(),
+                    );
+                }
+            }
+            other => {
+                let id = other.command_id();
+                debug!("connection {conn_id}: unsupported {id:?}");
+                match id.response().and_then(Body::empty) {
+                    Some(body) => self.respond(k, seq, CommandStatus::ESME_RINVCMDID, body),
+                    None => self.respond(
+                        k,
+                        seq,
+                        CommandStatus::ESME_RINVCMDID,
+                        GenericNack::default(),
+                    ),
+                }
+            }
+        }
+    }
+
+    /// Remembers an accepted message and schedules its receipt if asked for.
+    #[allow(clippy::too_many_arguments)]
+    fn accepted(
+        &mut self,
+        id: &str,
+        conn: ConnId,
+        system_id: Option<String>,
+        registered_delivery: u8,
+        source: (u8, u8, String),
+        dest: (u8, u8, String),
+        text: String,
+    ) {
+        let state = self.config.receipt_state.clone();
+        let wanted = match registered_delivery & 0x03 {
+            1 => true,
+            2 => state != ReceiptState::Delivered,
+            3 => state == ReceiptState::Delivered,
+            _ => false,
+        };
+        self.remember(
+            id,
+            Message {
+                system_id: system_id.clone(),
+                final_state: None,
+                source_addr: source.2.clone(),
+                destination_addr: dest.2.clone(),
+            },
+        );
+        if !wanted {
+            // No receipt: the message is final at once (as far as queries can tell).
+            if let Some(m) = self.messages.get_mut(id) {
+                m.final_state = Some(state);
+            }
+            return;
+        }
+        let template = DeliverSm {
+            source_addr_ton: dest.0,
+            source_addr_npi: dest.1,
+            source_addr: dest.2.into(),
+            dest_addr_ton: source.0,
+            dest_addr_npi: source.1,
+            destination_addr: source.2.into(),
+            esm_class: 0x04,
+            ..Default::default()
+        };
+        self.receipts.push(DueReceipt {
+            at: Instant::now() + self.config.receipt_delay,
+            id: id.to_string(),
+            conn,
+            system_id,
+            template,
+            submit_date: receipt_date(SystemTime::now()),
+            text,
+            state,
+            attempts: 0,
+        });
+    }
+
+    /// Sends every receipt whose time has come.
+    fn fire_due_receipts(&mut self) {
+        let now = Instant::now();
+        if !self.receipts.iter().any(|r| r.at <= now) {
+            return;
+        }
+        let (due, later): (Vec<DueReceipt>, Vec<DueReceipt>) =
+            self.receipts.drain(..).partition(|r| r.at <= now);
+        self.receipts = later;
+        for mut r in due {
+            if let Some(m) = self.messages.get_mut(&r.id) {
+                m.final_state = Some(r.state.clone());
+            }
+            let target = self
+                .conns
+                .iter()
+                .position(|c| c.conn.id() == r.conn && c.can_receive())
+                .or_else(|| {
+                    self.conns
+                        .iter()
+                        .position(|c| c.can_receive() && c.system_id == r.system_id)
+                });
+            match target {
+                Some(k) => {
+                    let d = receipt_pdu(&r);
+                    self.send_deliver(k, d, Sent::Receipt);
+                }
+                None if r.attempts < 10 => {
+                    // Nobody to deliver to yet (a receiver may bind soon): retry later.
+                    r.attempts += 1;
+                    r.at = now + Duration::from_millis(500);
+                    self.receipts.push(r);
+                }
+                None => {
+                    warn!(
+                        "receipt for {} dropped: no receiver of {:?}",
+                        r.id, r.system_id
+                    );
+                    self.shared.update(|s| s.receipts_dropped += 1);
+                }
+            }
+        }
+    }
+
+    fn send_deliver(&mut self, k: usize, d: DeliverSm<'static>, kind: Sent) -> bool {
+        let tag = self.next_tag;
+        self.next_tag += 1;
+        let c = &self.conns[k];
+        match c.conn.request(Body::from(d), tag, &self.done_tx) {
+            Ok(()) => {
+                self.in_flight
+                    .insert(tag, (c.conn.id(), c.system_id.clone(), kind));
+                self.shared.update(|s| match kind {
+                    Sent::Receipt => s.receipts_sent += 1,
+                    Sent::Mo => s.mo_sent += 1,
+                });
+                true
+            }
+            Err(e) => {
+                warn!("cannot send deliver_sm: {e}");
+                false
+            }
+        }
+    }
+
+    fn on_completed(&mut self, c: Completed) {
+        let Some((conn, system_id, kind)) = self.in_flight.remove(&c.tag) else {
+            return;
+        };
+        match c.outcome {
+            Outcome::Response(pdu) => {
+                let ok = pdu.command_status.is_ok();
+                self.record(
+                    conn,
+                    system_id,
+                    Some(pdu.clone()),
+                    pdu.command_id(),
+                    pdu.sequence_number,
+                    pdu.command_status,
+                );
+                self.shared.update(|s| {
+                    if ok {
+                        s.delivers_acked += 1;
+                    } else {
+                        s.delivers_failed += 1;
+                    }
+                });
+            }
+            other => {
+                debug!("{kind:?} deliver_sm on connection {conn}: {other:?}");
+                self.shared.update(|s| s.delivers_failed += 1);
+            }
+        }
+    }
+
+    fn inject_mo(&mut self, system_id: &str, from: &str, to: &str, text: &str) -> Result<()> {
+        let config = TextConfig::default();
+        let encoding = text::choose(text, &config);
+        let data_coding = config.data_coding(encoding).unwrap_or(match encoding {
+            Encoding::Ucs2 => 8,
+            Encoding::Latin1 => 3,
+            _ => 0,
+        });
+        let bytes = text::encode(text, encoding).map_err(|e| SmscError::Text(format!("{e:?}")))?;
+        let (short_message, tlvs) = if bytes.len() <= 254 {
+            (bytes, vec![])
+        } else {
+            (Vec::new(), vec![Tlv::MessagePayload(bytes.into())])
+        };
+        let d = DeliverSm {
+            source_addr_ton: 1,
+            source_addr_npi: 1,
+            source_addr: from.to_string().into(),
+            dest_addr_ton: 0,
+            dest_addr_npi: 0,
+            destination_addr: to.to_string().into(),
+            data_coding,
+            short_message: short_message.into(),
+            tlvs,
+            ..Default::default()
+        };
+        let k = self
+            .conns
+            .iter()
+            .position(|c| c.can_receive() && c.system_id.as_deref() == Some(system_id))
+            .ok_or_else(|| SmscError::NoReceiver(system_id.to_string()))?;
+        if self.send_deliver(k, d, Sent::Mo) {
+            Ok(())
+        } else {
+            Err(SmscError::Stopped)
+        }
+    }
+}
+
+/// The receipt `deliver_sm` of a due receipt: `Receipt::format` text, with the
+/// `receipted_message_id` and `message_state` TLVs.
+fn receipt_pdu(r: &DueReceipt) -> DeliverSm<'static> {
+    let receipt = Receipt {
+        id: r.id.clone(),
+        sub: Some("001".into()),
+        dlvrd: None,
+        submit_date: r.submit_date,
+        done_date: receipt_date(SystemTime::now()),
+        state: r.state.clone(),
+        err: Some("000".into()),
+        text: Some(r.text.clone()),
+        network_error_code: None,
+    };
+    let mut tlvs = vec![Tlv::ReceiptedMessageId(r.id.clone().into())];
+    if let Some(s) = r.state.message_state() {
+        tlvs.push(Tlv::MessageState(s));
+    }
+    DeliverSm {
+        short_message: receipt.format().into_bytes().into(),
+        tlvs,
+        ..r.template.clone()
+    }
+}

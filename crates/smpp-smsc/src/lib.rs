@@ -1,0 +1,504 @@
+//! A test SMSC on the [`smpp_transport`] event loop, for integration tests, demos and load
+//! experiments.
+//!
+//! [`Smsc::start`] listens on an address (port 0 picks a free one) and serves every ESME
+//! that connects: it checks binds against configured [`User`]s, answers `submit_sm`,
+//! `data_sm`, `submit_multi`, `query_sm`, `cancel_sm` and `replace_sm` with unique
+//! message ids, sends delivery receipts after a delay to a bound receiver or transceiver
+//! of the submitter's `system_id`, delivers MO messages injected through
+//! [`Smsc::inject_mo`], answers `ESME_RTHROTTLED` above a submit rate, and records every
+//! PDU it receives ([`Smsc::received`], and optionally a JSON-lines file).
+//!
+//! One thread runs the SMSC logic: it multiplexes the listener's accept channel, every
+//! connection's event channel, the outcomes of the `deliver_sm` it sent and the API's
+//! commands with a crossbeam `Select`, and wakes for due receipts by its timeout. It never
+//! blocks on one connection, so one misbehaving ESME does not stall the others.
+//!
+//! ```no_run
+//! use smpp_smsc::{Smsc, SmscConfig, User};
+//!
+//! let smsc = Smsc::start(SmscConfig::default().user(User::new("esme", "secret")))?;
+//! let addr = smsc.local_addr(); // port 0 was replaced by the one picked
+//! // ... connect ESMEs to `addr`, then:
+//! let stats = smsc.stats();
+//! smsc.shutdown();
+//! # let _ = (stats, addr);
+//! # Ok::<(), smpp_smsc::SmscError>(())
+//! ```
+
+#![warn(missing_docs)]
+
+mod engine;
+pub mod json;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+
+use crossbeam_channel::Sender;
+use smpp_pdu::receipt::ReceiptState;
+use smpp_pdu::{CommandId, CommandStatus, Pdu};
+use smpp_session::BindKind;
+use smpp_transport::{ConnId, Transport, TransportError, TransportHandle};
+
+/// Results of this crate.
+pub type Result<T, E = SmscError> = std::result::Result<T, E>;
+
+/// An account ESMEs bind with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// The `system_id` to bind with.
+    pub system_id: String,
+    /// The password.
+    pub password: String,
+    /// The bind kinds this user may use.
+    pub bind_kinds: Vec<BindKind>,
+    /// How many sessions of this user may be bound at once.
+    pub max_binds: usize,
+}
+
+impl User {
+    /// A user allowed every bind kind, up to 10 binds at once.
+    pub fn new(system_id: impl Into<String>, password: impl Into<String>) -> User {
+        User {
+            system_id: system_id.into(),
+            password: password.into(),
+            bind_kinds: vec![
+                BindKind::Transmitter,
+                BindKind::Receiver,
+                BindKind::Transceiver,
+            ],
+            max_binds: 10,
+        }
+    }
+
+    /// Only these bind kinds.
+    pub fn bind_kinds(mut self, kinds: &[BindKind]) -> User {
+        self.bind_kinds = kinds.to_vec();
+        self
+    }
+
+    /// At most this many binds at once.
+    pub fn max_binds(mut self, n: usize) -> User {
+        self.max_binds = n;
+        self
+    }
+}
+
+/// How message ids are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum IdFormat {
+    /// Decimal digits (`1234`).
+    #[default]
+    Decimal,
+    /// Upper-case hexadecimal, eight digits at least (`000004D2`).
+    Hex,
+}
+
+impl IdFormat {
+    /// The id of message number `n`.
+    pub fn format(self, n: u64) -> String {
+        match self {
+            IdFormat::Decimal => n.to_string(),
+            IdFormat::Hex => format!("{n:08X}"),
+        }
+    }
+}
+
+/// Settings of an [`Smsc`].
+#[derive(Clone, Debug)]
+pub struct SmscConfig {
+    /// Where to listen (port 0 picks a free port).
+    pub addr: SocketAddr,
+    /// The SMSC's own `system_id`, sent in bind responses.
+    pub system_id: String,
+    /// The accounts; when empty, every bind is accepted.
+    pub users: Vec<User>,
+    /// How message ids are written.
+    pub id_format: IdFormat,
+    /// The number of the first message id.
+    pub first_id: u64,
+    /// How long after a submit its delivery receipt goes out.
+    pub receipt_delay: Duration,
+    /// The final state receipts report.
+    pub receipt_state: ReceiptState,
+    /// Answer `ESME_RTHROTTLED` to submits (`submit_sm`, `submit_multi`, `data_sm`) above
+    /// this many per second, over all sessions.
+    pub max_submits_per_second: Option<u32>,
+    /// Write every received PDU as one JSON object per line to this file.
+    pub log_path: Option<PathBuf>,
+    /// At most this many PDUs are kept for [`Smsc::received`] (the oldest go first).
+    pub max_records: usize,
+    /// At most this many messages are remembered for `query_sm`, `cancel_sm` and
+    /// `replace_sm` (the oldest go first).
+    pub max_messages: usize,
+    /// Settings of each accepted session.
+    pub session: smpp_session::Config,
+    /// Settings of the transport.
+    pub transport: smpp_transport::Config,
+}
+
+impl Default for SmscConfig {
+    fn default() -> Self {
+        SmscConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            system_id: "smpp-smsc".into(),
+            users: Vec::new(),
+            id_format: IdFormat::Decimal,
+            first_id: 1,
+            receipt_delay: Duration::from_millis(100),
+            receipt_state: ReceiptState::Delivered,
+            max_submits_per_second: None,
+            log_path: None,
+            max_records: 100_000,
+            max_messages: 100_000,
+            session: smpp_session::Config::default(),
+            transport: smpp_transport::Config::default(),
+        }
+    }
+}
+
+impl SmscConfig {
+    /// Listens on `addr`.
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Adds an account.
+    pub fn user(mut self, user: User) -> Self {
+        self.users.push(user);
+        self
+    }
+
+    /// Writes message ids this way.
+    pub fn id_format(mut self, f: IdFormat) -> Self {
+        self.id_format = f;
+        self
+    }
+
+    /// Sends receipts this long after the submit.
+    pub fn receipt_delay(mut self, d: Duration) -> Self {
+        self.receipt_delay = d;
+        self
+    }
+
+    /// Receipts report this final state.
+    pub fn receipt_state(mut self, s: ReceiptState) -> Self {
+        self.receipt_state = s;
+        self
+    }
+
+    /// Throttles submits above `n` per second.
+    pub fn max_submits_per_second(mut self, n: u32) -> Self {
+        self.max_submits_per_second = Some(n);
+        self
+    }
+
+    /// Logs received PDUs as JSON lines to `path`.
+    pub fn log_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.log_path = Some(path.into());
+        self
+    }
+}
+
+/// Errors of the SMSC API.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SmscError {
+    /// The transport failed (cannot listen, ...).
+    Transport(TransportError),
+    /// The PDU log file could not be opened.
+    Io(std::io::Error),
+    /// No session of this `system_id` is bound to receive.
+    NoReceiver(String),
+    /// The text cannot be encoded into a `deliver_sm`.
+    Text(String),
+    /// The SMSC has stopped.
+    Stopped,
+}
+
+impl fmt::Display for SmscError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SmscError::Transport(e) => write!(f, "transport: {e}"),
+            SmscError::Io(e) => write!(f, "PDU log: {e}"),
+            SmscError::NoReceiver(id) => {
+                write!(f, "no session of system_id {id:?} is bound to receive")
+            }
+            SmscError::Text(e) => write!(f, "cannot encode the text: {e}"),
+            SmscError::Stopped => f.write_str("the SMSC has stopped"),
+        }
+    }
+}
+
+impl std::error::Error for SmscError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SmscError::Transport(e) => Some(e),
+            SmscError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<TransportError> for SmscError {
+    fn from(e: TransportError) -> Self {
+        SmscError::Transport(e)
+    }
+}
+
+/// One PDU the SMSC received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// When it arrived.
+    pub at: SystemTime,
+    /// The connection it came on.
+    pub conn: ConnId,
+    /// The `system_id` the connection bound (or tried to bind) with, if any.
+    pub system_id: Option<String>,
+    /// Its `command_id`.
+    pub command_id: CommandId,
+    /// Its sequence number (0 when the session consumed the PDU and did not report it).
+    pub sequence_number: u32,
+    /// Its `command_status`.
+    pub command_status: CommandStatus,
+    /// The PDU; `None` for PDUs the session handled by itself and only reported (an
+    /// `unbind` from the ESME, a PDU it rejected).
+    pub pdu: Option<Pdu<'static>>,
+}
+
+impl Record {
+    /// The record as one JSON object: `time_ms`, `conn`, `system_id`, `command`,
+    /// `command_id`, `command_status`, `sequence_number`, and the PDU's fields when known.
+    pub fn to_json(&self) -> String {
+        let mut o = json::Object::new();
+        let ms = self
+            .at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        o.num("time_ms", ms).num("conn", self.conn);
+        match &self.system_id {
+            Some(id) => o.str("system_id", id),
+            None => o.raw("system_id", "null"),
+        };
+        match &self.pdu {
+            Some(pdu) => {
+                json::header_members(&mut o, pdu);
+                json::body_members(&mut o, &pdu.body);
+            }
+            None => {
+                o.str("command", &json::command_name(self.command_id))
+                    .str("command_id", &format!("0x{:08x}", self.command_id.0))
+                    .str("command_status", &json::status_name(self.command_status))
+                    .num("sequence_number", u64::from(self.sequence_number));
+            }
+        }
+        o.finish()
+    }
+}
+
+/// Counters of an [`Smsc`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Connections accepted.
+    pub connections: u64,
+    /// Connections open now.
+    pub open_connections: u64,
+    /// Binds accepted.
+    pub binds: u64,
+    /// Binds refused.
+    pub bind_rejects: u64,
+    /// Sessions bound now.
+    pub bound: u64,
+    /// Submits (`submit_sm`, `submit_multi`, `data_sm`) accepted with a message id.
+    pub submits: u64,
+    /// Submits answered `ESME_RTHROTTLED`.
+    pub throttled: u64,
+    /// `query_sm`, `cancel_sm` and `replace_sm` answered.
+    pub other_requests: u64,
+    /// Delivery receipts sent.
+    pub receipts_sent: u64,
+    /// Receipts dropped because no session of the submitter was bound to receive.
+    pub receipts_dropped: u64,
+    /// MO messages sent.
+    pub mo_sent: u64,
+    /// `deliver_sm_resp` received with `ESME_ROK`.
+    pub delivers_acked: u64,
+    /// `deliver_sm` that got an error response or none.
+    pub delivers_failed: u64,
+    /// `unbind` requests received from ESMEs.
+    pub unbinds: u64,
+    /// PDUs recorded.
+    pub received: u64,
+}
+
+/// What the engine and the API share.
+pub(crate) struct Shared {
+    pub(crate) stats: Mutex<Stats>,
+    pub(crate) records: Mutex<std::collections::VecDeque<Record>>,
+    pub(crate) changed: Condvar,
+}
+
+impl Shared {
+    pub(crate) fn update(&self, f: impl FnOnce(&mut Stats)) {
+        if let Ok(mut s) = self.stats.lock() {
+            f(&mut s);
+        }
+        self.changed.notify_all();
+    }
+}
+
+/// Requests from the API to the engine thread.
+pub(crate) enum Control {
+    InjectMo {
+        system_id: String,
+        from: String,
+        to: String,
+        text: String,
+        reply: Sender<Result<()>>,
+    },
+    Shutdown,
+}
+
+/// A running test SMSC. Dropping it shuts it down.
+pub struct Smsc {
+    local_addr: SocketAddr,
+    shared: Arc<Shared>,
+    control: Sender<Control>,
+    thread: Option<JoinHandle<()>>,
+    transport: TransportHandle,
+}
+
+impl fmt::Debug for Smsc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Smsc")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Smsc {
+    /// Starts a transport, listens on `config.addr` and starts the SMSC thread.
+    pub fn start(config: SmscConfig) -> Result<Smsc> {
+        let log = match &config.log_path {
+            Some(p) => Some(std::fs::File::create(p).map_err(SmscError::Io)?),
+            None => None,
+        };
+        let transport = Transport::spawn(config.transport.clone())?;
+        let listener = match transport.listen(config.addr, config.session.clone()) {
+            Ok(l) => l,
+            Err(e) => {
+                transport.shutdown();
+                return Err(e.into());
+            }
+        };
+        let local_addr = listener.local_addr();
+        let shared = Arc::new(Shared {
+            stats: Mutex::new(Stats::default()),
+            records: Mutex::new(std::collections::VecDeque::new()),
+            changed: Condvar::new(),
+        });
+        let (control, control_rx) = crossbeam_channel::unbounded();
+        let s = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("smpp-smsc".into())
+            .spawn(move || engine::run(config, listener, control_rx, s, log));
+        let thread = match thread {
+            Ok(t) => t,
+            Err(e) => {
+                transport.shutdown();
+                return Err(SmscError::Io(e));
+            }
+        };
+        log::info!("SMSC listening on {local_addr}");
+        Ok(Smsc {
+            local_addr,
+            shared,
+            control,
+            thread: Some(thread),
+            transport,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Sends an MO message (`deliver_sm`) from `from` to `to` with `text` to a session of
+    /// `system_id` bound as receiver or transceiver. Returns once it is queued for sending;
+    /// its `deliver_sm_resp` shows up in [`Smsc::received`] and [`Stats::delivers_acked`].
+    pub fn inject_mo(&self, system_id: &str, from: &str, to: &str, text: &str) -> Result<()> {
+        let (reply, rx) = crossbeam_channel::bounded(1);
+        self.control
+            .send(Control::InjectMo {
+                system_id: system_id.into(),
+                from: from.into(),
+                to: to.into(),
+                text: text.into(),
+                reply,
+            })
+            .map_err(|_| SmscError::Stopped)?;
+        rx.recv_timeout(Duration::from_secs(10))
+            .map_err(|_| SmscError::Stopped)?
+    }
+
+    /// Every PDU received so far (at most [`SmscConfig::max_records`], oldest first).
+    pub fn received(&self) -> Vec<Record> {
+        self.shared
+            .records
+            .lock()
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// A copy of the counters.
+    pub fn stats(&self) -> Stats {
+        self.shared
+            .stats
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+    }
+
+    /// Waits until `cond` holds for the counters, at most `timeout`; whether it did.
+    pub fn wait_for(&self, timeout: Duration, cond: impl Fn(&Stats) -> bool) -> bool {
+        let Ok(guard) = self.shared.stats.lock() else {
+            return false;
+        };
+        match self
+            .shared
+            .changed
+            .wait_timeout_while(guard, timeout, |s| !cond(s))
+        {
+            Ok((g, _)) => cond(&g),
+            Err(_) => false,
+        }
+    }
+
+    /// Stops the SMSC: closes every connection, joins its thread and stops the transport.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let _ = self.control.send(Control::Shutdown);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.transport.shutdown();
+    }
+}
+
+impl Drop for Smsc {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            self.stop();
+        }
+    }
+}
