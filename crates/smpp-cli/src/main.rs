@@ -1,0 +1,131 @@
+//! `smpp`: the SMPP toolkit's command line.
+//!
+//! - `smpp demo [--json]` runs an embedded test SMSC on 127.0.0.1, binds a transceiver,
+//!   sends a short and a long Unicode message, waits for their receipts and an MO
+//!   message, unbinds, and reports each step.
+//! - `smpp decode [HEX...]` decodes PDUs from hex (arguments, or one dump per line on
+//!   stdin) into one JSON object per PDU.
+//! - `smpp smsc [OPTIONS]` runs the test SMSC until killed.
+//!
+//! Logging goes to stderr, controlled by `RUST_LOG`.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod decode;
+mod demo;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use smpp_smsc::{IdFormat, Smsc, SmscConfig, User};
+
+const USAGE: &str = "\
+usage:
+  smpp demo [--json]        run an embedded SMSC and a client against it, report each step
+  smpp decode [HEX...]      decode PDUs from hex (arguments, or one hex dump per stdin line)
+                            into JSON lines; exit 1 if any input is not a valid PDU
+  smpp smsc [OPTIONS]       run the test SMSC until killed
+      --listen ADDR         where to listen (default 127.0.0.1:2775)
+      --user ID:PASSWORD    an account (repeatable; none: every bind is accepted)
+      --receipt-delay-ms N  delay of delivery receipts (default 1000)
+      --hex-ids             hexadecimal message ids
+      --max-rate N          answer ESME_RTHROTTLED above N submits per second
+      --log FILE            write every received PDU as a JSON line to FILE
+  smpp help                 this text
+
+RUST_LOG=debug enables logging (to stderr).";
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .target(env_logger::Target::Stderr)
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((cmd, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    match cmd.as_str() {
+        "demo" => {
+            let mut json = false;
+            for a in rest {
+                match a.as_str() {
+                    "--json" => json = true,
+                    other => return usage_error(&format!("demo: unknown argument {other:?}")),
+                }
+            }
+            demo::run(json)
+        }
+        "decode" => decode::run(rest),
+        "smsc" => run_smsc(rest),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        other => usage_error(&format!("unknown command {other:?}")),
+    }
+}
+
+fn usage_error(msg: &str) -> ExitCode {
+    eprintln!("smpp: {msg}\n\n{USAGE}");
+    ExitCode::from(2)
+}
+
+fn run_smsc(args: &[String]) -> ExitCode {
+    let mut config = SmscConfig::default()
+        .addr(SocketAddr::from(([127, 0, 0, 1], 2775)))
+        .receipt_delay(Duration::from_secs(1));
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("smsc: {name} needs a value"))
+        };
+        let r: Result<(), String> = match a.as_str() {
+            "--listen" => value("--listen").and_then(|v| {
+                v.parse()
+                    .map(|addr| config.addr = addr)
+                    .map_err(|e| format!("smsc: --listen {v}: {e}"))
+            }),
+            "--user" => value("--user").and_then(|v| match v.split_once(':') {
+                Some((id, pw)) => {
+                    config.users.push(User::new(id, pw));
+                    Ok(())
+                }
+                None => Err(format!("smsc: --user {v}: expected ID:PASSWORD")),
+            }),
+            "--receipt-delay-ms" => value("--receipt-delay-ms").and_then(|v| {
+                v.parse()
+                    .map(|ms| config.receipt_delay = Duration::from_millis(ms))
+                    .map_err(|e| format!("smsc: --receipt-delay-ms {v}: {e}"))
+            }),
+            "--hex-ids" => {
+                config.id_format = IdFormat::Hex;
+                Ok(())
+            }
+            "--max-rate" => value("--max-rate").and_then(|v| {
+                v.parse()
+                    .map(|n| config.max_submits_per_second = Some(n))
+                    .map_err(|e| format!("smsc: --max-rate {v}: {e}"))
+            }),
+            "--log" => value("--log").map(|v| config.log_path = Some(v.into())),
+            other => Err(format!("smsc: unknown argument {other:?}")),
+        };
+        if let Err(e) = r {
+            return usage_error(&e);
+        }
+    }
+    match Smsc::start(config) {
+        Ok(smsc) => {
+            println!("smpp-smsc listening on {}", smsc.local_addr());
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+        Err(e) => {
+            eprintln!("smpp smsc: cannot start: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

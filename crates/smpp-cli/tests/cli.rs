@@ -1,0 +1,220 @@
+//! Runs the built `smpp` binary.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use smpp_pdu::tlv::Tlv;
+use smpp_pdu::{Pdu, SubmitSm};
+
+fn smpp(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smpp"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("smpp runs");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).expect("write stdin");
+    }
+    drop(input);
+    // Bounded: the demo waits at most a few seconds by itself.
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("smpp {args:?} did not finish within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("UTF-8 output")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn demo_reports_every_step() {
+    let o = smpp(&["demo"], None);
+    let out = stdout(&o);
+    assert!(
+        o.status.success(),
+        "exit {:?}\n{out}\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    let find = |prefix: &str| {
+        lines
+            .iter()
+            .filter(|l| l.starts_with(prefix))
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(find("bind").len(), 1, "{out}");
+    assert!(find("bind")[0].contains("transceiver") && find("bind")[0].ends_with("ok"));
+    let submits = find("submit");
+    assert_eq!(submits.len(), 2, "{out}");
+    assert!(submits[0].contains("message id(s) 1"), "{out}");
+    assert!(
+        submits[1].contains("UCS-2") && submits[1].contains("UDH"),
+        "{out}"
+    );
+    let receipts = find("receipt");
+    assert!(receipts.len() >= 3, "one per segment: {out}");
+    for r in &receipts {
+        assert!(r.contains("message id") && r.ends_with("DELIVRD"), "{r}");
+    }
+    assert_eq!(find("MO").len(), 1, "{out}");
+    assert!(find("MO")[0].contains("Thanks, got it"));
+    assert_eq!(find("unbind"), ["unbind   ok"]);
+}
+
+#[test]
+fn demo_json_is_one_object_per_line() {
+    let o = smpp(&["demo", "--json"], None);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}");
+    let mut events = Vec::new();
+    for line in out.lines() {
+        assert!(
+            line.starts_with("{\"event\":\"") && line.ends_with('}'),
+            "{line}"
+        );
+        let name = line["{\"event\":\"".len()..].split('"').next().unwrap();
+        events.push(name.to_string());
+    }
+    for want in [
+        "smsc_started",
+        "bound",
+        "submitted",
+        "receipt",
+        "mo",
+        "unbound",
+        "done",
+    ] {
+        assert!(events.iter().any(|e| e == want), "no {want} in {events:?}");
+    }
+    assert_eq!(events.first().map(String::as_str), Some("smsc_started"));
+    assert_eq!(events.last().map(String::as_str), Some("done"));
+    assert!(out.contains(r#""message_ids":["1"]"#), "{out}");
+}
+
+#[test]
+fn decode_good_pdus() {
+    let mut wire = Vec::new();
+    let submit = SubmitSm {
+        source_addr: "12345".into(),
+        destination_addr: "447700900123".into(),
+        registered_delivery: 1,
+        short_message: "Hello".into(),
+        tlvs: vec![Tlv::ReceiptedMessageId("AB".into())],
+        ..Default::default()
+    };
+    Pdu::new(7, submit).encode(&mut wire).unwrap();
+    let one = hex(&wire);
+    // Two PDUs in one argument, and one with spaces.
+    let mut two = wire.clone();
+    Pdu::new(8, smpp_pdu::EnquireLink::default())
+        .encode(&mut two)
+        .unwrap();
+    let spaced: String = one
+        .as_bytes()
+        .chunks(8)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let o = smpp(&["decode", &one, &hex(&two), &spaced], None);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    for l in [lines[0], lines[1], lines[3]] {
+        for key in [
+            r#""command":"submit_sm""#,
+            r#""command_status":"ESME_ROK""#,
+            r#""sequence_number":7"#,
+            r#""source_addr":"12345""#,
+            r#""destination_addr":"447700900123""#,
+            r#""registered_delivery":1"#,
+            r#""short_message":"48656c6c6f""#,
+            r#""tlvs":[{"tag":"0x001e","name":"receipted_message_id","value":"414200"}]"#,
+        ] {
+            assert!(l.contains(key), "{l} lacks {key}");
+        }
+    }
+    assert!(
+        lines[2].contains(r#""command":"enquire_link""#),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[2].contains(r#""sequence_number":8"#));
+
+    // The same from stdin, one dump per line.
+    let o = smpp(&["decode"], Some(&format!("{one}\n\n{}\n", hex(&two))));
+    assert!(o.status.success());
+    assert_eq!(stdout(&o).lines().count(), 3);
+}
+
+#[test]
+fn decode_bad_pdus() {
+    // submit_sm whose source_addr has no NUL within 21 octets.
+    let mut wire = vec![0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 9];
+    wire.extend_from_slice(&[0, 1, 1]);
+    wire.extend_from_slice(&[b'9'; 30]);
+    let len = wire.len() as u32;
+    wire[..4].copy_from_slice(&len.to_be_bytes());
+    let o = smpp(&["decode", &hex(&wire)], None);
+    let out = stdout(&o);
+    assert!(!o.status.success(), "{out}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    for key in [
+        r#""command":"submit_sm""#,
+        r#""sequence_number":9"#,
+        r#""field":"source_addr""#,
+        r#""command_status":"ESME_RINVSRCADR""#,
+        r#""error":"#,
+    ] {
+        assert!(out.contains(key), "{out} lacks {key}");
+    }
+
+    // A command_length below 16, an incomplete PDU, and text that is not hex.
+    let o = smpp(
+        &[
+            "decode",
+            "00000008000000150000000000000001",
+            "0000001000000015",
+            "xyz1",
+        ],
+        None,
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(
+        lines[0].contains(r#""field":"command_length""#) && lines[0].contains("ESME_RINVCMDLEN")
+    );
+    assert!(lines[1].contains("incomplete PDU"), "{}", lines[1]);
+    assert!(lines[2].contains("invalid hex"), "{}", lines[2]);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let o = smpp(&["frobnicate"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("usage"));
+    let o = smpp(&["help"], None);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("smpp demo"));
+}
