@@ -15,14 +15,22 @@
 //! blocks on one connection, so one misbehaving ESME does not stall the others.
 //!
 //! ```no_run
-//! use smpp_smsc::{Smsc, SmscConfig, User};
+//! use std::time::Duration;
+//! use smpp_smsc::{IdFormat, Smsc, SmscConfig, User};
 //!
-//! let smsc = Smsc::start(SmscConfig::default().user(User::new("esme", "secret")))?;
-//! let addr = smsc.local_addr(); // port 0 was replaced by the one picked
-//! // ... connect ESMEs to `addr`, then:
-//! let stats = smsc.stats();
+//! let smsc = Smsc::start(
+//!     SmscConfig::default() // 127.0.0.1, port 0
+//!         .user(User::new("esme", "secret").max_binds(2))
+//!         .id_format(IdFormat::Hex)
+//!         .receipt_delay(Duration::from_millis(100))
+//!         .max_submits_per_second(100)
+//!         .log_path("pdus.jsonl"),
+//! )?;
+//! let addr = smsc.local_addr(); // connect ESMEs here
+//! smsc.inject_mo("esme", "447700900123", "12345", "Hi")?; // needs a bound receiver of "esme"
+//! let (stats, received) = (smsc.stats(), smsc.received());
 //! smsc.shutdown();
-//! # let _ = (stats, addr);
+//! # let _ = (addr, stats, received);
 //! # Ok::<(), smpp_smsc::SmscError>(())
 //! ```
 
