@@ -218,3 +218,50 @@ fn usage_errors_exit_2() {
     assert!(o.status.success());
     assert!(stdout(&o).contains("smpp demo"));
 }
+
+#[test]
+fn smsc_command_serves_clients() {
+    use std::io::{BufRead, BufReader};
+
+    use smpp_client::{Client, ClientConfig};
+    use smpp_session::BindKind;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smpp"))
+        .args([
+            "smsc",
+            "--listen",
+            "127.0.0.1:0",
+            "--user",
+            "esme:pw",
+            "--hex-ids",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("smpp smsc runs");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .expect("the listening line");
+    let addr = first
+        .trim()
+        .rsplit(' ')
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {first:?}"));
+    let result = (|| {
+        let cfg = ClientConfig::new(BindKind::Transmitter, "esme", "pw")
+            .response_timeout(Duration::from_secs(5));
+        let c = Client::connect(addr, cfg)?;
+        let r = c.submit(&SubmitSm {
+            destination_addr: "1".into(),
+            short_message: "hi".into(),
+            ..Default::default()
+        })?;
+        c.unbind()?;
+        Ok::<_, smpp_client::Error>(r.message_id.to_str_lossy().into_owned())
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(result.expect("served"), "00000001");
+}
