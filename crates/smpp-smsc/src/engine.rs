@@ -58,7 +58,8 @@ struct DueReceipt {
     /// The start of the message's text.
     text: String,
     state: ReceiptState,
-    attempts: u32,
+    /// Dropped if no receiving session shows up by then.
+    give_up: Instant,
 }
 
 /// What a `deliver_sm` we sent was.
@@ -730,8 +731,10 @@ impl Engine {
             esm_class: 0x04,
             ..Default::default()
         };
+        let at = Instant::now() + self.config.receipt_delay;
         self.receipts.push(DueReceipt {
-            at: Instant::now() + self.config.receipt_delay,
+            at,
+            give_up: at + self.config.receipt_hold,
             id: id.to_string(),
             conn,
             system_id,
@@ -739,7 +742,6 @@ impl Engine {
             submit_date: receipt_date(SystemTime::now()),
             text,
             state,
-            attempts: 0,
         });
     }
 
@@ -770,10 +772,9 @@ impl Engine {
                     let d = receipt_pdu(&r);
                     self.send_deliver(k, d, Sent::Receipt);
                 }
-                None if r.attempts < 10 => {
+                None if now < r.give_up => {
                     // Nobody to deliver to yet (a receiver may bind soon): retry later.
-                    r.attempts += 1;
-                    r.at = now + Duration::from_millis(500);
+                    r.at = (now + Duration::from_millis(100)).min(r.give_up);
                     self.receipts.push(r);
                 }
                 None => {

@@ -133,6 +133,9 @@ pub struct SmscConfig {
     pub receipt_delay: Duration,
     /// The final state receipts report.
     pub receipt_state: ReceiptState,
+    /// How long a due receipt waits for a session of the submitter's `system_id` bound to
+    /// receive (a receiver may bind after the transmitter submitted) before it is dropped.
+    pub receipt_hold: Duration,
     /// Answer `ESME_RTHROTTLED` to submits (`submit_sm`, `submit_multi`, `data_sm`) above
     /// this many per second, over all sessions.
     pub max_submits_per_second: Option<u32>,
@@ -159,6 +162,7 @@ impl Default for SmscConfig {
             first_id: 1,
             receipt_delay: Duration::from_millis(100),
             receipt_state: ReceiptState::Delivered,
+            receipt_hold: Duration::from_secs(5),
             max_submits_per_second: None,
             log_path: None,
             max_records: 100_000,
@@ -197,6 +201,12 @@ impl SmscConfig {
     /// Receipts report this final state.
     pub fn receipt_state(mut self, s: ReceiptState) -> Self {
         self.receipt_state = s;
+        self
+    }
+
+    /// Due receipts wait this long for a receiving session.
+    pub fn receipt_hold(mut self, d: Duration) -> Self {
+        self.receipt_hold = d;
         self
     }
 
@@ -331,7 +341,8 @@ pub struct Stats {
     pub other_requests: u64,
     /// Delivery receipts sent.
     pub receipts_sent: u64,
-    /// Receipts dropped because no session of the submitter was bound to receive.
+    /// Receipts dropped because no session of the submitter was bound to receive within
+    /// [`SmscConfig::receipt_hold`].
     pub receipts_dropped: u64,
     /// MO messages sent.
     pub mo_sent: u64,
@@ -456,7 +467,11 @@ impl Smsc {
             .map_err(|_| SmscError::Stopped)?
     }
 
-    /// Every PDU received so far (at most [`SmscConfig::max_records`], oldest first).
+    /// Every PDU received so far (at most [`SmscConfig::max_records`], oldest first): binds,
+    /// requests, and responses to the `deliver_sm` the SMSC sent. PDUs the session answers
+    /// by itself without reporting them (`enquire_link`, and the `unbind_resp` to an unbind
+    /// the SMSC started) are not seen; an ESME's `unbind` and the PDUs the session rejected
+    /// are recorded without their body.
     pub fn received(&self) -> Vec<Record> {
         self.shared
             .records

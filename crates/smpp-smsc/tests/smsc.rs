@@ -569,3 +569,49 @@ fn a_misbehaving_peer_does_not_stop_the_others() {
     c.unbind().unwrap();
     s.shutdown();
 }
+
+#[test]
+fn receipts_wait_for_a_receiver_then_give_up() {
+    let s = smsc(
+        users()
+            .receipt_delay(Duration::from_millis(10))
+            .receipt_hold(Duration::from_millis(800)),
+    );
+    let tx = connect(&s, BindKind::Transmitter, "alice", "secret").unwrap();
+    let first = tx.submit(&sm("first", 1)).unwrap().message_id;
+    std::thread::sleep(Duration::from_millis(200));
+    // A receiver that binds after the receipt was due still gets it.
+    let rx = connect(&s, BindKind::Receiver, "alice", "secret").unwrap();
+    let inbound = rx.inbound().recv_timeout(WAIT).expect("the held receipt");
+    assert_eq!(inbound.receipt().unwrap().id, first.to_str_lossy());
+    rx.unbind().unwrap();
+    // With no receiver at all, the receipt is dropped once the hold is over.
+    tx.submit(&sm("second", 1)).unwrap();
+    assert!(s.wait_for(WAIT, |st| st.receipts_dropped == 1));
+    assert_eq!(s.stats().receipts_sent, 1);
+    tx.unbind().unwrap();
+    s.shutdown();
+}
+
+#[test]
+fn registered_delivery_2_asks_for_failure_receipts_only() {
+    for (state, wanted) in [
+        (ReceiptState::Delivered, false),
+        (ReceiptState::Undeliverable, true),
+    ] {
+        let s = smsc(
+            users()
+                .receipt_state(state.clone())
+                .receipt_delay(Duration::from_millis(10)),
+        );
+        let c = connect(&s, BindKind::Transceiver, "alice", "secret").unwrap();
+        c.submit(&sm("failure only", 2)).unwrap();
+        let got = c.inbound().recv_timeout(Duration::from_millis(500));
+        assert_eq!(got.is_ok(), wanted, "{state:?}");
+        if let Ok(inbound) = got {
+            assert_eq!(inbound.receipt().unwrap().state, state);
+        }
+        c.unbind().unwrap();
+        s.shutdown();
+    }
+}
