@@ -94,6 +94,9 @@ struct Engine {
     log: Option<BufWriter<File>>,
 }
 
+/// Events taken from one connection per wake-up after the selected one.
+const EVENT_BATCH: usize = 63;
+
 /// Runs the SMSC until [`Control::Shutdown`] or until the API handle is gone.
 pub(crate) fn run(
     config: SmscConfig,
@@ -135,7 +138,8 @@ pub(crate) fn run(
             } else {
                 None
             };
-            // `Select` numbers operations in the order they were added.
+            // `Select` numbers operations in the order they were added, and picks at random
+            // among ready ones, so one busy connection cannot starve the others.
             let first_conn = if i_accept.is_some() { 3 } else { 2 };
             for c in &e.conns {
                 sel.recv(c.conn.events());
@@ -187,7 +191,20 @@ pub(crate) fn run(
             }
             Input::Done(Ok(c)) => e.on_completed(c),
             Input::Done(Err(_)) => {}
-            Input::Conn(k, Ok(ev)) => e.on_event(k, ev),
+            Input::Conn(k, Ok(ev)) => {
+                // Take a few more queued events of this connection while it is at hand: the
+                // `Select` is rebuilt for every wake-up, which costs one entry per connection.
+                let mut open = e.on_event(k, ev);
+                for _ in 0..EVENT_BATCH {
+                    if !open {
+                        break;
+                    }
+                    match e.conns[k].conn.events().try_recv() {
+                        Ok(ev) => open = e.on_event(k, ev),
+                        Err(_) => break,
+                    }
+                }
+            }
             Input::Conn(k, Err(_)) => e.remove(k),
             Input::Timeout => {}
         }
@@ -337,7 +354,9 @@ impl Engine {
         self.messages.insert(id.to_string(), m);
     }
 
-    fn on_event(&mut self, k: usize, ev: ConnEvent) {
+    /// Handles one event of connection `k`; whether the connection is still there (a
+    /// `Closed` event removes it, which moves another connection to index `k`).
+    fn on_event(&mut self, k: usize, ev: ConnEvent) -> bool {
         match ev {
             ConnEvent::Session(Event::BindRequested {
                 sequence_number,
@@ -392,9 +411,11 @@ impl Engine {
             ConnEvent::Closed(why) => {
                 debug!("connection {} closed: {why:?}", self.conns[k].conn.id());
                 self.remove(k);
+                return false;
             }
             other => debug!("connection {}: {other:?}", self.conns[k].conn.id()),
         }
+        true
     }
 
     fn on_bind(&mut self, k: usize, seq: u32, pdu: Pdu<'static>) {
