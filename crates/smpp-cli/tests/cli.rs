@@ -7,6 +7,10 @@ use std::time::{Duration, Instant};
 use smpp_pdu::tlv::Tlv;
 use smpp_pdu::{Pdu, SubmitSm};
 
+#[path = "../../smpp-smsc/tests/json_check/mod.rs"]
+mod json_check;
+use json_check::valid_json;
+
 fn smpp(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_smpp"))
         .args(args)
@@ -88,7 +92,7 @@ fn demo_json_is_one_object_per_line() {
     let mut events = Vec::new();
     for line in out.lines() {
         assert!(
-            line.starts_with("{\"event\":\"") && line.ends_with('}'),
+            line.starts_with("{\"event\":\"") && valid_json(line),
             "{line}"
         );
         let name = line["{\"event\":\"".len()..].split('"').next().unwrap();
@@ -139,6 +143,7 @@ fn decode_good_pdus() {
     assert!(o.status.success(), "{out}");
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 4, "{out}");
+    assert!(lines.iter().all(|l| valid_json(l)), "{out}");
     for l in [lines[0], lines[1], lines[3]] {
         for key in [
             r#""command":"submit_sm""#,
@@ -178,6 +183,7 @@ fn decode_bad_pdus() {
     let out = stdout(&o);
     assert!(!o.status.success(), "{out}");
     assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(valid_json(out.trim_end()), "{out}");
     for key in [
         r#""command":"submit_sm""#,
         r#""sequence_number":9"#,
@@ -202,6 +208,7 @@ fn decode_bad_pdus() {
     assert_eq!(o.status.code(), Some(1), "{out}");
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines.iter().all(|l| valid_json(l)), "{out}");
     assert!(
         lines[0].contains(r#""field":"command_length""#) && lines[0].contains("ESME_RINVCMDLEN")
     );
