@@ -137,6 +137,35 @@ mod tests {
         );
     }
 
+    /// Socket code the application crates must leave to the transport.
+    const SOCKET_CODE: &[&str] = &["TcpStream", "TcpListener", "UdpSocket", "mio::"];
+
+    #[test]
+    fn client_and_smsc_hold_no_socket_code() {
+        let root = repo_root();
+        let mut violations = Vec::new();
+        for dir in ["crates/smpp-client", "crates/smpp-smsc"] {
+            let src = root.join(dir).join("src");
+            if !src.is_dir() {
+                continue;
+            }
+            for file in rust_files(&src) {
+                for (i, line) in read(&file).lines().enumerate() {
+                    if line.trim_start().starts_with("//") {
+                        continue;
+                    }
+                    for hit in SOCKET_CODE.iter().filter(|p| line.contains(*p)) {
+                        violations.push(format!("{}:{}: uses `{hit}`", relative(&file), i + 1));
+                    }
+                }
+            }
+        }
+        report(
+            "smpp-client and smpp-smsc talk to the transport; sockets belong to smpp-transport",
+            violations,
+        );
+    }
+
     /// The dependencies declared in a manifest's `[dependencies]` tables (including
     /// `[dependencies.name]` and target-specific ones), with their line numbers.
     /// Dev- and build-dependencies are not counted.
