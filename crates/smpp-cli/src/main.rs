@@ -6,13 +6,19 @@
 //! - `smpp decode [HEX...]` decodes PDUs from hex (arguments, or one dump per line on
 //!   stdin) into one JSON object per PDU.
 //! - `smpp smsc [OPTIONS]` runs the test SMSC until killed.
+//! - `smpp send`, `smpp listen` and `smpp bench` submit texts, print inbound messages and
+//!   generate load.
 //!
 //! Logging goes to stderr, controlled by `RUST_LOG`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
+mod common;
 mod decode;
 mod demo;
+mod listen;
+mod send;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -32,6 +38,18 @@ usage:
       --hex-ids             hexadecimal message ids
       --max-rate N          answer ESME_RTHROTTLED above N submits per second
       --log FILE            write every received PDU as a JSON line to FILE
+  smpp send [--addr HOST:PORT --system-id ID --password PW] [--bind tx|trx]
+            [--from ADDR] --to ADDR [--to ADDR...] --text TEXT [--encoding auto|gsm7|ucs2|latin1]
+            [--split udh|udh16|sar|payload] [--registered-delivery] [--wait-receipt SECONDS] [--json]
+                            submit a text (without --addr: to an embedded SMSC), print the
+                            message ids and, when waiting, the receipts
+  smpp listen --addr HOST:PORT --system-id ID --password PW [--bind rx|trx] [--count N]
+            [--timeout SECONDS] [--json]
+                            print MO messages and receipts until N arrived or the timeout
+  smpp bench [--addr HOST:PORT --system-id ID --password PW] --count N --window W
+            [--connections C] [--json]
+                            load generator (without --addr: an embedded SMSC); prints
+                            throughput and p50/p99 submit latency
   smpp help                 this text
 
 RUST_LOG=debug enables logging (to stderr).";
@@ -58,6 +76,9 @@ fn main() -> ExitCode {
         }
         "decode" => decode::run(rest),
         "smsc" => run_smsc(rest),
+        "send" => send::run(rest),
+        "listen" => listen::run(rest),
+        "bench" => bench::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -1,0 +1,226 @@
+//! `smpp bench`: a load generator. `--connections` clients each keep up to `--window`
+//! submits in flight until `--count` messages went out; prints throughput and latency.
+
+use std::collections::VecDeque;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use smpp_client::{Client, Pending};
+use smpp_pdu::SubmitSm;
+use smpp_session::BindKind;
+use smpp_smsc::json::Object;
+
+use crate::common::{self, Args, Target};
+
+struct Options {
+    target: Target,
+    count: u64,
+    window: usize,
+    connections: usize,
+    json: bool,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut o = Options {
+        target: Target::new(),
+        count: 0,
+        window: 0,
+        connections: 1,
+        json: false,
+    };
+    let (mut count, mut window) = (None, None);
+    let mut a = Args::new("bench", args);
+    while let Some(name) = a.next_name() {
+        if o.target.take(name, &mut a)? {
+            continue;
+        }
+        match name {
+            "--count" => count = Some(a.parsed::<u64>(name)?),
+            "--window" => window = Some(a.parsed::<usize>(name)?),
+            "--connections" => o.connections = a.parsed(name)?,
+            "--json" => o.json = true,
+            other => return Err(a.unknown(other)),
+        }
+    }
+    o.target.check("bench")?;
+    o.count = count.ok_or("bench: --count is required")?;
+    o.window = window.ok_or("bench: --window is required")?;
+    if o.count == 0 || o.window == 0 || o.connections == 0 {
+        return Err("bench: --count, --window and --connections must be at least 1".into());
+    }
+    Ok(o)
+}
+
+/// Runs `smpp bench`.
+pub(crate) fn run(args: &[String]) -> ExitCode {
+    let o = match parse(args) {
+        Ok(o) => o,
+        Err(e) => return crate::usage_error(&e),
+    };
+    match bench(&o) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(msg) => {
+            eprintln!("smpp bench: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What one connection measured.
+struct Part {
+    latencies: Vec<Duration>,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+fn message(i: u64) -> SubmitSm<'static> {
+    SubmitSm {
+        source_addr: "bench".to_string().into(),
+        dest_addr_ton: 1,
+        dest_addr_npi: 1,
+        destination_addr: format!("4477{:08}", i % 100_000_000).into(),
+        short_message: format!("bench message {i}").into_bytes().into(),
+        ..Default::default()
+    }
+}
+
+fn drive(client: &Client, first: u64, n: u64, window: usize, done: &AtomicU64) -> Part {
+    let mut part = Part {
+        latencies: Vec::with_capacity(n as usize),
+        errors: 0,
+        first_error: None,
+    };
+    let mut in_flight: VecDeque<(Instant, Pending)> = VecDeque::with_capacity(window);
+    let fail = |part: &mut Part, e: String| {
+        part.errors += 1;
+        part.first_error.get_or_insert(e);
+    };
+    let settle = |part: &mut Part, (start, p): (Instant, Pending)| {
+        match p.wait_submit() {
+            Ok(_) => part.latencies.push(start.elapsed()),
+            Err(e) => fail(part, e.to_string()),
+        }
+        done.fetch_add(1, Ordering::Relaxed);
+    };
+    for i in first..first + n {
+        if in_flight.len() >= window {
+            if let Some(f) = in_flight.pop_front() {
+                settle(&mut part, f);
+            }
+        }
+        let start = Instant::now();
+        match client.submit_async(message(i)) {
+            Ok(p) => in_flight.push_back((start, p)),
+            Err(e) => {
+                part.errors += 1;
+                part.first_error.get_or_insert(e.to_string());
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    while let Some(f) = in_flight.pop_front() {
+        settle(&mut part, f);
+    }
+    part
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+fn bench(o: &Options) -> Result<bool, String> {
+    let (addr, smsc) = o.target.resolve(Duration::from_secs(1))?;
+    let mut clients = Vec::with_capacity(o.connections);
+    for _ in 0..o.connections {
+        let config = o.target.config(BindKind::Transmitter).window(o.window);
+        clients.push(common::connect(addr, config)?);
+    }
+    let done = Arc::new(AtomicU64::new(0));
+    let total = o.count;
+    let per = total / o.connections as u64;
+    let extra = total % o.connections as u64;
+    let started = Instant::now();
+    let parts: Vec<Part> = std::thread::scope(|s| {
+        let mut handles = Vec::new();
+        let mut first = 0;
+        for (k, client) in clients.iter().enumerate() {
+            let n = per + u64::from((k as u64) < extra);
+            let done = &done;
+            let window = o.window;
+            handles.push(s.spawn(move || drive(client, first, n, window, done)));
+            first += n;
+        }
+        if std::io::stderr().is_terminal() {
+            while handles.iter().any(|h| !h.is_finished()) {
+                let d = done.load(Ordering::Relaxed);
+                let secs = started.elapsed().as_secs_f64().max(1e-9);
+                eprint!("\r{d}/{total} sent, {:.0} msg/s   ", d as f64 / secs);
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            eprintln!();
+        }
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or(Part {
+                    latencies: Vec::new(),
+                    errors: 0,
+                    first_error: Some("a bench thread panicked".into()),
+                })
+            })
+            .collect()
+    });
+    let elapsed = started.elapsed().as_secs_f64().max(1e-9);
+    for c in clients {
+        let _ = c.unbind();
+    }
+    if let Some(s) = smsc {
+        s.shutdown();
+    }
+    let mut latencies: Vec<Duration> = parts.iter().flat_map(|p| p.latencies.clone()).collect();
+    latencies.sort_unstable();
+    let ok = latencies.len() as u64;
+    let errors: u64 = parts.iter().map(|p| p.errors).sum();
+    let first_error = parts.iter().find_map(|p| p.first_error.clone());
+    let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
+    let rate = ok as f64 / elapsed;
+    if o.json {
+        let mut j = Object::new();
+        j.str("event", "bench")
+            .str("addr", &addr.to_string())
+            .num("count", total)
+            .num("ok", ok)
+            .num("errors", errors)
+            .num("connections", o.connections as u64)
+            .num("window", o.window as u64)
+            .raw("seconds", &format!("{elapsed:.3}"))
+            .raw("throughput", &format!("{rate:.1}"))
+            .raw("p50_ms", &format!("{p50:.3}"))
+            .raw("p99_ms", &format!("{p99:.3}"));
+        if let Some(e) = &first_error {
+            j.str("first_error", e);
+        }
+        println!("{}", j.finish());
+    } else {
+        println!(
+            "{ok} of {total} submits ok in {elapsed:.3} s over {} connection(s), window {}: \
+             {rate:.1} msg/s, latency p50 {p50:.3} ms, p99 {p99:.3} ms",
+            o.connections, o.window
+        );
+        if errors > 0 {
+            println!(
+                "{errors} error(s), first: {}",
+                first_error.as_deref().unwrap_or("?")
+            );
+        }
+    }
+    Ok(errors == 0)
+}

@@ -1,0 +1,400 @@
+//! Runs `smpp send`, `smpp listen` and `smpp bench` against the embedded SMSC or an
+//! `Smsc` started here, with bounded waits.
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use smpp_client::{Client, ClientConfig, TextOptions};
+use smpp_session::BindKind;
+use smpp_smsc::{Smsc, SmscConfig, User};
+
+#[path = "../../smpp-smsc/tests/json_check/mod.rs"]
+mod json_check;
+use json_check::valid_json;
+
+fn spawn(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_smpp"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("smpp runs")
+}
+
+fn finish(mut child: Child, limit: Duration, what: &str) -> Output {
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let o = child.wait_with_output().expect("output");
+            panic!(
+                "{what} did not finish within {limit:?}\n{}\n{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+fn smpp(args: &[&str]) -> Output {
+    finish(
+        spawn(args),
+        Duration::from_secs(30),
+        &format!("smpp {args:?}"),
+    )
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("UTF-8")
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn smsc() -> Smsc {
+    Smsc::start(
+        SmscConfig::default()
+            .user(User::new("esme", "secret"))
+            .receipt_delay(Duration::from_millis(100)),
+    )
+    .expect("SMSC starts")
+}
+
+#[test]
+fn send_to_the_embedded_smsc_waits_for_receipts() {
+    let o = smpp(&[
+        "send",
+        "--from",
+        "Me",
+        "--to",
+        "447700900123",
+        "--to",
+        "447700900124",
+        "--text",
+        "Hello €",
+        "--wait-receipt",
+        "10",
+    ]);
+    let s = out(&o);
+    assert!(o.status.success(), "{s}\n{}", err(&o));
+    assert_eq!(
+        s.lines()
+            .filter(|l| l.starts_with("submitted to 4477009001"))
+            .count(),
+        2,
+        "{s}"
+    );
+    assert!(s.contains("message id(s) 1\n"), "{s}");
+    assert!(s.contains("receipt for message id 1: DELIVRD"), "{s}");
+    assert!(s.contains("receipt for message id 2: DELIVRD"), "{s}");
+}
+
+#[test]
+fn send_json_long_ucs2_to_an_smsc() {
+    let smsc = smsc();
+    let addr = smsc.local_addr().to_string();
+    let text = "привет ".repeat(20); // 140 UCS-2 characters: three segments
+    let o = smpp(&[
+        "send",
+        "--addr",
+        &addr,
+        "--system-id",
+        "esme",
+        "--password",
+        "secret",
+        "--to",
+        "447700900123",
+        "--text",
+        &text,
+        "--encoding",
+        "ucs2",
+        "--split",
+        "udh16",
+        "--wait-receipt",
+        "10",
+        "--json",
+    ]);
+    let s = out(&o);
+    assert!(o.status.success(), "{s}\n{}", err(&o));
+    let lines: Vec<&str> = s.lines().collect();
+    assert!(lines.iter().all(|l| valid_json(l)), "{s}");
+    assert_eq!(
+        lines[0],
+        r#"{"event":"submitted","to":"447700900123","segments":3,"message_ids":["1","2","3"]}"#
+    );
+    assert_eq!(lines.len(), 4, "{s}");
+    for l in &lines[1..] {
+        assert!(
+            l.starts_with(r#"{"event":"receipt","message_id":""#)
+                && l.contains(r#""stat":"DELIVRD""#),
+            "{l}"
+        );
+    }
+    assert_eq!(smsc.stats().submits, 3);
+    let recs = smsc.received();
+    assert!(
+        recs.iter()
+            .filter_map(|r| r.pdu.as_ref())
+            .any(|p| matches!(&p.body, smpp_pdu::Body::SubmitSm(s) if s.data_coding == 8 && s.registered_delivery == 1)),
+        "UCS-2 with a receipt requested"
+    );
+}
+
+#[test]
+fn send_failures_exit_non_zero() {
+    let smsc = smsc();
+    let addr = smsc.local_addr().to_string();
+    let o = smpp(&[
+        "send",
+        "--addr",
+        &addr,
+        "--system-id",
+        "esme",
+        "--password",
+        "wrong",
+        "--to",
+        "1",
+        "--text",
+        "x",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("bind (Transceiver) to"), "{}", err(&o));
+    assert!(out(&o).is_empty());
+
+    // A port nobody listens on.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let closed = free.local_addr().expect("addr").to_string();
+    drop(free);
+    let o = smpp(&[
+        "send",
+        "--addr",
+        &closed,
+        "--system-id",
+        "a",
+        "--password",
+        "b",
+        "--to",
+        "1",
+        "--text",
+        "x",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        out(&o).starts_with(r#"{"event":"error","message":"bind"#),
+        "{}",
+        out(&o)
+    );
+    assert!(err(&o).contains("refused"), "{}", err(&o));
+
+    // No receipt comes when the SMSC holds it back: a timeout, exit 1.
+    let slow = Smsc::start(SmscConfig::default().receipt_delay(Duration::from_secs(30)))
+        .expect("SMSC starts");
+    let a = slow.local_addr().to_string();
+    let o = smpp(&[
+        "send",
+        "--addr",
+        &a,
+        "--system-id",
+        "x",
+        "--password",
+        "y",
+        "--to",
+        "1",
+        "--text",
+        "x",
+        "--wait-receipt",
+        "0.5",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("timed out after 0.5 s waiting for receipts of message id(s) 1"),
+        "{}",
+        err(&o)
+    );
+
+    // Usage errors exit 2.
+    let o = smpp(&["send", "--text", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("--to is required"));
+    let o = smpp(&[
+        "send",
+        "--to",
+        "1",
+        "--text",
+        "x",
+        "--bind",
+        "tx",
+        "--wait-receipt",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn listen_prints_mo_and_receipts_as_json() {
+    let smsc = smsc();
+    let addr = smsc.local_addr().to_string();
+    let child = spawn(&[
+        "listen",
+        "--addr",
+        &addr,
+        "--system-id",
+        "esme",
+        "--password",
+        "secret",
+        "--count",
+        "2",
+        "--timeout",
+        "20",
+        "--json",
+    ]);
+    assert!(
+        smsc.wait_for(Duration::from_secs(10), |s| s.bound == 1),
+        "the listener binds"
+    );
+    smsc.inject_mo("esme", "447700900123", "12345", "Hi there 👋")
+        .expect("MO");
+    // A transmitter of the same account submits; its receipt goes to the listener.
+    let tx = Client::connect(
+        smsc.local_addr(),
+        ClientConfig::new(BindKind::Transmitter, "esme", "secret"),
+    )
+    .expect("bind");
+    let ids = tx
+        .send_text(
+            "Me",
+            "447700900124",
+            "receipt please",
+            &TextOptions::default(),
+        )
+        .expect("submit");
+    let o = finish(child, Duration::from_secs(25), "smpp listen");
+    tx.unbind().expect("unbind");
+    let s = out(&o);
+    assert!(o.status.success(), "{s}\n{}", err(&o));
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(lines.len(), 2, "{s}");
+    assert!(lines.iter().all(|l| valid_json(l)), "{s}");
+    let mo = lines
+        .iter()
+        .find(|l| l.starts_with(r#"{"event":"mo""#))
+        .expect("MO line");
+    assert!(mo.contains(r#""command":"deliver_sm""#), "{mo}");
+    assert!(mo.contains(r#""source_addr":"447700900123""#), "{mo}");
+    assert!(mo.contains(r#""destination_addr":"12345""#), "{mo}");
+    assert!(mo.contains(r#""text":"Hi there 👋""#), "{mo}");
+    let r = lines
+        .iter()
+        .find(|l| l.starts_with(r#"{"event":"receipt""#))
+        .expect("receipt line");
+    assert!(
+        r.contains(&format!(
+            r#""receipt":{{"id":"{}","sub":"001","dlvrd":"001","submit_date":""#,
+            ids[0]
+        )),
+        "{r}"
+    );
+    for key in [
+        r#""done_date":""#,
+        r#""stat":"DELIVRD""#,
+        r#""err":""#,
+        r#""text":""#,
+        r#""message_state":2}"#,
+    ] {
+        assert!(r.contains(key), "{key} in {r}");
+    }
+}
+
+#[test]
+fn listen_timeout_exits_zero_with_what_arrived() {
+    let smsc = smsc();
+    let addr = smsc.local_addr().to_string();
+    let started = Instant::now();
+    let o = smpp(&[
+        "listen",
+        "--addr",
+        &addr,
+        "--system-id",
+        "esme",
+        "--password",
+        "secret",
+        "--bind",
+        "trx",
+        "--timeout",
+        "0.5",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).is_empty());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // A rejected bind is an error.
+    let o = smpp(&[
+        "listen",
+        "--addr",
+        &addr,
+        "--system-id",
+        "esme",
+        "--password",
+        "nope",
+        "--timeout",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("failed"), "{}", err(&o));
+}
+
+#[test]
+fn bench_reports_throughput_and_latency() {
+    let o = smpp(&[
+        "bench",
+        "--count",
+        "2000",
+        "--window",
+        "20",
+        "--connections",
+        "2",
+        "--json",
+    ]);
+    let s = out(&o);
+    assert!(o.status.success(), "{s}\n{}", err(&o));
+    assert!(valid_json(s.trim_end()), "{s}");
+    assert!(s.starts_with(r#"{"event":"bench""#), "{s}");
+    for key in [
+        r#""count":2000,"ok":2000,"errors":0,"connections":2,"window":20"#,
+        r#""throughput":"#,
+        r#""p50_ms":"#,
+        r#""p99_ms":"#,
+    ] {
+        assert!(s.contains(key), "{key} in {s}");
+    }
+    // Not a terminal here: no progress line.
+    assert!(err(&o).is_empty(), "{}", err(&o));
+
+    let smsc = smsc();
+    let addr = smsc.local_addr().to_string();
+    let o = smpp(&[
+        "bench",
+        "--addr",
+        &addr,
+        "--system-id",
+        "esme",
+        "--password",
+        "secret",
+        "--count",
+        "300",
+        "--window",
+        "8",
+    ]);
+    let s = out(&o);
+    assert!(o.status.success(), "{s}\n{}", err(&o));
+    assert!(s.starts_with("300 of 300 submits ok in "), "{s}");
+    assert!(
+        s.contains("msg/s, latency p50 ") && s.contains(" ms, p99 "),
+        "{s}"
+    );
+    assert_eq!(smsc.stats().submits, 300);
+}
