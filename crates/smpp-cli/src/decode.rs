@@ -90,7 +90,7 @@ fn decode_input(input: usize, text: &str) -> bool {
         let buf = &bytes[at..];
         match Pdu::decode(buf) {
             Ok(Some((pdu, used))) => {
-                let mut o = Object::new();
+                let mut o = Object::exact();
                 o.num("input", input as u64).num("offset", at as u64);
                 o.num("command_length", used as u64);
                 json::header_members(&mut o, &pdu);

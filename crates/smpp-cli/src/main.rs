@@ -5,6 +5,7 @@
 //!   message, unbinds, and reports each step.
 //! - `smpp decode [HEX...]` decodes PDUs from hex (arguments, or one dump per line on
 //!   stdin) into one JSON object per PDU.
+//! - `smpp encode [JSON...]` is the reverse: JSON objects as `decode` prints them to hex.
 //! - `smpp smsc [OPTIONS]` runs the test SMSC until killed.
 //! - `smpp send`, `smpp listen` and `smpp bench` submit texts, print inbound messages and
 //!   generate load.
@@ -17,6 +18,7 @@ mod bench;
 mod common;
 mod decode;
 mod demo;
+mod encode;
 mod listen;
 mod send;
 
@@ -31,6 +33,8 @@ usage:
   smpp demo [--json]        run an embedded SMSC and a client against it, report each step
   smpp decode [HEX...]      decode PDUs from hex (arguments, or one hex dump per stdin line)
                             into JSON lines; exit 1 if any input is not a valid PDU
+  smpp encode [JSON...]     the reverse: JSON lines as `decode` prints them to hex, one line
+                            per PDU; exit 1 (with a JSON error naming the field) if any fails
   smpp smsc [OPTIONS]       run the test SMSC until killed
       --listen ADDR         where to listen (default 127.0.0.1:2775)
       --user ID:PASSWORD    an account (repeatable; none: every bind is accepted)
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
             demo::run(json)
         }
         "decode" => decode::run(rest),
+        "encode" => encode::run(rest),
         "smsc" => run_smsc(rest),
         "send" => send::run(rest),
         "listen" => listen::run(rest),

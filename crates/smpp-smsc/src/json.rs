@@ -2,7 +2,8 @@
 //!
 //! C-octet strings are JSON strings (lossy UTF-8), octet strings (`short_message`, TLV
 //! values) are lower-case hex, integers are numbers, `command_id` and `command_status` are
-//! their spec names (or hex when unnamed). Passwords are never written.
+//! their spec names (or hex when unnamed). Passwords are never written, except by
+//! [`Object::exact`] objects.
 //!
 //! ```
 //! use smpp_pdu::{Pdu, SubmitSm};
@@ -17,7 +18,8 @@ use std::fmt::Write as _;
 
 use smpp_pdu::tlv::Tlv;
 use smpp_pdu::{
-    Body, COctetString, CommandId, CommandStatus, DecodeError, DestAddress, OctetString, Pdu,
+    Body, COctetString, CommandId, CommandStatus, DecodeError, DestAddress, OctetString, Password,
+    Pdu,
 };
 
 /// Appends `s` as a JSON string literal (quotes included) to `out`.
@@ -67,6 +69,7 @@ pub fn status_name(status: CommandStatus) -> String {
 #[derive(Debug)]
 pub struct Object {
     out: String,
+    exact: bool,
 }
 
 impl Default for Object {
@@ -80,6 +83,18 @@ impl Object {
     pub fn new() -> Object {
         Object {
             out: String::from("{"),
+            exact: false,
+        }
+    }
+
+    /// An empty object that keeps every octet of the PDU members added to it, so that the
+    /// PDU can be rebuilt from the JSON (what `smpp decode` prints for `smpp encode`):
+    /// passwords are written in clear, and a C-octet string that is not UTF-8 gets a
+    /// second member `<key>_hex` holding its octets.
+    pub fn exact() -> Object {
+        Object {
+            out: String::from("{"),
+            exact: true,
         }
     }
 
@@ -89,6 +104,15 @@ impl Object {
         }
         push_str(&mut self.out, key);
         self.out.push(':');
+    }
+
+    /// An empty object for a member of this one, exact if this one is.
+    fn nested(&self) -> Object {
+        if self.exact {
+            Object::exact()
+        } else {
+            Object::new()
+        }
     }
 
     /// A string member.
@@ -119,9 +143,14 @@ impl Object {
         self
     }
 
-    /// A C-octet string member (lossy UTF-8).
+    /// A C-octet string member (lossy UTF-8; for an [`Object::exact`] object, followed by
+    /// `<key>_hex` when the octets are not UTF-8).
     pub fn cstr(&mut self, key: &str, value: &COctetString<'_>) -> &mut Self {
-        self.str(key, &value.to_str_lossy())
+        self.str(key, &value.to_str_lossy());
+        if self.exact && value.as_str().is_none() {
+            self.str(&format!("{key}_hex"), &hex(value.as_bytes()));
+        }
+        self
     }
 
     /// An octet string member, as hex.
@@ -181,19 +210,20 @@ pub fn header_members(o: &mut Object, pdu: &Pdu<'_>) {
 }
 
 /// Adds every body field of `body` under its spec name, then `tlvs`. Passwords are
-/// written as `"password":"***"` when set, never in clear.
+/// written as `"password":"***"` when set, never in clear, unless `o` is an
+/// [`Object::exact`] object.
 pub fn body_members(o: &mut Object, body: &Body<'_>) {
     match body {
         Body::BindTransmitter(b) => {
-            bind_members(o, &b.system_id, !b.password.expose().is_empty());
+            bind_members(o, &b.system_id, &b.password);
             put!(o, b; cstr system_type, int interface_version, int addr_ton, int addr_npi, cstr address_range);
         }
         Body::BindReceiver(b) => {
-            bind_members(o, &b.system_id, !b.password.expose().is_empty());
+            bind_members(o, &b.system_id, &b.password);
             put!(o, b; cstr system_type, int interface_version, int addr_ton, int addr_npi, cstr address_range);
         }
         Body::BindTransceiver(b) => {
-            bind_members(o, &b.system_id, !b.password.expose().is_empty());
+            bind_members(o, &b.system_id, &b.password);
             put!(o, b; cstr system_type, int interface_version, int addr_ton, int addr_npi, cstr address_range);
         }
         Body::BindTransmitterResp(b) => {
@@ -206,7 +236,7 @@ pub fn body_members(o: &mut Object, body: &Body<'_>) {
             put!(o, b; cstr system_id);
         }
         Body::Outbind(b) => {
-            bind_members(o, &b.system_id, !b.password.expose().is_empty());
+            bind_members(o, &b.system_id, &b.password);
             put!(o, b;);
         }
         Body::Unbind(b) => {
@@ -263,12 +293,13 @@ pub fn body_members(o: &mut Object, body: &Body<'_>) {
             put!(o, b; cstr message_id);
         }
         Body::SubmitMulti(b) => {
+            let dests = dests_array(o, &b.dest_addresses);
             o.cstr("service_type", &b.service_type)
                 .num("source_addr_ton", u64::from(b.source_addr_ton))
                 .num("source_addr_npi", u64::from(b.source_addr_npi))
                 .cstr("source_addr", &b.source_addr)
                 .num("number_of_dests", b.dest_addresses.len() as u64)
-                .raw("dest_addresses", &dests_array(&b.dest_addresses));
+                .raw("dest_addresses", &dests);
             put!(o, b; int esm_class, int protocol_id, int priority_flag,
                 cstr schedule_delivery_time, cstr validity_period, int registered_delivery,
                 int replace_if_present_flag, int data_coding, int sm_default_msg_id,
@@ -282,7 +313,7 @@ pub fn body_members(o: &mut Object, body: &Body<'_>) {
                 if i > 0 {
                     arr.push(',');
                 }
-                let mut e = Object::new();
+                let mut e = o.nested();
                 e.num("dest_addr_ton", u64::from(u.dest_addr_ton))
                     .num("dest_addr_npi", u64::from(u.dest_addr_npi))
                     .cstr("destination_addr", &u.destination_addr)
@@ -341,18 +372,29 @@ pub fn body_members(o: &mut Object, body: &Body<'_>) {
     }
 }
 
-fn bind_members(o: &mut Object, system_id: &COctetString<'_>, has_password: bool) {
-    o.cstr("system_id", system_id)
-        .str("password", if has_password { "***" } else { "" });
+fn bind_members(o: &mut Object, system_id: &COctetString<'_>, password: &Password<'_>) {
+    o.cstr("system_id", system_id);
+    if o.exact {
+        o.cstr("password", &password.0);
+    } else {
+        o.str(
+            "password",
+            if password.expose().is_empty() {
+                ""
+            } else {
+                "***"
+            },
+        );
+    }
 }
 
-fn dests_array(dests: &[DestAddress<'_>]) -> String {
+fn dests_array(o: &Object, dests: &[DestAddress<'_>]) -> String {
     let mut arr = String::from("[");
     for (i, d) in dests.iter().enumerate() {
         if i > 0 {
             arr.push(',');
         }
-        let mut e = Object::new();
+        let mut e = o.nested();
         match d {
             DestAddress::SmeAddress {
                 dest_addr_ton,
