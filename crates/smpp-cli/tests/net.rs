@@ -398,3 +398,38 @@ fn bench_reports_throughput_and_latency() {
     );
     assert_eq!(smsc.stats().submits, 300);
 }
+
+#[test]
+fn send_times_out_when_the_bind_is_not_answered() {
+    // A peer that accepts the connection and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = silent.local_addr().expect("addr").to_string();
+    let holder = std::thread::spawn(move || {
+        let conn = silent.accept();
+        std::thread::sleep(Duration::from_secs(20));
+        drop(conn);
+    });
+    let started = Instant::now();
+    let o = smpp(&[
+        "send",
+        "--addr",
+        &addr,
+        "--system-id",
+        "a",
+        "--password",
+        "b",
+        "--to",
+        "1",
+        "--text",
+        "x",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("failed"), "{}", err(&o));
+    assert!(
+        err(&o).to_lowercase().contains("time"),
+        "a timeout: {}",
+        err(&o)
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+    drop(holder);
+}
