@@ -1,4 +1,7 @@
 //! `smpp decode`: hex dumps in, one JSON object per PDU out.
+//!
+//! The objects carry every octet of the PDU (passwords in clear, and `<field>_hex` beside a
+//! C-octet string that is not UTF-8), so that `smpp encode` rebuilds it exactly.
 
 use std::io::BufRead;
 use std::process::ExitCode;

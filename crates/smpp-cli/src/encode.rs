@@ -3,10 +3,14 @@
 //!
 //! Derived members (`command_length`, `number_of_dests`, `no_unsuccess`, a TLV's `name`)
 //! and `decode`'s bookkeeping (`input`, `offset`) are ignored; the codec computes them.
+//! Any other member the PDU type does not have is an error (a typo would otherwise be
+//! dropped silently).
 //! `command_status` defaults to `ESME_ROK` and `tlvs` to none; every other field of the
 //! PDU's type must be present. A C-octet string is taken from `<field>_hex` when present
 //! (what `decode` adds for octets that are not UTF-8), else from the JSON string.
 
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::io::BufRead;
 use std::process::ExitCode;
 
@@ -95,6 +99,8 @@ fn encode_json(text: &str) -> Result<Vec<u8>> {
 struct Fields<'v> {
     obj: &'v Map<String, Value>,
     prefix: String,
+    /// The members looked at, so that a member nothing reads (a typo) is reported.
+    used: RefCell<BTreeSet<String>>,
 }
 
 impl<'v> Fields<'v> {
@@ -102,6 +108,26 @@ impl<'v> Fields<'v> {
         Fields {
             obj,
             prefix: prefix.to_string(),
+            used: RefCell::new(BTreeSet::new()),
+        }
+    }
+
+    /// Whether the member is present (and marks it as read).
+    fn has(&self, name: &str) -> bool {
+        self.used.borrow_mut().insert(name.to_string());
+        self.obj.contains_key(name)
+    }
+
+    /// Fails on the first member that nothing read, unless it is in `ignored`.
+    fn all_read(&self, ignored: &[&str]) -> Result<()> {
+        let used = self.used.borrow();
+        match self
+            .obj
+            .keys()
+            .find(|k| !used.contains(*k) && !ignored.contains(&k.as_str()))
+        {
+            Some(k) => Err(fail(self.path(k), "unknown member")),
+            None => Ok(()),
         }
     }
 
@@ -110,6 +136,7 @@ impl<'v> Fields<'v> {
     }
 
     fn get(&self, name: &str) -> Result<&'v Value> {
+        self.used.borrow_mut().insert(name.to_string());
         self.obj
             .get(name)
             .ok_or_else(|| fail(self.path(name), "missing field"))
@@ -138,7 +165,9 @@ impl<'v> Fields<'v> {
     /// A C-octet string: `<name>_hex` when present, else the string's UTF-8 octets.
     fn cstr(&self, name: &str) -> Result<COctetString<'static>> {
         let hex_name = format!("{name}_hex");
-        if self.obj.contains_key(&hex_name) {
+        if self.has(&hex_name) {
+            // The string member is then the lossy form of the same octets.
+            self.has(name);
             return Ok(COctetString::new(self.octets_raw(&hex_name)?));
         }
         Ok(COctetString::new(self.string(name)?.as_bytes().to_vec()))
@@ -184,7 +213,7 @@ impl<'v> Fields<'v> {
 
     /// The `tlvs` array (none when absent): each `{"tag":"0x1401","value":"hex"}`.
     fn tlvs(&self) -> Result<Vec<Tlv<'static>>> {
-        if !self.obj.contains_key("tlvs") {
+        if !self.has("tlvs") {
             return Ok(Vec::new());
         }
         self.array("tlvs")?
@@ -203,6 +232,7 @@ impl<'v> Fields<'v> {
                 if value.len() > usize::from(u16::MAX) {
                     return Err(fail(t.path("value"), "longer than 65535 octets"));
                 }
+                t.all_read(&["name"])?;
                 // Typed where the value fits the tag's definition, raw otherwise: either way
                 // the encoder writes these octets back.
                 Ok(Tlv::decode(Tag(tag), &value).into_owned())
@@ -250,15 +280,15 @@ fn command_id(f: &Fields<'_>) -> Result<CommandId> {
                 .find(|id| id.snake_name().is_some_and(|n| n.eq_ignore_ascii_case(s)))
         })
     };
-    let named = match f.obj.get("command") {
-        Some(_) => {
+    let named = match f.has("command") {
+        true => {
             let s = f.string("command")?;
             Some(by_name(s).ok_or_else(|| fail("command", format!("unknown command {s:?}")))?)
         }
-        None => None,
+        false => None,
     };
-    let numbered = match f.obj.get("command_id") {
-        Some(_) => {
+    let numbered = match f.has("command_id") {
+        true => {
             let s = f.string("command_id")?;
             Some(hex_u32(s).map(CommandId).ok_or_else(|| {
                 fail(
@@ -267,7 +297,7 @@ fn command_id(f: &Fields<'_>) -> Result<CommandId> {
                 )
             })?)
         }
-        None => None,
+        false => None,
     };
     match (named, numbered) {
         (Some(a), Some(b)) if a != b => Err(fail(
@@ -299,14 +329,20 @@ fn dests(f: &Fields<'_>) -> Result<Vec<DestAddress<'static>>> {
     f.array("dest_addresses")?
         .iter()
         .map(|d| match d.int("dest_flag")? {
-            1 => Ok(DestAddress::SmeAddress {
-                dest_addr_ton: d.int("dest_addr_ton")?,
-                dest_addr_npi: d.int("dest_addr_npi")?,
-                destination_addr: d.cstr("destination_addr")?,
-            }),
-            2 => Ok(DestAddress::DistributionList {
-                dl_name: d.cstr("dl_name")?,
-            }),
+            1 => {
+                let dest = DestAddress::SmeAddress {
+                    dest_addr_ton: d.int("dest_addr_ton")?,
+                    dest_addr_npi: d.int("dest_addr_npi")?,
+                    destination_addr: d.cstr("destination_addr")?,
+                };
+                d.all_read(&[])?;
+                Ok(dest)
+            }
+            2 => {
+                let dl_name = d.cstr("dl_name")?;
+                d.all_read(&[])?;
+                Ok(DestAddress::DistributionList { dl_name })
+            }
             _ => Err(fail(d.path("dest_flag"), "expected 1 (SME) or 2 (list)")),
         })
         .collect()
@@ -316,31 +352,40 @@ fn unsuccess(f: &Fields<'_>) -> Result<Vec<UnsuccessSme<'static>>> {
     f.array("unsuccess_smes")?
         .iter()
         .map(|u| {
-            Ok(UnsuccessSme {
+            let sme = UnsuccessSme {
                 dest_addr_ton: u.int("dest_addr_ton")?,
                 dest_addr_npi: u.int("dest_addr_npi")?,
                 destination_addr: u.cstr("destination_addr")?,
                 error_status_code: u.status("error_status_code")?,
-            })
+            };
+            u.all_read(&[])?;
+            Ok(sme)
         })
         .collect()
 }
 
 fn pdu(f: &Fields<'_>) -> Result<Pdu<'static>> {
-    if f.obj.contains_key("error") {
+    if f.has("error") {
         return Err(fail(
             "error",
             "this is an error line from `smpp decode`, not a PDU",
         ));
     }
     let id = command_id(f)?;
-    let command_status = if f.obj.contains_key("command_status") {
+    let command_status = if f.has("command_status") {
         f.status("command_status")?
     } else {
         CommandStatus::ESME_ROK
     };
     let sequence_number = f.uint("sequence_number", u64::from(u32::MAX))? as u32;
     let body = body(f, id)?;
+    f.all_read(&[
+        "input",
+        "offset",
+        "command_length",
+        "number_of_dests",
+        "no_unsuccess",
+    ])?;
     Ok(Pdu {
         command_status,
         sequence_number,
@@ -441,7 +486,7 @@ fn body(f: &Fields<'_>, id: CommandId) -> Result<Body<'static>> {
             cstr source_addr
         }),
         command_id => {
-            if f.obj.contains_key("tlvs") {
+            if f.has("tlvs") {
                 return Err(fail(
                     "tlvs",
                     "an unknown command carries its TLVs inside `body`",

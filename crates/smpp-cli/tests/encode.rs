@@ -559,6 +559,17 @@ fn bad_json_gives_an_error_naming_the_field() {
         "integer",
     );
     expect_error("not json", "", "invalid JSON");
+    // A member the PDU type does not have (a typo), at the top and inside a TLV.
+    expect_error(
+        r#"{"command":"unbind","sequence_number":1,"tlv":[]}"#,
+        "tlv",
+        "unknown member",
+    );
+    expect_error(
+        r#"{"command":"unbind","sequence_number":1,"tlvs":[{"tag":"0x1401","value":"","vaule":"00"}]}"#,
+        "tlvs[0].vaule",
+        "unknown member",
+    );
     // An octet string with a non-hex digit, among good lines: the good ones still print.
     let (code, out) = smpp(
         &["encode"],
