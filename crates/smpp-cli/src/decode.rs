@@ -1,7 +1,9 @@
 //! `smpp decode`: hex dumps in, one JSON object per PDU out.
 //!
-//! The objects carry every octet of the PDU (passwords in clear, and `<field>_hex` beside a
-//! C-octet string that is not UTF-8), so that `smpp encode` rebuilds it exactly.
+//! The objects carry every octet of the PDU (`<field>_hex` beside a C-octet string that is
+//! not UTF-8), so that `smpp encode` rebuilds it exactly. Bind and outbind passwords are
+//! written as `***` unless `--reveal-passwords` is given (then in clear, for an exact
+//! round trip).
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -12,13 +14,19 @@ use smpp_smsc::json::{self, Object};
 /// Decodes every input (arguments, or stdin lines when there are none); exit 1 if any
 /// input was not valid hex or held a bad or incomplete PDU.
 pub(crate) fn run(args: &[String]) -> ExitCode {
+    let reveal = args.iter().any(|a| a == "--reveal-passwords");
+    let args: Vec<String> = args
+        .iter()
+        .filter(|a| *a != "--reveal-passwords")
+        .cloned()
+        .collect();
     let mut ok = true;
     if args.is_empty() || args == ["-"] {
         let stdin = std::io::stdin();
         for (n, line) in stdin.lock().lines().enumerate() {
             match line {
                 Ok(line) if line.trim().is_empty() || line.trim_start().starts_with('#') => {}
-                Ok(line) => ok &= decode_input(n + 1, &line),
+                Ok(line) => ok &= decode_input(n + 1, &line, reveal),
                 Err(e) => {
                     let mut o = Object::new();
                     o.str("error", &format!("cannot read stdin: {e}"));
@@ -29,7 +37,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         }
     } else {
         for (n, arg) in args.iter().enumerate() {
-            ok &= decode_input(n + 1, arg);
+            ok &= decode_input(n + 1, arg, reveal);
         }
     }
     if ok {
@@ -70,7 +78,7 @@ fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
 }
 
 /// Decodes one input (possibly several PDUs back to back); whether all of it was good.
-fn decode_input(input: usize, text: &str) -> bool {
+fn decode_input(input: usize, text: &str, reveal: bool) -> bool {
     let bytes = match parse_hex(text) {
         Ok(b) => b,
         Err(e) => {
@@ -93,7 +101,7 @@ fn decode_input(input: usize, text: &str) -> bool {
         let buf = &bytes[at..];
         match Pdu::decode(buf) {
             Ok(Some((pdu, used))) => {
-                let mut o = Object::exact();
+                let mut o = Object::exact().reveal_passwords(reveal);
                 o.num("input", input as u64).num("offset", at as u64);
                 o.num("command_length", used as u64);
                 json::header_members(&mut o, &pdu);

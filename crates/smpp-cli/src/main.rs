@@ -31,8 +31,10 @@ use smpp_smsc::{IdFormat, Smsc, SmscConfig, User};
 const USAGE: &str = "\
 usage:
   smpp demo [--json]        run an embedded SMSC and a client against it, report each step
-  smpp decode [HEX...]      decode PDUs from hex (arguments, or one hex dump per stdin line)
-                            into JSON lines; exit 1 if any input is not a valid PDU
+  smpp decode [--reveal-passwords] [HEX...]
+                            decode PDUs from hex (arguments, or one hex dump per stdin line)
+                            into JSON lines; exit 1 if any input is not a valid PDU;
+                            passwords print as *** unless --reveal-passwords
   smpp encode [JSON...]     the reverse: JSON lines as `decode` prints them to hex, one line
                             per PDU; exit 1 (with a JSON error naming the field) if any fails
   smpp smsc [OPTIONS]       run the test SMSC until killed

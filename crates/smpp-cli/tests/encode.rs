@@ -483,7 +483,7 @@ fn decode_then_encode_gives_back_every_octet() {
         .map(|p| hex(&p.to_bytes().expect("sample encodes")))
         .collect();
     let input = wires.join("\n") + "\n";
-    let (code, json) = smpp(&["decode"], &input);
+    let (code, json) = smpp(&["decode", "--reveal-passwords"], &input);
     assert_eq!(code, Some(0), "{json}");
     let lines: Vec<&str> = json.lines().collect();
     assert_eq!(lines.len(), wires.len(), "{json}");
@@ -584,4 +584,29 @@ fn bad_json_gives_an_error_naming_the_field() {
         "{}",
         lines[1]
     );
+}
+
+#[test]
+fn decode_redacts_passwords_unless_asked() {
+    let bind = smpp_pdu::Pdu::new(
+        1,
+        smpp_pdu::BindTransmitter {
+            system_id: "esme".into(),
+            password: "s3cr3t".into(),
+            interface_version: 0x34,
+            ..Default::default()
+        },
+    );
+    let hex: String = bind
+        .to_bytes()
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let (code, json) = smpp(&["decode", &hex], "");
+    assert_eq!(code, Some(0), "{json}");
+    assert!(!json.contains("s3cr3t") && json.contains("***"), "{json}");
+    let (code, json) = smpp(&["decode", "--reveal-passwords", &hex], "");
+    assert_eq!(code, Some(0), "{json}");
+    assert!(json.contains("s3cr3t"), "{json}");
 }

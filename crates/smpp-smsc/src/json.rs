@@ -70,6 +70,7 @@ pub fn status_name(status: CommandStatus) -> String {
 pub struct Object {
     out: String,
     exact: bool,
+    reveal_passwords: bool,
 }
 
 impl Default for Object {
@@ -84,18 +85,27 @@ impl Object {
         Object {
             out: String::from("{"),
             exact: false,
+            reveal_passwords: false,
         }
     }
 
     /// An empty object that keeps every octet of the PDU members added to it, so that the
-    /// PDU can be rebuilt from the JSON (what `smpp decode` prints for `smpp encode`):
-    /// passwords are written in clear, and a C-octet string that is not UTF-8 gets a
-    /// second member `<key>_hex` holding its octets.
+    /// PDU can be rebuilt from the JSON (what `smpp decode` prints for `smpp encode`): a
+    /// C-octet string that is not UTF-8 gets a second member `<key>_hex` holding its
+    /// octets. Passwords stay redacted unless [`Object::reveal_passwords`] is set.
     pub fn exact() -> Object {
         Object {
             out: String::from("{"),
             exact: true,
+            reveal_passwords: false,
         }
+    }
+
+    /// Writes bind and outbind passwords in clear (for `smpp decode --reveal-passwords`,
+    /// whose output `smpp encode` can turn back into the same octets).
+    pub fn reveal_passwords(mut self, reveal: bool) -> Object {
+        self.reveal_passwords = reveal;
+        self
     }
 
     fn key(&mut self, key: &str) {
@@ -108,11 +118,12 @@ impl Object {
 
     /// An empty object for a member of this one, exact if this one is.
     fn nested(&self) -> Object {
-        if self.exact {
+        let o = if self.exact {
             Object::exact()
         } else {
             Object::new()
-        }
+        };
+        o.reveal_passwords(self.reveal_passwords)
     }
 
     /// A string member.
@@ -210,8 +221,8 @@ pub fn header_members(o: &mut Object, pdu: &Pdu<'_>) {
 }
 
 /// Adds every body field of `body` under its spec name, then `tlvs`. Passwords are
-/// written as `"password":"***"` when set, never in clear, unless `o` is an
-/// [`Object::exact`] object.
+/// written as `"password":"***"` when set, never in clear, unless `o` reveals them
+/// ([`Object::reveal_passwords`]).
 pub fn body_members(o: &mut Object, body: &Body<'_>) {
     match body {
         Body::BindTransmitter(b) => {
@@ -374,7 +385,7 @@ pub fn body_members(o: &mut Object, body: &Body<'_>) {
 
 fn bind_members(o: &mut Object, system_id: &COctetString<'_>, password: &Password<'_>) {
     o.cstr("system_id", system_id);
-    if o.exact {
+    if o.reveal_passwords {
         o.cstr("password", &password.0);
     } else {
         o.str(
