@@ -69,6 +69,11 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
+    // `--help` (or `-h`) after any subcommand prints the usage, which covers every one.
+    if rest.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     match cmd.as_str() {
         "demo" => {
             let mut json = false;

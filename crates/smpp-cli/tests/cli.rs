@@ -272,3 +272,21 @@ fn smsc_command_serves_clients() {
     let _ = child.wait();
     assert_eq!(result.expect("served"), "00000001");
 }
+
+#[test]
+fn help_works_after_every_subcommand() {
+    for cmd in [
+        "demo", "send", "listen", "smsc", "decode", "encode", "bench",
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_smpp"))
+            .args([cmd, "--help"])
+            .output()
+            .expect("run smpp");
+        assert!(out.status.success(), "{cmd} --help: {:?}", out.status);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("usage:") && text.contains(&format!("smpp {cmd}")),
+            "{cmd}: {text}"
+        );
+    }
+}
