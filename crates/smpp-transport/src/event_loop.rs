@@ -508,6 +508,11 @@ impl EventLoop {
                     );
                 }
             }
+            ConnOp::Raw(bytes) => {
+                // After everything the session has queued, then the octets as they are.
+                while s.poll_transmit(&mut c.wbuf).is_some() {}
+                c.wbuf.extend_from_slice(&bytes);
+            }
             ConnOp::Close => s.close(now),
         }
     }

@@ -226,6 +226,7 @@ pub(crate) enum ConnOp {
     Respond(u32, CommandStatus, Body<'static>),
     AcceptBind(u32, String),
     RejectBind(u32, CommandStatus),
+    Raw(Vec<u8>),
     Close,
 }
 
@@ -500,6 +501,13 @@ impl Connection {
         status: CommandStatus,
     ) -> Result<(), TransportError> {
         self.op(ConnOp::RejectBind(sequence_number, status))
+    }
+
+    /// Test-only fault injection: writes `bytes` to the socket as they are, after every PDU
+    /// the session has queued so far (typically garbage that breaks the peer's framing).
+    /// The session does not know about them; do not use this outside tests.
+    pub fn send_raw(&self, bytes: Vec<u8>) -> Result<(), TransportError> {
+        self.op(ConnOp::Raw(bytes))
     }
 
     /// Closes the connection now; pending requests fail.
