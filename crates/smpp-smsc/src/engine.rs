@@ -28,6 +28,22 @@ struct Conn {
     system_id: Option<String>,
     /// How it is bound; `None` before the bind and after an unbind.
     kind: Option<BindKind>,
+    /// PDUs received on it (for the fault injection after N PDUs).
+    pdus: u64,
+}
+
+/// A response held back by [`SmscConfig::response_delay`].
+struct Delayed {
+    at: Instant,
+    conn: ConnId,
+    what: Answer,
+}
+
+/// A response to send.
+enum Answer {
+    Respond(u32, CommandStatus, Body<'static>),
+    AcceptBind(u32),
+    RejectBind(u32, CommandStatus),
 }
 
 impl Conn {
@@ -92,6 +108,14 @@ struct Engine {
     /// Tag of each `deliver_sm` in flight: its connection, `system_id` and kind.
     in_flight: HashMap<u64, (ConnId, Option<String>, Sent)>,
     log: Option<BufWriter<File>>,
+    /// Responses waiting for their time, oldest first (the delay is the same for all).
+    delayed: VecDeque<Delayed>,
+    /// `submit_sm` received so far (for [`SmscConfig::drop_every`]).
+    submit_sms: u64,
+    /// Connections that received a PDU since the last fault check.
+    fault_check: Vec<ConnId>,
+    /// When each of [`SmscConfig::mo_schedule`] fires next.
+    mo_next: Vec<Instant>,
 }
 
 /// Events taken from one connection per wake-up after the selected one.
@@ -119,13 +143,26 @@ pub(crate) fn run(
         next_tag: 1,
         in_flight: HashMap::new(),
         log: log.map(BufWriter::new),
+        delayed: VecDeque::new(),
+        submit_sms: 0,
+        fault_check: Vec::new(),
+        mo_next: Vec::new(),
     };
+    let start = Instant::now();
+    e.mo_next = e
+        .config
+        .mo_schedule
+        .iter()
+        .map(|m| start + m.every.max(Duration::from_millis(1)))
+        .collect();
     let mut listening = true;
     loop {
         let timeout = e
             .receipts
             .iter()
             .map(|r| r.at)
+            .chain(e.delayed.front().map(|d| d.at))
+            .chain(e.mo_next.iter().copied())
             .min()
             .map(|at| at.saturating_duration_since(Instant::now()))
             .unwrap_or(Duration::from_secs(3600));
@@ -179,6 +216,7 @@ pub(crate) fn run(
                     conn,
                     system_id: None,
                     kind: None,
+                    pdus: 0,
                 });
                 e.shared.update(|s| {
                     s.connections += 1;
@@ -208,6 +246,9 @@ pub(crate) fn run(
             Input::Conn(k, Err(_)) => e.remove(k),
             Input::Timeout => {}
         }
+        e.fire_delayed();
+        e.inject_faults();
+        e.fire_mo_schedule();
         e.fire_due_receipts();
     }
     info!("SMSC stopping: closing {} connections", e.conns.len());
@@ -283,6 +324,12 @@ impl Engine {
             let line = rec.to_json();
             if let Err(err) = writeln!(w, "{line}").and_then(|()| w.flush()) {
                 warn!("cannot write the PDU log: {err}");
+            }
+        }
+        if let Some(c) = self.conns.iter_mut().find(|c| c.conn.id() == conn) {
+            c.pdus += 1;
+            if self.config.close_after.is_some() || self.config.garbage_after.is_some() {
+                self.fault_check.push(conn);
             }
         }
         if let Ok(mut r) = self.shared.records.lock() {
@@ -463,7 +510,7 @@ impl Engine {
             // Marked bound now: the ESME may see its bind_resp, and ask for an MO, before
             // the session's `Bound` event reaches us.
             self.conns[k].kind = kind;
-            let _ = self.conns[k].conn.accept_bind(seq, &self.config.system_id);
+            self.answer(k, Answer::AcceptBind(seq));
             self.shared.update(|s| {
                 s.binds += 1;
                 s.bound += 1;
@@ -473,14 +520,108 @@ impl Engine {
                 "connection {}: bind of {system_id:?} refused: {status:?}",
                 conn.id()
             );
-            let _ = conn.reject_bind(seq, status);
+            self.answer(k, Answer::RejectBind(seq, status));
             self.shared.update(|s| s.bind_rejects += 1);
         }
     }
 
-    fn respond(&self, k: usize, seq: u32, status: CommandStatus, body: impl Into<Body<'static>>) {
-        if let Err(e) = self.conns[k].conn.respond(seq, status, body.into()) {
-            warn!("cannot respond: {e}");
+    fn respond(
+        &mut self,
+        k: usize,
+        seq: u32,
+        status: CommandStatus,
+        body: impl Into<Body<'static>>,
+    ) {
+        self.answer(k, Answer::Respond(seq, status, body.into()));
+    }
+
+    /// Sends a response to connection `k` now, or queues it for later when responses are
+    /// delayed.
+    fn answer(&mut self, k: usize, what: Answer) {
+        if self.config.response_delay.is_zero() {
+            send_answer(&self.conns[k].conn, &self.config.system_id, what);
+        } else {
+            self.delayed.push_back(Delayed {
+                at: Instant::now() + self.config.response_delay,
+                conn: self.conns[k].conn.id(),
+                what,
+            });
+        }
+    }
+
+    /// Sends the delayed responses whose time has come (dropped if the connection is gone).
+    fn fire_delayed(&mut self) {
+        let now = Instant::now();
+        while self.delayed.front().is_some_and(|d| d.at <= now) {
+            let Some(d) = self.delayed.pop_front() else {
+                break;
+            };
+            match self.conns.iter().find(|c| c.conn.id() == d.conn) {
+                Some(c) => send_answer(&c.conn, &self.config.system_id, d.what),
+                None => debug!("delayed response for closed connection {} dropped", d.conn),
+            }
+        }
+    }
+
+    /// Closes or sends garbage to the connections that reached their PDU count.
+    fn inject_faults(&mut self) {
+        for id in std::mem::take(&mut self.fault_check) {
+            let Some(c) = self.conns.iter().find(|c| c.conn.id() == id) else {
+                continue;
+            };
+            if self.config.garbage_after == Some(c.pdus) {
+                info!(
+                    "connection {id}: fault injection: garbage after {} PDUs",
+                    c.pdus
+                );
+                match c.conn.send_raw(crate::GARBAGE.to_vec()) {
+                    Ok(()) => self.shared.update(|s| s.garbage_sent += 1),
+                    Err(e) => warn!("cannot send garbage: {e}"),
+                }
+            }
+            if self.config.close_after == Some(c.pdus) {
+                info!(
+                    "connection {id}: fault injection: closed after {} PDUs",
+                    c.pdus
+                );
+                c.conn.close();
+                self.shared.update(|s| s.fault_closes += 1);
+            }
+        }
+    }
+
+    /// Sends the scheduled MO messages that are due, to every receiving session of their
+    /// `system_id`.
+    fn fire_mo_schedule(&mut self) {
+        let now = Instant::now();
+        for i in 0..self.mo_next.len() {
+            if self.mo_next[i] > now {
+                continue;
+            }
+            let m = self.config.mo_schedule[i].clone();
+            let every = m.every.max(Duration::from_millis(1));
+            // No burst to catch up after a stall: the next tick is at least `every` away.
+            self.mo_next[i] = (self.mo_next[i] + every).max(now + every / 2);
+            let targets: Vec<usize> = (0..self.conns.len())
+                .filter(|&k| {
+                    self.conns[k].can_receive()
+                        && self.conns[k].system_id.as_deref() == Some(&*m.system_id)
+                })
+                .collect();
+            if targets.is_empty() {
+                debug!("scheduled MO: no receiver of {:?}", m.system_id);
+            }
+            for k in targets {
+                match mo_pdu(&m.from, &m.to, &m.text) {
+                    Ok(d) => {
+                        self.send_deliver(k, d, Sent::Mo);
+                    }
+                    Err(e) => {
+                        warn!("scheduled MO: {e}");
+                        break;
+                    }
+                }
+            }
         }
     }
 
@@ -489,6 +630,16 @@ impl Engine {
         let system_id = self.conns[k].system_id.clone();
         match pdu.body {
             Body::SubmitSm(sm) => {
+                self.submit_sms += 1;
+                if self
+                    .config
+                    .drop_every
+                    .is_some_and(|n| n > 0 && self.submit_sms % n == 0)
+                {
+                    debug!("connection {conn_id}: fault injection: submit_sm {seq} unanswered");
+                    self.shared.update(|s| s.dropped += 1);
+                    return;
+                }
                 if self.throttled() {
                     self.shared.update(|s| s.throttled += 1);
                     return self.respond(
@@ -861,31 +1012,7 @@ impl Engine {
     }
 
     fn inject_mo(&mut self, system_id: &str, from: &str, to: &str, text: &str) -> Result<()> {
-        let config = TextConfig::default();
-        let encoding = text::choose(text, &config);
-        let data_coding = config.data_coding(encoding).unwrap_or(match encoding {
-            Encoding::Ucs2 => 8,
-            Encoding::Latin1 => 3,
-            _ => 0,
-        });
-        let bytes = text::encode(text, encoding).map_err(|e| SmscError::Text(format!("{e:?}")))?;
-        let (short_message, tlvs) = if bytes.len() <= 254 {
-            (bytes, vec![])
-        } else {
-            (Vec::new(), vec![Tlv::MessagePayload(bytes.into())])
-        };
-        let d = DeliverSm {
-            source_addr_ton: 1,
-            source_addr_npi: 1,
-            source_addr: from.to_string().into(),
-            dest_addr_ton: 0,
-            dest_addr_npi: 0,
-            destination_addr: to.to_string().into(),
-            data_coding,
-            short_message: short_message.into(),
-            tlvs,
-            ..Default::default()
-        };
+        let d = mo_pdu(from, to, text)?;
         let k = self
             .conns
             .iter()
@@ -897,6 +1024,48 @@ impl Engine {
             Err(SmscError::Stopped)
         }
     }
+}
+
+/// Sends one response on `conn`.
+fn send_answer(conn: &Connection, system_id: &str, what: Answer) {
+    let r = match what {
+        Answer::Respond(seq, status, body) => conn.respond(seq, status, body),
+        Answer::AcceptBind(seq) => conn.accept_bind(seq, system_id),
+        Answer::RejectBind(seq, status) => conn.reject_bind(seq, status),
+    };
+    if let Err(e) = r {
+        warn!("cannot respond: {e}");
+    }
+}
+
+/// The `deliver_sm` of an MO message.
+fn mo_pdu(from: &str, to: &str, text: &str) -> Result<DeliverSm<'static>> {
+    let config = TextConfig::default();
+    let encoding = text::choose(text, &config);
+    let data_coding = config.data_coding(encoding).unwrap_or(match encoding {
+        Encoding::Ucs2 => 8,
+        Encoding::Latin1 => 3,
+        _ => 0,
+    });
+    let bytes = text::encode(text, encoding).map_err(|e| SmscError::Text(format!("{e:?}")))?;
+    let (short_message, tlvs) = if bytes.len() <= 254 {
+        (bytes, vec![])
+    } else {
+        (Vec::new(), vec![Tlv::MessagePayload(bytes.into())])
+    };
+    let d = DeliverSm {
+        source_addr_ton: 1,
+        source_addr_npi: 1,
+        source_addr: from.to_string().into(),
+        dest_addr_ton: 0,
+        dest_addr_npi: 0,
+        destination_addr: to.to_string().into(),
+        data_coding,
+        short_message: short_message.into(),
+        tlvs,
+        ..Default::default()
+    };
+    Ok(d)
 }
 
 /// The receipt `deliver_sm` of a due receipt: `Receipt::format` text, with the

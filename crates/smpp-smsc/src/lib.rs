@@ -9,6 +9,12 @@
 //! [`Smsc::inject_mo`], answers `ESME_RTHROTTLED` above a submit rate, and records every
 //! PDU it receives ([`Smsc::received`], and optionally a JSON-lines file).
 //!
+//! For tests of ESME error handling it injects faults on request: delayed responses,
+//! unanswered `submit_sm`, connections closed or sent garbage after some PDUs
+//! ([`SmscConfig::response_delay`], [`SmscConfig::drop_every`], [`SmscConfig::close_after`],
+//! [`SmscConfig::garbage_after`]), and sends MO messages on a schedule
+//! ([`SmscConfig::mo_schedule`]).
+//!
 //! One thread runs the SMSC logic: it multiplexes the listener's accept channel, every
 //! connection's event channel, the outcomes of the `deliver_sm` it sent and the API's
 //! commands with a crossbeam `Select`, and wakes for due receipts by its timeout. It never
@@ -146,6 +152,21 @@ pub struct SmscConfig {
     /// At most this many messages are remembered for `query_sm`, `cancel_sm` and
     /// `replace_sm` (the oldest go first).
     pub max_messages: usize,
+    /// Fault injection: every response (bind responses included) goes out this long after
+    /// the request was handled. Zero (the default) answers at once.
+    pub response_delay: Duration,
+    /// Fault injection: every n-th `submit_sm` (over all sessions, counting from 1) is never
+    /// answered and not accepted, so the ESME sees its response timeout.
+    pub drop_every: Option<u64>,
+    /// Fault injection: a connection is closed once it has received this many PDUs (binds
+    /// included), after the response to the last one was queued.
+    pub close_after: Option<u64>,
+    /// Fault injection: once a connection has received this many PDUs, the SMSC writes
+    /// [`GARBAGE`] to it (after the response to the last one), which breaks the ESME's framing:
+    /// it answers `generic_nack` and closes. Other connections are not affected.
+    pub garbage_after: Option<u64>,
+    /// MO messages injected on a schedule until shutdown (see [`MoSchedule`]).
+    pub mo_schedule: Vec<MoSchedule>,
     /// Settings of each accepted session.
     pub session: smpp_session::Config,
     /// Settings of the transport.
@@ -167,6 +188,11 @@ impl Default for SmscConfig {
             log_path: None,
             max_records: 100_000,
             max_messages: 100_000,
+            response_delay: Duration::ZERO,
+            drop_every: None,
+            close_after: None,
+            garbage_after: None,
+            mo_schedule: Vec::new(),
             session: smpp_session::Config::default(),
             transport: smpp_transport::Config::default(),
         }
@@ -221,6 +247,72 @@ impl SmscConfig {
         self.log_path = Some(path.into());
         self
     }
+
+    /// Fault injection: delays every response by `d` (see [`SmscConfig::response_delay`]).
+    pub fn response_delay(mut self, d: Duration) -> Self {
+        self.response_delay = d;
+        self
+    }
+
+    /// Fault injection: never answers every `n`-th `submit_sm` (`n` of 0 disables it).
+    pub fn drop_every(mut self, n: u64) -> Self {
+        self.drop_every = (n > 0).then_some(n);
+        self
+    }
+
+    /// Fault injection: closes each connection after it received `n` PDUs.
+    pub fn close_after(mut self, n: u64) -> Self {
+        self.close_after = Some(n);
+        self
+    }
+
+    /// Fault injection: sends [`GARBAGE`] to each connection after it received `n` PDUs.
+    pub fn garbage_after(mut self, n: u64) -> Self {
+        self.garbage_after = Some(n);
+        self
+    }
+
+    /// Injects an MO from `from` to `to` with `text` every `every` (the first one `every`
+    /// after the start) to each session of `system_id` bound as receiver or transceiver at
+    /// that time, until shutdown. A tick without such a session sends nothing. Repeatable.
+    pub fn mo_schedule(
+        mut self,
+        every: Duration,
+        system_id: impl Into<String>,
+        from: impl Into<String>,
+        to: impl Into<String>,
+        text: impl Into<String>,
+    ) -> Self {
+        self.mo_schedule.push(MoSchedule {
+            every,
+            system_id: system_id.into(),
+            from: from.into(),
+            to: to.into(),
+            text: text.into(),
+        });
+        self
+    }
+}
+
+/// The octets [`SmscConfig::garbage_after`] writes: a 16-octet header whose
+/// `command_length` (5) is below the minimum of 16, so the peer loses framing at once.
+pub const GARBAGE: [u8; 16] = [
+    0x00, 0x00, 0x00, 0x05, 0xDE, 0xAD, 0xBE, 0xEF, 0x00, 0x00, 0x00, 0x00, 0x7F, 0xFF, 0xFF, 0xFF,
+];
+
+/// An MO message injected on a schedule ([`SmscConfig::mo_schedule`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MoSchedule {
+    /// The interval (clamped to 1 ms at least).
+    pub every: Duration,
+    /// The receiving sessions' `system_id`.
+    pub system_id: String,
+    /// The MO's `source_addr`.
+    pub from: String,
+    /// The MO's `destination_addr`.
+    pub to: String,
+    /// Its text.
+    pub text: String,
 }
 
 /// Errors of the SMSC API.
@@ -337,6 +429,12 @@ pub struct Stats {
     pub submits: u64,
     /// Submits answered `ESME_RTHROTTLED`.
     pub throttled: u64,
+    /// `submit_sm` left unanswered by [`SmscConfig::drop_every`].
+    pub dropped: u64,
+    /// Connections closed by [`SmscConfig::close_after`].
+    pub fault_closes: u64,
+    /// Connections sent [`GARBAGE`] by [`SmscConfig::garbage_after`].
+    pub garbage_sent: u64,
     /// `query_sm`, `cancel_sm` and `replace_sm` answered.
     pub other_requests: u64,
     /// Delivery receipts sent.
