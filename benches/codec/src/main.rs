@@ -13,7 +13,6 @@
 use smpp_bench_harness::{mb_per_s, measure, median, runner, Config, Runner};
 use std::hint::black_box;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 
@@ -638,19 +637,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    let cfg = if quick {
-        Config {
-            samples: 3,
-            batch_time: Duration::from_millis(2),
-            warmup: Duration::from_millis(5),
-        }
-    } else {
-        Config {
-            samples: 15,
-            batch_time: Duration::from_millis(20),
-            warmup: Duration::from_millis(100),
-        }
-    };
+    let cfg = Config::new(quick);
     if cap == 16 {
         run::<16>(&cfg, json)
     } else {
