@@ -44,6 +44,14 @@ usage:
       --hex-ids             hexadecimal message ids
       --max-rate N          answer ESME_RTHROTTLED above N submits per second
       --log FILE            write every received PDU as a JSON line to FILE
+      --delay-ms MS         fault injection: answer every request MS milliseconds late
+      --drop-every N        fault injection: never answer every N-th submit_sm
+      --close-after N       fault injection: close each connection after it sent N PDUs
+      --garbage-after N     fault injection: write an invalid header to each connection
+                            after it sent N PDUs (the ESME loses framing)
+      --mo-every-ms MS      send an MO (447700900123 -> 12345) every MS milliseconds to
+                            each bound receiver of every --user (or of --mo-system-id ID)
+      --mo-text TEXT        the scheduled MO's text (default \"Hello\")
   smpp send [--addr HOST:PORT --system-id ID --password PW] [--bind tx|trx]
             [--from ADDR] --to ADDR [--to ADDR...] --text TEXT [--encoding auto|gsm7|ucs2|latin1]
             [--split udh|udh16|sar|payload] [--registered-delivery] [--wait-receipt SECONDS] [--json]
@@ -99,6 +107,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// A non-negative integer option value.
+fn number(v: Result<String, String>, name: &str) -> Result<u64, String> {
+    v.and_then(|v| v.parse().map_err(|e| format!("smsc: {name} {v}: {e}")))
+}
+
 fn usage_error(msg: &str) -> ExitCode {
     eprintln!("smpp: {msg}\n\n{USAGE}");
     ExitCode::from(2)
@@ -108,6 +121,9 @@ fn run_smsc(args: &[String]) -> ExitCode {
     let mut config = SmscConfig::default()
         .addr(SocketAddr::from(([127, 0, 0, 1], 2775)))
         .receipt_delay(Duration::from_secs(1));
+    let mut mo_every: Option<u64> = None;
+    let mut mo_text = String::from("Hello");
+    let mut mo_system_ids: Vec<String> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| {
@@ -143,10 +159,40 @@ fn run_smsc(args: &[String]) -> ExitCode {
                     .map_err(|e| format!("smsc: --max-rate {v}: {e}"))
             }),
             "--log" => value("--log").map(|v| config.log_path = Some(v.into())),
+            "--delay-ms" => number(value("--delay-ms"), "--delay-ms")
+                .map(|ms| config.response_delay = Duration::from_millis(ms)),
+            "--drop-every" => number(value("--drop-every"), "--drop-every")
+                .map(|n| config.drop_every = (n > 0).then_some(n)),
+            "--close-after" => number(value("--close-after"), "--close-after")
+                .map(|n| config.close_after = Some(n)),
+            "--garbage-after" => number(value("--garbage-after"), "--garbage-after")
+                .map(|n| config.garbage_after = Some(n)),
+            "--mo-every-ms" => {
+                number(value("--mo-every-ms"), "--mo-every-ms").map(|ms| mo_every = Some(ms.max(1)))
+            }
+            "--mo-text" => value("--mo-text").map(|v| mo_text = v),
+            "--mo-system-id" => value("--mo-system-id").map(|v| mo_system_ids.push(v)),
             other => Err(format!("smsc: unknown argument {other:?}")),
         };
         if let Err(e) = r {
             return usage_error(&e);
+        }
+    }
+    if let Some(ms) = mo_every {
+        if mo_system_ids.is_empty() {
+            mo_system_ids = config.users.iter().map(|u| u.system_id.clone()).collect();
+        }
+        if mo_system_ids.is_empty() {
+            return usage_error("smsc: --mo-every-ms needs a --user or --mo-system-id");
+        }
+        for id in mo_system_ids {
+            config = config.mo_schedule(
+                Duration::from_millis(ms),
+                id,
+                "447700900123",
+                "12345",
+                mo_text.clone(),
+            );
         }
     }
     match Smsc::start(config) {

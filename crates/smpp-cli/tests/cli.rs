@@ -274,6 +274,94 @@ fn smsc_command_serves_clients() {
 }
 
 #[test]
+fn smsc_command_injects_faults_and_scheduled_mo() {
+    use std::io::{BufRead, BufReader};
+
+    use smpp_client::{Client, ClientConfig, Error};
+    use smpp_session::BindKind;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smpp"))
+        .args([
+            "smsc",
+            "--listen",
+            "127.0.0.1:0",
+            "--user",
+            "esme:pw",
+            "--delay-ms",
+            "20",
+            "--drop-every",
+            "2",
+            "--mo-every-ms",
+            "50",
+            "--mo-text",
+            "tick",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("smpp smsc runs");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .expect("the listening line");
+    let addr = first
+        .trim()
+        .rsplit(' ')
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {first:?}"));
+    let result = (|| {
+        let cfg = ClientConfig::new(BindKind::Transceiver, "esme", "pw")
+            .response_timeout(Duration::from_millis(500));
+        let c = Client::connect(addr, cfg)?;
+        let sm = SubmitSm {
+            destination_addr: "1".into(),
+            short_message: "hi".into(),
+            ..Default::default()
+        };
+        let first = c
+            .submit(&sm)
+            .map(|r| r.message_id.to_str_lossy().into_owned());
+        let second = c.submit(&sm).map(|_| ());
+        let mo = c
+            .inbound()
+            .recv_timeout(Duration::from_secs(10))
+            .ok()
+            .and_then(|m| m.text().map(str::to_string));
+        Ok::<_, Error>((first, second, mo))
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    let (first, second, mo) = result.expect("binds");
+    assert_eq!(first.expect("the first submit is answered"), "1");
+    assert!(
+        matches!(second, Err(Error::Timeout)),
+        "the second is dropped: {second:?}"
+    );
+    assert_eq!(mo.as_deref(), Some("tick"));
+}
+
+#[test]
+fn smsc_fault_options_need_numbers() {
+    for opt in [
+        "--delay-ms",
+        "--drop-every",
+        "--close-after",
+        "--garbage-after",
+        "--mo-every-ms",
+    ] {
+        let o = smpp(&["smsc", opt, "x"], None);
+        assert_eq!(o.status.code(), Some(2), "{opt} x");
+    }
+    let o = smpp(&["smsc", "--mo-every-ms", "10"], None);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "--mo-every-ms without a system_id"
+    );
+}
+
+#[test]
 fn help_works_after_every_subcommand() {
     for cmd in [
         "demo", "send", "listen", "smsc", "decode", "encode", "bench",
