@@ -880,3 +880,30 @@ fn a_tiny_command_channel_applies_backpressure_without_losing_commands() {
     client.shutdown();
     server.shutdown();
 }
+
+#[test]
+fn send_raw_writes_octets_as_is_after_the_queued_pdus() {
+    let server = Transport::spawn(Config::default()).unwrap();
+    let listener = server
+        .listen(any_port(), smpp_session::Config::default())
+        .unwrap();
+    let mut raw = client_side_raw_bind(listener.local_addr());
+    raw.set_read_timeout(Some(WAIT)).unwrap();
+    let srv = listener.accept_timeout(WAIT).unwrap().expect("accepted");
+    let ev = srv.events().recv_timeout(WAIT).unwrap();
+    let ConnEvent::Session(Event::BindRequested {
+        sequence_number, ..
+    }) = ev
+    else {
+        panic!("expected a bind, got {ev:?}");
+    };
+    // The bind_resp is queued, then the raw octets go out behind it.
+    srv.accept_bind(sequence_number, "smsc").unwrap();
+    srv.send_raw(vec![0xDE, 0xAD, 0xBE, 0xEF]).unwrap();
+    let resp = read_one_pdu(&mut raw);
+    assert_eq!(resp.command_id(), CommandId::BIND_TRANSCEIVER_RESP);
+    let mut tail = [0u8; 4];
+    raw.read_exact(&mut tail).unwrap();
+    assert_eq!(tail, [0xDE, 0xAD, 0xBE, 0xEF]);
+    server.shutdown();
+}
