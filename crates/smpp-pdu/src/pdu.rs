@@ -952,27 +952,33 @@ impl<'a> Pdu<'a> {
     /// `command_length`, `sm_length` and the list counts are computed here. An error
     /// response whose body is all defaults is sent header-only, as SMPP 3.4 asks. On error
     /// `out` is left as it was.
+    #[inline]
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<usize, EncodeError> {
+        Pdu::encode_parts(self.command_status, self.sequence_number, &self.body, out)
+    }
+
+    /// [`Pdu::encode`] of the PDU that `command_status`, `sequence_number` and `body` would
+    /// make, without building that `Pdu` (so `body` need not be moved or cloned).
+    pub fn encode_parts(
+        command_status: CommandStatus,
+        sequence_number: u32,
+        body: &Body<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, EncodeError> {
         let start = out.len();
-        let command_id = self.command_id();
-        let header_only =
-            command_id.is_response() && !self.command_status.is_ok() && self.body.is_empty();
-        let fixed = HEADER_LEN
-            + if header_only {
-                0
-            } else {
-                self.body.fixed_len()
-            };
+        let command_id = body.command_id();
+        let header_only = command_id.is_response() && !command_status.is_ok() && body.is_empty();
+        let fixed = HEADER_LEN + if header_only { 0 } else { body.fixed_len() };
         out.reserve(fixed);
         let mut w = Writer::new(out);
         w.u32(fixed as u32);
         w.u32(command_id.0);
-        w.u32(self.command_status.0);
-        w.u32(self.sequence_number);
+        w.u32(command_status.0);
+        w.u32(sequence_number);
         let mut result = if header_only {
             Ok(())
         } else {
-            self.body.write_fixed(&mut w)
+            body.write_fixed(&mut w)
         };
         if result.is_ok() && w.pos() != fixed {
             // The length computation and the writer disagree: a bug, reported rather than
@@ -982,7 +988,7 @@ impl<'a> Pdu<'a> {
             });
         }
         if result.is_ok() && !header_only {
-            result = tlv::encode_all(self.body.tlvs(), out);
+            result = tlv::encode_all(body.tlvs(), out);
         }
         if let Err(e) = result {
             out.truncate(start);

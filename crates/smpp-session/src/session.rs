@@ -238,6 +238,12 @@ impl Session {
     /// Poll after every input, command and timeout.
     pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> Option<usize> {
         let len = self.out_lens.pop_front()?;
+        if self.out_head == 0 && len == self.out.len() && buf.is_empty() && buf.capacity() >= len {
+            // The whole queue is this one PDU and `buf` is empty with room for it: hand over
+            // our buffer instead of copying, and keep `buf`'s allocation for the next PDU.
+            std::mem::swap(buf, &mut self.out);
+            return Some(len);
+        }
         buf.extend_from_slice(&self.out[self.out_head..self.out_head + len]);
         self.out_head += len;
         if self.out_head == self.out.len() {
@@ -330,7 +336,7 @@ impl Session {
             BindKind::Receiver => bind_body!(BindReceiver),
             BindKind::Transceiver => bind_body!(BindTransceiver),
         };
-        let seq = self.start_bind(now, body, request.kind)?;
+        let seq = self.start_bind(now, &body, request.kind)?;
         info!(
             "bind {:?} as {:?} sent (seq {seq})",
             request.kind, request.system_id
@@ -343,7 +349,7 @@ impl Session {
     fn start_bind(
         &mut self,
         now: Instant,
-        body: Body<'_>,
+        body: &Body<'_>,
         kind: BindKind,
     ) -> Result<SequenceNumber, SendError> {
         self.check_can_start(kind.command_id())?;
@@ -373,7 +379,7 @@ impl Session {
             return Err(SendError::NotARequest(id));
         }
         if let Some(kind) = BindKind::from_command_id(id) {
-            return self.start_bind(now, body, kind);
+            return self.start_bind(now, &body, kind);
         }
         if id == CommandId::UNBIND {
             return self.unbind(now);
@@ -382,7 +388,7 @@ impl Session {
         if id.response().is_some() && self.app_in_flight >= self.config.window {
             return Err(SendError::WindowFull);
         }
-        let seq = self.start_request(now, body, Origin::App, self.config.response_timeout)?;
+        let seq = self.start_request(now, &body, Origin::App, self.config.response_timeout)?;
         if id == CommandId::OUTBIND {
             self.state = State::Outbound;
         }
@@ -409,14 +415,13 @@ impl Session {
     fn start_request(
         &mut self,
         now: Instant,
-        body: Body<'_>,
+        body: &Body<'_>,
         origin: Origin,
         timeout: std::time::Duration,
     ) -> Result<SequenceNumber, SendError> {
         let id = body.command_id();
         let seq = self.peek_seq();
-        let pdu = Pdu::new(seq, body);
-        self.enqueue(&pdu)?;
+        self.enqueue(CommandStatus::ESME_ROK, seq, body)?;
         self.advance_seq();
         trace!("sent {:?} seq {seq}", id);
         self.note_activity(now, id);
@@ -440,7 +445,7 @@ impl Session {
 
     /// The next sequence number not in flight (reference §1: 1..=0x7FFFFFFF, wrapping).
     fn peek_seq(&mut self) -> u32 {
-        while self.in_flight.contains_key(&self.next_seq) {
+        while !self.in_flight.is_empty() && self.in_flight.contains_key(&self.next_seq) {
             self.advance_seq();
         }
         // After a wrap-around the number is new again: a response to it is no longer late.
@@ -458,8 +463,13 @@ impl Session {
         };
     }
 
-    fn enqueue(&mut self, pdu: &Pdu<'_>) -> Result<(), SendError> {
-        let len = pdu.encode(&mut self.out)?;
+    fn enqueue(
+        &mut self,
+        status: CommandStatus,
+        seq: u32,
+        body: &Body<'_>,
+    ) -> Result<(), SendError> {
+        let len = Pdu::encode_parts(status, seq, body, &mut self.out)?;
         self.out_lens.push_back(len);
         Ok(())
     }
@@ -494,19 +504,19 @@ impl Session {
         if !got.is_response() {
             return Err(SendError::NotARequest(got));
         }
-        let Some(req) = self.inbound.get(&sequence_number) else {
+        // Taken out at once (one lookup) and put back if the response cannot be sent.
+        let Some(req) = self.inbound.remove(&sequence_number) else {
             return Err(SendError::UnknownRequest(sequence_number));
         };
         let expected = req.command_id.response().unwrap_or(CommandId::GENERIC_NACK);
         if got != expected && got != CommandId::GENERIC_NACK {
+            self.inbound.insert(sequence_number, req);
             return Err(SendError::ResponseMismatch { expected, got });
         }
-        let pdu = Pdu::response(sequence_number, status, body);
-        self.enqueue(&pdu)?;
-        let req = self
-            .inbound
-            .remove(&sequence_number)
-            .expect("checked above");
+        if let Err(e) = self.enqueue(status, sequence_number, &body) {
+            self.inbound.insert(sequence_number, req);
+            return Err(e);
+        }
         self.note_activity(now, got);
         trace!("sent {got:?} seq {sequence_number} status {status:?}");
         if let Some(kind) = BindKind::from_command_id(req.command_id) {
@@ -588,7 +598,7 @@ impl Session {
         self.check_can_start(CommandId::UNBIND)?;
         let seq = self.start_request(
             now,
-            Body::from(Unbind::default()),
+            &Body::from(Unbind::default()),
             Origin::Unbind,
             self.config.unbind_timeout,
         )?;
@@ -710,9 +720,8 @@ impl Session {
     }
 
     fn send_nack(&mut self, seq: u32, status: CommandStatus) {
-        let pdu = Pdu::response(seq, status, GenericNack::default());
         // A header-only PDU always encodes.
-        let _ = self.enqueue(&pdu);
+        let _ = self.enqueue(status, seq, &Body::from(GenericNack::default()));
     }
 
     /// Answers an inbound request with an error status: its own response type, or a
@@ -720,7 +729,7 @@ impl Session {
     fn reject(&mut self, h: &Header, status: CommandStatus) {
         match h.command_id.response().and_then(Body::empty) {
             Some(body) => {
-                let _ = self.enqueue(&Pdu::response(h.sequence_number, status, body));
+                let _ = self.enqueue(status, h.sequence_number, &body);
             }
             None => self.send_nack(h.sequence_number, status),
         }
@@ -765,10 +774,18 @@ impl Session {
         let seq = h.sequence_number;
         match pdu.body {
             Body::EnquireLink(_) => {
-                let _ = self.enqueue(&Pdu::new(seq, EnquireLinkResp::default()));
+                let _ = self.enqueue(
+                    CommandStatus::ESME_ROK,
+                    seq,
+                    &Body::from(EnquireLinkResp::default()),
+                );
             }
             Body::Unbind(_) => {
-                let _ = self.enqueue(&Pdu::new(seq, UnbindResp::default()));
+                let _ = self.enqueue(
+                    CommandStatus::ESME_ROK,
+                    seq,
+                    &Body::from(UnbindResp::default()),
+                );
                 info!("unbind received; unbound");
                 self.state = State::Unbound;
                 // Unbinds that crossed on the wire: ours is done too, and `Unbound` is its
@@ -851,7 +868,7 @@ impl Session {
 
     fn on_response(&mut self, h: Header, frame: &[u8]) {
         let seq = h.sequence_number;
-        let Some(f) = self.in_flight.get(&seq).copied() else {
+        let Some(f) = self.in_flight.remove(&seq) else {
             let reason = if self.late_set.contains(&seq) {
                 UnexpectedReason::Late
             } else {
@@ -866,7 +883,7 @@ impl Session {
             });
             return;
         };
-        self.finish(seq, f);
+        self.finish_removed(seq, f);
         let expected = f.command_id.response().unwrap_or(CommandId::GENERIC_NACK);
         if h.command_id != expected && h.command_id != CommandId::GENERIC_NACK {
             return self.fail_or_close(seq, f, FailReason::MismatchedResponse(h.command_id));
@@ -931,6 +948,11 @@ impl Session {
     /// Forgets a request that got its answer (or gave up waiting).
     fn finish(&mut self, seq: u32, f: InFlight) {
         self.in_flight.remove(&seq);
+        self.finish_removed(seq, f);
+    }
+
+    /// [`Session::finish`] for a request already taken out of `in_flight`.
+    fn finish_removed(&mut self, seq: u32, f: InFlight) {
         self.deadlines.remove(f.deadline, seq);
         match f.origin {
             Origin::App => self.app_in_flight -= 1,
@@ -1000,7 +1022,7 @@ impl Session {
             );
             if let Ok(seq) = self.start_request(
                 now,
-                Body::from(Unbind::default()),
+                &Body::from(Unbind::default()),
                 Origin::InactivityUnbind,
                 self.config.unbind_timeout,
             ) {
@@ -1011,7 +1033,7 @@ impl Session {
         if self.keepalive_due().is_some_and(|d| d <= now) {
             if let Ok(seq) = self.start_request(
                 now,
-                Body::from(EnquireLink::default()),
+                &Body::from(EnquireLink::default()),
                 Origin::KeepAlive,
                 self.config.enquire_link_timeout,
             ) {
