@@ -82,6 +82,11 @@ impl Deadlines {
     }
 
     pub(crate) fn remove(&mut self, deadline: Instant, seq: u32) {
+        // In-order responses: the oldest entry, without a search.
+        if self.queue.front() == Some(&(deadline, seq)) {
+            self.queue.pop_front();
+            return;
+        }
         match self.queue.iter().position(|e| *e == (deadline, seq)) {
             Some(0) => {
                 self.queue.pop_front();

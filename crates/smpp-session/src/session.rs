@@ -677,7 +677,7 @@ impl Session {
         }
         if self.rbuf.is_empty() {
             let used = self.process(now, bytes);
-            if self.state != State::Closed {
+            if used < bytes.len() && self.state != State::Closed {
                 self.rbuf.extend_from_slice(&bytes[used..]);
             }
         } else {
