@@ -88,9 +88,6 @@ impl Deadlines {
             return;
         }
         match self.queue.iter().position(|e| *e == (deadline, seq)) {
-            Some(0) => {
-                self.queue.pop_front();
-            }
             Some(i) => {
                 self.queue.remove(i);
             }
