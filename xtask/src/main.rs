@@ -6,6 +6,7 @@
 //! - `fuzz [--seconds N] [TARGET...]`: runs the cargo-fuzz targets under `fuzz/`.
 //! - `fuzz-seeds`: regenerates the committed seed files under `fuzz/seeds/`.
 //! - `bench [NAME] [ARGS...]`: runs the benchmark binaries under `benches/`.
+//! - `peers`: installs the independent SMPP peers (node-smpp, smpplib) under `target/peers/`.
 //! - `tidy`: runs the architecture checks (`cargo test -p xtask`).
 //!
 //! This crate has no dependencies on purpose: it builds on every CI run.
@@ -15,6 +16,7 @@
 mod bench;
 mod ci;
 mod fuzz;
+mod peers;
 mod tidy;
 
 use std::env;
@@ -30,6 +32,8 @@ commands:
                               run the fuzz targets (default: all, 600 s each)
   fuzz-seeds                  regenerate fuzz/seeds/ with the smpp-pdu encoder
   bench [NAME] [ARGS...]      run a benchmark (default: all of them)
+  peers                       install the independent SMPP peers into target/peers
+                              (npm `smpp`, PyPI `smpplib`) and print where they are
   tidy                        run the architecture checks (cargo test -p xtask)
   help                        print this message";
 
@@ -50,6 +54,13 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::run(rest),
         "fuzz-seeds" => no_args("fuzz-seeds", rest).and_then(|()| fuzz::regenerate_seeds()),
         "bench" => bench::run(rest),
+        "peers" => no_args("peers", rest).and_then(|()| {
+            let node = peers::ensure_node()?;
+            let python = peers::ensure_python()?;
+            println!("node-smpp: NODE_PATH={}", node.display());
+            println!("smpplib: {}", python.display());
+            Ok(())
+        }),
         "tidy" => no_args("tidy", rest).and_then(|()| tidy::run()),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
