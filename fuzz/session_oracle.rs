@@ -39,7 +39,7 @@
 // Each includer uses only part of this file.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use smpp_pdu::{
@@ -48,8 +48,8 @@ use smpp_pdu::{
     HEADER_LEN,
 };
 use smpp_session::{
-    state, BindKind, BindRequest, CloseReason, Config, Event, FailReason, Role, SendError, Session,
-    UnexpectedReason, MAX_SEQUENCE_NUMBER,
+    state, BindKind, BindRequest, CloseReason, Config, Delivery, Event, FailReason, Role,
+    SendError, Session, UnexpectedReason, MAX_SEQUENCE_NUMBER,
 };
 
 #[path = "session_script.rs"]
@@ -281,6 +281,9 @@ struct End {
     inbound: Vec<(u32, CommandId)>,
     /// Input fed since the last whole PDU (the model of the session's read buffer).
     unframed: Vec<u8>,
+    /// Events handed over by `handle_input_with` (odd-sized pieces go that way), made
+    /// owned, ahead of whatever `poll_event` still has.
+    delivered: VecDeque<Event>,
     /// The framing model lost sync during the current operation.
     framing_lost: bool,
     /// (SMSC) A bind response this operation bound the session: `Bound` must follow.
@@ -308,6 +311,7 @@ impl End {
             open: BTreeMap::new(),
             inbound: Vec::new(),
             unframed: Vec::new(),
+            delivered: VecDeque::new(),
             framing_lost: false,
             expect_bound: false,
             unbound_seen: false,
@@ -363,7 +367,33 @@ impl End {
     /// `handle_input` on one piece, with the framing model alongside.
     fn input(&mut self, now: Instant, piece: &[u8]) {
         let was_closed = self.session.is_closed();
-        self.session.handle_input(now, piece);
+        if piece.len() % 2 == 1 {
+            let delivered = &mut self.delivered;
+            self.session.handle_input_with(now, piece, |d| {
+                delivered.push_back(match d {
+                    Delivery::Request {
+                        sequence_number,
+                        pdu,
+                    } => Event::Request {
+                        sequence_number,
+                        pdu: pdu.into_owned(),
+                    },
+                    Delivery::Response {
+                        sequence_number,
+                        request,
+                        pdu,
+                    } => Event::Response {
+                        sequence_number,
+                        request,
+                        pdu: pdu.into_owned(),
+                    },
+                    Delivery::Event(e) => e,
+                    other => panic!("unknown delivery {other:?}"),
+                })
+            });
+        } else {
+            self.session.handle_input(now, piece);
+        }
         if was_closed {
             return;
         }
@@ -457,7 +487,11 @@ impl End {
     fn events(&mut self, labels: &mut Vec<&'static str>) {
         // RequestFailed(Closed(r)) and Unbound announce a Closed { r } in this batch.
         let mut announced: Option<CloseReason> = None;
-        while let Some(e) = self.session.poll_event() {
+        while let Some(e) = self
+            .delivered
+            .pop_front()
+            .or_else(|| self.session.poll_event())
+        {
             assert!(
                 !self.closed_seen,
                 "{:?} reported {e:?} after Closed",

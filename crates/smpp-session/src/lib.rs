@@ -29,5 +29,5 @@ pub mod state;
 pub use config::{BindKind, BindRequest, Config};
 pub use error::SendError;
 pub use event::{CloseReason, Event, FailReason, SequenceNumber, UnexpectedReason};
-pub use session::{Session, MAX_SEQUENCE_NUMBER};
+pub use session::{Delivery, Session, MAX_SEQUENCE_NUMBER};
 pub use state::{Role, State};

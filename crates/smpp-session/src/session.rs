@@ -59,7 +59,9 @@ struct Inbound {
 ///
 /// # Method kinds
 ///
-/// - Input: [`Session::handle_input`] (bytes from the peer, in any chunking),
+/// - Input: [`Session::handle_input`] (bytes from the peer, in any chunking; or
+///   [`Session::handle_input_with`], which hands inbound messages to a callback borrowed
+///   from the input, with no copy and no allocation per message),
 ///   [`Session::handle_timeout`] (time passed; calling it early is harmless),
 ///   [`Session::handle_eof`] (the peer closed the connection).
 /// - Commands: [`Session::bind`], [`Session::send_request`], [`Session::send_response`],
@@ -671,19 +673,65 @@ impl Session {
 
     /// Bytes from the peer, in any chunking. Whole PDUs are decoded straight from `bytes`;
     /// only an incomplete tail is copied and kept.
+    ///
+    /// Inbound requests and responses are queued as owned [`Event`]s for
+    /// [`Session::poll_event`]; [`Session::handle_input_with`] hands them over borrowed
+    /// instead, without copying a field.
     pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        self.input(now, bytes, &mut Queue);
+    }
+
+    /// [`Session::handle_input`], with every event this input produces handed to `deliver`
+    /// as it happens instead of being queued, and inbound requests and responses borrowed
+    /// from `bytes` (or from the session's buffer of a PDU split across calls) rather
+    /// than copied into owned fields: no allocation per message.
+    ///
+    /// Events queued earlier (by timers or commands) and not yet polled are handed to
+    /// `deliver` first, so the order is the one [`Session::poll_event`] would give. Events
+    /// produced by later timers and commands queue as usual: keep draining
+    /// [`Session::poll_event`] too. A borrowed [`Pdu`] lives only for the call; keep what
+    /// you need with [`Pdu::into_owned`].
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use smpp_session::{Config, Delivery, Session};
+    /// let now = Instant::now();
+    /// let mut smsc = Session::smsc(Config::default(), now);
+    /// // An enquire_link from the peer is answered by the session itself; a bind would
+    /// // arrive as `Delivery::Event(Event::BindRequested { .. })`.
+    /// let enquire_link = [0, 0, 0, 16, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 7];
+    /// let mut seen = 0;
+    /// smsc.handle_input_with(now, &enquire_link, |d| match d {
+    ///     Delivery::Request { pdu, .. } => { let _ = pdu.command_id(); seen += 1 }
+    ///     _ => seen += 1, // Delivery::Response, Delivery::Event
+    /// });
+    /// assert_eq!(seen, 0);
+    /// let mut out = Vec::new();
+    /// assert!(smsc.poll_transmit(&mut out).is_some()); // the enquire_link_resp
+    /// ```
+    pub fn handle_input_with<F>(&mut self, now: Instant, bytes: &[u8], deliver: F)
+    where
+        F: FnMut(Delivery<'_>),
+    {
+        let mut sink = Callback(deliver);
+        sink.flush(&mut self.events);
+        self.input(now, bytes, &mut sink);
+        sink.flush(&mut self.events);
+    }
+
+    fn input<S: Sink>(&mut self, now: Instant, bytes: &[u8], sink: &mut S) {
         if self.state == State::Closed {
             return;
         }
         if self.rbuf.is_empty() {
-            let used = self.process(now, bytes);
+            let used = self.process(now, bytes, sink);
             if used < bytes.len() && self.state != State::Closed {
                 self.rbuf.extend_from_slice(&bytes[used..]);
             }
         } else {
             let mut buf = std::mem::take(&mut self.rbuf);
             buf.extend_from_slice(bytes);
-            let used = self.process(now, &buf);
+            let used = self.process(now, &buf, sink);
             if self.state != State::Closed {
                 buf.drain(..used);
                 self.rbuf = buf;
@@ -691,7 +739,7 @@ impl Session {
         }
     }
 
-    fn process(&mut self, now: Instant, buf: &[u8]) -> usize {
+    fn process<S: Sink>(&mut self, now: Instant, buf: &[u8], sink: &mut S) -> usize {
         let mut pos = 0;
         while self.state != State::Closed {
             let rest = &buf[pos..];
@@ -699,7 +747,7 @@ impl Session {
                 Ok(None) => break,
                 Ok(Some(h)) => {
                     let len = h.command_length as usize;
-                    self.on_frame(now, h, &rest[..len]);
+                    self.on_frame(now, h, &rest[..len], sink);
                     pos += len;
                 }
                 Err(_) if rest.len() < smpp_pdu::HEADER_LEN => {
@@ -744,16 +792,16 @@ impl Session {
         });
     }
 
-    fn on_frame(&mut self, now: Instant, h: Header, frame: &[u8]) {
+    fn on_frame<S: Sink>(&mut self, now: Instant, h: Header, frame: &[u8], sink: &mut S) {
         self.note_activity(now, h.command_id);
         if h.command_id.is_response() {
-            self.on_response(h, frame);
+            self.on_response(h, frame, sink);
         } else {
-            self.on_request(h, frame);
+            self.on_request(h, frame, sink);
         }
     }
 
-    fn on_request(&mut self, h: Header, frame: &[u8]) {
+    fn on_request<S: Sink>(&mut self, h: Header, frame: &[u8], sink: &mut S) {
         let pdu = match Pdu::decode_frame(h, frame) {
             Ok(p) => p,
             Err(e) => {
@@ -858,15 +906,12 @@ impl Session {
                 {
                     warn!("peer reused sequence number {seq} of a request still unanswered");
                 }
-                self.events.push_back(Event::Request {
-                    sequence_number: seq,
-                    pdu: pdu.into_owned(),
-                });
+                sink.request(&mut self.events, seq, pdu);
             }
         }
     }
 
-    fn on_response(&mut self, h: Header, frame: &[u8]) {
+    fn on_response<S: Sink>(&mut self, h: Header, frame: &[u8], sink: &mut S) {
         let seq = h.sequence_number;
         let Some(f) = self.in_flight.remove(&seq) else {
             let reason = if self.late_set.contains(&seq) {
@@ -894,11 +939,7 @@ impl Session {
         };
         trace!("received {pdu:?}");
         match f.origin {
-            Origin::App => self.events.push_back(Event::Response {
-                sequence_number: seq,
-                request: f.command_id,
-                pdu: pdu.into_owned(),
-            }),
+            Origin::App => sink.response(&mut self.events, seq, f.command_id, pdu),
             Origin::Bind(kind) => {
                 self.bind_seq = None;
                 if pdu.command_status.is_ok() && pdu.command_id() != CommandId::GENERIC_NACK {
@@ -1071,4 +1112,109 @@ fn sc_version(tlvs: &[Tlv<'_>]) -> Option<u8> {
         Tlv::ScInterfaceVersion(v) => Some(*v),
         _ => None,
     })
+}
+
+/// What [`Session::handle_input_with`] hands to its callback.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Delivery<'a> {
+    /// An inbound request for the application, as in [`Event::Request`], borrowed from
+    /// the input. Answer it with [`Session::send_response`].
+    Request {
+        /// The request's sequence number, to answer with.
+        sequence_number: SequenceNumber,
+        /// The request, borrowing from the input.
+        pdu: Pdu<'a>,
+    },
+    /// The response to one of our requests, as in [`Event::Response`], borrowed from the
+    /// input. Resolves the request.
+    Response {
+        /// The request's sequence number.
+        sequence_number: SequenceNumber,
+        /// The request's `command_id`.
+        request: CommandId,
+        /// The response, borrowing from the input.
+        pdu: Pdu<'a>,
+    },
+    /// Any other event, exactly as [`Session::poll_event`] would have returned it.
+    Event(Event),
+}
+
+/// Where decoded requests and responses for the application go.
+trait Sink {
+    fn request(&mut self, events: &mut VecDeque<Event>, seq: SequenceNumber, pdu: Pdu<'_>);
+    fn response(
+        &mut self,
+        events: &mut VecDeque<Event>,
+        seq: SequenceNumber,
+        request: CommandId,
+        pdu: Pdu<'_>,
+    );
+}
+
+/// The default: owned events in the queue.
+struct Queue;
+
+impl Sink for Queue {
+    #[inline]
+    fn request(&mut self, events: &mut VecDeque<Event>, seq: SequenceNumber, pdu: Pdu<'_>) {
+        events.push_back(Event::Request {
+            sequence_number: seq,
+            pdu: pdu.into_owned(),
+        });
+    }
+
+    #[inline]
+    fn response(
+        &mut self,
+        events: &mut VecDeque<Event>,
+        seq: SequenceNumber,
+        request: CommandId,
+        pdu: Pdu<'_>,
+    ) {
+        events.push_back(Event::Response {
+            sequence_number: seq,
+            request,
+            pdu: pdu.into_owned(),
+        });
+    }
+}
+
+/// [`Session::handle_input_with`]: everything to a callback, in order.
+struct Callback<F>(F);
+
+impl<F: FnMut(Delivery<'_>)> Callback<F> {
+    #[inline]
+    fn flush(&mut self, events: &mut VecDeque<Event>) {
+        while let Some(e) = events.pop_front() {
+            (self.0)(Delivery::Event(e));
+        }
+    }
+}
+
+impl<F: FnMut(Delivery<'_>)> Sink for Callback<F> {
+    #[inline]
+    fn request(&mut self, events: &mut VecDeque<Event>, seq: SequenceNumber, pdu: Pdu<'_>) {
+        self.flush(events);
+        (self.0)(Delivery::Request {
+            sequence_number: seq,
+            pdu,
+        });
+    }
+
+    #[inline]
+    fn response(
+        &mut self,
+        events: &mut VecDeque<Event>,
+        seq: SequenceNumber,
+        request: CommandId,
+        pdu: Pdu<'_>,
+    ) {
+        self.flush(events);
+        (self.0)(Delivery::Response {
+            sequence_number: seq,
+            request,
+            pdu,
+        });
+    }
 }

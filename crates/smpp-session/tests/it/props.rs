@@ -15,7 +15,7 @@ use smpp_pdu::{
     DeliverSmResp, DestAddress, EnquireLink, EnquireLinkResp, GenericNack, Outbind, Pdu, QuerySm,
     SubmitMulti, SubmitSmResp, Unbind, UnbindResp,
 };
-use smpp_session::{BindKind, BindRequest, Config, Event, Role, Session};
+use smpp_session::{BindKind, BindRequest, Config, Delivery, Event, Role, Session};
 
 use crate::pair::{check_accounting, deliver, encode, ok_response, raw, submit, Kind, Pair, Side};
 
@@ -243,6 +243,56 @@ fn feed(mut s: Session, now: Instant, stream: &[u8], chunks: &[usize]) -> (Vec<E
     (events, out)
 }
 
+/// [`feed`] through `handle_input_with`: borrowed deliveries are turned into the owned
+/// events `poll_event` would have given, in the order they were handed over.
+fn feed_with(
+    mut s: Session,
+    now: Instant,
+    stream: &[u8],
+    chunks: &[usize],
+) -> (Vec<Event>, Vec<u8>) {
+    let mut events = Vec::new();
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let mut i = 0;
+    while pos < stream.len() {
+        let n = if chunks.is_empty() {
+            stream.len()
+        } else {
+            chunks[i % chunks.len()]
+        };
+        let end = (pos + n).min(stream.len());
+        s.handle_input_with(now, &stream[pos..end], |d| {
+            events.push(match d {
+                Delivery::Request {
+                    sequence_number,
+                    pdu,
+                } => Event::Request {
+                    sequence_number,
+                    pdu: pdu.into_owned(),
+                },
+                Delivery::Response {
+                    sequence_number,
+                    request,
+                    pdu,
+                } => Event::Response {
+                    sequence_number,
+                    request,
+                    pdu: pdu.into_owned(),
+                },
+                Delivery::Event(e) => e,
+                other => panic!("unknown delivery {other:?}"),
+            })
+        });
+        while s.poll_transmit(&mut out).is_some() {}
+        // Nothing is left behind in the queue by an input handed over through the callback.
+        assert!(s.poll_event().is_none());
+        pos = end;
+        i += 1;
+    }
+    (events, out)
+}
+
 proptest! {
     #![proptest_config(config(256))]
 
@@ -266,6 +316,11 @@ proptest! {
         let random = feed(fresh(role, bound, now), now, &stream, &chunks);
         prop_assert_eq!(&whole, &bytewise);
         prop_assert_eq!(&whole, &random);
+        // The borrowed path gives the same events in the same order, and the same bytes.
+        let borrowed = feed_with(fresh(role, bound, now), now, &stream, &chunks);
+        let borrowed_bytewise = feed_with(fresh(role, bound, now), now, &stream, &[1]);
+        prop_assert_eq!(&whole, &borrowed);
+        prop_assert_eq!(&whole, &borrowed_bytewise);
     }
 }
 

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use smpp_pdu::{Body, CommandId, CommandStatus, DeliverSmResp, Pdu, SubmitSm, SubmitSmResp};
-use smpp_session::{BindKind, Config, Event, SendError, UnexpectedReason};
+use smpp_session::{BindKind, Config, Delivery, Event, SendError, UnexpectedReason};
 
-use crate::pair::{deliver, encode, headers, submit, Pair, Side};
+use crate::pair::{deliver, encode, headers, ok_response, submit, Pair, Side};
 
 #[test]
 fn submit_gets_its_response() {
@@ -454,4 +454,112 @@ fn mismatched_and_malformed_responses_fail_the_request() {
     );
     assert_eq!(p.esme.in_flight(), 0);
     p.check_accounting(true);
+}
+
+/// `handle_input_with` hands over events queued before the input first (here a response
+/// timeout), then the input's own in wire order, borrowed; the queue is left empty and the
+/// request is resolved exactly once.
+#[test]
+fn handle_input_with_keeps_queued_events_first_and_borrows_messages() {
+    let mut p = Pair::bound(
+        BindKind::Transceiver,
+        Config::default().response_timeout(Duration::from_secs(5)),
+        Config::default(),
+    );
+    let slow = p.esme_send(submit("slow")).unwrap();
+    let fast = p.esme_send(submit("fast")).unwrap();
+    p.drive();
+    assert_eq!(p.requests(Side::Smsc).len(), 2);
+    // Only the second is answered; the SMSC also sends an MO. Hold the bytes back.
+    let resp = encode(&Pdu::response(
+        fast,
+        CommandStatus::ESME_ROK,
+        ok_response(CommandId::SUBMIT_SM, fast),
+    ));
+    let mo = encode(&Pdu::new(77, deliver("hi there")));
+    let now = p.now + Duration::from_secs(5);
+    let esme = p.session(Side::Esme);
+    esme.handle_timeout(now);
+    // `slow` timed out; `fast` also did (same deadline), so its response is late.
+    let mut seen = Vec::new();
+    let mut stream = resp.clone();
+    stream.extend_from_slice(&mo);
+    esme.handle_input_with(now, &stream, |d| match d {
+        Delivery::Event(e) => seen.push(format!("{e:?}")),
+        Delivery::Request {
+            sequence_number,
+            pdu,
+        } => {
+            match &pdu.body {
+                Body::DeliverSm(d) => assert_eq!(d.short_message, "hi there"),
+                other => panic!("{other:?}"),
+            }
+            seen.push(format!("request {sequence_number}"));
+        }
+        Delivery::Response {
+            sequence_number, ..
+        } => seen.push(format!("response {sequence_number}")),
+        other => panic!("{other:?}"),
+    });
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert!(
+        seen[0].starts_with("ResponseTimeout")
+            && seen[0].contains(&format!("sequence_number: {slow}")),
+        "{seen:?}"
+    );
+    assert!(
+        seen[1].starts_with("ResponseTimeout")
+            && seen[1].contains(&format!("sequence_number: {fast}")),
+        "{seen:?}"
+    );
+    assert!(
+        seen[2].starts_with("UnexpectedResponse") && seen[2].contains("Late"),
+        "{seen:?}"
+    );
+    assert_eq!(seen[3], "request 77");
+    assert!(esme.poll_event().is_none());
+    assert_eq!(esme.in_flight(), 0);
+    assert_eq!(esme.inbound_pending(), 1);
+}
+
+/// A response through `handle_input_with` resolves its request, borrowed from the input.
+#[test]
+fn handle_input_with_delivers_a_response_borrowed() {
+    let mut p = Pair::bound(BindKind::Transmitter, Config::default(), Config::default());
+    let seq = p.esme_send(submit("x")).unwrap();
+    p.drive();
+    let bytes = encode(&Pdu::response(
+        seq,
+        CommandStatus::ESME_ROK,
+        ok_response(CommandId::SUBMIT_SM, seq),
+    ));
+    let now = p.now;
+    let esme = p.session(Side::Esme);
+    let mut got = None;
+    esme.handle_input_with(now, &bytes, |d| match d {
+        Delivery::Response {
+            sequence_number,
+            request,
+            pdu,
+        } => {
+            got = Some((
+                sequence_number,
+                request,
+                pdu.command_id(),
+                pdu.command_status,
+            ))
+        }
+        other => panic!("{other:?}"),
+    });
+    assert_eq!(
+        got,
+        Some((
+            seq,
+            CommandId::SUBMIT_SM,
+            CommandId::SUBMIT_SM_RESP,
+            CommandStatus::ESME_ROK
+        ))
+    );
+    assert_eq!(esme.in_flight(), 0);
+    assert!(esme.poll_event().is_none());
 }
