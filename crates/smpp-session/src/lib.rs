@@ -25,9 +25,11 @@ mod event;
 mod maps;
 mod session;
 pub mod state;
+pub mod stats;
 
 pub use config::{BindKind, BindRequest, Config};
 pub use error::SendError;
 pub use event::{CloseReason, Event, FailReason, SequenceNumber, UnexpectedReason};
 pub use session::{Delivery, Session, MAX_SEQUENCE_NUMBER};
 pub use state::{Role, State};
+pub use stats::Stats;

@@ -16,6 +16,7 @@ use crate::error::SendError;
 use crate::event::{CloseReason, Event, FailReason, SequenceNumber, UnexpectedReason};
 use crate::maps::{Deadlines, SeqMap, SeqSet};
 use crate::state::{self, Role, State};
+use crate::stats::Stats;
 
 /// The largest sequence number; the next one wraps to 1.
 pub const MAX_SEQUENCE_NUMBER: u32 = 0x7FFF_FFFF;
@@ -41,6 +42,8 @@ enum Origin {
 #[derive(Clone, Copy, Debug)]
 struct InFlight {
     command_id: CommandId,
+    /// When it was sent, for the latency histogram.
+    sent: Instant,
     deadline: Instant,
     origin: Origin,
 }
@@ -134,6 +137,7 @@ pub struct Session {
     out_lens: VecDeque<usize>,
     rbuf: Vec<u8>,
     events: VecDeque<Event>,
+    stats: Stats,
     next_seq: u32,
     in_flight: SeqMap<InFlight>,
     deadlines: Deadlines,
@@ -175,6 +179,7 @@ impl Session {
             out_lens: VecDeque::new(),
             rbuf: Vec::new(),
             events: VecDeque::new(),
+            stats: Stats::default(),
             next_seq,
             in_flight: SeqMap::default(),
             deadlines: Deadlines::default(),
@@ -210,6 +215,20 @@ impl Session {
     /// Whether the session is closed.
     pub fn is_closed(&self) -> bool {
         self.state == State::Closed
+    }
+
+    /// A snapshot of the session's counters (see [`Stats`]), with the gauges
+    /// (`in_flight`, `inbound_pending`) filled in as of now.
+    pub fn stats(&self) -> Stats {
+        let mut s = self.stats.clone();
+        s.in_flight = self.app_in_flight as u64;
+        s.inbound_pending = self.inbound.len() as u64;
+        s
+    }
+
+    /// The counters without the gauges, borrowed (no copy): see [`Session::stats`].
+    pub fn counters(&self) -> &Stats {
+        &self.stats
     }
 
     /// Application requests awaiting a response (what the window counts).
@@ -433,6 +452,7 @@ impl Session {
                 seq,
                 InFlight {
                     command_id: id,
+                    sent: now,
                     deadline,
                     origin,
                 },
@@ -465,6 +485,7 @@ impl Session {
         };
     }
 
+    #[inline]
     fn enqueue(
         &mut self,
         status: CommandStatus,
@@ -473,6 +494,9 @@ impl Session {
     ) -> Result<(), SendError> {
         let len = Pdu::encode_parts(status, seq, body, &mut self.out)?;
         self.out_lens.push_back(len);
+        if self.config.stats {
+            self.stats.sent.add(body.command_id(), status);
+        }
         Ok(())
     }
 
@@ -641,6 +665,7 @@ impl Session {
         for seq in seqs {
             let f = self.in_flight.remove(&seq).expect("listed");
             if let Some(req) = reportable(f.origin, f.command_id) {
+                self.stats.requests_failed += 1;
                 self.events.push_back(Event::RequestFailed {
                     sequence_number: seq,
                     request: req,
@@ -785,6 +810,7 @@ impl Session {
             "rejected {:?} seq {} with {status:?}",
             h.command_id, h.sequence_number
         );
+        self.stats.rejected_requests += 1;
         self.events.push_back(Event::Rejected {
             sequence_number: h.sequence_number,
             command_id: h.command_id,
@@ -794,8 +820,11 @@ impl Session {
 
     fn on_frame<S: Sink>(&mut self, now: Instant, h: Header, frame: &[u8], sink: &mut S) {
         self.note_activity(now, h.command_id);
+        if self.config.stats {
+            self.stats.received.add(h.command_id, h.command_status);
+        }
         if h.command_id.is_response() {
-            self.on_response(h, frame, sink);
+            self.on_response(now, h, frame, sink);
         } else {
             self.on_request(h, frame, sink);
         }
@@ -911,7 +940,7 @@ impl Session {
         }
     }
 
-    fn on_response<S: Sink>(&mut self, h: Header, frame: &[u8], sink: &mut S) {
+    fn on_response<S: Sink>(&mut self, now: Instant, h: Header, frame: &[u8], sink: &mut S) {
         let seq = h.sequence_number;
         let Some(f) = self.in_flight.remove(&seq) else {
             let reason = if self.late_set.contains(&seq) {
@@ -920,6 +949,7 @@ impl Session {
                 UnexpectedReason::Unknown
             };
             debug!("unexpected {:?} seq {seq} ({reason:?})", h.command_id);
+            self.stats.unexpected_responses += 1;
             self.events.push_back(Event::UnexpectedResponse {
                 sequence_number: seq,
                 command_id: h.command_id,
@@ -929,6 +959,11 @@ impl Session {
             return;
         };
         self.finish_removed(seq, f);
+        if self.config.stats {
+            self.stats
+                .response_latency
+                .record(now.saturating_duration_since(f.sent));
+        }
         let expected = f.command_id.response().unwrap_or(CommandId::GENERIC_NACK);
         if h.command_id != expected && h.command_id != CommandId::GENERIC_NACK {
             return self.fail_or_close(seq, f, FailReason::MismatchedResponse(h.command_id));
@@ -1008,6 +1043,7 @@ impl Session {
     fn fail_or_close(&mut self, seq: u32, f: InFlight, reason: FailReason) {
         warn!("request {:?} seq {seq} failed: {reason:?}", f.command_id);
         if let Some(req) = reportable(f.origin, f.command_id) {
+            self.stats.requests_failed += 1;
             self.events.push_back(Event::RequestFailed {
                 sequence_number: seq,
                 request: req,
@@ -1041,6 +1077,7 @@ impl Session {
             };
             self.finish(seq, f);
             if let Some(req) = reportable(f.origin, f.command_id) {
+                self.stats.response_timeouts += 1;
                 self.events.push_back(Event::ResponseTimeout {
                     sequence_number: seq,
                     request: req,

@@ -12,3 +12,4 @@ mod protocol_errors;
 mod requests;
 mod secrets;
 mod sequence;
+mod stats;
