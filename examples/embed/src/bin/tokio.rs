@@ -1,0 +1,144 @@
+//! A tokio task driving an ESME [`smpp_session::Session`]: the session's timers come from
+//! `poll_timeout` (a read bounded by `tokio::time::timeout_at`), and submits go out with a
+//! window. tokio is a dependency of this example only, never of the libraries.
+//!
+//! `cargo run -p smpp-embed-examples --bin tokio -- 127.0.0.1:2775 ID PASSWORD 1000 64`
+//! does what the `blocking` example does. See `docs/embedding.md`.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use smpp_embed_examples::{message, Args, Report};
+use smpp_pdu::{Body, CommandStatus, DeliverSmResp};
+use smpp_session::{BindKind, BindRequest, Config, Event, SendError, Session};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The whole run may take this long; past it the program gives up.
+const LIMIT: Duration = Duration::from_secs(120);
+
+fn main() -> ExitCode {
+    let args = match Args::from_env() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The session lives in its own task, as it would inside a larger service.
+    let result = runtime.block_on(async move {
+        match tokio::spawn(run(args)).await {
+            Ok(r) => r,
+            Err(e) => Err(fail(format!("task: {e}"))),
+        }
+    });
+    match result {
+        Ok(report) => {
+            println!("{}", report.to_json());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn fail(e: impl ToString) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+async fn run(args: Args) -> io::Result<Report> {
+    let started = Instant::now();
+    let mut tcp = TcpStream::connect(&args.addr).await?;
+    tcp.set_nodelay(true)?;
+    let mut session = Session::esme(Config::default().window(args.window), Instant::now());
+    let bind = BindRequest::new(BindKind::Transceiver, &args.system_id, &args.password);
+    session.bind(Instant::now(), bind).map_err(fail)?;
+    let (mut report, mut next, mut unbinding) = (Report::default(), 0, false);
+    let (mut out, mut buf) = (Vec::new(), vec![0u8; 64 * 1024]);
+    loop {
+        if started.elapsed() > LIMIT {
+            return Err(fail(format!(
+                "gave up after {LIMIT:?}: {}",
+                report.to_json()
+            )));
+        }
+        // 1. Submit while the window has room.
+        while session.is_bound() && !unbinding && next < args.count {
+            match session.send_request(Instant::now(), message(next)) {
+                Ok(_) => next += 1,
+                Err(SendError::WindowFull) => break,
+                Err(e) => return Err(fail(e)),
+            }
+        }
+        // 2. Write what the session wants to send.
+        while session.poll_transmit(&mut out).is_some() {}
+        if !out.is_empty() {
+            tcp.write_all(&out).await?;
+            out.clear();
+        }
+        // 3. Act on the events.
+        while let Some(event) = session.poll_event() {
+            match event {
+                Event::BindRejected { status } => return Err(fail(format!("bind: {status}"))),
+                Event::Response { pdu, .. } => report.response(&pdu),
+                Event::ResponseTimeout { .. } | Event::RequestFailed { .. } => report.refused += 1,
+                Event::Request {
+                    sequence_number,
+                    pdu,
+                } => {
+                    report.deliver(&pdu);
+                    let ack = Body::from(DeliverSmResp::default());
+                    session
+                        .send_response(
+                            Instant::now(),
+                            sequence_number,
+                            CommandStatus::ESME_ROK,
+                            ack,
+                        )
+                        .map_err(fail)?;
+                }
+                Event::Unbound => report.unbound = true,
+                Event::Closed { .. } if report.unbound => return Ok(report),
+                Event::Closed { reason } => return Err(fail(format!("closed: {reason:?}"))),
+                _ => {}
+            }
+        }
+        if !unbinding && report.done(args.count) {
+            session.unbind(Instant::now()).map_err(fail)?;
+            unbinding = true;
+            continue;
+        }
+        if session.has_transmit() {
+            continue;
+        }
+        // 4. Read, but no longer than the session's next deadline. tokio's clock and the
+        // session's are both `Instant`s, so the deadline converts directly.
+        let deadline = session
+            .poll_timeout()
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
+        let read = tokio::time::timeout_at(deadline.into(), tcp.read(&mut buf)).await;
+        match read {
+            Ok(Ok(0)) => session.handle_eof(Instant::now()),
+            Ok(Ok(n)) => session.handle_input(Instant::now(), &buf[..n]),
+            Ok(Err(e)) => return Err(e),
+            Err(_elapsed) => {}
+        }
+        // 5. Let the timers run.
+        session.handle_timeout(Instant::now());
+    }
+}
