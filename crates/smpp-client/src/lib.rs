@@ -348,6 +348,27 @@ struct Inner {
     closing: AtomicBool,
     rate: Option<Mutex<RateLimiter>>,
     wake: Sender<()>,
+    /// Counters of the connections that ended, summed.
+    finished: Mutex<smpp_session::Stats>,
+    reconnects: AtomicU64,
+    throttled_retries: AtomicU64,
+}
+
+/// What a client counted since it was created: see [`Client::stats`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientStats {
+    /// The session counters (PDUs per command and status both ways, timeouts, failures,
+    /// in-flight gauges, response-latency histogram), summed over every connection this
+    /// client has had.
+    pub session: smpp_session::Stats,
+    /// Successful reconnects (each one bound again).
+    pub reconnects: u64,
+    /// Requests sent again after an `ESME_RTHROTTLED` or `ESME_RMSGQFUL` answer, as
+    /// [`ThrottlePolicy::Retry`] allows.
+    pub throttled_retries: u64,
+    /// Whether the client is connected and bound now.
+    pub connected: bool,
 }
 
 /// A bound SMPP client. Dropping it unbinds (waiting at most the unbind timeout) and
@@ -433,6 +454,9 @@ impl Client {
             next_reference: AtomicU64::new(1),
             closing: AtomicBool::new(false),
             wake,
+            finished: Mutex::default(),
+            reconnects: AtomicU64::new(0),
+            throttled_retries: AtomicU64::new(0),
         });
         let d = Arc::clone(&inner);
         let dispatcher = std::thread::Builder::new()
@@ -496,6 +520,28 @@ impl Client {
         })
     }
 
+    /// What the client counted since it was created, across reconnects: the session
+    /// counters of every connection it had (see [`smpp_session::Stats`]), reconnects and
+    /// throttled retries. A snapshot, cheap to take (a few short copies).
+    pub fn stats(&self) -> ClientStats {
+        let mut session = self
+            .inner
+            .finished
+            .lock()
+            .map(|f| f.clone())
+            .unwrap_or_default();
+        let current = self.inner.conn.read().ok().and_then(|c| c.clone());
+        if let Some(c) = &current {
+            session.merge(&c.stats());
+        }
+        ClientStats {
+            session,
+            reconnects: self.inner.reconnects.load(Ordering::Relaxed),
+            throttled_retries: self.inner.throttled_retries.load(Ordering::Relaxed),
+            connected: current.is_some(),
+        }
+    }
+
     /// Sends a request and waits for its response, retrying on throttling as configured.
     pub fn request(&self, body: Body<'static>) -> Result<Pdu<'static>, Error> {
         let mut attempt = 0;
@@ -511,6 +557,7 @@ impl Client {
                         ThrottlePolicy::Retry { attempts, backoff } if attempt < attempts => {
                             let d = backoff.delay(attempt);
                             warn!("{s:?}; retrying in {d:?}");
+                            self.inner.throttled_retries.fetch_add(1, Ordering::Relaxed);
                             std::thread::sleep(d);
                             attempt += 1;
                         }
@@ -600,6 +647,7 @@ impl Client {
                         backoff,
                     },
                 ) if s.is_transient() && *s != CommandStatus::ESME_RSYSERR && attempts[i] < max => {
+                    self.inner.throttled_retries.fetch_add(1, Ordering::Relaxed);
                     std::thread::sleep(backoff.delay(attempts[i]));
                     attempts[i] += 1;
                     retry.push(i);
@@ -773,6 +821,7 @@ fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiver<()>) {
             match open(&inner.transport, inner.addr, &inner.config) {
                 Ok(c) => {
                     info!("reconnected to {}", inner.addr);
+                    inner.reconnects.fetch_add(1, Ordering::Relaxed);
                     attempt = 0;
                     if let Ok(mut slot) = inner.conn.write() {
                         *slot = Some(c);
@@ -818,6 +867,10 @@ fn lost(inner: &Inner, conn: &Arc<Connection>, why: &str) {
     if let Ok(mut slot) = inner.conn.write() {
         if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, conn)) {
             *slot = None;
+            // Counted once: only the call that takes the connection out of the slot.
+            if let Ok(mut f) = inner.finished.lock() {
+                f.merge(&conn.stats());
+            }
         }
     }
 }

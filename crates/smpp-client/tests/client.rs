@@ -579,6 +579,78 @@ fn reconnects_and_rebinds_after_the_server_drops_the_connection() {
     let s = smsc.stats();
     assert_eq!(s.connections, 2);
     assert_eq!(s.drops, 1);
+    // The client's counters span both connections.
+    let cs = c.stats();
+    assert_eq!(cs.reconnects, 1);
+    assert!(cs.connected);
+    assert_eq!(cs.session.sent.count(CommandId::BIND_TRANSCEIVER), 2);
+    assert_eq!(
+        cs.session.received.count(CommandId::BIND_TRANSCEIVER_RESP),
+        2
+    );
+    assert_eq!(
+        cs.session.requests_failed, 3,
+        "the three in flight at the drop"
+    );
+    assert_eq!(cs.session.sent.count(CommandId::SUBMIT_SM), 4);
+    assert_eq!(
+        cs.session
+            .received
+            .count_status(CommandId::SUBMIT_SM_RESP, CommandStatus::ESME_ROK),
+        1
+    );
+    assert_eq!(cs.session.received.count(CommandId::DELIVER_SM), 1);
+    assert_eq!(cs.session.sent.count(CommandId::DELIVER_SM_RESP), 1);
+    c.unbind().unwrap();
+}
+
+/// 1,000 submits through a window, every 10th submission throttled and retried: the
+/// client's counters agree with what the SMSC saw, one for one.
+#[test]
+fn stats_agree_with_the_traffic() {
+    let smsc = Smsc::start(Knobs {
+        throttle_every: Some(10),
+        ..Knobs::default()
+    });
+    let c = connect(
+        &smsc,
+        cfg(BindKind::Transmitter)
+            .window(64)
+            .throttle(ThrottlePolicy::Retry {
+                attempts: 3,
+                backoff: Backoff {
+                    initial: Duration::from_millis(1),
+                    max: Duration::from_millis(2),
+                    factor: 2.0,
+                },
+            }),
+    );
+    let results = c.submit_batch((0..1000).map(|i| sm(&format!("counted {i}"))), 64);
+    assert!(results.iter().all(Result::is_ok));
+    let s = smsc.stats();
+    assert_eq!(s.accepted.len(), 1000);
+    // Every 10th submission (retries included) is throttled once per message: about 111.
+    assert!(s.throttled >= 100, "{}", s.throttled);
+    let cs = c.stats();
+    let st = &cs.session;
+    assert_eq!(st.sent.count(CommandId::SUBMIT_SM), 1000 + s.throttled);
+    assert_eq!(
+        st.received
+            .count_status(CommandId::SUBMIT_SM_RESP, CommandStatus::ESME_ROK),
+        1000
+    );
+    assert_eq!(
+        st.received
+            .count_status(CommandId::SUBMIT_SM_RESP, CommandStatus::ESME_RTHROTTLED),
+        s.throttled
+    );
+    assert_eq!(cs.throttled_retries, s.throttled);
+    assert_eq!(cs.reconnects, 0);
+    assert_eq!(st.response_timeouts, 0);
+    assert_eq!(st.in_flight, 0);
+    // One latency sample per answered request (the bind and every submit_sm attempt).
+    assert_eq!(st.response_latency.count(), 1 + 1000 + s.throttled);
+    assert!(st.response_latency.quantile(0.99).is_some());
     c.unbind().unwrap();
 }
 

@@ -231,6 +231,13 @@ impl Session {
         &self.stats
     }
 
+    /// [`Session::stats`] into `dst`, reusing its allocations.
+    pub fn stats_into(&self, dst: &mut Stats) {
+        dst.clone_from(&self.stats);
+        dst.in_flight = self.app_in_flight as u64;
+        dst.inbound_pending = self.inbound.len() as u64;
+    }
+
     /// Application requests awaiting a response (what the window counts).
     pub fn in_flight(&self) -> usize {
         self.app_in_flight

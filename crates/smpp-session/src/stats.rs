@@ -20,9 +20,22 @@ pub struct Counter {
 /// Counters of PDUs per (`command_id`, `command_status`), in the order first seen.
 ///
 /// A session sees a handful of distinct pairs, so this is a short list searched linearly.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Counters {
     entries: Vec<Counter>,
+}
+
+impl Clone for Counters {
+    fn clone(&self) -> Self {
+        Counters {
+            entries: self.entries.clone(),
+        }
+    }
+
+    /// Reuses this value's allocation (a transport republishes snapshots often).
+    fn clone_from(&mut self, source: &Self) {
+        self.entries.clone_from(&source.entries);
+    }
 }
 
 impl Counters {
@@ -192,7 +205,7 @@ impl Histogram {
 /// status, `ESME_ROK` for requests), the session's own ones included (`enquire_link`, its
 /// answers to wrong-state or malformed requests, `generic_nack`). The other counters count
 /// resolutions and refusals as the events report them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
     /// PDUs written, per command and status.
@@ -214,6 +227,27 @@ pub struct Stats {
     /// Time from sending each request of ours to its response, for every request that got
     /// one (keep-alives and binds included).
     pub response_latency: Histogram,
+}
+
+impl Clone for Stats {
+    fn clone(&self) -> Self {
+        let mut s = Stats::default();
+        s.clone_from(self);
+        s
+    }
+
+    /// Reuses this value's allocations.
+    fn clone_from(&mut self, source: &Self) {
+        self.sent.clone_from(&source.sent);
+        self.received.clone_from(&source.received);
+        self.response_timeouts = source.response_timeouts;
+        self.requests_failed = source.requests_failed;
+        self.unexpected_responses = source.unexpected_responses;
+        self.rejected_requests = source.rejected_requests;
+        self.in_flight = source.in_flight;
+        self.inbound_pending = source.inbound_pending;
+        self.response_latency.clone_from(&source.response_latency);
+    }
 }
 
 impl Stats {

@@ -116,6 +116,8 @@ struct Engine {
     fault_check: Vec<ConnId>,
     /// When each of [`SmscConfig::mo_schedule`] fires next.
     mo_next: Vec<Instant>,
+    /// Session counters of the connections that closed, summed.
+    closed_stats: smpp_session::Stats,
 }
 
 /// Events taken from one connection per wake-up after the selected one.
@@ -147,6 +149,7 @@ pub(crate) fn run(
         submit_sms: 0,
         fault_check: Vec::new(),
         mo_next: Vec::new(),
+        closed_stats: smpp_session::Stats::default(),
     };
     let start = Instant::now();
     e.mo_next = e
@@ -209,6 +212,13 @@ pub(crate) fn run(
             })) => {
                 let r = e.inject_mo(&system_id, &from, &to, &text);
                 let _ = reply.send(r);
+            }
+            Input::Control(Ok(Control::SessionStats { reply })) => {
+                let mut total = e.closed_stats.clone();
+                for c in &e.conns {
+                    total.merge(&c.conn.stats());
+                }
+                let _ = reply.send(total);
             }
             Input::Accepted(Ok(conn)) => {
                 debug!("accepted {} from {}", conn.id(), conn.peer_addr());
@@ -355,6 +365,7 @@ impl Engine {
 
     fn remove(&mut self, k: usize) {
         let c = self.conns.swap_remove(k);
+        self.closed_stats.merge(&c.conn.stats());
         let bound = c.kind.is_some();
         debug!("connection {} closed", c.conn.id());
         self.shared.update(|s| {

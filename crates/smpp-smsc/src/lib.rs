@@ -479,6 +479,9 @@ pub(crate) enum Control {
         text: String,
         reply: Sender<Result<()>>,
     },
+    SessionStats {
+        reply: Sender<smpp_session::Stats>,
+    },
     Shutdown,
 }
 
@@ -600,6 +603,18 @@ impl Smsc {
             Ok((g, _)) => cond(&g),
             Err(_) => false,
         }
+    }
+
+    /// The session counters of every connection the SMSC has had, summed (see
+    /// [`smpp_session::Stats`]): PDUs per command and status both ways (so `submit_sm`
+    /// received and `submit_sm_resp` sent by status), timeouts and failures of the
+    /// `deliver_sm` it sent, the requests it refused by itself, the in-flight gauges of the
+    /// open connections, and the latency of its `deliver_sm`s' responses. `None` if the
+    /// SMSC thread is gone.
+    pub fn session_stats(&self) -> Option<smpp_session::Stats> {
+        let (reply, rx) = crossbeam_channel::bounded(1);
+        self.control.send(Control::SessionStats { reply }).ok()?;
+        rx.recv_timeout(std::time::Duration::from_secs(5)).ok()
     }
 
     /// Stops the SMSC: closes every connection, joins its thread and stops the transport.

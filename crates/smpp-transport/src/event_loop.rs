@@ -11,7 +11,7 @@ use log::{debug, info, trace, warn};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use smpp_pdu::Body;
-use smpp_session::{Event, SendError, Session};
+use smpp_session::{Event, SendError, Session, Stats};
 
 use crate::{
     Command, Completed, Config, ConnEvent, ConnOp, Connection, Disconnect, Listener, Outcome,
@@ -85,6 +85,8 @@ struct Conn {
     closed_at: Option<Instant>,
     held_events: VecDeque<ConnEvent>,
     read_paused: bool,
+    /// The session's counters as last published for [`Connection::stats`].
+    stats: Arc<Mutex<Stats>>,
 }
 
 enum Entry {
@@ -353,6 +355,7 @@ impl EventLoop {
                 closed_at: None,
                 held_events: VecDeque::new(),
                 read_paused: false,
+                stats: Arc::default(),
             })),
         );
         Ok(())
@@ -383,6 +386,7 @@ impl EventLoop {
             local_addr,
             events: rx,
             shared,
+            stats: Arc::clone(&c.stats),
         })
     }
 
@@ -654,6 +658,7 @@ impl EventLoop {
         }
         pump(c, hw, mq);
         write_out(c);
+        publish_stats(c);
         let session_closed = c.session.as_ref().is_some_and(Session::is_closed);
         if session_closed && c.closed_at.is_none() {
             c.closed_at = Some(Instant::now());
@@ -710,6 +715,7 @@ impl EventLoop {
         }
         // Forward the session's last events (failures of in-flight requests, Closed).
         forward_events(&mut c);
+        publish_stats(&c);
         for (_, (tag, reply)) in c.pending.drain() {
             resolve(&reply, tag, Outcome::Disconnected);
         }
@@ -841,6 +847,14 @@ fn pump(c: &mut Conn, high_water: usize, max_queued: usize) {
         }
     }
     forward_events(c);
+}
+
+/// Copies the session's counters where [`Connection::stats`] reads them (no allocation
+/// once the snapshot has its shape; the lock is only contended while a reader copies).
+fn publish_stats(c: &Conn) {
+    if let (Some(s), Ok(mut dst)) = (c.session.as_ref(), c.stats.lock()) {
+        s.stats_into(&mut dst);
+    }
 }
 
 fn push_event(c: &mut Conn, e: ConnEvent) {

@@ -414,6 +414,7 @@ pub struct Connection {
     pub(crate) local_addr: SocketAddr,
     pub(crate) events: Receiver<ConnEvent>,
     pub(crate) shared: Arc<Shared>,
+    pub(crate) stats: Arc<Mutex<smpp_session::Stats>>,
 }
 
 impl fmt::Debug for Connection {
@@ -444,6 +445,15 @@ impl Connection {
     /// Our address.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// A snapshot of the session's counters: PDUs per command and status both ways,
+    /// timeouts, failures, the in-flight gauges and the response-latency histogram (see
+    /// [`smpp_session::Stats`]). The loop republishes them each time it has worked on this
+    /// connection, so they are at most one loop turn old; after the connection closed they
+    /// stay as they were at the end.
+    pub fn stats(&self) -> smpp_session::Stats {
+        self.stats.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// The connection's events (inbound requests, binds, close). Drain it: when it is

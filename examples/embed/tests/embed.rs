@@ -4,6 +4,7 @@
 use std::process::Command;
 use std::time::Duration;
 
+use smpp_pdu::{CommandId, CommandStatus};
 use smpp_smsc::{Smsc, SmscConfig, User};
 
 const COUNT: usize = 1000;
@@ -49,6 +50,28 @@ fn run_example(exe: &str, system_id: &str) {
     assert_eq!(s.submits, COUNT as u64);
     assert_eq!(s.receipts_sent, COUNT as u64);
     assert_eq!(s.delivers_failed, 0);
+    // The SMSC's session counters say the same, PDU by PDU.
+    let st = smsc.session_stats().expect("the SMSC runs");
+    let n = COUNT as u64;
+    assert_eq!(st.received.count(CommandId::SUBMIT_SM), n);
+    assert_eq!(
+        st.sent
+            .count_status(CommandId::SUBMIT_SM_RESP, CommandStatus::ESME_ROK),
+        n
+    );
+    assert_eq!(st.sent.count(CommandId::DELIVER_SM), n);
+    assert_eq!(
+        st.received
+            .count_status(CommandId::DELIVER_SM_RESP, CommandStatus::ESME_ROK),
+        n
+    );
+    assert_eq!(st.received.count(CommandId::UNBIND), 1);
+    assert_eq!(
+        st.response_latency.count(),
+        n,
+        "one per deliver_sm answered"
+    );
+    assert_eq!(st.generic_nacks_sent() + st.generic_nacks_received(), 0);
     // The password never shows up in what the example printed.
     assert!(!stdout.contains("pw123") && !stderr.contains("pw123"));
     smsc.shutdown();
