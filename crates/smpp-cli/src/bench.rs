@@ -14,6 +14,7 @@ use smpp_session::BindKind;
 use smpp_smsc::json::Object;
 
 use crate::common::{self, Args, Target};
+use crate::stats;
 
 struct Options {
     target: Target,
@@ -21,6 +22,7 @@ struct Options {
     window: usize,
     connections: usize,
     json: bool,
+    stats_every: Option<Duration>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -30,6 +32,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         window: 0,
         connections: 1,
         json: false,
+        stats_every: None,
     };
     let (mut count, mut window) = (None, None);
     let mut a = Args::new("bench", args);
@@ -42,6 +45,13 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--window" => window = Some(a.parsed::<usize>(name)?),
             "--connections" => o.connections = a.parsed(name)?,
             "--json" => o.json = true,
+            "--stats-every" => {
+                let secs: f64 = a.parsed(name)?;
+                if !(secs > 0.0 && secs.is_finite()) {
+                    return Err("bench: --stats-every needs a positive number of seconds".into());
+                }
+                o.stats_every = Some(Duration::from_secs_f64(secs));
+            }
             other => return Err(a.unknown(other)),
         }
     }
@@ -158,7 +168,16 @@ fn bench(o: &Options) -> Result<bool, String> {
             handles.push(s.spawn(move || drive(client, first, n, window, done)));
             first += n;
         }
-        if std::io::stderr().is_terminal() {
+        if let Some(every) = o.stats_every {
+            let mut next = Instant::now() + every;
+            while handles.iter().any(|h| !h.is_finished()) {
+                if Instant::now() >= next {
+                    print_stats(&clients, o.json);
+                    next += every;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        } else if std::io::stderr().is_terminal() {
             while handles.iter().any(|h| !h.is_finished()) {
                 let d = done.load(Ordering::Relaxed);
                 let secs = started.elapsed().as_secs_f64().max(1e-9);
@@ -179,6 +198,7 @@ fn bench(o: &Options) -> Result<bool, String> {
             .collect()
     });
     let elapsed = started.elapsed().as_secs_f64().max(1e-9);
+    let final_stats = client_stats(&clients);
     for c in clients {
         let _ = c.unbind();
     }
@@ -222,5 +242,37 @@ fn bench(o: &Options) -> Result<bool, String> {
             );
         }
     }
+    let (session, extra) = &final_stats;
+    let extra: Vec<(&str, u64)> = extra.iter().map(|(k, v)| (*k, *v)).collect();
+    if o.json {
+        println!("{}", stats::to_json("bench", session, &extra));
+    } else {
+        println!("{}", stats::to_text("bench", session, &extra));
+    }
     Ok(errors == 0)
+}
+
+/// The clients' counters, summed, and the client-level numbers.
+fn client_stats(clients: &[Client]) -> (smpp_session::Stats, [(&'static str, u64); 2]) {
+    let mut session = smpp_session::Stats::default();
+    let (mut reconnects, mut retries) = (0, 0);
+    for c in clients {
+        let s = c.stats();
+        session.merge(&s.session);
+        reconnects += s.reconnects;
+        retries += s.throttled_retries;
+    }
+    (
+        session,
+        [("reconnects", reconnects), ("throttled_retries", retries)],
+    )
+}
+
+fn print_stats(clients: &[Client], json: bool) {
+    let (session, extra) = client_stats(clients);
+    if json {
+        println!("{}", stats::to_json("bench", &session, &extra));
+    } else {
+        println!("{}", stats::to_text("bench", &session, &extra));
+    }
 }

@@ -21,6 +21,7 @@ mod demo;
 mod encode;
 mod listen;
 mod send;
+mod stats;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -37,7 +38,7 @@ usage:
                             passwords print as *** unless --reveal-passwords
   smpp encode [JSON...]     the reverse: JSON lines as `decode` prints them to hex, one line
                             per PDU; exit 1 (with a JSON error naming the field) if any fails
-  smpp smsc [OPTIONS]       run the test SMSC until killed
+  smpp smsc [OPTIONS]       run the test SMSC until killed (or --duration)
       --listen ADDR         where to listen (default 127.0.0.1:2775)
       --user ID:PASSWORD    an account (repeatable; none: every bind is accepted)
       --receipt-delay-ms N  delay of delivery receipts (default 1000)
@@ -52,6 +53,11 @@ usage:
       --mo-every-ms MS      send an MO (447700900123 -> 12345) every MS milliseconds to
                             each bound receiver of every --user (or of --mo-system-id ID)
       --mo-text TEXT        the scheduled MO's text (default \"Hello\")
+      --stats-every SECONDS print the counters (the SMSC's and its sessions': PDUs per
+                            command and status, timeouts, latency) every SECONDS
+      --duration SECONDS    stop after SECONDS (default: run until SIGINT/SIGTERM); the
+                            counters are printed once more on the way out
+      --json                print the counters as JSON lines
   smpp send [--addr HOST:PORT --system-id ID --password PW] [--bind tx|trx]
             [--from ADDR] --to ADDR [--to ADDR...] --text TEXT [--encoding auto|gsm7|ucs2|latin1]
             [--split udh|udh16|sar|payload] [--registered-delivery] [--wait-receipt SECONDS] [--json]
@@ -61,9 +67,10 @@ usage:
             [--timeout SECONDS] [--json]
                             print MO messages and receipts until N arrived or the timeout
   smpp bench [--addr HOST:PORT --system-id ID --password PW] --count N --window W
-            [--connections C] [--json]
+            [--connections C] [--stats-every SECONDS] [--json]
                             load generator (without --addr: an embedded SMSC); prints
-                            throughput and p50/p99 submit latency
+                            throughput and p50/p99 submit latency, then the client's
+                            counters (also every SECONDS with --stats-every)
   smpp help                 this text
 
 RUST_LOG=debug enables logging (to stderr).";
@@ -117,6 +124,88 @@ fn usage_error(msg: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// A positive number of seconds (fractions allowed).
+fn seconds(v: Result<String, String>, name: &str) -> Result<Duration, String> {
+    let v = v?;
+    match v.parse::<f64>() {
+        Ok(s) if s > 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!(
+            "smsc: {name} {v}: expected a positive number of seconds"
+        )),
+    }
+}
+
+/// Prints the SMSC's counters and its sessions' counters.
+fn print_smsc_stats(smsc: &Smsc, json: bool) {
+    let s = smsc.stats();
+    let extra = [
+        ("connections", s.connections),
+        ("open_connections", s.open_connections),
+        ("binds", s.binds),
+        ("bind_rejects", s.bind_rejects),
+        ("submits", s.submits),
+        ("throttled", s.throttled),
+        ("receipts_sent", s.receipts_sent),
+        ("mo_sent", s.mo_sent),
+        ("delivers_acked", s.delivers_acked),
+        ("delivers_failed", s.delivers_failed),
+    ];
+    let session = smsc.session_stats().unwrap_or_default();
+    if json {
+        println!("{}", stats::to_json("smsc", &session, &extra));
+    } else {
+        println!("{}", stats::to_text("smsc", &session, &extra));
+    }
+}
+
+/// Serves until `duration` passed, or until SIGINT/SIGTERM (without `duration`, forever);
+/// prints the counters every `stats_every` and once at the end.
+fn serve(
+    smsc: Smsc,
+    stats_every: Option<Duration>,
+    duration: Option<Duration>,
+    json: bool,
+) -> ExitCode {
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    if let Err(e) = ctrlc::set_handler(move || {
+        let _ = stop_tx.send(());
+    }) {
+        log::warn!("cannot catch SIGINT/SIGTERM ({e}); final counters print only with --duration");
+    }
+    let started = std::time::Instant::now();
+    let end = duration.map(|d| started + d);
+    let mut next_stats = stats_every.map(|d| started + d);
+    loop {
+        let now = std::time::Instant::now();
+        if end.is_some_and(|e| now >= e) {
+            break;
+        }
+        if let (Some(t), Some(every)) = (next_stats, stats_every) {
+            if now >= t {
+                print_smsc_stats(&smsc, json);
+                next_stats = Some(t + every);
+            }
+        }
+        let wake = [end, next_stats]
+            .into_iter()
+            .flatten()
+            .min()
+            .map_or(Duration::from_secs(3600), |t| {
+                t.saturating_duration_since(now)
+            });
+        match stop_rx.recv_timeout(wake) {
+            Ok(()) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                std::thread::sleep(wake);
+            }
+        }
+    }
+    print_smsc_stats(&smsc, json);
+    smsc.shutdown();
+    ExitCode::SUCCESS
+}
+
 fn run_smsc(args: &[String]) -> ExitCode {
     let mut config = SmscConfig::default()
         .addr(SocketAddr::from(([127, 0, 0, 1], 2775)))
@@ -124,6 +213,9 @@ fn run_smsc(args: &[String]) -> ExitCode {
     let mut mo_every: Option<u64> = None;
     let mut mo_text = String::from("Hello");
     let mut mo_system_ids: Vec<String> = Vec::new();
+    let mut stats_every: Option<Duration> = None;
+    let mut duration: Option<Duration> = None;
+    let mut json = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| {
@@ -172,6 +264,14 @@ fn run_smsc(args: &[String]) -> ExitCode {
             }
             "--mo-text" => value("--mo-text").map(|v| mo_text = v),
             "--mo-system-id" => value("--mo-system-id").map(|v| mo_system_ids.push(v)),
+            "--stats-every" => {
+                seconds(value("--stats-every"), "--stats-every").map(|d| stats_every = Some(d))
+            }
+            "--duration" => seconds(value("--duration"), "--duration").map(|d| duration = Some(d)),
+            "--json" => {
+                json = true;
+                Ok(())
+            }
             other => Err(format!("smsc: unknown argument {other:?}")),
         };
         if let Err(e) = r {
@@ -198,9 +298,7 @@ fn run_smsc(args: &[String]) -> ExitCode {
     match Smsc::start(config) {
         Ok(smsc) => {
             println!("smpp-smsc listening on {}", smsc.local_addr());
-            loop {
-                std::thread::sleep(Duration::from_secs(3600));
-            }
+            serve(smsc, stats_every, duration, json)
         }
         Err(e) => {
             eprintln!("smpp smsc: cannot start: {e}");

@@ -361,8 +361,19 @@ fn bench_reports_throughput_and_latency() {
     ]);
     let s = out(&o);
     assert!(o.status.success(), "{s}\n{}", err(&o));
-    assert!(valid_json(s.trim_end()), "{s}");
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(lines.len(), 2, "the bench line and the final counters: {s}");
+    assert!(lines.iter().all(|l| valid_json(l)), "{s}");
     assert!(s.starts_with(r#"{"event":"bench""#), "{s}");
+    let st: serde_json::Value = serde_json::from_str(lines[1]).expect("JSON");
+    assert_eq!(st["event"], "stats");
+    assert_eq!(st["sent"]["submit_sm"]["ESME_ROK"], 2000);
+    assert_eq!(st["sent"]["bind_transmitter"]["ESME_ROK"], 2);
+    assert_eq!(st["received"]["submit_sm_resp"]["ESME_ROK"], 2000);
+    assert_eq!(st["response_timeouts"], 0);
+    assert_eq!(st["in_flight"], 0);
+    assert_eq!(st["response_latency"]["count"], 2002);
+    assert!(st["response_latency"]["p99_ms"].as_f64().is_some(), "{st}");
     for key in [
         r#""count":2000,"ok":2000,"errors":0,"connections":2,"window":20"#,
         r#""throughput":"#,
@@ -392,6 +403,14 @@ fn bench_reports_throughput_and_latency() {
     let s = out(&o);
     assert!(o.status.success(), "{s}\n{}", err(&o));
     assert!(s.starts_with("300 of 300 submits ok in "), "{s}");
+    assert!(
+        s.contains("bench stats:\n  sent:     bind_transmitter 1, submit_sm 300\n"),
+        "{s}"
+    );
+    assert!(
+        s.contains("  received: bind_transmitter_resp 1, submit_sm_resp 300\n"),
+        "{s}"
+    );
     assert!(
         s.contains("msg/s, latency p50 ") && s.contains(" ms, p99 "),
         "{s}"
@@ -432,4 +451,98 @@ fn send_times_out_when_the_bind_is_not_answered() {
     );
     assert!(started.elapsed() < Duration::from_secs(20));
     drop(holder);
+}
+
+/// `smpp smsc --stats-every --duration --json` prints its counters while it runs and once
+/// at the end; `smpp bench --stats-every` prints the client's while it runs. Both agree
+/// with the traffic.
+#[test]
+fn smsc_and_bench_print_counters_periodically_and_at_the_end() {
+    // A free port for the SMSC (taken back at once; the SMSC binds it right after).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let server = spawn(&[
+        "smsc",
+        "--listen",
+        &addr,
+        "--user",
+        "esme:secret",
+        "--receipt-delay-ms",
+        "10",
+        "--stats-every",
+        "0.3",
+        "--duration",
+        "4",
+        "--json",
+    ]);
+    // Wait until it accepts connections.
+    let up = Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(
+            up.elapsed() < Duration::from_secs(10),
+            "the SMSC never listened"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = smpp(&[
+        "bench",
+        "--addr",
+        &addr,
+        "--system-id",
+        "esme",
+        "--password",
+        "secret",
+        "--count",
+        "500",
+        "--window",
+        "10",
+        "--stats-every",
+        "0.05",
+        "--json",
+    ]);
+    let s = out(&o);
+    assert!(o.status.success(), "{s}\n{}", err(&o));
+    let stats: Vec<serde_json::Value> = s
+        .lines()
+        .filter(|l| l.contains(r#""event":"stats""#))
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert!(!stats.is_empty(), "{s}");
+    let last = stats.last().expect("final counters");
+    assert_eq!(last["scope"], "bench");
+    assert_eq!(last["sent"]["submit_sm"]["ESME_ROK"], 500);
+    assert_eq!(last["received"]["submit_sm_resp"]["ESME_ROK"], 500);
+    assert_eq!(last["throttled_retries"], 0);
+    // Counters only grow from one snapshot to the next.
+    let submitted: Vec<u64> = stats
+        .iter()
+        .map(|v| v["sent"]["submit_sm"]["ESME_ROK"].as_u64().unwrap_or(0))
+        .collect();
+    assert!(submitted.windows(2).all(|w| w[0] <= w[1]), "{submitted:?}");
+
+    let o = finish(server, Duration::from_secs(20), "smpp smsc --duration 4");
+    let s = out(&o);
+    assert!(o.status.success(), "{s}\n{}", err(&o));
+    let lines: Vec<serde_json::Value> = s
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert!(
+        lines.len() >= 3,
+        "periodic counters and the final ones: {s}"
+    );
+    let last = lines.last().expect("final counters");
+    assert_eq!(last["scope"], "smsc");
+    assert_eq!(last["received"]["submit_sm"]["ESME_ROK"], 500);
+    assert_eq!(last["sent"]["submit_sm_resp"]["ESME_ROK"], 500);
+    assert_eq!(last["submits"], 500);
+    assert_eq!(last["binds"], 1);
+    // The bench bound as a transmitter: receipts wait for a receiver, none went out.
+    assert_eq!(last["sent"]["deliver_sm"], serde_json::Value::Null);
+    assert_eq!(last["delivers_failed"], 0);
+    assert_eq!(last["generic_nacks_sent"], 0);
 }
