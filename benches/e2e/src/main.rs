@@ -20,11 +20,12 @@ use smpp_transport::{ConnEvent, Transport, TransportHandle};
 
 /// Starts an SMSC that accepts any bind and answers every request with ESME_ROK and a
 /// fresh message id.
-fn smsc() -> (TransportHandle, SocketAddr, JoinHandle<()>) {
+fn smsc(stats: bool) -> (TransportHandle, SocketAddr, JoinHandle<()>) {
     let t = Transport::spawn(Default::default()).expect("transport");
     let cfg = smpp_session::Config::default()
         .enquire_link_interval(None)
-        .max_inbound_pending(100_000);
+        .max_inbound_pending(100_000)
+        .stats(stats);
     let listener = t
         .listen("127.0.0.1:0".parse().unwrap(), cfg)
         .expect("listen");
@@ -74,19 +75,40 @@ fn message() -> SubmitSm<'static> {
     }
 }
 
+/// CPU time used by this process so far (every thread), in nanoseconds.
+fn process_cpu_ns() -> u128 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return 0;
+    }
+    ts.tv_sec as u128 * 1_000_000_000 + ts.tv_nsec as u128
+}
+
 struct Run {
     window: usize,
     count: usize,
     per_second: f64,
+    /// CPU time of the whole process (client, SMSC, both loops) per round trip.
+    cpu_ns: f64,
     p50: Duration,
     p99: Duration,
 }
 
-fn run(window: usize, count: usize) -> Run {
-    let (smsc_transport, addr, smsc_thread) = smsc();
-    let cfg = ClientConfig::new(BindKind::Transmitter, "bench", "pw")
+/// Submits taken between two `Client::stats()` snapshots in the runs with counters on
+/// (what a `--stats-every` reader adds on top of the counting itself).
+const SNAPSHOT_EVERY: usize = 10_000;
+
+fn run(window: usize, count: usize, stats: bool) -> Run {
+    let (smsc_transport, addr, smsc_thread) = smsc(stats);
+    let mut cfg = ClientConfig::new(BindKind::Transmitter, "bench", "pw")
         .window(window)
         .enquire_link_interval(None);
+    cfg.session.stats = stats;
     let client = Client::connect(addr, cfg).expect("bind");
     let sm = message();
     // Warm up.
@@ -96,7 +118,12 @@ fn run(window: usize, count: usize) -> Run {
     let mut latencies = Vec::with_capacity(count);
     let mut in_flight = VecDeque::with_capacity(window);
     let start = Instant::now();
-    for _ in 0..count {
+    let cpu0 = process_cpu_ns();
+    let mut snapshots = 0u64;
+    for i in 0..count {
+        if stats && i % SNAPSHOT_EVERY == 0 {
+            snapshots += std::hint::black_box(client.stats()).session.sent.total();
+        }
         if in_flight.len() == window {
             let (t0, p): (Instant, smpp_client::Pending) = in_flight.pop_front().unwrap();
             p.wait_submit().expect("submit");
@@ -112,6 +139,19 @@ fn run(window: usize, count: usize) -> Run {
         latencies.push(t0.elapsed());
     }
     let elapsed = start.elapsed();
+    let cpu_ns = (process_cpu_ns() - cpu0) as f64 / count as f64;
+    if stats {
+        let st = client.stats().session;
+        let sent = st.sent.count(smpp_pdu::CommandId::SUBMIT_SM) as usize;
+        assert_eq!(
+            sent,
+            count + window.min(1000),
+            "the counters saw every submit"
+        );
+        assert!(snapshots > 0 || count < SNAPSHOT_EVERY);
+    } else {
+        assert_eq!(client.stats().session.sent.total(), 0, "counters off");
+    }
     client.unbind().expect("unbind");
     smsc_transport.shutdown();
     let _ = smsc_thread.join();
@@ -121,6 +161,7 @@ fn run(window: usize, count: usize) -> Run {
         window,
         count,
         per_second: count as f64 / elapsed.as_secs_f64(),
+        cpu_ns,
         p50: pct(0.50),
         p99: pct(0.99),
     }
@@ -146,7 +187,7 @@ fn main() -> ExitCode {
     }
     let mut results = Vec::new();
     for (window, count) in runs {
-        let r = run(window, count);
+        let r = run(window, count, true);
         if json {
             println!(
                 "{{\"bench\":\"e2e\",\"window\":{},\"count\":{},\"per_second\":{:.0},\"p50_us\":{:.1},\"p99_us\":{:.1}}}",
@@ -173,6 +214,43 @@ fn main() -> ExitCode {
         .find(|r| r.window == 256)
         .map_or(0.0, |r| r.per_second);
     let verdict = if w256 >= 400_000.0 { "MET" } else { "MISSED" };
+    // The cost of the counters: window 256 with the session counters (and a snapshot every
+    // 10,000 submits) against the same with `Config::stats(false)` on both sides,
+    // alternating, the median of each.
+    // Wall-clock throughput swings with whatever else the shared machine runs, so the
+    // cost is also read as CPU time per round trip (the whole process: both loops, the
+    // responder and the client), which other processes disturb much less.
+    let pairs = if quick { 1 } else { 7 };
+    let n = if quick { 20_000 } else { 200_000 };
+    let (mut on, mut off, mut on_cpu, mut off_cpu) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..pairs {
+        let a = run(256, n, true);
+        let b = run(256, n, false);
+        on.push(a.per_second);
+        on_cpu.push(a.cpu_ns);
+        off.push(b.per_second);
+        off_cpu.push(b.cpu_ns);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (on_med, off_med) = (median(&mut on), median(&mut off));
+    let (on_cpu, off_cpu) = (median(&mut on_cpu), median(&mut off_cpu));
+    let cost = (off_med - on_med) / off_med * 100.0;
+    let cpu_cost = (on_cpu - off_cpu) / off_cpu * 100.0;
+    if json {
+        println!(
+            "{{\"bench\":\"e2e_stats_cost\",\"window\":256,\"count\":{n},\"pairs\":{pairs},\"with_stats_per_second\":{on_med:.0},\"without_stats_per_second\":{off_med:.0},\"throughput_cost_percent\":{cost:.2},\"with_stats_cpu_ns\":{on_cpu:.1},\"without_stats_cpu_ns\":{off_cpu:.1},\"cpu_cost_percent\":{cpu_cost:.2}}}"
+        );
+    } else {
+        println!(
+            "counters on / off at window 256 ({pairs} alternating runs of {n}, medians): \
+             {on_med:.0} / {off_med:.0} submits/s (cost {cost:.2}%); CPU {on_cpu:.0} / \
+             {off_cpu:.0} ns per round trip (cost {cpu_cost:.2}%); target < 2%"
+        );
+    }
     if json {
         println!(
             "{{\"target\":\"e2e window 256 >= 400000/s\",\"measured\":{w256:.0},\"met\":{}}}",
