@@ -451,7 +451,7 @@ impl Session {
         let seq = self.peek_seq();
         self.enqueue(CommandStatus::ESME_ROK, seq, body)?;
         self.advance_seq();
-        trace!("sent {:?} seq {seq}", id);
+        trace!("sent seq {seq}: {body:?}");
         self.note_activity(now, id);
         if id.response().is_some() {
             let deadline = now + timeout;
@@ -551,7 +551,7 @@ impl Session {
             return Err(e);
         }
         self.note_activity(now, got);
-        trace!("sent {got:?} seq {sequence_number} status {status:?}");
+        trace!("sent seq {sequence_number} status {status:?}: {body:?}");
         if let Some(kind) = BindKind::from_command_id(req.command_id) {
             if status.is_ok() && got != CommandId::GENERIC_NACK && !self.state.is_bound() {
                 self.state = state::bound_state(req.command_id).unwrap_or(self.state);

@@ -18,6 +18,64 @@
 //! Every request resolves exactly once: a response, a timeout, a failure reported by the
 //! session, a local refusal, or [`Outcome::Disconnected`] when the connection or the loop
 //! goes away first.
+//!
+//! Each [`Connection::stats`] is a snapshot of its session's counters (PDUs per command
+//! and status, timeouts, in-flight gauges, response latencies), republished by the loop
+//! without allocating.
+//!
+//! # Example
+//!
+//! An SMSC-role listener and an ESME-role connection on one transport, over 127.0.0.1:
+//! bind, one `submit_sm`, its response, the counters.
+//!
+//! ```
+//! use std::time::Duration;
+//! use smpp_pdu::{Body, CommandId, CommandStatus, SubmitSm, SubmitSmResp};
+//! use smpp_session::{BindKind, BindRequest, Config as SessionConfig, Event};
+//! use smpp_transport::{Config, ConnEvent, Outcome, Transport};
+//!
+//! let transport = Transport::spawn(Config::default())?;
+//! let listener = transport.listen("127.0.0.1:0".parse()?, SessionConfig::default())?;
+//! let addr = listener.local_addr();
+//! // The SMSC side: accept, bind whoever asks, answer each request.
+//! let smsc = std::thread::spawn(move || {
+//!     let conn = listener.accept().expect("a connection");
+//!     while let Ok(ev) = conn.events().recv_timeout(Duration::from_secs(10)) {
+//!         match ev {
+//!             ConnEvent::Session(Event::BindRequested { sequence_number, .. }) => {
+//!                 conn.accept_bind(sequence_number, "SMSC").unwrap();
+//!             }
+//!             ConnEvent::Session(Event::Request { sequence_number, .. }) => {
+//!                 let resp = SubmitSmResp { message_id: "42".into(), tlvs: vec![] };
+//!                 conn.respond(sequence_number, CommandStatus::ESME_ROK, Body::from(resp)).unwrap();
+//!             }
+//!             ConnEvent::Closed(_) => break,
+//!             _ => {}
+//!         }
+//!     }
+//! });
+//!
+//! // The ESME side: outcomes come back on a channel, tagged.
+//! let conn = transport.connect(addr, SessionConfig::default())?;
+//! let (reply, outcomes) = crossbeam_channel::unbounded();
+//! conn.bind(BindRequest::new(BindKind::Transmitter, "esme", "secret"), 1, &reply)?;
+//! assert!(matches!(outcomes.recv()?.outcome, Outcome::Bound { .. }));
+//! let sm = SubmitSm { destination_addr: "447700900123".into(), short_message: "Hi".into(), ..Default::default() };
+//! conn.request(Body::from(sm), 2, &reply)?;
+//! let done = outcomes.recv()?;
+//! assert_eq!(done.tag, 2);
+//! match done.outcome {
+//!     Outcome::Response(pdu) => assert_eq!(pdu.command_status, CommandStatus::ESME_ROK),
+//!     other => panic!("{other:?}"),
+//! }
+//! conn.unbind(3, &reply)?;
+//! assert_eq!(outcomes.recv()?.outcome, Outcome::Unbound);
+//! let stats = conn.stats();
+//! assert_eq!(stats.sent.count(CommandId::SUBMIT_SM), 1);
+//! smsc.join().unwrap();
+//! transport.shutdown();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![warn(missing_docs)]
 
