@@ -176,7 +176,10 @@ function compare(ours, node, opts) {
     } else {
       seen[name] = 1;
     }
-    const expected = def ? tlvExpected(def, t.value) : t.value;
+    let expected = def ? tlvExpected(def, t.value) : t.value;
+    // broadcast_end_time: node-smpp writes the 16 characters without the NUL the spec has
+    // (COS-F 17); we accept both and print it NUL-terminated.
+    if (tag === 0x0609 && typeof nv === 'string' && expected === nv + '\u0000') expected = nv;
     if (!same(expected, nv)) {
       diffs.push(`${where}: TLV ${t.name} (${t.tag}) is ${JSON.stringify(expected)} (octets ${t.value}) here, ${JSON.stringify(nv)} at node-smpp`);
     }
@@ -187,6 +190,49 @@ function compare(ours, node, opts) {
     const isTlv = key in smpp.tlvs || /^[0-9]+$/.test(key) ||
       Object.values(tlvMap).includes(key);
     if (isTlv) diffs.push(`${where}: node-smpp decoded TLV ${key}=${JSON.stringify(node.fields[key])} that is not here`);
+  }
+  return diffs;
+}
+
+function hexOfOurs(ours, key) {
+  if (ours[key + '_hex'] !== undefined) return ours[key + '_hex'];
+  return Buffer.from(ours[key], 'utf8').toString('hex');
+}
+
+// Compares our JSON object of a PDU with python-smpplib's view of the same PDU (the
+// `fields` that interop/python/*.py write: integers, octets as {hex}).
+function comparePy(ours, py) {
+  const diffs = [];
+  const where = 'smpplib ' + py.command;
+  if (ours.command !== py.command) return [`${where}: ${ours.command} here`];
+  if (ours.sequence_number !== py.sequence_number) diffs.push(`${where}: sequence_number ${ours.sequence_number} here, ${py.sequence_number} at smpplib`);
+  if ('command_status' in ours && py.command_status !== undefined &&
+      statusNumber(ours.command_status) !== py.command_status) {
+    diffs.push(`${where}: command_status ${ours.command_status} here, ${py.command_status} at smpplib`);
+  }
+  for (const [key, pv] of Object.entries(py.fields)) {
+    if (key === 'sm_length' || (key === 'password' && ours.password === '***')) continue;
+    const tlv = (ours.tlvs || []).find((t) => t.name === key);
+      if (key in ours) {
+      const ov = ours[key];
+      if (typeof pv === 'object') {
+        const oh = key === 'short_message' ? ov : hexOfOurs(ours, key);
+        if (oh !== pv.hex) diffs.push(`${where}: ${key} octets ${oh} here, ${pv.hex} at smpplib`);
+      } else if (ov !== pv) {
+        diffs.push(`${where}: ${key} ${ov} here, ${pv} at smpplib`);
+      }
+    } else if (tlv) {
+      // smpplib drops the terminating NUL of a C-octet string TLV.
+      const got = typeof pv === 'object'
+        ? (tlv.value === pv.hex + '00' ? pv.hex : tlv.value) : parseInt(tlv.value, 16);
+      const want = typeof pv === 'object' ? pv.hex : pv;
+      if (got !== want) diffs.push(`${where}: TLV ${key} ${got} here, ${want} at smpplib`);
+    } else {
+      diffs.push(`${where}: ${key}=${JSON.stringify(pv)} at smpplib, not here`);
+    }
+  }
+  for (const t of ours.tlvs || []) {
+    if (!(t.name in py.fields)) diffs.push(`${where}: TLV ${t.name} is here, not at smpplib`);
   }
   return diffs;
 }
@@ -256,5 +302,5 @@ function ucs2(text) {
 }
 
 module.exports = {
-  smpp, nodeView, nodeDecodeHex, compare, run, readJsonLines, args, Checks, ucs2, plain,
+  smpp, nodeView, nodeDecodeHex, compare, comparePy, run, readJsonLines, args, Checks, ucs2, plain,
 };

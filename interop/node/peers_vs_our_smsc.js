@@ -11,7 +11,7 @@
 const fs = require('fs');
 const path = require('path');
 const childProcess = require('child_process');
-const { smpp, nodeDecodeHex, compare, readJsonLines, args, Checks, ucs2 } = require('./common');
+const { smpp, nodeDecodeHex, compare, comparePy, readJsonLines, args, Checks, ucs2 } = require('./common');
 
 const opts = args(process.argv.slice(2));
 const dir = opts.dir;
@@ -162,43 +162,6 @@ function findRecord(records, command, sequence) {
 }
 
 const NOT_LOGGED = new Set(['enquire_link']);
-
-function hexOfOurs(ours, key) {
-  if (ours[key + '_hex'] !== undefined) return ours[key + '_hex'];
-  return Buffer.from(ours[key], 'utf8').toString('hex');
-}
-
-// Compares our SMSC's record of a PDU with smpplib's view of what it sent.
-function comparePy(ours, py) {
-  const diffs = [];
-  const where = 'smpplib ' + py.command;
-  if (ours.command !== py.command) return [`${where}: our SMSC logged ${ours.command}`];
-  if (ours.sequence_number !== py.sequence_number) diffs.push(`${where}: sequence_number ${ours.sequence_number} vs ${py.sequence_number}`);
-  for (const [key, pv] of Object.entries(py.fields)) {
-    if (key === 'sm_length' || key === 'password') continue;
-    const tlv = (ours.tlvs || []).find((t) => t.name === key);
-    let ov;
-    if (key in ours) {
-      ov = ours[key];
-      if (typeof pv === 'object') {
-        const oh = key === 'short_message' ? ov : hexOfOurs(ours, key);
-        if (oh !== pv.hex) diffs.push(`${where}: ${key} octets ${oh} in our SMSC, ${pv.hex} sent`);
-      } else if (ov !== pv) {
-        diffs.push(`${where}: ${key} ${ov} in our SMSC, ${pv} sent`);
-      }
-    } else if (tlv) {
-      const got = typeof pv === 'object' ? tlv.value : parseInt(tlv.value, 16);
-      const want = typeof pv === 'object' ? pv.hex : pv;
-      if (got !== want) diffs.push(`${where}: TLV ${key} ${got} in our SMSC, ${want} sent`);
-    } else {
-      diffs.push(`${where}: ${key}=${JSON.stringify(pv)} sent, not in our SMSC's record`);
-    }
-  }
-  for (const t of ours.tlvs || []) {
-    if (!(t.name in py.fields)) diffs.push(`${where}: our SMSC logged TLV ${t.name} that smpplib did not send`);
-  }
-  return diffs;
-}
 
 // The `text:` part our SMSC writes in a receipt: the first 20 characters of the message,
 // `?` for each one that reads differently as ASCII and as GSM 03.38 (the receipt is
