@@ -78,14 +78,17 @@ fn connect(addr: SocketAddr, kind: BindKind, log: &mut Log) -> Result<Client, St
 /// the response, which echoes it).
 fn request(client: &Client, label: &str, body: Body<'static>, log: &mut Log) -> Result<(), String> {
     let mut sent = pdu_json(&Pdu::new(0, body.clone()));
-    let resp = client
-        .request(body)
-        .map_err(|e| format!("{label}: {e}"))?;
+    let resp = client.request(body).map_err(|e| format!("{label}: {e}"))?;
     sent["sequence_number"] = json!(resp.sequence_number);
     log.line(json!({ "step": "request", "label": label, "pdu": sent, "resp": pdu_json(&resp) }))
 }
 
-fn short_submit(label: &str, text: &str, encoding: Encoding, data_coding: u8) -> (String, Body<'static>, String) {
+fn short_submit(
+    label: &str,
+    text: &str,
+    encoding: Encoding,
+    data_coding: u8,
+) -> (String, Body<'static>, String) {
     let bytes = text::encode(text, encoding).expect("the interop texts encode");
     let sm = SubmitSm {
         source_addr_ton: 5,
@@ -147,9 +150,9 @@ fn receive(client: &Client, n: usize, log: &mut Log) -> Result<(), String> {
             .inbound()
             .recv_timeout(left)
             .map_err(|_| format!("only {i} of {n} deliveries arrived within {INBOUND_WAIT:?}"))?;
-        let receipt = inbound.receipt().map(|r| {
-            json!({ "id": r.id, "stat": r.state.stat(), "err": r.err, "text": r.text })
-        });
+        let receipt = inbound
+            .receipt()
+            .map(|r| json!({ "id": r.id, "stat": r.state.stat(), "err": r.err, "text": r.text }));
         log.line(json!({
             "step": "inbound", "pdu": pdu_json(&inbound.pdu), "text": inbound.text(),
             "receipt": receipt,
@@ -169,7 +172,12 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
     let tx = connect(addr, BindKind::Transmitter, log)?;
     let shorts = [
         short_submit("submit_gsm", "Hello @£$ {[~]} € ^|\\ ok", Encoding::Gsm7, 0),
-        short_submit("submit_latin1", "Grüße aus Köln: ½ ¿ ñ ø", Encoding::Latin1, 3),
+        short_submit(
+            "submit_latin1",
+            "Grüße aus Köln: ½ ¿ ñ ø",
+            Encoding::Latin1,
+            3,
+        ),
         short_submit("submit_ucs2", "Привет, 世界 👍 €", Encoding::Ucs2, 8),
     ];
     for (label, body, _) in shorts {
@@ -185,10 +193,38 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
                        café crème, naïve façade — no, that dash is not Latin-1; only ¡¿½¼¾ \
                        ÀÉÎÕÜ àéîõü ÿ and plain ASCII text that goes on past 140 octets.";
     let latin1_long = latin1_long.replace('—', "-");
-    send_long(&tx, "long_udh8_gsm", gsm_long, Encoding::Gsm7, SplitMethod::Udh8, log)?;
-    send_long(&tx, "long_udh16_ucs2", ucs2_long, Encoding::Ucs2, SplitMethod::Udh16, log)?;
-    send_long(&tx, "long_sar_latin1", &latin1_long, Encoding::Latin1, SplitMethod::Sar, log)?;
-    send_long(&tx, "long_payload_gsm", gsm_long, Encoding::Gsm7, SplitMethod::Payload, log)?;
+    send_long(
+        &tx,
+        "long_udh8_gsm",
+        gsm_long,
+        Encoding::Gsm7,
+        SplitMethod::Udh8,
+        log,
+    )?;
+    send_long(
+        &tx,
+        "long_udh16_ucs2",
+        ucs2_long,
+        Encoding::Ucs2,
+        SplitMethod::Udh16,
+        log,
+    )?;
+    send_long(
+        &tx,
+        "long_sar_latin1",
+        &latin1_long,
+        Encoding::Latin1,
+        SplitMethod::Sar,
+        log,
+    )?;
+    send_long(
+        &tx,
+        "long_payload_gsm",
+        gsm_long,
+        Encoding::Gsm7,
+        SplitMethod::Payload,
+        log,
+    )?;
 
     request(
         &tx,
@@ -269,7 +305,9 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
             replace_if_present_flag: 0,
             data_coding: 8,
             sm_default_msg_id: 0,
-            short_message: text::encode("Hi all 👋", Encoding::Ucs2).expect("UCS-2").into(),
+            short_message: text::encode("Hi all 👋", Encoding::Ucs2)
+                .expect("UCS-2")
+                .into(),
             tlvs: vec![],
         }),
         log,
@@ -314,7 +352,12 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
     let (label, body, _) = short_submit("submit_trx", "Transceiver test", Encoding::Gsm7, 0);
     request(&trx, &label, body, log)?;
     receive(&trx, 3, log)?;
-    request(&trx, "enquire_link_trx", Body::from(EnquireLink::default()), log)?;
+    request(
+        &trx,
+        "enquire_link_trx",
+        Body::from(EnquireLink::default()),
+        log,
+    )?;
     unbind(trx, log)?;
     Ok(())
 }

@@ -566,7 +566,10 @@ fn receipt_text_is_the_same_read_as_gsm_or_as_ascii() {
     assert!(octets.iter().all(|b| b.is_ascii()), "{as_ascii}");
     let as_gsm = smpp_pdu::text::decode(octets, smpp_pdu::text::Encoding::Gsm7).unwrap();
     assert_eq!(as_gsm, as_ascii);
-    assert_eq!(inbound.receipt().unwrap().text.as_deref(), Some("?????? ??? ok"));
+    assert_eq!(
+        inbound.receipt().unwrap().text.as_deref(),
+        Some("?????? ??? ok")
+    );
     c.unbind().unwrap();
     s.shutdown();
 }
