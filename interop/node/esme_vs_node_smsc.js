@@ -41,7 +41,7 @@ function send(session, pdu, extra) {
   // (after send, which assigns the sequence number of a request).
   session.send(pdu);
   const hex = pdu.toBuffer().toString('hex');
-  log(Object.assign({ dir: 'out', view: nodeDecodeHex(hex) }, extra || {}));
+  log(Object.assign({ dir: 'out', octets: hex.length / 2, view: nodeDecodeHex(hex) }, extra || {}));
 }
 
 function receiptFor(id, sub) {
@@ -113,6 +113,10 @@ const server = smpp.createServer((session) => {
         return;
       }
       case 'submit_sm': {
+        if (pdu.destination_addr === '000') {
+          reply({ command_status: smpp.ESME_RINVDSTADR });
+          return;
+        }
         const id = 'n' + (++messageId);
         submitted[id] = view;
         reply({ message_id: id });
@@ -239,6 +243,15 @@ function check(driverError) {
         }
         break;
       }
+      case 'refused': {
+        const got = take();
+        if (!c.ok(got, `${rec.label}: node-smpp saw no request`)) break;
+        c.diffs(compare(rec.pdu, got.view, { label: rec.label, sequence: false }), 'request');
+        const answer = answerOf(got.index);
+        c.ok(answer && answer.view.command_status === smpp.errors[rec.status] && answer.octets === 16,
+          `${rec.label}: our client reported ${rec.status}; node-smpp answered ${answer && answer.view.command_status} in ${answer && answer.octets} octets`);
+        break;
+      }
       case 'text': {
         const n = rec.message_ids.length;
         const segs = [];
@@ -314,6 +327,7 @@ function check(driverError) {
   const acks = inResponses.filter((e) => e.view.command === 'deliver_sm_resp');
   c.ok(acks.length === outDeliveries.length && acks.every((a) => a.view.command_status === 0),
     `deliver_sm_resp: ${acks.length} for ${outDeliveries.length} deliveries, statuses ${acks.map((a) => a.view.command_status)}`);
+  // (the refused submit got no message id)
   const submits = ours.reduce((n, r) => n + (r.step === 'text' ? r.message_ids.length
     : r.step === 'request' && r.pdu.command === 'submit_sm' ? 1 : 0), 0);
   c.ok(submits > 0 && Object.keys(submitted).length === submits,

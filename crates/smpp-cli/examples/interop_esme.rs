@@ -26,8 +26,8 @@ use smpp_pdu::concat::SplitMethod;
 use smpp_pdu::text::{self, Encoding};
 use smpp_pdu::tlv::Tlv;
 use smpp_pdu::{
-    Body, CancelSm, DataSm, DestAddress, EnquireLink, Pdu, QuerySm, ReplaceSm, SubmitMulti,
-    SubmitSm,
+    Body, CancelSm, CommandStatus, DataSm, DestAddress, EnquireLink, Pdu, QuerySm, ReplaceSm,
+    SubmitMulti, SubmitSm,
 };
 use smpp_session::BindKind;
 
@@ -81,6 +81,24 @@ fn request(client: &Client, label: &str, body: Body<'static>, log: &mut Log) -> 
     let resp = client.request(body).map_err(|e| format!("{label}: {e}"))?;
     sent["sequence_number"] = json!(resp.sequence_number);
     log.line(json!({ "step": "request", "label": label, "pdu": sent, "resp": pdu_json(&resp) }))
+}
+
+/// Sends a request the SMSC is expected to refuse with `expected`, logs it.
+fn refused(
+    client: &Client,
+    label: &str,
+    body: Body<'static>,
+    expected: CommandStatus,
+    log: &mut Log,
+) -> Result<(), String> {
+    let sent = pdu_json(&Pdu::new(0, body.clone()));
+    match client.request(body) {
+        Err(smpp_client::Error::Status(s)) if s == expected => log.line(json!({
+            "step": "refused", "label": label, "pdu": sent,
+            "status": smpp_smsc::json::status_name(s),
+        })),
+        other => Err(format!("{label}: expected {expected:?}, got {other:?}")),
+    }
 }
 
 fn short_submit(
@@ -183,6 +201,20 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
     for (label, body, _) in shorts {
         request(&tx, &label, body, log)?;
     }
+    // node-smpp refuses destination "000"; its error responses are header-only.
+    let (_, body, _) = short_submit("", "To nowhere", Encoding::Gsm7, 0);
+    let Body::SubmitSm(mut sm) = body else {
+        unreachable!("short_submit builds a submit_sm")
+    };
+    sm.destination_addr = "000".into();
+    sm.registered_delivery = 0;
+    refused(
+        &tx,
+        "submit_refused",
+        Body::from(sm),
+        CommandStatus::ESME_RINVDSTADR,
+        log,
+    )?;
     let gsm_long = "GSM long message with extension characters {braces} [brackets] ~tilde~ \
                     €uro and more text to pass 160 septets: the quick brown fox jumps over \
                     the lazy dog 0123456789 @£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ end.";
