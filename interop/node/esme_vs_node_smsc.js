@@ -29,6 +29,7 @@ function log(entry) {
 const MO = [
   { text: 'MO in GSM: {€} [~] @£$ ^|\\', data_coding: 0 },
   { text: 'MO UCS-2: Grüße 👍 Привет', data_coding: 8 },
+  { text: 'MO in message_payload, Latin-1: Ça va? ½ ' + 'x'.repeat(200), data_coding: 3, payload: true },
 ];
 
 let requestIndex = 0;
@@ -61,6 +62,7 @@ function receiptFor(id, sub) {
       short_message: { message: text },
       receipted_message_id: id,
       message_state: 2,
+      network_error_code: Buffer.from([0x03, 0x00, 0x00]),
     }),
     extra: { kind: 'receipt', receipted_message_id: id },
   };
@@ -76,8 +78,11 @@ function deliverMo(session) {
       dest_addr_npi: 0,
       destination_addr: 'Interop',
       data_coding: mo.data_coding,
-      short_message: mo.data_coding === 8 ? ucs2(mo.text) : { message: mo.text },
+      short_message: mo.payload ? Buffer.alloc(0)
+        : mo.data_coding === 8 ? ucs2(mo.text) : { message: mo.text },
+      message_payload: mo.payload ? Buffer.from(mo.text, 'latin1') : undefined,
     });
+    if (!mo.payload) delete pdu.message_payload;
     send(session, pdu, { kind: 'mo', text: mo.text });
   }
 }
@@ -309,8 +314,8 @@ function check(driverError) {
 
   // Deliveries: what node-smpp encoded against what our client decoded, in order.
   const inbound = ours.filter((r) => r.step === 'inbound');
-  c.ok(inbound.length === outDeliveries.length && inbound.length === 8,
-    `node-smpp sent ${outDeliveries.length} deliver_sm, the driver received ${inbound.length} (8 expected)`);
+  c.ok(inbound.length === outDeliveries.length && inbound.length === 4 + 2 * MO.length,
+    `node-smpp sent ${outDeliveries.length} deliver_sm, the driver received ${inbound.length} (${4 + 2 * MO.length} expected)`);
   outDeliveries.forEach((out, i) => {
     const got = inbound[i];
     if (!got) return;

@@ -119,6 +119,8 @@ smsc = childProcess.spawn(opts.smpp, [
   '--receipt-delay-ms', '20', '--log', smscLog,
 ], { stdio: ['ignore', 'pipe', 'inherit'] });
 smsc.on('error', (e) => fail(`cannot start ${opts.smpp}: ${e.message}`));
+// `smpp smsc` runs until killed: never leave it behind.
+process.on('exit', () => smsc.kill('SIGKILL'));
 let banner = '';
 smsc.stdout.on('data', async function onData(d) {
   banner += d;
@@ -128,12 +130,20 @@ smsc.stdout.on('data', async function onData(d) {
   const port = Number(m[1]);
   const [nodeResult, pyResult] = await Promise.all([runNodeEsme(port), runPython(port)]);
   fs.writeFileSync(nodeReport, JSON.stringify(nodeResult));
-  // Let the SMSC write the last deliver_sm_resp and unbind before it is stopped.
-  setTimeout(() => {
+  // The peers saw their unbind_resp; the SMSC may still be writing the lines before it.
+  // Its unbind lines come last on each connection: wait for both (at most 5 s).
+  const until = Date.now() + 5000;
+  const poll = () => {
+    const unbinds = fs.readFileSync(smscLog, 'utf8').split('\n').filter((l) => l.includes('"command":"unbind"')).length;
+    if (unbinds < 2 && Date.now() < until) {
+      setTimeout(poll, 20);
+      return;
+    }
     smsc.kill('SIGTERM');
     clearTimeout(hardLimit);
     check(nodeResult, pyResult);
-  }, 200);
+  };
+  poll();
 });
 
 // Our SMSC's records, grouped by connection; `who` is the connection whose bind carried

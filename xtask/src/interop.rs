@@ -32,10 +32,13 @@ fn target_dir() -> PathBuf {
     }
 }
 
-/// Runs `cmd` with inherited output, killing it after `timeout`.
+/// Runs `cmd` with inherited output, killing it after `timeout` (on Unix with everything it
+/// started: it runs in a process group of its own, so an `smpp smsc` it started goes too).
 fn run_bounded(cmd: &mut Command, timeout: Duration) -> Result {
     let shown = display(cmd);
     println!("$ {shown}");
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(cmd, 0);
     let mut child = cmd
         .stdin(Stdio::null())
         .spawn()
@@ -46,6 +49,10 @@ fn run_bounded(cmd: &mut Command, timeout: Duration) -> Result {
             Ok(Some(status)) if status.success() => return Ok(()),
             Ok(Some(status)) => return Err(format!("`{shown}` failed with {status}")),
             Ok(None) if started.elapsed() > timeout => {
+                #[cfg(unix)]
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{}", child.id())])
+                    .status();
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(format!(

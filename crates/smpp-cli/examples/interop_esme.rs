@@ -373,17 +373,17 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
     request(&tx, "enquire_link", Body::from(EnquireLink::default()), log)?;
     unbind(tx, log)?;
 
-    // 2. Receiver: node-smpp delivers the three receipts of the short submits, then two MO
-    //    messages (GSM and UCS-2).
+    // 2. Receiver: node-smpp delivers the three receipts of the short submits, then three MO
+    //    messages (GSM, UCS-2, Latin-1 in message_payload).
     let rx = connect(addr, BindKind::Receiver, log)?;
-    receive(&rx, 5, log)?;
+    receive(&rx, 6, log)?;
     unbind(rx, log)?;
 
     // 3. Transceiver: a submit with a receipt on the same session, MO messages, a keep-alive.
     let trx = connect(addr, BindKind::Transceiver, log)?;
     let (label, body, _) = short_submit("submit_trx", "Transceiver test", Encoding::Gsm7, 0);
     request(&trx, &label, body, log)?;
-    receive(&trx, 3, log)?;
+    receive(&trx, 4, log)?;
     request(
         &trx,
         "enquire_link_trx",
