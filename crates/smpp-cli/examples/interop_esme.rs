@@ -69,7 +69,7 @@ fn connect(addr: SocketAddr, kind: BindKind, log: &mut Log) -> Result<Client, St
     let client = Client::connect(addr, config).map_err(|e| format!("bind {kind:?}: {e}"))?;
     log.line(json!({
         "step": "bind", "kind": kind_name(kind), "system_id": SYSTEM_ID,
-        "password": PASSWORD, "interface_version": 0x34,
+        "interface_version": 0x34,
     }))?;
     Ok(client)
 }
@@ -185,6 +185,19 @@ fn unbind(client: Client, log: &mut Log) -> Result<(), String> {
 }
 
 fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
+    // 0. A wrong password: node-smpp refuses the bind with a header-only response.
+    let mut config = ClientConfig::new(BindKind::Transmitter, SYSTEM_ID, "wrong")
+        .response_timeout(Duration::from_secs(5))
+        .enquire_link_interval(None);
+    config.bind = config.bind.interface_version(0x34);
+    match Client::connect(addr, config) {
+        Err(smpp_client::Error::BindRejected(s)) => log.line(json!({
+            "step": "bind_refused", "kind": "transmitter", "system_id": SYSTEM_ID,
+            "status": smpp_smsc::json::status_name(s),
+        }))?,
+        other => return Err(format!("bind with a wrong password: {other:?}")),
+    }
+
     // 1. Transmitter: every request type, short texts in three alphabets, long texts in
     //    every split method.
     let tx = connect(addr, BindKind::Transmitter, log)?;
@@ -391,6 +404,29 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
         log,
     )?;
     unbind(trx, log)?;
+
+    // 4. node-smpp drops a session whose PDU is longer than 16384 octets (it cannot read
+    //    it): the request resolves as `Disconnected`, once.
+    let tx = connect(addr, BindKind::Transmitter, log)?;
+    let body = Body::from(DataSm {
+        source_addr: "Interop".into(),
+        destination_addr: "447700900005".into(),
+        tlvs: vec![Tlv::MessagePayload(vec![b'x'; 17_000].into())],
+        ..Default::default()
+    });
+    let mut sent = pdu_json(&Pdu::new(0, body.clone()));
+    sent["tlvs"] = json!("(17000 octets of message_payload)");
+    match tx.request(body) {
+        Err(smpp_client::Error::Disconnected) => {
+            log.line(json!({ "step": "dropped", "label": "data_sm_too_long", "pdu": sent }))?
+        }
+        other => {
+            return Err(format!(
+                "data_sm_too_long: expected Disconnected, got {other:?}"
+            ))
+        }
+    }
+    drop(tx);
     Ok(())
 }
 
