@@ -75,12 +75,20 @@ fn connect(addr: SocketAddr, kind: BindKind, log: &mut Log) -> Result<Client, St
 }
 
 /// Sends one request, logs it with its response (the request's sequence number taken from
-/// the response, which echoes it).
-fn request(client: &Client, label: &str, body: Body<'static>, log: &mut Log) -> Result<(), String> {
+/// the response, which echoes it) and, for a text message, the text it carries.
+fn request(
+    client: &Client,
+    label: &str,
+    body: Body<'static>,
+    text: Option<&str>,
+    log: &mut Log,
+) -> Result<(), String> {
     let mut sent = pdu_json(&Pdu::new(0, body.clone()));
     let resp = client.request(body).map_err(|e| format!("{label}: {e}"))?;
     sent["sequence_number"] = json!(resp.sequence_number);
-    log.line(json!({ "step": "request", "label": label, "pdu": sent, "resp": pdu_json(&resp) }))
+    log.line(json!({
+        "step": "request", "label": label, "pdu": sent, "resp": pdu_json(&resp), "text": text,
+    }))
 }
 
 /// Sends a request the SMSC is expected to refuse with `expected`, logs it.
@@ -101,14 +109,10 @@ fn refused(
     }
 }
 
-fn short_submit(
-    label: &str,
-    text: &str,
-    encoding: Encoding,
-    data_coding: u8,
-) -> (String, Body<'static>, String) {
+/// A one-segment `submit_sm` of `text` in `encoding`, asking for a receipt.
+fn short_submit(text: &str, encoding: Encoding, data_coding: u8) -> SubmitSm<'static> {
     let bytes = text::encode(text, encoding).expect("the interop texts encode");
-    let sm = SubmitSm {
+    SubmitSm {
         source_addr_ton: 5,
         source_addr_npi: 0,
         source_addr: "Interop".into(),
@@ -120,8 +124,7 @@ fn short_submit(
         short_message: bytes.into(),
         tlvs: vec![Tlv::UserMessageReference(0x1234), Tlv::SourcePort(9200)],
         ..Default::default()
-    };
-    (label.to_string(), Body::from(sm), text.to_string())
+    }
 }
 
 fn send_long(
@@ -202,23 +205,21 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
     //    every split method.
     let tx = connect(addr, BindKind::Transmitter, log)?;
     let shorts = [
-        short_submit("submit_gsm", "Hello @£$ {[~]} € ^|\\ ok", Encoding::Gsm7, 0),
-        short_submit(
+        ("submit_gsm", "Hello @£$ {[~]} € ^|\\ ok", Encoding::Gsm7, 0),
+        (
             "submit_latin1",
             "Grüße aus Köln: ½ ¿ ñ ø",
             Encoding::Latin1,
             3,
         ),
-        short_submit("submit_ucs2", "Привет, 世界 👍 €", Encoding::Ucs2, 8),
+        ("submit_ucs2", "Привет, 世界 👍 €", Encoding::Ucs2, 8),
     ];
-    for (label, body, _) in shorts {
-        request(&tx, &label, body, log)?;
+    for (label, text, encoding, data_coding) in shorts {
+        let body = Body::from(short_submit(text, encoding, data_coding));
+        request(&tx, label, body, Some(text), log)?;
     }
     // node-smpp refuses destination "000"; its error responses are header-only.
-    let (_, body, _) = short_submit("", "To nowhere", Encoding::Gsm7, 0);
-    let Body::SubmitSm(mut sm) = body else {
-        unreachable!("short_submit builds a submit_sm")
-    };
+    let mut sm = short_submit("To nowhere", Encoding::Gsm7, 0);
     sm.destination_addr = "000".into();
     sm.registered_delivery = 0;
     refused(
@@ -235,9 +236,8 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
                      你好世界, разбитое на несколько частей, чтобы проверить суррогатные \
                      пары 🎉🎊 на границах сегментов. Конец.";
     let latin1_long = "Latin-1 long message: Ça va? Größe, señor, déjà vu, smørrebrød, \
-                       café crème, naïve façade — no, that dash is not Latin-1; only ¡¿½¼¾ \
-                       ÀÉÎÕÜ àéîõü ÿ and plain ASCII text that goes on past 140 octets.";
-    let latin1_long = latin1_long.replace('—', "-");
+                       café crème, naïve façade - only ¡¿½¼¾ ÀÉÎÕÜ àéîõü ÿ and plain \
+                       ASCII text that goes on past 140 octets.";
     send_long(
         &tx,
         "long_udh8_gsm",
@@ -257,7 +257,7 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
     send_long(
         &tx,
         "long_sar_latin1",
-        &latin1_long,
+        latin1_long,
         Encoding::Latin1,
         SplitMethod::Sar,
         log,
@@ -281,6 +281,7 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
             source_addr: "Interop".into(),
             tlvs: vec![],
         }),
+        None,
         log,
     )?;
     request(
@@ -300,6 +301,7 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
                 .into(),
             tlvs: vec![],
         }),
+        None,
         log,
     )?;
     request(
@@ -316,6 +318,7 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
             destination_addr: "447700900001".into(),
             tlvs: vec![],
         }),
+        None,
         log,
     )?;
     request(
@@ -355,6 +358,7 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
                 .into(),
             tlvs: vec![],
         }),
+        None,
         log,
     )?;
     request(
@@ -381,9 +385,16 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
                 Tlv::MoreMessagesToSend(0),
             ],
         }),
+        None,
         log,
     )?;
-    request(&tx, "enquire_link", Body::from(EnquireLink::default()), log)?;
+    request(
+        &tx,
+        "enquire_link",
+        Body::from(EnquireLink::default()),
+        None,
+        log,
+    )?;
     unbind(tx, log)?;
 
     // 2. Receiver: node-smpp delivers the three receipts of the short submits, then three MO
@@ -394,13 +405,15 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
 
     // 3. Transceiver: a submit with a receipt on the same session, MO messages, a keep-alive.
     let trx = connect(addr, BindKind::Transceiver, log)?;
-    let (label, body, _) = short_submit("submit_trx", "Transceiver test", Encoding::Gsm7, 0);
-    request(&trx, &label, body, log)?;
+    let text = "Transceiver test";
+    let body = Body::from(short_submit(text, Encoding::Gsm7, 0));
+    request(&trx, "submit_trx", body, Some(text), log)?;
     receive(&trx, 4, log)?;
     request(
         &trx,
         "enquire_link_trx",
         Body::from(EnquireLink::default()),
+        None,
         log,
     )?;
     unbind(trx, log)?;
