@@ -280,36 +280,41 @@ function check(driverError) {
         if (!c.ok(segs.every((s) => s && s.view.command === 'submit_sm'),
           `${rec.label}: node-smpp did not see ${n} submit_sm`)) break;
         const texts = [];
+        let octets = '';
         segs.forEach((s, i) => {
           const f = s.view.fields;
           const where = `${rec.label} segment ${i + 1}/${n}`;
-          c.ok(f.data_coding === rec.data_coding, `${where}: data_coding ${f.data_coding}, sent ${rec.data_coding}`);
-          c.ok(f.source_addr === rec.source_addr && f.destination_addr === rec.destination_addr,
-            `${where}: addresses ${f.source_addr} -> ${f.destination_addr}`);
+          for (const [key, value] of Object.entries(rec.fields)) {
+            c.ok(f[key] === value, `${where}: ${key} is ${JSON.stringify(f[key])} at node-smpp, sent ${JSON.stringify(value)}`);
+          }
+          if (rec.split === 'payload') octets += f.message_payload || '';
+          else if (rec.split === 'sar') octets += f.short_message;
+          else octets += f.short_message.slice((parseInt(f.short_message.slice(0, 2), 16) + 1) * 2);
           const answer = answerOf(s.index);
           c.ok(answer && answer.view.fields.message_id === rec.message_ids[i],
             `${where}: message id ${rec.message_ids[i]} here, ${answer && answer.view.fields.message_id} at node-smpp`);
           if (rec.split === 'payload') {
-            c.ok(f.short_message === '' && (f.esm_class & 0x40) === 0,
+            c.ok(f.short_message === '' && f.esm_class === 0,
               `${where}: payload with a short_message ${f.short_message} / esm_class ${f.esm_class}`);
             const p = s.view.decoded.message_payload;
             texts.push(p && p.message);
           } else if (rec.split === 'sar') {
             c.ok(n > 1 && f.sar_total_segments === n && f.sar_segment_seqnum === i + 1 &&
-              f.sar_msg_ref_num === segs[0].view.fields.sar_msg_ref_num && (f.esm_class & 0x40) === 0,
+              f.sar_msg_ref_num === segs[0].view.fields.sar_msg_ref_num && f.esm_class === 0,
               `${where}: sar TLVs ${f.sar_msg_ref_num}/${f.sar_total_segments}/${f.sar_segment_seqnum}`);
             texts.push((s.view.decoded.short_message || {}).message);
           } else {
             const sm = s.view.decoded.short_message || {};
             const info = concatInfo(sm.udh);
             const first = concatInfo((segs[0].view.decoded.short_message || {}).udh);
-            c.ok(n > 1 && (f.esm_class & 0x40) && info && first &&
+            c.ok(n > 1 && f.esm_class === 0x40 && info && first &&
               info.iei === (rec.split === 'udh8' ? 0 : 8) && info.total === n &&
               info.seq === i + 1 && info.ref === first.ref,
               `${where}: UDH ${JSON.stringify(sm.udh)} esm_class ${f.esm_class}`);
             texts.push(sm.message);
           }
         });
+        c.ok(octets === rec.octets, `${rec.label}: the segments' octets without UDH are ${octets}, the text's ${rec.octets}`);
         c.ok(texts.join('') === rec.text,
           `${rec.label}: node-smpp reassembled ${JSON.stringify(texts.join(''))}, sent ${JSON.stringify(rec.text)}`);
         break;

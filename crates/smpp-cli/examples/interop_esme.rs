@@ -155,10 +155,21 @@ fn send_long(
         SplitMethod::Sar => "sar",
         _ => "payload",
     };
+    // Every segment carries these fields, and the segments' texts (without UDH) joined are
+    // these octets: splitting never cuts a GSM escape or a surrogate pair.
+    let octets = text::encode(text, encoding).map_err(|e| format!("{label}: {e}"))?;
     log.line(json!({
         "step": "text", "label": label, "text": text, "split": split,
-        "data_coding": data_coding, "source_addr": "Interop", "destination_addr": "447700900002",
-        "message_ids": ids,
+        "octets": smpp_smsc::json::hex(&octets), "message_ids": ids,
+        "fields": {
+            "service_type": "", "source_addr_ton": options.source_addr_ton,
+            "source_addr_npi": options.source_addr_npi, "source_addr": "Interop",
+            "dest_addr_ton": options.dest_addr_ton, "dest_addr_npi": options.dest_addr_npi,
+            "destination_addr": "447700900002", "protocol_id": 0, "priority_flag": 0,
+            "schedule_delivery_time": "", "validity_period": "",
+            "registered_delivery": options.registered_delivery, "replace_if_present_flag": 0,
+            "data_coding": data_coding, "sm_default_msg_id": 0,
+        },
     }))
 }
 
