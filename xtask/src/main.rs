@@ -2,11 +2,12 @@
 //!
 //! Commands:
 //! - `ci`: format check, clippy, tests (doc tests, the tidy test and the fuzz-seed replay
-//!   included) and rustdoc, in that order, failing fast.
+//!   included), the interop run and rustdoc, in that order, failing fast.
 //! - `fuzz [--seconds N] [TARGET...]`: runs the cargo-fuzz targets under `fuzz/`.
 //! - `fuzz-seeds`: regenerates the committed seed files under `fuzz/seeds/`.
 //! - `bench [NAME] [ARGS...]`: runs the benchmark binaries under `benches/`.
 //! - `peers`: installs the independent SMPP peers (node-smpp, smpplib) under `target/peers/`.
+//! - `interop`: runs our client, SMSC and codec against those peers (docs/interop.md).
 //! - `tidy`: runs the architecture checks (`cargo test -p xtask`).
 //!
 //! This crate has no dependencies on purpose: it builds on every CI run.
@@ -16,6 +17,7 @@
 mod bench;
 mod ci;
 mod fuzz;
+mod interop;
 mod peers;
 mod tidy;
 
@@ -27,13 +29,15 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
-  ci                          fmt check, clippy, tests, rustdoc (what CI runs)
+  ci                          fmt check, clippy, tests, interop, rustdoc (what CI runs)
   fuzz [--seconds N] [TARGET...]
                               run the fuzz targets (default: all, 600 s each)
   fuzz-seeds                  regenerate fuzz/seeds/ with the smpp-pdu encoder
   bench [NAME] [ARGS...]      run a benchmark (default: all of them)
   peers                       install the independent SMPP peers into target/peers
                               (npm `smpp`, PyPI `smpplib`) and print where they are
+  interop                     run our client, SMSC and codec against node-smpp and
+                              smpplib on 127.0.0.1 (installs them first)
   tidy                        run the architecture checks (cargo test -p xtask)
   help                        print this message";
 
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
             println!("smpplib: {}", python.display());
             Ok(())
         }),
+        "interop" => no_args("interop", rest).and_then(|()| interop::run()),
         "tidy" => no_args("tidy", rest).and_then(|()| tidy::run()),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");

@@ -308,7 +308,19 @@ fn original_text(short_message: &[u8], esm_class: u8, data_coding: u8) -> String
         Encoding::Binary => String::new(),
         enc => text::decode(body, enc).unwrap_or_default(),
     };
-    text.chars().filter(|c| !c.is_control()).take(20).collect()
+    text.chars()
+        .filter(|c| !c.is_control())
+        .take(20)
+        .map(|c| if same_in_ascii_and_gsm(c) { c } else { '?' })
+        .collect()
+}
+
+/// Whether `c` has the same code in ASCII and in the GSM 03.38 default alphabet. The
+/// receipt's octets are labelled `data_coding` 0 (the SMSC default, GSM here) and read as
+/// ASCII by most ESMEs (our own receipt parser included), so its `text:` part keeps only
+/// these characters and writes `?` for the others: UTF-8 octets there were not GSM at all.
+fn same_in_ascii_and_gsm(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, ' ' | '!' | '"' | '#' | '%'..='/' | ':'..='?')
 }
 
 impl Engine {

@@ -542,3 +542,34 @@ fn registered_delivery_2_asks_for_failure_receipts_only() {
         s.shutdown();
     }
 }
+
+/// Found by the interop run (docs/interop.md): the receipt's `text:` part was the original
+/// text in UTF-8 under `data_coding` 0, so a UCS-2 message gave octets above 0x7F that are
+/// not GSM at all, and `@` or `$` read differently as GSM and as ASCII.
+#[test]
+fn receipt_text_is_the_same_read_as_gsm_or_as_ascii() {
+    let s = smsc(users().receipt_delay(Duration::from_millis(10)));
+    let c = connect(&s, BindKind::Transceiver, "alice", "secret").unwrap();
+    let options = TextOptions {
+        encoding: Some(smpp_pdu::text::Encoding::Ucs2),
+        ..TextOptions::default()
+    };
+    c.send_text("Brand", "447700900123", "Привет @$_ ok", &options)
+        .unwrap();
+    let inbound = c.inbound().recv_timeout(WAIT).expect("a receipt");
+    let Body::DeliverSm(d) = &inbound.pdu.body else {
+        panic!("expected a deliver_sm, got {:?}", inbound.pdu.body)
+    };
+    assert_eq!(d.data_coding, 0);
+    let octets = d.short_message.as_bytes();
+    let as_ascii = std::str::from_utf8(octets).expect("ASCII");
+    assert!(octets.iter().all(|b| b.is_ascii()), "{as_ascii}");
+    let as_gsm = smpp_pdu::text::decode(octets, smpp_pdu::text::Encoding::Gsm7).unwrap();
+    assert_eq!(as_gsm, as_ascii);
+    assert_eq!(
+        inbound.receipt().unwrap().text.as_deref(),
+        Some("?????? ??? ok")
+    );
+    c.unbind().unwrap();
+    s.shutdown();
+}
