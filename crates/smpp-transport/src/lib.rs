@@ -22,6 +22,11 @@
 #![warn(missing_docs)]
 
 mod event_loop;
+mod tls;
+
+pub use tls::TlsError;
+#[cfg(feature = "tls")]
+pub use tls::{TlsClientConfig, TlsServerConfig};
 
 use std::fmt;
 use std::io;
@@ -148,6 +153,9 @@ pub enum Disconnect {
     Session(CloseReason),
     /// A socket error.
     Io(io::ErrorKind, String),
+    /// TLS failed on an established connection (a corrupt record, a fatal alert), or a
+    /// plaintext connection's peer answered with TLS ([`TlsError::UnexpectedTls`]).
+    Tls(TlsError),
     /// The transport shut down.
     Shutdown,
 }
@@ -164,6 +172,9 @@ pub enum TransportError {
     Shutdown,
     /// [`Config::max_connections`] connections are open.
     TooManyConnections,
+    /// The TLS handshake failed (a refused certificate, a plaintext peer, a timeout), or a
+    /// TLS configuration was refused.
+    Tls(TlsError),
 }
 
 impl fmt::Display for TransportError {
@@ -173,6 +184,7 @@ impl fmt::Display for TransportError {
             TransportError::ConnectTimeout => f.write_str("connect timed out"),
             TransportError::Shutdown => f.write_str("the transport has shut down"),
             TransportError::TooManyConnections => f.write_str("too many connections"),
+            TransportError::Tls(e) => e.fmt(f),
         }
     }
 }
@@ -181,6 +193,7 @@ impl std::error::Error for TransportError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             TransportError::Io(e) => Some(e),
+            TransportError::Tls(e) => Some(e),
             _ => None,
         }
     }
@@ -193,6 +206,7 @@ impl From<TransportError> for io::Error {
             TransportError::ConnectTimeout => {
                 io::Error::new(io::ErrorKind::TimedOut, "connect timed out")
             }
+            TransportError::Tls(e) => io::Error::new(io::ErrorKind::InvalidData, e),
             other => io::Error::other(other.to_string()),
         }
     }
@@ -206,11 +220,13 @@ pub(crate) enum Command {
     Connect {
         addr: SocketAddr,
         session: smpp_session::Config,
+        tls: Option<tls::TlsClientConfig>,
         reply: Sender<Result<Connection, TransportError>>,
     },
     Listen {
         addr: SocketAddr,
         session: smpp_session::Config,
+        tls: Option<tls::TlsServerConfig>,
         reply: Sender<Result<Listener, TransportError>>,
     },
     CloseListener(u64),
@@ -311,10 +327,37 @@ impl TransportHandle {
         addr: SocketAddr,
         session: smpp_session::Config,
     ) -> Result<Connection, TransportError> {
+        self.connect_with(addr, session, None)
+    }
+
+    /// Like [`TransportHandle::connect`], over TLS: returns once the TLS handshake is
+    /// complete, so a refused certificate ([`TlsError::Certificate`]), a plaintext server
+    /// ([`TlsError::ClosedDuringHandshake`], [`TlsError::NotTls`]) or a stalled handshake
+    /// ([`TlsError::HandshakeTimeout`], within [`Config::connect_timeout`] of the start)
+    /// comes back here as [`TransportError::Tls`].
+    #[cfg(feature = "tls")]
+    pub fn connect_tls(
+        &self,
+        addr: SocketAddr,
+        tls: &TlsClientConfig,
+        session: smpp_session::Config,
+    ) -> Result<Connection, TransportError> {
+        // Check the server name here rather than on the loop.
+        tls.name_for(addr).map_err(TransportError::Tls)?;
+        self.connect_with(addr, session, Some(tls.clone()))
+    }
+
+    fn connect_with(
+        &self,
+        addr: SocketAddr,
+        session: smpp_session::Config,
+        tls: Option<tls::TlsClientConfig>,
+    ) -> Result<Connection, TransportError> {
         let (reply, rx) = crossbeam_channel::bounded(1);
         self.shared.send(Command::Connect {
             addr,
             session,
+            tls,
             reply,
         })?;
         rx.recv().map_err(|_| TransportError::Shutdown)?
@@ -327,10 +370,34 @@ impl TransportHandle {
         addr: SocketAddr,
         session: smpp_session::Config,
     ) -> Result<Listener, TransportError> {
+        self.listen_with(addr, session, None)
+    }
+
+    /// Like [`TransportHandle::listen`], serving TLS: an accepted connection comes out of
+    /// [`Listener::accept`] once its handshake is complete. A handshake that fails (a
+    /// plaintext client, a client that refuses the certificate) or does not complete within
+    /// [`Config::connect_timeout`] is logged and dropped.
+    #[cfg(feature = "tls")]
+    pub fn listen_tls(
+        &self,
+        addr: SocketAddr,
+        tls: &TlsServerConfig,
+        session: smpp_session::Config,
+    ) -> Result<Listener, TransportError> {
+        self.listen_with(addr, session, Some(tls.clone()))
+    }
+
+    fn listen_with(
+        &self,
+        addr: SocketAddr,
+        session: smpp_session::Config,
+        tls: Option<tls::TlsServerConfig>,
+    ) -> Result<Listener, TransportError> {
         let (reply, rx) = crossbeam_channel::bounded(1);
         self.shared.send(Command::Listen {
             addr,
             session,
+            tls,
             reply,
         })?;
         rx.recv().map_err(|_| TransportError::Shutdown)?
@@ -412,6 +479,7 @@ pub struct Connection {
     pub(crate) id: ConnId,
     pub(crate) peer_addr: SocketAddr,
     pub(crate) local_addr: SocketAddr,
+    pub(crate) tls: bool,
     pub(crate) events: Receiver<ConnEvent>,
     pub(crate) shared: Arc<Shared>,
 }
@@ -422,6 +490,7 @@ impl fmt::Debug for Connection {
             .field("id", &self.id)
             .field("peer_addr", &self.peer_addr)
             .field("local_addr", &self.local_addr)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -444,6 +513,11 @@ impl Connection {
     /// Our address.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Whether the connection runs over TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls
     }
 
     /// The connection's events (inbound requests, binds, close). Drain it: when it is
