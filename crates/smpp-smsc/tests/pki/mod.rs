@@ -5,18 +5,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
 /// A CA, and a server certificate it signed, as PEM.
-pub struct Pki {
+pub(crate) struct Pki {
     /// The CA certificate (what clients trust).
-    pub ca: String,
+    pub(crate) ca: String,
     /// The server certificate.
-    pub cert: String,
+    pub(crate) cert: String,
     /// The server's private key.
-    pub key: String,
+    pub(crate) key: String,
 }
 
 /// A new CA (with a name of its own) and a certificate it signed for `names` (host names or
 /// IP addresses).
-pub fn pki(names: &[&str]) -> Pki {
+pub(crate) fn pki(names: &[&str]) -> Pki {
     static N: AtomicUsize = AtomicUsize::new(0);
     let ca_key = KeyPair::generate().unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
