@@ -241,3 +241,32 @@ fn tls_options_are_checked() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("--ca and --server-name need --tls"));
 }
+
+#[test]
+fn decode_output_and_trace_log_redact_the_password() {
+    use smpp_pdu::{BindTransceiver, Body, Pdu};
+
+    let mut wire = Vec::new();
+    Pdu::new(
+        7,
+        Body::from(BindTransceiver {
+            system_id: "esme".into(),
+            password: PASSWORD.into(),
+            ..Default::default()
+        }),
+    )
+    .encode(&mut wire)
+    .unwrap();
+    let hex: String = wire.iter().map(|b| format!("{b:02x}")).collect();
+    let o = smpp(&["decode", &hex], &[("RUST_LOG", "trace")]);
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("\"password\":\"***\""), "{out}");
+    assert!(
+        !out.contains(PASSWORD) && !err.contains(PASSWORD),
+        "{out}\n{err}"
+    );
+    // Only when asked.
+    let o = smpp(&["decode", "--reveal-passwords", &hex], &[]);
+    assert!(text(&o.stdout).contains(PASSWORD));
+}
