@@ -578,14 +578,17 @@ impl EventLoop {
         let Some(Entry::Conn(c)) = self.entries.get_mut(&t) else {
             return;
         };
-        let peer = c.stream.peer_addr().ok();
+        let peer = c
+            .stream
+            .peer_addr()
+            .map_or_else(|_| "a peer".to_string(), |a| a.to_string());
         match c.handshake.take() {
             Some((_, Handoff::Connect(reply))) => {
-                debug!("TLS handshake with {peer:?} failed: {error}");
+                debug!("TLS handshake with {peer} failed: {error}");
                 let _ = reply.send(Err(error));
             }
             Some((_, Handoff::Accept(_))) => {
-                warn!("TLS handshake with {peer:?} failed: {error}");
+                warn!("TLS handshake with {peer} failed: {error}");
             }
             None => {}
         }

@@ -15,6 +15,15 @@
 //! for writability only while bytes are pending, bounds each connection's buffers, and
 //! sleeps until the earliest session deadline.
 //!
+//! With the `tls` feature (on by default) a connection may run over TLS with rustls:
+//! [`TransportHandle::connect_tls`] with a [`TlsClientConfig`] (the system's roots or a CA of
+//! your own, and a server name), [`TransportHandle::listen_tls`] with a [`TlsServerConfig`]
+//! (a certificate chain and key). The loop drives the handshake and the records without
+//! blocking, between the socket and the same plaintext buffers; a connection reaches the
+//! application only once its handshake is complete, within [`Config::connect_timeout`].
+//! Failures are typed ([`TlsError`]): a refused certificate, a plaintext peer on a TLS
+//! connection or a TLS peer on a plaintext one, a stalled handshake. See `docs/tls.md`.
+//!
 //! Every request resolves exactly once: a response, a timeout, a failure reported by the
 //! session, a local refusal, or [`Outcome::Disconnected`] when the connection or the loop
 //! goes away first.

@@ -243,7 +243,18 @@ mod imp {
     /// Maps a rustls error to ours.
     fn classify(e: rustls::Error) -> TlsError {
         match e {
-            rustls::Error::InvalidCertificate(c) => TlsError::Certificate(format!("{c:?}: {c}")),
+            rustls::Error::InvalidCertificate(c) => {
+                // The variant's name (`UnknownIssuer`, `NotValidForNameContext`, ...), then
+                // rustls' sentence when it says more.
+                let debug = format!("{c:?}");
+                let kind = debug.split(['{', '(']).next().unwrap_or("").trim();
+                let text = c.to_string();
+                TlsError::Certificate(if text == kind {
+                    text
+                } else {
+                    format!("{kind}: {text}")
+                })
+            }
             rustls::Error::NoCertificatesPresented => {
                 TlsError::Certificate("the peer sent no certificate".into())
             }
