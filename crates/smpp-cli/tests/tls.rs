@@ -270,3 +270,65 @@ fn decode_output_and_trace_log_redact_the_password() {
     let o = smpp(&["decode", "--reveal-passwords", &hex], &[]);
     assert!(text(&o.stdout).contains(PASSWORD));
 }
+
+#[test]
+fn listen_and_bench_over_tls() {
+    use smpp_smsc::{Smsc, SmscConfig, User};
+
+    let dir = TempDir::new("tls-listen");
+    let p = pki::pki(&["127.0.0.1"]);
+    let ca = dir.write("ca.crt", &p.ca);
+    let smsc = Smsc::start(
+        SmscConfig::default()
+            .user(User::new("esme", PASSWORD))
+            .mo_schedule(
+                Duration::from_millis(20),
+                "esme",
+                "447700900123",
+                "12345",
+                "tick",
+            )
+            .tls(p.cert.as_bytes(), p.key.as_bytes())
+            .unwrap(),
+    )
+    .unwrap();
+    let addr = smsc.local_addr().to_string();
+    let target = [
+        "--addr",
+        &addr,
+        "--system-id",
+        "esme",
+        "--password",
+        PASSWORD,
+    ];
+    let tls = ["--tls", "--ca", &ca];
+
+    let listen: Vec<&str> = [
+        &["listen"][..],
+        &target,
+        &tls,
+        &["--bind", "rx", "--count", "2", "--timeout", "10"],
+    ]
+    .concat();
+    let o = smpp(&listen, &[]);
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{out}\n{}", text(&o.stderr));
+    assert_eq!(
+        out.lines().filter(|l| l.contains("tick")).count(),
+        2,
+        "{out}"
+    );
+
+    let bench: Vec<&str> = [
+        &["bench"][..],
+        &target,
+        &tls,
+        &["--count", "2000", "--window", "64"],
+    ]
+    .concat();
+    let o = smpp(&bench, &[]);
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{out}\n{}", text(&o.stderr));
+    assert!(out.contains("2000 of 2000 submits ok"), "{out}");
+    smsc.shutdown();
+}

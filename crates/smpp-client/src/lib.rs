@@ -75,6 +75,7 @@ use smpp_transport::{
 pub use error::Error;
 #[cfg(feature = "tls")]
 pub use smpp_transport::TlsClientConfig;
+pub use smpp_transport::TlsError;
 
 /// Exponential backoff: `initial`, then times `factor` up to `max`.
 #[derive(Clone, Copy, Debug, PartialEq)]
