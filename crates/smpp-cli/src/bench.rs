@@ -150,7 +150,7 @@ fn bench(o: &Options) -> Result<bool, String> {
     let (addr, smsc) = o.target.resolve(Duration::from_secs(1))?;
     let mut clients = Vec::with_capacity(o.connections);
     for _ in 0..o.connections {
-        let config = o.target.config(BindKind::Transmitter).window(o.window);
+        let config = o.target.config(BindKind::Transmitter)?.window(o.window);
         clients.push(common::connect(addr, config)?);
     }
     let done = Arc::new(AtomicU64::new(0));

@@ -1,9 +1,10 @@
 //! What `send`, `listen` and `bench` share: option parsing, connecting, the embedded SMSC.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use smpp_client::{Client, ClientConfig};
+use smpp_client::{Client, ClientConfig, TlsClientConfig};
 use smpp_session::BindKind;
 use smpp_smsc::{Smsc, SmscConfig};
 
@@ -54,11 +55,19 @@ impl<'a> Args<'a> {
     }
 }
 
-/// Where to connect and as whom.
+/// Where to connect, as whom, and whether over TLS.
 pub(crate) struct Target {
     pub(crate) addr: Option<SocketAddr>,
     pub(crate) system_id: Option<String>,
     pub(crate) password: Option<String>,
+    /// The host of `--addr` when it is a name (the TLS server name by default).
+    host: Option<String>,
+    /// `--tls`.
+    tls: bool,
+    /// `--ca FILE`: trust this CA instead of the system's roots.
+    ca: Option<PathBuf>,
+    /// `--server-name NAME`: check the certificate against this name.
+    server_name: Option<String>,
 }
 
 impl Target {
@@ -67,6 +76,10 @@ impl Target {
             addr: None,
             system_id: None,
             password: None,
+            host: None,
+            tls: false,
+            ca: None,
+            server_name: None,
         }
     }
 
@@ -77,9 +90,17 @@ impl Target {
                 let v = args.value(name)?;
                 let addr = resolve(&v).map_err(|e| format!("{}: --addr {v}: {e}", args.cmd))?;
                 self.addr = Some(addr);
+                self.host = v
+                    .rsplit_once(':')
+                    .map(|(h, _)| h.trim_start_matches('[').trim_end_matches(']'))
+                    .filter(|h| h.parse::<std::net::IpAddr>().is_err())
+                    .map(str::to_string);
             }
             "--system-id" => self.system_id = Some(args.value(name)?),
             "--password" => self.password = Some(args.value(name)?),
+            "--tls" => self.tls = true,
+            "--ca" => self.ca = Some(args.value(name)?.into()),
+            "--server-name" => self.server_name = Some(args.value(name)?),
             _ => return Ok(false),
         }
         Ok(true)
@@ -89,6 +110,14 @@ impl Target {
     pub(crate) fn check(&self, cmd: &str) -> Result<(), String> {
         if self.addr.is_some() && (self.system_id.is_none() || self.password.is_none()) {
             return Err(format!("{cmd}: --addr needs --system-id and --password"));
+        }
+        if !self.tls && (self.ca.is_some() || self.server_name.is_some()) {
+            return Err(format!("{cmd}: --ca and --server-name need --tls"));
+        }
+        if self.tls && self.addr.is_none() {
+            return Err(format!(
+                "{cmd}: --tls needs --addr (the embedded SMSC is plaintext)"
+            ));
         }
         Ok(())
     }
@@ -108,11 +137,28 @@ impl Target {
         }
     }
 
-    /// A client configuration of this bind kind.
-    pub(crate) fn config(&self, kind: BindKind) -> ClientConfig {
+    /// A client configuration of this bind kind; with `--tls`, the CA file is read here.
+    pub(crate) fn config(&self, kind: BindKind) -> Result<ClientConfig, String> {
         let id = self.system_id.as_deref().unwrap_or(EMBEDDED_ID);
         let pw = self.password.as_deref().unwrap_or(EMBEDDED_ID);
-        ClientConfig::new(kind, id, pw).response_timeout(Duration::from_secs(10))
+        let config = ClientConfig::new(kind, id, pw).response_timeout(Duration::from_secs(10));
+        if !self.tls {
+            return Ok(config);
+        }
+        let mut tls = match &self.ca {
+            Some(path) => {
+                let pem =
+                    std::fs::read(path).map_err(|e| format!("--ca {}: {e}", path.display()))?;
+                TlsClientConfig::with_ca_pem(&pem)
+                    .map_err(|e| format!("--ca {}: {e}", path.display()))?
+            }
+            None => TlsClientConfig::system_roots()
+                .map_err(|e| format!("--tls without --ca: the system's roots: {e}"))?,
+        };
+        if let Some(name) = self.server_name.as_ref().or(self.host.as_ref()) {
+            tls = tls.server_name(name.clone());
+        }
+        Ok(config.tls(tls))
     }
 }
 

@@ -78,7 +78,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
 
 fn listen(o: &Options) -> Result<(), String> {
     let (addr, _) = o.target.resolve(Duration::ZERO)?;
-    let client = common::connect(addr, o.target.config(o.kind))?;
+    let client = common::connect(addr, o.target.config(o.kind)?)?;
     if !o.json {
         eprintln!("listening on {addr}");
     }

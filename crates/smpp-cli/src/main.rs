@@ -40,6 +40,8 @@ usage:
                             per PDU; exit 1 (with a JSON error naming the field) if any fails
   smpp smsc [OPTIONS]       run the test SMSC until killed (or --duration)
       --listen ADDR         where to listen (default 127.0.0.1:2775)
+      --tls-cert FILE       serve TLS with this certificate chain (PEM, server first)
+      --tls-key FILE        and this private key (PEM); both or neither
       --user ID:PASSWORD    an account (repeatable; none: every bind is accepted)
       --receipt-delay-ms N  delay of delivery receipts (default 1000)
       --hex-ids             hexadecimal message ids
@@ -61,16 +63,22 @@ usage:
   smpp send [--addr HOST:PORT --system-id ID --password PW] [--bind tx|trx]
             [--from ADDR] --to ADDR [--to ADDR...] --text TEXT [--encoding auto|gsm7|ucs2|latin1]
             [--split udh|udh16|sar|payload] [--registered-delivery] [--wait-receipt SECONDS] [--json]
+            [--tls [--ca FILE] [--server-name NAME]]
                             submit a text (without --addr: to an embedded SMSC), print the
                             message ids and, when waiting, the receipts
   smpp listen --addr HOST:PORT --system-id ID --password PW [--bind rx|trx] [--count N]
-            [--timeout SECONDS] [--json]
+            [--timeout SECONDS] [--json] [--tls [--ca FILE] [--server-name NAME]]
                             print MO messages and receipts until N arrived or the timeout
   smpp bench [--addr HOST:PORT --system-id ID --password PW] --count N --window W
             [--connections C] [--stats-every SECONDS] [--json]
+            [--tls [--ca FILE] [--server-name NAME]]
                             load generator (without --addr: an embedded SMSC); prints
                             throughput and p50/p99 submit latency, then the client's
                             counters (also every SECONDS with --stats-every)
+      --tls                 (send, listen, bench) connect over TLS, trusting the system's
+                            root certificates, or only the CA certificates in --ca FILE
+                            (PEM); the certificate must name --server-name NAME, else the
+                            host of --addr
   smpp help                 this text
 
 RUST_LOG=debug enables logging (to stderr).";
@@ -216,6 +224,8 @@ fn run_smsc(args: &[String]) -> ExitCode {
     let mut stats_every: Option<Duration> = None;
     let mut duration: Option<Duration> = None;
     let mut json = false;
+    let mut tls_cert: Option<String> = None;
+    let mut tls_key: Option<String> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| {
@@ -272,6 +282,8 @@ fn run_smsc(args: &[String]) -> ExitCode {
                 json = true;
                 Ok(())
             }
+            "--tls-cert" => value("--tls-cert").map(|v| tls_cert = Some(v)),
+            "--tls-key" => value("--tls-key").map(|v| tls_key = Some(v)),
             other => Err(format!("smsc: unknown argument {other:?}")),
         };
         if let Err(e) = r {
@@ -295,9 +307,38 @@ fn run_smsc(args: &[String]) -> ExitCode {
             );
         }
     }
+    match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => {
+            let read = |path: &str| {
+                std::fs::read(path).map_err(|e| format!("smpp smsc: cannot read {path}: {e}"))
+            };
+            let loaded = read(&cert).and_then(|c| Ok((c, read(&key)?)));
+            let configured = loaded.and_then(|(c, k)| {
+                config
+                    .clone()
+                    .tls(&c, &k)
+                    .map_err(|e| format!("smpp smsc: --tls-cert {cert} --tls-key {key}: {e}"))
+            });
+            match configured {
+                Ok(c) => config = c,
+                Err(msg) => {
+                    eprintln!("{msg}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        (None, None) => {}
+        _ => return usage_error("smsc: --tls-cert and --tls-key go together"),
+    }
+    let tls = if config.tls.is_some() {
+        " with TLS"
+    } else {
+        ""
+    };
     match Smsc::start(config) {
         Ok(smsc) => {
-            println!("smpp-smsc listening on {}", smsc.local_addr());
+            // The address stays the last word (scripts take it from there).
+            println!("smpp-smsc listening{tls} on {}", smsc.local_addr());
             serve(smsc, stats_every, duration, json)
         }
         Err(e) => {

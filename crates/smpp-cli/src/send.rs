@@ -130,7 +130,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
 
 fn send(o: &Options) -> Result<(), String> {
     let (addr, smsc) = o.target.resolve(Duration::from_millis(200))?;
-    let client = common::connect(addr, o.target.config(o.kind))?;
+    let client = common::connect(addr, o.target.config(o.kind)?)?;
     let from = o.from.as_deref().unwrap_or("");
     let text = o.text.as_deref().unwrap_or("");
     let mut expected = BTreeSet::new();

@@ -22,6 +22,26 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Over TLS (the `tls` feature, on by default), give the configuration a
+//! [`TlsClientConfig`]: the system's roots, or a CA of your own, and the server name when
+//! the certificate names a host rather than the address connected to.
+//!
+//! ```no_run
+//! use smpp_client::{Client, ClientConfig, TlsClientConfig};
+//! use smpp_session::BindKind;
+//!
+//! let ca = std::fs::read("ca.pem")?;
+//! let tls = TlsClientConfig::with_ca_pem(&ca)?.server_name("smsc.example.com");
+//! let config = ClientConfig::new(BindKind::Transmitter, "id", "pw").tls(tls);
+//! let client = Client::connect("192.0.2.10:3550".parse()?, config)?;
+//! # let _ = client;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A refused certificate, a plaintext SMSC on the TLS port or a TLS SMSC on a plaintext
+//! connection fail the connect with [`Error::Connect`] holding a
+//! [`smpp_transport::TransportError::Tls`] that says which.
+//!
 //! Inbound `deliver_sm` and `data_sm` (MO messages and delivery receipts) arrive on
 //! [`Client::inbound`], acknowledged with `ESME_ROK` automatically, or by the application
 //! when [`ClientConfig::manual_ack`] is set (an unanswered one is answered
@@ -47,9 +67,15 @@ use smpp_pdu::{
     QuerySm, QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp,
 };
 use smpp_session::{BindKind, BindRequest, Event, FailReason};
-use smpp_transport::{Completed, ConnEvent, Connection, Outcome, Transport, TransportHandle};
+use smpp_transport::{
+    Completed, ConnEvent, Connection, Disconnect, Outcome, Transport, TransportError,
+    TransportHandle,
+};
 
 pub use error::Error;
+#[cfg(feature = "tls")]
+pub use smpp_transport::TlsClientConfig;
+pub use smpp_transport::TlsError;
 
 /// Exponential backoff: `initial`, then times `factor` up to `max`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -115,6 +141,9 @@ pub struct ClientConfig {
     pub text: TextConfig,
     /// Capacity of the inbound channel; when full, reading from the SMSC pauses.
     pub inbound_capacity: usize,
+    /// Connect over TLS with these roots and server name; `None` for plaintext.
+    #[cfg(feature = "tls")]
+    pub tls: Option<TlsClientConfig>,
 }
 
 impl ClientConfig {
@@ -130,7 +159,16 @@ impl ClientConfig {
             manual_ack: false,
             text: TextConfig::default(),
             inbound_capacity: 65_536,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
+    }
+
+    /// Connects over TLS (see [`TlsClientConfig`]).
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: TlsClientConfig) -> Self {
+        self.tls = Some(tls);
+        self
     }
 
     /// Sets the window (requests in flight at once).
@@ -394,9 +432,14 @@ fn open(
     addr: SocketAddr,
     config: &ClientConfig,
 ) -> Result<Arc<Connection>, Error> {
-    let conn = transport
-        .connect(addr, config.session.clone())
-        .map_err(Error::Connect)?;
+    #[cfg(feature = "tls")]
+    let conn = match &config.tls {
+        Some(tls) => transport.connect_tls(addr, tls, config.session.clone()),
+        None => transport.connect(addr, config.session.clone()),
+    };
+    #[cfg(not(feature = "tls"))]
+    let conn = transport.connect(addr, config.session.clone());
+    let conn = conn.map_err(Error::Connect)?;
     let (tx, rx) = crossbeam_channel::bounded(1);
     conn.bind(config.bind.clone(), 0, &tx)
         .map_err(|_| Error::Closed)?;
@@ -411,10 +454,31 @@ fn open(
             Ok(Arc::new(conn))
         }
         Ok(Outcome::BindRejected(s)) => Err(Error::BindRejected(s)),
-        Ok(o) => Err(outcome_to_result(o)
-            .err()
-            .unwrap_or(Error::UnexpectedResponse)),
+        Ok(o) => {
+            let e = outcome_to_result(o)
+                .err()
+                .unwrap_or(Error::UnexpectedResponse);
+            // A connection that closed under the bind may say why in its last event (a
+            // TLS server answering a plaintext bind, ...): that is the better error.
+            Err(match (&e, tls_close_reason(&conn)) {
+                (Error::Disconnected, Some(t)) => Error::Connect(TransportError::Tls(t)),
+                _ => e,
+            })
+        }
         Err(_) => Err(Error::Timeout),
+    }
+}
+
+/// The TLS failure a just-closed connection reports in its last event, if any.
+fn tls_close_reason(conn: &Connection) -> Option<smpp_transport::TlsError> {
+    let end = Instant::now() + Duration::from_millis(500);
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        match conn.events().recv_timeout(left) {
+            Ok(ConnEvent::Closed(Disconnect::Tls(e))) => return Some(e),
+            Ok(ConnEvent::Closed(_)) | Err(_) => return None,
+            Ok(_) => {}
+        }
     }
 }
 

@@ -15,6 +15,11 @@
 //! [`SmscConfig::garbage_after`]), and sends MO messages on a schedule
 //! ([`SmscConfig::mo_schedule`]).
 //!
+//! With [`SmscConfig::tls`] (the `tls` feature, on by default) it serves SMPP over TLS with
+//! a certificate chain and key: connections come to the SMSC once their handshake is done;
+//! one that fails (a plaintext client, a client that refuses the certificate) is logged and
+//! dropped.
+//!
 //! One thread runs the SMSC logic: it multiplexes the listener's accept channel, every
 //! connection's event channel, the outcomes of the `deliver_sm` it sent and the API's
 //! commands with a crossbeam `Select`, and wakes for due receipts by its timeout. It never
@@ -57,12 +62,14 @@ use smpp_pdu::receipt::ReceiptState;
 use smpp_pdu::{CommandId, CommandStatus, Pdu};
 use smpp_session::BindKind;
 use smpp_transport::{ConnId, Transport, TransportError, TransportHandle};
+#[cfg(feature = "tls")]
+pub use smpp_transport::{TlsError, TlsServerConfig};
 
 /// Results of this crate.
 pub type Result<T, E = SmscError> = std::result::Result<T, E>;
 
-/// An account ESMEs bind with.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An account ESMEs bind with. Its `Debug` never shows the password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct User {
     /// The `system_id` to bind with.
     pub system_id: String,
@@ -72,6 +79,17 @@ pub struct User {
     pub bind_kinds: Vec<BindKind>,
     /// How many sessions of this user may be bound at once.
     pub max_binds: usize,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("system_id", &self.system_id)
+            .field("password", &"<redacted>")
+            .field("bind_kinds", &self.bind_kinds)
+            .field("max_binds", &self.max_binds)
+            .finish()
+    }
 }
 
 impl User {
@@ -171,6 +189,9 @@ pub struct SmscConfig {
     pub session: smpp_session::Config,
     /// Settings of the transport.
     pub transport: smpp_transport::Config,
+    /// Serve TLS with this certificate and key; `None` for plaintext.
+    #[cfg(feature = "tls")]
+    pub tls: Option<TlsServerConfig>,
 }
 
 impl Default for SmscConfig {
@@ -195,11 +216,22 @@ impl Default for SmscConfig {
             mo_schedule: Vec::new(),
             session: smpp_session::Config::default(),
             transport: smpp_transport::Config::default(),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
 
 impl SmscConfig {
+    /// Serves TLS with a certificate chain and private key in PEM (see
+    /// [`TlsServerConfig::from_pem`]); a bad chain or key is a [`TlsError::Config`] that
+    /// says what is wrong.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, cert_chain_pem: &[u8], key_pem: &[u8]) -> Result<Self, TlsError> {
+        self.tls = Some(TlsServerConfig::from_pem(cert_chain_pem, key_pem)?);
+        Ok(self)
+    }
+
     /// Listens on `addr`.
     pub fn addr(mut self, addr: SocketAddr) -> Self {
         self.addr = addr;
@@ -510,7 +542,14 @@ impl Smsc {
             None => None,
         };
         let transport = Transport::spawn(config.transport.clone())?;
-        let listener = match transport.listen(config.addr, config.session.clone()) {
+        #[cfg(feature = "tls")]
+        let listener = match &config.tls {
+            Some(tls) => transport.listen_tls(config.addr, tls, config.session.clone()),
+            None => transport.listen(config.addr, config.session.clone()),
+        };
+        #[cfg(not(feature = "tls"))]
+        let listener = transport.listen(config.addr, config.session.clone());
+        let listener = match listener {
             Ok(l) => l,
             Err(e) => {
                 transport.shutdown();

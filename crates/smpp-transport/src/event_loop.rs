@@ -13,6 +13,7 @@ use mio::{Events, Interest, Poll, Token};
 use smpp_pdu::Body;
 use smpp_session::{Event, SendError, Session, Stats};
 
+use crate::tls::{self, ReadError, TlsConn, TlsError};
 use crate::{
     Command, Completed, Config, ConnEvent, ConnOp, Connection, Disconnect, Listener, Outcome,
     Reply, Shared, TransportError, TransportHandle,
@@ -58,8 +59,17 @@ pub(crate) fn spawn(config: Config) -> Result<TransportHandle, TransportError> {
 struct ListenerState {
     socket: TcpListener,
     session: smpp_session::Config,
+    tls: Option<tls::TlsServerConfig>,
     accepted: Sender<Connection>,
     id: u64,
+}
+
+/// Where a connection goes once its TLS handshake is complete.
+enum Handoff {
+    /// To the caller of `connect_tls`.
+    Connect(Sender<Result<Connection, TransportError>>),
+    /// To the listener's accept channel.
+    Accept(Sender<Connection>),
 }
 
 struct Queued {
@@ -70,6 +80,12 @@ struct Queued {
 
 struct Conn {
     stream: TcpStream,
+    /// The TLS side, between the socket and the session.
+    tls: Option<Box<TlsConn>>,
+    /// A TLS handshake in progress: its deadline and where the connection goes after it.
+    handshake: Option<(Instant, Handoff)>,
+    /// Whether the first octets of a plaintext connection were checked for TLS records.
+    sniffed: bool,
     session: Option<Session>,
     session_config: smpp_session::Config,
     events: Option<EventTx>,
@@ -201,13 +217,15 @@ impl EventLoop {
                 Command::Connect {
                     addr,
                     session,
+                    tls,
                     reply,
-                } => self.connect(addr, session, reply),
+                } => self.connect(addr, session, tls, reply),
                 Command::Listen {
                     addr,
                     session,
+                    tls,
                     reply,
-                } => self.listen(addr, session, reply),
+                } => self.listen(addr, session, tls, reply),
                 Command::CloseListener(id) => {
                     let t = self.entries.iter().find_map(|(t, e)| match e {
                         Entry::Listener(l) if l.id == id => Some(*t),
@@ -243,6 +261,7 @@ impl EventLoop {
         &mut self,
         addr: std::net::SocketAddr,
         session: smpp_session::Config,
+        tls: Option<tls::TlsServerConfig>,
         reply: Sender<Result<Listener, TransportError>>,
     ) {
         let Some(shared) = self.shared.upgrade() else {
@@ -258,16 +277,21 @@ impl EventLoop {
                 .map_err(TransportError::Io)?;
             let (tx, rx) = crossbeam_channel::unbounded();
             let id = t.0 as u64;
+            let secure = tls.is_some();
             self.entries.insert(
                 t,
                 Entry::Listener(ListenerState {
                     socket,
                     session,
+                    tls,
                     accepted: tx,
                     id,
                 }),
             );
-            info!("listening on {local_addr}");
+            info!(
+                "listening on {local_addr}{}",
+                if secure { " (TLS)" } else { "" }
+            );
             Ok(Listener {
                 id,
                 local_addr,
@@ -292,10 +316,32 @@ impl EventLoop {
                         drop(stream);
                         continue;
                     }
+                    let tls = match l.tls.as_ref().map(TlsConn::server).transpose() {
+                        Ok(tls) => tls.map(Box::new),
+                        Err(e) => {
+                            warn!("refusing {peer}: {e}");
+                            continue;
+                        }
+                    };
                     let _ = stream.set_nodelay(true);
                     let now = Instant::now();
                     let ct = self.token();
-                    match self.add_conn(ct, stream, session_config, None) {
+                    if tls.is_some() {
+                        // The application gets the connection once the handshake is done.
+                        let deadline = now + self.config.connect_timeout;
+                        match self.add_conn(ct, stream, session_config, None, tls) {
+                            Ok(()) => {
+                                if let Some(Entry::Conn(c)) = self.entries.get_mut(&ct) {
+                                    c.handshake = Some((deadline, Handoff::Accept(accepted)));
+                                }
+                                trace!("accepted {peer}, TLS handshake");
+                                self.drive_handshake(ct);
+                            }
+                            Err(e) => warn!("cannot register accepted connection: {e}"),
+                        }
+                        continue;
+                    }
+                    match self.add_conn(ct, stream, session_config, None, None) {
                         Ok(()) => {
                             let Some(conn) = self.new_handle(ct, now, true) else {
                                 // The peer reset before we got here (no peer address), or
@@ -328,6 +374,7 @@ impl EventLoop {
         mut stream: TcpStream,
         session_config: smpp_session::Config,
         connecting: Option<(Instant, Sender<Result<Connection, TransportError>>)>,
+        tls: Option<Box<TlsConn>>,
     ) -> io::Result<()> {
         let interest = if connecting.is_some() {
             Interest::READABLE | Interest::WRITABLE
@@ -340,6 +387,9 @@ impl EventLoop {
             t,
             Entry::Conn(Box::new(Conn {
                 stream,
+                sniffed: tls.is_some(),
+                tls,
+                handshake: None,
                 session: None,
                 session_config,
                 events: None,
@@ -384,6 +434,7 @@ impl EventLoop {
             id: t.0 as u64,
             peer_addr,
             local_addr,
+            tls: c.tls.is_some(),
             events: rx,
             shared,
             stats: Arc::clone(&c.stats),
@@ -394,12 +445,20 @@ impl EventLoop {
         &mut self,
         addr: std::net::SocketAddr,
         session: smpp_session::Config,
+        tls: Option<tls::TlsClientConfig>,
         reply: Sender<Result<Connection, TransportError>>,
     ) {
         if self.conns >= self.config.max_connections {
             let _ = reply.send(Err(TransportError::TooManyConnections));
             return;
         }
+        let tls = match tls.map(|c| TlsConn::client(&c, addr)).transpose() {
+            Ok(tls) => tls.map(Box::new),
+            Err(e) => {
+                let _ = reply.send(Err(TransportError::Tls(e)));
+                return;
+            }
+        };
         let stream = match TcpStream::connect(addr) {
             Ok(s) => s,
             Err(e) => {
@@ -409,7 +468,7 @@ impl EventLoop {
         };
         let t = self.token();
         let deadline = Instant::now() + self.config.connect_timeout;
-        if let Err(e) = self.add_conn(t, stream, session, Some((deadline, reply.clone()))) {
+        if let Err(e) = self.add_conn(t, stream, session, Some((deadline, reply.clone())), tls) {
             let _ = reply.send(Err(TransportError::Io(e)));
         }
     }
@@ -427,13 +486,20 @@ impl EventLoop {
                 Err(e) => Some(e),
             },
         };
-        let (_, reply) = c.connecting.take().expect("connecting");
+        let (deadline, reply) = c.connecting.take().expect("connecting");
         if let Some(e) = err {
             let _ = reply.send(Err(TransportError::Io(e)));
             self.remove(t);
             return;
         }
         let _ = c.stream.set_nodelay(true);
+        if c.tls.is_some() {
+            // The caller gets the connection once the handshake is done, within the
+            // same connect deadline.
+            c.handshake = Some((deadline, Handoff::Connect(reply)));
+            self.drive_handshake(t);
+            return;
+        }
         match self.new_handle(t, Instant::now(), false) {
             Some(conn) => {
                 debug!("connected to {}", conn.peer_addr);
@@ -448,6 +514,89 @@ impl EventLoop {
                 self.remove(t);
             }
         }
+    }
+
+    /// Moves a TLS handshake on: reads and writes until the socket would block; hands the
+    /// connection over when it is complete, drops it when it failed.
+    fn drive_handshake(&mut self, t: Token) {
+        let Some(Entry::Conn(c)) = self.entries.get_mut(&t) else {
+            return;
+        };
+        let Some(tls) = c.tls.as_mut() else {
+            return;
+        };
+        match tls.handshake(&mut c.stream) {
+            Ok(false) => {
+                let interest = if tls.wants_write() {
+                    Interest::READABLE | Interest::WRITABLE
+                } else {
+                    Interest::READABLE
+                };
+                if interest != c.interest {
+                    c.interest = interest;
+                    if let Err(e) = self.poll.registry().reregister(&mut c.stream, t, interest) {
+                        warn!("reregister failed: {e}");
+                    }
+                }
+            }
+            Ok(true) => self.finish_handshake(t),
+            Err(ReadError::Io(e)) => self.fail_handshake(t, TransportError::Io(e)),
+            Err(ReadError::Tls(e)) => self.fail_handshake(t, TransportError::Tls(e)),
+        }
+    }
+
+    /// The handshake is complete: the session starts and the application gets the
+    /// connection; octets that came with the handshake's last flight are read now.
+    fn finish_handshake(&mut self, t: Token) {
+        let Some(Entry::Conn(c)) = self.entries.get_mut(&t) else {
+            return;
+        };
+        let Some((_, handoff)) = c.handshake.take() else {
+            return;
+        };
+        let described = c.tls.as_ref().map(|tls| tls.describe()).unwrap_or_default();
+        let smsc = matches!(handoff, Handoff::Accept(_));
+        let Some(conn) = self.new_handle(t, Instant::now(), smsc) else {
+            if let Handoff::Connect(reply) = handoff {
+                let _ = reply.send(Err(TransportError::Shutdown));
+            }
+            self.remove(t);
+            return;
+        };
+        debug!("TLS handshake with {} done: {described}", conn.peer_addr);
+        let taken = match handoff {
+            Handoff::Connect(reply) => reply.send(Ok(conn)).is_ok(),
+            Handoff::Accept(accepted) => accepted.send(conn).is_ok(),
+        };
+        if !taken {
+            self.close_conn(t, Disconnect::Shutdown);
+            return;
+        }
+        self.read(t);
+        self.service(t);
+    }
+
+    /// The handshake failed or timed out: the caller of `connect_tls` gets the error, an
+    /// accepted connection is logged; the connection is dropped (after a best-effort alert).
+    fn fail_handshake(&mut self, t: Token, error: TransportError) {
+        let Some(Entry::Conn(c)) = self.entries.get_mut(&t) else {
+            return;
+        };
+        let peer = c
+            .stream
+            .peer_addr()
+            .map_or_else(|_| "a peer".to_string(), |a| a.to_string());
+        match c.handshake.take() {
+            Some((_, Handoff::Connect(reply))) => {
+                debug!("TLS handshake with {peer} failed: {error}");
+                let _ = reply.send(Err(error));
+            }
+            Some((_, Handoff::Accept(_))) => {
+                warn!("TLS handshake with {peer} failed: {error}");
+            }
+            None => {}
+        }
+        self.remove(t);
     }
 
     fn conn_op(&mut self, t: Token, op: ConnOp) {
@@ -534,6 +683,12 @@ impl EventLoop {
             }
             return;
         }
+        if let Some((deadline, _)) = &c.handshake {
+            if *deadline <= now {
+                self.fail_handshake(t, TransportError::Tls(TlsError::HandshakeTimeout));
+            }
+            return;
+        }
         if let Some(at) = c.closed_at {
             if now.duration_since(at) >= self.config.linger {
                 debug!("dropping connection {}: linger over", t.0);
@@ -566,6 +721,9 @@ impl EventLoop {
         if let Some((d, _)) = &c.connecting {
             return Some(*d);
         }
+        if let Some((d, _)) = &c.handshake {
+            return Some(*d);
+        }
         if let Some(at) = c.closed_at {
             return Some(at + self.config.linger);
         }
@@ -583,6 +741,10 @@ impl EventLoop {
             if writable || readable {
                 self.finish_connect(t);
             }
+            return;
+        }
+        if matches!(self.entries.get(&t), Some(Entry::Conn(c)) if c.handshake.is_some()) {
+            self.drive_handshake(t);
             return;
         }
         if writable {
@@ -611,13 +773,29 @@ impl EventLoop {
             }
             c.read_paused = false;
             let Some(s) = c.session.as_mut() else { return };
-            match c.stream.read(&mut self.scratch) {
+            let r = match c.tls.as_mut() {
+                Some(tls) => tls.read(&mut c.stream, &mut self.scratch),
+                None => c.stream.read(&mut self.scratch).map_err(ReadError::Io),
+            };
+            match r {
                 Ok(0) => {
                     s.handle_eof(Instant::now());
                     return;
                 }
                 Ok(n) => {
                     trace!("read {n} octets on {}", t.0);
+                    if !c.sniffed {
+                        c.sniffed = true;
+                        if tls::looks_like_tls(&self.scratch[..n]) {
+                            warn!(
+                                "connection {}: the peer speaks TLS on a plaintext connection",
+                                t.0
+                            );
+                            c.closed = Some(Disconnect::Tls(TlsError::UnexpectedTls));
+                            s.handle_eof(Instant::now());
+                            return;
+                        }
+                    }
                     s.handle_input(Instant::now(), &self.scratch[..n]);
                     pump(
                         c,
@@ -625,11 +803,17 @@ impl EventLoop {
                         self.config.max_queued_requests,
                     );
                 }
-                Err(e) if would_block(&e) => return,
-                Err(e) if interrupted(&e) => continue,
-                Err(e) => {
+                Err(ReadError::Io(e)) if would_block(&e) => return,
+                Err(ReadError::Io(e)) if interrupted(&e) => continue,
+                Err(ReadError::Io(e)) => {
                     debug!("read error on {}: {e}", t.0);
                     c.closed = Some(Disconnect::Io(e.kind(), e.to_string()));
+                    s.handle_eof(Instant::now());
+                    return;
+                }
+                Err(ReadError::Tls(e)) => {
+                    warn!("connection {}: {e}", t.0);
+                    c.closed = Some(Disconnect::Tls(e));
                     s.handle_eof(Instant::now());
                     return;
                 }
@@ -653,7 +837,7 @@ impl EventLoop {
         let Some(Entry::Conn(c)) = self.entries.get_mut(&t) else {
             return;
         };
-        if c.connecting.is_some() {
+        if c.connecting.is_some() || c.handshake.is_some() {
             return;
         }
         pump(c, hw, mq);
@@ -663,16 +847,24 @@ impl EventLoop {
         if session_closed && c.closed_at.is_none() {
             c.closed_at = Some(Instant::now());
         }
-        let done = session_closed
-            && (c.wpos >= c.wbuf.len()
-                || c.closed
-                    .as_ref()
-                    .is_some_and(|d| matches!(d, Disconnect::Io(..))));
+        let broken = c
+            .closed
+            .as_ref()
+            .is_some_and(|d| matches!(d, Disconnect::Io(..) | Disconnect::Tls(..)));
+        if session_closed && !broken && c.wpos >= c.wbuf.len() {
+            if let Some(tls) = c.tls.as_mut() {
+                // Everything the session had is encrypted: end the TLS stream cleanly.
+                tls.close_notify();
+                write_out(c);
+            }
+        }
+        let tls_pending = c.tls.as_ref().is_some_and(|tls| tls.wants_write());
+        let done = session_closed && ((c.wpos >= c.wbuf.len() && !tls_pending) || broken);
         if done && c.held_events.is_empty() {
             self.remove(t);
             return;
         }
-        let want_write = c.wpos < c.wbuf.len();
+        let want_write = c.wpos < c.wbuf.len() || tls_pending;
         let want_read = !session_closed
             && c.wbuf.len() - c.wpos < self.config.max_write_buffer
             && c.held_events.is_empty();
@@ -706,6 +898,10 @@ impl EventLoop {
         let Some(Entry::Conn(mut c)) = self.entries.remove(&t) else {
             return;
         };
+        if let Some(tls) = c.tls.as_mut() {
+            // A last alert or close_notify, if the socket takes it now.
+            tls.flush_best_effort(&mut c.stream);
+        }
         let _ = self.poll.registry().deregister(&mut c.stream);
         self.conns -= 1;
         if let Some(s) = c.session.as_mut() {
@@ -744,6 +940,9 @@ impl EventLoop {
             match self.entries.get_mut(&t) {
                 Some(Entry::Conn(c)) => {
                     if let Some((_, reply)) = c.connecting.take() {
+                        let _ = reply.send(Err(TransportError::Shutdown));
+                    }
+                    if let Some((_, Handoff::Connect(reply))) = c.handshake.take() {
                         let _ = reply.send(Err(TransportError::Shutdown));
                     }
                     c.closed = Some(Disconnect::Shutdown);
@@ -1010,8 +1209,31 @@ fn take_request(c: &mut Conn, seq: u32) -> Option<(u64, Reply)> {
     None
 }
 
+/// A write failed: the connection is broken, the session closes.
+fn write_failed(c: &mut Conn, e: io::Error) {
+    debug!("write error: {e}");
+    c.closed
+        .get_or_insert(Disconnect::Io(e.kind(), e.to_string()));
+    if let Some(s) = c.session.as_mut() {
+        s.handle_eof(Instant::now());
+    }
+    c.wpos = c.wbuf.len();
+}
+
 /// Writes buffered octets until done or `WouldBlock`; on error, closes the session.
 fn write_out(c: &mut Conn) {
+    if let Some(tls) = c.tls.as_mut() {
+        match tls.write(&mut c.stream, &c.wbuf, &mut c.wpos) {
+            Ok(()) => {}
+            Err(e) if would_block(&e) => {}
+            Err(e) => write_failed(c, e),
+        }
+        if c.wpos >= c.wbuf.len() {
+            c.wbuf.clear();
+            c.wpos = 0;
+        }
+        return;
+    }
     while c.wpos < c.wbuf.len() {
         match c.stream.write(&c.wbuf[c.wpos..]) {
             Ok(0) => {
@@ -1028,16 +1250,7 @@ fn write_out(c: &mut Conn) {
             Ok(n) => c.wpos += n,
             Err(e) if would_block(&e) => return,
             Err(e) if interrupted(&e) => continue,
-            Err(e) => {
-                debug!("write error: {e}");
-                c.closed
-                    .get_or_insert(Disconnect::Io(e.kind(), e.to_string()));
-                if let Some(s) = c.session.as_mut() {
-                    s.handle_eof(Instant::now());
-                }
-                c.wpos = c.wbuf.len();
-                return;
-            }
+            Err(e) => return write_failed(c, e),
         }
     }
     c.wbuf.clear();

@@ -15,6 +15,15 @@
 //! for writability only while bytes are pending, bounds each connection's buffers, and
 //! sleeps until the earliest session deadline.
 //!
+//! With the `tls` feature (on by default) a connection may run over TLS with rustls:
+//! [`TransportHandle::connect_tls`] with a [`TlsClientConfig`] (the system's roots or a CA of
+//! your own, and a server name), [`TransportHandle::listen_tls`] with a [`TlsServerConfig`]
+//! (a certificate chain and key). The loop drives the handshake and the records without
+//! blocking, between the socket and the same plaintext buffers; a connection reaches the
+//! application only once its handshake is complete, within [`Config::connect_timeout`].
+//! Failures are typed ([`TlsError`]): a refused certificate, a plaintext peer on a TLS
+//! connection or a TLS peer on a plaintext one, a stalled handshake. See `docs/tls.md`.
+//!
 //! Every request resolves exactly once: a response, a timeout, a failure reported by the
 //! session, a local refusal, or [`Outcome::Disconnected`] when the connection or the loop
 //! goes away first.
@@ -80,6 +89,11 @@
 #![warn(missing_docs)]
 
 mod event_loop;
+mod tls;
+
+pub use tls::TlsError;
+#[cfg(feature = "tls")]
+pub use tls::{TlsClientConfig, TlsServerConfig};
 
 use std::fmt;
 use std::io;
@@ -206,6 +220,9 @@ pub enum Disconnect {
     Session(CloseReason),
     /// A socket error.
     Io(io::ErrorKind, String),
+    /// TLS failed on an established connection (a corrupt record, a fatal alert), or a
+    /// plaintext connection's peer answered with TLS ([`TlsError::UnexpectedTls`]).
+    Tls(TlsError),
     /// The transport shut down.
     Shutdown,
 }
@@ -222,6 +239,9 @@ pub enum TransportError {
     Shutdown,
     /// [`Config::max_connections`] connections are open.
     TooManyConnections,
+    /// The TLS handshake failed (a refused certificate, a plaintext peer, a timeout), or a
+    /// TLS configuration was refused.
+    Tls(TlsError),
 }
 
 impl fmt::Display for TransportError {
@@ -231,6 +251,7 @@ impl fmt::Display for TransportError {
             TransportError::ConnectTimeout => f.write_str("connect timed out"),
             TransportError::Shutdown => f.write_str("the transport has shut down"),
             TransportError::TooManyConnections => f.write_str("too many connections"),
+            TransportError::Tls(e) => e.fmt(f),
         }
     }
 }
@@ -239,6 +260,7 @@ impl std::error::Error for TransportError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             TransportError::Io(e) => Some(e),
+            TransportError::Tls(e) => Some(e),
             _ => None,
         }
     }
@@ -251,6 +273,7 @@ impl From<TransportError> for io::Error {
             TransportError::ConnectTimeout => {
                 io::Error::new(io::ErrorKind::TimedOut, "connect timed out")
             }
+            TransportError::Tls(e) => io::Error::new(io::ErrorKind::InvalidData, e),
             other => io::Error::other(other.to_string()),
         }
     }
@@ -264,11 +287,13 @@ pub(crate) enum Command {
     Connect {
         addr: SocketAddr,
         session: smpp_session::Config,
+        tls: Option<tls::TlsClientConfig>,
         reply: Sender<Result<Connection, TransportError>>,
     },
     Listen {
         addr: SocketAddr,
         session: smpp_session::Config,
+        tls: Option<tls::TlsServerConfig>,
         reply: Sender<Result<Listener, TransportError>>,
     },
     CloseListener(u64),
@@ -369,10 +394,37 @@ impl TransportHandle {
         addr: SocketAddr,
         session: smpp_session::Config,
     ) -> Result<Connection, TransportError> {
+        self.connect_with(addr, session, None)
+    }
+
+    /// Like [`TransportHandle::connect`], over TLS: returns once the TLS handshake is
+    /// complete, so a refused certificate ([`TlsError::Certificate`]), a plaintext server
+    /// ([`TlsError::ClosedDuringHandshake`], [`TlsError::NotTls`]) or a stalled handshake
+    /// ([`TlsError::HandshakeTimeout`], within [`Config::connect_timeout`] of the start)
+    /// comes back here as [`TransportError::Tls`].
+    #[cfg(feature = "tls")]
+    pub fn connect_tls(
+        &self,
+        addr: SocketAddr,
+        tls: &TlsClientConfig,
+        session: smpp_session::Config,
+    ) -> Result<Connection, TransportError> {
+        // Check the server name here rather than on the loop.
+        tls.name_for(addr).map_err(TransportError::Tls)?;
+        self.connect_with(addr, session, Some(tls.clone()))
+    }
+
+    fn connect_with(
+        &self,
+        addr: SocketAddr,
+        session: smpp_session::Config,
+        tls: Option<tls::TlsClientConfig>,
+    ) -> Result<Connection, TransportError> {
         let (reply, rx) = crossbeam_channel::bounded(1);
         self.shared.send(Command::Connect {
             addr,
             session,
+            tls,
             reply,
         })?;
         rx.recv().map_err(|_| TransportError::Shutdown)?
@@ -385,10 +437,34 @@ impl TransportHandle {
         addr: SocketAddr,
         session: smpp_session::Config,
     ) -> Result<Listener, TransportError> {
+        self.listen_with(addr, session, None)
+    }
+
+    /// Like [`TransportHandle::listen`], serving TLS: an accepted connection comes out of
+    /// [`Listener::accept`] once its handshake is complete. A handshake that fails (a
+    /// plaintext client, a client that refuses the certificate) or does not complete within
+    /// [`Config::connect_timeout`] is logged and dropped.
+    #[cfg(feature = "tls")]
+    pub fn listen_tls(
+        &self,
+        addr: SocketAddr,
+        tls: &TlsServerConfig,
+        session: smpp_session::Config,
+    ) -> Result<Listener, TransportError> {
+        self.listen_with(addr, session, Some(tls.clone()))
+    }
+
+    fn listen_with(
+        &self,
+        addr: SocketAddr,
+        session: smpp_session::Config,
+        tls: Option<tls::TlsServerConfig>,
+    ) -> Result<Listener, TransportError> {
         let (reply, rx) = crossbeam_channel::bounded(1);
         self.shared.send(Command::Listen {
             addr,
             session,
+            tls,
             reply,
         })?;
         rx.recv().map_err(|_| TransportError::Shutdown)?
@@ -470,6 +546,7 @@ pub struct Connection {
     pub(crate) id: ConnId,
     pub(crate) peer_addr: SocketAddr,
     pub(crate) local_addr: SocketAddr,
+    pub(crate) tls: bool,
     pub(crate) events: Receiver<ConnEvent>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) stats: Arc<Mutex<smpp_session::Stats>>,
@@ -481,6 +558,7 @@ impl fmt::Debug for Connection {
             .field("id", &self.id)
             .field("peer_addr", &self.peer_addr)
             .field("local_addr", &self.local_addr)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -512,6 +590,11 @@ impl Connection {
     /// stay as they were at the end.
     pub fn stats(&self) -> smpp_session::Stats {
         self.stats.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Whether the connection runs over TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls
     }
 
     /// The connection's events (inbound requests, binds, close). Drain it: when it is
