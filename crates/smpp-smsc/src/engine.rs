@@ -4,6 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -116,6 +117,9 @@ struct Engine {
     fault_check: Vec<ConnId>,
     /// When each of [`SmscConfig::mo_schedule`] fires next.
     mo_next: Vec<Instant>,
+    /// Times of the recent failed binds of each peer IP address (within
+    /// [`SmscConfig::failed_bind_window`]; at most [`SmscConfig::max_failed_binds`] each).
+    failed_binds: HashMap<IpAddr, VecDeque<Instant>>,
 }
 
 /// Events taken from one connection per wake-up after the selected one.
@@ -147,6 +151,7 @@ pub(crate) fn run(
         submit_sms: 0,
         fault_check: Vec::new(),
         mo_next: Vec::new(),
+        failed_binds: HashMap::new(),
     };
     let start = Instant::now();
     e.mo_next = e
@@ -474,7 +479,10 @@ impl Engine {
         };
         let system_id = system_id.into_owned();
         let kind = bind_kind(pdu.command_id());
+        let ip = self.conns[k].conn.peer_addr().ip();
+        let locked_out = self.locked_out(ip);
         let status = match (kind, self.config.users.is_empty()) {
+            _ if locked_out => CommandStatus::ESME_RBINDFAIL,
             (None, _) => CommandStatus::ESME_RBINDFAIL,
             (Some(_), true) => CommandStatus::ESME_ROK,
             (Some(kind), false) => {
@@ -515,6 +523,25 @@ impl Engine {
                 s.binds += 1;
                 s.bound += 1;
             });
+        } else if locked_out {
+            warn!(
+                "connection {}: bind of {system_id:?} refused: {} failed binds from {ip} \
+                 within {:?}; closing",
+                conn.id(),
+                self.config.max_failed_binds,
+                self.config.failed_bind_window
+            );
+            // Answered at once (never delayed) so the close cannot overtake it.
+            send_answer(
+                conn,
+                &self.config.system_id,
+                Answer::RejectBind(seq, status),
+            );
+            conn.close();
+            self.shared.update(|s| {
+                s.bind_rejects += 1;
+                s.bind_lockouts += 1;
+            });
         } else {
             info!(
                 "connection {}: bind of {system_id:?} refused: {status:?}",
@@ -522,7 +549,43 @@ impl Engine {
             );
             self.answer(k, Answer::RejectBind(seq, status));
             self.shared.update(|s| s.bind_rejects += 1);
+            self.note_failed_bind(ip);
         }
+    }
+
+    /// Whether binds from `ip` are locked out: [`SmscConfig::max_failed_binds`] of them
+    /// failed within the window. Forgets failures older than the window.
+    fn locked_out(&mut self, ip: IpAddr) -> bool {
+        let max = self.config.max_failed_binds as usize;
+        if max == 0 {
+            return false;
+        }
+        let window = self.config.failed_bind_window;
+        let now = Instant::now();
+        // Prune every address, so addresses that stopped trying do not stay in memory.
+        self.failed_binds.retain(|_, times| {
+            while times
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= window)
+            {
+                times.pop_front();
+            }
+            !times.is_empty()
+        });
+        self.failed_binds.get(&ip).is_some_and(|t| t.len() >= max)
+    }
+
+    /// Counts a failed bind from `ip` (at most [`SmscConfig::max_failed_binds`] are kept).
+    fn note_failed_bind(&mut self, ip: IpAddr) {
+        let max = self.config.max_failed_binds as usize;
+        if max == 0 {
+            return;
+        }
+        let times = self.failed_binds.entry(ip).or_default();
+        if times.len() >= max {
+            times.pop_front();
+        }
+        times.push_back(Instant::now());
     }
 
     fn respond(

@@ -167,6 +167,14 @@ pub struct SmscConfig {
     pub garbage_after: Option<u64>,
     /// MO messages injected on a schedule until shutdown (see [`MoSchedule`]).
     pub mo_schedule: Vec<MoSchedule>,
+    /// Failed binds allowed per peer IP address within [`SmscConfig::failed_bind_window`];
+    /// once that many failed, further binds from the address are answered
+    /// `ESME_RBINDFAIL` without checking the credentials and the connection is closed,
+    /// until the oldest failure leaves the window. 0 disables the limit.
+    pub max_failed_binds: u32,
+    /// The sliding window of [`SmscConfig::max_failed_binds`], measured on the SMSC
+    /// thread's clock.
+    pub failed_bind_window: Duration,
     /// Settings of each accepted session.
     pub session: smpp_session::Config,
     /// Settings of the transport.
@@ -193,6 +201,8 @@ impl Default for SmscConfig {
             close_after: None,
             garbage_after: None,
             mo_schedule: Vec::new(),
+            max_failed_binds: 10,
+            failed_bind_window: Duration::from_secs(60),
             session: smpp_session::Config::default(),
             transport: smpp_transport::Config::default(),
         }
@@ -269,6 +279,14 @@ impl SmscConfig {
     /// Fault injection: sends [`GARBAGE`] to each connection after it received `n` PDUs.
     pub fn garbage_after(mut self, n: u64) -> Self {
         self.garbage_after = Some(n);
+        self
+    }
+
+    /// Allows at most `max` failed binds per peer IP address within `window` (see
+    /// [`SmscConfig::max_failed_binds`]; `max` of 0 disables the limit).
+    pub fn failed_bind_limit(mut self, max: u32, window: Duration) -> Self {
+        self.max_failed_binds = max;
+        self.failed_bind_window = window;
         self
     }
 
@@ -421,8 +439,10 @@ pub struct Stats {
     pub open_connections: u64,
     /// Binds accepted.
     pub binds: u64,
-    /// Binds refused.
+    /// Binds refused (locked-out ones included).
     pub bind_rejects: u64,
+    /// Binds refused because their address reached [`SmscConfig::max_failed_binds`].
+    pub bind_lockouts: u64,
     /// Sessions bound now.
     pub bound: u64,
     /// Submits (`submit_sm`, `submit_multi`, `data_sm`) accepted with a message id.

@@ -60,6 +60,8 @@ struct ListenerState {
     session: smpp_session::Config,
     accepted: Sender<Connection>,
     id: u64,
+    /// Connections accepted from it and not yet removed.
+    open: usize,
 }
 
 struct Queued {
@@ -85,6 +87,8 @@ struct Conn {
     closed_at: Option<Instant>,
     held_events: VecDeque<ConnEvent>,
     read_paused: bool,
+    /// The listener it was accepted from (counted in its `open` until removed).
+    listener: Option<Token>,
 }
 
 enum Entry {
@@ -263,6 +267,7 @@ impl EventLoop {
                     session,
                     accepted: tx,
                     id,
+                    open: 0,
                 }),
             );
             info!("listening on {local_addr}");
@@ -290,11 +295,20 @@ impl EventLoop {
                         drop(stream);
                         continue;
                     }
+                    if l.open >= self.config.max_sessions_per_listener {
+                        warn!("refusing {peer}: {} sessions open on this listener", l.open);
+                        drop(stream);
+                        continue;
+                    }
+                    l.open += 1;
                     let _ = stream.set_nodelay(true);
                     let now = Instant::now();
                     let ct = self.token();
                     match self.add_conn(ct, stream, session_config, None) {
                         Ok(()) => {
+                            if let Some(Entry::Conn(c)) = self.entries.get_mut(&ct) {
+                                c.listener = Some(t);
+                            }
                             let Some(conn) = self.new_handle(ct, now, true) else {
                                 // The peer reset before we got here (no peer address), or
                                 // the transport is going away: drop the half-made entry.
@@ -307,7 +321,12 @@ impl EventLoop {
                                 self.close_conn(ct, Disconnect::Shutdown);
                             }
                         }
-                        Err(e) => warn!("cannot register accepted connection: {e}"),
+                        Err(e) => {
+                            warn!("cannot register accepted connection: {e}");
+                            if let Some(Entry::Listener(l)) = self.entries.get_mut(&t) {
+                                l.open -= 1;
+                            }
+                        }
                     }
                 }
                 Err(e) if would_block(&e) => return,
@@ -353,6 +372,7 @@ impl EventLoop {
                 closed_at: None,
                 held_events: VecDeque::new(),
                 read_paused: false,
+                listener: None,
             })),
         );
         Ok(())
@@ -703,6 +723,9 @@ impl EventLoop {
         };
         let _ = self.poll.registry().deregister(&mut c.stream);
         self.conns -= 1;
+        if let Some(Entry::Listener(l)) = c.listener.and_then(|lt| self.entries.get_mut(&lt)) {
+            l.open = l.open.saturating_sub(1);
+        }
         if let Some(s) = c.session.as_mut() {
             if !s.is_closed() {
                 s.close(Instant::now());

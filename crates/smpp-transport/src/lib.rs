@@ -55,6 +55,9 @@ pub struct Config {
     pub max_queued_requests: usize,
     /// Connections (outbound and accepted) per transport; past it new ones are refused.
     pub max_connections: usize,
+    /// Connections accepted from one listener and open at once; past it a newly accepted
+    /// socket is closed at once, before any PDU is read from it.
+    pub max_sessions_per_listener: usize,
     /// Capacity of the command channel into the loop.
     pub command_capacity: usize,
     /// Capacity of each connection's event channel. When the application does not drain
@@ -72,6 +75,7 @@ impl Default for Config {
             linger: Duration::from_secs(2),
             max_queued_requests: 4096,
             max_connections: 10_000,
+            max_sessions_per_listener: 10_000,
             command_capacity: 65_536,
             event_capacity: 65_536,
         }
