@@ -256,7 +256,11 @@ fn run(args: &Args) -> Result<bool, String> {
         let now = Instant::now();
         if rss_start.is_none() && now >= warm {
             rss_start = Some(rss_kib());
-            println!("soak: after {} s warm-up, RSS {} KiB", args.warmup, rss_kib());
+            println!(
+                "soak: after {} s warm-up, RSS {} KiB",
+                args.warmup,
+                rss_kib()
+            );
         }
         if now >= next_report {
             next_report += Duration::from_secs(10);
@@ -292,8 +296,7 @@ fn run(args: &Args) -> Result<bool, String> {
     // the schedule; later ones do not count).
     let smsc_stats = smsc.stats();
     let mo_deadline = Instant::now() + Duration::from_secs(5);
-    while mo_received.load(Ordering::Relaxed) < smsc_stats.mo_sent && Instant::now() < mo_deadline
-    {
+    while mo_received.load(Ordering::Relaxed) < smsc_stats.mo_sent && Instant::now() < mo_deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
     let mo = mo_received.load(Ordering::Relaxed);
@@ -309,7 +312,10 @@ fn run(args: &Args) -> Result<bool, String> {
     let rss_start = rss_start.unwrap_or(rss_end);
     let limit = rss_start + rss_start / 5 + 8 * 1024;
     println!("soak: done after {elapsed:.1} s");
-    println!("  submitted          {submitted} ({:.0}/s)", submitted as f64 / elapsed);
+    println!(
+        "  submitted          {submitted} ({:.0}/s)",
+        submitted as f64 / elapsed
+    );
     println!(
         "  error responses    {}  (refused locally: {submit_errors})",
         errors.load(Ordering::Relaxed)
@@ -329,7 +335,10 @@ fn run(args: &Args) -> Result<bool, String> {
         smsc_stats.delivers_acked,
         smsc_stats.delivers_failed
     );
-    println!("  other inbound      {}", other_inbound.load(Ordering::Relaxed));
+    println!(
+        "  other inbound      {}",
+        other_inbound.load(Ordering::Relaxed)
+    );
     println!(
         "  RSS start {rss_start} KiB  end {rss_end} KiB  (limit {limit} KiB, growth {:+.1} %)",
         (rss_end as f64 - rss_start as f64) * 100.0 / rss_start.max(1) as f64
@@ -337,7 +346,10 @@ fn run(args: &Args) -> Result<bool, String> {
     println!("  unbind             {unbound:?}");
     let mut ok = true;
     if lost != 0 || g.duplicate_receipts != 0 {
-        eprintln!("FAIL: {lost} messages lost, {} duplicate receipts", g.duplicate_receipts);
+        eprintln!(
+            "FAIL: {lost} messages lost, {} duplicate receipts",
+            g.duplicate_receipts
+        );
         ok = false;
     }
     if mo_lost != 0 || smsc_stats.delivers_failed != 0 || smsc_stats.receipts_dropped != 0 {
