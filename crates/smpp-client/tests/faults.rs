@@ -501,9 +501,8 @@ fn peer_sends_half_a_pdu_and_stalls() {
         s.set_read_timeout(Some(Duration::from_millis(20))).ok();
         let mut buf = [0u8; 4096];
         while stop_rx.try_recv().is_err() {
-            match s.read(&mut buf) {
-                Ok(0) => break,
-                _ => {}
+            if let Ok(0) = s.read(&mut buf) {
+                break;
             }
         }
     });
