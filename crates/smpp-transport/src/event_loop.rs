@@ -559,7 +559,7 @@ impl EventLoop {
         }
         if c.read_paused || !c.held_events.is_empty() {
             release_held(c);
-            if c.held_events.is_empty() && c.wbuf.len() - c.wpos < self.config.max_write_buffer {
+            if c.held_events.is_empty() && unwritten(c) < self.config.max_write_buffer {
                 self.read(t);
             }
             self.service(t);
@@ -619,7 +619,7 @@ impl EventLoop {
             if c.closed.is_some() {
                 return;
             }
-            if c.wbuf.len() - c.wpos >= max_w || !c.held_events.is_empty() {
+            if unwritten(c) >= max_w || !c.held_events.is_empty() {
                 // Backpressure: the peer does not read or the application does not drain
                 // events. Reading resumes from the timer check once that clears.
                 c.read_paused = true;
@@ -689,7 +689,7 @@ impl EventLoop {
         }
         let want_write = c.wpos < c.wbuf.len();
         let want_read = !session_closed
-            && c.wbuf.len() - c.wpos < self.config.max_write_buffer
+            && unwritten(c) < self.config.max_write_buffer
             && c.held_events.is_empty();
         let interest = match (want_read, want_write) {
             (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
@@ -1017,6 +1017,13 @@ fn take_request(c: &mut Conn, seq: u32) -> Option<(u64, Reply)> {
         return c.unbind.take().map(|(_, t, r)| (t, r));
     }
     None
+}
+
+/// Octets waiting to be written to the peer: in the write buffer, and encoded in the
+/// session but not yet moved there (past the high-water mark, or answers the session gave
+/// by itself to a flood of requests). [`Config::max_write_buffer`] bounds this.
+fn unwritten(c: &Conn) -> usize {
+    c.wbuf.len() - c.wpos + c.session.as_ref().map_or(0, Session::pending_output)
 }
 
 /// Writes buffered octets until done or `WouldBlock`; on error, closes the session.

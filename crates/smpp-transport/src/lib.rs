@@ -43,7 +43,8 @@ pub struct Config {
     /// Stop taking PDUs from a session once this many octets wait to be written.
     pub write_high_water: usize,
     /// Stop reading from a socket while this many octets wait to be written to it (the
-    /// peer is not reading our responses).
+    /// peer is not reading our responses): in the write buffer and encoded in the session.
+    /// Each read may add the answers to one `read_chunk` of requests past it.
     pub max_write_buffer: usize,
     /// How long a connect may take.
     pub connect_timeout: Duration,
