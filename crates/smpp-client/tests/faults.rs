@@ -553,7 +553,7 @@ fn responses_late_out_of_order_duplicated_and_unknown() {
         out.extend(pdu(CommandId::GENERIC_NACK, S::ESME_RSYSERR, seqs[1], &[]));
         s.write_all(&out).expect("write");
         // seqs[3] is answered after its response timeout; seqs[4] never.
-        std::thread::sleep(Duration::from_millis(800));
+        std::thread::sleep(Duration::from_millis(1200));
         s.write_all(&submit_resp(seqs[3], "id-4-late"))
             .expect("write");
         // A sixth request after all that is answered normally.

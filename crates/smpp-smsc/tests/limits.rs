@@ -88,7 +88,7 @@ fn sm() -> SubmitSm<'static> {
 #[test]
 fn failed_binds_per_address_lock_the_address_out_for_the_window() {
     init();
-    let window = Duration::from_millis(600);
+    let window = Duration::from_millis(1500);
     let smsc = Smsc::start(
         SmscConfig::default()
             .user(User::new("alice", "secret"))
