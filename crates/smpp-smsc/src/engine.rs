@@ -691,6 +691,17 @@ impl Engine {
     fn on_request(&mut self, k: usize, seq: u32, pdu: Pdu<'static>) {
         let conn_id = self.conns[k].conn.id();
         let system_id = self.conns[k].system_id.clone();
+        if self.config.strict_tlvs {
+            let malformed = pdu.body.tlvs().iter().find_map(|t| match t {
+                Tlv::Other(raw) if raw.is_malformed_known_tag() => Some(raw.tag),
+                _ => None,
+            });
+            let response = pdu.command_id().response().and_then(Body::empty);
+            if let (Some(tag), Some(body)) = (malformed, response) {
+                debug!("connection {conn_id}: {tag:?} has an invalid length");
+                return self.respond(k, seq, CommandStatus::ESME_RINVPARLEN, body);
+            }
+        }
         match pdu.body {
             Body::SubmitSm(sm) => {
                 self.submit_sms += 1;

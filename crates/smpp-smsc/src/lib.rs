@@ -175,6 +175,11 @@ pub struct SmscConfig {
     /// The sliding window of [`SmscConfig::max_failed_binds`], measured on the SMSC
     /// thread's clock.
     pub failed_bind_window: Duration,
+    /// Answer requests carrying a TLV that the codec knows but whose value does not fit its
+    /// definition (kept raw as `Tlv::Other`) with `ESME_RINVPARLEN` (reference §12.4),
+    /// instead of ignoring the TLV. On by default; unknown and vendor tags are always
+    /// ignored.
+    pub strict_tlvs: bool,
     /// Settings of each accepted session.
     pub session: smpp_session::Config,
     /// Settings of the transport.
@@ -203,6 +208,7 @@ impl Default for SmscConfig {
             mo_schedule: Vec::new(),
             max_failed_binds: 10,
             failed_bind_window: Duration::from_secs(60),
+            strict_tlvs: true,
             session: smpp_session::Config::default(),
             transport: smpp_transport::Config::default(),
         }

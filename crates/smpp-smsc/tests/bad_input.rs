@@ -630,6 +630,32 @@ fn rows() -> Vec<Row> {
             Answer(CommandId::ENQUIRE_LINK_RESP, S::ESME_RINVOPTPARSTREAM),
         ),
     ];
+    v.push(row(
+        "submit_sm: user_message_reference TLV of 1 octet",
+        Bound,
+        Submit {
+            tlvs: tlv(0x0204, &[7]),
+            ..Default::default()
+        }
+        .pdu(),
+        Answer(CommandId::SUBMIT_SM_RESP, S::ESME_RINVPARLEN),
+    ));
+    v.push(row(
+        "data_sm: source_port TLV of 3 octets",
+        Bound,
+        data_sm(&tlv(0x020A, &[0, 1, 2])),
+        Answer(CommandId::DATA_SM_RESP, S::ESME_RINVPARLEN),
+    ));
+    v.push(row(
+        "submit_sm: an unknown vendor TLV is ignored",
+        Bound,
+        Submit {
+            tlvs: tlv(0x1401, b"vendor"),
+            ..Default::default()
+        }
+        .pdu(),
+        Answer(CommandId::SUBMIT_SM_RESP, S::ESME_ROK),
+    ));
     // Control rows: well-formed PDUs get their normal answers in the same harness.
     v.push(row(
         "control: unbind while bound is answered, then the SMSC closes",
@@ -785,5 +811,32 @@ fn every_malformed_pdu_gets_its_specific_answer_and_the_smsc_keeps_serving() {
     );
     let stats = smsc.stats();
     assert!(stats.open_connections >= 1);
+    smsc.shutdown();
+}
+
+/// With `strict_tlvs` off, a known TLV whose value does not fit is ignored like an unknown
+/// one, and the submit is accepted.
+#[test]
+fn lenient_tlvs_accept_a_malformed_known_tlv() {
+    let mut cfg = SmscConfig::default().user(User::new("alice", "secret"));
+    cfg.strict_tlvs = false;
+    let smsc = Smsc::start(cfg).expect("SMSC starts");
+    let deadline = Instant::now() + WAIT;
+    let mut s = connect(smsc.local_addr());
+    raw_bind(&mut s, CommandId::BIND_TRANSCEIVER, deadline);
+    let submit = Submit {
+        tlvs: tlv(0x0204, &[7]),
+        ..Default::default()
+    };
+    s.write_all(&submit.pdu()).expect("write");
+    assert_eq!(
+        read_pdu(&mut s, deadline),
+        Got::Pdu {
+            id: CommandId::SUBMIT_SM_RESP,
+            status: S::ESME_ROK,
+            seq: SEQ
+        }
+    );
+    assert!(SmscConfig::default().strict_tlvs);
     smsc.shutdown();
 }
