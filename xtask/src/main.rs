@@ -6,6 +6,8 @@
 //! - `fuzz [--seconds N] [TARGET...]`: runs the cargo-fuzz targets under `fuzz/`.
 //! - `fuzz-seeds`: regenerates the committed seed files under `fuzz/seeds/`.
 //! - `bench [NAME] [ARGS...]`: runs the benchmark binaries under `benches/`.
+//! - `soak [--seconds N] [--rate R]`: sustained traffic with receipts and MO; fails on a
+//!   lost message or memory growth (`benches/soak`).
 //! - `peers`: installs the independent SMPP peers (node-smpp, smpplib) under `target/peers/`.
 //! - `interop`: runs our client, SMSC and codec against those peers (docs/interop.md).
 //! - `tidy`: runs the architecture checks (`cargo test -p xtask`).
@@ -19,6 +21,7 @@ mod ci;
 mod fuzz;
 mod interop;
 mod peers;
+mod soak;
 mod tidy;
 
 use std::env;
@@ -34,6 +37,10 @@ commands:
                               run the fuzz targets (default: all, 600 s each)
   fuzz-seeds                  regenerate fuzz/seeds/ with the smpp-pdu encoder
   bench [NAME] [ARGS...]      run a benchmark (default: all of them)
+  soak [--seconds N] [--rate R] [--warmup S]
+                              sustained submits with receipts and MO against the
+                              test SMSC (default 60 s at 1000/s); fails on loss or
+                              memory growth
   peers                       install the independent SMPP peers into target/peers
                               (npm `smpp`, PyPI `smpplib`) and print where they are
   interop                     run our client, SMSC and codec against node-smpp and
@@ -58,6 +65,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::run(rest),
         "fuzz-seeds" => no_args("fuzz-seeds", rest).and_then(|()| fuzz::regenerate_seeds()),
         "bench" => bench::run(rest),
+        "soak" => soak::run(rest),
         "peers" => no_args("peers", rest).and_then(|()| {
             let node = peers::ensure_node()?;
             let python = peers::ensure_python()?;

@@ -253,6 +253,13 @@ impl Session {
         !self.out_lens.is_empty()
     }
 
+    /// Octets of encoded PDUs waiting in `poll_transmit` (requests and the answers the
+    /// session gave by itself). A caller that bounds its output stops feeding input while
+    /// this and its own unwritten octets are too many.
+    pub fn pending_output(&self) -> usize {
+        self.out.len() - self.out_head
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config

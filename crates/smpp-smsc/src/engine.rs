@@ -4,6 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -118,6 +119,9 @@ struct Engine {
     mo_next: Vec<Instant>,
     /// Session counters of the connections that closed, summed.
     closed_stats: smpp_session::Stats,
+    /// Times of the recent failed binds of each peer IP address (within
+    /// [`SmscConfig::failed_bind_window`]; at most [`SmscConfig::max_failed_binds`] each).
+    failed_binds: HashMap<IpAddr, VecDeque<Instant>>,
 }
 
 /// Events taken from one connection per wake-up after the selected one.
@@ -150,6 +154,7 @@ pub(crate) fn run(
         fault_check: Vec::new(),
         mo_next: Vec::new(),
         closed_stats: smpp_session::Stats::default(),
+        failed_binds: HashMap::new(),
     };
     let start = Instant::now();
     e.mo_next = e
@@ -497,7 +502,10 @@ impl Engine {
         };
         let system_id = system_id.into_owned();
         let kind = bind_kind(pdu.command_id());
+        let ip = self.conns[k].conn.peer_addr().ip();
+        let locked_out = self.locked_out(ip);
         let status = match (kind, self.config.users.is_empty()) {
+            _ if locked_out => CommandStatus::ESME_RBINDFAIL,
             (None, _) => CommandStatus::ESME_RBINDFAIL,
             (Some(_), true) => CommandStatus::ESME_ROK,
             (Some(kind), false) => {
@@ -538,6 +546,25 @@ impl Engine {
                 s.binds += 1;
                 s.bound += 1;
             });
+        } else if locked_out {
+            warn!(
+                "connection {}: bind of {system_id:?} refused: {} failed binds from {ip} \
+                 within {:?}; closing",
+                conn.id(),
+                self.config.max_failed_binds,
+                self.config.failed_bind_window
+            );
+            // Answered at once (never delayed) so the close cannot overtake it.
+            send_answer(
+                conn,
+                &self.config.system_id,
+                Answer::RejectBind(seq, status),
+            );
+            conn.close();
+            self.shared.update(|s| {
+                s.bind_rejects += 1;
+                s.bind_lockouts += 1;
+            });
         } else {
             info!(
                 "connection {}: bind of {system_id:?} refused: {status:?}",
@@ -545,7 +572,43 @@ impl Engine {
             );
             self.answer(k, Answer::RejectBind(seq, status));
             self.shared.update(|s| s.bind_rejects += 1);
+            self.note_failed_bind(ip);
         }
+    }
+
+    /// Whether binds from `ip` are locked out: [`SmscConfig::max_failed_binds`] of them
+    /// failed within the window. Forgets failures older than the window.
+    fn locked_out(&mut self, ip: IpAddr) -> bool {
+        let max = self.config.max_failed_binds as usize;
+        if max == 0 {
+            return false;
+        }
+        let window = self.config.failed_bind_window;
+        let now = Instant::now();
+        // Prune every address, so addresses that stopped trying do not stay in memory.
+        self.failed_binds.retain(|_, times| {
+            while times
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= window)
+            {
+                times.pop_front();
+            }
+            !times.is_empty()
+        });
+        self.failed_binds.get(&ip).is_some_and(|t| t.len() >= max)
+    }
+
+    /// Counts a failed bind from `ip` (at most [`SmscConfig::max_failed_binds`] are kept).
+    fn note_failed_bind(&mut self, ip: IpAddr) {
+        let max = self.config.max_failed_binds as usize;
+        if max == 0 {
+            return;
+        }
+        let times = self.failed_binds.entry(ip).or_default();
+        if times.len() >= max {
+            times.pop_front();
+        }
+        times.push_back(Instant::now());
     }
 
     fn respond(
@@ -651,6 +714,17 @@ impl Engine {
     fn on_request(&mut self, k: usize, seq: u32, pdu: Pdu<'static>) {
         let conn_id = self.conns[k].conn.id();
         let system_id = self.conns[k].system_id.clone();
+        if self.config.strict_tlvs {
+            let malformed = pdu.body.tlvs().iter().find_map(|t| match t {
+                Tlv::Other(raw) if raw.is_malformed_known_tag() => Some(raw.tag),
+                _ => None,
+            });
+            let response = pdu.command_id().response().and_then(Body::empty);
+            if let (Some(tag), Some(body)) = (malformed, response) {
+                debug!("connection {conn_id}: {tag:?} has an invalid length");
+                return self.respond(k, seq, CommandStatus::ESME_RINVPARLEN, body);
+            }
+        }
         match pdu.body {
             Body::SubmitSm(sm) => {
                 self.submit_sms += 1;

@@ -185,6 +185,19 @@ pub struct SmscConfig {
     pub garbage_after: Option<u64>,
     /// MO messages injected on a schedule until shutdown (see [`MoSchedule`]).
     pub mo_schedule: Vec<MoSchedule>,
+    /// Failed binds allowed per peer IP address within [`SmscConfig::failed_bind_window`];
+    /// once that many failed, further binds from the address are answered
+    /// `ESME_RBINDFAIL` without checking the credentials and the connection is closed,
+    /// until the oldest failure leaves the window. 0 disables the limit.
+    pub max_failed_binds: u32,
+    /// The sliding window of [`SmscConfig::max_failed_binds`], measured on the SMSC
+    /// thread's clock.
+    pub failed_bind_window: Duration,
+    /// Answer requests carrying a TLV that the codec knows but whose value does not fit its
+    /// definition (kept raw as `Tlv::Other`) with `ESME_RINVPARLEN` (reference §12.4),
+    /// instead of ignoring the TLV. On by default; unknown and vendor tags are always
+    /// ignored.
+    pub strict_tlvs: bool,
     /// Settings of each accepted session.
     pub session: smpp_session::Config,
     /// Settings of the transport.
@@ -214,6 +227,9 @@ impl Default for SmscConfig {
             close_after: None,
             garbage_after: None,
             mo_schedule: Vec::new(),
+            max_failed_binds: 10,
+            failed_bind_window: Duration::from_secs(60),
+            strict_tlvs: true,
             session: smpp_session::Config::default(),
             transport: smpp_transport::Config::default(),
             #[cfg(feature = "tls")]
@@ -301,6 +317,14 @@ impl SmscConfig {
     /// Fault injection: sends [`GARBAGE`] to each connection after it received `n` PDUs.
     pub fn garbage_after(mut self, n: u64) -> Self {
         self.garbage_after = Some(n);
+        self
+    }
+
+    /// Allows at most `max` failed binds per peer IP address within `window` (see
+    /// [`SmscConfig::max_failed_binds`]; `max` of 0 disables the limit).
+    pub fn failed_bind_limit(mut self, max: u32, window: Duration) -> Self {
+        self.max_failed_binds = max;
+        self.failed_bind_window = window;
         self
     }
 
@@ -453,8 +477,10 @@ pub struct Stats {
     pub open_connections: u64,
     /// Binds accepted.
     pub binds: u64,
-    /// Binds refused.
+    /// Binds refused (locked-out ones included).
     pub bind_rejects: u64,
+    /// Binds refused because their address reached [`SmscConfig::max_failed_binds`].
+    pub bind_lockouts: u64,
     /// Sessions bound now.
     pub bound: u64,
     /// Submits (`submit_sm`, `submit_multi`, `data_sm`) accepted with a message id.

@@ -62,6 +62,8 @@ struct ListenerState {
     tls: Option<tls::TlsServerConfig>,
     accepted: Sender<Connection>,
     id: u64,
+    /// Connections accepted from it and not yet removed.
+    open: usize,
 }
 
 /// Where a connection goes once its TLS handshake is complete.
@@ -103,6 +105,8 @@ struct Conn {
     read_paused: bool,
     /// The session's counters as last published for [`Connection::stats`].
     stats: Arc<Mutex<Stats>>,
+    /// The listener it was accepted from (counted in its `open` until removed).
+    listener: Option<Token>,
 }
 
 enum Entry {
@@ -286,6 +290,7 @@ impl EventLoop {
                     tls,
                     accepted: tx,
                     id,
+                    open: 0,
                 }),
             );
             info!(
@@ -316,6 +321,11 @@ impl EventLoop {
                         drop(stream);
                         continue;
                     }
+                    if l.open >= self.config.max_sessions_per_listener {
+                        warn!("refusing {peer}: {} sessions open on this listener", l.open);
+                        drop(stream);
+                        continue;
+                    }
                     let tls = match l.tls.as_ref().map(TlsConn::server).transpose() {
                         Ok(tls) => tls.map(Box::new),
                         Err(e) => {
@@ -323,6 +333,7 @@ impl EventLoop {
                             continue;
                         }
                     };
+                    l.open += 1;
                     let _ = stream.set_nodelay(true);
                     let now = Instant::now();
                     let ct = self.token();
@@ -333,16 +344,25 @@ impl EventLoop {
                             Ok(()) => {
                                 if let Some(Entry::Conn(c)) = self.entries.get_mut(&ct) {
                                     c.handshake = Some((deadline, Handoff::Accept(accepted)));
+                                    c.listener = Some(t);
                                 }
                                 trace!("accepted {peer}, TLS handshake");
                                 self.drive_handshake(ct);
                             }
-                            Err(e) => warn!("cannot register accepted connection: {e}"),
+                            Err(e) => {
+                                warn!("cannot register accepted connection: {e}");
+                                if let Some(Entry::Listener(l)) = self.entries.get_mut(&t) {
+                                    l.open -= 1;
+                                }
+                            }
                         }
                         continue;
                     }
                     match self.add_conn(ct, stream, session_config, None, None) {
                         Ok(()) => {
+                            if let Some(Entry::Conn(c)) = self.entries.get_mut(&ct) {
+                                c.listener = Some(t);
+                            }
                             let Some(conn) = self.new_handle(ct, now, true) else {
                                 // The peer reset before we got here (no peer address), or
                                 // the transport is going away: drop the half-made entry.
@@ -355,7 +375,12 @@ impl EventLoop {
                                 self.close_conn(ct, Disconnect::Shutdown);
                             }
                         }
-                        Err(e) => warn!("cannot register accepted connection: {e}"),
+                        Err(e) => {
+                            warn!("cannot register accepted connection: {e}");
+                            if let Some(Entry::Listener(l)) = self.entries.get_mut(&t) {
+                                l.open -= 1;
+                            }
+                        }
                     }
                 }
                 Err(e) if would_block(&e) => return,
@@ -406,6 +431,7 @@ impl EventLoop {
                 held_events: VecDeque::new(),
                 read_paused: false,
                 stats: Arc::default(),
+                listener: None,
             })),
         );
         Ok(())
@@ -698,7 +724,7 @@ impl EventLoop {
         }
         if c.read_paused || !c.held_events.is_empty() {
             release_held(c);
-            if c.held_events.is_empty() && c.wbuf.len() - c.wpos < self.config.max_write_buffer {
+            if c.held_events.is_empty() && unwritten(c) < self.config.max_write_buffer {
                 self.read(t);
             }
             self.service(t);
@@ -765,7 +791,7 @@ impl EventLoop {
             if c.closed.is_some() {
                 return;
             }
-            if c.wbuf.len() - c.wpos >= max_w || !c.held_events.is_empty() {
+            if unwritten(c) >= max_w || !c.held_events.is_empty() {
                 // Backpressure: the peer does not read or the application does not drain
                 // events. Reading resumes from the timer check once that clears.
                 c.read_paused = true;
@@ -866,7 +892,7 @@ impl EventLoop {
         }
         let want_write = c.wpos < c.wbuf.len() || tls_pending;
         let want_read = !session_closed
-            && c.wbuf.len() - c.wpos < self.config.max_write_buffer
+            && unwritten(c) < self.config.max_write_buffer
             && c.held_events.is_empty();
         let interest = match (want_read, want_write) {
             (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
@@ -904,6 +930,9 @@ impl EventLoop {
         }
         let _ = self.poll.registry().deregister(&mut c.stream);
         self.conns -= 1;
+        if let Some(Entry::Listener(l)) = c.listener.and_then(|lt| self.entries.get_mut(&lt)) {
+            l.open = l.open.saturating_sub(1);
+        }
         if let Some(s) = c.session.as_mut() {
             if !s.is_closed() {
                 s.close(Instant::now());
@@ -1218,6 +1247,13 @@ fn write_failed(c: &mut Conn, e: io::Error) {
         s.handle_eof(Instant::now());
     }
     c.wpos = c.wbuf.len();
+}
+
+/// Octets waiting to be written to the peer: in the write buffer, and encoded in the
+/// session but not yet moved there (past the high-water mark, or answers the session gave
+/// by itself to a flood of requests). [`Config::max_write_buffer`] bounds this.
+fn unwritten(c: &Conn) -> usize {
+    c.wbuf.len() - c.wpos + c.session.as_ref().map_or(0, Session::pending_output)
 }
 
 /// Writes buffered octets until done or `WouldBlock`; on error, closes the session.

@@ -115,7 +115,8 @@ pub struct Config {
     /// Stop taking PDUs from a session once this many octets wait to be written.
     pub write_high_water: usize,
     /// Stop reading from a socket while this many octets wait to be written to it (the
-    /// peer is not reading our responses).
+    /// peer is not reading our responses): in the write buffer and encoded in the session.
+    /// Each read may add the answers to one `read_chunk` of requests past it.
     pub max_write_buffer: usize,
     /// How long a connect may take.
     pub connect_timeout: Duration,
@@ -127,6 +128,9 @@ pub struct Config {
     pub max_queued_requests: usize,
     /// Connections (outbound and accepted) per transport; past it new ones are refused.
     pub max_connections: usize,
+    /// Connections accepted from one listener and open at once; past it a newly accepted
+    /// socket is closed at once, before any PDU is read from it.
+    pub max_sessions_per_listener: usize,
     /// Capacity of the command channel into the loop.
     pub command_capacity: usize,
     /// Capacity of each connection's event channel. When the application does not drain
@@ -144,6 +148,7 @@ impl Default for Config {
             linger: Duration::from_secs(2),
             max_queued_requests: 4096,
             max_connections: 10_000,
+            max_sessions_per_listener: 10_000,
             command_capacity: 65_536,
             event_capacity: 65_536,
         }
