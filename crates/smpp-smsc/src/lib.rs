@@ -517,14 +517,24 @@ pub(crate) struct Shared {
     pub(crate) stats: Mutex<Stats>,
     pub(crate) records: Mutex<std::collections::VecDeque<Record>>,
     pub(crate) changed: Condvar,
+    /// Threads in [`Smsc::wait_for`]; changed only while `stats` is locked.
+    pub(crate) waiters: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
+    /// Changes the stats and wakes [`Smsc::wait_for`] callers, if any: a notify costs a
+    /// system call even when nobody waits, and this runs several times per message.
     pub(crate) fn update(&self, f: impl FnOnce(&mut Stats)) {
+        let mut notify = false;
         if let Ok(mut s) = self.stats.lock() {
             f(&mut s);
+            // Read under the lock a waiter holds while it registers and checks its
+            // condition, so a waiter either sees this change or is counted here.
+            notify = self.waiters.load(std::sync::atomic::Ordering::SeqCst) > 0;
         }
-        self.changed.notify_all();
+        if notify {
+            self.changed.notify_all();
+        }
     }
 }
 
@@ -587,6 +597,7 @@ impl Smsc {
             stats: Mutex::new(Stats::default()),
             records: Mutex::new(std::collections::VecDeque::new()),
             changed: Condvar::new(),
+            waiters: std::sync::atomic::AtomicUsize::new(0),
         });
         let (control, control_rx) = crossbeam_channel::unbounded();
         let s = Arc::clone(&shared);
@@ -657,16 +668,25 @@ impl Smsc {
 
     /// Waits until `cond` holds for the counters, at most `timeout`; whether it did.
     pub fn wait_for(&self, timeout: Duration, cond: impl Fn(&Stats) -> bool) -> bool {
+        use std::sync::atomic::Ordering::SeqCst;
         let Ok(guard) = self.shared.stats.lock() else {
             return false;
         };
+        self.shared.waiters.fetch_add(1, SeqCst);
         match self
             .shared
             .changed
             .wait_timeout_while(guard, timeout, |s| !cond(s))
         {
-            Ok((g, _)) => cond(&g),
-            Err(_) => false,
+            Ok((g, _)) => {
+                let met = cond(&g);
+                self.shared.waiters.fetch_sub(1, SeqCst);
+                met
+            }
+            Err(_) => {
+                self.shared.waiters.fetch_sub(1, SeqCst);
+                false
+            }
         }
     }
 
