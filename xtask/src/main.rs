@@ -31,7 +31,8 @@ commands:
   fuzz [--seconds N] [TARGET...]
                               run the fuzz targets (default: all, 600 s each)
   fuzz-seeds                  regenerate fuzz/seeds/ with the smpp-pdu encoder
-  bench [NAME] [ARGS...]      run a benchmark (default: all of them)
+  bench [NAME] [ARGS...]      run a benchmark (default: all of them; `peers` installs
+                              the node and python peers first, as `peers` does)
   peers                       install the independent SMPP peers into target/peers
                               (npm `smpp`, PyPI `smpplib`) and print where they are
   tidy                        run the architecture checks (cargo test -p xtask)

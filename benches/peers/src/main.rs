@@ -10,7 +10,10 @@
 //! child processes are this same binary (`smsc`, `echo-server`, `client KIND ...`) or
 //! `node`/`python3` with the scripts beside this package; each client prints one JSON line.
 //!
-//! Usage: `smpp-peers-bench [--quick] [--json] [--seconds S] [--clients a,b] [--windows 1,256]`.
+//! Usage: `smpp-peers-bench [--quick] [--json] [--seconds S] [--clients a,b] [--windows 1,256]
+//! [--smsc-memory N]`. `--smsc-memory` is how many received PDUs and messages the SMSC keeps
+//! (default 1: nobody reads them here; `smpp smsc` keeps 100,000, which costs it more per
+//! message).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -115,12 +118,17 @@ fn wait_for_stdin_eof() {
     while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
 }
 
-/// `smsc`: our SMSC as `smpp smsc` runs it, with receipts an hour away (the bench's
-/// `submit_sm` asks for none anyway). Prints its address, then serves until stdin closes.
-fn child_smsc() -> ExitCode {
+/// `smsc MEMORY`: our SMSC as `smpp smsc` runs it, with receipts an hour away (the bench's
+/// `submit_sm` asks for none anyway) and at most MEMORY received PDUs and messages kept for
+/// inspection and `query_sm` (`smpp smsc` keeps 100,000 of each). Prints its address, then
+/// serves until stdin closes.
+fn child_smsc(memory: usize) -> ExitCode {
     let config = smpp_smsc::SmscConfig::default()
         .addr("127.0.0.1:0".parse().expect("address"))
         .receipt_delay(Duration::from_secs(3600));
+    let mut config = config;
+    config.max_records = memory;
+    config.max_messages = memory;
     let smsc = match smpp_smsc::Smsc::start(config) {
         Ok(s) => s,
         Err(e) => {
@@ -192,10 +200,11 @@ struct Server {
 }
 
 impl Server {
-    fn start(mode: &str) -> Result<Server, String> {
+    fn start(mode: &str, args: &[String]) -> Result<Server, String> {
         let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
         let mut child = Command::new(exe)
             .arg(mode)
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -288,12 +297,17 @@ struct Row {
 
 /// Runs one client process against a fresh server process; `Err` carries what went wrong
 /// (a stall, a refused bind, a missing tool).
-fn measure(peers: &Peers, kind: &str, lim: Limits) -> Result<(u64, f64, f64, f64), String> {
-    let server = Server::start(if kind == "echo" {
-        "echo-server"
+fn measure(
+    o: &Options,
+    peers: &Peers,
+    kind: &str,
+    lim: Limits,
+) -> Result<(u64, f64, f64, f64), String> {
+    let server = if kind == "echo" {
+        Server::start("echo-server", &[])?
     } else {
-        "smsc"
-    })?;
+        Server::start("smsc", &[o.smsc_memory.to_string()])?
+    };
     let timeout = lim.secs + 5.0;
     let args = [
         server.addr.clone(),
@@ -407,6 +421,7 @@ struct Options {
     secs: f64,
     clients: Vec<&'static str>,
     windows: Vec<usize>,
+    smsc_memory: usize,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -416,6 +431,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         secs: 3.0,
         clients: CLIENTS.iter().map(|c| c.0).collect(),
         windows: vec![1, 256],
+        smsc_memory: 1,
     };
     let mut secs = None;
     let mut it = args.iter();
@@ -442,6 +458,13 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                             .ok_or(format!("--clients: unknown client {name:?}"))
                     })
                     .collect::<Result<_, _>>()?;
+            }
+            "--smsc-memory" => {
+                let v = it.next().ok_or("--smsc-memory needs a value")?;
+                o.smsc_memory = match v.parse::<usize>() {
+                    Ok(n) if n > 0 => n,
+                    _ => return Err(format!("--smsc-memory: {v:?} is not a count above 0")),
+                };
             }
             "--windows" => {
                 let v = it.next().ok_or("--windows needs a value")?;
@@ -475,7 +498,15 @@ fn limits(o: &Options, window: usize) -> Limits {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("smsc") => return child_smsc(),
+        Some("smsc") => {
+            return match args.get(1).map(|m| m.parse::<usize>()) {
+                Some(Ok(m)) if m > 0 => child_smsc(m),
+                _ => {
+                    eprintln!("usage: smpp-peers-bench smsc MEMORY (at least 1)");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Some("echo-server") => return echo::server(),
         Some("client") => return child_client(&args[1..]),
         _ => {}
@@ -485,7 +516,8 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!(
                 "{e}; usage: smpp-peers-bench [--quick] [--json] [--seconds S] \
-                 [--clients echo,ours,tokio-rusmpp,rusmppc,node,python] [--windows 1,256]"
+                 [--clients echo,ours,tokio-rusmpp,rusmppc,node,python] [--windows 1,256] \
+                 [--smsc-memory N]"
             );
             return ExitCode::from(2);
         }
@@ -514,7 +546,7 @@ fn main() -> ExitCode {
             let row = if kind == "rusmppc" && window > RUSMPPC_MAX_CONCURRENCY {
                 probe_rusmppc(&o, &peers, window)
             } else {
-                let r = measure(&peers, kind, limits(&o, window));
+                let r = measure(&o, &peers, kind, limits(&o, window));
                 r.map(|(completed, per_second, p50_us, p99_us)| Row {
                     client: kind,
                     window,
@@ -559,7 +591,7 @@ fn main() -> ExitCode {
 fn probe_rusmppc(o: &Options, peers: &Peers, window: usize) -> Result<Row, String> {
     let mut stalled = Vec::new();
     for c in (1..=RUSMPPC_MAX_CONCURRENCY).rev() {
-        match measure(peers, "rusmppc", limits(o, c)) {
+        match measure(o, peers, "rusmppc", limits(o, c)) {
             Ok((completed, per_second, p50_us, p99_us)) => {
                 let mut note = format!("concurrency {c}: it stalls above 5 in flight");
                 if !stalled.is_empty() {
