@@ -101,6 +101,56 @@ pub(crate) fn ours(addr: SocketAddr, lim: Limits) -> Result<Measured, String> {
     Ok(m)
 }
 
+/// Our `smpp-client` through `submit_batch` (one completion channel for the whole batch
+/// instead of one per request), in batches of `Limits::window * 64` messages with `window`
+/// in flight. It reports no latencies: `submit_batch` returns only the results.
+pub(crate) fn ours_batch(addr: SocketAddr, lim: Limits) -> Result<Measured, String> {
+    use smpp_client::{Client, ClientConfig};
+    use smpp_session::BindKind;
+
+    let cfg = ClientConfig::new(BindKind::Transmitter, "bench", "pw")
+        .window(lim.window)
+        .enquire_link_interval(None);
+    let client = Client::connect(addr, cfg).map_err(|e| format!("ours-batch: bind: {e}"))?;
+    let sm = smpp_pdu::SubmitSm {
+        source_addr_ton: 5,
+        source_addr: "MyBrand".into(),
+        dest_addr_ton: 1,
+        dest_addr_npi: 1,
+        destination_addr: "447700900123".into(),
+        short_message: TEXT.as_bytes().into(),
+        ..Default::default()
+    };
+    let phase = |max: u64, secs: Option<f64>| -> Result<Measured, String> {
+        let mut budget = Budget::new(max, secs);
+        let mut completed = 0u64;
+        loop {
+            let mut n = 0;
+            while n < lim.window * 64 && budget.next().is_some() {
+                n += 1;
+            }
+            if n == 0 {
+                break;
+            }
+            for r in client.submit_batch(std::iter::repeat_n(sm.clone(), n), lim.window) {
+                r.map_err(|e| format!("ours-batch: submit: {e}"))?;
+                completed += 1;
+            }
+        }
+        Ok(Measured {
+            completed,
+            elapsed: budget.start.elapsed(),
+            latencies: Vec::new(),
+        })
+    };
+    phase(lim.warmup, None)?;
+    let m = phase(lim.max, Some(lim.secs))?;
+    client
+        .unbind()
+        .map_err(|e| format!("ours-batch: unbind: {e}"))?;
+    Ok(m)
+}
+
 // ---------------------------------------------------------------------------------------
 // rusmpp's types, shared by rusmppc and the tokio loop.
 // ---------------------------------------------------------------------------------------
