@@ -293,6 +293,10 @@ struct Row {
     p50_us: f64,
     p99_us: f64,
     completed: u64,
+    /// The slowest and fastest of the runs this row is the median of.
+    min: f64,
+    max: f64,
+    runs: usize,
     note: String,
 }
 
@@ -424,6 +428,7 @@ struct Options {
     clients: Vec<&'static str>,
     windows: Vec<usize>,
     smsc_memory: usize,
+    rounds: usize,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -438,6 +443,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             .collect(),
         windows: vec![1, 256],
         smsc_memory: 1,
+        rounds: 0,
     };
     let mut secs = None;
     let mut it = args.iter();
@@ -465,6 +471,13 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                     })
                     .collect::<Result<_, _>>()?;
             }
+            "--rounds" => {
+                let v = it.next().ok_or("--rounds needs a value")?;
+                o.rounds = match v.parse::<usize>() {
+                    Ok(n) if n > 0 => n,
+                    _ => return Err(format!("--rounds: {v:?} is not a count above 0")),
+                };
+            }
             "--smsc-memory" => {
                 let v = it.next().ok_or("--smsc-memory needs a value")?;
                 o.smsc_memory = match v.parse::<usize>() {
@@ -485,7 +498,10 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    o.secs = secs.unwrap_or(if o.quick { 0.3 } else { 3.0 });
+    o.secs = secs.unwrap_or(if o.quick { 0.3 } else { 2.0 });
+    if o.rounds == 0 {
+        o.rounds = if o.quick { 1 } else { 3 };
+    }
     if !(o.secs > 0.0 && o.secs <= 600.0) {
         return Err("--seconds must be above 0 and at most 600".into());
     }
@@ -530,7 +546,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "{e}; usage: smpp-peers-bench [--quick] [--json] [--seconds S] \
                  [--clients echo,ours,tokio-rusmpp,rusmppc,node,python] [--windows 1,256] \
-                 [--smsc-memory N]"
+                 [--smsc-memory N] [--rounds N]"
             );
             return ExitCode::from(2);
         }
@@ -543,52 +559,88 @@ fn main() -> ExitCode {
     if !o.json {
         println!(
             "submit_sm (128 octets) round trips over 127.0.0.1 against our SMSC in its own \
-             process, {} s per run, a fresh SMSC and client process each",
-            o.secs
+             process; a fresh SMSC and client process per run of {} s; each row is the median \
+             of {} rounds (clients interleaved)",
+            o.secs, o.rounds
         );
         println!(
-            "{:<34} {:>6} {:>11} {:>10} {:>10}  note",
-            "client", "window", "submits/s", "p50 us", "p99 us"
+            "{:<34} {:>6} {:>11} {:>19} {:>10} {:>10}  note",
+            "client", "window", "submits/s", "min-max", "p50 us", "p99 us"
         );
     }
     let mut rows: Vec<Row> = Vec::new();
     let mut failed = false;
     for &window in &o.windows {
-        for &kind in &o.clients {
-            let name = CLIENTS.iter().find(|c| c.0 == kind).map_or(kind, |c| c.1);
-            let row = if kind == "rusmppc" && window > RUSMPPC_MAX_CONCURRENCY {
-                probe_rusmppc(&o, &peers, window)
-            } else {
-                let r = measure(&o, &peers, kind, limits(&o, kind, window));
-                r.map(|(completed, per_second, p50_us, p99_us)| Row {
-                    client: kind,
-                    window,
-                    used: window,
-                    per_second,
-                    p50_us,
-                    p99_us,
-                    completed,
-                    note: String::new(),
-                })
-            };
-            match row {
-                Ok(row) => {
-                    print_row(&o, name, &row);
-                    rows.push(row);
-                }
-                Err(e) => {
-                    failed = true;
-                    if o.json {
-                        println!(
-                            "{{\"bench\":\"peers\",\"client\":{},\"window\":{window},\"error\":{}}}",
-                            json_str(kind),
-                            json_str(&e)
-                        );
-                    } else {
-                        println!("{name:<34} {window:>6}  FAILED: {e}");
+        // Every client once per round, the starting client rotated from round to round, so
+        // that background load spreads over all of them; each row is the median round.
+        let mut runs: Vec<(&str, Vec<Row>, Vec<String>)> = o
+            .clients
+            .iter()
+            .map(|&k| (k, Vec::new(), Vec::new()))
+            .collect();
+        let mut rusmppc_concurrency: Option<usize> = None;
+        for round in 0..o.rounds {
+            for i in 0..runs.len() {
+                let at = (i + round) % runs.len();
+                let kind = runs[at].0;
+                let r = if kind == "rusmppc" && window > RUSMPPC_MAX_CONCURRENCY {
+                    match rusmppc_concurrency {
+                        None => probe_rusmppc(&o, &peers, window).inspect(|row| {
+                            rusmppc_concurrency = Some(row.used);
+                        }),
+                        Some(c) => measure_row(&o, &peers, kind, window, c),
+                    }
+                } else {
+                    measure_row(&o, &peers, kind, window, window)
+                };
+                match r {
+                    Ok(row) => runs[at].1.push(row),
+                    Err(e) => {
+                        if !o.json {
+                            eprintln!("{kind} at window {window}, round {}: {e}", round + 1);
+                        }
+                        runs[at].2.push(e);
                     }
                 }
             }
+        }
+        for (kind, mut done, errors) in runs {
+            let name = CLIENTS.iter().find(|c| c.0 == kind).map_or(kind, |c| c.1);
+            if !errors.is_empty() {
+                failed = true;
+            }
+            if done.is_empty() {
+                let e = errors.first().cloned().unwrap_or_default();
+                if o.json {
+                    println!(
+                        "{{\"bench\":\"peers\",\"client\":{},\"window\":{window},\"error\":{}}}",
+                        json_str(kind),
+                        json_str(&e)
+                    );
+                } else {
+                    println!("{name:<34} {window:>6}  FAILED: {e}");
+                }
+                continue;
+            }
+            done.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
+            let (min, max) = (done[0].per_second, done[done.len() - 1].per_second);
+            let n = done.len();
+            let mut row = done.swap_remove(n / 2);
+            row.min = min;
+            row.max = max;
+            row.runs = n;
+            if !errors.is_empty() {
+                let sep = if row.note.is_empty() { "" } else { "; " };
+                row.note = format!(
+                    "{}{sep}{} of {} runs failed: {}",
+                    row.note,
+                    errors.len(),
+                    errors.len() + n,
+                    errors[0]
+                );
+            }
+            print_row(&o, name, &row);
+            rows.push(row);
         }
     }
     print_ratios(&o, &rows);
@@ -599,27 +651,46 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// One run of `kind` keeping `used` requests in flight, as a row of window `window`.
+fn measure_row(
+    o: &Options,
+    peers: &Peers,
+    kind: &'static str,
+    window: usize,
+    used: usize,
+) -> Result<Row, String> {
+    let (completed, per_second, p50_us, p99_us) = measure(o, peers, kind, limits(o, kind, used))?;
+    Ok(Row {
+        client: kind,
+        window,
+        used,
+        per_second,
+        p50_us,
+        p99_us,
+        completed,
+        min: per_second,
+        max: per_second,
+        runs: 1,
+        note: if used == window {
+            String::new()
+        } else {
+            format!("concurrency {used}: it stalls above {RUSMPPC_MAX_CONCURRENCY} in flight")
+        },
+    })
+}
+
 /// rusmppc at a window above what it survives: the highest concurrency from 5 down that
 /// completes within its time limit.
 fn probe_rusmppc(o: &Options, peers: &Peers, window: usize) -> Result<Row, String> {
     let mut stalled = Vec::new();
     for c in (1..=RUSMPPC_MAX_CONCURRENCY).rev() {
-        match measure(o, peers, "rusmppc", limits(o, "rusmppc", c)) {
-            Ok((completed, per_second, p50_us, p99_us)) => {
-                let mut note = format!("concurrency {c}: it stalls above 5 in flight");
+        match measure_row(o, peers, "rusmppc", window, c) {
+            Ok(mut row) => {
                 if !stalled.is_empty() {
-                    note.push_str(&format!("; stalled here at {stalled:?}"));
+                    row.note
+                        .push_str(&format!(" (stalled here at {stalled:?} too)"));
                 }
-                return Ok(Row {
-                    client: "rusmppc",
-                    window,
-                    used: c,
-                    per_second,
-                    p50_us,
-                    p99_us,
-                    completed,
-                    note,
-                });
+                return Ok(row);
             }
             Err(e) => {
                 if !o.json {
@@ -638,20 +709,25 @@ fn print_row(o: &Options, name: &str, r: &Row) {
     if o.json {
         println!(
             "{{\"bench\":\"peers\",\"client\":{},\"window\":{},\"concurrency\":{},\"count\":{},\
-             \"per_second\":{:.0},\"p50_us\":{:.1},\"p99_us\":{:.1},\"note\":{}}}",
+             \"per_second\":{:.0},\"min_per_second\":{:.0},\"max_per_second\":{:.0},\
+             \"runs\":{},\"p50_us\":{:.1},\"p99_us\":{:.1},\"note\":{}}}",
             json_str(r.client),
             r.window,
             r.used,
             r.completed,
             r.per_second,
+            r.min,
+            r.max,
+            r.runs,
             r.p50_us,
             r.p99_us,
             json_str(&r.note)
         );
     } else {
+        let range = format!("{:.0}-{:.0}", r.min, r.max);
         println!(
-            "{:<34} {:>6} {:>11.0} {:>10.1} {:>10.1}  {}",
-            name, r.window, r.per_second, r.p50_us, r.p99_us, r.note
+            "{:<34} {:>6} {:>11.0} {:>19} {:>10.1} {:>10.1}  {}",
+            name, r.window, r.per_second, range, r.p50_us, r.p99_us, r.note
         );
     }
 }
