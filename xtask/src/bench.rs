@@ -59,3 +59,37 @@ pub(crate) fn run(args: &[String]) -> Result {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::BENCHES;
+    use crate::repo_root;
+
+    /// Every listed bench is a package with a binary under `benches/`.
+    #[test]
+    fn every_listed_bench_is_a_package_with_a_binary() {
+        let benches = repo_root().join("benches");
+        for name in BENCHES {
+            for file in ["Cargo.toml", "src/main.rs"] {
+                let path = benches.join(name).join(file);
+                assert!(
+                    path.is_file(),
+                    "bench `{name}`: {} is missing",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    /// The peers bench runs these scripts with node and the smpplib virtualenv.
+    #[test]
+    fn the_peer_load_scripts_exist() {
+        let peers = repo_root().join("benches").join("peers");
+        for script in ["node/load.js", "python/load.py"] {
+            assert!(
+                peers.join(script).is_file(),
+                "benches/peers/{script} is missing"
+            );
+        }
+    }
+}
