@@ -10,10 +10,11 @@
 //! child processes are this same binary (`smsc`, `echo-server`, `client KIND ...`) or
 //! `node`/`python3` with the scripts beside this package; each client prints one JSON line.
 //!
-//! Usage: `smpp-peers-bench [--quick] [--json] [--seconds S] [--clients a,b] [--windows 1,256]
-//! [--smsc-memory N]`. `--smsc-memory` is how many received PDUs and messages the SMSC keeps
-//! (default 1: nobody reads them here; `smpp smsc` keeps 100,000, which costs it more per
-//! message).
+//! Usage: `smpp-peers-bench [--quick] [--json] [--seconds S] [--rounds N] [--clients a,b]
+//! [--windows 1,256] [--smsc-memory N]`. Each row is the median of `--rounds` runs (default
+//! 3), the clients interleaved. `--smsc-memory` is how many received PDUs and messages the
+//! SMSC keeps (default 1: nobody reads them here; `smpp smsc` keeps 100,000, which costs it
+//! more per message). See docs/benchmarks.md, "Against other implementations".
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -212,10 +213,13 @@ impl Server {
             .map_err(|e| format!("starting the {mode} process: {e}"))?;
         let mut line = String::new();
         let stdout = child.stdout.take().expect("piped stdout");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .map_err(|e| format!("reading the {mode} address: {e}"))?;
+        let read = BufReader::new(stdout).read_line(&mut line);
         let addr = line.trim().to_string();
+        if let Err(e) = read {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("reading the {mode} address: {e}"));
+        }
         if addr.is_empty() {
             let _ = child.kill();
             let _ = child.wait();
