@@ -11,7 +11,8 @@
 //! `node`/`python3` with the scripts beside this package; each client prints one JSON line.
 //!
 //! Usage: `smpp-peers-bench [--quick] [--json] [--seconds S] [--rounds N] [--clients a,b]
-//! [--windows 1,256] [--smsc-memory N]`. Each row is the median of `--rounds` runs (default
+//! [--windows 1,256] [--smsc-memory N] [--pin]`. `--pin` runs every server process on CPU 1 and
+//! every client process on CPU 0 (through `taskset`). Each row is the median of `--rounds` runs (default
 //! 3), the clients interleaved. `--smsc-memory` is how many received PDUs and messages the
 //! SMSC keeps (default 1: nobody reads them here; `smpp smsc` keeps 100,000, which costs it
 //! more per message). See docs/benchmarks.md, "Against other implementations".
@@ -202,9 +203,9 @@ struct Server {
 }
 
 impl Server {
-    fn start(mode: &str, args: &[String]) -> Result<Server, String> {
+    fn start(mode: &str, args: &[String], cpu: Option<usize>) -> Result<Server, String> {
         let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-        let mut child = Command::new(exe)
+        let mut child = on_cpu(exe.as_os_str(), cpu)
             .arg(mode)
             .args(args)
             .stdin(Stdio::piped())
@@ -244,6 +245,18 @@ impl Server {
                 }
             }
         }
+    }
+}
+
+/// A command for `program`, run on CPU `cpu` only (through `taskset`) when one is given.
+fn on_cpu(program: &std::ffi::OsStr, cpu: Option<usize>) -> Command {
+    match cpu {
+        Some(cpu) => {
+            let mut c = Command::new("taskset");
+            c.arg("-c").arg(cpu.to_string()).arg(program);
+            c
+        }
+        None => Command::new(program),
     }
 }
 
@@ -313,10 +326,15 @@ fn measure(
     lim: Limits,
 ) -> Result<(u64, f64, f64, f64), String> {
     let server = if kind == "echo" {
-        Server::start("echo-server", &[])?
+        Server::start("echo-server", &[], o.pin.then_some(SERVER_CPU))?
     } else {
-        Server::start("smsc", &[o.smsc_memory.to_string()])?
+        Server::start(
+            "smsc",
+            &[o.smsc_memory.to_string()],
+            o.pin.then_some(SERVER_CPU),
+        )?
     };
+    let cpu = o.pin.then_some(CLIENT_CPU);
     let timeout = lim.secs + 5.0;
     let args = [
         server.addr.clone(),
@@ -327,18 +345,19 @@ fn measure(
     ];
     let mut cmd = match kind {
         "node" => {
-            let mut c = Command::new("node");
+            let mut c = on_cpu("node".as_ref(), cpu);
             c.arg(peers.scripts.join("node/load.js"))
                 .env("NODE_PATH", &peers.node_path);
             c
         }
         "python" => {
-            let mut c = Command::new(&peers.python);
+            let mut c = on_cpu(peers.python.as_os_str(), cpu);
             c.arg(peers.scripts.join("python/load.py"));
             c
         }
         _ => {
-            let mut c = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+            let mut c = on_cpu(exe.as_os_str(), cpu);
             c.args(["client", kind]);
             c
         }
@@ -422,6 +441,11 @@ const CLIENTS: &[(&str, &str)] = &[
     ("python", "python smpplib 2.2.4"),
 ];
 
+/// With `--pin`, every server process runs on this CPU and every client process on the other.
+const SERVER_CPU: usize = 1;
+/// See [`SERVER_CPU`].
+const CLIENT_CPU: usize = 0;
+
 /// rusmppc 0.4.0 stalls for good above this many requests in flight.
 const RUSMPPC_MAX_CONCURRENCY: usize = 5;
 
@@ -433,6 +457,7 @@ struct Options {
     windows: Vec<usize>,
     smsc_memory: usize,
     rounds: usize,
+    pin: bool,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -448,6 +473,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         windows: vec![1, 256],
         smsc_memory: 1,
         rounds: 0,
+        pin: false,
     };
     let mut secs = None;
     let mut it = args.iter();
@@ -455,6 +481,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         match a.as_str() {
             "--quick" => o.quick = true,
             "--json" => o.json = true,
+            "--pin" => o.pin = true,
             "--seconds" => {
                 let v = it.next().ok_or("--seconds needs a value")?;
                 secs = Some(
@@ -550,7 +577,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "{e}; usage: smpp-peers-bench [--quick] [--json] [--seconds S] \
                  [--clients echo,ours,tokio-rusmpp,rusmppc,node,python] [--windows 1,256] \
-                 [--smsc-memory N] [--rounds N]"
+                 [--smsc-memory N] [--rounds N] [--pin]"
             );
             return ExitCode::from(2);
         }
@@ -564,8 +591,14 @@ fn main() -> ExitCode {
         println!(
             "submit_sm (128 octets) round trips over 127.0.0.1 against our SMSC in its own \
              process; a fresh SMSC and client process per run of {} s; each row is the median \
-             of {} rounds (clients interleaved)",
-            o.secs, o.rounds
+             of {} rounds (clients interleaved){}",
+            o.secs,
+            o.rounds,
+            if o.pin {
+                "; servers pinned to CPU 1, clients to CPU 0"
+            } else {
+                ""
+            }
         );
         println!(
             "{:<34} {:>6} {:>11} {:>19} {:>10} {:>10}  note",
