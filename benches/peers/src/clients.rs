@@ -420,3 +420,24 @@ impl Window {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Budget;
+
+    #[test]
+    fn a_budget_stops_at_its_count() {
+        let mut b = Budget::new(3, None);
+        assert!(b.next().is_some() && b.next().is_some() && b.next().is_some());
+        assert!(b.next().is_none());
+        assert_eq!(b.sent, 3);
+    }
+
+    #[test]
+    fn a_budget_stops_at_its_deadline_and_stays_stopped() {
+        let mut b = Budget::new(u64::MAX, Some(0.0));
+        assert!(b.next().is_none());
+        assert!(b.next().is_none());
+        assert_eq!(b.sent, 0);
+    }
+}

@@ -179,3 +179,21 @@ pub(crate) fn client(addr: SocketAddr, lim: Limits) -> Result<Measured, String> 
     phase(lim.warmup, None)?;
     phase(lim.max, Some(lim.secs))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{request, response};
+
+    /// The ceiling moves the same octets as the SMPP clients: the 128-octet submit_sm and a
+    /// 27-octet submit_sm_resp, each with its own length in its header.
+    #[test]
+    fn the_pre_encoded_pdus_have_the_sizes_the_clients_use() {
+        for (pdu, len) in [(request(), 128usize), (response(), 27)] {
+            assert_eq!(pdu.len(), len);
+            assert_eq!(
+                u32::from_be_bytes([pdu[0], pdu[1], pdu[2], pdu[3]]) as usize,
+                len
+            );
+        }
+    }
+}

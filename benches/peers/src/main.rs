@@ -836,3 +836,64 @@ fn print_ratios(o: &Options, rows: &[Row]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_line_is_read_back() {
+        let line = Measured {
+            completed: 3,
+            elapsed: Duration::from_millis(1500),
+            latencies: vec![3_000, 1_000, 2_000],
+        }
+        .json();
+        assert_eq!(json_num(&line, "completed"), Some(3.0));
+        assert_eq!(json_num(&line, "elapsed_s"), Some(1.5));
+        assert_eq!(json_num(&line, "p50_us"), Some(2.0));
+        assert_eq!(json_num(&line, "p99_us"), Some(3.0));
+        assert_eq!(json_text(&line, "error"), None);
+    }
+
+    #[test]
+    fn an_error_line_is_read_back_with_its_quotes() {
+        let line = format!("{{\"error\":{}}}", json_str("bind: \"no\" \\ here"));
+        assert_eq!(
+            json_text(&line, "error").as_deref(),
+            Some("bind: \\\"no\\\" \\\\ here")
+        );
+        assert_eq!(json_num(&line, "completed"), None);
+    }
+
+    #[test]
+    fn the_node_and_python_lines_are_read_too() {
+        // JSON.stringify and json.dumps put no space (node) or one space (python) after ':'.
+        let node = r#"{"completed":10,"elapsed_s":0.5,"p50_us":12.5,"p99_us":40}"#;
+        let python = r#"{"completed": 10, "elapsed_s": 0.5, "p50_us": 12.5, "p99_us": 40.0}"#;
+        for line in [node, python] {
+            assert_eq!(json_num(line, "completed"), Some(10.0), "{line}");
+            assert_eq!(json_num(line, "p99_us"), Some(40.0), "{line}");
+        }
+    }
+
+    #[test]
+    fn options_default_and_reject_nonsense() {
+        let o = parse_options(&[]).unwrap();
+        assert_eq!((o.secs, o.rounds, o.smsc_memory, o.pin), (2.0, 3, 1, false));
+        assert!(!o.clients.contains(&"ours-batch"));
+        let q = parse_options(&["--quick".into()]).unwrap();
+        assert_eq!((q.secs, q.rounds), (0.3, 1));
+        for bad in [
+            vec!["--windows", "0"],
+            vec!["--clients", "nobody"],
+            vec!["--seconds", "-1"],
+            vec!["--rounds", "0"],
+            vec!["--smsc-memory", "0"],
+            vec!["--frobnicate"],
+        ] {
+            let args: Vec<String> = bad.iter().map(|s| s.to_string()).collect();
+            assert!(parse_options(&args).is_err(), "{bad:?} was accepted");
+        }
+    }
+}
