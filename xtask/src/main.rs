@@ -36,7 +36,8 @@ commands:
   fuzz [--seconds N] [TARGET...]
                               run the fuzz targets (default: all, 600 s each)
   fuzz-seeds                  regenerate fuzz/seeds/ with the smpp-pdu encoder
-  bench [NAME] [ARGS...]      run a benchmark (default: all of them)
+  bench [NAME] [ARGS...]      run a benchmark (default: all of them; `peers` installs
+                              the node and python peers first, as `peers` does)
   soak [--seconds N] [--rate R] [--warmup S]
                               sustained submits with receipts and MO against the
                               test SMSC (default 60 s at 1000/s); fails on loss or
