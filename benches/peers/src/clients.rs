@@ -151,6 +151,140 @@ pub(crate) fn ours_batch(addr: SocketAddr, lim: Limits) -> Result<Measured, Stri
     Ok(m)
 }
 
+/// Our sans-IO core driven from the calling thread, as `examples/embed`'s blocking loop
+/// does and as the tokio client drives rusmpp's codec: one thread, a blocking `TcpStream`,
+/// `Session::send_request` while the window has room, one write for everything queued,
+/// and `Session::handle_input_with`, which hands each response over borrowed from the read
+/// buffer. No transport thread, no channel, no allocation per message.
+pub(crate) fn ours_session(addr: SocketAddr, lim: Limits) -> Result<Measured, String> {
+    use std::io::{Read, Write};
+
+    use smpp_pdu::{Body, SubmitSm};
+    use smpp_session::{BindKind, BindRequest, Config, Delivery, Event, Session};
+
+    let fail = |what: &str, e: &dyn std::fmt::Display| format!("ours-session: {what}: {e}");
+    let mut tcp = std::net::TcpStream::connect(addr).map_err(|e| fail("connect", &e))?;
+    tcp.set_nodelay(true).map_err(|e| fail("nodelay", &e))?;
+    // A stalled server fails the run instead of hanging it.
+    tcp.set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| fail("read timeout", &e))?;
+    let cfg = Config::default()
+        .window(lim.window)
+        .enquire_link_interval(None)
+        .response_timeout(Duration::from_secs(60));
+    let mut s = Session::esme(cfg, Instant::now());
+    let mut out: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut buf = vec![0u8; 256 * 1024];
+
+    // Writes what the session queued, then reads once into `buf`; returns the length.
+    let mut exchange = |s: &mut Session, out: &mut Vec<u8>, buf: &mut [u8]| {
+        while s.poll_transmit(out).is_some() {}
+        if !out.is_empty() {
+            tcp.write_all(out).map_err(|e| fail("write", &e))?;
+            out.clear();
+        }
+        match tcp.read(buf) {
+            Ok(0) => Err("ours-session: the server closed the connection".to_string()),
+            Ok(n) => Ok(n),
+            Err(e) => Err(fail("read", &e)),
+        }
+    };
+
+    s.bind(
+        Instant::now(),
+        BindRequest::new(BindKind::Transmitter, "bench", "pw"),
+    )
+    .map_err(|e| fail("bind", &e))?;
+    while !s.is_bound() {
+        let n = exchange(&mut s, &mut out, &mut buf)?;
+        s.handle_input(Instant::now(), &buf[..n]);
+        while let Some(ev) = s.poll_event() {
+            match ev {
+                Event::BindRejected { status } => return Err(fail("bind", &status)),
+                Event::Closed { reason } => {
+                    return Err(format!("ours-session: closed: {reason:?}"))
+                }
+                _ => {}
+            }
+        }
+    }
+
+    let body = Body::from(SubmitSm {
+        source_addr_ton: 5,
+        source_addr: "MyBrand".into(),
+        dest_addr_ton: 1,
+        dest_addr_npi: 1,
+        destination_addr: "447700900123".into(),
+        short_message: TEXT.as_bytes().into(),
+        ..Default::default()
+    });
+    // Send time by sequence number, in a ring four windows long (numbers go up by one).
+    let ring = (lim.window * 4).next_power_of_two();
+    let mut sent_at: Vec<(u32, Instant)> = vec![(0, Instant::now()); ring];
+
+    let mut phase = |s: &mut Session, max: u64, secs: Option<f64>| -> Result<Measured, String> {
+        let mut budget = Budget::new(max, secs);
+        let mut latencies = Vec::with_capacity(max.min(8_000_000) as usize);
+        let mut in_flight = 0usize;
+        loop {
+            while in_flight < lim.window {
+                let Some(t0) = budget.next() else { break };
+                let seq = s
+                    .send_request(t0, body.clone())
+                    .map_err(|e| fail("send_request", &e))?;
+                sent_at[seq as usize & (ring - 1)] = (seq, t0);
+                in_flight += 1;
+            }
+            if in_flight == 0 {
+                break;
+            }
+            let n = exchange(s, &mut out, &mut buf)?;
+            let now = Instant::now();
+            let mut failure: Option<String> = None;
+            s.handle_input_with(now, &buf[..n], |d| match d {
+                Delivery::Response {
+                    sequence_number,
+                    pdu,
+                    ..
+                } => {
+                    in_flight -= 1;
+                    let (seq, t0) = sent_at[sequence_number as usize & (ring - 1)];
+                    if !pdu.command_status.is_ok() || seq != sequence_number {
+                        failure.get_or_insert(format!(
+                            "ours-session: response {sequence_number}: {:?}",
+                            pdu.command_status
+                        ));
+                    }
+                    latencies.push((now - t0).as_nanos() as u64);
+                }
+                Delivery::Event(ev) => {
+                    failure.get_or_insert(format!("ours-session: unexpected {ev:?}"));
+                }
+                other => {
+                    failure.get_or_insert(format!("ours-session: unexpected {other:?}"));
+                }
+            });
+            if let Some(f) = failure {
+                return Err(f);
+            }
+        }
+        Ok(Measured {
+            completed: latencies.len() as u64,
+            elapsed: budget.start.elapsed(),
+            latencies,
+        })
+    };
+    phase(&mut s, lim.warmup, None)?;
+    let m = phase(&mut s, lim.max, Some(lim.secs))?;
+
+    s.unbind(Instant::now()).map_err(|e| fail("unbind", &e))?;
+    while !s.is_closed() {
+        let n = exchange(&mut s, &mut out, &mut buf)?;
+        s.handle_input(Instant::now(), &buf[..n]);
+    }
+    Ok(m)
+}
+
 // ---------------------------------------------------------------------------------------
 // rusmpp's types, shared by rusmppc and the tokio loop.
 // ---------------------------------------------------------------------------------------
