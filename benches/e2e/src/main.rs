@@ -220,7 +220,7 @@ fn main() -> ExitCode {
     // Wall-clock throughput swings with whatever else the shared machine runs, so the
     // cost is also read as CPU time per round trip (the whole process: both loops, the
     // responder and the client), which other processes disturb much less.
-    let pairs = if quick { 1 } else { 7 };
+    let pairs = if quick { 1 } else { 15 };
     let n = if quick { 20_000 } else { 200_000 };
     let (mut on, mut off, mut on_cpu, mut off_cpu) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());

@@ -19,22 +19,34 @@ pub struct Counter {
 
 /// Counters of PDUs per (`command_id`, `command_status`), in the order first seen.
 ///
-/// A session sees a handful of distinct pairs, so this is a short list searched linearly.
-#[derive(Debug, Default, PartialEq, Eq)]
+/// A session sees a handful of distinct pairs, so this is a short list searched linearly,
+/// starting with the pair counted last (traffic comes in runs of the same kind).
+#[derive(Debug, Default, Eq)]
 pub struct Counters {
     entries: Vec<Counter>,
+    /// Index of the entry counted last.
+    last: usize,
+}
+
+impl PartialEq for Counters {
+    /// Equal when they hold the same counters in the same order.
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
 }
 
 impl Clone for Counters {
     fn clone(&self) -> Self {
         Counters {
             entries: self.entries.clone(),
+            last: self.last,
         }
     }
 
-    /// Reuses this value's allocation (a transport republishes snapshots often).
+    /// Reuses this value's allocation.
     fn clone_from(&mut self, source: &Self) {
         self.entries.clone_from(&source.entries);
+        self.last = source.last;
     }
 }
 
@@ -48,17 +60,24 @@ impl Counters {
     /// Counts `n` PDUs.
     #[inline]
     pub fn add_n(&mut self, command_id: CommandId, command_status: CommandStatus, n: u64) {
-        for e in &mut self.entries {
+        if let Some(e) = self.entries.get_mut(self.last) {
             if e.command_id == command_id && e.command_status == command_status {
                 e.count += n;
                 return;
             }
         }
-        self.push(command_id, command_status, n);
+        self.add_slow(command_id, command_status, n);
     }
 
-    #[cold]
-    fn push(&mut self, command_id: CommandId, command_status: CommandStatus, n: u64) {
+    fn add_slow(&mut self, command_id: CommandId, command_status: CommandStatus, n: u64) {
+        for (i, e) in self.entries.iter_mut().enumerate() {
+            if e.command_id == command_id && e.command_status == command_status {
+                e.count += n;
+                self.last = i;
+                return;
+            }
+        }
+        self.last = self.entries.len();
         self.entries.push(Counter {
             command_id,
             command_status,
@@ -132,7 +151,11 @@ impl Histogram {
     /// Records one duration.
     #[inline]
     pub fn record(&mut self, d: Duration) {
-        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        // Not `as_micros`: its u128 arithmetic costs a division call per record.
+        let us = d
+            .as_secs()
+            .saturating_mul(1_000_000)
+            .saturating_add(u64::from(d.subsec_micros()));
         let i = (64 - us.leading_zeros() as usize).min(HISTOGRAM_BUCKETS - 1);
         self.buckets[i] += 1;
         self.count += 1;

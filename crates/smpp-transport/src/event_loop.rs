@@ -631,10 +631,21 @@ impl EventLoop {
             // The connection is gone: resolve what asked for an outcome.
             return disconnected(op);
         };
+        if let ConnOp::Stats(reply) = op {
+            // Closed or not: the counters as they are now.
+            if let Some(s) = c.session.as_ref() {
+                let _ = reply.send(s.stats());
+            }
+            return;
+        }
         let Some(s) = c.session.as_mut().filter(|_| c.closed.is_none()) else {
             return disconnected(op);
         };
         match op {
+            // Answered above, before the closed check.
+            ConnOp::Stats(reply) => {
+                let _ = reply.send(s.stats());
+            }
             ConnOp::Bind(req, tag, reply) => match s.bind(now, req) {
                 Ok(seq) => c.bind = Some((seq, tag, reply)),
                 Err(e) => resolve(&reply, tag, Outcome::Refused(e)),
@@ -868,7 +879,6 @@ impl EventLoop {
         }
         pump(c, hw, mq);
         write_out(c);
-        publish_stats(c);
         let session_closed = c.session.as_ref().is_some_and(Session::is_closed);
         if session_closed && c.closed_at.is_none() {
             c.closed_at = Some(Instant::now());
@@ -1077,8 +1087,8 @@ fn pump(c: &mut Conn, high_water: usize, max_queued: usize) {
     forward_events(c);
 }
 
-/// Copies the session's counters where [`Connection::stats`] reads them (no allocation
-/// once the snapshot has its shape; the lock is only contended while a reader copies).
+/// Leaves the session's last counters where [`Connection::stats`] reads them once the
+/// connection is gone.
 fn publish_stats(c: &Conn) {
     if let (Some(s), Ok(mut dst)) = (c.session.as_ref(), c.stats.lock()) {
         s.stats_into(&mut dst);

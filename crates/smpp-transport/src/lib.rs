@@ -316,6 +316,8 @@ pub(crate) enum ConnOp {
     RejectBind(u32, CommandStatus),
     Raw(Vec<u8>),
     Close,
+    /// A snapshot of the session's counters, for [`Connection::stats`].
+    Stats(Sender<smpp_session::Stats>),
 }
 
 /// What the handles share with the loop.
@@ -590,10 +592,21 @@ impl Connection {
 
     /// A snapshot of the session's counters: PDUs per command and status both ways,
     /// timeouts, failures, the in-flight gauges and the response-latency histogram (see
-    /// [`smpp_session::Stats`]). The loop republishes them each time it has worked on this
-    /// connection, so they are at most one loop turn old; after the connection closed they
-    /// stay as they were at the end.
+    /// [`smpp_session::Stats`]).
+    ///
+    /// While the connection is open the loop takes the snapshot when asked (one round trip
+    /// through the command channel, so it includes everything the loop has done before the
+    /// call); nothing is copied on the data path. After the connection is gone, the
+    /// counters stay as they were at its end.
     pub fn stats(&self) -> smpp_session::Stats {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let on_loop = self.shared.loop_thread.get() == Some(&std::thread::current().id());
+        if !on_loop && self.op(ConnOp::Stats(tx)).is_ok() {
+            // The loop answers at once, or drops the sender if the connection is gone.
+            if let Ok(s) = rx.recv_timeout(Duration::from_secs(5)) {
+                return s;
+            }
+        }
         self.stats.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
