@@ -48,8 +48,8 @@ use smpp_pdu::{
     HEADER_LEN,
 };
 use smpp_session::{
-    state, BindKind, BindRequest, CloseReason, Config, Delivery, Event, FailReason, Role,
-    SendError, Session, UnexpectedReason, MAX_SEQUENCE_NUMBER,
+    state, BindKind, BindRequest, CloseReason, Config, Event, FailReason, Role, SendError, Session,
+    UnexpectedReason, MAX_SEQUENCE_NUMBER,
 };
 
 #[path = "session_script.rs"]
@@ -369,28 +369,8 @@ impl End {
         let was_closed = self.session.is_closed();
         if piece.len() % 2 == 1 {
             let delivered = &mut self.delivered;
-            self.session.handle_input_with(now, piece, |d| {
-                delivered.push_back(match d {
-                    Delivery::Request {
-                        sequence_number,
-                        pdu,
-                    } => Event::Request {
-                        sequence_number,
-                        pdu: pdu.into_owned(),
-                    },
-                    Delivery::Response {
-                        sequence_number,
-                        request,
-                        pdu,
-                    } => Event::Response {
-                        sequence_number,
-                        request,
-                        pdu: pdu.into_owned(),
-                    },
-                    Delivery::Event(e) => e,
-                    other => panic!("unknown delivery {other:?}"),
-                })
-            });
+            self.session
+                .handle_input_with(now, piece, |d| delivered.push_back(d.into_event()));
         } else {
             self.session.handle_input(now, piece);
         }

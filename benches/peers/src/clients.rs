@@ -51,6 +51,19 @@ impl Budget {
 // Ours.
 // ---------------------------------------------------------------------------------------
 
+/// The 128-octet `submit_sm` every client sends (`registered_delivery` 0), in our types.
+pub(crate) fn our_submit() -> smpp_pdu::SubmitSm<'static> {
+    smpp_pdu::SubmitSm {
+        source_addr_ton: 5,
+        source_addr: "MyBrand".into(),
+        dest_addr_ton: 1,
+        dest_addr_npi: 1,
+        destination_addr: "447700900123".into(),
+        short_message: TEXT.as_bytes().into(),
+        ..Default::default()
+    }
+}
+
 /// Our `smpp-client`: `submit_async` handles, waiting on the oldest, as `benches/e2e` does.
 pub(crate) fn ours(addr: SocketAddr, lim: Limits) -> Result<Measured, String> {
     use smpp_client::{Client, ClientConfig, Pending};
@@ -60,15 +73,7 @@ pub(crate) fn ours(addr: SocketAddr, lim: Limits) -> Result<Measured, String> {
         .window(lim.window)
         .enquire_link_interval(None);
     let client = Client::connect(addr, cfg).map_err(|e| format!("ours: bind: {e}"))?;
-    let sm = smpp_pdu::SubmitSm {
-        source_addr_ton: 5,
-        source_addr: "MyBrand".into(),
-        dest_addr_ton: 1,
-        dest_addr_npi: 1,
-        destination_addr: "447700900123".into(),
-        short_message: TEXT.as_bytes().into(),
-        ..Default::default()
-    };
+    let sm = our_submit();
     let phase = |max: u64, secs: Option<f64>| -> Result<Measured, String> {
         let mut budget = Budget::new(max, secs);
         let mut latencies = Vec::with_capacity(max.min(4_000_000) as usize);
@@ -112,15 +117,7 @@ pub(crate) fn ours_batch(addr: SocketAddr, lim: Limits) -> Result<Measured, Stri
         .window(lim.window)
         .enquire_link_interval(None);
     let client = Client::connect(addr, cfg).map_err(|e| format!("ours-batch: bind: {e}"))?;
-    let sm = smpp_pdu::SubmitSm {
-        source_addr_ton: 5,
-        source_addr: "MyBrand".into(),
-        dest_addr_ton: 1,
-        dest_addr_npi: 1,
-        destination_addr: "447700900123".into(),
-        short_message: TEXT.as_bytes().into(),
-        ..Default::default()
-    };
+    let sm = our_submit();
     let phase = |max: u64, secs: Option<f64>| -> Result<Measured, String> {
         let mut budget = Budget::new(max, secs);
         let mut completed = 0u64;
@@ -159,7 +156,7 @@ pub(crate) fn ours_batch(addr: SocketAddr, lim: Limits) -> Result<Measured, Stri
 pub(crate) fn ours_session(addr: SocketAddr, lim: Limits) -> Result<Measured, String> {
     use std::io::{Read, Write};
 
-    use smpp_pdu::{Body, SubmitSm};
+    use smpp_pdu::Body;
     use smpp_session::{BindKind, BindRequest, Config, Delivery, Event, Session};
 
     let fail = |what: &str, e: &dyn std::fmt::Display| format!("ours-session: {what}: {e}");
@@ -209,15 +206,7 @@ pub(crate) fn ours_session(addr: SocketAddr, lim: Limits) -> Result<Measured, St
         }
     }
 
-    let body = Body::from(SubmitSm {
-        source_addr_ton: 5,
-        source_addr: "MyBrand".into(),
-        dest_addr_ton: 1,
-        dest_addr_npi: 1,
-        destination_addr: "447700900123".into(),
-        short_message: TEXT.as_bytes().into(),
-        ..Default::default()
-    });
+    let body = Body::from(our_submit());
     // Send time by sequence number, in a ring four windows long (numbers go up by one).
     let ring = (lim.window * 4).next_power_of_two();
     let mut sent_at: Vec<(u32, Instant)> = vec![(0, Instant::now()); ring];

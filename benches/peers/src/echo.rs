@@ -8,27 +8,16 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use smpp_pdu::{CommandStatus, Pdu, SubmitSm, SubmitSmResp};
+use smpp_pdu::{CommandStatus, Pdu, SubmitSmResp};
 
-use crate::{Limits, Measured, TEXT};
+use crate::{Limits, Measured};
 
 /// The 128 octets every client sends (sequence number 1).
 fn request() -> Vec<u8> {
     let mut out = Vec::new();
-    Pdu::new(
-        1,
-        SubmitSm {
-            source_addr_ton: 5,
-            source_addr: "MyBrand".into(),
-            dest_addr_ton: 1,
-            dest_addr_npi: 1,
-            destination_addr: "447700900123".into(),
-            short_message: TEXT.as_bytes().into(),
-            ..Default::default()
-        },
-    )
-    .encode(&mut out)
-    .expect("encode submit_sm");
+    Pdu::new(1, crate::clients::our_submit())
+        .encode(&mut out)
+        .expect("encode submit_sm");
     out
 }
 

@@ -1191,6 +1191,32 @@ pub enum Delivery<'a> {
     Event(Event),
 }
 
+impl Delivery<'_> {
+    /// The owned [`Event`] that [`Session::poll_event`] would have returned for this
+    /// delivery (copies a borrowed PDU with [`Pdu::into_owned`]).
+    pub fn into_event(self) -> Event {
+        match self {
+            Delivery::Request {
+                sequence_number,
+                pdu,
+            } => Event::Request {
+                sequence_number,
+                pdu: pdu.into_owned(),
+            },
+            Delivery::Response {
+                sequence_number,
+                request,
+                pdu,
+            } => Event::Response {
+                sequence_number,
+                request,
+                pdu: pdu.into_owned(),
+            },
+            Delivery::Event(e) => e,
+        }
+    }
+}
+
 /// Where decoded requests and responses for the application go.
 trait Sink {
     fn request(&mut self, events: &mut VecDeque<Event>, seq: SequenceNumber, pdu: Pdu<'_>);

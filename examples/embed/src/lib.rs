@@ -11,8 +11,11 @@
 
 use std::collections::HashSet;
 
+use std::time::Instant;
+
 use smpp_pdu::receipt::Receipt;
-use smpp_pdu::{Body, Pdu, SubmitSm};
+use smpp_pdu::{Body, CommandStatus, DeliverSmResp, Pdu, SubmitSm};
+use smpp_session::{Event, Session};
 
 /// What to do: where, as whom, how many, how many at once.
 #[derive(Clone, Debug)]
@@ -120,4 +123,45 @@ impl Report {
             self.accepted, self.refused, self.receipts, self.stray_receipts, self.unbound
         )
     }
+}
+
+/// What the drive loop does after an event.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Go on.
+    Continue,
+    /// The session closed after our unbind completed: the run is over.
+    Finished,
+}
+
+/// Step 3 of both drive loops: acts on one event. Counts responses and receipts into
+/// `report`, answers every inbound `deliver_sm` with `ESME_ROK` (the answer waits in the
+/// session until the next `poll_transmit`), and turns a refused bind or an unexpected
+/// close into an error.
+pub fn on_event(session: &mut Session, report: &mut Report, event: Event) -> Result<Next, String> {
+    match event {
+        Event::BindRejected { status } => return Err(format!("bind: {status}")),
+        Event::Response { pdu, .. } => report.response(&pdu),
+        Event::ResponseTimeout { .. } | Event::RequestFailed { .. } => report.refused += 1,
+        Event::Request {
+            sequence_number,
+            pdu,
+        } => {
+            report.deliver(&pdu);
+            let ack = Body::from(DeliverSmResp::default());
+            session
+                .send_response(
+                    Instant::now(),
+                    sequence_number,
+                    CommandStatus::ESME_ROK,
+                    ack,
+                )
+                .map_err(|e| e.to_string())?;
+        }
+        Event::Unbound => report.unbound = true,
+        Event::Closed { .. } if report.unbound => return Ok(Next::Finished),
+        Event::Closed { reason } => return Err(format!("closed: {reason:?}")),
+        _ => {}
+    }
+    Ok(Next::Continue)
 }

@@ -15,7 +15,7 @@ use smpp_pdu::{
     DeliverSmResp, DestAddress, EnquireLink, EnquireLinkResp, GenericNack, Outbind, Pdu, QuerySm,
     SubmitMulti, SubmitSmResp, Unbind, UnbindResp,
 };
-use smpp_session::{BindKind, BindRequest, Config, Delivery, Event, Role, Session};
+use smpp_session::{BindKind, BindRequest, Config, Event, Role, Session};
 
 use crate::pair::{check_accounting, deliver, encode, ok_response, raw, submit, Kind, Pair, Side};
 
@@ -244,7 +244,8 @@ fn feed(mut s: Session, now: Instant, stream: &[u8], chunks: &[usize]) -> (Vec<E
 }
 
 /// [`feed`] through `handle_input_with`: borrowed deliveries are turned into the owned
-/// events `poll_event` would have given, in the order they were handed over.
+/// events `poll_event` would have given (`Delivery::into_event`), in the order they were
+/// handed over.
 fn feed_with(
     mut s: Session,
     now: Instant,
@@ -262,28 +263,7 @@ fn feed_with(
             chunks[i % chunks.len()]
         };
         let end = (pos + n).min(stream.len());
-        s.handle_input_with(now, &stream[pos..end], |d| {
-            events.push(match d {
-                Delivery::Request {
-                    sequence_number,
-                    pdu,
-                } => Event::Request {
-                    sequence_number,
-                    pdu: pdu.into_owned(),
-                },
-                Delivery::Response {
-                    sequence_number,
-                    request,
-                    pdu,
-                } => Event::Response {
-                    sequence_number,
-                    request,
-                    pdu: pdu.into_owned(),
-                },
-                Delivery::Event(e) => e,
-                other => panic!("unknown delivery {other:?}"),
-            })
-        });
+        s.handle_input_with(now, &stream[pos..end], |d| events.push(d.into_event()));
         while s.poll_transmit(&mut out).is_some() {}
         // Nothing is left behind in the queue by an input handed over through the callback.
         assert!(s.poll_event().is_none());

@@ -11,9 +11,8 @@ use std::io;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use smpp_embed_examples::{message, Args, Report};
-use smpp_pdu::{Body, CommandStatus, DeliverSmResp};
-use smpp_session::{BindKind, BindRequest, Config, Event, SendError, Session};
+use smpp_embed_examples::{message, on_event, Args, Next, Report};
+use smpp_session::{BindKind, BindRequest, Config, SendError, Session};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -93,29 +92,8 @@ async fn run(args: Args) -> io::Result<Report> {
         }
         // 3. Act on the events.
         while let Some(event) = session.poll_event() {
-            match event {
-                Event::BindRejected { status } => return Err(fail(format!("bind: {status}"))),
-                Event::Response { pdu, .. } => report.response(&pdu),
-                Event::ResponseTimeout { .. } | Event::RequestFailed { .. } => report.refused += 1,
-                Event::Request {
-                    sequence_number,
-                    pdu,
-                } => {
-                    report.deliver(&pdu);
-                    let ack = Body::from(DeliverSmResp::default());
-                    session
-                        .send_response(
-                            Instant::now(),
-                            sequence_number,
-                            CommandStatus::ESME_ROK,
-                            ack,
-                        )
-                        .map_err(fail)?;
-                }
-                Event::Unbound => report.unbound = true,
-                Event::Closed { .. } if report.unbound => return Ok(report),
-                Event::Closed { reason } => return Err(fail(format!("closed: {reason:?}"))),
-                _ => {}
+            if on_event(&mut session, &mut report, event).map_err(fail)? == Next::Finished {
+                return Ok(report);
             }
         }
         if !unbinding && report.done(args.count) {
