@@ -7,7 +7,8 @@
 //! read a clock. See `docs/benchmarks.md`.
 //!
 //! Usage: `cargo run --release --manifest-path benches/session/Cargo.toml -- [--quick] [--json]`
-//! (or `cargo xtask bench session [ARGS...]`).
+//! (or `cargo xtask bench session [ARGS...]`). With `SMPP_BENCH_STATS=off` in the
+//! environment the sessions run with `Config::stats(false)` (no per-PDU counters).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -80,7 +81,12 @@ fn transfer(now: Instant, from: &mut Session, to: &mut Session, wire: &mut Vec<u
 /// An ESME session and an SMSC session, bound as a transceiver to each other at `now`,
 /// with keep-alives off and room for `window` requests in flight.
 fn bound_pair(now: Instant, window: usize) -> Result<(Session, Session), String> {
-    let cfg = Config::default().enquire_link_interval(None).window(window);
+    // `SMPP_BENCH_STATS=off` measures the sessions without their counters.
+    let stats = std::env::var("SMPP_BENCH_STATS").map_or(true, |v| v != "off");
+    let cfg = Config::default()
+        .enquire_link_interval(None)
+        .window(window)
+        .stats(stats);
     let mut esme = Session::esme(cfg.clone(), now);
     let mut smsc = Session::smsc(cfg, now);
     let mut wire = Vec::new();
