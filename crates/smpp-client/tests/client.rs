@@ -604,6 +604,47 @@ fn reconnects_and_rebinds_after_the_server_drops_the_connection() {
     c.unbind().unwrap();
 }
 
+/// 1,000 submits through a window, every 10th message throttled once and retried: 1,000
+/// successful responses, 100 throttled responses, 100 retries.
+#[test]
+fn stats_count_throttled_responses_and_retries() {
+    let smsc = Smsc::start(Knobs {
+        throttle_every_message: Some(10),
+        ..Knobs::default()
+    });
+    let c = connect(
+        &smsc,
+        cfg(BindKind::Transmitter)
+            .window(64)
+            .throttle(ThrottlePolicy::Retry {
+                attempts: 3,
+                backoff: Backoff {
+                    initial: Duration::from_millis(1),
+                    max: Duration::from_millis(2),
+                    factor: 2.0,
+                },
+            }),
+    );
+    let results = c.submit_batch((0..1000).map(|i| sm(&format!("message {i}"))), 64);
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(smsc.stats().throttled, 100);
+    let cs = c.stats();
+    let st = &cs.session;
+    assert_eq!(
+        st.received
+            .count_status(CommandId::SUBMIT_SM_RESP, CommandStatus::ESME_ROK),
+        1000
+    );
+    assert_eq!(
+        st.received
+            .count_status(CommandId::SUBMIT_SM_RESP, CommandStatus::ESME_RTHROTTLED),
+        100
+    );
+    assert_eq!(cs.throttled_retries, 100);
+    assert_eq!(st.sent.count(CommandId::SUBMIT_SM), 1100);
+    c.unbind().unwrap();
+}
+
 /// 1,000 submits through a window, every 10th submission throttled and retried: the
 /// client's counters agree with what the SMSC saw, one for one.
 #[test]

@@ -42,6 +42,9 @@ pub(crate) struct Knobs {
     /// Answer every n-th submit_sm received (counting attempts) with `ESME_RTHROTTLED`,
     /// at most once per message (a resubmission of the same content is accepted).
     pub(crate) throttle_every: Option<u64>,
+    /// Answer the first attempt of every n-th distinct message (by destination and text)
+    /// with `ESME_RTHROTTLED`; its resubmission is accepted. 1,000 messages: exactly 100.
+    pub(crate) throttle_every_message: Option<u64>,
     /// How long responses to submit_sm wait before they go out.
     pub(crate) delay: Duration,
     /// Send a delivery receipt for each accepted submit_sm asking for one.
@@ -56,6 +59,7 @@ impl Default for Knobs {
             credentials: None,
             reject_status: CommandStatus::ESME_RINVPASWD,
             throttle_every: None,
+            throttle_every_message: None,
             delay: Duration::ZERO,
             receipts: false,
             drop_after: None,
@@ -144,6 +148,8 @@ struct Shared {
     stop: AtomicBool,
     conns: Mutex<Vec<ConnCtl>>,
     throttled_keys: Mutex<HashSet<(Vec<u8>, Vec<u8>)>>,
+    /// Distinct messages seen, for [`Knobs::throttle_every_message`].
+    seen_keys: Mutex<HashSet<(Vec<u8>, Vec<u8>)>>,
 }
 
 impl Shared {
@@ -193,6 +199,7 @@ impl Smsc {
             stop: AtomicBool::new(false),
             conns: Mutex::new(Vec::new()),
             throttled_keys: Mutex::new(HashSet::new()),
+            seen_keys: Mutex::new(HashSet::new()),
         });
         let s = Arc::clone(&shared);
         let accept = std::thread::Builder::new()
@@ -539,11 +546,17 @@ fn on_event(
                         conn.close();
                         return false;
                     }
-                    let throttle = knobs.throttle_every.is_some_and(|k| n % k == 0)
-                        && shared.throttled_keys.lock().unwrap().insert((
-                            sm.destination_addr.as_bytes().to_vec(),
-                            sm.short_message.as_bytes().to_vec(),
-                        ));
+                    let key = (
+                        sm.destination_addr.as_bytes().to_vec(),
+                        sm.short_message.as_bytes().to_vec(),
+                    );
+                    let nth_message = knobs.throttle_every_message.is_some_and(|k| {
+                        let mut seen = shared.seen_keys.lock().unwrap();
+                        seen.insert(key.clone()) && seen.len() as u64 % k == 0
+                    });
+                    let throttle = (nth_message
+                        || knobs.throttle_every.is_some_and(|k| n % k == 0))
+                        && shared.throttled_keys.lock().unwrap().insert(key);
                     if throttle {
                         shared.update(|s| s.throttled += 1);
                         let _ = conn.respond(
