@@ -55,6 +55,11 @@ usage:
       --mo-every-ms MS      send an MO (447700900123 -> 12345) every MS milliseconds to
                             each bound receiver of every --user (or of --mo-system-id ID)
       --mo-text TEXT        the scheduled MO's text (default \"Hello\")
+      --max-failed-binds N  after N failed binds from one IP address within the window,
+                            refuse its binds (ESME_RBINDFAIL) without checking them
+                            (default 10; 0 turns it off)
+      --failed-bind-window SECONDS
+                            that window (default 60)
       --stats-every SECONDS print the counters (the SMSC's and its sessions': PDUs per
                             command and status, timeouts, latency) every SECONDS
       --duration SECONDS    stop after SECONDS (default: run until SIGINT/SIGTERM); the
@@ -274,6 +279,16 @@ fn run_smsc(args: &[String]) -> ExitCode {
             }
             "--mo-text" => value("--mo-text").map(|v| mo_text = v),
             "--mo-system-id" => value("--mo-system-id").map(|v| mo_system_ids.push(v)),
+            "--max-failed-binds" => number(value("--max-failed-binds"), "--max-failed-binds")
+                .and_then(|n| {
+                    u32::try_from(n)
+                        .map(|n| config.max_failed_binds = n)
+                        .map_err(|_| format!("smsc: --max-failed-binds {n}: too large"))
+                }),
+            "--failed-bind-window" => {
+                seconds(value("--failed-bind-window"), "--failed-bind-window")
+                    .map(|d| config.failed_bind_window = d)
+            }
             "--stats-every" => {
                 seconds(value("--stats-every"), "--stats-every").map(|d| stats_every = Some(d))
             }

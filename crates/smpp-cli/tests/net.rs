@@ -546,3 +546,48 @@ fn smsc_and_bench_print_counters_periodically_and_at_the_end() {
     assert_eq!(last["delivers_failed"], 0);
     assert_eq!(last["generic_nacks_sent"], 0);
 }
+
+/// `smpp smsc --max-failed-binds 2`: the third bind from this address within the window is
+/// refused with ESME_RBINDFAIL, even with the right password.
+#[test]
+fn smsc_failed_bind_limit_is_configurable() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let server = spawn(&[
+        "smsc",
+        "--listen",
+        &addr,
+        "--user",
+        "esme:secret",
+        "--max-failed-binds",
+        "2",
+        "--failed-bind-window",
+        "60",
+        "--duration",
+        "20",
+    ]);
+    let up = Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(up.elapsed() < Duration::from_secs(10), "the SMSC never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sock: std::net::SocketAddr = addr.parse().unwrap();
+    let bind = |pw: &str| {
+        Client::connect(sock, ClientConfig::new(BindKind::Transmitter, "esme", pw))
+            .map(|c| c.unbind())
+            .err()
+            .map(|e| format!("{e:?}"))
+    };
+    for _ in 0..2 {
+        let e = bind("wrong").expect("a wrong password is refused");
+        assert!(e.contains("ESME_RINVPASWD"), "{e}");
+    }
+    let e = bind("secret").expect("locked out");
+    assert!(e.contains("ESME_RBINDFAIL"), "{e}");
+    let mut server = server;
+    let _ = server.kill();
+    let _ = server.wait();
+}
