@@ -571,7 +571,10 @@ fn smsc_failed_bind_limit_is_configurable() {
     ]);
     let up = Instant::now();
     while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(up.elapsed() < Duration::from_secs(10), "the SMSC never listened");
+        assert!(
+            up.elapsed() < Duration::from_secs(10),
+            "the SMSC never listened"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let sock: std::net::SocketAddr = addr.parse().unwrap();

@@ -106,8 +106,15 @@ fn failed_binds_per_address_lock_the_address_out_for_the_window() {
     assert_eq!(status, CommandStatus::ESME_RBINDFAIL, "locked out");
     assert_eq!(read_pdu(&mut s), None, "a locked-out bind is closed");
     assert!(first_failure.elapsed() < window, "the test ran too slowly");
-    let st = smsc.stats();
-    assert_eq!((st.bind_rejects, st.bind_lockouts), (4, 1));
+    // The engine counts after it answered: wait for it rather than race it.
+    assert!(
+        smsc.wait_for(Duration::from_secs(5), |st| (
+            st.bind_rejects,
+            st.bind_lockouts
+        ) == (4, 1)),
+        "{:?}",
+        smsc.stats()
+    );
     // The session bound before keeps working.
     bound.submit(&sm()).expect("bound session still served");
     // After the window, the address may bind again.
@@ -140,6 +147,7 @@ fn failed_bind_limit_default_and_off() {
     }
     let (_s, status) = raw_bind(smsc.local_addr(), "alice", "secret");
     assert_eq!(status, CommandStatus::ESME_ROK);
+    assert!(smsc.wait_for(Duration::from_secs(5), |st| st.bind_rejects == 20));
     assert_eq!(smsc.stats().bind_lockouts, 0);
     smsc.shutdown();
 }
