@@ -453,21 +453,35 @@ fn send_times_out_when_the_bind_is_not_answered() {
     drop(holder);
 }
 
-/// `smpp smsc --stats-every --duration --json` prints its counters while it runs and once
-/// at the end; `smpp bench --stats-every` prints the client's while it runs. Both agree
-/// with the traffic.
-#[test]
-fn smsc_and_bench_print_counters_periodically_and_at_the_end() {
-    // A free port for the SMSC (taken back at once; the SMSC binds it right after).
+/// Starts `smpp smsc --listen 127.0.0.1:PORT ARGS...` on a free port and waits until it
+/// accepts connections; returns the process and the address.
+fn smsc_process(args: &[&str]) -> (Child, String) {
+    // A free port (taken back at once; the SMSC binds it right after).
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let server = spawn(&[
-        "smsc",
-        "--listen",
-        &addr,
+    let mut all = vec!["smsc", "--listen", addr.as_str()];
+    all.extend_from_slice(args);
+    let server = spawn(&all);
+    let up = Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(
+            up.elapsed() < Duration::from_secs(10),
+            "the SMSC never listened"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (server, addr)
+}
+
+/// `smpp smsc --stats-every --duration --json` prints its counters while it runs and once
+/// at the end; `smpp bench --stats-every` prints the client's while it runs. Both agree
+/// with the traffic.
+#[test]
+fn smsc_and_bench_print_counters_periodically_and_at_the_end() {
+    let (server, addr) = smsc_process(&[
         "--user",
         "esme:secret",
         "--receipt-delay-ms",
@@ -478,15 +492,6 @@ fn smsc_and_bench_print_counters_periodically_and_at_the_end() {
         "4",
         "--json",
     ]);
-    // Wait until it accepts connections.
-    let up = Instant::now();
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(
-            up.elapsed() < Duration::from_secs(10),
-            "the SMSC never listened"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
     let o = smpp(&[
         "bench",
         "--addr",
@@ -551,15 +556,7 @@ fn smsc_and_bench_print_counters_periodically_and_at_the_end() {
 /// refused with ESME_RBINDFAIL, even with the right password.
 #[test]
 fn smsc_failed_bind_limit_is_configurable() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let server = spawn(&[
-        "smsc",
-        "--listen",
-        &addr,
+    let (server, addr) = smsc_process(&[
         "--user",
         "esme:secret",
         "--max-failed-binds",
@@ -569,14 +566,6 @@ fn smsc_failed_bind_limit_is_configurable() {
         "--duration",
         "20",
     ]);
-    let up = Instant::now();
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(
-            up.elapsed() < Duration::from_secs(10),
-            "the SMSC never listened"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
     let sock: std::net::SocketAddr = addr.parse().unwrap();
     let bind = |pw: &str| {
         Client::connect(sock, ClientConfig::new(BindKind::Transmitter, "esme", pw))

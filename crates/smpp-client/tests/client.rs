@@ -604,6 +604,20 @@ fn reconnects_and_rebinds_after_the_server_drops_the_connection() {
     c.unbind().unwrap();
 }
 
+/// A transmitter with a window of 64 that retries throttled submits after 1-2 ms.
+fn retrying_cfg() -> ClientConfig {
+    cfg(BindKind::Transmitter)
+        .window(64)
+        .throttle(ThrottlePolicy::Retry {
+            attempts: 3,
+            backoff: Backoff {
+                initial: Duration::from_millis(1),
+                max: Duration::from_millis(2),
+                factor: 2.0,
+            },
+        })
+}
+
 /// 1,000 submits through a window, every 10th message throttled once and retried: 1,000
 /// successful responses, 100 throttled responses, 100 retries.
 #[test]
@@ -612,19 +626,7 @@ fn stats_count_throttled_responses_and_retries() {
         throttle_every_message: Some(10),
         ..Knobs::default()
     });
-    let c = connect(
-        &smsc,
-        cfg(BindKind::Transmitter)
-            .window(64)
-            .throttle(ThrottlePolicy::Retry {
-                attempts: 3,
-                backoff: Backoff {
-                    initial: Duration::from_millis(1),
-                    max: Duration::from_millis(2),
-                    factor: 2.0,
-                },
-            }),
-    );
+    let c = connect(&smsc, retrying_cfg());
     let results = c.submit_batch((0..1000).map(|i| sm(&format!("message {i}"))), 64);
     assert!(results.iter().all(Result::is_ok));
     assert_eq!(smsc.stats().throttled, 100);
@@ -653,19 +655,7 @@ fn stats_agree_with_the_traffic() {
         throttle_every: Some(10),
         ..Knobs::default()
     });
-    let c = connect(
-        &smsc,
-        cfg(BindKind::Transmitter)
-            .window(64)
-            .throttle(ThrottlePolicy::Retry {
-                attempts: 3,
-                backoff: Backoff {
-                    initial: Duration::from_millis(1),
-                    max: Duration::from_millis(2),
-                    factor: 2.0,
-                },
-            }),
-    );
+    let c = connect(&smsc, retrying_cfg());
     let results = c.submit_batch((0..1000).map(|i| sm(&format!("counted {i}"))), 64);
     assert!(results.iter().all(Result::is_ok));
     let s = smsc.stats();
