@@ -42,8 +42,8 @@ enum Origin {
 #[derive(Clone, Copy, Debug)]
 struct InFlight {
     command_id: CommandId,
-    /// When it was sent, for the latency histogram.
-    sent: Instant,
+    /// When it was sent plus the timeout of its origin (see [`Session::timeout_of`]),
+    /// which gives back the send time for the latency histogram.
     deadline: Instant,
     origin: Origin,
 }
@@ -466,7 +466,6 @@ impl Session {
                 seq,
                 InFlight {
                     command_id: id,
-                    sent: now,
                     deadline,
                     origin,
                 },
@@ -974,9 +973,11 @@ impl Session {
         };
         self.finish_removed(seq, f);
         if self.config.stats {
+            let timeout = self.timeout_of(f.origin);
+            let sent = f.deadline.checked_sub(timeout).unwrap_or(f.deadline);
             self.stats
                 .response_latency
-                .record(now.saturating_duration_since(f.sent));
+                .record(now.saturating_duration_since(sent));
         }
         let expected = f.command_id.response().unwrap_or(CommandId::GENERIC_NACK);
         if h.command_id != expected && h.command_id != CommandId::GENERIC_NACK {
@@ -1032,6 +1033,16 @@ impl Session {
                 self.close_with(reason);
             }
             Origin::KeepAlive => {}
+        }
+    }
+
+    /// The response timeout a request of this origin was started with (the configuration
+    /// never changes, so the deadline minus this is the send time).
+    fn timeout_of(&self, origin: Origin) -> std::time::Duration {
+        match origin {
+            Origin::App | Origin::Bind(_) => self.config.response_timeout,
+            Origin::Unbind | Origin::InactivityUnbind => self.config.unbind_timeout,
+            Origin::KeepAlive => self.config.enquire_link_timeout,
         }
     }
 
