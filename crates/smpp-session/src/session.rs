@@ -731,21 +731,29 @@ impl Session {
     /// you need with [`Pdu::into_owned`].
     ///
     /// ```
-    /// # use std::time::Instant;
-    /// # use smpp_session::{Config, Delivery, Session};
-    /// let now = Instant::now();
-    /// let mut smsc = Session::smsc(Config::default(), now);
-    /// // An enquire_link from the peer is answered by the session itself; a bind would
-    /// // arrive as `Delivery::Event(Event::BindRequested { .. })`.
-    /// let enquire_link = [0, 0, 0, 16, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 7];
-    /// let mut seen = 0;
-    /// smsc.handle_input_with(now, &enquire_link, |d| match d {
-    ///     Delivery::Request { pdu, .. } => { let _ = pdu.command_id(); seen += 1 }
-    ///     _ => seen += 1, // Delivery::Response, Delivery::Event
-    /// });
-    /// assert_eq!(seen, 0);
-    /// let mut out = Vec::new();
-    /// assert!(smsc.poll_transmit(&mut out).is_some()); // the enquire_link_resp
+    /// use std::time::Instant;
+    /// use smpp_pdu::{Body, CommandStatus, SubmitSmResp};
+    /// use smpp_session::{Delivery, Session};
+    ///
+    /// /// Feeds `bytes` to an SMSC session: each request is read in place, and answered
+    /// /// once the callback has returned (it cannot call the session).
+    /// fn on_bytes(smsc: &mut Session, now: Instant, bytes: &[u8]) {
+    ///     let mut to_answer = Vec::new();
+    ///     smsc.handle_input_with(now, bytes, |delivery| match delivery {
+    ///         Delivery::Request { sequence_number, pdu } => {
+    ///             let _ = pdu.command_id(); // fields borrow from `bytes`: no copy
+    ///             to_answer.push(sequence_number);
+    ///         }
+    ///         Delivery::Event(event) => {
+    ///             let _ = event; // as `poll_event` would have returned it
+    ///         }
+    ///         _ => {} // Delivery::Response: one of our requests answered
+    ///     });
+    ///     for seq in to_answer {
+    ///         let resp = Body::from(SubmitSmResp { message_id: "1".into(), tlvs: vec![] });
+    ///         let _ = smsc.send_response(now, seq, CommandStatus::ESME_ROK, resp);
+    ///     }
+    /// }
     /// ```
     pub fn handle_input_with<F>(&mut self, now: Instant, bytes: &[u8], deliver: F)
     where
