@@ -220,9 +220,8 @@ impl Session {
     /// A snapshot of the session's counters (see [`Stats`]), with the gauges
     /// (`in_flight`, `inbound_pending`) filled in as of now.
     pub fn stats(&self) -> Stats {
-        let mut s = self.stats.clone();
-        s.in_flight = self.app_in_flight as u64;
-        s.inbound_pending = self.inbound.len() as u64;
+        let mut s = Stats::default();
+        self.stats_into(&mut s);
         s
     }
 
@@ -956,7 +955,13 @@ impl Session {
                 {
                     warn!("peer reused sequence number {seq} of a request still unanswered");
                 }
-                sink.request(&mut self.events, seq, pdu);
+                sink.deliver(
+                    &mut self.events,
+                    Delivery::Request {
+                        sequence_number: seq,
+                        pdu,
+                    },
+                );
             }
         }
     }
@@ -997,7 +1002,14 @@ impl Session {
         };
         trace!("received {pdu:?}");
         match f.origin {
-            Origin::App => sink.response(&mut self.events, seq, f.command_id, pdu),
+            Origin::App => sink.deliver(
+                &mut self.events,
+                Delivery::Response {
+                    sequence_number: seq,
+                    request: f.command_id,
+                    pdu,
+                },
+            ),
             Origin::Bind(kind) => {
                 self.bind_seq = None;
                 if pdu.command_status.is_ok() && pdu.command_id() != CommandId::GENERIC_NACK {
@@ -1238,14 +1250,9 @@ impl Delivery<'_> {
 
 /// Where decoded requests and responses for the application go.
 trait Sink {
-    fn request(&mut self, events: &mut VecDeque<Event>, seq: SequenceNumber, pdu: Pdu<'_>);
-    fn response(
-        &mut self,
-        events: &mut VecDeque<Event>,
-        seq: SequenceNumber,
-        request: CommandId,
-        pdu: Pdu<'_>,
-    );
+    /// Takes a request or a response (never a `Delivery::Event`: those are queued in
+    /// `events`, which the sink may drain first to keep the order).
+    fn deliver(&mut self, events: &mut VecDeque<Event>, delivery: Delivery<'_>);
 }
 
 /// The default: owned events in the queue.
@@ -1253,26 +1260,8 @@ struct Queue;
 
 impl Sink for Queue {
     #[inline]
-    fn request(&mut self, events: &mut VecDeque<Event>, seq: SequenceNumber, pdu: Pdu<'_>) {
-        events.push_back(Event::Request {
-            sequence_number: seq,
-            pdu: pdu.into_owned(),
-        });
-    }
-
-    #[inline]
-    fn response(
-        &mut self,
-        events: &mut VecDeque<Event>,
-        seq: SequenceNumber,
-        request: CommandId,
-        pdu: Pdu<'_>,
-    ) {
-        events.push_back(Event::Response {
-            sequence_number: seq,
-            request,
-            pdu: pdu.into_owned(),
-        });
+    fn deliver(&mut self, events: &mut VecDeque<Event>, delivery: Delivery<'_>) {
+        events.push_back(delivery.into_event());
     }
 }
 
@@ -1290,27 +1279,8 @@ impl<F: FnMut(Delivery<'_>)> Callback<F> {
 
 impl<F: FnMut(Delivery<'_>)> Sink for Callback<F> {
     #[inline]
-    fn request(&mut self, events: &mut VecDeque<Event>, seq: SequenceNumber, pdu: Pdu<'_>) {
+    fn deliver(&mut self, events: &mut VecDeque<Event>, delivery: Delivery<'_>) {
         self.flush(events);
-        (self.0)(Delivery::Request {
-            sequence_number: seq,
-            pdu,
-        });
-    }
-
-    #[inline]
-    fn response(
-        &mut self,
-        events: &mut VecDeque<Event>,
-        seq: SequenceNumber,
-        request: CommandId,
-        pdu: Pdu<'_>,
-    ) {
-        self.flush(events);
-        (self.0)(Delivery::Response {
-            sequence_number: seq,
-            request,
-            pdu,
-        });
+        (self.0)(delivery);
     }
 }
