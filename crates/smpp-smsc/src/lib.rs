@@ -673,21 +673,18 @@ impl Smsc {
             return false;
         };
         self.shared.waiters.fetch_add(1, SeqCst);
-        match self
+        let met = match self
             .shared
             .changed
             .wait_timeout_while(guard, timeout, |s| !cond(s))
         {
-            Ok((g, _)) => {
-                let met = cond(&g);
-                self.shared.waiters.fetch_sub(1, SeqCst);
-                met
-            }
-            Err(_) => {
-                self.shared.waiters.fetch_sub(1, SeqCst);
-                false
-            }
-        }
+            Ok((g, _)) => cond(&g),
+            Err(_) => false,
+        };
+        // After the lock is released an `update` may still see this waiter and notify
+        // once for nothing; it never misses one that waits.
+        self.shared.waiters.fetch_sub(1, SeqCst);
+        met
     }
 
     /// The session counters of every connection the SMSC has had, summed (see
