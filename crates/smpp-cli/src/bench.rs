@@ -46,11 +46,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--connections" => o.connections = a.parsed(name)?,
             "--json" => o.json = true,
             "--stats-every" => {
-                let secs: f64 = a.parsed(name)?;
-                if !(secs > 0.0 && secs.is_finite()) {
-                    return Err("bench: --stats-every needs a positive number of seconds".into());
-                }
-                o.stats_every = Some(Duration::from_secs_f64(secs));
+                let v = a.value(name)?;
+                o.stats_every = Some(common::positive_seconds("bench", name, &v)?);
             }
             other => return Err(a.unknown(other)),
         }
@@ -243,12 +240,7 @@ fn bench(o: &Options) -> Result<bool, String> {
         }
     }
     let (session, extra) = &final_stats;
-    let extra: Vec<(&str, u64)> = extra.iter().map(|(k, v)| (*k, *v)).collect();
-    if o.json {
-        println!("{}", stats::to_json("bench", session, &extra));
-    } else {
-        println!("{}", stats::to_text("bench", session, &extra));
-    }
+    println!("{}", stats::render("bench", session, extra, o.json));
     Ok(errors == 0)
 }
 
@@ -270,9 +262,5 @@ fn client_stats(clients: &[Client]) -> (smpp_session::Stats, [(&'static str, u64
 
 fn print_stats(clients: &[Client], json: bool) {
     let (session, extra) = client_stats(clients);
-    if json {
-        println!("{}", stats::to_json("bench", &session, &extra));
-    } else {
-        println!("{}", stats::to_text("bench", &session, &extra));
-    }
+    println!("{}", stats::render("bench", &session, &extra, json));
 }

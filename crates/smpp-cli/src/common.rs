@@ -189,3 +189,17 @@ pub(crate) fn str_array<S: AsRef<str>>(items: &[S]) -> String {
     s.push(']');
     s
 }
+
+/// `v` as a positive number of seconds (fractions allowed), for option `name` of `cmd`.
+pub(crate) fn positive_seconds(
+    cmd: &str,
+    name: &str,
+    v: &str,
+) -> Result<std::time::Duration, String> {
+    match v.parse::<f64>() {
+        Ok(s) if s > 0.0 && s.is_finite() => Ok(std::time::Duration::from_secs_f64(s)),
+        _ => Err(format!(
+            "{cmd}: {name} {v}: expected a positive number of seconds"
+        )),
+    }
+}

@@ -139,13 +139,7 @@ fn usage_error(msg: &str) -> ExitCode {
 
 /// A positive number of seconds (fractions allowed).
 fn seconds(v: Result<String, String>, name: &str) -> Result<Duration, String> {
-    let v = v?;
-    match v.parse::<f64>() {
-        Ok(s) if s > 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
-        _ => Err(format!(
-            "smsc: {name} {v}: expected a positive number of seconds"
-        )),
-    }
+    common::positive_seconds("smsc", name, &v?)
 }
 
 /// Prints the SMSC's counters and its sessions' counters.
@@ -164,11 +158,7 @@ fn print_smsc_stats(smsc: &Smsc, json: bool) {
         ("delivers_failed", s.delivers_failed),
     ];
     let session = smsc.session_stats().unwrap_or_default();
-    if json {
-        println!("{}", stats::to_json("smsc", &session, &extra));
-    } else {
-        println!("{}", stats::to_text("smsc", &session, &extra));
-    }
+    println!("{}", stats::render("smsc", &session, &extra, json));
 }
 
 /// Serves until `duration` passed, or until SIGINT/SIGTERM (without `duration`, forever);

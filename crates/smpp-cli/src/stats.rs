@@ -80,8 +80,17 @@ fn latency_json(h: &Histogram) -> Value {
     })
 }
 
+/// The counters as one JSON line (`json`) or as a few lines for people.
+pub(crate) fn render(scope: &str, s: &Stats, extra: &[(&str, u64)], json: bool) -> String {
+    if json {
+        to_json(scope, s, extra)
+    } else {
+        to_text(scope, s, extra)
+    }
+}
+
 /// One JSON object: `{"event":"stats","scope":SCOPE,...}` plus `extra` numbers.
-pub(crate) fn to_json(scope: &str, s: &Stats, extra: &[(&str, u64)]) -> String {
+fn to_json(scope: &str, s: &Stats, extra: &[(&str, u64)]) -> String {
     let mut v = json!({
         "event": "stats",
         "scope": scope,
@@ -106,7 +115,7 @@ pub(crate) fn to_json(scope: &str, s: &Stats, extra: &[(&str, u64)]) -> String {
 }
 
 /// A few lines for people.
-pub(crate) fn to_text(scope: &str, s: &Stats, extra: &[(&str, u64)]) -> String {
+fn to_text(scope: &str, s: &Stats, extra: &[(&str, u64)]) -> String {
     let h = &s.response_latency;
     let d = |d: Option<std::time::Duration>| {
         d.map_or_else(
