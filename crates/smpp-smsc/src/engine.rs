@@ -541,11 +541,12 @@ impl Engine {
             // Marked bound now: the ESME may see its bind_resp, and ask for an MO, before
             // the session's `Bound` event reaches us.
             self.conns[k].kind = kind;
-            self.answer(k, Answer::AcceptBind(seq));
+            // Counted before the answer goes out, so whoever sees the answer sees the count.
             self.shared.update(|s| {
                 s.binds += 1;
                 s.bound += 1;
             });
+            self.answer(k, Answer::AcceptBind(seq));
         } else if locked_out {
             warn!(
                 "connection {}: bind of {system_id:?} refused: {} failed binds from {ip} \
@@ -554,6 +555,10 @@ impl Engine {
                 self.config.max_failed_binds,
                 self.config.failed_bind_window
             );
+            self.shared.update(|s| {
+                s.bind_rejects += 1;
+                s.bind_lockouts += 1;
+            });
             // Answered at once (never delayed) so the close cannot overtake it.
             send_answer(
                 conn,
@@ -561,18 +566,14 @@ impl Engine {
                 Answer::RejectBind(seq, status),
             );
             conn.close();
-            self.shared.update(|s| {
-                s.bind_rejects += 1;
-                s.bind_lockouts += 1;
-            });
         } else {
             info!(
                 "connection {}: bind of {system_id:?} refused: {status:?}",
                 conn.id()
             );
-            self.answer(k, Answer::RejectBind(seq, status));
             self.shared.update(|s| s.bind_rejects += 1);
             self.note_failed_bind(ip);
+            self.answer(k, Answer::RejectBind(seq, status));
         }
     }
 
