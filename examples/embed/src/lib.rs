@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use smpp_pdu::receipt::Receipt;
 use smpp_pdu::{Body, CommandStatus, DeliverSmResp, Pdu, SubmitSm};
-use smpp_session::{Event, Session};
+use smpp_session::{Event, SendError, Session};
 
 /// What to do: where, as whom, how many, how many at once.
 #[derive(Clone, Debug)]
@@ -123,6 +123,20 @@ impl Report {
             self.accepted, self.refused, self.receipts, self.stray_receipts, self.unbound
         )
     }
+}
+
+/// Step 1 of both drive loops: submits messages `*next..count` while the session is bound
+/// and its window has room. A full window is a typed error (`SendError::WindowFull`), not
+/// a wait: the loop goes on and submits more once responses free slots.
+pub fn fill_window(session: &mut Session, next: &mut usize, count: usize) -> Result<(), String> {
+    while session.is_bound() && *next < count {
+        match session.send_request(Instant::now(), message(*next)) {
+            Ok(_) => *next += 1,
+            Err(SendError::WindowFull) => break,
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Ok(())
 }
 
 /// What the drive loop does after an event.

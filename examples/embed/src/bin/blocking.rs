@@ -13,8 +13,8 @@ use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use smpp_embed_examples::{message, on_event, Args, Next, Report};
-use smpp_session::{BindKind, BindRequest, Config, SendError, Session};
+use smpp_embed_examples::{fill_window, on_event, Args, Next, Report};
+use smpp_session::{BindKind, BindRequest, Config, Session};
 
 /// The whole run may take this long; past it the program gives up.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -59,13 +59,9 @@ fn run(args: &Args) -> io::Result<Report> {
                 report.to_json()
             )));
         }
-        // 1. Submit while the window has room: a full window is a typed error, not a wait.
-        while session.is_bound() && !unbinding && next < args.count {
-            match session.send_request(Instant::now(), message(next)) {
-                Ok(_) => next += 1,
-                Err(SendError::WindowFull) => break,
-                Err(e) => return Err(fail(e)),
-            }
+        // 1. Submit while the window has room (not once the unbind has started).
+        if !unbinding {
+            fill_window(&mut session, &mut next, args.count).map_err(fail)?;
         }
         // 2. Write everything the session wants to send, in one write.
         while session.poll_transmit(&mut out).is_some() {}

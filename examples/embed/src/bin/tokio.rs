@@ -11,8 +11,8 @@ use std::io;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use smpp_embed_examples::{message, on_event, Args, Next, Report};
-use smpp_session::{BindKind, BindRequest, Config, SendError, Session};
+use smpp_embed_examples::{fill_window, on_event, Args, Next, Report};
+use smpp_session::{BindKind, BindRequest, Config, Session};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -76,13 +76,9 @@ async fn run(args: Args) -> io::Result<Report> {
                 report.to_json()
             )));
         }
-        // 1. Submit while the window has room.
-        while session.is_bound() && !unbinding && next < args.count {
-            match session.send_request(Instant::now(), message(next)) {
-                Ok(_) => next += 1,
-                Err(SendError::WindowFull) => break,
-                Err(e) => return Err(fail(e)),
-            }
+        // 1. Submit while the window has room (not once the unbind has started).
+        if !unbinding {
+            fill_window(&mut session, &mut next, args.count).map_err(fail)?;
         }
         // 2. Write what the session wants to send.
         while session.poll_transmit(&mut out).is_some() {}
