@@ -39,6 +39,7 @@ mod tests {
     const CORE_CRATES: &[(&str, &[&str])] = &[
         ("crates/smpp-pdu", &["byteorder", "log"]),
         ("crates/smpp-session", &["smpp-pdu", "log"]),
+        ("crates/smpp-lifecycle", &["smpp-pdu", "log"]),
     ];
 
     /// The core crates that exist in this checkout (smpp-session arrives later).

@@ -1,0 +1,762 @@
+//! The submissions tracker: every message followed from its `submit_sm`s to one final
+//! [`Report`].
+//!
+//! The driver (a client) tells it what happened: [`Tracker::submit`] when a message is
+//! about to go out, [`Tracker::on_submit_result`] for each segment's response,
+//! [`Tracker::on_receipt`] for each delivery receipt, [`Tracker::handle_timeout`] when
+//! [`Tracker::poll_timeout`] is due. It answers through [`Tracker::poll_event`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use log::{debug, warn};
+use smpp_pdu::receipt::{Receipt, ReceiptState};
+
+use crate::ids::{IdKey, IdKeys};
+use crate::report::{
+    is_final_state, severity, Outcome, Progress, Report, SegmentReport, SegmentState, SubmitResult,
+    Unmatched, UnmatchedReason,
+};
+use crate::Event;
+
+/// The most segments one tracked message may have (a concatenated SMS has at most 255).
+pub const MAX_SEGMENTS: usize = 255;
+
+/// What to do when [`TrackerConfig::max_tracked`] messages are tracked and one more comes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Overflow {
+    /// Refuse the new message with [`TrackError::Full`].
+    Refuse,
+    /// Drop the oldest tracked message, which gets a report with [`Outcome::Evicted`].
+    EvictOldest,
+}
+
+/// The limits and timers of a [`Tracker`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackerConfig {
+    /// Messages tracked at once (default 250,000, about 100 MiB at the most).
+    pub max_tracked: usize,
+    /// What happens past `max_tracked` (default: evict the oldest, with a report).
+    pub overflow: Overflow,
+    /// How long after its submission a message may wait for its final receipts before
+    /// it is reported [`Outcome::Expired`] (default 24 hours).
+    pub report_timeout: Duration,
+    /// How long a receipt that matches no segment is held, in case its `submit_sm_resp`
+    /// is still on the way (fast SMSCs send the receipt first; default 60 s). Zero
+    /// reports such a receipt unmatched at once.
+    pub early_receipt_hold: Duration,
+    /// Receipts held at once; past it the oldest is reported unmatched (default 10,000).
+    pub max_held_receipts: usize,
+    /// How many message ids of finished messages are remembered, so that a repeated
+    /// receipt is counted as a duplicate rather than reported unmatched (default 65,536).
+    pub remember_finished: usize,
+    /// Generated references are this prefix followed by a counter (default empty: `1`,
+    /// `2`, ...). Processes that share a store should give each a prefix of its own.
+    pub reference_prefix: String,
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        TrackerConfig {
+            max_tracked: 250_000,
+            overflow: Overflow::EvictOldest,
+            report_timeout: Duration::from_secs(24 * 3600),
+            early_receipt_hold: Duration::from_secs(60),
+            max_held_receipts: 10_000,
+            remember_finished: 65_536,
+            reference_prefix: String::new(),
+        }
+    }
+}
+
+/// Which receipts a message asked for (the low two bits of `registered_delivery`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReceiptPolicy {
+    /// No receipt: the report comes once every segment is answered ([`Outcome::Accepted`]).
+    None,
+    /// A receipt on the final outcome, success or failure (`registered_delivery` 1).
+    Final,
+    /// A receipt on failure only (`registered_delivery` 2): a segment with no failure
+    /// receipt by the report timeout counts as delivered.
+    FailureOnly,
+}
+
+impl ReceiptPolicy {
+    /// The policy a `registered_delivery` value asks for (bits 0-1: 1 final, 2 failure,
+    /// 3 success only, which is tracked like 1).
+    pub fn from_registered_delivery(v: u8) -> ReceiptPolicy {
+        match v & 0x03 {
+            0 => ReceiptPolicy::None,
+            2 => ReceiptPolicy::FailureOnly,
+            _ => ReceiptPolicy::Final,
+        }
+    }
+}
+
+/// A message to track.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewMessage {
+    /// The caller's reference; `None` to have one generated.
+    pub reference: Option<String>,
+    /// How many `submit_sm`s carry it (1 to [`MAX_SEGMENTS`]).
+    pub segments: usize,
+    /// Which receipts it asked for.
+    pub receipts: ReceiptPolicy,
+    /// Overrides [`TrackerConfig::report_timeout`] for this message.
+    pub report_timeout: Option<Duration>,
+}
+
+impl NewMessage {
+    /// A message of `segments` parts asking for final receipts, with a generated reference.
+    pub fn new(segments: usize) -> NewMessage {
+        NewMessage {
+            reference: None,
+            segments,
+            receipts: ReceiptPolicy::Final,
+            report_timeout: None,
+        }
+    }
+
+    /// Sets the caller's reference.
+    pub fn reference(mut self, reference: impl Into<String>) -> NewMessage {
+        self.reference = Some(reference.into());
+        self
+    }
+
+    /// Sets the receipts asked for.
+    pub fn receipts(mut self, policy: ReceiptPolicy) -> NewMessage {
+        self.receipts = policy;
+        self
+    }
+
+    /// Sets this message's report timeout.
+    pub fn report_timeout(mut self, timeout: Duration) -> NewMessage {
+        self.report_timeout = Some(timeout);
+        self
+    }
+}
+
+/// The tracker's handle on a message: pass it back with each segment's response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TrackId(u64);
+
+/// A message now tracked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tracked {
+    /// The handle for [`Tracker::on_submit_result`].
+    pub id: TrackId,
+    /// The reference (the caller's or a generated one).
+    pub reference: String,
+}
+
+/// Why a message cannot be tracked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TrackError {
+    /// A tracked message already has this reference.
+    DuplicateReference(String),
+    /// [`TrackerConfig::max_tracked`] messages are tracked and the overflow policy is
+    /// [`Overflow::Refuse`].
+    Full {
+        /// The limit.
+        limit: usize,
+    },
+    /// The segment count is 0 or above [`MAX_SEGMENTS`].
+    BadSegmentCount(usize),
+}
+
+impl fmt::Display for TrackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrackError::DuplicateReference(r) => {
+                write!(f, "a tracked message already has the reference {r:?}")
+            }
+            TrackError::Full { limit } => {
+                write!(
+                    f,
+                    "{limit} messages are tracked already (the tracker's limit)"
+                )
+            }
+            TrackError::BadSegmentCount(n) => {
+                write!(f, "a message has 1 to {MAX_SEGMENTS} segments, not {n}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TrackError {}
+
+/// What [`Tracker::on_receipt`] did with a receipt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReceiptMatch {
+    /// It belongs to this segment of this message.
+    Matched {
+        /// The message's reference.
+        reference: String,
+        /// The segment (0-based).
+        segment: usize,
+    },
+    /// No segment has its id yet; it is held for [`TrackerConfig::early_receipt_hold`].
+    Held,
+    /// Its segment already had a final state (a repeated receipt); counted, not reported.
+    Duplicate,
+    /// It matches nothing and was reported as [`Event::Unmatched`].
+    Unmatched(UnmatchedReason),
+}
+
+/// What a tracker counted (see [`Tracker::stats`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TrackerStats {
+    /// Messages accepted for tracking.
+    pub submitted: u64,
+    /// Reports by outcome.
+    pub delivered: u64,
+    /// Reports with [`Outcome::Accepted`].
+    pub accepted: u64,
+    /// Reports with [`Outcome::Failed`].
+    pub failed: u64,
+    /// Reports with [`Outcome::Unknown`].
+    pub unknown: u64,
+    /// Reports with [`Outcome::Expired`].
+    pub expired: u64,
+    /// Reports with [`Outcome::Evicted`].
+    pub evicted: u64,
+    /// Receipts matched to a segment (directly or after being held).
+    pub receipts_matched: u64,
+    /// Receipts that came before their segment's response and were held.
+    pub receipts_held: u64,
+    /// Receipts for a segment that already had its final state.
+    pub receipts_duplicate: u64,
+    /// Receipts reported unmatched.
+    pub receipts_unmatched: u64,
+    /// Intermediate receipts reported as progress.
+    pub progress: u64,
+    /// Messages tracked now.
+    pub tracked: u64,
+    /// Receipts held now.
+    pub held: u64,
+}
+
+#[derive(Debug)]
+struct Segment {
+    state: SegmentState,
+    message_id: Option<String>,
+    receipt: Option<Receipt>,
+    /// Nothing more is awaited for it.
+    closed: bool,
+}
+
+#[derive(Debug)]
+struct Message {
+    reference: String,
+    segments: Vec<Segment>,
+    open: usize,
+    receipts: ReceiptPolicy,
+    submitted: Instant,
+    deadline: Instant,
+}
+
+#[derive(Debug)]
+struct Held {
+    receipt: Receipt,
+    keys: IdKeys,
+    deadline: Instant,
+}
+
+/// What a deadline belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Due {
+    Message(u64),
+    Held(u64),
+}
+
+/// Tracks submissions to their final reports; see the module docs.
+#[derive(Debug)]
+pub struct Tracker {
+    config: TrackerConfig,
+    /// By id, which grows with each submission: the first is the oldest.
+    messages: BTreeMap<u64, Message>,
+    references: HashMap<String, u64>,
+    /// Canonical id key -> (message, segment).
+    index: HashMap<IdKey, (u64, u16)>,
+    /// Receipts that came before their response, by arrival.
+    held: BTreeMap<u64, Held>,
+    held_index: HashMap<IdKey, u64>,
+    deadlines: BTreeSet<(Instant, Due)>,
+    /// Text keys of finished messages' ids, oldest first, for duplicate detection.
+    finished: VecDeque<IdKey>,
+    finished_count: HashMap<IdKey, u32>,
+    next_id: u64,
+    next_held: u64,
+    next_reference: u64,
+    events: VecDeque<Event>,
+    stats: TrackerStats,
+}
+
+impl Tracker {
+    /// A tracker with these limits.
+    pub fn new(config: TrackerConfig) -> Tracker {
+        Tracker {
+            config,
+            messages: BTreeMap::new(),
+            references: HashMap::new(),
+            index: HashMap::new(),
+            held: BTreeMap::new(),
+            held_index: HashMap::new(),
+            deadlines: BTreeSet::new(),
+            finished: VecDeque::new(),
+            finished_count: HashMap::new(),
+            next_id: 1,
+            next_held: 1,
+            next_reference: 1,
+            events: VecDeque::new(),
+            stats: TrackerStats::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TrackerConfig {
+        &self.config
+    }
+
+    /// Messages tracked now.
+    pub fn tracked(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// Receipts held now, waiting for their response.
+    pub fn held(&self) -> usize {
+        self.held.len()
+    }
+
+    /// What the tracker counted.
+    pub fn stats(&self) -> TrackerStats {
+        let mut s = self.stats.clone();
+        s.tracked = self.messages.len() as u64;
+        s.held = self.held.len() as u64;
+        s
+    }
+
+    /// The reference of a tracked message.
+    pub fn reference(&self, id: TrackId) -> Option<&str> {
+        self.messages.get(&id.0).map(|m| m.reference.as_str())
+    }
+
+    /// Starts tracking a message about to be submitted. Call it before the first
+    /// `submit_sm` goes out, so that a receipt racing its response finds the message.
+    pub fn submit(&mut self, now: Instant, message: NewMessage) -> Result<Tracked, TrackError> {
+        if message.segments == 0 || message.segments > MAX_SEGMENTS {
+            return Err(TrackError::BadSegmentCount(message.segments));
+        }
+        if let Some(r) = &message.reference {
+            if self.references.contains_key(r) {
+                return Err(TrackError::DuplicateReference(r.clone()));
+            }
+        }
+        while self.messages.len() >= self.config.max_tracked.max(1) {
+            match self.config.overflow {
+                Overflow::Refuse => {
+                    return Err(TrackError::Full {
+                        limit: self.config.max_tracked,
+                    })
+                }
+                Overflow::EvictOldest => {
+                    let Some(&oldest) = self.messages.keys().next() else {
+                        break;
+                    };
+                    warn!("tracker full: evicting the oldest message");
+                    self.finish(now, oldest, Some(Outcome::Evicted));
+                }
+            }
+        }
+        let reference = match message.reference {
+            Some(r) => r,
+            None => self.generate_reference(),
+        };
+        let id = self.next_id;
+        self.next_id += 1;
+        let deadline = now + message.report_timeout.unwrap_or(self.config.report_timeout);
+        let segments = (0..message.segments)
+            .map(|_| Segment {
+                state: SegmentState::Sending,
+                message_id: None,
+                receipt: None,
+                closed: false,
+            })
+            .collect();
+        self.messages.insert(
+            id,
+            Message {
+                reference: reference.clone(),
+                segments,
+                open: message.segments,
+                receipts: message.receipts,
+                submitted: now,
+                deadline,
+            },
+        );
+        self.references.insert(reference.clone(), id);
+        self.deadlines.insert((deadline, Due::Message(id)));
+        self.stats.submitted += 1;
+        Ok(Tracked {
+            id: TrackId(id),
+            reference,
+        })
+    }
+
+    fn generate_reference(&mut self) -> String {
+        loop {
+            let r = format!("{}{}", self.config.reference_prefix, self.next_reference);
+            self.next_reference += 1;
+            if !self.references.contains_key(&r) {
+                return r;
+            }
+        }
+    }
+
+    /// Records how segment `segment` (0-based) of message `id` was answered. A message
+    /// no longer tracked (reported already), a segment out of range or answered before
+    /// is ignored (and logged).
+    pub fn on_submit_result(
+        &mut self,
+        now: Instant,
+        id: TrackId,
+        segment: usize,
+        result: SubmitResult,
+    ) {
+        let Some(m) = self.messages.get_mut(&id.0) else {
+            debug!("response for a message no longer tracked ({id:?})");
+            return;
+        };
+        let Some(seg) = m.segments.get_mut(segment) else {
+            warn!(
+                "response for segment {segment} of a {}-segment message",
+                m.segments.len()
+            );
+            return;
+        };
+        if seg.state != SegmentState::Sending {
+            warn!("second response for segment {segment} of {:?}", m.reference);
+            return;
+        }
+        let mut keys = IdKeys::default();
+        match result {
+            SubmitResult::Accepted { message_id } => {
+                seg.state = SegmentState::Submitted;
+                keys = IdKeys::of(&message_id);
+                seg.message_id = Some(message_id);
+                if m.receipts == ReceiptPolicy::None {
+                    seg.closed = true;
+                    m.open -= 1;
+                } else if keys.is_empty() {
+                    warn!("{:?}: the SMSC gave segment {segment} an empty message id; no receipt can match it", m.reference);
+                }
+            }
+            SubmitResult::Refused(status) => {
+                seg.state = SegmentState::Refused(status);
+                seg.closed = true;
+                m.open -= 1;
+            }
+            SubmitResult::Unknown(why) => {
+                seg.state = SegmentState::Unknown(why);
+                seg.closed = true;
+                m.open -= 1;
+            }
+        }
+        let open = m.open;
+        if !keys.is_empty() && !seg.closed {
+            for k in keys.iter() {
+                self.index.insert(k.clone(), (id.0, segment as u16));
+            }
+            // A receipt that came first waits under one of these keys.
+            let early = keys.iter().find_map(|k| self.held_index.get(k).copied());
+            if let Some(h) = early {
+                if let Some(held) = self.take_held(h) {
+                    self.apply(now, id.0, segment, held.receipt);
+                    return;
+                }
+            }
+        }
+        if open == 0 {
+            self.finish(now, id.0, None);
+        }
+    }
+
+    /// Matches a delivery receipt to its segment: through the canonical id keys, so
+    /// hexadecimal, decimal, zero-padded and differently cased forms of one id meet.
+    pub fn on_receipt(&mut self, now: Instant, receipt: Receipt) -> ReceiptMatch {
+        let keys = IdKeys::of(&receipt.id);
+        if keys.is_empty() {
+            return self.unmatched(receipt, UnmatchedReason::NoId);
+        }
+        if let Some((id, seg)) = keys.iter().find_map(|k| self.index.get(k).copied()) {
+            return self.apply(now, id, seg as usize, receipt);
+        }
+        if keys.iter().any(|k| self.finished_count.contains_key(k)) {
+            self.stats.receipts_duplicate += 1;
+            return ReceiptMatch::Duplicate;
+        }
+        if self.config.early_receipt_hold.is_zero() {
+            return self.unmatched(receipt, UnmatchedReason::UnknownId);
+        }
+        while self.held.len() >= self.config.max_held_receipts.max(1) {
+            let Some(&oldest) = self.held.keys().next() else {
+                break;
+            };
+            if let Some(h) = self.take_held(oldest) {
+                self.unmatched(h.receipt, UnmatchedReason::Evicted);
+            }
+        }
+        let h = self.next_held;
+        self.next_held += 1;
+        for k in keys.iter() {
+            self.held_index.insert(k.clone(), h);
+        }
+        let deadline = now + self.config.early_receipt_hold;
+        self.deadlines.insert((deadline, Due::Held(h)));
+        self.held.insert(
+            h,
+            Held {
+                receipt,
+                keys,
+                deadline,
+            },
+        );
+        self.stats.receipts_held += 1;
+        ReceiptMatch::Held
+    }
+
+    fn unmatched(&mut self, receipt: Receipt, reason: UnmatchedReason) -> ReceiptMatch {
+        debug!(
+            "receipt for {:?} matched nothing ({})",
+            receipt.id,
+            reason.as_str()
+        );
+        self.stats.receipts_unmatched += 1;
+        self.events
+            .push_back(Event::Unmatched(Unmatched { receipt, reason }));
+        ReceiptMatch::Unmatched(reason)
+    }
+
+    fn take_held(&mut self, h: u64) -> Option<Held> {
+        let held = self.held.remove(&h)?;
+        for k in held.keys.iter() {
+            if self.held_index.get(k) == Some(&h) {
+                self.held_index.remove(k);
+            }
+        }
+        self.deadlines.remove(&(held.deadline, Due::Held(h)));
+        Some(held)
+    }
+
+    /// A receipt for segment `seg` of message `id`.
+    fn apply(&mut self, now: Instant, id: u64, seg: usize, receipt: Receipt) -> ReceiptMatch {
+        let Some(m) = self.messages.get_mut(&id) else {
+            return self.unmatched(receipt, UnmatchedReason::UnknownId);
+        };
+        let reference = m.reference.clone();
+        let s = &mut m.segments[seg];
+        if s.closed {
+            self.stats.receipts_duplicate += 1;
+            return ReceiptMatch::Duplicate;
+        }
+        self.stats.receipts_matched += 1;
+        if !is_final_state(&receipt.state) {
+            s.receipt = Some(receipt.clone());
+            self.stats.progress += 1;
+            self.events.push_back(Event::Progress(Progress {
+                reference: reference.clone(),
+                segment: seg,
+                receipt,
+            }));
+            return ReceiptMatch::Matched {
+                reference,
+                segment: seg,
+            };
+        }
+        s.state = SegmentState::Final(receipt.state.clone());
+        s.receipt = Some(receipt);
+        s.closed = true;
+        m.open -= 1;
+        if m.open == 0 {
+            self.finish(now, id, None);
+        }
+        ReceiptMatch::Matched {
+            reference,
+            segment: seg,
+        }
+    }
+
+    /// Ends message `id` with one report: the outcome computed from its segments, or
+    /// `forced` (expired, evicted).
+    fn finish(&mut self, now: Instant, id: u64, forced: Option<Outcome>) {
+        let Some(m) = self.messages.remove(&id) else {
+            return;
+        };
+        self.references.remove(&m.reference);
+        self.deadlines.remove(&(m.deadline, Due::Message(id)));
+        for s in &m.segments {
+            let Some(mid) = &s.message_id else { continue };
+            let keys = IdKeys::of(mid);
+            for k in keys.iter() {
+                if self.index.get(k).is_some_and(|&(owner, _)| owner == id) {
+                    self.index.remove(k);
+                }
+            }
+            if let Some(t) = keys.text() {
+                self.remember(t.clone());
+            }
+        }
+        let outcome = forced.unwrap_or_else(|| outcome_of(&m));
+        let state = m
+            .segments
+            .iter()
+            .filter_map(|s| match &s.state {
+                SegmentState::Final(st) => Some(st),
+                _ => None,
+            })
+            .max_by_key(|st| severity(st))
+            .cloned()
+            .or_else(|| {
+                m.segments
+                    .iter()
+                    .filter_map(|s| s.receipt.as_ref().map(|r| r.state.clone()))
+                    .next_back()
+            });
+        match outcome {
+            Outcome::Delivered => self.stats.delivered += 1,
+            Outcome::Accepted => self.stats.accepted += 1,
+            Outcome::Failed => self.stats.failed += 1,
+            Outcome::Unknown => self.stats.unknown += 1,
+            Outcome::Expired => self.stats.expired += 1,
+            Outcome::Evicted => self.stats.evicted += 1,
+        }
+        let submit_date = m
+            .segments
+            .iter()
+            .find_map(|s| s.receipt.as_ref().and_then(|r| r.submit_date));
+        let done_date = m
+            .segments
+            .iter()
+            .rev()
+            .find_map(|s| s.receipt.as_ref().and_then(|r| r.done_date));
+        let segments = m
+            .segments
+            .into_iter()
+            .map(|s| SegmentReport {
+                message_id: s.message_id,
+                state: s.state,
+                receipt: s.receipt,
+            })
+            .collect();
+        self.events.push_back(Event::Report(Report {
+            reference: m.reference,
+            outcome,
+            state,
+            segments,
+            submit_date,
+            done_date,
+            elapsed: now.saturating_duration_since(m.submitted),
+        }));
+    }
+
+    fn remember(&mut self, key: IdKey) {
+        if self.config.remember_finished == 0 {
+            return;
+        }
+        *self.finished_count.entry(key.clone()).or_insert(0) += 1;
+        self.finished.push_back(key);
+        while self.finished.len() > self.config.remember_finished {
+            if let Some(old) = self.finished.pop_front() {
+                if let Some(c) = self.finished_count.get_mut(&old) {
+                    *c -= 1;
+                    if *c == 0 {
+                        self.finished_count.remove(&old);
+                    }
+                }
+            }
+        }
+    }
+
+    /// When the next message expires or held receipt runs out.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.deadlines.first().map(|&(at, _)| at)
+    }
+
+    /// Expires every message and held receipt whose time has come at `now`. Calling it
+    /// early is harmless.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(&(at, due)) = self.deadlines.first() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop_first();
+            match due {
+                Due::Message(id) => {
+                    let forced = match self.messages.get(&id) {
+                        Some(m) if m.receipts == ReceiptPolicy::FailureOnly => {
+                            // No failure receipt in time: what was accepted counts as
+                            // delivered, what was never answered stays unknown.
+                            Some(outcome_assuming_delivered(m))
+                        }
+                        Some(_) => Some(Outcome::Expired),
+                        None => continue,
+                    };
+                    self.finish(now, id, forced);
+                }
+                Due::Held(h) => {
+                    if let Some(held) = self.take_held(h) {
+                        self.unmatched(held.receipt, UnmatchedReason::UnknownId);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next report, progress note or unmatched receipt, oldest first.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+}
+
+/// The outcome of a message whose segments are all closed.
+fn outcome_of(m: &Message) -> Outcome {
+    let mut unknown = false;
+    let mut all_delivered = true;
+    for s in &m.segments {
+        match &s.state {
+            SegmentState::Refused(_) => return Outcome::Failed,
+            SegmentState::Final(ReceiptState::Delivered) => {}
+            SegmentState::Final(_) => return Outcome::Failed,
+            SegmentState::Unknown(_) => unknown = true,
+            SegmentState::Sending | SegmentState::Submitted => all_delivered = false,
+        }
+    }
+    if unknown {
+        Outcome::Unknown
+    } else if all_delivered {
+        Outcome::Delivered
+    } else {
+        Outcome::Accepted
+    }
+}
+
+/// For a failure-only message at its deadline: accepted segments count as delivered.
+fn outcome_assuming_delivered(m: &Message) -> Outcome {
+    let mut unknown = false;
+    for s in &m.segments {
+        match &s.state {
+            SegmentState::Refused(_) => return Outcome::Failed,
+            SegmentState::Final(ReceiptState::Delivered) | SegmentState::Submitted => {}
+            SegmentState::Final(_) => return Outcome::Failed,
+            SegmentState::Unknown(_) | SegmentState::Sending => unknown = true,
+        }
+    }
+    if unknown {
+        Outcome::Unknown
+    } else {
+        Outcome::Delivered
+    }
+}

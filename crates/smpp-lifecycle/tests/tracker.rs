@@ -1,0 +1,608 @@
+//! The tracker on a virtual clock: matching across id forms, early receipts, duplicates,
+//! expiry, bounds, and one final report per message whatever the interleaving.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+use smpp_lifecycle::ids::IdKeys;
+use smpp_lifecycle::{
+    Event, NewMessage, Outcome, Overflow, ReceiptMatch, ReceiptPolicy, Report, SegmentState,
+    SubmitResult, TrackError, Tracker, TrackerConfig, UnknownReason, UnmatchedReason,
+};
+use smpp_pdu::receipt::{message_ids_match, Receipt, ReceiptState};
+use smpp_pdu::CommandStatus;
+
+fn receipt(id: &str, stat: &str) -> Receipt {
+    Receipt::parse_text(&format!(
+        "id:{id} sub:001 dlvrd:001 submit date:2612061200 done date:2612061201 stat:{stat} err:000 text:hi"
+    ))
+    .expect("a well-formed receipt")
+}
+
+fn accepted(id: &str) -> SubmitResult {
+    SubmitResult::Accepted {
+        message_id: id.to_string(),
+    }
+}
+
+fn events(t: &mut Tracker) -> Vec<Event> {
+    std::iter::from_fn(|| t.poll_event()).collect()
+}
+
+fn reports(t: &mut Tracker) -> Vec<Report> {
+    events(t)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Report(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+fn one_report(t: &mut Tracker) -> Report {
+    let mut r = reports(t);
+    assert_eq!(r.len(), 1, "exactly one report: {r:?}");
+    r.remove(0)
+}
+
+#[test]
+fn id_forms_match_across_response_and_receipt() {
+    // (id in submit_sm_resp, id in the receipt)
+    let rows = [
+        ("0000000001", "1"),
+        ("1", "0000000001"),
+        ("000000000A", "10"),
+        ("a", "10"),
+        ("ABCDEF", "abcdef"),
+        ("ff", "255"),
+        ("255", "FF"),
+        ("0", "0000"),
+        ("  42 ", "42"),
+        ("msg-7f", "MSG-7F"),
+        (
+            "6f1a0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+            "6F1A0C2E-3B4D-4E5F-8A9B-0C1D2E3F4A5B",
+        ),
+    ];
+    for (resp, text) in rows {
+        let now = Instant::now();
+        let mut t = Tracker::new(TrackerConfig::default());
+        let m = t.submit(now, NewMessage::new(1)).unwrap();
+        t.on_submit_result(now, m.id, 0, accepted(resp));
+        let got = t.on_receipt(now, receipt(text, "DELIVRD"));
+        assert!(
+            matches!(got, ReceiptMatch::Matched { segment: 0, .. }),
+            "{resp:?} vs {text:?}: {got:?}"
+        );
+        assert_eq!(
+            one_report(&mut t).outcome,
+            Outcome::Delivered,
+            "{resp} vs {text}"
+        );
+    }
+}
+
+#[test]
+fn different_ids_do_not_match() {
+    let now = Instant::now();
+    let mut t = Tracker::new(TrackerConfig {
+        early_receipt_hold: Duration::ZERO,
+        ..TrackerConfig::default()
+    });
+    let m = t.submit(now, NewMessage::new(1)).unwrap();
+    t.on_submit_result(now, m.id, 0, accepted("12"));
+    for other in ["13", "120", "x12", "1 2"] {
+        assert_eq!(
+            t.on_receipt(now, receipt(other, "DELIVRD")),
+            ReceiptMatch::Unmatched(UnmatchedReason::UnknownId),
+            "{other}"
+        );
+    }
+    assert_eq!(t.tracked(), 1);
+}
+
+proptest! {
+    /// The canonical keys agree with `message_ids_match` on every pair of short ids.
+    #[test]
+    fn keys_agree_with_message_ids_match(a in "[0-9a-fA-FxZ ]{0,6}", b in "[0-9a-fA-FxZ ]{0,6}") {
+        prop_assert_eq!(IdKeys::of(&a).meets(&IdKeys::of(&b)), message_ids_match(&a, &b), "{:?} {:?}", a, b);
+    }
+}
+
+#[test]
+fn a_receipt_before_its_response_is_held_then_matched() {
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig::default());
+    let m = t.submit(t0, NewMessage::new(1).reference("r1")).unwrap();
+    assert_eq!(
+        t.on_receipt(t0, receipt("1", "DELIVRD")),
+        ReceiptMatch::Held
+    );
+    assert_eq!(t.held(), 1);
+    assert!(events(&mut t).is_empty());
+    t.on_submit_result(
+        t0 + Duration::from_millis(5),
+        m.id,
+        0,
+        accepted("0000000001"),
+    );
+    let r = one_report(&mut t);
+    assert_eq!(
+        (r.reference.as_str(), r.outcome),
+        ("r1", Outcome::Delivered)
+    );
+    assert_eq!(r.segments[0].message_id.as_deref(), Some("0000000001"));
+    assert_eq!(t.held(), 0);
+    assert_eq!(t.tracked(), 0);
+    let s = t.stats();
+    assert_eq!(
+        (s.receipts_held, s.receipts_matched, s.delivered),
+        (1, 1, 1)
+    );
+}
+
+#[test]
+fn a_held_receipt_nobody_claims_is_reported_unmatched_when_the_hold_ends() {
+    let t0 = Instant::now();
+    let hold = Duration::from_secs(30);
+    let mut t = Tracker::new(TrackerConfig {
+        early_receipt_hold: hold,
+        ..TrackerConfig::default()
+    });
+    assert_eq!(
+        t.on_receipt(t0, receipt("77", "DELIVRD")),
+        ReceiptMatch::Held
+    );
+    assert_eq!(t.poll_timeout(), Some(t0 + hold));
+    t.handle_timeout(t0 + hold - Duration::from_millis(1));
+    assert!(events(&mut t).is_empty());
+    t.handle_timeout(t0 + hold);
+    match events(&mut t).as_slice() {
+        [Event::Unmatched(u)] => {
+            assert_eq!(u.receipt.id, "77");
+            assert_eq!(u.reason, UnmatchedReason::UnknownId);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(t.poll_timeout(), None);
+}
+
+#[test]
+fn held_receipts_are_bounded_and_the_oldest_is_reported() {
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig {
+        max_held_receipts: 3,
+        ..TrackerConfig::default()
+    });
+    for i in 0..5 {
+        t.on_receipt(t0, receipt(&format!("{i}"), "DELIVRD"));
+    }
+    assert_eq!(t.held(), 3);
+    let evicted: Vec<String> = events(&mut t)
+        .into_iter()
+        .map(|e| match e {
+            Event::Unmatched(u) if u.reason == UnmatchedReason::Evicted => u.receipt.id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(evicted, ["0", "1"]);
+}
+
+#[test]
+fn a_receipt_without_id_is_unmatched_at_once() {
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig::default());
+    let mut r = receipt("1", "DELIVRD");
+    r.id = " ".into();
+    assert_eq!(
+        t.on_receipt(t0, r),
+        ReceiptMatch::Unmatched(UnmatchedReason::NoId)
+    );
+    assert!(matches!(events(&mut t).as_slice(), [Event::Unmatched(_)]));
+}
+
+#[test]
+fn duplicate_receipts_are_counted_not_reported() {
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig::default());
+    let m = t.submit(t0, NewMessage::new(2)).unwrap();
+    t.on_submit_result(t0, m.id, 0, accepted("5"));
+    t.on_submit_result(t0, m.id, 1, accepted("6"));
+    assert!(matches!(
+        t.on_receipt(t0, receipt("5", "DELIVRD")),
+        ReceiptMatch::Matched { .. }
+    ));
+    // Again while the message is open, and again after its report.
+    assert_eq!(
+        t.on_receipt(t0, receipt("5", "DELIVRD")),
+        ReceiptMatch::Duplicate
+    );
+    t.on_receipt(t0, receipt("6", "DELIVRD"));
+    assert_eq!(one_report(&mut t).outcome, Outcome::Delivered);
+    assert_eq!(
+        t.on_receipt(t0, receipt("0006", "DELIVRD")),
+        ReceiptMatch::Duplicate
+    );
+    assert!(events(&mut t).is_empty());
+    assert_eq!(t.stats().receipts_duplicate, 2);
+}
+
+#[test]
+fn segments_in_any_order_give_one_report_with_the_worst_state() {
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig::default());
+    let m = t.submit(t0, NewMessage::new(4).reference("four")).unwrap();
+    for (seg, id) in [(2, "c"), (0, "a"), (3, "d"), (1, "b")] {
+        t.on_submit_result(t0, m.id, seg, accepted(id));
+    }
+    t.on_receipt(t0, receipt("d", "DELIVRD"));
+    t.on_receipt(t0, receipt("b", "EXPIRED"));
+    t.on_receipt(t0, receipt("a", "DELIVRD"));
+    assert!(
+        reports(&mut t).is_empty(),
+        "no report before the last segment"
+    );
+    t.on_receipt(t0 + Duration::from_secs(9), receipt("c", "UNDELIV"));
+    let r = one_report(&mut t);
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert_eq!(r.state, Some(ReceiptState::Undeliverable));
+    assert_eq!(r.first_failure().map(|(i, _)| i), Some(1));
+    let states: Vec<_> = r.segments.iter().map(|s| s.state.clone()).collect();
+    assert_eq!(
+        states,
+        [
+            SegmentState::Final(ReceiptState::Delivered),
+            SegmentState::Final(ReceiptState::Expired),
+            SegmentState::Final(ReceiptState::Undeliverable),
+            SegmentState::Final(ReceiptState::Delivered),
+        ]
+    );
+    assert_eq!(r.message_ids().collect::<Vec<_>>(), ["a", "b", "c", "d"]);
+    assert_eq!(r.elapsed, Duration::from_secs(9));
+    assert!(r.submit_date.is_some() && r.done_date.is_some());
+}
+
+#[test]
+fn intermediate_receipts_are_progress_not_final() {
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig::default());
+    let m = t.submit(t0, NewMessage::new(1).reference("p")).unwrap();
+    t.on_submit_result(t0, m.id, 0, accepted("9"));
+    t.on_receipt(t0, receipt("9", "ENROUTE"));
+    t.on_receipt(t0, receipt("9", "ACCEPTD"));
+    let ev = events(&mut t);
+    assert_eq!(ev.len(), 2);
+    assert!(ev
+        .iter()
+        .all(|e| matches!(e, Event::Progress(p) if p.reference == "p")));
+    t.on_receipt(t0, receipt("9", "DELIVRD"));
+    assert_eq!(one_report(&mut t).outcome, Outcome::Delivered);
+}
+
+#[test]
+fn refused_and_unknown_segments() {
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig::default());
+    let a = t
+        .submit(t0, NewMessage::new(2).reference("refused"))
+        .unwrap();
+    t.on_submit_result(t0, a.id, 0, accepted("1"));
+    t.on_submit_result(
+        t0,
+        a.id,
+        1,
+        SubmitResult::Refused(CommandStatus::ESME_RINVDSTADR),
+    );
+    assert!(
+        reports(&mut t).is_empty(),
+        "segment 0 still awaits its receipt"
+    );
+    t.on_receipt(t0, receipt("1", "DELIVRD"));
+    let r = one_report(&mut t);
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert_eq!(
+        r.segments[1].state,
+        SegmentState::Refused(CommandStatus::ESME_RINVDSTADR)
+    );
+
+    let b = t.submit(t0, NewMessage::new(1).reference("lost")).unwrap();
+    t.on_submit_result(
+        t0,
+        b.id,
+        0,
+        SubmitResult::Unknown(UnknownReason::Disconnected),
+    );
+    let r = one_report(&mut t);
+    assert_eq!(r.outcome, Outcome::Unknown);
+    assert_eq!(
+        r.segments[0].state,
+        SegmentState::Unknown(UnknownReason::Disconnected)
+    );
+}
+
+#[test]
+fn receipt_policies() {
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig {
+        report_timeout: Duration::from_secs(60),
+        ..TrackerConfig::default()
+    });
+    // No receipt asked: reported once answered.
+    let a = t
+        .submit(
+            t0,
+            NewMessage::new(1).receipts(ReceiptPolicy::from_registered_delivery(0)),
+        )
+        .unwrap();
+    t.on_submit_result(t0, a.id, 0, accepted("1"));
+    assert_eq!(one_report(&mut t).outcome, Outcome::Accepted);
+    // Failure only: silence until the deadline means delivered; a failure ends it early.
+    let b = t
+        .submit(
+            t0,
+            NewMessage::new(1).receipts(ReceiptPolicy::from_registered_delivery(2)),
+        )
+        .unwrap();
+    t.on_submit_result(t0, b.id, 0, accepted("2"));
+    let c = t
+        .submit(t0, NewMessage::new(1).receipts(ReceiptPolicy::FailureOnly))
+        .unwrap();
+    t.on_submit_result(t0, c.id, 0, accepted("3"));
+    t.on_receipt(t0, receipt("3", "UNDELIV"));
+    assert_eq!(one_report(&mut t).outcome, Outcome::Failed);
+    t.handle_timeout(t0 + Duration::from_secs(60));
+    assert_eq!(one_report(&mut t).outcome, Outcome::Delivered);
+}
+
+#[test]
+fn messages_whose_receipts_never_come_expire() {
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig {
+        report_timeout: Duration::from_secs(600),
+        ..TrackerConfig::default()
+    });
+    let a = t.submit(t0, NewMessage::new(2).reference("a")).unwrap();
+    let b = t
+        .submit(
+            t0,
+            NewMessage::new(1)
+                .reference("b")
+                .report_timeout(Duration::from_secs(5)),
+        )
+        .unwrap();
+    t.on_submit_result(t0, a.id, 0, accepted("1"));
+    t.on_submit_result(t0, a.id, 1, accepted("2"));
+    t.on_submit_result(t0, b.id, 0, accepted("3"));
+    t.on_receipt(t0, receipt("1", "ENROUTE"));
+    assert_eq!(t.poll_timeout(), Some(t0 + Duration::from_secs(5)));
+    t.handle_timeout(t0 + Duration::from_secs(5));
+    let r = one_report(&mut t);
+    assert_eq!((r.reference.as_str(), r.outcome), ("b", Outcome::Expired));
+    let _ = events(&mut t);
+    t.handle_timeout(t0 + Duration::from_secs(600));
+    let r = one_report(&mut t);
+    assert_eq!((r.reference.as_str(), r.outcome), ("a", Outcome::Expired));
+    assert_eq!(
+        r.state,
+        Some(ReceiptState::Enroute),
+        "the latest state seen"
+    );
+    // A receipt after the report is a duplicate of a finished message, not a new one.
+    assert_eq!(
+        t.on_receipt(t0, receipt("2", "DELIVRD")),
+        ReceiptMatch::Duplicate
+    );
+    assert_eq!(t.tracked(), 0);
+    assert_eq!(t.poll_timeout(), None);
+}
+
+#[test]
+fn the_limit_refuses_or_evicts_with_a_report() {
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig {
+        max_tracked: 2,
+        overflow: Overflow::Refuse,
+        ..TrackerConfig::default()
+    });
+    t.submit(t0, NewMessage::new(1)).unwrap();
+    t.submit(t0, NewMessage::new(1)).unwrap();
+    assert_eq!(
+        t.submit(t0, NewMessage::new(1)),
+        Err(TrackError::Full { limit: 2 })
+    );
+
+    let mut t = Tracker::new(TrackerConfig {
+        max_tracked: 2,
+        overflow: Overflow::EvictOldest,
+        ..TrackerConfig::default()
+    });
+    for r in ["first", "second", "third"] {
+        t.submit(t0, NewMessage::new(1).reference(r)).unwrap();
+    }
+    let r = one_report(&mut t);
+    assert_eq!(
+        (r.reference.as_str(), r.outcome),
+        ("first", Outcome::Evicted)
+    );
+    assert_eq!(t.tracked(), 2);
+    assert_eq!(t.stats().evicted, 1);
+}
+
+#[test]
+fn references_are_unique() {
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig {
+        reference_prefix: "p-".into(),
+        ..TrackerConfig::default()
+    });
+    t.submit(t0, NewMessage::new(1).reference("p-2")).unwrap();
+    assert_eq!(
+        t.submit(t0, NewMessage::new(1).reference("p-2")),
+        Err(TrackError::DuplicateReference("p-2".into()))
+    );
+    let generated: Vec<String> = (0..3)
+        .map(|_| t.submit(t0, NewMessage::new(1)).unwrap().reference)
+        .collect();
+    assert_eq!(generated, ["p-1", "p-3", "p-4"]);
+    assert_eq!(
+        t.submit(t0, NewMessage::new(0)),
+        Err(TrackError::BadSegmentCount(0))
+    );
+    assert_eq!(
+        t.submit(t0, NewMessage::new(256)),
+        Err(TrackError::BadSegmentCount(256))
+    );
+}
+
+#[test]
+fn late_and_stray_responses_are_ignored() {
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig::default());
+    let m = t.submit(t0, NewMessage::new(1)).unwrap();
+    t.on_submit_result(t0, m.id, 5, accepted("1"));
+    t.on_submit_result(
+        t0,
+        m.id,
+        0,
+        SubmitResult::Refused(CommandStatus::ESME_RSYSERR),
+    );
+    assert_eq!(one_report(&mut t).outcome, Outcome::Failed);
+    // The message is gone: a late second answer changes nothing.
+    t.on_submit_result(t0, m.id, 0, accepted("1"));
+    assert!(events(&mut t).is_empty());
+}
+
+/// One step of a random interleaving.
+#[derive(Clone, Debug)]
+enum Step {
+    /// Answer segment `seg % n` of message `msg % m`: accepted, refused, or unknown.
+    Respond { msg: usize, seg: usize, how: u8 },
+    /// A receipt for that segment's id (sent whether or not the response came), in a
+    /// random id form and state.
+    Receipt {
+        msg: usize,
+        seg: usize,
+        form: u8,
+        state: u8,
+    },
+    /// A receipt for an id nobody has.
+    Stray(u32),
+    /// Time passes.
+    Advance(u16),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        (any::<usize>(), any::<usize>(), 0u8..6).prop_map(|(msg, seg, how)| Step::Respond {
+            msg,
+            seg,
+            how
+        }),
+        (any::<usize>(), any::<usize>(), 0u8..3, 0u8..5).prop_map(|(msg, seg, form, state)| {
+            Step::Receipt {
+                msg,
+                seg,
+                form,
+                state,
+            }
+        }),
+        (1_000_000u32..2_000_000).prop_map(Step::Stray),
+        (0u16..400).prop_map(Step::Advance),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Every submitted message gets exactly one final report, whatever the interleaving
+    /// of responses, receipts (early, repeated, in any id form), strays and time; held
+    /// receipts all resolve; nothing stays tracked.
+    #[test]
+    fn every_message_gets_exactly_one_report(
+        sizes in proptest::collection::vec(1usize..5, 1..12),
+        max_tracked in 3usize..20,
+        steps in proptest::collection::vec(step(), 0..200),
+    ) {
+        let t0 = Instant::now();
+        let mut now = t0;
+        let mut t = Tracker::new(TrackerConfig {
+            max_tracked,
+            report_timeout: Duration::from_secs(300),
+            early_receipt_hold: Duration::from_secs(20),
+            max_held_receipts: 8,
+            ..TrackerConfig::default()
+        });
+        let mut seen: HashMap<String, u32> = HashMap::new();
+        let mut unmatched = 0u64;
+        let mut collect = |t: &mut Tracker, seen: &mut HashMap<String, u32>| {
+            while let Some(e) = t.poll_event() {
+                match e {
+                    Event::Report(r) => *seen.entry(r.reference).or_default() += 1,
+                    Event::Unmatched(_) => unmatched += 1,
+                    Event::Progress(_) => {}
+                    other => panic!("{other:?}"),
+                }
+            }
+        };
+        let mut ids = Vec::new();
+        for (i, &n) in sizes.iter().enumerate() {
+            let m = t.submit(now, NewMessage::new(n).reference(format!("m{i}"))).unwrap();
+            ids.push((m.id, n));
+            collect(&mut t, &mut seen);
+        }
+        // Segment j of message i has SMSC id 100*i + j + 1 (decimal), answered in hex.
+        let sid = |i: usize, j: usize| (100 * i + j + 1) as u64;
+        for s in steps {
+            match s {
+                Step::Respond { msg, seg, how } => {
+                    let i = msg % ids.len();
+                    let (id, n) = ids[i];
+                    let j = seg % n;
+                    let result = match how {
+                        0..=3 => accepted(&format!("{:08X}", sid(i, j))),
+                        4 => SubmitResult::Refused(CommandStatus::ESME_RTHROTTLED),
+                        _ => SubmitResult::Unknown(UnknownReason::Timeout),
+                    };
+                    t.on_submit_result(now, id, j, result);
+                }
+                Step::Receipt { msg, seg, form, state } => {
+                    let i = msg % ids.len();
+                    let j = seg % ids[i].1;
+                    let id = match form {
+                        0 => format!("{}", sid(i, j)),
+                        1 => format!("{:010}", sid(i, j)),
+                        _ => format!("{:x}", sid(i, j)),
+                    };
+                    let stat = ["DELIVRD", "UNDELIV", "ENROUTE", "EXPIRED", "ACCEPTD"][state as usize];
+                    t.on_receipt(now, receipt(&id, stat));
+                }
+                Step::Stray(n) => {
+                    t.on_receipt(now, receipt(&format!("{n}"), "DELIVRD"));
+                }
+                Step::Advance(s) => {
+                    now += Duration::from_secs(u64::from(s));
+                    t.handle_timeout(now);
+                }
+            }
+            collect(&mut t, &mut seen);
+        }
+        // Far in the future everything has resolved.
+        now += Duration::from_secs(10_000);
+        t.handle_timeout(now);
+        collect(&mut t, &mut seen);
+        prop_assert_eq!(t.tracked(), 0);
+        prop_assert_eq!(t.held(), 0);
+        prop_assert_eq!(t.poll_timeout(), None);
+        prop_assert_eq!(seen.len(), sizes.len());
+        for i in 0..sizes.len() {
+            prop_assert_eq!(seen.get(&format!("m{i}")).copied(), Some(1), "m{}", i);
+        }
+        let s = t.stats();
+        prop_assert_eq!(
+            s.delivered + s.accepted + s.failed + s.unknown + s.expired + s.evicted,
+            sizes.len() as u64
+        );
+        prop_assert_eq!(s.receipts_unmatched, unmatched);
+    }
+}
