@@ -3,7 +3,7 @@
 //! Each benchmark is a standalone crate, excluded from the workspace, run in release mode
 //! with `cargo run --release --manifest-path benches/<name>/Cargo.toml -- ARGS`.
 //!
-//! - `cargo xtask bench [ARGS...]` runs codec, content, session, e2e and peers, in that order,
+//! - `cargo xtask bench [ARGS...]` runs codec, content, session, lifecycle, e2e and peers, in that order,
 //!   each with the same ARGS; every bench takes `--quick` and `--json`, so pass only those here.
 //! - `cargo xtask bench NAME [ARGS...]` runs one, with options of its own (such as codec's
 //!   `--rusmpp-tlv-cap 16`).
@@ -15,7 +15,7 @@
 use crate::{cargo, repo_root, run_status, Result};
 
 /// Every benchmark crate under `benches/`, in the order `cargo xtask bench` runs them.
-const BENCHES: &[&str] = &["codec", "content", "session", "e2e", "peers"];
+const BENCHES: &[&str] = &["codec", "content", "session", "lifecycle", "e2e", "peers"];
 
 /// Runs the named benchmark with the remaining arguments, or every benchmark when the
 /// first argument is not a benchmark name.

@@ -2,81 +2,176 @@
 //! into hash keys, so a receipt finds its segment in O(1) whatever form each side wrote
 //! the id in.
 //!
-//! An id is indexed under up to three keys, tried in this order:
-//! 1. its text, trimmed, lower-cased and without leading zeros (`"0000000A1"` -> `"a1"`);
-//! 2. its value read as a decimal number, when it is all digits;
-//! 3. its value read as a hexadecimal number, when it is all hex digits.
+//! The id from a `submit_sm_resp` is indexed under one key, [`IdKey::of`]: its text,
+//! trimmed, lower-cased and without leading zeros (`"0000000A1"` -> `"a1"`, `"000"` ->
+//! `"0"`). A receipt's id is looked up under up to three candidates,
+//! [`IdKey::candidates`], in this order:
+//! 1. its own key;
+//! 2. when it is all digits, its value written in hexadecimal (a response in hexadecimal,
+//!    a receipt in decimal: `"000000001A"` and `id:26`);
+//! 3. when it is all hex digits, its value written in decimal (the other way round).
 //!
-//! Two ids match when they share a key, which is exactly when `message_ids_match` says
-//! they do: same text up to case and leading zeros, or one side's decimal value equal to
-//! the other side's hexadecimal value (`"0000000010"` in a `submit_sm_resp` and `id:16`
-//! in a receipt name the same message). Numbers have a key space of their own, so the
-//! decimal reading of one id and the hexadecimal reading of another meet there.
+//! So a receipt finds a response exactly when `message_ids_match` says the two ids name
+//! the same message (a property test checks the agreement).
 
-/// One form under which a message id is indexed.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum IdKey {
-    /// The id's text, trimmed, lower-cased, leading zeros removed (`"0"` when all zeros).
-    Text(Box<str>),
-    /// The id's value as a number (its decimal or its hexadecimal reading).
-    Number(u128),
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+/// Ids up to this many octets are kept without an allocation.
+const INLINE: usize = 22;
+
+/// A normalised message id: the key a segment is indexed under.
+#[derive(Clone)]
+pub struct IdKey(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, buf: [u8; INLINE] },
+    Heap(Box<str>),
 }
 
-/// The keys of one id, at most three, in the order a lookup tries them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct IdKeys {
-    keys: [Option<IdKey>; 3],
-}
+impl IdKey {
+    fn from_normalised(s: &str) -> IdKey {
+        if s.len() <= INLINE {
+            let mut buf = [0u8; INLINE];
+            buf[..s.len()].copy_from_slice(s.as_bytes());
+            IdKey(Repr::Inline {
+                len: s.len() as u8,
+                buf,
+            })
+        } else {
+            IdKey(Repr::Heap(s.into()))
+        }
+    }
 
-impl IdKeys {
-    /// The keys of `id`; none for an empty (or all-blank) id, which names no message.
-    pub fn of(id: &str) -> IdKeys {
+    /// The key of `id`; `None` for an empty (or all-blank) id, which names no message.
+    pub fn of(id: &str) -> Option<IdKey> {
         let id = id.trim();
-        let mut out = IdKeys::default();
         if id.is_empty() {
-            return out;
+            return None;
         }
         let stripped = id.trim_start_matches('0');
-        let text = if stripped.is_empty() {
-            "0".to_string()
+        let stripped = if stripped.is_empty() { "0" } else { stripped };
+        if stripped.bytes().any(|b| b.is_ascii_uppercase()) {
+            Some(IdKey::from_normalised(&stripped.to_ascii_lowercase()))
         } else {
-            stripped.to_ascii_lowercase()
+            Some(IdKey::from_normalised(stripped))
+        }
+    }
+
+    /// The keys a receipt with this id may find its segment under, in lookup order (at
+    /// most three; none for an empty id).
+    pub fn candidates(id: &str) -> Candidates {
+        let mut out = Candidates::default();
+        let Some(own) = IdKey::of(id) else {
+            return out;
         };
-        out.keys[0] = Some(IdKey::Text(text.into_boxed_str()));
-        let decimal = id
+        let digits = own.as_str();
+        let decimal = digits
             .bytes()
             .all(|b| b.is_ascii_digit())
-            .then(|| id.parse::<u128>().ok())
+            .then(|| digits.parse::<u128>().ok())
             .flatten();
-        let hex = id
+        let hex = digits
             .bytes()
             .all(|b| b.is_ascii_hexdigit())
-            .then(|| u128::from_str_radix(id, 16).ok())
+            .then(|| u128::from_str_radix(digits, 16).ok())
             .flatten();
-        out.keys[1] = decimal.map(IdKey::Number);
-        if hex != decimal {
-            out.keys[2] = hex.map(IdKey::Number);
+        out.keys[0] = Some(own);
+        // A response in hexadecimal whose value is this decimal id, and the other way round.
+        out.keys[1] = decimal.map(|v| IdKey::number(v, 16));
+        out.keys[2] = hex.map(|v| IdKey::number(v, 10));
+        // The same text twice (ids such as "7") is looked up once.
+        if out.keys[1] == out.keys[0] {
+            out.keys[1] = None;
+        }
+        if out.keys[2] == out.keys[0] || out.keys[2] == out.keys[1] {
+            out.keys[2] = None;
         }
         out
     }
 
+    /// `v` written in `radix` (10 or 16, lower case, no leading zeros), without allocating.
+    fn number(mut v: u128, radix: u128) -> IdKey {
+        // u128::MAX has 39 decimal digits.
+        let mut digits = [0u8; 40];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b"0123456789abcdef"[(v % radix) as usize];
+            v /= radix;
+            if v == 0 {
+                break;
+            }
+        }
+        IdKey::from_normalised(std::str::from_utf8(&digits[i..]).unwrap_or("0"))
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, buf } => &buf[..*len as usize],
+            Repr::Heap(s) => s.as_bytes(),
+        }
+    }
+
+    /// The normalised id.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Repr::Inline { len, buf } => {
+                // Built from a `&str` cut at its own length, so always UTF-8.
+                std::str::from_utf8(&buf[..*len as usize]).unwrap_or("")
+            }
+            Repr::Heap(s) => s,
+        }
+    }
+}
+
+impl PartialEq for IdKey {
+    fn eq(&self, other: &IdKey) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for IdKey {}
+
+impl Hash for IdKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write(self.as_bytes());
+    }
+}
+
+impl fmt::Debug for IdKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for IdKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The lookup keys of a receipt's id, at most three, in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Candidates {
+    keys: [Option<IdKey>; 3],
+}
+
+impl Candidates {
     /// The keys, in lookup order.
     pub fn iter(&self) -> impl Iterator<Item = &IdKey> {
         self.keys.iter().flatten()
-    }
-
-    /// The text key (the first), if the id was not empty.
-    pub fn text(&self) -> Option<&IdKey> {
-        self.keys[0].as_ref()
     }
 
     /// Whether the id was empty.
     pub fn is_empty(&self) -> bool {
         self.keys[0].is_none()
     }
+}
 
-    /// Whether two ids share a key (and so name the same message).
-    pub fn meets(&self, other: &IdKeys) -> bool {
-        self.iter().any(|k| other.iter().any(|o| o == k))
-    }
+/// Whether a response's id and a receipt's id name the same message by these rules
+/// (the same answer as `message_ids_match`, through the keys).
+pub fn ids_match(response_id: &str, receipt_id: &str) -> bool {
+    IdKey::of(response_id).is_some_and(|k| IdKey::candidates(receipt_id).iter().any(|c| *c == k))
 }

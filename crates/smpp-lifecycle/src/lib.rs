@@ -29,8 +29,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod hash;
 pub mod ids;
 mod inbox;
+mod ordered;
 mod report;
 mod tracker;
 

@@ -6,14 +6,17 @@
 //! [`Tracker::on_receipt`] for each delivery receipt, [`Tracker::handle_timeout`] when
 //! [`Tracker::poll_timeout`] is due. It answers through [`Tracker::poll_event`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use log::{debug, warn};
 use smpp_pdu::receipt::{Receipt, ReceiptState};
 
-use crate::ids::{IdKey, IdKeys};
+use crate::hash::FastMap;
+use crate::ids::{Candidates, IdKey};
+use crate::ordered::{Deadlines, Ordered};
 use crate::report::{
     is_final_state, severity, Outcome, Progress, Report, SegmentReport, SegmentState, SubmitResult,
     Unmatched, UnmatchedReason,
@@ -193,7 +196,7 @@ pub enum ReceiptMatch {
     /// It belongs to this segment of this message.
     Matched {
         /// The message's reference.
-        reference: String,
+        reference: Arc<str>,
         /// The segment (0-based).
         segment: usize,
     },
@@ -241,6 +244,8 @@ pub struct TrackerStats {
 
 #[derive(Debug)]
 struct Segment {
+    /// The canonical key of `message_id`.
+    key: Option<IdKey>,
     state: SegmentState,
     message_id: Option<String>,
     receipt: Option<Receipt>,
@@ -250,7 +255,7 @@ struct Segment {
 
 #[derive(Debug)]
 struct Message {
-    reference: String,
+    reference: Arc<str>,
     segments: Vec<Segment>,
     open: usize,
     receipts: ReceiptPolicy,
@@ -261,7 +266,7 @@ struct Message {
 #[derive(Debug)]
 struct Held {
     receipt: Receipt,
-    keys: IdKeys,
+    keys: Candidates,
     deadline: Instant,
 }
 
@@ -276,21 +281,23 @@ enum Due {
 #[derive(Debug)]
 pub struct Tracker {
     config: TrackerConfig,
-    /// By id, which grows with each submission: the first is the oldest.
-    messages: BTreeMap<u64, Message>,
-    references: HashMap<String, u64>,
+    /// By id, which grows with each submission.
+    messages: Ordered<Message>,
+    references: FastMap<Arc<str>, u64>,
     /// Canonical id key -> (message, segment).
-    index: HashMap<IdKey, (u64, u16)>,
+    index: FastMap<IdKey, (u64, u16)>,
     /// Receipts that came before their response, by arrival.
-    held: BTreeMap<u64, Held>,
-    held_index: HashMap<IdKey, u64>,
-    deadlines: BTreeSet<(Instant, Due)>,
+    held: Ordered<Held>,
+    held_index: FastMap<IdKey, u64>,
+    deadlines: Deadlines<Due>,
     /// Text keys of finished messages' ids, oldest first, for duplicate detection.
     finished: VecDeque<IdKey>,
-    finished_count: HashMap<IdKey, u32>,
+    finished_count: FastMap<IdKey, u32>,
     next_id: u64,
     next_held: u64,
     next_reference: u64,
+    /// Reused to build generated references.
+    scratch: String,
     events: VecDeque<Event>,
     stats: TrackerStats,
 }
@@ -300,17 +307,18 @@ impl Tracker {
     pub fn new(config: TrackerConfig) -> Tracker {
         Tracker {
             config,
-            messages: BTreeMap::new(),
-            references: HashMap::new(),
-            index: HashMap::new(),
-            held: BTreeMap::new(),
-            held_index: HashMap::new(),
-            deadlines: BTreeSet::new(),
+            messages: Ordered::default(),
+            references: FastMap::default(),
+            index: FastMap::default(),
+            held: Ordered::default(),
+            held_index: FastMap::default(),
+            deadlines: Deadlines::default(),
             finished: VecDeque::new(),
-            finished_count: HashMap::new(),
+            finished_count: FastMap::default(),
             next_id: 1,
             next_held: 1,
             next_reference: 1,
+            scratch: String::new(),
             events: VecDeque::new(),
             stats: TrackerStats::default(),
         }
@@ -341,7 +349,7 @@ impl Tracker {
 
     /// The reference of a tracked message.
     pub fn reference(&self, id: TrackId) -> Option<&str> {
-        self.messages.get(&id.0).map(|m| m.reference.as_str())
+        self.messages.get(id.0).map(|m| &*m.reference)
     }
 
     /// Starts tracking a message about to be submitted. Call it before the first
@@ -351,7 +359,7 @@ impl Tracker {
             return Err(TrackError::BadSegmentCount(message.segments));
         }
         if let Some(r) = &message.reference {
-            if self.references.contains_key(r) {
+            if self.references.contains_key(r.as_str()) {
                 return Err(TrackError::DuplicateReference(r.clone()));
             }
         }
@@ -363,7 +371,7 @@ impl Tracker {
                     })
                 }
                 Overflow::EvictOldest => {
-                    let Some(&oldest) = self.messages.keys().next() else {
+                    let Some(oldest) = self.messages.oldest() else {
                         break;
                     };
                     warn!("tracker full: evicting the oldest message");
@@ -371,8 +379,8 @@ impl Tracker {
                 }
             }
         }
-        let reference = match message.reference {
-            Some(r) => r,
+        let reference: Arc<str> = match message.reference {
+            Some(r) => r.into(),
             None => self.generate_reference(),
         };
         let id = self.next_id;
@@ -380,6 +388,7 @@ impl Tracker {
         let deadline = now + message.report_timeout.unwrap_or(self.config.report_timeout);
         let segments = (0..message.segments)
             .map(|_| Segment {
+                key: None,
                 state: SegmentState::Sending,
                 message_id: None,
                 receipt: None,
@@ -397,21 +406,28 @@ impl Tracker {
                 deadline,
             },
         );
-        self.references.insert(reference.clone(), id);
-        self.deadlines.insert((deadline, Due::Message(id)));
+        self.deadlines.push(deadline, Due::Message(id));
         self.stats.submitted += 1;
-        Ok(Tracked {
+        let tracked = Tracked {
             id: TrackId(id),
-            reference,
-        })
+            reference: reference.to_string(),
+        };
+        self.references.insert(reference, id);
+        Ok(tracked)
     }
 
-    fn generate_reference(&mut self) -> String {
+    fn generate_reference(&mut self) -> Arc<str> {
+        use std::fmt::Write;
+        let mut r = std::mem::take(&mut self.scratch);
         loop {
-            let r = format!("{}{}", self.config.reference_prefix, self.next_reference);
+            r.clear();
+            r.push_str(&self.config.reference_prefix);
+            let _ = write!(r, "{}", self.next_reference);
             self.next_reference += 1;
-            if !self.references.contains_key(&r) {
-                return r;
+            if !self.references.contains_key(r.as_str()) {
+                let out = Arc::from(r.as_str());
+                self.scratch = r;
+                return out;
             }
         }
     }
@@ -426,7 +442,7 @@ impl Tracker {
         segment: usize,
         result: SubmitResult,
     ) {
-        let Some(m) = self.messages.get_mut(&id.0) else {
+        let Some(m) = self.messages.get_mut(id.0) else {
             debug!("response for a message no longer tracked ({id:?})");
             return;
         };
@@ -441,16 +457,15 @@ impl Tracker {
             warn!("second response for segment {segment} of {:?}", m.reference);
             return;
         }
-        let mut keys = IdKeys::default();
         match result {
             SubmitResult::Accepted { message_id } => {
                 seg.state = SegmentState::Submitted;
-                keys = IdKeys::of(&message_id);
+                seg.key = IdKey::of(&message_id);
                 seg.message_id = Some(message_id);
                 if m.receipts == ReceiptPolicy::None {
                     seg.closed = true;
                     m.open -= 1;
-                } else if keys.is_empty() {
+                } else if seg.key.is_none() {
                     warn!("{:?}: the SMSC gave segment {segment} an empty message id; no receipt can match it", m.reference);
                 }
             }
@@ -466,12 +481,14 @@ impl Tracker {
             }
         }
         let open = m.open;
-        if !keys.is_empty() && !seg.closed {
-            for k in keys.iter() {
-                self.index.insert(k.clone(), (id.0, segment as u16));
-            }
-            // A receipt that came first waits under one of these keys.
-            let early = keys.iter().find_map(|k| self.held_index.get(k).copied());
+        if let (Some(key), false) = (&seg.key, seg.closed) {
+            self.index.insert(key.clone(), (id.0, segment as u16));
+            // A receipt that came first waits under this key.
+            let early = if self.held.is_empty() {
+                None
+            } else {
+                self.held_index.get(key).copied()
+            };
             if let Some(h) = early {
                 if let Some(held) = self.take_held(h) {
                     self.apply(now, id.0, segment, held.receipt);
@@ -487,7 +504,7 @@ impl Tracker {
     /// Matches a delivery receipt to its segment: through the canonical id keys, so
     /// hexadecimal, decimal, zero-padded and differently cased forms of one id meet.
     pub fn on_receipt(&mut self, now: Instant, receipt: Receipt) -> ReceiptMatch {
-        let keys = IdKeys::of(&receipt.id);
+        let keys = IdKey::candidates(&receipt.id);
         if keys.is_empty() {
             return self.unmatched(receipt, UnmatchedReason::NoId);
         }
@@ -502,7 +519,7 @@ impl Tracker {
             return self.unmatched(receipt, UnmatchedReason::UnknownId);
         }
         while self.held.len() >= self.config.max_held_receipts.max(1) {
-            let Some(&oldest) = self.held.keys().next() else {
+            let Some(oldest) = self.held.oldest() else {
                 break;
             };
             if let Some(h) = self.take_held(oldest) {
@@ -515,7 +532,7 @@ impl Tracker {
             self.held_index.insert(k.clone(), h);
         }
         let deadline = now + self.config.early_receipt_hold;
-        self.deadlines.insert((deadline, Due::Held(h)));
+        self.deadlines.push(deadline, Due::Held(h));
         self.held.insert(
             h,
             Held {
@@ -541,19 +558,19 @@ impl Tracker {
     }
 
     fn take_held(&mut self, h: u64) -> Option<Held> {
-        let held = self.held.remove(&h)?;
+        let held = self.held.remove(h)?;
         for k in held.keys.iter() {
             if self.held_index.get(k) == Some(&h) {
                 self.held_index.remove(k);
             }
         }
-        self.deadlines.remove(&(held.deadline, Due::Held(h)));
+        self.clean_deadlines();
         Some(held)
     }
 
     /// A receipt for segment `seg` of message `id`.
     fn apply(&mut self, now: Instant, id: u64, seg: usize, receipt: Receipt) -> ReceiptMatch {
-        let Some(m) = self.messages.get_mut(&id) else {
+        let Some(m) = self.messages.get_mut(id) else {
             return self.unmatched(receipt, UnmatchedReason::UnknownId);
         };
         let reference = m.reference.clone();
@@ -567,7 +584,7 @@ impl Tracker {
             s.receipt = Some(receipt.clone());
             self.stats.progress += 1;
             self.events.push_back(Event::Progress(Progress {
-                reference: reference.clone(),
+                reference: reference.to_string(),
                 segment: seg,
                 receipt,
             }));
@@ -592,22 +609,21 @@ impl Tracker {
     /// Ends message `id` with one report: the outcome computed from its segments, or
     /// `forced` (expired, evicted).
     fn finish(&mut self, now: Instant, id: u64, forced: Option<Outcome>) {
-        let Some(m) = self.messages.remove(&id) else {
+        let Some(m) = self.messages.remove(id) else {
             return;
         };
         self.references.remove(&m.reference);
-        self.deadlines.remove(&(m.deadline, Due::Message(id)));
-        for s in &m.segments {
-            let Some(mid) = &s.message_id else { continue };
-            let keys = IdKeys::of(mid);
-            for k in keys.iter() {
-                if self.index.get(k).is_some_and(|&(owner, _)| owner == id) {
-                    self.index.remove(k);
+        self.clean_deadlines();
+        let mut m = m;
+        for s in &mut m.segments {
+            let Some(k) = s.key.take() else { continue };
+            // Another message may own the key since (an id the SMSC used again).
+            if let Some(other) = self.index.remove(&k) {
+                if other.0 != id {
+                    self.index.insert(k.clone(), other);
                 }
             }
-            if let Some(t) = keys.text() {
-                self.remember(t.clone());
-            }
+            self.remember(k);
         }
         let outcome = forced.unwrap_or_else(|| outcome_of(&m));
         let state = m
@@ -652,7 +668,7 @@ impl Tracker {
             })
             .collect();
         self.events.push_back(Event::Report(Report {
-            reference: m.reference,
+            reference: m.reference.to_string(),
             outcome,
             state,
             segments,
@@ -682,20 +698,23 @@ impl Tracker {
 
     /// When the next message expires or held receipt runs out.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.deadlines.first().map(|&(at, _)| at)
+        self.deadlines.peek().map(|(at, _)| at)
     }
 
     /// Expires every message and held receipt whose time has come at `now`. Calling it
     /// early is harmless.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(&(at, due)) = self.deadlines.first() {
+        while let Some((at, due)) = self.deadlines.peek() {
             if at > now {
                 break;
             }
-            self.deadlines.pop_first();
+            self.deadlines.pop();
+            if !self.is_live(at, due) {
+                continue;
+            }
             match due {
                 Due::Message(id) => {
-                    let forced = match self.messages.get(&id) {
+                    let forced = match self.messages.get(id) {
                         Some(m) if m.receipts == ReceiptPolicy::FailureOnly => {
                             // No failure receipt in time: what was accepted counts as
                             // delivered, what was never answered stays unknown.
@@ -713,6 +732,24 @@ impl Tracker {
                 }
             }
         }
+    }
+
+    /// Whether a deadline entry still belongs to a tracked message or held receipt.
+    fn is_live(&self, at: Instant, due: Due) -> bool {
+        match due {
+            Due::Message(id) => self.messages.get(id).is_some_and(|m| m.deadline == at),
+            Due::Held(h) => self.held.get(h).is_some_and(|x| x.deadline == at),
+        }
+    }
+
+    /// Keeps the earliest deadline a live one, and the dead ones bounded.
+    fn clean_deadlines(&mut self) {
+        let live = self.messages.len() + self.held.len();
+        let (messages, held) = (&self.messages, &self.held);
+        self.deadlines.clean(live, |at, due| match due {
+            Due::Message(id) => messages.get(id).is_some_and(|m| m.deadline == at),
+            Due::Held(h) => held.get(h).is_some_and(|x| x.deadline == at),
+        });
     }
 
     /// The next report, progress note or unmatched receipt, oldest first.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use smpp_lifecycle::ids::IdKeys;
+use smpp_lifecycle::ids::ids_match;
 use smpp_lifecycle::{
     Event, NewMessage, Outcome, Overflow, ReceiptMatch, ReceiptPolicy, Report, SegmentState,
     SubmitResult, TrackError, Tracker, TrackerConfig, UnknownReason, UnmatchedReason,
@@ -59,6 +59,8 @@ fn id_forms_match_across_response_and_receipt() {
         ("255", "FF"),
         ("0", "0000"),
         ("  42 ", "42"),
+        ("ffffffffffffffffffff", "1208925819614629174706175"),
+        ("1208925819614629174706175", "FFFFFFFFFFFFFFFFFFFF"),
         ("msg-7f", "MSG-7F"),
         (
             "6f1a0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
@@ -103,10 +105,15 @@ fn different_ids_do_not_match() {
 }
 
 proptest! {
-    /// The canonical keys agree with `message_ids_match` on every pair of short ids.
+    /// The canonical keys agree with `message_ids_match` on every pair of short ids, and
+    /// on long ones (inline and allocated keys, numbers past u64).
     #[test]
-    fn keys_agree_with_message_ids_match(a in "[0-9a-fA-FxZ ]{0,6}", b in "[0-9a-fA-FxZ ]{0,6}") {
-        prop_assert_eq!(IdKeys::of(&a).meets(&IdKeys::of(&b)), message_ids_match(&a, &b), "{:?} {:?}", a, b);
+    fn keys_agree_with_message_ids_match(
+        a in "[0-9a-fA-FxZ ]{0,6}|[0-9a-f]{18,40}|0{0,3}[0-9]{20,40}",
+        b in "[0-9a-fA-FxZ ]{0,6}|[0-9A-F]{18,40}|[0-9]{20,40}",
+    ) {
+        prop_assert_eq!(ids_match(&a, &b), message_ids_match(&a, &b), "{:?} {:?}", a, b);
+        prop_assert_eq!(ids_match(&b, &a), message_ids_match(&a, &b), "{:?} {:?}", b, a);
     }
 }
 

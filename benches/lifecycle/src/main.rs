@@ -1,0 +1,334 @@
+//! What the lifecycle layer costs per tracked message, at a window of 256, against the
+//! same traffic without it.
+//!
+//! An ESME session and an SMSC session run back to back in one process, no sockets. One
+//! round: the ESME submits 256 messages asking for receipts; the SMSC answers each with
+//! its own message id and sends a delivery receipt for each (text and TLVs, as the test
+//! SMSC does); the ESME acknowledges every receipt. Both variants do all of that and
+//! parse every receipt (the client parses receipts either way):
+//! - `untracked`: nothing more;
+//! - `tracked`: every message is also registered with `smpp_lifecycle::Lifecycle`, each
+//!   response recorded, each receipt routed and matched, and every report drained.
+//!
+//! Time inside the sessions and the layer is virtual. The target is that tracking costs at
+//! most 10% of the throughput (`tracked` at least 0.90x `untracked`), measured side by side
+//! in one run. See `docs/benchmarks.md`.
+//!
+//! Usage: `cargo run --release --manifest-path benches/lifecycle/Cargo.toml -- [--quick] [--json]`
+//! (or `cargo xtask bench lifecycle [ARGS...]`).
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use smpp_bench_harness as harness;
+
+use std::collections::VecDeque;
+use std::hint::black_box;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use smpp_lifecycle::{
+    Event as LifeEvent, Lifecycle, LifecycleConfig, NewMessage, Outcome, SubmitResult, TrackId,
+};
+use smpp_pdu::receipt::{Receipt, ReceiptState};
+use smpp_pdu::{
+    Body, CommandStatus, DeliverSm, DeliverSmResp, OctetString, SubmitSm, SubmitSmResp, Tlv,
+};
+use smpp_session::{BindKind, BindRequest, Config, Event, Session};
+
+use harness::{measure, median, min, runner, Config as BenchConfig};
+
+/// Messages in flight per round.
+const WINDOW: usize = 256;
+
+/// The most tracking may cost, as a share of the untracked throughput.
+const TARGET_COST: f64 = 0.10;
+
+fn transfer(now: Instant, from: &mut Session, to: &mut Session, wire: &mut Vec<u8>) {
+    wire.clear();
+    while from.poll_transmit(wire).is_some() {}
+    to.handle_input(now, wire);
+}
+
+fn bound_pair(now: Instant) -> Result<(Session, Session), String> {
+    let cfg = Config::default()
+        .enquire_link_interval(None)
+        .window(WINDOW * 2);
+    let mut esme = Session::esme(cfg.clone(), now);
+    let mut smsc = Session::smsc(cfg, now);
+    let mut wire = Vec::new();
+    esme.bind(
+        now,
+        BindRequest::new(BindKind::Transceiver, "bench", "secret"),
+    )
+    .map_err(|e| format!("bind: {e}"))?;
+    transfer(now, &mut esme, &mut smsc, &mut wire);
+    let seq = match smsc.poll_event() {
+        Some(Event::BindRequested {
+            sequence_number, ..
+        }) => sequence_number,
+        other => return Err(format!("SMSC: expected BindRequested, got {other:?}")),
+    };
+    smsc.accept_bind(now, seq, "SMSC")
+        .map_err(|e| format!("accept_bind: {e}"))?;
+    while smsc.poll_event().is_some() {}
+    transfer(now, &mut smsc, &mut esme, &mut wire);
+    while esme.poll_event().is_some() {}
+    if !esme.is_bound() || !smsc.is_bound() {
+        return Err("not bound".into());
+    }
+    Ok((esme, smsc))
+}
+
+struct Pair {
+    esme: Session,
+    smsc: Session,
+    wire: Vec<u8>,
+    now: Instant,
+    submit: Body<'static>,
+    next_id: u64,
+    /// Sequence numbers of the ESME's submits in flight, with their tracking handles.
+    in_flight: VecDeque<(u32, Option<TrackId>)>,
+    life: Option<Lifecycle>,
+    reports: u64,
+    receipts: u64,
+}
+
+impl Pair {
+    fn new(tracked: bool) -> Result<Pair, String> {
+        let now = Instant::now();
+        let (esme, smsc) = bound_pair(now)?;
+        Ok(Pair {
+            esme,
+            smsc,
+            wire: Vec::with_capacity(WINDOW * 512),
+            now,
+            submit: Body::from(SubmitSm {
+                source_addr_ton: 5,
+                source_addr: "MyBrand".into(),
+                dest_addr_ton: 1,
+                dest_addr_npi: 1,
+                destination_addr: "447700900123".into(),
+                registered_delivery: 1,
+                short_message: OctetString::from(
+                    &b"Your code is 123456. It expires in 10 minutes."[..],
+                ),
+                ..Default::default()
+            }),
+            next_id: 1,
+            in_flight: VecDeque::with_capacity(WINDOW),
+            life: tracked.then(|| {
+                let mut c = LifecycleConfig::default();
+                if let Some(v) = std::env::var("SMPP_BENCH_REMEMBER")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                {
+                    c.tracker.remember_finished = v;
+                }
+                Lifecycle::new(c)
+            }),
+            reports: 0,
+            receipts: 0,
+        })
+    }
+
+    /// One round of `WINDOW` tracked (or untracked) messages. Returns the messages done.
+    fn round(&mut self) -> usize {
+        self.now += Duration::from_micros(1);
+        let now = self.now;
+        for _ in 0..WINDOW {
+            let track = self.life.as_mut().map(|l| {
+                l.tracker_mut()
+                    .submit(now, NewMessage::new(1))
+                    .expect("room to track")
+                    .id
+            });
+            let seq = self
+                .esme
+                .send_request(now, self.submit.clone())
+                .expect("send_request");
+            self.in_flight.push_back((seq, track));
+        }
+        transfer(now, &mut self.esme, &mut self.smsc, &mut self.wire);
+        // The SMSC answers each submit and sends its receipt.
+        while let Some(ev) = self.smsc.poll_event() {
+            if let Event::Request {
+                sequence_number, ..
+            } = ev
+            {
+                let id = self.next_id.to_string();
+                self.next_id += 1;
+                self.smsc
+                    .send_response(
+                        now,
+                        sequence_number,
+                        CommandStatus::ESME_ROK,
+                        Body::from(SubmitSmResp {
+                            message_id: id.clone().into(),
+                            tlvs: Vec::new(),
+                        }),
+                    )
+                    .expect("send_response");
+                let receipt = Receipt {
+                    id: id.clone(),
+                    sub: None,
+                    dlvrd: None,
+                    submit_date: None,
+                    done_date: None,
+                    state: ReceiptState::Delivered,
+                    err: None,
+                    text: Some("Your code is 123456".into()),
+                    network_error_code: None,
+                };
+                let deliver = DeliverSm {
+                    source_addr: "447700900123".into(),
+                    destination_addr: "MyBrand".into(),
+                    esm_class: 0x04,
+                    short_message: OctetString::from(receipt.format().into_bytes()),
+                    tlvs: vec![Tlv::ReceiptedMessageId(id.into()), Tlv::MessageState(2)],
+                    ..Default::default()
+                };
+                self.smsc
+                    .send_request(now, Body::from(deliver))
+                    .expect("deliver_sm");
+            }
+        }
+        transfer(now, &mut self.smsc, &mut self.esme, &mut self.wire);
+        while let Some(ev) = self.esme.poll_event() {
+            match ev {
+                Event::Response {
+                    sequence_number,
+                    pdu,
+                    ..
+                } => {
+                    let (seq, track) = self.in_flight.pop_front().expect("a submit in flight");
+                    assert_eq!(seq, sequence_number);
+                    if let (Some(life), Some(track), Body::SubmitSmResp(r)) =
+                        (self.life.as_mut(), track, &pdu.body)
+                    {
+                        life.tracker_mut().on_submit_result(
+                            now,
+                            track,
+                            0,
+                            SubmitResult::Accepted {
+                                message_id: r.message_id.to_str_lossy().into_owned(),
+                            },
+                        );
+                    }
+                }
+                Event::Request {
+                    sequence_number,
+                    pdu,
+                } => {
+                    match self.life.as_mut() {
+                        Some(life) => {
+                            black_box(life.on_inbound(now, &pdu.body));
+                        }
+                        None => {
+                            if let Body::DeliverSm(d) = &pdu.body {
+                                black_box(Receipt::from_deliver_sm(d).ok());
+                            }
+                        }
+                    }
+                    self.receipts += 1;
+                    self.esme
+                        .send_response(
+                            now,
+                            sequence_number,
+                            CommandStatus::ESME_ROK,
+                            Body::from(DeliverSmResp::default()),
+                        )
+                        .expect("deliver_sm_resp");
+                }
+                _ => {}
+            }
+        }
+        if let Some(life) = self.life.as_mut() {
+            while let Some(e) = life.poll_event() {
+                if let LifeEvent::Report(r) = e {
+                    assert_eq!(r.outcome, Outcome::Delivered);
+                    self.reports += 1;
+                }
+            }
+        }
+        transfer(now, &mut self.esme, &mut self.smsc, &mut self.wire);
+        while self.smsc.poll_event().is_some() {}
+        WINDOW
+    }
+}
+
+fn main() -> ExitCode {
+    let (quick, json) = match harness::parse_args("usage: smpp-lifecycle-bench [--quick] [--json]")
+    {
+        Ok(a) => a,
+        Err(code) => return ExitCode::from(code),
+    };
+    let cfg = BenchConfig::new(quick);
+    // `SMPP_BENCH_ONLY=tracked|untracked ROUNDS`: run one variant a fixed number of rounds
+    // and nothing else, for instruction counts (`perf stat`, callgrind).
+    if let Ok(only) = std::env::var("SMPP_BENCH_ONLY") {
+        let mut parts = only.split_whitespace();
+        let tracked = parts.next() == Some("tracked");
+        let rounds: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
+        let Ok(mut p) = Pair::new(tracked) else {
+            return ExitCode::FAILURE;
+        };
+        let done: usize = (0..rounds).map(|_| p.round()).sum();
+        println!("{done} messages, {} reports", p.reports);
+        return ExitCode::SUCCESS;
+    }
+    let (mut off, mut on) = match (Pair::new(false), Pair::new(true)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("setup failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let samples = {
+        let mut runners = vec![runner(|| off.round()), runner(|| on.round())];
+        measure(&cfg, &mut runners)
+    };
+    // Sanity: every tracked message got its report, every receipt was handled.
+    if on.reports * WINDOW as u64 / WINDOW as u64 != on.receipts
+        || on.life.as_ref().is_some_and(|l| l.tracker().tracked() != 0)
+    {
+        eprintln!(
+            "tracked run lost messages: {} receipts, {} reports, {} still tracked",
+            on.receipts,
+            on.reports,
+            on.life.as_ref().map_or(0, |l| l.tracker().tracked())
+        );
+        return ExitCode::FAILURE;
+    }
+    let per_msg = |v: &[f64]| -> Vec<f64> { v.iter().map(|ns| ns / WINDOW as f64).collect() };
+    let (off_ns, on_ns) = (per_msg(&samples[0]), per_msg(&samples[1]));
+    let (off_med, on_med) = (median(&off_ns), median(&on_ns));
+    let ratio = off_med / on_med;
+    let cost = 1.0 - ratio;
+    let met = cost <= TARGET_COST;
+    if json {
+        println!(
+            "{{\"bench\":\"lifecycle\",\"window\":{WINDOW},\"untracked_ns_per_msg\":{off_med:.1},\"tracked_ns_per_msg\":{on_med:.1},\"untracked_msgs_per_s\":{:.0},\"tracked_msgs_per_s\":{:.0},\"throughput_ratio\":{ratio:.3},\"cost\":{cost:.3},\"target_cost\":{TARGET_COST},\"met\":{met}}}",
+            1e9 / off_med,
+            1e9 / on_med
+        );
+    } else {
+        println!("lifecycle layer, window {WINDOW}, one segment per message, a receipt each (median of {} samples, min in brackets)", cfg.samples);
+        println!(
+            "  untracked  {off_med:8.1} ns/msg [{:8.1}]  {:>10.0} msgs/s",
+            min(&off_ns),
+            1e9 / off_med
+        );
+        println!(
+            "  tracked    {on_med:8.1} ns/msg [{:8.1}]  {:>10.0} msgs/s",
+            min(&on_ns),
+            1e9 / on_med
+        );
+        println!(
+            "  tracked/untracked throughput {ratio:.3} (cost {:.1}%; target: at most {:.0}%): {}",
+            cost * 100.0,
+            TARGET_COST * 100.0,
+            if met { "met" } else { "MISSED" }
+        );
+    }
+    ExitCode::SUCCESS
+}
