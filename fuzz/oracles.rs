@@ -975,10 +975,12 @@ fn check_udh(data: &[u8]) {
 /// - `Receipt::parse_text` on the input read as UTF-8 (lossily) never panics, and what it
 ///   parses formats to text that parses again with the same id prefix; when no field
 ///   `format` writes before `text:` holds ASCII whitespace (so none can hide a key), the
-///   reparse gives back every field, with `format`'s defaults for missing ones and the
-///   text cut to 20 characters;
+///   reparse gives back every typed field, with `format`'s defaults for missing ones and
+///   the text cut to 20 characters, and its raw parts are `format`'s eight pairs and stat
+///   word; raw pairs are trimmed, and a raw stat word maps to the parsed state;
 /// - `from_parts` reads the octets as Latin-1, from `short_message` or, when that is empty,
-///   from `message_payload`; `receipted_message_id` (unless empty) and `message_state`
+///   from `message_payload`; `from_parts_with_coding` reads the same for data_coding 3, and
+///   for data_coding 8 from those characters in UCS-2; `receipted_message_id` (unless empty) and `message_state`
 ///   TLVs win, and change nothing else;
 /// - `message_ids_match` on the two sides of the first `|` is symmetric, reflexive for a
 ///   non-blank id, and false against a blank one;
@@ -1001,6 +1003,10 @@ pub(crate) fn receipt_parse(data: &[u8]) {
         check_receipt(r);
     }
     assert_eq!(Receipt::from_parts(data, &[]), from_text);
+    // By data_coding: Latin-1 (3) reads the same; UCS-2 (8) of the same characters too.
+    assert_eq!(Receipt::from_parts_with_coding(3, data, &[]), from_text);
+    let ucs2: Vec<u8> = latin1.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    assert_eq!(Receipt::from_parts_with_coding(8, &ucs2, &[]), from_text);
     let payload = [Tlv::MessagePayload(data.into())];
     assert_eq!(Receipt::from_parts(&[], &payload), from_text);
     if !data.is_empty() {
@@ -1087,6 +1093,16 @@ fn check_receipt(r: &Receipt) {
         assert_eq!(ReceiptState::from_message_state(v), r.state);
     }
     assert_eq!(ReceiptState::from_stat(r.state.stat()), r.state);
+    // Raw parts: trimmed, non-empty keys, the stat word kept as written.
+    for (k, v) in &r.fields {
+        assert!(
+            !k.is_empty() && k.trim() == k && v.trim() == v,
+            "{k:?}:{v:?}"
+        );
+    }
+    if let Some(raw) = &r.stat_raw {
+        assert_eq!(ReceiptState::from_stat(raw), r.state);
+    }
 
     let formatted = r.format();
     let again = Receipt::parse_text(&formatted)
@@ -1114,18 +1130,24 @@ fn check_receipt(r: &Receipt) {
             "000"
         };
         let expected = Receipt {
-            id: r.id.clone(),
             sub: Some(r.sub.clone().unwrap_or_else(|| "001".into())),
             dlvrd: Some(r.dlvrd.clone().unwrap_or_else(|| default_dlvrd.into())),
             submit_date: r.submit_date,
             done_date: r.done_date,
-            state: r.state.clone(),
             err: Some(r.err.clone().unwrap_or_else(|| "000".into())),
             text: Some(text.trim().to_string()),
-            network_error_code: None,
+            ..Receipt::new(r.id.clone(), r.state.clone())
+        };
+        // The raw parts are format's own: its stat word and its eight pairs.
+        assert_eq!(again.stat_raw.as_deref(), Some(r.state.stat()));
+        assert_eq!(again.fields.len(), 8, "{formatted:?}");
+        let typed = Receipt {
+            stat_raw: None,
+            fields: Vec::new(),
+            ..again
         };
         assert_eq!(
-            again, expected,
+            typed, expected,
             "format did not round-trip\n  formatted: {formatted:?}"
         );
     }

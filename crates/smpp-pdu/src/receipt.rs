@@ -4,12 +4,60 @@
 //! both exist), format receipts for a test SMSC, and match message ids across the
 //! hexadecimal/decimal mismatch many SMSCs have between `submit_sm_resp` and receipts.
 //!
-//! The text parser is a case-insensitive `key:value` scan, so field order, key case,
-//! missing keys, extra keys and free text after `text:` are all accepted.
+//! # What the parser accepts
+//!
+//! The text parser is a case-insensitive `key:value` scan built for what real SMSCs send:
+//!
+//! - **Text encoding**: [`Receipt::from_deliver_sm`] and [`Receipt::from_data_sm`] decode
+//!   by `data_coding` first: UCS-2 (8) and Latin-1 (3) through [`crate::text`]; 0 and
+//!   everything else as Latin-1 octets (ASCII receipts read the same either way).
+//! - **Keys**: `id`, `sub`, `dlvrd`, `submit date`, `done date`, `stat`, `err`, `text`,
+//!   in any case and order, with optional spaces before the colon; the two-word keys also
+//!   without the space or with `_` (`submitdate:`, `done_date:`). A key starts the text
+//!   or follows ASCII whitespace, so `valid:` is not `id:`.
+//! - **Values** run to the next key, known or not (`imsi:`, `network:`), and are trimmed.
+//!   A repeated key keeps its first value.
+//! - **`text:`** runs to the end, so the original message may hold colons and key-like
+//!   words, except that a known key not seen before `text:` ends it: an empty `text:`
+//!   between other keys (`... text: err:000`) leaves those keys readable.
+//! - **Dates** ([`ReceiptDate::parse`]): `YYMMDDhhmm`, `YYMMDDhhmmss`, `YYYYMMDDhhmm` (a
+//!   12-digit date is read so only when the `YYMMDDhhmmss` reading is invalid),
+//!   `YYYYMMDDhhmmss`, and the SMPP absolute form `YYMMDDhhmmsstnnp` with its tenths and
+//!   UTC offset. An all-zero or malformed date is `None`, not an error.
+//! - **States**: `stat:` words in any case and the long vendor spellings (`DELIVERED`,
+//!   `UNDELIVERABLE`, `ACCEPTED`, `REJECTED`, ...) map to a [`ReceiptState`]; the word as
+//!   written stays in [`Receipt::stat_raw`], and an unknown word is
+//!   [`ReceiptState::Other`].
+//! - **Raw pairs**: every `key:value` as written, vendor keys and unparsed values
+//!   included, is kept in [`Receipt::fields`] ([`Receipt::field`] looks one up).
+//! - **TLVs win**: a non-empty `receipted_message_id`, `message_state` and
+//!   `network_error_code` replace what the text says.
+//!
+//! Only `id` (or `receipted_message_id`) and `stat` (or `message_state`) are required.
+//! The parser never panics, reads no clock, and allocates in proportion to its input.
+//!
+//! ```
+//! use smpp_pdu::receipt::{Receipt, ReceiptState};
+//!
+//! let r = Receipt::parse_text(
+//!     "id:7 submit_date:20231122120000 donedate:0000000000 stat:delivered text: err:000 imsi:234",
+//! )
+//! .unwrap();
+//! assert_eq!(r.state, ReceiptState::Delivered);
+//! assert_eq!(r.stat_raw.as_deref(), Some("delivered"));
+//! assert_eq!(r.submit_date.map(|d| d.year), Some(2023));
+//! assert_eq!(r.done_date, None);
+//! assert_eq!(r.field("done date"), Some("0000000000"));
+//! assert_eq!(r.text.as_deref(), Some(""));
+//! assert_eq!(r.err.as_deref(), Some("000"));
+//! assert_eq!(r.field("IMSI"), Some("234"));
+//! ```
 
 use std::fmt;
 
 use crate::pdu::{DataSm, DeliverSm};
+use crate::text::{self, Encoding};
+use crate::time::{AbsoluteTime, SmppTime};
 use crate::tlv::{NetworkErrorCode, Tlv};
 
 /// The final (or intermediate) state a receipt reports (`stat:` and `message_state`).
@@ -120,58 +168,175 @@ impl fmt::Display for ReceiptState {
     }
 }
 
-/// A receipt date: `YYMMDDhhmm` or `YYMMDDhhmmss`, in the SMSC's local time.
+/// A receipt date, in any of the forms SMSCs write (see the [module docs](self)):
+/// `YYMMDDhhmm`, `YYMMDDhhmmss`, `YYYYMMDDhhmm`, `YYYYMMDDhhmmss`, or an SMPP absolute
+/// time `YYMMDDhhmmsstnnp`.
+///
+/// The digit forms are the SMSC's local time and leave `tenths` and
+/// `utc_offset_quarters` `None`; only the SMPP absolute form carries them (both `Some`).
+/// [`ReceiptDate::parse`] and `Display` are inverse: what one parses, the other writes in
+/// a form that parses back to the same value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ReceiptDate {
-    /// Four-digit year (2000 + YY).
+    /// Four-digit year: 2000 + YY for the two-digit forms, as written (1970 to 2099) for
+    /// the four-digit ones.
     pub year: u16,
     /// 1 to 12.
     pub month: u8,
-    /// 1 to 31.
+    /// 1 to 31 (31 is accepted in every month, except in the SMPP absolute form, which
+    /// [`SmppTime::parse`] checks against the month's length).
     pub day: u8,
     /// 0 to 23.
     pub hour: u8,
     /// 0 to 59.
     pub minute: u8,
-    /// 0 to 59 when the SMSC sent 12 digits.
+    /// 0 to 59 when the SMSC sent seconds (`YYMMDDhhmmss`, `YYYYMMDDhhmmss`, the SMPP
+    /// absolute form).
     pub second: Option<u8>,
+    /// Tenths of a second, 0 to 9, from the SMPP absolute form only.
+    pub tenths: Option<u8>,
+    /// Offset from UTC in quarter hours, -48 to 48 (positive when the time is ahead of
+    /// UTC), from the SMPP absolute form only. `None` means the SMSC's local time, whose
+    /// offset the receipt does not say.
+    pub utc_offset_quarters: Option<i8>,
 }
 
 impl ReceiptDate {
-    /// Parses 10 or 12 digits; `None` otherwise or when a part is out of range.
+    /// A date in the SMSC's local time, without tenths or offset. Not validated.
+    pub const fn new(
+        year: u16,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: Option<u8>,
+    ) -> ReceiptDate {
+        ReceiptDate {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            tenths: None,
+            utc_offset_quarters: None,
+        }
+    }
+
+    /// Parses a receipt date (surrounding whitespace ignored); `None` for any other
+    /// length, a non-digit, a part out of range, an all-zero date, or an SMPP relative
+    /// time.
+    ///
+    /// - 10 digits: `YYMMDDhhmm`.
+    /// - 12 digits: `YYMMDDhhmmss` when that reading is a valid date and time, otherwise
+    ///   `YYYYMMDDhhmm` with a year from 1970 to 2099 (some gateways write that). So
+    ///   `201201011200` is 2020-12-01 01:12:00, while `202312011530` (month 23 in the
+    ///   first reading) is 2023-12-01 15:30.
+    /// - 14 digits: `YYYYMMDDhhmmss`, year 1970 to 2099.
+    /// - 16 characters: an SMPP absolute time `YYMMDDhhmmsstnnp`, read by
+    ///   [`SmppTime::parse`]; tenths and UTC offset are kept.
+    ///
+    /// Two-digit years are 2000 + YY, as in [`crate::time`].
     pub fn parse(s: &str) -> Option<ReceiptDate> {
         let b = s.trim().as_bytes();
-        if !(b.len() == 10 || b.len() == 12) || !b.iter().all(u8::is_ascii_digit) {
+        if b.len() == 16 {
+            return match SmppTime::parse(b) {
+                Ok(Some(SmppTime::Absolute(a))) => Some(ReceiptDate::from(a)),
+                _ => None,
+            };
+        }
+        if !matches!(b.len(), 10 | 12 | 14) || !b.iter().all(u8::is_ascii_digit) {
             return None;
         }
         let n = |i: usize| (b[i] - b'0') * 10 + (b[i + 1] - b'0');
-        let d = ReceiptDate {
-            year: 2000 + n(0) as u16,
-            month: n(2),
-            day: n(4),
-            hour: n(6),
-            minute: n(8),
-            second: (b.len() == 12).then(|| n(10)),
+        let short = |seconds: bool| {
+            let year = 2000 + u16::from(n(0));
+            ReceiptDate::new(year, n(2), n(4), n(6), n(8), seconds.then(|| n(10))).valid()
         };
-        let ok = (1..=12).contains(&d.month)
-            && (1..=31).contains(&d.day)
-            && d.hour < 24
-            && d.minute < 60
-            && d.second.is_none_or(|s| s < 60);
-        ok.then_some(d)
+        let long = |seconds: bool| {
+            let year = u16::from(n(0)) * 100 + u16::from(n(2));
+            let d = ReceiptDate::new(year, n(4), n(6), n(8), n(10), seconds.then(|| n(12)));
+            (1970..=2099).contains(&year).then_some(d)?.valid()
+        };
+        match b.len() {
+            10 => short(false),
+            12 => short(true).or_else(|| long(false)),
+            _ => long(true),
+        }
+    }
+
+    fn valid(self) -> Option<ReceiptDate> {
+        let ok = (1..=12).contains(&self.month)
+            && (1..=31).contains(&self.day)
+            && self.hour < 24
+            && self.minute < 60
+            && self.second.is_none_or(|s| s < 60);
+        ok.then_some(self)
+    }
+
+    /// The date as an SMPP absolute time, when it has a UTC offset (that is, when it was
+    /// written in that form); missing seconds and tenths are 0. Use
+    /// [`AbsoluteTime::unix_seconds`] on it for an instant.
+    pub fn to_absolute(&self) -> Option<AbsoluteTime> {
+        Some(AbsoluteTime {
+            year: self.year,
+            month: self.month,
+            day: self.day,
+            hour: self.hour,
+            minute: self.minute,
+            second: self.second.unwrap_or(0),
+            tenths: self.tenths.unwrap_or(0),
+            utc_offset_quarters: self.utc_offset_quarters?,
+        })
+    }
+}
+
+impl From<AbsoluteTime> for ReceiptDate {
+    /// Keeps everything, tenths and UTC offset included.
+    fn from(a: AbsoluteTime) -> ReceiptDate {
+        ReceiptDate {
+            year: a.year,
+            month: a.month,
+            day: a.day,
+            hour: a.hour,
+            minute: a.minute,
+            second: Some(a.second),
+            tenths: Some(a.tenths),
+            utc_offset_quarters: Some(a.utc_offset_quarters),
+        }
     }
 }
 
 impl fmt::Display for ReceiptDate {
+    /// The SMPP absolute form `YYMMDDhhmmsstnnp` when the date has a UTC offset;
+    /// otherwise `YYMMDDhhmm[ss]` for years 2000 to 2099 and `YYYYMMDDhhmm[ss]` for
+    /// others. Each parses back to the same value for the dates [`ReceiptDate::parse`]
+    /// gives.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(q) = self.utc_offset_quarters {
+            return write!(
+                f,
+                "{:02}{:02}{:02}{:02}{:02}{:02}{}{:02}{}",
+                self.year % 100,
+                self.month,
+                self.day,
+                self.hour,
+                self.minute,
+                self.second.unwrap_or(0),
+                self.tenths.unwrap_or(0),
+                q.unsigned_abs(),
+                if q < 0 { '-' } else { '+' }
+            );
+        }
+        if (2000..=2099).contains(&self.year) {
+            write!(f, "{:02}", self.year - 2000)?;
+        } else {
+            write!(f, "{:04}", self.year)?;
+        }
         write!(
             f,
-            "{:02}{:02}{:02}{:02}{:02}",
-            self.year % 100,
-            self.month,
-            self.day,
-            self.hour,
-            self.minute
+            "{:02}{:02}{:02}{:02}",
+            self.month, self.day, self.hour, self.minute
         )?;
         if let Some(s) = self.second {
             write!(f, "{s:02}")?;
@@ -181,6 +346,10 @@ impl fmt::Display for ReceiptDate {
 }
 
 /// A parsed delivery receipt.
+///
+/// Build one with [`Receipt::new`] and struct update syntax
+/// (`Receipt { err: Some("000".into()), ..Receipt::new("1", ReceiptState::Delivered) }`),
+/// so code that builds receipts keeps compiling when fields are added.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Receipt {
     /// The SMSC message id of the original message (`receipted_message_id` wins over `id:`).
@@ -189,11 +358,13 @@ pub struct Receipt {
     pub sub: Option<String>,
     /// `dlvrd:`, the number delivered, as sent.
     pub dlvrd: Option<String>,
-    /// `submit date:`, when present and well formed.
+    /// `submit date:` (or `submitdate:`, `submit_date:`), when present and well formed;
+    /// the value as written stays in [`Receipt::fields`].
     pub submit_date: Option<ReceiptDate>,
-    /// `done date:`, when present and well formed.
+    /// `done date:` (or `donedate:`, `done_date:`), when present and well formed; an
+    /// all-zero date is `None` here and kept as written in [`Receipt::fields`].
     pub done_date: Option<ReceiptDate>,
-    /// The state (`message_state` wins over `stat:`).
+    /// The normalised state (`message_state` wins over `stat:`).
     pub state: ReceiptState,
     /// `err:`, as sent (decimal, hexadecimal or alphanumeric depending on the SMSC).
     pub err: Option<String>,
@@ -201,6 +372,18 @@ pub struct Receipt {
     pub text: Option<String>,
     /// The `network_error_code` TLV, when present.
     pub network_error_code: Option<NetworkErrorCode>,
+    /// The `stat:` word as written (trimmed), when the text has one: a vendor spelling
+    /// such as `DELIVERED` or `delivrd` is kept here while [`Receipt::state`] holds the
+    /// normalised state. `None` without a `stat:` key, even when `message_state` gave the
+    /// state.
+    pub stat_raw: Option<String>,
+    /// Every `key:value` pair of the text, in the order written: the key as written
+    /// (without the colon) and the value, both trimmed. It holds the known keys in
+    /// whatever spelling the SMSC used, repeated keys (the typed fields take the first),
+    /// values that did not parse (an all-zero date), and unknown vendor keys (`imsi:`,
+    /// `network:`). Empty for a receipt built in code or given by TLVs alone. Look a key
+    /// up with [`Receipt::field`].
+    pub fields: Vec<(String, String)>,
 }
 
 /// Why a receipt could not be parsed.
@@ -228,72 +411,180 @@ impl fmt::Display for ReceiptError {
 
 impl std::error::Error for ReceiptError {}
 
-const KEYS: [&str; 8] = [
-    "id",
-    "sub",
-    "dlvrd",
-    "submit date",
-    "done date",
-    "stat",
-    "err",
-    "text",
+/// The keys the parser reads into typed fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Key {
+    Id,
+    Sub,
+    Dlvrd,
+    SubmitDate,
+    DoneDate,
+    Stat,
+    Err,
+    Text,
+}
+
+/// Each known key as its (lower-case) words; a two-word key matches with its words
+/// joined by nothing, spaces or underscores (`submit date`, `submitdate`, `submit_date`).
+const KEYS: [(Key, &str, &str); 8] = [
+    (Key::Id, "id", ""),
+    (Key::Sub, "sub", ""),
+    (Key::Dlvrd, "dlvrd", ""),
+    (Key::SubmitDate, "submit", "date"),
+    (Key::DoneDate, "done", "date"),
+    (Key::Stat, "stat", ""),
+    (Key::Err, "err", ""),
+    (Key::Text, "text", ""),
 ];
 
-/// Finds the known `key:`s at word boundaries (start of text or after whitespace),
-/// case-insensitively, stopping at `text:`, whose value is the rest of the text.
-/// Returns `(key index, start of key, start of value)`.
-fn find_keys(lower: &[u8]) -> Vec<(usize, usize, usize)> {
-    let mut found = Vec::new();
+/// A `key:` found in the text: `known` is `None` for a vendor key. Byte offsets: the key
+/// runs from `start` to `key_end`, its value from `value` to the next hit's `start`.
+/// Every offset sits next to an ASCII byte, so slicing the text there is safe.
+struct Hit {
+    known: Option<Key>,
+    start: usize,
+    key_end: usize,
+    value: usize,
+}
+
+/// A known key at `i` in the lower-cased text: the key, where its name ends, and where
+/// its value starts (after optional spaces and the colon).
+fn known_key_at(lower: &[u8], i: usize) -> Option<(Key, usize, usize)> {
+    let rest = lower.get(i..)?;
+    KEYS.iter().find_map(|&(key, first, second)| {
+        let mut j = i + first.len();
+        if !rest.starts_with(first.as_bytes()) {
+            return None;
+        }
+        if !second.is_empty() {
+            while matches!(lower.get(j), Some(b' ' | b'_')) {
+                j += 1;
+            }
+            if !lower.get(j..)?.starts_with(second.as_bytes()) {
+                return None;
+            }
+            j += second.len();
+        }
+        let key_end = j;
+        while lower.get(j) == Some(&b' ') {
+            j += 1;
+        }
+        (lower.get(j) == Some(&b':')).then_some((key, key_end, j + 1))
+    })
+}
+
+/// A vendor key at `i`: a letter, then letters, digits or `_`, then the colon at once.
+/// Returns where its name ends and where its value starts.
+fn word_key_at(lower: &[u8], i: usize) -> Option<(usize, usize)> {
+    if !lower.get(i)?.is_ascii_alphabetic() {
+        return None;
+    }
+    let mut j = i;
+    while lower
+        .get(j)
+        .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        j += 1;
+    }
+    (lower.get(j) == Some(&b':')).then_some((j, j + 1))
+}
+
+/// Finds the `key:`s at word boundaries (start of text or after ASCII whitespace).
+///
+/// `text:` runs to the end of the receipt, except that a known key not seen before it
+/// ends it: so `text: err:000` is an empty text followed by `err:`, while in `stat:DELIVRD
+/// err:000 text:Re: stat:X err:1` everything after `text:` is text (its keys were seen).
+/// Vendor keys after `text:` are text too.
+fn scan(lower: &[u8]) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    let mut seen = [false; KEYS.len()];
+    let mut in_text = false;
     let mut i = 0;
     while i < lower.len() {
-        let boundary = i == 0 || lower[i - 1].is_ascii_whitespace();
-        if boundary {
-            for (k, key) in KEYS.iter().enumerate() {
-                let kb = key.as_bytes();
-                if lower[i..].starts_with(kb) {
-                    let mut j = i + kb.len();
-                    while j < lower.len() && lower[j] == b' ' {
-                        j += 1;
-                    }
-                    if lower.get(j) == Some(&b':') && !found.iter().any(|&(f, _, _)| f == k) {
-                        found.push((k, i, j + 1));
-                        if *key == "text" {
-                            return found;
-                        }
-                        i = j;
-                        break;
-                    }
+        if i == 0 || lower[i - 1].is_ascii_whitespace() {
+            if let Some((key, key_end, value)) = known_key_at(lower, i) {
+                let first = !seen[key as usize];
+                if !in_text || (first && key != Key::Text) {
+                    seen[key as usize] = true;
+                    in_text = first && key == Key::Text;
+                    hits.push(Hit {
+                        known: Some(key),
+                        start: i,
+                        key_end,
+                        value,
+                    });
+                    i = value;
+                    continue;
+                }
+            } else if !in_text {
+                if let Some((key_end, value)) = word_key_at(lower, i) {
+                    hits.push(Hit {
+                        known: None,
+                        start: i,
+                        key_end,
+                        value,
+                    });
+                    i = value;
+                    continue;
                 }
             }
         }
         i += 1;
     }
-    found
+    hits
 }
 
-/// Where any `word:` starts after whitespace: a value ends there, so unknown keys between
-/// known ones (`imsi:`, `network:`) do not run into the value before them.
-fn word_key_starts(lower: &[u8], end: usize) -> Vec<usize> {
-    let mut starts = Vec::new();
-    let mut i = 1;
-    while i < end {
-        if lower[i - 1].is_ascii_whitespace() && lower[i].is_ascii_alphabetic() {
-            let mut j = i;
-            while j < end && (lower[j].is_ascii_alphanumeric() || lower[j] == b'_') {
-                j += 1;
-            }
-            if lower.get(j) == Some(&b':') {
-                starts.push(i);
-            }
-            i = j.max(i + 1);
-        } else {
-            i += 1;
-        }
+/// A key with spaces and underscores removed, lower-cased: `Done_Date` → `donedate`.
+fn key_eq(a: &str, b: &str) -> bool {
+    fn norm(s: &str) -> impl Iterator<Item = u8> + '_ {
+        s.bytes()
+            .filter(|b| !matches!(b, b' ' | b'_'))
+            .map(|b| b.to_ascii_lowercase())
     }
-    starts
+    norm(a).eq(norm(b))
+}
+
+/// Receipt text from octets by `data_coding`: UCS-2 (8, big-endian) and Latin-1 (3)
+/// through [`crate::text`]; everything else, 0 included, read as Latin-1 octets as ever
+/// (receipt keys and values are ASCII, and GSM 03.38 would turn `_` into `§`).
+fn decode_text(data_coding: u8, bytes: &[u8]) -> String {
+    let encoding = match data_coding {
+        8 => Encoding::Ucs2,
+        _ => Encoding::Latin1,
+    };
+    // Never fails for these two; an empty text would then fail as MissingId.
+    text::decode(bytes, encoding).unwrap_or_default()
 }
 
 impl Receipt {
+    /// A receipt with this id and state and nothing else: no text fields, no dates, no
+    /// TLV values, no raw fields.
+    pub fn new(id: impl Into<String>, state: ReceiptState) -> Receipt {
+        Receipt {
+            id: id.into(),
+            sub: None,
+            dlvrd: None,
+            submit_date: None,
+            done_date: None,
+            state,
+            err: None,
+            text: None,
+            network_error_code: None,
+            stat_raw: None,
+            fields: Vec::new(),
+        }
+    }
+
+    /// The value of the first `key:` in [`Receipt::fields`], comparing keys without case,
+    /// spaces or underscores: `field("done date")` finds `done_date:` and `DONEDATE:`,
+    /// `field("imsi")` a vendor's `imsi:`.
+    pub fn field(&self, key: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| key_eq(k, key))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Whether a `deliver_sm` or `data_sm` with this esm_class is a delivery receipt or an
     /// intermediate notification (message type `0x04` or `0x20`; other bits ignored).
     pub fn is_receipt(esm_class: u8) -> bool {
@@ -301,20 +592,36 @@ impl Receipt {
     }
 
     /// Parses the receipt a `deliver_sm` carries: its `short_message` text (or its
-    /// `message_payload` when `short_message` is empty) and its receipt TLVs.
+    /// `message_payload` when `short_message` is empty), decoded by its `data_coding`,
+    /// and its receipt TLVs.
     pub fn from_deliver_sm(pdu: &DeliverSm<'_>) -> Result<Receipt, ReceiptError> {
-        Receipt::from_parts(pdu.short_message.as_bytes(), &pdu.tlvs)
+        Receipt::from_parts_with_coding(pdu.data_coding, pdu.short_message.as_bytes(), &pdu.tlvs)
     }
 
-    /// Parses the receipt a `data_sm` carries in its `message_payload` and receipt TLVs.
+    /// Parses the receipt a `data_sm` carries in its `message_payload` (decoded by its
+    /// `data_coding`) and receipt TLVs.
     pub fn from_data_sm(pdu: &DataSm<'_>) -> Result<Receipt, ReceiptError> {
-        Receipt::from_parts(&[], &pdu.tlvs)
+        Receipt::from_parts_with_coding(pdu.data_coding, &[], &pdu.tlvs)
     }
 
     /// Parses receipt text given as octets (read as Latin-1, which never fails; receipt
     /// keys and values are ASCII) plus the PDU's TLVs; the `message_payload` TLV is used
-    /// when `short_message` is empty.
+    /// when `short_message` is empty. This is
+    /// [`from_parts_with_coding`](Receipt::from_parts_with_coding) with `data_coding` 0.
     pub fn from_parts(short_message: &[u8], tlvs: &[Tlv<'_>]) -> Result<Receipt, ReceiptError> {
+        Receipt::from_parts_with_coding(0, short_message, tlvs)
+    }
+
+    /// Parses receipt octets in the PDU's `data_coding` plus its TLVs; the
+    /// `message_payload` TLV is used when `short_message` is empty. `data_coding` 8 is
+    /// UCS-2 (big-endian; a lone surrogate or odd octet becomes U+FFFD), 3 Latin-1, and
+    /// every other value, 0 included, is read as Latin-1 octets (which holds ASCII, the
+    /// usual receipt text, and never fails).
+    pub fn from_parts_with_coding(
+        data_coding: u8,
+        short_message: &[u8],
+        tlvs: &[Tlv<'_>],
+    ) -> Result<Receipt, ReceiptError> {
         let bytes = if short_message.is_empty() {
             tlvs.iter()
                 .find_map(|t| match t {
@@ -325,8 +632,7 @@ impl Receipt {
         } else {
             short_message
         };
-        let text: String = bytes.iter().map(|&b| b as char).collect();
-        Receipt::parse(&text, tlvs)
+        Receipt::parse(&decode_text(data_coding, bytes), tlvs)
     }
 
     /// Parses receipt text alone.
@@ -337,29 +643,27 @@ impl Receipt {
     /// Parses receipt text and merges the receipt TLVs of its PDU; TLV values win.
     pub fn parse(text: &str, tlvs: &[Tlv<'_>]) -> Result<Receipt, ReceiptError> {
         let lower = text.to_ascii_lowercase();
-        let keys = find_keys(lower.as_bytes());
-        // Values end at the next key, known or not; `text:` runs to the end.
-        let text_start = keys
-            .iter()
-            .find(|&&(k, _, _)| KEYS[k] == "text")
-            .map_or(text.len(), |&(_, s, _)| s);
-        let mut ends: Vec<usize> = keys.iter().map(|&(_, s, _)| s).collect();
-        ends.extend(word_key_starts(lower.as_bytes(), text_start));
-        let value = |k: usize| -> Option<String> {
-            let &(_, _, start) = keys.iter().find(|&&(f, _, _)| f == k)?;
-            let end = if KEYS[k] == "text" {
-                text.len()
-            } else {
-                ends.iter()
-                    .copied()
-                    .filter(|&e| e >= start)
-                    .min()
-                    .unwrap_or(text.len())
-            };
-            Some(text.get(start..end)?.trim().to_string())
+        let hits = scan(lower.as_bytes());
+        // A value runs to the next key (or the end), trimmed.
+        let value_of = |k: usize| -> &str {
+            let end = hits.get(k + 1).map_or(text.len(), |h| h.start);
+            text.get(hits[k].value..end).unwrap_or("").trim()
         };
-        let mut id = value(0).filter(|s| !s.is_empty());
-        let mut state = value(5).map(|s| ReceiptState::from_stat(&s));
+        // The typed fields take the first occurrence of their key.
+        let value = |key: Key| -> Option<String> {
+            let k = hits.iter().position(|h| h.known == Some(key))?;
+            Some(value_of(k).to_string())
+        };
+        let fields = (0..hits.len())
+            .map(|k| {
+                let h = &hits[k];
+                let key = text.get(h.start..h.key_end).unwrap_or("");
+                (key.to_string(), value_of(k).to_string())
+            })
+            .collect();
+        let stat_raw = value(Key::Stat);
+        let mut id = value(Key::Id).filter(|s| !s.is_empty());
+        let mut state = stat_raw.as_deref().map(ReceiptState::from_stat);
         let mut network_error_code = None;
         for t in tlvs {
             match t {
@@ -371,22 +675,27 @@ impl Receipt {
                 _ => {}
             }
         }
+        let date = |key| value(key).and_then(|s| ReceiptDate::parse(&s));
         Ok(Receipt {
             id: id.ok_or(ReceiptError::MissingId)?,
-            sub: value(1),
-            dlvrd: value(2),
-            submit_date: value(3).and_then(|s| ReceiptDate::parse(&s)),
-            done_date: value(4).and_then(|s| ReceiptDate::parse(&s)),
+            sub: value(Key::Sub),
+            dlvrd: value(Key::Dlvrd),
+            submit_date: date(Key::SubmitDate),
+            done_date: date(Key::DoneDate),
             state: state.ok_or(ReceiptError::MissingState)?,
-            err: value(6),
-            text: value(7),
+            err: value(Key::Err),
+            text: value(Key::Text),
             network_error_code,
+            stat_raw,
+            fields,
         })
     }
 
     /// The receipt in the usual text form (SMPP 3.4 Appendix B):
     /// `id:IIII sub:001 dlvrd:001 submit date:YYMMDDhhmm done date:YYMMDDhhmm stat:DELIVRD err:000 text:...`.
-    /// Missing parts are written as `001`, `000` or left empty; `text` is cut to 20 characters.
+    /// Missing parts are written as `001`, `000` or left empty; `text` is cut to 20
+    /// characters; dates are written as their `Display` form; the state as its
+    /// normalised word ([`ReceiptState::stat`]). `stat_raw` and `fields` are not used.
     pub fn format(&self) -> String {
         let date = |d: &Option<ReceiptDate>| d.map(|d| d.to_string()).unwrap_or_default();
         let text: String = self

@@ -1138,9 +1138,11 @@ fn reassembly_seeds() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-/// `receipt_parse` seeds: receipt texts in the forms SMSCs send (standard, 12-digit dates,
-/// capitalised keys, missing and extra keys, hex and decimal ids, every state), broken
-/// ones, and SMPP time values (absolute, relative, invalid).
+/// `receipt_parse` seeds: receipt texts in the forms SMSCs send (standard; 10-, 12-, 14-digit
+/// and SMPP absolute dates, all-zero dates; capitalised keys, keys without the space or
+/// with `_`; missing, extra and vendor keys; an empty `text:` between keys; hex and
+/// decimal ids; every state and vendor spellings), broken ones, and SMPP time values
+/// (absolute, relative, invalid).
 fn receipt_seeds() -> Vec<(&'static str, Vec<u8>)> {
     let standard = "id:0a1b2c3d sub:001 dlvrd:001 submit date:2401011200 \
                     done date:2401011201 stat:DELIVRD err:000 text:Hello world";
@@ -1193,6 +1195,39 @@ fn receipt_seeds() -> Vec<(&'static str, Vec<u8>)> {
         ("field_with_spaces", "sub:1 id:a b c err:7 stat:DELIVRD"),
         ("non_ascii_text", "id:u1 stat:DELIVRD text:Grüße € 😀 and then some more text here"),
         ("tabs_and_newlines", "id:n1\tsub:001\ndlvrd:001\r\nstat:DELIVRD\ttext:line"),
+        ("keys_without_space", "id:k1 submitdate:2401011200 donedate:2401011201 stat:DELIVRD"),
+        (
+            "keys_with_underscore",
+            "ID:k2 SUBMIT_DATE:2401011200 done_date:2401011201 stat:delivered err:000",
+        ),
+        (
+            "dates_14_digits",
+            "id:d2 submit date:20240101120000 done date:20240101120105 stat:DELIVRD",
+        ),
+        (
+            "dates_12_digits_four_digit_year",
+            "id:d3 submit date:202401011200 done date:199912312359 stat:DELIVRD",
+        ),
+        (
+            "dates_smpp_absolute",
+            "id:d4 submit date:240101120000004+ done date:240101120105948- stat:DELIVRD",
+        ),
+        (
+            "done_date_all_zero",
+            "id:d5 submit date:2401011200 done date:0000000000 stat:UNDELIV err:001",
+        ),
+        (
+            "empty_text_between_keys",
+            "id:e1 sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 \
+             stat:DELIVRD text: err:000",
+        ),
+        ("empty_text_first", "text: stat:EXPIRED id:e2 err:0x1F"),
+        ("text_then_unseen_key", "id:e3 text:Hello there stat:DELIVRD"),
+        ("state_vendor_spelling", "id:s6 stat:Rejected"),
+        (
+            "vendor_keys",
+            "network:23410 id:v1 imsi:234100000000001 stat:DELIVRD MCC_MNC:23415 text:x",
+        ),
         ("ids_match_hex_decimal", "1234567890|499602d2"),
         ("ids_match_leading_zeros", "000ABC|abc"),
         ("time_absolute", "240101120000004+"),

@@ -10,18 +10,27 @@ use smpp_pdu::tlv::NetworkErrorCode;
 use smpp_pdu::{Body, COctetString, DataSm, DeliverSm, OctetString, Pdu, Tlv};
 
 fn date(year: u16, month: u8, day: u8, hour: u8, minute: u8, second: Option<u8>) -> ReceiptDate {
-    ReceiptDate {
-        year,
-        month,
-        day,
-        hour,
-        minute,
-        second,
-    }
+    ReceiptDate::new(year, month, day, hour, minute, second)
 }
 
 fn s(v: &str) -> Option<String> {
     Some(v.to_string())
+}
+
+/// `key:value` pairs as `Receipt::fields` holds them.
+fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    p.iter()
+        .map(|&(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The receipt without what only parsing fills in (the raw `stat:` word and pairs).
+fn without_raw(r: Receipt) -> Receipt {
+    Receipt {
+        stat_raw: None,
+        fields: Vec::new(),
+        ..r
+    }
 }
 
 const STANDARD: &str = "id:0123456789 sub:001 dlvrd:001 submit date:1204101011 done date:1204101012 stat:DELIVRD err:000 text:Hello world";
@@ -37,6 +46,17 @@ fn standard() -> Receipt {
         err: s("000"),
         text: s("Hello world"),
         network_error_code: None,
+        stat_raw: s("DELIVRD"),
+        fields: pairs(&[
+            ("id", "0123456789"),
+            ("sub", "001"),
+            ("dlvrd", "001"),
+            ("submit date", "1204101011"),
+            ("done date", "1204101012"),
+            ("stat", "DELIVRD"),
+            ("err", "000"),
+            ("text", "Hello world"),
+        ]),
     }
 }
 
@@ -238,6 +258,17 @@ fn different_key_order() {
             err: s("0x1F"),
             text: s("later"),
             network_error_code: None,
+            stat_raw: s("EXPIRED"),
+            fields: pairs(&[
+                ("stat", "EXPIRED"),
+                ("err", "0x1F"),
+                ("dlvrd", "000"),
+                ("sub", "001"),
+                ("done date", "1204111011"),
+                ("submit date", "1204101011"),
+                ("id", "AbC-123"),
+                ("text", "later"),
+            ]),
         }
     );
 }
@@ -300,6 +331,694 @@ fn every_stat_word() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Real-world forms: one row per form (reference §9.3).
+// ---------------------------------------------------------------------------------------
+
+/// A date from an SMPP absolute time: tenths and UTC offset (quarter hours) kept.
+fn abs_date(
+    (year, month, day): (u16, u8, u8),
+    (hour, minute, second): (u8, u8, u8),
+    tenths: u8,
+    utc_offset_quarters: i8,
+) -> ReceiptDate {
+    ReceiptDate {
+        tenths: Some(tenths),
+        utc_offset_quarters: Some(utc_offset_quarters),
+        ..date(year, month, day, hour, minute, Some(second))
+    }
+}
+
+#[test]
+fn receipt_date_forms() {
+    let table: [(&str, &str, Option<ReceiptDate>); 25] = [
+        (
+            "10 digits",
+            "2311221201",
+            Some(date(2023, 11, 22, 12, 1, None)),
+        ),
+        (
+            "12 digits, YYMMDDhhmmss",
+            "231122120105",
+            Some(date(2023, 11, 22, 12, 1, Some(5))),
+        ),
+        (
+            "12 digits, YYYYMMDDhhmm (month 23 rules out YYMMDDhhmmss)",
+            "202311221201",
+            Some(date(2023, 11, 22, 12, 1, None)),
+        ),
+        (
+            "12 digits, YYYYMMDDhhmm in the 1990s",
+            "199912312359",
+            Some(date(1999, 12, 31, 23, 59, None)),
+        ),
+        (
+            "12 digits valid both ways: YYMMDDhhmmss wins",
+            "201201011200",
+            Some(date(2020, 12, 1, 1, 12, Some(0))),
+        ),
+        (
+            "12 digits, YYYYMMDDhhmm (hour 25 rules out YYMMDDhhmmss)",
+            "201201251530",
+            Some(date(2012, 1, 25, 15, 30, None)),
+        ),
+        ("12 digits, neither reading valid", "202401011260", None),
+        (
+            "12 digits, YYYYMMDDhhmm, year before 1970",
+            "196912312359",
+            None,
+        ),
+        (
+            "14 digits, YYYYMMDDhhmmss",
+            "20231122120105",
+            Some(date(2023, 11, 22, 12, 1, Some(5))),
+        ),
+        (
+            "14 digits in the 1970s",
+            "19700101000000",
+            Some(date(1970, 1, 1, 0, 0, Some(0))),
+        ),
+        ("14 digits, year 2100", "21000101000000", None),
+        ("14 digits, month 13", "20231322120105", None),
+        (
+            "SMPP absolute, ahead of UTC",
+            "231122120105304+",
+            Some(abs_date((2023, 11, 22), (12, 1, 5), 3, 4)),
+        ),
+        (
+            "SMPP absolute, behind UTC",
+            "231122120105948-",
+            Some(abs_date((2023, 11, 22), (12, 1, 5), 9, -48)),
+        ),
+        (
+            "SMPP absolute, UTC",
+            "240229000000000+",
+            Some(abs_date((2024, 2, 29), (0, 0, 0), 0, 0)),
+        ),
+        ("SMPP absolute, 30 February", "240230000000000+", None),
+        ("SMPP absolute, offset 49", "231122120105049+", None),
+        ("SMPP relative time", "000001000000000R", None),
+        ("all zero, 10 digits", "0000000000", None),
+        ("all zero, 12 digits", "000000000000", None),
+        ("all zero, 14 digits", "00000000000000", None),
+        ("all zero, SMPP absolute", "000000000000000+", None),
+        ("13 digits", "2311221201051", None),
+        ("16 digits", "2311221201050000", None),
+        ("non-ASCII", "23112212010é", None),
+    ];
+    for (name, written, want) in table {
+        assert_eq!(ReceiptDate::parse(written), want, "{name}: {written}");
+        assert_eq!(
+            ReceiptDate::parse(&format!(" {written}\t")),
+            want,
+            "{name}: padded"
+        );
+        // Inside a receipt: the typed date, and the value as written among the pairs.
+        let r = Receipt::parse_text(&format!("id:1 done date:{written} stat:DELIVRD")).unwrap();
+        assert_eq!(r.done_date, want, "{name}: in a receipt");
+        assert_eq!(r.field("done date"), Some(written), "{name}: raw value");
+        if let Some(d) = want {
+            // Display writes a form that parses back to the same value.
+            assert_eq!(ReceiptDate::parse(&d.to_string()), Some(d), "{name}: {d}");
+            assert_eq!(
+                d.to_absolute().is_some(),
+                d.utc_offset_quarters.is_some(),
+                "{name}"
+            );
+        }
+    }
+    // What Display writes for each kind.
+    assert_eq!(date(2023, 11, 22, 12, 1, None).to_string(), "2311221201");
+    assert_eq!(date(1999, 12, 31, 23, 59, None).to_string(), "199912312359");
+    assert_eq!(
+        date(1999, 12, 31, 23, 59, Some(58)).to_string(),
+        "19991231235958"
+    );
+    let a = abs_date((2023, 11, 22), (12, 1, 5), 9, -48);
+    assert_eq!(a.to_string(), "231122120105948-");
+    // The offset makes it an instant: 12:01:05 at UTC-12 is 00:01:05 UTC the next day.
+    let t = a.to_absolute().unwrap();
+    assert_eq!(t.unix_seconds(), 1_700_697_665);
+    assert_eq!(ReceiptDate::from(t), a);
+    assert_eq!(date(2023, 11, 22, 12, 1, None).to_absolute(), None);
+}
+
+/// A receipt as the table expects it: id, state, the `stat:` word and every pair.
+fn want(id: &str, state: ReceiptState, stat_raw: &str, fields: &[(&str, &str)]) -> Receipt {
+    Receipt {
+        stat_raw: s(stat_raw),
+        fields: pairs(fields),
+        ..Receipt::new(id, state)
+    }
+}
+
+/// The octets of `text` in `data_coding`: UCS-2 big-endian for 8, Latin-1 otherwise.
+fn encode(data_coding: u8, text: &str) -> Vec<u8> {
+    match data_coding {
+        8 => text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+        _ => text
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).expect("a Latin-1 character"))
+            .collect(),
+    }
+}
+
+#[test]
+fn real_world_receipts() {
+    use ReceiptState::*;
+    let d = |y, mo, da, h, mi| Some(date(y, mo, da, h, mi, None));
+    let table: Vec<(&str, u8, &str, Vec<Tlv<'static>>, Receipt)> = vec![
+        // Keys written without the space or with `_`, in any case.
+        (
+            "submitdate / donedate",
+            0,
+            "id:1 submitdate:2311221200 donedate:2311221201 stat:DELIVRD",
+            vec![],
+            Receipt {
+                submit_date: d(2023, 11, 22, 12, 0),
+                done_date: d(2023, 11, 22, 12, 1),
+                ..want(
+                    "1",
+                    Delivered,
+                    "DELIVRD",
+                    &[
+                        ("id", "1"),
+                        ("submitdate", "2311221200"),
+                        ("donedate", "2311221201"),
+                        ("stat", "DELIVRD"),
+                    ],
+                )
+            },
+        ),
+        (
+            "submit_date / done_date",
+            0,
+            "id:1 submit_date:2311221200 done_date:2311221201 stat:DELIVRD",
+            vec![],
+            Receipt {
+                submit_date: d(2023, 11, 22, 12, 0),
+                done_date: d(2023, 11, 22, 12, 1),
+                ..want(
+                    "1",
+                    Delivered,
+                    "DELIVRD",
+                    &[
+                        ("id", "1"),
+                        ("submit_date", "2311221200"),
+                        ("done_date", "2311221201"),
+                        ("stat", "DELIVRD"),
+                    ],
+                )
+            },
+        ),
+        (
+            "SUBMIT_DATE / DoneDate / Done  Date with spaces before the colon",
+            0,
+            "ID:1 SUBMIT_DATE:2311221200 DoneDate :2311221201 STAT:DELIVRD",
+            vec![],
+            Receipt {
+                submit_date: d(2023, 11, 22, 12, 0),
+                done_date: d(2023, 11, 22, 12, 1),
+                ..want(
+                    "1",
+                    Delivered,
+                    "DELIVRD",
+                    &[
+                        ("ID", "1"),
+                        ("SUBMIT_DATE", "2311221200"),
+                        ("DoneDate", "2311221201"),
+                        ("STAT", "DELIVRD"),
+                    ],
+                )
+            },
+        ),
+        // Date forms inside a full receipt.
+        (
+            "14-digit and 12-digit YYYYMMDDhhmm dates",
+            0,
+            "id:1 submit date:20231122120000 done date:202311221201 stat:DELIVRD",
+            vec![],
+            Receipt {
+                submit_date: Some(date(2023, 11, 22, 12, 0, Some(0))),
+                done_date: d(2023, 11, 22, 12, 1),
+                ..want(
+                    "1",
+                    Delivered,
+                    "DELIVRD",
+                    &[
+                        ("id", "1"),
+                        ("submit date", "20231122120000"),
+                        ("done date", "202311221201"),
+                        ("stat", "DELIVRD"),
+                    ],
+                )
+            },
+        ),
+        (
+            "SMPP absolute dates",
+            0,
+            "id:1 submit date:231122120000004+ done date:231122120105304+ stat:DELIVRD",
+            vec![],
+            Receipt {
+                submit_date: Some(abs_date((2023, 11, 22), (12, 0, 0), 0, 4)),
+                done_date: Some(abs_date((2023, 11, 22), (12, 1, 5), 3, 4)),
+                ..want(
+                    "1",
+                    Delivered,
+                    "DELIVRD",
+                    &[
+                        ("id", "1"),
+                        ("submit date", "231122120000004+"),
+                        ("done date", "231122120105304+"),
+                        ("stat", "DELIVRD"),
+                    ],
+                )
+            },
+        ),
+        (
+            "all-zero done date: None, not an error, raw kept",
+            0,
+            "id:1 sub:001 dlvrd:000 submit date:2311221200 done date:0000000000 stat:UNDELIV err:001",
+            vec![],
+            Receipt {
+                sub: s("001"),
+                dlvrd: s("000"),
+                submit_date: d(2023, 11, 22, 12, 0),
+                err: s("001"),
+                ..want(
+                    "1",
+                    Undeliverable,
+                    "UNDELIV",
+                    &[
+                        ("id", "1"),
+                        ("sub", "001"),
+                        ("dlvrd", "000"),
+                        ("submit date", "2311221200"),
+                        ("done date", "0000000000"),
+                        ("stat", "UNDELIV"),
+                        ("err", "001"),
+                    ],
+                )
+            },
+        ),
+        // An empty text: between other keys.
+        (
+            "empty text: last, with a trailing space",
+            0,
+            "id:1 sub:001 dlvrd:001 submit date:2311221200 done date:2311221201 stat:DELIVRD err:000 text: ",
+            vec![],
+            Receipt {
+                sub: s("001"),
+                dlvrd: s("001"),
+                submit_date: d(2023, 11, 22, 12, 0),
+                done_date: d(2023, 11, 22, 12, 1),
+                err: s("000"),
+                text: s(""),
+                ..want(
+                    "1",
+                    Delivered,
+                    "DELIVRD",
+                    &[
+                        ("id", "1"),
+                        ("sub", "001"),
+                        ("dlvrd", "001"),
+                        ("submit date", "2311221200"),
+                        ("done date", "2311221201"),
+                        ("stat", "DELIVRD"),
+                        ("err", "000"),
+                        ("text", ""),
+                    ],
+                )
+            },
+        ),
+        (
+            "empty text: before err:",
+            0,
+            "id:1 sub:001 dlvrd:001 submit date:2311221200 done date:2311221201 stat:DELIVRD text: err:000",
+            vec![],
+            Receipt {
+                sub: s("001"),
+                dlvrd: s("001"),
+                submit_date: d(2023, 11, 22, 12, 0),
+                done_date: d(2023, 11, 22, 12, 1),
+                err: s("000"),
+                text: s(""),
+                ..want(
+                    "1",
+                    Delivered,
+                    "DELIVRD",
+                    &[
+                        ("id", "1"),
+                        ("sub", "001"),
+                        ("dlvrd", "001"),
+                        ("submit date", "2311221200"),
+                        ("done date", "2311221201"),
+                        ("stat", "DELIVRD"),
+                        ("text", ""),
+                        ("err", "000"),
+                    ],
+                )
+            },
+        ),
+        (
+            "empty text: first, every key after it",
+            0,
+            "text: stat:EXPIRED err:0x1F id:AB-7 done_date:2311221201",
+            vec![],
+            Receipt {
+                done_date: d(2023, 11, 22, 12, 1),
+                err: s("0x1F"),
+                text: s(""),
+                ..want(
+                    "AB-7",
+                    Expired,
+                    "EXPIRED",
+                    &[
+                        ("text", ""),
+                        ("stat", "EXPIRED"),
+                        ("err", "0x1F"),
+                        ("id", "AB-7"),
+                        ("done_date", "2311221201"),
+                    ],
+                )
+            },
+        ),
+        (
+            "text: then a key not seen before it: the key ends the text",
+            0,
+            "id:1 text:Hello, world stat:DELIVRD",
+            vec![],
+            Receipt {
+                text: s("Hello, world"),
+                ..want(
+                    "1",
+                    Delivered,
+                    "DELIVRD",
+                    &[("id", "1"), ("text", "Hello, world"), ("stat", "DELIVRD")],
+                )
+            },
+        ),
+        (
+            "text: then keys already seen: they are text",
+            0,
+            "id:1 stat:DELIVRD text:Re: id:9 stat:UNDELIV imsi:1",
+            vec![],
+            Receipt {
+                text: s("Re: id:9 stat:UNDELIV imsi:1"),
+                ..want(
+                    "1",
+                    Delivered,
+                    "DELIVRD",
+                    &[
+                        ("id", "1"),
+                        ("stat", "DELIVRD"),
+                        ("text", "Re: id:9 stat:UNDELIV imsi:1"),
+                    ],
+                )
+            },
+        ),
+        // Vendor spellings of the state: kept as written, mapped to the state.
+        (
+            "stat:DELIVERED",
+            0,
+            "id:1 stat:DELIVERED",
+            vec![],
+            want("1", Delivered, "DELIVERED", &[("id", "1"), ("stat", "DELIVERED")]),
+        ),
+        (
+            "stat:UNDELIVERABLE",
+            0,
+            "id:1 stat:UNDELIVERABLE",
+            vec![],
+            want(
+                "1",
+                Undeliverable,
+                "UNDELIVERABLE",
+                &[("id", "1"), ("stat", "UNDELIVERABLE")],
+            ),
+        ),
+        (
+            "stat:ACCEPTED",
+            0,
+            "id:1 stat:ACCEPTED",
+            vec![],
+            want("1", Accepted, "ACCEPTED", &[("id", "1"), ("stat", "ACCEPTED")]),
+        ),
+        (
+            "stat:REJECTED",
+            0,
+            "id:1 stat:REJECTED",
+            vec![],
+            want("1", Rejected, "REJECTED", &[("id", "1"), ("stat", "REJECTED")]),
+        ),
+        (
+            "stat:Expired",
+            0,
+            "id:1 stat:Expired",
+            vec![],
+            want("1", Expired, "Expired", &[("id", "1"), ("stat", "Expired")]),
+        ),
+        (
+            "stat:delivrd",
+            0,
+            "id:1 stat:delivrd",
+            vec![],
+            want("1", Delivered, "delivrd", &[("id", "1"), ("stat", "delivrd")]),
+        ),
+        (
+            "stat:undeliv",
+            0,
+            "id:1 stat:undeliv",
+            vec![],
+            want("1", Undeliverable, "undeliv", &[("id", "1"), ("stat", "undeliv")]),
+        ),
+        (
+            "stat:enroute",
+            0,
+            "id:1 stat:enroute",
+            vec![],
+            want("1", Enroute, "enroute", &[("id", "1"), ("stat", "enroute")]),
+        ),
+        (
+            "an unknown stat word",
+            0,
+            "id:1 stat:Failed",
+            vec![],
+            want(
+                "1",
+                Other("Failed".into()),
+                "Failed",
+                &[("id", "1"), ("stat", "Failed")],
+            ),
+        ),
+        // Vendor keys kept as written.
+        (
+            "vendor keys before, between and after the known ones",
+            0,
+            "network:23410 id:1 imsi:234100000000001 stat:DELIVRD err:000 MCC_MNC:23415 text:hi",
+            vec![],
+            Receipt {
+                err: s("000"),
+                text: s("hi"),
+                ..want(
+                    "1",
+                    Delivered,
+                    "DELIVRD",
+                    &[
+                        ("network", "23410"),
+                        ("id", "1"),
+                        ("imsi", "234100000000001"),
+                        ("stat", "DELIVRD"),
+                        ("err", "000"),
+                        ("MCC_MNC", "23415"),
+                        ("text", "hi"),
+                    ],
+                )
+            },
+        ),
+        (
+            "a repeated key: the typed field takes the first, the pairs keep both",
+            0,
+            "id:1 stat:DELIVRD id:2",
+            vec![],
+            want(
+                "1",
+                Delivered,
+                "DELIVRD",
+                &[("id", "1"), ("stat", "DELIVRD"), ("id", "2")],
+            ),
+        ),
+        // Text encodings.
+        (
+            "UCS-2 (data_coding 8)",
+            8,
+            "id:1 stat:DELIVRD err:000 text:Привет 😀",
+            vec![],
+            Receipt {
+                err: s("000"),
+                text: s("Привет 😀"),
+                ..want(
+                    "1",
+                    Delivered,
+                    "DELIVRD",
+                    &[
+                        ("id", "1"),
+                        ("stat", "DELIVRD"),
+                        ("err", "000"),
+                        ("text", "Привет 😀"),
+                    ],
+                )
+            },
+        ),
+        (
+            "Latin-1 (data_coding 3)",
+            3,
+            "id:1 stat:DELIVRD text:café über",
+            vec![],
+            Receipt {
+                text: s("café über"),
+                ..want(
+                    "1",
+                    Delivered,
+                    "DELIVRD",
+                    &[("id", "1"), ("stat", "DELIVRD"), ("text", "café über")],
+                )
+            },
+        ),
+        (
+            "data_coding 0: octets read as Latin-1, as ever",
+            0,
+            "id:1 done_date:2311221201 stat:DELIVRD text:naïve",
+            vec![],
+            Receipt {
+                done_date: d(2023, 11, 22, 12, 1),
+                text: s("naïve"),
+                ..want(
+                    "1",
+                    Delivered,
+                    "DELIVRD",
+                    &[
+                        ("id", "1"),
+                        ("done_date", "2311221201"),
+                        ("stat", "DELIVRD"),
+                        ("text", "naïve"),
+                    ],
+                )
+            },
+        ),
+        // TLVs first, over any text form.
+        (
+            "UCS-2 text, TLVs win",
+            8,
+            "id:1 stat:UNDELIVERABLE text: err:000",
+            vec![
+                Tlv::ReceiptedMessageId("1F".into()),
+                Tlv::MessageState(2),
+                Tlv::NetworkErrorCode(NetworkErrorCode {
+                    network_type: 3,
+                    error_code: 0,
+                }),
+            ],
+            Receipt {
+                err: s("000"),
+                text: s(""),
+                network_error_code: Some(NetworkErrorCode {
+                    network_type: 3,
+                    error_code: 0,
+                }),
+                ..want(
+                    "1F",
+                    Delivered,
+                    "UNDELIVERABLE",
+                    &[
+                        ("id", "1"),
+                        ("stat", "UNDELIVERABLE"),
+                        ("text", ""),
+                        ("err", "000"),
+                    ],
+                )
+            },
+        ),
+    ];
+    for (name, data_coding, text, tlvs, want) in table {
+        assert_eq!(Receipt::parse(text, &tlvs), Ok(want.clone()), "{name}");
+        // As a deliver_sm in that data_coding, through the wire and back.
+        let pdu = DeliverSm {
+            data_coding,
+            ..receipt_deliver_sm(&encode(data_coding, text), tlvs.clone())
+        };
+        assert_eq!(Receipt::from_deliver_sm(&pdu), Ok(want.clone()), "{name}");
+        let mut wire = Vec::new();
+        Pdu::new(1, pdu).encode(&mut wire).unwrap();
+        let (decoded, _) = Pdu::decode(&wire).unwrap().unwrap();
+        let Body::DeliverSm(d) = decoded.body else {
+            panic!("{name}")
+        };
+        assert_eq!(Receipt::from_deliver_sm(&d), Ok(want.clone()), "{name}");
+        // In message_payload, and in a data_sm, the same.
+        let mut with_payload = tlvs.clone();
+        with_payload.push(Tlv::MessagePayload(OctetString::from(encode(
+            data_coding,
+            text,
+        ))));
+        let pdu = DeliverSm {
+            data_coding,
+            ..receipt_deliver_sm(b"", with_payload.clone())
+        };
+        assert_eq!(Receipt::from_deliver_sm(&pdu), Ok(want.clone()), "{name}");
+        let data = DataSm {
+            data_coding,
+            esm_class: 0x04,
+            tlvs: with_payload,
+            ..Default::default()
+        };
+        assert_eq!(Receipt::from_data_sm(&data), Ok(want.clone()), "{name}");
+        // Every pair can be looked up by its key in another spelling.
+        for (k, v) in &want.fields {
+            let other = k.to_ascii_uppercase().replace(' ', "_");
+            assert!(want.field(&other).is_some(), "{name}: {other} ({v})");
+        }
+    }
+}
+
+#[test]
+fn ucs2_receipt_without_decoding_is_not_a_receipt() {
+    // The same UCS-2 octets read as data_coding 0 hold NULs between the letters: no key.
+    let octets = encode(8, "id:1 stat:DELIVRD");
+    assert_eq!(
+        Receipt::from_parts(&octets, &[]),
+        Err(ReceiptError::MissingId)
+    );
+    assert_eq!(
+        Receipt::from_parts_with_coding(8, &octets, &[]).map(|r| r.id),
+        Ok("1".to_string())
+    );
+    // An odd trailing octet or a lone surrogate decodes as U+FFFD, not a panic.
+    let mut odd = octets.clone();
+    odd.push(0x41);
+    let r = Receipt::from_parts_with_coding(8, &odd, &[]).unwrap();
+    assert_eq!(r.stat_raw.as_deref(), Some("DELIVRD\u{FFFD}"));
+    let mut lone = encode(8, "id:1 stat:DELIVRD text:");
+    lone.extend([0xD8, 0x00]);
+    let r = Receipt::from_parts_with_coding(8, &lone, &[]).unwrap();
+    assert_eq!(r.text.as_deref(), Some("\u{FFFD}"));
+}
+
+#[test]
+fn field_lookup_ignores_case_spaces_and_underscores() {
+    let r = Receipt::parse_text("id:1 Done_Date:0000000000 stat:DELIVRD x_vendor_id:abc").unwrap();
+    for key in ["done date", "done_date", "DONEDATE", "Done Date"] {
+        assert_eq!(r.field(key), Some("0000000000"), "{key}");
+    }
+    assert_eq!(r.field("x vendor id"), Some("abc"));
+    assert_eq!(r.field("xvendorid"), Some("abc"));
+    assert_eq!(r.field("submit date"), None);
+    assert_eq!(r.field(""), None);
+    // Built in code: no pairs.
+    assert!(Receipt::new("1", ReceiptState::Delivered).fields.is_empty());
+    assert_eq!(Receipt::new("1", ReceiptState::Delivered).field("id"), None);
+}
+
+// ---------------------------------------------------------------------------------------
 // TLVs.
 // ---------------------------------------------------------------------------------------
 
@@ -318,15 +1037,8 @@ fn tlv_only_receipt_in_deliver_sm() {
         ],
     );
     let want = Receipt {
-        id: "abc123".into(),
-        sub: None,
-        dlvrd: None,
-        submit_date: None,
-        done_date: None,
-        state: ReceiptState::Undeliverable,
-        err: None,
-        text: None,
         network_error_code: Some(nec),
+        ..Receipt::new("abc123", ReceiptState::Undeliverable)
     };
     assert_eq!(Receipt::from_deliver_sm(&pdu), Ok(want.clone()));
     // The same through the wire.
@@ -524,6 +1236,8 @@ fn format_full_receipt_exactly() {
         err: s("0x0B"),
         text: s("a text longer than twenty characters"),
         network_error_code: None,
+        stat_raw: s("ignored by format"),
+        fields: pairs(&[("ignored", "by format")]),
     };
     assert_eq!(
         r.format(),
@@ -533,17 +1247,7 @@ fn format_full_receipt_exactly() {
 
 #[test]
 fn format_defaults() {
-    let minimal = |state| Receipt {
-        id: "1".into(),
-        sub: None,
-        dlvrd: None,
-        submit_date: None,
-        done_date: None,
-        state,
-        err: None,
-        text: None,
-        network_error_code: None,
-    };
+    let minimal = |state| Receipt::new("1", state);
     assert_eq!(
         minimal(ReceiptState::Delivered).format(),
         "id:1 sub:001 dlvrd:001 submit date: done date: stat:DELIVRD err:000 text:"
@@ -637,18 +1341,30 @@ fn id_strategy() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Dates of every form `ReceiptDate::parse` gives: two-digit years (2000 to 2099), the
+/// four-digit years only the long forms reach (1970 to 1999), with or without seconds,
+/// and SMPP absolute times with tenths and offset (days up to 28: that form checks the
+/// month's length).
 fn date_strategy() -> impl Strategy<Value = Option<ReceiptDate>> {
-    proptest::option::of(
-        (
-            0u16..100,
-            1u8..=12,
-            1u8..=31,
-            0u8..24,
-            0u8..60,
-            proptest::option::of(0u8..60),
-        )
-            .prop_map(|(y, mo, d, h, mi, sec)| date(2000 + y, mo, d, h, mi, sec)),
+    let local = (
+        prop_oneof![2000u16..2100, 1970u16..2000],
+        1u8..=12,
+        1u8..=31,
+        0u8..24,
+        0u8..60,
+        proptest::option::of(0u8..60),
     )
+        .prop_map(|(y, mo, d, h, mi, sec)| date(y, mo, d, h, mi, sec));
+    let absolute = (
+        2000u16..2100,
+        1u8..=12,
+        1u8..=28,
+        (0u8..24, 0u8..60, 0u8..60),
+        0u8..10,
+        -48i8..=48,
+    )
+        .prop_map(|(y, mo, d, hms, t, q)| abs_date((y, mo, d), hms, t, q));
+    proptest::option::of(prop_oneof![3 => local, 1 => absolute])
 }
 
 fn state_strategy() -> impl Strategy<Value = ReceiptState> {
@@ -685,15 +1401,13 @@ fn receipt_strategy() -> impl Strategy<Value = Receipt> {
     )
         .prop_map(
             |(id, sub, dlvrd, submit_date, done_date, state, err, text)| Receipt {
-                id,
                 sub: Some(sub),
                 dlvrd: Some(dlvrd),
                 submit_date,
                 done_date,
-                state,
                 err: Some(err),
                 text: Some(text),
-                network_error_code: None,
+                ..Receipt::new(id, state)
             },
         )
 }
@@ -704,12 +1418,31 @@ proptest! {
     #[test]
     fn parse_of_format_is_identity(r in receipt_strategy()) {
         let text = r.format();
-        prop_assert_eq!(Receipt::parse_text(&text), Ok(r.clone()), "{}", text);
-        // And as a deliver_sm short_message (Latin-1 read), when the text is Latin-1.
+        let parsed = Receipt::parse_text(&text);
+        prop_assert_eq!(parsed.clone().map(without_raw), Ok(r.clone()), "{}", text);
+        let parsed = parsed.unwrap();
+        // The raw parts are what format wrote: the stat word and the eight pairs in order.
+        prop_assert_eq!(parsed.stat_raw.as_deref(), Some(r.state.stat()));
+        let keys: Vec<&str> = parsed.fields.iter().map(|(k, _)| k.as_str()).collect();
+        prop_assert_eq!(
+            keys,
+            ["id", "sub", "dlvrd", "submit date", "done date", "stat", "err", "text"]
+        );
+        let date = |d: Option<ReceiptDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        let (submit, done) = (date(r.submit_date), date(r.done_date));
+        prop_assert_eq!(parsed.field("submit date"), Some(submit.as_str()));
+        prop_assert_eq!(parsed.field("done_date"), Some(done.as_str()));
+        // Formatting the parse gives the same text again.
+        prop_assert_eq!(parsed.format(), text.clone());
+        // And as a deliver_sm short_message (Latin-1 read), when the text is Latin-1, and
+        // as UCS-2 (data_coding 8), which holds any text.
         if text.chars().all(|c| (c as u32) < 0x100) {
             let sm: Vec<u8> = text.chars().map(|c| c as u8).collect();
-            prop_assert_eq!(Receipt::from_parts(&sm, &[]), Ok(r));
+            prop_assert_eq!(Receipt::from_parts(&sm, &[]), Ok(parsed.clone()));
+            prop_assert_eq!(Receipt::from_parts_with_coding(3, &sm, &[]), Ok(parsed.clone()));
         }
+        let ucs2: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        prop_assert_eq!(Receipt::from_parts_with_coding(8, &ucs2, &[]), Ok(parsed));
     }
 
     #[test]
@@ -730,6 +1463,7 @@ proptest! {
 
     #[test]
     fn parse_never_panics(t in any::<String>()) {
+        let _ = ReceiptDate::parse(&t);
         let _ = Receipt::parse_text(&t);
         let _ = Receipt::from_parts(t.as_bytes(), &[]);
     }
@@ -738,7 +1472,7 @@ proptest! {
     fn parse_never_panics_on_receipt_like_text(
         parts in proptest::collection::vec(
             prop_oneof![
-                select(vec!["id:", "sub:", "dlvrd:", "submit date:", "done date:", "stat:", "err:", "text:", "Text:", " ", ":", "  ", "ID :"]).prop_map(String::from),
+                select(vec!["id:", "sub:", "dlvrd:", "submit date:", "done date:", "stat:", "err:", "text:", "Text:", " ", ":", "  ", "ID :", "submitdate:", "done_date:", "DONE__DATE :", "text: ", "imsi:", "_", "0000000000", "231122120105304+", "202311221201"]).prop_map(String::from),
                 any::<String>(),
                 "[0-9]{0,12}",
             ],
@@ -749,6 +1483,18 @@ proptest! {
         if let Ok(r) = Receipt::parse_text(&t) {
             prop_assert!(!r.id.is_empty());
             prop_assert_eq!(r.id.trim(), r.id.as_str());
+            // The raw pairs are trimmed slices of the input: never more than it holds.
+            let raw: usize = r.fields.iter().map(|(k, v)| k.len() + v.len()).sum();
+            prop_assert!(raw <= t.len());
+            for (k, v) in &r.fields {
+                prop_assert!(!k.is_empty() && t.contains(k.as_str()) && t.contains(v.as_str()));
+            }
+            if let Some(raw) = &r.stat_raw {
+                prop_assert_eq!(&ReceiptState::from_stat(raw), &r.state);
+            }
+            for d in [r.submit_date, r.done_date].into_iter().flatten() {
+                prop_assert_eq!(ReceiptDate::parse(&d.to_string()), Some(d));
+            }
         }
     }
 
@@ -756,6 +1502,9 @@ proptest! {
     fn parse_never_panics_on_octets(b in proptest::collection::vec(any::<u8>(), 0..200)) {
         let _ = Receipt::from_parts(&b, &[]);
         let _ = Receipt::from_parts(&[], &[Tlv::MessagePayload(OctetString::from(b.clone()))]);
+        for data_coding in [3, 8, 0xF0] {
+            let _ = Receipt::from_parts_with_coding(data_coding, &b, &[]);
+        }
     }
 
     #[test]

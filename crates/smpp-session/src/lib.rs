@@ -10,7 +10,16 @@
 //! What it never does: no sockets, no threads, no channels, no clock reads. Bytes and time
 //! come in as arguments (`now: Instant`), bytes and events go out through `poll_*` calls,
 //! so one core serves a blocking loop, a mio event loop or an async task alike, and every
-//! behaviour can be tested with a virtual clock. See [`Session`] for the drive loop.
+//! behaviour can be tested with a virtual clock.
+//!
+//! # The drive loop
+//!
+//! One rule: **after any call that takes `&mut self`, drain `poll_transmit` and
+//! `poll_event` until both are empty, then wait** (for bytes, or until `poll_timeout`,
+//! then call `handle_timeout`). Answers the application gives while handling events queue
+//! in the session and must be written before waiting; after [`Event::Closed`], still write
+//! what `poll_transmit` holds. [`Session`] shows a complete loop
+//! (`examples/drive_loop.rs`, which `tests/drive_loop.rs` runs against an in-memory peer).
 //!
 //! Every request the application starts resolves exactly once: a response, a response
 //! timeout, or a failure when the session closes. On close, every request still in flight

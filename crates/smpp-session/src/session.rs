@@ -78,55 +78,22 @@ struct Inbound {
 ///
 /// # The drive loop
 ///
-/// After every input or command, drain `poll_transmit` until `None` (write the bytes to
-/// the peer), then `poll_event` until `None` (hand the events to the application), then
-/// ask `poll_timeout` and call `handle_timeout` no later than that instant. Time passed
-/// in must never go backwards. When `Closed` comes out, still write what `poll_transmit`
-/// returns (a final `generic_nack` or `unbind_resp`), then close the connection.
+/// One rule: after any call that takes `&mut self` (an input, a timeout, a command, or
+/// handling an event), drain `poll_transmit` and `poll_event` until both are empty, then
+/// wait, for bytes or until `poll_timeout`, whichever comes first; call `handle_timeout`
+/// no later than that instant (early is harmless). Time passed in must never go
+/// backwards.
 ///
-/// ```no_run
-/// use std::io::{ErrorKind, Read, Write};
-/// use std::time::{Duration, Instant};
-/// use smpp_session::{BindKind, BindRequest, Config, Event, Session};
+/// Two consequences are easy to miss. Answers the application gives while handling events
+/// (a `deliver_sm_resp`) queue in the session: write them before waiting, or they wait for
+/// the next read or timeout. And `Closed` is the last event but not the last output:
+/// still write what `poll_transmit` holds (a final `unbind_resp` or `generic_nack`), then
+/// close the connection.
 ///
-/// /// Drives a session over any blocking stream whose reads time out (set with
-/// /// `set_read_timeout`), with `clock` as the source of time.
-/// fn drive(
-///     tcp: &mut (impl Read + Write),
-///     clock: impl Fn() -> Instant,
-///     set_read_timeout: &mut impl FnMut(Option<Duration>),
-/// ) -> std::io::Result<()> {
-///     let mut session = Session::esme(Config::default(), clock());
-///     session
-///         .bind(clock(), BindRequest::new(BindKind::Transceiver, "id", "pw"))
-///         .expect("a new session can bind");
-///     let (mut out, mut buf) = (Vec::new(), [0u8; 4096]);
-///     loop {
-///         // 1. Write what the session wants to send.
-///         while session.poll_transmit(&mut out).is_some() {}
-///         tcp.write_all(&out)?;
-///         out.clear();
-///         // 2. Hand its events to the application.
-///         while let Some(event) = session.poll_event() {
-///             if let Event::Closed { .. } = event {
-///                 return Ok(());
-///             }
-///             // ... act on the event: answer requests with send_response, ...
-///         }
-///         // 3. Wait for bytes, but no longer than the next deadline.
-///         let wait = session.poll_timeout().map(|d| d.saturating_duration_since(clock()));
-///         set_read_timeout(wait.map(|w| w.max(Duration::from_millis(1))));
-///         match tcp.read(&mut buf) {
-///             Ok(0) => session.handle_eof(clock()),
-///             Ok(n) => session.handle_input(clock(), &buf[..n]),
-///             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-///             Err(e) => return Err(e),
-///         }
-///         // 4. Let the timers run.
-///         session.handle_timeout(clock());
-///     }
-/// }
-/// ```
+/// The loop below (`examples/drive_loop.rs`; `tests/drive_loop.rs` runs its `drive`
+/// against an in-memory peer) handles events first, then writes everything, then waits.
+///
+#[doc = concat!("```no_run\n", include_str!("../examples/drive_loop.rs"), "```")]
 #[derive(Debug)]
 pub struct Session {
     role: Role,

@@ -288,14 +288,9 @@ fn bind_kind(id: CommandId) -> Option<BindKind> {
 fn receipt_date(t: SystemTime) -> Option<ReceiptDate> {
     let secs = t.duration_since(UNIX_EPOCH).ok()?.as_secs();
     let a = smpp_pdu::time::AbsoluteTime::from_unix_seconds(secs as i64, 0)?;
-    Some(ReceiptDate {
-        year: a.year,
-        month: a.month,
-        day: a.day,
-        hour: a.hour,
-        minute: a.minute,
-        second: None,
-    })
+    Some(ReceiptDate::new(
+        a.year, a.month, a.day, a.hour, a.minute, None,
+    ))
 }
 
 /// The start of the message's text for a receipt's `text:` part (UDH skipped).
@@ -1170,15 +1165,12 @@ fn mo_pdu(from: &str, to: &str, text: &str) -> Result<DeliverSm<'static>> {
 /// `receipted_message_id` and `message_state` TLVs.
 fn receipt_pdu(r: &DueReceipt) -> DeliverSm<'static> {
     let receipt = Receipt {
-        id: r.id.clone(),
         sub: Some("001".into()),
-        dlvrd: None,
         submit_date: r.submit_date,
         done_date: receipt_date(SystemTime::now()),
-        state: r.state.clone(),
         err: Some("000".into()),
         text: Some(r.text.clone()),
-        network_error_code: None,
+        ..Receipt::new(r.id.clone(), r.state.clone())
     };
     let mut tlvs = vec![Tlv::ReceiptedMessageId(r.id.clone().into())];
     if let Some(s) = r.state.message_state() {

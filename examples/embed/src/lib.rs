@@ -125,7 +125,7 @@ impl Report {
     }
 }
 
-/// Step 1 of both drive loops: submits messages `*next..count` while the session is bound
+/// Step 2 of both drive loops: submits messages `*next..count` while the session is bound
 /// and its window has room. A full window is a typed error (`SendError::WindowFull`), not
 /// a wait: the loop goes on and submits more once responses free slots.
 pub fn fill_window(session: &mut Session, next: &mut usize, count: usize) -> Result<(), String> {
@@ -148,10 +148,10 @@ pub enum Next {
     Finished,
 }
 
-/// Step 3 of both drive loops: acts on one event. Counts responses and receipts into
+/// Step 1 of both drive loops: acts on one event. Counts responses and receipts into
 /// `report`, answers every inbound `deliver_sm` with `ESME_ROK` (the answer waits in the
-/// session until the next `poll_transmit`), and turns a refused bind or an unexpected
-/// close into an error.
+/// session until the next `poll_transmit`, which the loops drain before they wait or
+/// return), and turns a refused bind or an unexpected close into an error.
 pub fn on_event(session: &mut Session, report: &mut Report, event: Event) -> Result<Next, String> {
     match event {
         Event::BindRejected { status } => return Err(format!("bind: {status}")),

@@ -76,29 +76,37 @@ async fn run(args: Args) -> io::Result<Report> {
                 report.to_json()
             )));
         }
-        // 1. Submit while the window has room (not once the unbind has started).
-        if !unbinding {
-            fill_window(&mut session, &mut next, args.count).map_err(fail)?;
+        // 1. Act on the events. Answers to receipts queue in the session; an end (our
+        // unbind completed, or an error) stops the handling but not the writing below.
+        let mut end = None;
+        while let Some(event) = session.poll_event() {
+            match on_event(&mut session, &mut report, event) {
+                Ok(Next::Continue) => {}
+                Ok(Next::Finished) => end = Some(Ok(())),
+                Err(e) => {
+                    end = Some(Err(fail(e)));
+                    break;
+                }
+            }
         }
-        // 2. Write what the session wants to send.
+        // 2. Start work: submit while the window has room, unbind once everything is in.
+        if end.is_none() && !unbinding {
+            fill_window(&mut session, &mut next, args.count).map_err(fail)?;
+            if report.done(args.count) {
+                session.unbind(Instant::now()).map_err(fail)?;
+                unbinding = true;
+            }
+        }
+        // 3. Write everything the session holds, in one write: the submits, the answers
+        // from step 1, and after `Closed` a final `unbind_resp` or `generic_nack`. Nothing
+        // is left queued when the loop waits or returns.
         while session.poll_transmit(&mut out).is_some() {}
         if !out.is_empty() {
             tcp.write_all(&out).await?;
             out.clear();
         }
-        // 3. Act on the events.
-        while let Some(event) = session.poll_event() {
-            if on_event(&mut session, &mut report, event).map_err(fail)? == Next::Finished {
-                return Ok(report);
-            }
-        }
-        if !unbinding && report.done(args.count) {
-            session.unbind(Instant::now()).map_err(fail)?;
-            unbinding = true;
-            continue;
-        }
-        if session.has_transmit() {
-            continue;
+        if let Some(end) = end {
+            return end.map(|()| report);
         }
         // 4. Read, but no longer than the session's next deadline. tokio's clock and the
         // session's are both `Instant`s, so the deadline converts directly.
