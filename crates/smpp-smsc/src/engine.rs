@@ -24,7 +24,7 @@ use crate::{Control, Record, Result, Shared, SmscConfig, SmscError};
 
 mod receipts;
 
-use receipts::{original_text, DueReceipt};
+use receipts::{original_text, Accepted, DueReceipt};
 
 /// One accepted connection.
 struct Conn {
@@ -70,6 +70,7 @@ struct Message {
 enum Sent {
     Receipt,
     Mo,
+    Intermediate,
 }
 
 /// Incoming work, taken off the selected channel.
@@ -99,6 +100,8 @@ struct Engine {
     delayed: VecDeque<Delayed>,
     /// `submit_sm` received so far (for [`SmscConfig::drop_every`]).
     submit_sms: u64,
+    /// Messages accepted by `submit_sm` or `data_sm` so far (for [`crate::MessageMatch::Every`]).
+    accepted_messages: u64,
     /// Connections that received a PDU since the last fault check.
     fault_check: Vec<ConnId>,
     /// When each of [`SmscConfig::mo_schedule`] fires next.
@@ -137,6 +140,7 @@ pub(crate) fn run(
         log: log.map(BufWriter::new),
         delayed: VecDeque::new(),
         submit_sms: 0,
+        accepted_messages: 0,
         fault_check: Vec::new(),
         mo_next: Vec::new(),
         closed_stats: smpp_session::Stats::default(),
@@ -335,10 +339,23 @@ impl Engine {
         });
     }
 
-    fn new_id(&mut self) -> String {
-        let id = self.config.id_format.format(self.next_id);
+    /// The next message number and its id.
+    fn new_id(&mut self) -> (u64, String) {
+        let n = self.next_id;
         self.next_id += 1;
-        id
+        (n, self.config.id_format.format(n))
+    }
+
+    /// Remembers an accepted `submit_sm` or `data_sm`, schedules its receipts (and sends
+    /// them now with [`SmscConfig::receipt_before_response`]), then answers it with `resp`.
+    fn accept_message(&mut self, k: usize, seq: u32, m: Accepted, resp: Body<'static>) {
+        let id = m.id.clone();
+        self.accepted(m);
+        if self.config.receipt_before_response {
+            self.send_receipts_now(&id);
+        }
+        self.respond(k, seq, CommandStatus::ESME_ROK, resp);
+        self.shared.update(|s| s.submits += 1);
     }
 
     /// Whether a submit now is above the rate cap (and counts it if not).
@@ -689,35 +706,31 @@ impl Engine {
                         SubmitSmResp::default(),
                     );
                 }
-                let id = self.new_id();
-                self.respond(
-                    k,
-                    seq,
-                    CommandStatus::ESME_ROK,
-                    SubmitSmResp {
-                        message_id: id.clone().into(),
-                        tlvs: vec![],
-                    },
-                );
-                self.shared.update(|s| s.submits += 1);
+                let (number, id) = self.new_id();
                 let text = original_text(sm.short_message.as_bytes(), sm.esm_class, sm.data_coding);
-                self.accepted(
-                    &id,
-                    conn_id,
+                let m = Accepted {
+                    number,
+                    id: id.clone(),
+                    conn: conn_id,
                     system_id,
-                    sm.registered_delivery,
-                    (
+                    registered_delivery: sm.registered_delivery,
+                    source: (
                         sm.source_addr_ton,
                         sm.source_addr_npi,
                         sm.source_addr.to_str_lossy().into_owned(),
                     ),
-                    (
+                    dest: (
                         sm.dest_addr_ton,
                         sm.dest_addr_npi,
                         sm.destination_addr.to_str_lossy().into_owned(),
                     ),
                     text,
-                );
+                };
+                let resp = SubmitSmResp {
+                    message_id: id.into(),
+                    tlvs: vec![],
+                };
+                self.accept_message(k, seq, m, resp.into());
             }
             Body::DataSm(d) => {
                 if self.throttled() {
@@ -729,34 +742,30 @@ impl Engine {
                         DataSmResp::default(),
                     );
                 }
-                let id = self.new_id();
-                self.respond(
-                    k,
-                    seq,
-                    CommandStatus::ESME_ROK,
-                    DataSmResp {
-                        message_id: id.clone().into(),
-                        tlvs: vec![],
-                    },
-                );
-                self.shared.update(|s| s.submits += 1);
-                self.accepted(
-                    &id,
-                    conn_id,
+                let (number, id) = self.new_id();
+                let m = Accepted {
+                    number,
+                    id: id.clone(),
+                    conn: conn_id,
                     system_id,
-                    d.registered_delivery,
-                    (
+                    registered_delivery: d.registered_delivery,
+                    source: (
                         d.source_addr_ton,
                         d.source_addr_npi,
                         d.source_addr.to_str_lossy().into_owned(),
                     ),
-                    (
+                    dest: (
                         d.dest_addr_ton,
                         d.dest_addr_npi,
                         d.destination_addr.to_str_lossy().into_owned(),
                     ),
-                    String::new(),
-                );
+                    text: String::new(),
+                };
+                let resp = DataSmResp {
+                    message_id: id.into(),
+                    tlvs: vec![],
+                };
+                self.accept_message(k, seq, m, resp.into());
             }
             Body::SubmitMulti(m) => {
                 if self.throttled() {
@@ -768,7 +777,7 @@ impl Engine {
                         SubmitMultiResp::default(),
                     );
                 }
-                let id = self.new_id();
+                let (_, id) = self.new_id();
                 self.respond(
                     k,
                     seq,
@@ -909,6 +918,7 @@ impl Engine {
                 self.shared.update(|s| match kind {
                     Sent::Receipt => s.receipts_sent += 1,
                     Sent::Mo => s.mo_sent += 1,
+                    Sent::Intermediate => s.intermediates_sent += 1,
                 });
                 true
             }
