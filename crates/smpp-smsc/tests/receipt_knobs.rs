@@ -498,3 +498,54 @@ fn final_receipts_twice() {
     c.unbind().unwrap();
     s.shutdown();
 }
+
+#[test]
+fn held_receipts_keep_their_order_for_a_late_receiver() {
+    let s = smsc(
+        SmscConfig::default()
+            .intermediate_receipt(ReceiptState::Enroute, IntermediateStyle::AsReceipt)
+            .duplicate_receipts(true)
+            .receipt_delay(Duration::from_millis(10)),
+    );
+    let tx = Client::connect(
+        s.local_addr(),
+        ClientConfig::new(BindKind::Transmitter, "alice", "secret"),
+    )
+    .expect("tx binds");
+    let id = tx
+        .submit(&sm("447700900123", "held", 1))
+        .unwrap()
+        .message_id;
+    // Both receipts are due before anyone can receive them.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(s.stats().receipts_sent, 0);
+    let rx = Client::connect(
+        s.local_addr(),
+        ClientConfig::new(BindKind::Receiver, "alice", "secret"),
+    )
+    .expect("rx binds");
+    let states: Vec<ReceiptState> = (0..3)
+        .map(|_| {
+            let inbound = rx.inbound().recv_timeout(WAIT).expect("a held receipt");
+            let r = inbound.receipt().expect("a receipt");
+            assert_eq!(r.id, id.to_str_lossy());
+            r.state.clone()
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ReceiptState::Enroute,
+            ReceiptState::Delivered,
+            ReceiptState::Delivered
+        ]
+    );
+    if let Ok(extra) = rx.inbound().recv_timeout(QUIET) {
+        panic!("nothing more expected, got {:?}", extra.pdu);
+    }
+    let st = s.stats();
+    assert_eq!((st.intermediates_sent, st.receipts_sent), (1, 2));
+    tx.unbind().unwrap();
+    rx.unbind().unwrap();
+    s.shutdown();
+}
