@@ -6,11 +6,11 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, RecvError, Select, Sender};
 use log::{debug, info, warn};
-use smpp_pdu::receipt::{Receipt, ReceiptDate, ReceiptState};
+use smpp_pdu::receipt::ReceiptState;
 use smpp_pdu::text::{self, Encoding, TextConfig};
 use smpp_pdu::tlv::Tlv;
 use smpp_pdu::{
@@ -21,6 +21,10 @@ use smpp_session::{BindKind, Event};
 use smpp_transport::{Completed, ConnEvent, ConnId, Connection, Listener, Outcome};
 
 use crate::{Control, Record, Result, Shared, SmscConfig, SmscError};
+
+mod receipts;
+
+use receipts::{original_text, Accepted, DueReceipt};
 
 /// One accepted connection.
 struct Conn {
@@ -61,29 +65,12 @@ struct Message {
     destination_addr: String,
 }
 
-/// A receipt waiting for its time.
-struct DueReceipt {
-    at: Instant,
-    /// Number of the message (its id is formatted from it).
-    id: String,
-    /// The connection the submit came on (preferred for the receipt).
-    conn: ConnId,
-    system_id: Option<String>,
-    /// Addresses and `esm_class` of the receipt.
-    template: DeliverSm<'static>,
-    submit_date: Option<ReceiptDate>,
-    /// The start of the message's text.
-    text: String,
-    state: ReceiptState,
-    /// Dropped if no receiving session shows up by then.
-    give_up: Instant,
-}
-
 /// What a `deliver_sm` we sent was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Sent {
     Receipt,
     Mo,
+    Intermediate,
 }
 
 /// Incoming work, taken off the selected channel.
@@ -113,6 +100,8 @@ struct Engine {
     delayed: VecDeque<Delayed>,
     /// `submit_sm` received so far (for [`SmscConfig::drop_every`]).
     submit_sms: u64,
+    /// Messages accepted by `submit_sm` or `data_sm` so far (for [`crate::MessageMatch::Every`]).
+    accepted_messages: u64,
     /// Connections that received a PDU since the last fault check.
     fault_check: Vec<ConnId>,
     /// When each of [`SmscConfig::mo_schedule`] fires next.
@@ -151,6 +140,7 @@ pub(crate) fn run(
         log: log.map(BufWriter::new),
         delayed: VecDeque::new(),
         submit_sms: 0,
+        accepted_messages: 0,
         fault_check: Vec::new(),
         mo_next: Vec::new(),
         closed_stats: smpp_session::Stats::default(),
@@ -284,45 +274,6 @@ fn bind_kind(id: CommandId) -> Option<BindKind> {
     }
 }
 
-/// `ReceiptDate` of a wall-clock time (UTC).
-fn receipt_date(t: SystemTime) -> Option<ReceiptDate> {
-    let secs = t.duration_since(UNIX_EPOCH).ok()?.as_secs();
-    let a = smpp_pdu::time::AbsoluteTime::from_unix_seconds(secs as i64, 0)?;
-    Some(ReceiptDate::new(
-        a.year, a.month, a.day, a.hour, a.minute, None,
-    ))
-}
-
-/// The start of the message's text for a receipt's `text:` part (UDH skipped).
-fn original_text(short_message: &[u8], esm_class: u8, data_coding: u8) -> String {
-    let body = if esm_class & 0x40 != 0 {
-        let udhl = short_message.first().map_or(0, |&l| l as usize + 1);
-        short_message.get(udhl..).unwrap_or(&[])
-    } else {
-        short_message
-    };
-    let encoding = TextConfig::default()
-        .encoding_of(data_coding)
-        .unwrap_or(Encoding::Binary);
-    let text = match encoding {
-        Encoding::Binary => String::new(),
-        enc => text::decode(body, enc).unwrap_or_default(),
-    };
-    text.chars()
-        .filter(|c| !c.is_control())
-        .take(20)
-        .map(|c| if same_in_ascii_and_gsm(c) { c } else { '?' })
-        .collect()
-}
-
-/// Whether `c` has the same code in ASCII and in the GSM 03.38 default alphabet. The
-/// receipt's octets are labelled `data_coding` 0 (the SMSC default, GSM here) and read as
-/// ASCII by most ESMEs (our own receipt parser included), so its `text:` part keeps only
-/// these characters and writes `?` for the others: UTF-8 octets there were not GSM at all.
-fn same_in_ascii_and_gsm(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, ' ' | '!' | '"' | '#' | '%'..='/' | ':'..='?')
-}
-
 impl Engine {
     fn record(
         &mut self,
@@ -388,10 +339,23 @@ impl Engine {
         });
     }
 
-    fn new_id(&mut self) -> String {
-        let id = self.config.id_format.format(self.next_id);
+    /// The next message number and its id.
+    fn new_id(&mut self) -> (u64, String) {
+        let n = self.next_id;
         self.next_id += 1;
-        id
+        (n, self.config.id_format.format(n))
+    }
+
+    /// Remembers an accepted `submit_sm` or `data_sm`, schedules its receipts (and sends
+    /// them now with [`SmscConfig::receipt_before_response`]), then answers it with `resp`.
+    fn accept_message(&mut self, k: usize, seq: u32, m: Accepted, resp: Body<'static>) {
+        let id = m.id.clone();
+        self.accepted(m);
+        if self.config.receipt_before_response {
+            self.send_receipts_now(&id);
+        }
+        self.respond(k, seq, CommandStatus::ESME_ROK, resp);
+        self.shared.update(|s| s.submits += 1);
     }
 
     /// Whether a submit now is above the rate cap (and counts it if not).
@@ -742,35 +706,31 @@ impl Engine {
                         SubmitSmResp::default(),
                     );
                 }
-                let id = self.new_id();
-                self.respond(
-                    k,
-                    seq,
-                    CommandStatus::ESME_ROK,
-                    SubmitSmResp {
-                        message_id: id.clone().into(),
-                        tlvs: vec![],
-                    },
-                );
-                self.shared.update(|s| s.submits += 1);
+                let (number, id) = self.new_id();
                 let text = original_text(sm.short_message.as_bytes(), sm.esm_class, sm.data_coding);
-                self.accepted(
-                    &id,
-                    conn_id,
+                let m = Accepted {
+                    number,
+                    id: id.clone(),
+                    conn: conn_id,
                     system_id,
-                    sm.registered_delivery,
-                    (
+                    registered_delivery: sm.registered_delivery,
+                    source: (
                         sm.source_addr_ton,
                         sm.source_addr_npi,
                         sm.source_addr.to_str_lossy().into_owned(),
                     ),
-                    (
+                    dest: (
                         sm.dest_addr_ton,
                         sm.dest_addr_npi,
                         sm.destination_addr.to_str_lossy().into_owned(),
                     ),
                     text,
-                );
+                };
+                let resp = SubmitSmResp {
+                    message_id: id.into(),
+                    tlvs: vec![],
+                };
+                self.accept_message(k, seq, m, resp.into());
             }
             Body::DataSm(d) => {
                 if self.throttled() {
@@ -782,34 +742,30 @@ impl Engine {
                         DataSmResp::default(),
                     );
                 }
-                let id = self.new_id();
-                self.respond(
-                    k,
-                    seq,
-                    CommandStatus::ESME_ROK,
-                    DataSmResp {
-                        message_id: id.clone().into(),
-                        tlvs: vec![],
-                    },
-                );
-                self.shared.update(|s| s.submits += 1);
-                self.accepted(
-                    &id,
-                    conn_id,
+                let (number, id) = self.new_id();
+                let m = Accepted {
+                    number,
+                    id: id.clone(),
+                    conn: conn_id,
                     system_id,
-                    d.registered_delivery,
-                    (
+                    registered_delivery: d.registered_delivery,
+                    source: (
                         d.source_addr_ton,
                         d.source_addr_npi,
                         d.source_addr.to_str_lossy().into_owned(),
                     ),
-                    (
+                    dest: (
                         d.dest_addr_ton,
                         d.dest_addr_npi,
                         d.destination_addr.to_str_lossy().into_owned(),
                     ),
-                    String::new(),
-                );
+                    text: String::new(),
+                };
+                let resp = DataSmResp {
+                    message_id: id.into(),
+                    tlvs: vec![],
+                };
+                self.accept_message(k, seq, m, resp.into());
             }
             Body::SubmitMulti(m) => {
                 if self.throttled() {
@@ -821,7 +777,7 @@ impl Engine {
                         SubmitMultiResp::default(),
                     );
                 }
-                let id = self.new_id();
+                let (_, id) = self.new_id();
                 self.respond(
                     k,
                     seq,
@@ -951,108 +907,6 @@ impl Engine {
         }
     }
 
-    /// Remembers an accepted message and schedules its receipt if asked for.
-    #[allow(clippy::too_many_arguments)]
-    fn accepted(
-        &mut self,
-        id: &str,
-        conn: ConnId,
-        system_id: Option<String>,
-        registered_delivery: u8,
-        source: (u8, u8, String),
-        dest: (u8, u8, String),
-        text: String,
-    ) {
-        let state = self.config.receipt_state.clone();
-        let wanted = match registered_delivery & 0x03 {
-            1 => true,
-            2 => state != ReceiptState::Delivered,
-            3 => state == ReceiptState::Delivered,
-            _ => false,
-        };
-        self.remember(
-            id,
-            Message {
-                system_id: system_id.clone(),
-                final_state: None,
-                source_addr: source.2.clone(),
-                destination_addr: dest.2.clone(),
-            },
-        );
-        if !wanted {
-            // No receipt: the message is final at once (as far as queries can tell).
-            if let Some(m) = self.messages.get_mut(id) {
-                m.final_state = Some(state);
-            }
-            return;
-        }
-        let template = DeliverSm {
-            source_addr_ton: dest.0,
-            source_addr_npi: dest.1,
-            source_addr: dest.2.into(),
-            dest_addr_ton: source.0,
-            dest_addr_npi: source.1,
-            destination_addr: source.2.into(),
-            esm_class: 0x04,
-            ..Default::default()
-        };
-        let at = Instant::now() + self.config.receipt_delay;
-        self.receipts.push(DueReceipt {
-            at,
-            give_up: at + self.config.receipt_hold,
-            id: id.to_string(),
-            conn,
-            system_id,
-            template,
-            submit_date: receipt_date(SystemTime::now()),
-            text,
-            state,
-        });
-    }
-
-    /// Sends every receipt whose time has come.
-    fn fire_due_receipts(&mut self) {
-        let now = Instant::now();
-        if !self.receipts.iter().any(|r| r.at <= now) {
-            return;
-        }
-        let (due, later): (Vec<DueReceipt>, Vec<DueReceipt>) =
-            self.receipts.drain(..).partition(|r| r.at <= now);
-        self.receipts = later;
-        for mut r in due {
-            if let Some(m) = self.messages.get_mut(&r.id) {
-                m.final_state = Some(r.state.clone());
-            }
-            let target = self
-                .conns
-                .iter()
-                .position(|c| c.conn.id() == r.conn && c.can_receive())
-                .or_else(|| {
-                    self.conns
-                        .iter()
-                        .position(|c| c.can_receive() && c.system_id == r.system_id)
-                });
-            match target {
-                Some(k) => {
-                    let d = receipt_pdu(&r);
-                    self.send_deliver(k, d, Sent::Receipt);
-                }
-                None if now < r.give_up => {
-                    // Nobody to deliver to yet (a receiver may bind soon): retry later.
-                    r.at = (now + Duration::from_millis(100)).min(r.give_up);
-                    self.receipts.push(r);
-                }
-                None => {
-                    warn!(
-                        "receipt for {} dropped: no receiver of {:?}",
-                        r.id, r.system_id
-                    );
-                    self.shared.update(|s| s.receipts_dropped += 1);
-                }
-            }
-        }
-    }
-
     fn send_deliver(&mut self, k: usize, d: DeliverSm<'static>, kind: Sent) -> bool {
         let tag = self.next_tag;
         self.next_tag += 1;
@@ -1064,6 +918,7 @@ impl Engine {
                 self.shared.update(|s| match kind {
                     Sent::Receipt => s.receipts_sent += 1,
                     Sent::Mo => s.mo_sent += 1,
+                    Sent::Intermediate => s.intermediates_sent += 1,
                 });
                 true
             }
@@ -1159,26 +1014,4 @@ fn mo_pdu(from: &str, to: &str, text: &str) -> Result<DeliverSm<'static>> {
         ..Default::default()
     };
     Ok(d)
-}
-
-/// The receipt `deliver_sm` of a due receipt: `Receipt::format` text, with the
-/// `receipted_message_id` and `message_state` TLVs.
-fn receipt_pdu(r: &DueReceipt) -> DeliverSm<'static> {
-    let receipt = Receipt {
-        sub: Some("001".into()),
-        submit_date: r.submit_date,
-        done_date: receipt_date(SystemTime::now()),
-        err: Some("000".into()),
-        text: Some(r.text.clone()),
-        ..Receipt::new(r.id.clone(), r.state.clone())
-    };
-    let mut tlvs = vec![Tlv::ReceiptedMessageId(r.id.clone().into())];
-    if let Some(s) = r.state.message_state() {
-        tlvs.push(Tlv::MessageState(s));
-    }
-    DeliverSm {
-        short_message: receipt.format().into_bytes().into(),
-        tlvs,
-        ..r.template.clone()
-    }
 }

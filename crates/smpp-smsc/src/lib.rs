@@ -15,6 +15,15 @@
 //! [`SmscConfig::garbage_after`]), and sends MO messages on a schedule
 //! ([`SmscConfig::mo_schedule`]).
 //!
+//! For tests of receipt handling it imitates awkward SMSCs on request (all off by default):
+//! receipts written before the submit's response ([`SmscConfig::receipt_before_response`]),
+//! padded ids ([`IdFormat::PaddedHex`]) and a receipt text `id:` in another form than the
+//! response's ([`SmscConfig::receipt_text_id`]), receipts without TLVs or without text
+//! ([`SmscConfig::receipt_content`]), chosen messages failing
+//! ([`SmscConfig::final_state_every`], [`SmscConfig::final_state_for_destination`]), an
+//! intermediate receipt before the final one ([`SmscConfig::intermediate_receipt`]) and
+//! each final receipt sent twice ([`SmscConfig::duplicate_receipts`]).
+//!
 //! With [`SmscConfig::tls`] (the `tls` feature, on by default) it serves SMPP over TLS with
 //! a certificate chain and key: connections come to the SMSC once their handshake is done;
 //! one that fails (a plaintext client, a client that refuses the certificate) is logged and
@@ -128,6 +137,17 @@ pub enum IdFormat {
     Decimal,
     /// Upper-case hexadecimal, eight digits at least (`000004D2`).
     Hex,
+    /// Upper-case hexadecimal zero-padded to `width` digits at least (`width` 10:
+    /// `00000004D2`), as SMSCs that write 10-, 16- or 20-digit ids do.
+    PaddedHex {
+        /// The least number of digits.
+        width: usize,
+    },
+    /// Decimal zero-padded to `width` digits at least (`width` 10: `0000001234`).
+    PaddedDecimal {
+        /// The least number of digits.
+        width: usize,
+    },
 }
 
 impl IdFormat {
@@ -136,8 +156,80 @@ impl IdFormat {
         match self {
             IdFormat::Decimal => n.to_string(),
             IdFormat::Hex => format!("{n:08X}"),
+            IdFormat::PaddedHex { width } => format!("{n:0width$X}"),
+            IdFormat::PaddedDecimal { width } => format!("{n:0width$}"),
         }
     }
+}
+
+/// How the `id:` field of a receipt's text is written ([`SmscConfig::receipt_text_id`]).
+/// The `receipted_message_id` TLV always carries the id of the `submit_sm_resp`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ReceiptIdForm {
+    /// The id as the response gave it.
+    #[default]
+    SameAsResponse,
+    /// The message's number written in this format, whatever the response used (say
+    /// decimal `id:1` for a response that said `0000000001`), as many SMSCs do.
+    Format(IdFormat),
+}
+
+/// Where a receipt carries its id and state ([`SmscConfig::receipt_content`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ReceiptContent {
+    /// The `id:... stat:...` text and the `receipted_message_id` and `message_state` TLVs.
+    #[default]
+    TextAndTlvs,
+    /// The text only: no receipt TLVs, so the ESME must parse the text.
+    TextOnly,
+    /// The TLVs only, with an empty `short_message` (the `err:` code and the start of the
+    /// message's text are not sent).
+    TlvsOnly,
+}
+
+/// Which messages a [`StateRule`] applies to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MessageMatch {
+    /// The n-th, 2n-th, 3n-th... message accepted with an id by `submit_sm` or `data_sm`,
+    /// counted from 1 over all sessions since the start, in the order the SMSC accepted
+    /// them (each segment of a long message is its own `submit_sm`; submits refused,
+    /// throttled or dropped by [`SmscConfig::drop_every`] do not count). 0 matches nothing.
+    Every(u64),
+    /// Messages whose `destination_addr` is exactly this.
+    Destination(String),
+}
+
+/// Gives chosen messages another final state than [`SmscConfig::receipt_state`]
+/// ([`SmscConfig::final_state_rules`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateRule {
+    /// The messages it applies to.
+    pub matches: MessageMatch,
+    /// Their final state (receipt `stat:`, `message_state`, and `query_sm`).
+    pub state: ReceiptState,
+    /// Their receipt's `err:` field (the others say `000`).
+    pub err: String,
+}
+
+/// How an intermediate receipt is sent ([`SmscConfig::intermediate_receipt`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntermediateStyle {
+    /// As the specification has it (reference §7.3, §7.4, §9.1): `esm_class` 0x20
+    /// (intermediate delivery notification), sent only when the submit's
+    /// `registered_delivery` has the intermediate-notification bit 0x10.
+    Notification,
+    /// Like a final receipt, `esm_class` 0x04, sent whenever the final receipt is, as many
+    /// SMSCs do with `ENROUTE` or `ACCEPTD`.
+    AsReceipt,
+}
+
+/// An intermediate receipt sent before the final one ([`SmscConfig::intermediate_receipt`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntermediateReceipt {
+    /// Its state, usually [`ReceiptState::Enroute`] or [`ReceiptState::Accepted`].
+    pub state: ReceiptState,
+    /// Its `esm_class`, and when it is sent.
+    pub style: IntermediateStyle,
 }
 
 /// Settings of an [`Smsc`].
@@ -155,8 +247,31 @@ pub struct SmscConfig {
     pub first_id: u64,
     /// How long after a submit its delivery receipt goes out.
     pub receipt_delay: Duration,
-    /// The final state receipts report.
+    /// The final state receipts report (unless one of [`SmscConfig::final_state_rules`]
+    /// matches the message).
     pub receipt_state: ReceiptState,
+    /// Other final states for chosen messages: the first rule that matches a message gives
+    /// its state and `err:` code. Empty by default.
+    pub final_state_rules: Vec<StateRule>,
+    /// Send a submit's receipts (intermediate, final, duplicate) at once, before its
+    /// response, as fast SMSCs do: on the submitting connection when it is a transceiver,
+    /// else on another receiving session of its `system_id`. [`SmscConfig::receipt_delay`]
+    /// does not apply; with no receiving session bound, the receipts wait as usual (see
+    /// [`SmscConfig::receipt_hold`]). For `submit_sm` and `data_sm`. Off by default.
+    pub receipt_before_response: bool,
+    /// How the `id:` field of the receipt text is written (the response's form by default).
+    pub receipt_text_id: ReceiptIdForm,
+    /// Whether receipts carry their id and state in the text, the TLVs, or both (the
+    /// default).
+    pub receipt_content: ReceiptContent,
+    /// An intermediate receipt sent right after the message is accepted (after its
+    /// response, unless [`SmscConfig::receipt_before_response`]), before the final one,
+    /// which still goes out [`SmscConfig::receipt_delay`] after the submit. `None` (the
+    /// default) sends none.
+    pub intermediate_receipt: Option<IntermediateReceipt>,
+    /// Send each final receipt twice, back to back on the same connection, as SMSCs that
+    /// retry do. Off by default.
+    pub duplicate_receipts: bool,
     /// How long a due receipt waits for a session of the submitter's `system_id` bound to
     /// receive (a receiver may bind after the transmitter submitted) before it is dropped.
     pub receipt_hold: Duration,
@@ -217,6 +332,12 @@ impl Default for SmscConfig {
             first_id: 1,
             receipt_delay: Duration::from_millis(100),
             receipt_state: ReceiptState::Delivered,
+            final_state_rules: Vec::new(),
+            receipt_before_response: false,
+            receipt_text_id: ReceiptIdForm::SameAsResponse,
+            receipt_content: ReceiptContent::TextAndTlvs,
+            intermediate_receipt: None,
+            duplicate_receipts: false,
             receipt_hold: Duration::from_secs(5),
             max_submits_per_second: None,
             log_path: None,
@@ -275,6 +396,72 @@ impl SmscConfig {
     /// Receipts report this final state.
     pub fn receipt_state(mut self, s: ReceiptState) -> Self {
         self.receipt_state = s;
+        self
+    }
+
+    /// Gives every `n`-th accepted message (see [`MessageMatch::Every`]) the final `state`
+    /// with `err:` code `err`, so a test can fail, say, one segment of a long message.
+    /// Adds a rule to [`SmscConfig::final_state_rules`]; repeatable, the first match wins.
+    pub fn final_state_every(
+        mut self,
+        n: u64,
+        state: ReceiptState,
+        err: impl Into<String>,
+    ) -> Self {
+        self.final_state_rules.push(StateRule {
+            matches: MessageMatch::Every(n),
+            state,
+            err: err.into(),
+        });
+        self
+    }
+
+    /// Gives messages to `destination_addr` the final `state` with `err:` code `err`. Adds a
+    /// rule to [`SmscConfig::final_state_rules`]; repeatable, the first match wins.
+    pub fn final_state_for_destination(
+        mut self,
+        destination_addr: impl Into<String>,
+        state: ReceiptState,
+        err: impl Into<String>,
+    ) -> Self {
+        self.final_state_rules.push(StateRule {
+            matches: MessageMatch::Destination(destination_addr.into()),
+            state,
+            err: err.into(),
+        });
+        self
+    }
+
+    /// Sends receipts before the submit's response (see
+    /// [`SmscConfig::receipt_before_response`]).
+    pub fn receipt_before_response(mut self, on: bool) -> Self {
+        self.receipt_before_response = on;
+        self
+    }
+
+    /// Writes the receipt text's `id:` this way (see [`SmscConfig::receipt_text_id`]).
+    pub fn receipt_text_id(mut self, form: ReceiptIdForm) -> Self {
+        self.receipt_text_id = form;
+        self
+    }
+
+    /// Puts the receipt's id and state in the text, the TLVs or both (see
+    /// [`SmscConfig::receipt_content`]).
+    pub fn receipt_content(mut self, content: ReceiptContent) -> Self {
+        self.receipt_content = content;
+        self
+    }
+
+    /// Sends an intermediate receipt in `state` before each final one (see
+    /// [`SmscConfig::intermediate_receipt`]).
+    pub fn intermediate_receipt(mut self, state: ReceiptState, style: IntermediateStyle) -> Self {
+        self.intermediate_receipt = Some(IntermediateReceipt { state, style });
+        self
+    }
+
+    /// Sends each final receipt twice (see [`SmscConfig::duplicate_receipts`]).
+    pub fn duplicate_receipts(mut self, on: bool) -> Self {
+        self.duplicate_receipts = on;
         self
     }
 
@@ -495,10 +682,12 @@ pub struct Stats {
     pub garbage_sent: u64,
     /// `query_sm`, `cancel_sm` and `replace_sm` answered.
     pub other_requests: u64,
-    /// Delivery receipts sent.
+    /// Final delivery receipts sent (each copy of a duplicated one counted).
     pub receipts_sent: u64,
-    /// Receipts dropped because no session of the submitter was bound to receive within
-    /// [`SmscConfig::receipt_hold`].
+    /// Intermediate receipts sent ([`SmscConfig::intermediate_receipt`]).
+    pub intermediates_sent: u64,
+    /// Messages whose receipts were dropped because no session of the submitter was bound
+    /// to receive within [`SmscConfig::receipt_hold`].
     pub receipts_dropped: u64,
     /// MO messages sent.
     pub mo_sent: u64,
