@@ -8,18 +8,28 @@
 use std::io::BufRead;
 use std::process::ExitCode;
 
+use clap::Args;
 use smpp_pdu::{Header, Pdu};
 use smpp_smsc::json::{self, Object};
 
+/// `smpp decode`: hex dumps to JSON lines.
+#[derive(Args, Debug)]
+pub(crate) struct DecodeArgs {
+    /// Print bind and outbind passwords in clear (for an exact round trip through
+    /// `smpp encode`); by default they print as ***.
+    #[arg(long)]
+    reveal_passwords: bool,
+    /// Hex dumps, each holding one or more PDUs back to back (whitespace, ':' and '-'
+    /// separators and a 0x prefix are ignored). None, or '-': one dump per line on stdin
+    /// (blank lines and lines starting with # are skipped).
+    #[arg(value_name = "HEX")]
+    inputs: Vec<String>,
+}
+
 /// Decodes every input (arguments, or stdin lines when there are none); exit 1 if any
 /// input was not valid hex or held a bad or incomplete PDU.
-pub(crate) fn run(args: &[String]) -> ExitCode {
-    let reveal = args.iter().any(|a| a == "--reveal-passwords");
-    let args: Vec<String> = args
-        .iter()
-        .filter(|a| *a != "--reveal-passwords")
-        .cloned()
-        .collect();
+pub(crate) fn run(a: &DecodeArgs) -> ExitCode {
+    let (reveal, args) = (a.reveal_passwords, a.inputs.as_slice());
     let mut ok = true;
     if args.is_empty() || args == ["-"] {
         let stdin = std::io::stdin();

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use clap::Args;
 use smpp_client::{Client, ClientConfig, TextOptions};
 use smpp_pdu::text::{self, Encoding, TextConfig};
 use smpp_session::BindKind;
@@ -68,9 +69,17 @@ fn encoding_name(e: Encoding) -> &'static str {
     }
 }
 
+/// `smpp demo`: an embedded SMSC and a client against it.
+#[derive(Args, Debug)]
+pub(crate) struct DemoArgs {
+    /// One JSON object per event instead of readable lines.
+    #[arg(long)]
+    json: bool,
+}
+
 /// Runs the demo; exit 0 when every step worked.
-pub(crate) fn run(json: bool) -> ExitCode {
-    let report = Report { json };
+pub(crate) fn run(a: &DemoArgs) -> ExitCode {
+    let report = Report { json: a.json };
     match steps(&report) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {

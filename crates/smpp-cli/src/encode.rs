@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use std::io::BufRead;
 use std::process::ExitCode;
 
+use clap::Args;
 use serde_json::{Map, Value};
 use smpp_pdu::tlv::Tlv;
 use smpp_pdu::*;
@@ -35,9 +36,19 @@ fn fail(field: impl Into<String>, error: impl Into<String>) -> Failure {
 
 type Result<T> = std::result::Result<T, Failure>;
 
+/// `smpp encode`: JSON lines (as `smpp decode` prints them) to hex.
+#[derive(Args, Debug)]
+pub(crate) struct EncodeArgs {
+    /// JSON objects, one PDU each. None, or '-': one object per line on stdin (blank
+    /// lines and lines starting with # are skipped).
+    #[arg(value_name = "JSON")]
+    inputs: Vec<String>,
+}
+
 /// Encodes every input (arguments, or stdin lines when there are none); exit 1 if any
 /// input could not be encoded.
-pub(crate) fn run(args: &[String]) -> ExitCode {
+pub(crate) fn run(a: &EncodeArgs) -> ExitCode {
+    let args = a.inputs.as_slice();
     let mut ok = true;
     if args.is_empty() || args == ["-"] {
         let stdin = std::io::stdin();

@@ -1,0 +1,269 @@
+//! `smpp smsc`: the test SMSC until it is killed (or `--duration` passed), with fault
+//! injection, scheduled MO messages and periodic counters.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use smpp_smsc::{IdFormat, Smsc, SmscConfig, User};
+
+use crate::common::{self, Password};
+use crate::stats;
+
+/// `--user ID:PASSWORD`: an account.
+#[derive(Clone, Debug)]
+pub(crate) struct UserArg {
+    system_id: String,
+    password: Password,
+}
+
+/// Parses `ID:PASSWORD` (the password may contain ':').
+fn user(v: &str) -> Result<UserArg, String> {
+    match v.split_once(':') {
+        Some((id, pw)) => Ok(UserArg {
+            system_id: id.to_string(),
+            password: Password(pw.to_string()),
+        }),
+        None => Err("expected ID:PASSWORD".into()),
+    }
+}
+
+/// `smpp smsc`: run the test SMSC.
+#[derive(Args, Debug)]
+pub(crate) struct SmscArgs {
+    /// Where to listen (port 0: a free port). The first line printed ends with the
+    /// address.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:2775")]
+    listen: SocketAddr,
+    /// Serve TLS with this certificate chain (PEM, server first); needs --tls-key.
+    #[arg(long, value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// An account ESMEs bind with (repeatable). Without any, every bind is accepted.
+    #[arg(
+        long = "user",
+        value_name = "ID:PASSWORD",
+        value_parser = user,
+        allow_hyphen_values = true
+    )]
+    users: Vec<UserArg>,
+    /// How long after a submit its delivery receipt goes out, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    receipt_delay_ms: u64,
+    /// Write message ids in hexadecimal (default: decimal).
+    #[arg(long)]
+    hex_ids: bool,
+    /// Answer ESME_RTHROTTLED to submits above N per second, over all sessions.
+    #[arg(long, value_name = "N")]
+    max_rate: Option<u32>,
+    /// Write every received PDU as a JSON line to FILE (bind passwords as ***).
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    /// Fault injection: answer every request MS milliseconds late.
+    #[arg(long, value_name = "MS")]
+    delay_ms: Option<u64>,
+    /// Fault injection: never answer every N-th submit_sm (0: off).
+    #[arg(long, value_name = "N")]
+    drop_every: Option<u64>,
+    /// Fault injection: close each connection after it sent N PDUs.
+    #[arg(long, value_name = "N")]
+    close_after: Option<u64>,
+    /// Fault injection: write an invalid header to each connection after it sent N PDUs
+    /// (the ESME loses framing).
+    #[arg(long, value_name = "N")]
+    garbage_after: Option<u64>,
+    /// Send an MO (447700900123 -> 12345) every MS milliseconds to each bound receiver of
+    /// every --user (or of each --mo-system-id).
+    #[arg(long, value_name = "MS")]
+    mo_every_ms: Option<u64>,
+    /// The scheduled MO's text.
+    #[arg(
+        long,
+        value_name = "TEXT",
+        default_value = "Hello",
+        allow_hyphen_values = true
+    )]
+    mo_text: String,
+    /// Send the scheduled MO to this system_id instead of every --user's (repeatable).
+    #[arg(long, value_name = "ID")]
+    mo_system_id: Vec<String>,
+    /// After N failed binds from one IP address within --failed-bind-window, refuse its
+    /// binds (ESME_RBINDFAIL) without checking them (0: off).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    max_failed_binds: u32,
+    /// The window of --max-failed-binds, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = common::positive_seconds)]
+    failed_bind_window: Duration,
+    /// Print the counters (the SMSC's and its sessions': PDUs per command and status,
+    /// timeouts, latency) every SECONDS.
+    #[arg(long, value_name = "SECONDS", value_parser = common::positive_seconds)]
+    stats_every: Option<Duration>,
+    /// Stop after SECONDS (default: run until SIGINT/SIGTERM); the counters are printed
+    /// once more on the way out.
+    #[arg(long, value_name = "SECONDS", value_parser = common::positive_seconds)]
+    duration: Option<Duration>,
+    /// Print the counters as JSON lines.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Prints the SMSC's counters and its sessions' counters.
+fn print_smsc_stats(smsc: &Smsc, json: bool) {
+    let s = smsc.stats();
+    let extra = [
+        ("connections", s.connections),
+        ("open_connections", s.open_connections),
+        ("binds", s.binds),
+        ("bind_rejects", s.bind_rejects),
+        ("submits", s.submits),
+        ("throttled", s.throttled),
+        ("receipts_sent", s.receipts_sent),
+        ("mo_sent", s.mo_sent),
+        ("delivers_acked", s.delivers_acked),
+        ("delivers_failed", s.delivers_failed),
+    ];
+    let session = smsc.session_stats().unwrap_or_default();
+    println!("{}", stats::render("smsc", &session, &extra, json));
+}
+
+/// Serves until `duration` passed, or until SIGINT/SIGTERM (without `duration`, forever);
+/// prints the counters every `stats_every` and once at the end.
+fn serve(
+    smsc: Smsc,
+    stats_every: Option<Duration>,
+    duration: Option<Duration>,
+    json: bool,
+) -> ExitCode {
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    if let Err(e) = ctrlc::set_handler(move || {
+        let _ = stop_tx.send(());
+    }) {
+        log::warn!("cannot catch SIGINT/SIGTERM ({e}); final counters print only with --duration");
+    }
+    let started = std::time::Instant::now();
+    let end = duration.map(|d| started + d);
+    let mut next_stats = stats_every.map(|d| started + d);
+    loop {
+        let now = std::time::Instant::now();
+        if end.is_some_and(|e| now >= e) {
+            break;
+        }
+        if let (Some(t), Some(every)) = (next_stats, stats_every) {
+            if now >= t {
+                print_smsc_stats(&smsc, json);
+                next_stats = Some(t + every);
+            }
+        }
+        let wake = [end, next_stats]
+            .into_iter()
+            .flatten()
+            .min()
+            .map_or(Duration::from_secs(3600), |t| {
+                t.saturating_duration_since(now)
+            });
+        match stop_rx.recv_timeout(wake) {
+            Ok(()) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                std::thread::sleep(wake);
+            }
+        }
+    }
+    print_smsc_stats(&smsc, json);
+    smsc.shutdown();
+    ExitCode::SUCCESS
+}
+
+/// Runs `smpp smsc`.
+pub(crate) fn run(a: &SmscArgs) -> ExitCode {
+    let mut config = SmscConfig::default()
+        .addr(a.listen)
+        .receipt_delay(Duration::from_millis(a.receipt_delay_ms));
+    config.users = a
+        .users
+        .iter()
+        .map(|u| User::new(u.system_id.clone(), u.password.0.clone()))
+        .collect();
+    if a.hex_ids {
+        config.id_format = IdFormat::Hex;
+    }
+    config.max_submits_per_second = a.max_rate;
+    config.log_path.clone_from(&a.log);
+    if let Some(ms) = a.delay_ms {
+        config.response_delay = Duration::from_millis(ms);
+    }
+    config.drop_every = a.drop_every.filter(|n| *n > 0);
+    config.close_after = a.close_after;
+    config.garbage_after = a.garbage_after;
+    config.max_failed_binds = a.max_failed_binds;
+    config.failed_bind_window = a.failed_bind_window;
+    let mut mo_system_ids = a.mo_system_id.clone();
+    let (stats_every, duration, json) = (a.stats_every, a.duration, a.json);
+    let mo_every = a.mo_every_ms.map(|ms| ms.max(1));
+    let mo_text = &a.mo_text;
+    let (tls_cert, tls_key) = (&a.tls_cert, &a.tls_key);
+    if let Some(ms) = mo_every {
+        if mo_system_ids.is_empty() {
+            mo_system_ids = config.users.iter().map(|u| u.system_id.clone()).collect();
+        }
+        if mo_system_ids.is_empty() {
+            crate::usage_error("smsc", "--mo-every-ms needs a --user or --mo-system-id");
+        }
+        for id in mo_system_ids {
+            config = config.mo_schedule(
+                Duration::from_millis(ms),
+                id,
+                "447700900123",
+                "12345",
+                mo_text.clone(),
+            );
+        }
+    }
+    match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => {
+            let read = |path: &PathBuf| {
+                std::fs::read(path)
+                    .map_err(|e| format!("smpp smsc: cannot read {}: {e}", path.display()))
+            };
+            let loaded = read(cert).and_then(|c| Ok((c, read(key)?)));
+            let configured = loaded.and_then(|(c, k)| {
+                config.clone().tls(&c, &k).map_err(|e| {
+                    format!(
+                        "smpp smsc: --tls-cert {} --tls-key {}: {e}",
+                        cert.display(),
+                        key.display()
+                    )
+                })
+            });
+            match configured {
+                Ok(c) => config = c,
+                Err(msg) => {
+                    eprintln!("{msg}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        (None, None) => {}
+        _ => crate::usage_error("smsc", "--tls-cert and --tls-key go together"),
+    }
+    let tls = if config.tls.is_some() {
+        " with TLS"
+    } else {
+        ""
+    };
+    match Smsc::start(config) {
+        Ok(smsc) => {
+            // The address stays the last word (scripts take it from there).
+            println!("smpp-smsc listening{tls} on {}", smsc.local_addr());
+            serve(smsc, stats_every, duration, json)
+        }
+        Err(e) => {
+            eprintln!("smpp smsc: cannot start: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
