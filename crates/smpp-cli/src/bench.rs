@@ -16,6 +16,7 @@ use smpp_smsc::json::Object;
 use clap::Args;
 
 use crate::common::{self, Connection};
+use crate::out::{errln, outln};
 use crate::stats;
 
 /// `smpp bench`: a load generator.
@@ -50,7 +51,7 @@ pub(crate) fn run(o: &BenchArgs) -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(msg) => {
-            eprintln!("smpp bench: {msg}");
+            errln!("smpp bench: {msg}");
             ExitCode::FAILURE
         }
     }
@@ -157,10 +158,13 @@ fn bench(o: &BenchArgs) -> Result<bool, String> {
             while handles.iter().any(|h| !h.is_finished()) {
                 let d = done.load(Ordering::Relaxed);
                 let secs = started.elapsed().as_secs_f64().max(1e-9);
-                eprint!("\r{d}/{total} sent, {:.0} msg/s   ", d as f64 / secs);
+                crate::out::err(format_args!(
+                    "\r{d}/{total} sent, {:.0} msg/s   ",
+                    d as f64 / secs
+                ));
                 std::thread::sleep(Duration::from_millis(200));
             }
-            eprintln!();
+            errln!();
         }
         handles
             .into_iter()
@@ -204,22 +208,23 @@ fn bench(o: &BenchArgs) -> Result<bool, String> {
         if let Some(e) = &first_error {
             j.str("first_error", e);
         }
-        println!("{}", j.finish());
+        outln!("{}", j.finish());
     } else {
-        println!(
+        outln!(
             "{ok} of {total} submits ok in {elapsed:.3} s over {} connection(s), window {}: \
              {rate:.1} msg/s, latency p50 {p50:.3} ms, p99 {p99:.3} ms",
-            o.connections, o.window
+            o.connections,
+            o.window
         );
         if errors > 0 {
-            println!(
+            outln!(
                 "{errors} error(s), first: {}",
                 first_error.as_deref().unwrap_or("?")
             );
         }
     }
     let (session, extra) = &final_stats;
-    println!("{}", stats::render("bench", session, extra, o.json));
+    outln!("{}", stats::render("bench", session, extra, o.json));
     Ok(errors == 0)
 }
 
@@ -241,5 +246,5 @@ fn client_stats(clients: &[Client]) -> (smpp_session::Stats, [(&'static str, u64
 
 fn print_stats(clients: &[Client], json: bool) {
     let (session, extra) = client_stats(clients);
-    println!("{}", stats::render("bench", &session, &extra, json));
+    outln!("{}", stats::render("bench", &session, &extra, json));
 }

@@ -8,6 +8,7 @@
 use std::io::BufRead;
 use std::process::ExitCode;
 
+use crate::out::outln;
 use clap::Args;
 use smpp_pdu::{Header, Pdu};
 use smpp_smsc::json::{self, Object};
@@ -40,7 +41,7 @@ pub(crate) fn run(a: &DecodeArgs) -> ExitCode {
                 Err(e) => {
                     let mut o = Object::new();
                     o.str("error", &format!("cannot read stdin: {e}"));
-                    println!("{}", o.finish());
+                    outln!("{}", o.finish());
                     return ExitCode::FAILURE;
                 }
             }
@@ -95,7 +96,7 @@ fn decode_input(input: usize, text: &str, reveal: bool) -> bool {
             let mut o = Object::new();
             o.num("input", input as u64)
                 .str("error", &format!("invalid hex: {e}"));
-            println!("{}", o.finish());
+            outln!("{}", o.finish());
             return false;
         }
     };
@@ -104,7 +105,7 @@ fn decode_input(input: usize, text: &str, reveal: bool) -> bool {
     if bytes.is_empty() {
         let mut o = Object::new();
         o.num("input", input as u64).str("error", "no octets");
-        println!("{}", o.finish());
+        outln!("{}", o.finish());
         return false;
     }
     while at < bytes.len() {
@@ -116,7 +117,7 @@ fn decode_input(input: usize, text: &str, reveal: bool) -> bool {
                 o.num("command_length", used as u64);
                 json::header_members(&mut o, &pdu);
                 json::body_members(&mut o, &pdu.body);
-                println!("{}", o.finish());
+                outln!("{}", o.finish());
                 at += used;
             }
             Ok(None) => {
@@ -137,7 +138,7 @@ fn decode_input(input: usize, text: &str, reveal: bool) -> bool {
                 )
                 .str("field", "command_length")
                 .str("command_status", "ESME_RINVCMDLEN");
-                println!("{}", o.finish());
+                outln!("{}", o.finish());
                 return false;
             }
             Err(e) => {
@@ -156,7 +157,7 @@ fn decode_input(input: usize, text: &str, reveal: bool) -> bool {
                 }
                 let head = o.finish();
                 // Merge the two objects: `{...head..., ...err...}`.
-                println!("{},{}", &head[..head.len() - 1], &err[1..]);
+                outln!("{},{}", &head[..head.len() - 1], &err[1..]);
                 match Header::peek(buf) {
                     Ok(Some(h)) if !e.is_fatal() && h.command_length as usize <= buf.len() => {
                         at += h.command_length as usize;

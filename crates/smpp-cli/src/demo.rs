@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use crate::out::{errln, outln};
 use clap::Args;
 use smpp_client::{Client, ClientConfig, TextOptions};
 use smpp_pdu::text::{self, Encoding, TextConfig};
@@ -34,9 +35,9 @@ struct Report {
 impl Report {
     fn line(&self, text: String, json: Object) {
         if self.json {
-            println!("{}", json.finish());
+            outln!("{}", json.finish());
         } else {
-            println!("{text}");
+            outln!("{text}");
         }
     }
 }
@@ -86,7 +87,7 @@ pub(crate) fn run(a: &DemoArgs) -> ExitCode {
             let mut o = event("error");
             o.str("message", &msg);
             report.line(format!("error: {msg}"), o);
-            eprintln!("smpp demo failed: {msg}");
+            errln!("smpp demo failed: {msg}");
             ExitCode::FAILURE
         }
     }

@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use std::io::BufRead;
 use std::process::ExitCode;
 
+use crate::out::outln;
 use clap::Args;
 use serde_json::{Map, Value};
 use smpp_pdu::tlv::Tlv;
@@ -59,7 +60,7 @@ pub(crate) fn run(a: &EncodeArgs) -> ExitCode {
                 Err(e) => {
                     let mut o = Object::new();
                     o.str("error", &format!("cannot read stdin: {e}"));
-                    println!("{}", o.finish());
+                    outln!("{}", o.finish());
                     return ExitCode::FAILURE;
                 }
             }
@@ -81,7 +82,7 @@ pub(crate) fn run(a: &EncodeArgs) -> ExitCode {
 fn encode_input(input: usize, text: &str) -> bool {
     match encode_json(text) {
         Ok(bytes) => {
-            println!("{}", smpp_smsc::json::hex(&bytes));
+            outln!("{}", smpp_smsc::json::hex(&bytes));
             true
         }
         Err(f) => {
@@ -89,7 +90,7 @@ fn encode_input(input: usize, text: &str) -> bool {
             o.num("input", input as u64)
                 .str("error", &f.error)
                 .str("field", &f.field);
-            println!("{}", o.finish());
+            outln!("{}", o.finish());
             false
         }
     }

@@ -14,6 +14,7 @@ use smpp_smsc::json::{self, Object};
 use clap::{Args, ValueEnum};
 
 use crate::common::{self, Connection};
+use crate::out::{errln, outln};
 
 /// How `listen` binds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -69,7 +70,7 @@ pub(crate) fn run(o: &ListenArgs) -> ExitCode {
     match listen(o) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
-            eprintln!("smpp listen: {msg}");
+            errln!("smpp listen: {msg}");
             ExitCode::FAILURE
         }
     }
@@ -79,7 +80,7 @@ fn listen(o: &ListenArgs) -> Result<(), String> {
     let (addr, _) = o.conn.resolve(Duration::ZERO)?;
     let client = common::connect(addr, o.conn.config(o.kind())?)?;
     if !o.json {
-        eprintln!("listening on {addr}");
+        errln!("listening on {addr}");
     }
     let end = o.timeout.map(|t| Instant::now() + t);
     let mut seen = 0u64;
@@ -103,9 +104,9 @@ fn listen(o: &ListenArgs) -> Result<(), String> {
         };
         seen += 1;
         if o.json {
-            println!("{}", inbound_json(&inbound));
+            outln!("{}", inbound_json(&inbound));
         } else {
-            println!("{}", inbound_line(&inbound));
+            outln!("{}", inbound_line(&inbound));
         }
     }
     client.unbind().map_err(|e| format!("unbind failed: {e}"))

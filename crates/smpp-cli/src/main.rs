@@ -15,9 +15,10 @@
 //! [`common::Connection`], flattened into each. Usage errors exit 2; `smpp help CMD` and
 //! `smpp CMD --help` describe every option.
 //!
+//! Output goes through [`out`]: when stdout's reader goes away (`smpp ... | head -1`),
+//! `smpp` stops quietly with status 141 (128 + SIGPIPE) instead of panicking.
+//!
 //! Logging goes to stderr, controlled by `RUST_LOG`.
-
-#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
 mod common;
@@ -25,6 +26,7 @@ mod decode;
 mod demo;
 mod encode;
 mod listen;
+mod out;
 mod send;
 mod smsc;
 mod stats;

@@ -14,6 +14,7 @@ use smpp_smsc::json::Object;
 use clap::{Args, ValueEnum};
 
 use crate::common::{self, Connection};
+use crate::out::{errln, outln};
 
 /// How `send` binds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -144,9 +145,9 @@ pub(crate) fn run(o: &SendArgs) -> ExitCode {
             if o.json {
                 let mut j = Object::new();
                 j.str("event", "error").str("message", &msg);
-                println!("{}", j.finish());
+                outln!("{}", j.finish());
             }
-            eprintln!("smpp send: {msg}");
+            errln!("smpp send: {msg}");
             ExitCode::FAILURE
         }
     }
@@ -169,9 +170,9 @@ fn send(o: &SendArgs) -> Result<(), String> {
                 .str("to", to)
                 .num("segments", ids.len() as u64)
                 .raw("message_ids", &common::str_array(&ids));
-            println!("{}", j.finish());
+            outln!("{}", j.finish());
         } else {
-            println!("submitted to {to}: message id(s) {}", ids.join(", "));
+            outln!("submitted to {to}: message id(s) {}", ids.join(", "));
         }
         expected.extend(ids);
     }
@@ -201,9 +202,9 @@ fn send(o: &SendArgs) -> Result<(), String> {
                 if let Some(err) = &r.err {
                     j.str("err", err);
                 }
-                println!("{}", j.finish());
+                outln!("{}", j.finish());
             } else {
-                println!("receipt for message id {}: {}", r.id, r.state.stat());
+                outln!("receipt for message id {}: {}", r.id, r.state.stat());
             }
         }
     }

@@ -10,6 +10,7 @@ use clap::Args;
 use smpp_smsc::{IdFormat, Smsc, SmscConfig, User};
 
 use crate::common::{self, Password};
+use crate::out::{self, errln};
 use crate::stats;
 
 /// `--user ID:PASSWORD`: an account.
@@ -111,8 +112,8 @@ pub(crate) struct SmscArgs {
     json: bool,
 }
 
-/// Prints the SMSC's counters and its sessions' counters.
-fn print_smsc_stats(smsc: &Smsc, json: bool) {
+/// Prints the SMSC's counters and its sessions' counters; the error if stdout failed.
+fn print_smsc_stats(smsc: &Smsc, json: bool) -> std::io::Result<()> {
     let s = smsc.stats();
     let extra = [
         ("connections", s.connections),
@@ -127,11 +128,22 @@ fn print_smsc_stats(smsc: &Smsc, json: bool) {
         ("delivers_failed", s.delivers_failed),
     ];
     let session = smsc.session_stats().unwrap_or_default();
-    println!("{}", stats::render("smsc", &session, &extra, json));
+    out::try_line(format_args!(
+        "{}",
+        stats::render("smsc", &session, &extra, json)
+    ))
+}
+
+/// Shuts the SMSC down (which flushes its PDU log) and ends the process for the failed
+/// stdout write `e` (see [`out`]).
+fn stop_on(smsc: Smsc, e: &std::io::Error) -> ! {
+    smsc.shutdown();
+    out::exit_on(e)
 }
 
 /// Serves until `duration` passed, or until SIGINT/SIGTERM (without `duration`, forever);
-/// prints the counters every `stats_every` and once at the end.
+/// prints the counters every `stats_every` and once at the end. When stdout's reader goes
+/// away, shuts down and exits with [`out::BROKEN_PIPE`].
 fn serve(
     smsc: Smsc,
     stats_every: Option<Duration>,
@@ -154,7 +166,9 @@ fn serve(
         }
         if let (Some(t), Some(every)) = (next_stats, stats_every) {
             if now >= t {
-                print_smsc_stats(&smsc, json);
+                if let Err(e) = print_smsc_stats(&smsc, json) {
+                    stop_on(smsc, &e);
+                }
                 next_stats = Some(t + every);
             }
         }
@@ -173,7 +187,9 @@ fn serve(
             }
         }
     }
-    print_smsc_stats(&smsc, json);
+    if let Err(e) = print_smsc_stats(&smsc, json) {
+        stop_on(smsc, &e);
+    }
     smsc.shutdown();
     ExitCode::SUCCESS
 }
@@ -242,7 +258,7 @@ pub(crate) fn run(a: &SmscArgs) -> ExitCode {
             match configured {
                 Ok(c) => config = c,
                 Err(msg) => {
-                    eprintln!("{msg}");
+                    errln!("{msg}");
                     return ExitCode::FAILURE;
                 }
             }
@@ -258,11 +274,14 @@ pub(crate) fn run(a: &SmscArgs) -> ExitCode {
     match Smsc::start(config) {
         Ok(smsc) => {
             // The address stays the last word (scripts take it from there).
-            println!("smpp-smsc listening{tls} on {}", smsc.local_addr());
+            let addr = smsc.local_addr();
+            if let Err(e) = out::try_line(format_args!("smpp-smsc listening{tls} on {addr}")) {
+                stop_on(smsc, &e);
+            }
             serve(smsc, stats_every, duration, json)
         }
         Err(e) => {
-            eprintln!("smpp smsc: cannot start: {e}");
+            errln!("smpp smsc: cannot start: {e}");
             ExitCode::FAILURE
         }
     }
