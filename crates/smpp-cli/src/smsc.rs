@@ -6,6 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use std::ffi::OsStr;
+
+use clap::builder::TypedValueParser;
+use clap::error::ErrorKind;
 use clap::Args;
 use smpp_smsc::{IdFormat, Smsc, SmscConfig, User};
 
@@ -13,21 +17,76 @@ use crate::common::{self, Password};
 use crate::out::{self, errln};
 use crate::stats;
 
-/// `--user ID:PASSWORD`: an account.
-#[derive(Clone, Debug)]
+/// `--user ID:PASSWORD[:MAXBINDS]`: an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct UserArg {
     system_id: String,
     password: Password,
+    /// Its own bind limit; `None`: `--max-binds`.
+    max_binds: Option<usize>,
 }
 
-/// Parses `ID:PASSWORD` (the password may contain ':').
-fn user(v: &str) -> Result<UserArg, String> {
-    match v.split_once(':') {
-        Some((id, pw)) => Ok(UserArg {
-            system_id: id.to_string(),
-            password: Password(pw.to_string()),
-        }),
-        None => Err("expected ID:PASSWORD".into()),
+impl UserArg {
+    /// The account, with `default_max_binds` unless it has its own limit.
+    fn user(&self, default_max_binds: usize) -> User {
+        User::new(self.system_id.clone(), self.password.0.clone())
+            .max_binds(self.max_binds.unwrap_or(default_max_binds))
+    }
+}
+
+/// Parses `ID:PASSWORD[:MAXBINDS]`. The ID ends at the first ':'. MAXBINDS is what
+/// follows the last ':' when there are at least two and it is all digits; otherwise the
+/// rest is the password, ':' included. An error never shows the password.
+fn parse_user(v: &str) -> Result<UserArg, String> {
+    let Some((id, rest)) = v.split_once(':') else {
+        return Err("expected ID:PASSWORD[:MAXBINDS]".into());
+    };
+    let (password, max_binds) = match rest.rsplit_once(':') {
+        Some((pw, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            let n = match n.parse::<usize>() {
+                Ok(0) | Err(_) => {
+                    return Err(format!(
+                        "user {id:?}: MAXBINDS {n} is not a number of binds (1 or more)"
+                    ))
+                }
+                Ok(n) => n,
+            };
+            (pw, Some(n))
+        }
+        _ => (rest, None),
+    };
+    Ok(UserArg {
+        system_id: id.to_string(),
+        password: Password(password.to_string()),
+        max_binds,
+    })
+}
+
+/// The value parser of `--user`: [`parse_user`], with an error that, unlike clap's
+/// usual one, does not repeat the value (it holds a password).
+#[derive(Clone, Debug)]
+struct UserParser;
+
+impl TypedValueParser for UserParser {
+    type Value = UserArg;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<UserArg, clap::Error> {
+        let arg = arg.map_or_else(|| "--user".to_string(), ToString::to_string);
+        let parsed = value
+            .to_str()
+            .ok_or_else(|| "not UTF-8".to_string())
+            .and_then(parse_user);
+        parsed.map_err(|msg| {
+            cmd.clone().error(
+                ErrorKind::ValueValidation,
+                format!("invalid value for '{arg}': {msg}"),
+            )
+        })
     }
 }
 
@@ -45,13 +104,24 @@ pub(crate) struct SmscArgs {
     #[arg(long, value_name = "FILE")]
     tls_key: Option<PathBuf>,
     /// An account ESMEs bind with (repeatable). Without any, every bind is accepted.
+    ///
+    /// The ID ends at the first ':'. MAXBINDS, how many sessions of the account may be
+    /// bound at once (default: --max-binds), is what follows the last ':' when there are
+    /// at least two ':' and it is all digits; otherwise everything after the first ':' is
+    /// the password. So esme:secret and esme:se:cret have no MAXBINDS, esme:secret:2 has
+    /// 2; a password that itself ends in ':' and digits needs an explicit MAXBINDS
+    /// (esme:pw:5:10 is password "pw:5", 10 binds).
     #[arg(
         long = "user",
-        value_name = "ID:PASSWORD",
-        value_parser = user,
+        value_name = "ID:PASSWORD[:MAXBINDS]",
+        value_parser = UserParser,
         allow_hyphen_values = true
     )]
     users: Vec<UserArg>,
+    /// How many sessions of each --user may be bound at once, unless it gives its own
+    /// MAXBINDS; a bind beyond that is refused with ESME_RBINDFAIL.
+    #[arg(long, value_name = "N", default_value_t = User::new("", "").max_binds, value_parser = common::at_least_one_usize)]
+    max_binds: usize,
     /// How long after a submit its delivery receipt goes out, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     receipt_delay_ms: u64,
@@ -199,11 +269,7 @@ pub(crate) fn run(a: &SmscArgs) -> ExitCode {
     let mut config = SmscConfig::default()
         .addr(a.listen)
         .receipt_delay(Duration::from_millis(a.receipt_delay_ms));
-    config.users = a
-        .users
-        .iter()
-        .map(|u| User::new(u.system_id.clone(), u.password.0.clone()))
-        .collect();
+    config.users = a.users.iter().map(|u| u.user(a.max_binds)).collect();
     if a.hex_ids {
         config.id_format = IdFormat::Hex;
     }
@@ -284,5 +350,39 @@ pub(crate) fn run(a: &SmscArgs) -> ExitCode {
             errln!("smpp smsc: cannot start: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_user, UserArg};
+    use crate::common::Password;
+
+    fn user(id: &str, pw: &str, max: Option<usize>) -> UserArg {
+        UserArg {
+            system_id: id.into(),
+            password: Password(pw.into()),
+            max_binds: max,
+        }
+    }
+
+    #[test]
+    fn user_splits_maxbinds_only_after_a_second_colon_and_digits() {
+        assert_eq!(parse_user("esme:secret"), Ok(user("esme", "secret", None)));
+        assert_eq!(parse_user("esme:12"), Ok(user("esme", "12", None)));
+        assert_eq!(parse_user("esme:s:2"), Ok(user("esme", "s", Some(2))));
+        assert_eq!(parse_user("esme:a:b:30"), Ok(user("esme", "a:b", Some(30))));
+        assert_eq!(parse_user("esme:a:b"), Ok(user("esme", "a:b", None)));
+        assert_eq!(parse_user("esme:a:"), Ok(user("esme", "a:", None)));
+        assert_eq!(parse_user("esme::"), Ok(user("esme", ":", None)));
+        assert_eq!(
+            parse_user("esme:pw:5:10"),
+            Ok(user("esme", "pw:5", Some(10)))
+        );
+        assert!(parse_user("esme").is_err());
+        let e = parse_user("esme:secret:0").expect_err("0 binds");
+        assert!(e.contains("MAXBINDS") && !e.contains("secret"), "{e}");
+        let e = parse_user("esme:secret:99999999999999999999999").expect_err("too large");
+        assert!(!e.contains("secret"), "{e}");
     }
 }

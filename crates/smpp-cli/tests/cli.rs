@@ -303,6 +303,14 @@ fn bad_values_name_the_flag_and_exit_2() {
         assert!(err.contains(flag), "{args:?}: {flag} not named in {err}");
         assert!(o.stdout.is_empty(), "{args:?}");
     }
+    // A bad --user names the flag and the system_id, never the password.
+    for bad in ["esme:s3cret:0", "esme:s3cret:99999999999999999999999"] {
+        let o = smpp(&["smsc", "--user", bad], None);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("--user") && err.contains("esme"), "{err}");
+        assert!(!err.contains("s3cret"), "the password is in {err}");
+    }
 }
 
 #[test]
