@@ -13,65 +13,45 @@ use smpp_pdu::SubmitSm;
 use smpp_session::BindKind;
 use smpp_smsc::json::Object;
 
-use crate::common::{self, Args, Target};
+use clap::Args;
+
+use crate::common::{self, Connection};
+use crate::out::{errln, outln};
 use crate::stats;
 
-struct Options {
-    target: Target,
+/// `smpp bench`: a load generator.
+#[derive(Args, Debug)]
+pub(crate) struct BenchArgs {
+    /// How many submit_sm to send in all (at least 1), spread over the connections.
+    #[arg(long, value_name = "N", required = true, value_parser = common::at_least_one)]
     count: u64,
+    /// How many submits each connection keeps in flight (at least 1).
+    #[arg(long, value_name = "W", required = true, value_parser = common::at_least_one_usize)]
     window: usize,
+    /// How many sessions to bind (as transmitters) and drive in parallel.
+    #[arg(long, value_name = "C", default_value = "1", value_parser = common::at_least_one_usize)]
     connections: usize,
-    json: bool,
+    /// Also print the clients' counters every SECONDS while running.
+    #[arg(long, value_name = "SECONDS", value_parser = common::positive_seconds)]
     stats_every: Option<Duration>,
-}
-
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut o = Options {
-        target: Target::new(),
-        count: 0,
-        window: 0,
-        connections: 1,
-        json: false,
-        stats_every: None,
-    };
-    let (mut count, mut window) = (None, None);
-    let mut a = Args::new("bench", args);
-    while let Some(name) = a.next_name() {
-        if o.target.take(name, &mut a)? {
-            continue;
-        }
-        match name {
-            "--count" => count = Some(a.parsed::<u64>(name)?),
-            "--window" => window = Some(a.parsed::<usize>(name)?),
-            "--connections" => o.connections = a.parsed(name)?,
-            "--json" => o.json = true,
-            "--stats-every" => {
-                let v = a.value(name)?;
-                o.stats_every = Some(common::positive_seconds("bench", name, &v)?);
-            }
-            other => return Err(a.unknown(other)),
-        }
-    }
-    o.target.check("bench")?;
-    o.count = count.ok_or("bench: --count is required")?;
-    o.window = window.ok_or("bench: --window is required")?;
-    if o.count == 0 || o.window == 0 || o.connections == 0 {
-        return Err("bench: --count, --window and --connections must be at least 1".into());
-    }
-    Ok(o)
+    /// Print the result and the counters as JSON objects.
+    #[arg(long)]
+    json: bool,
+    /// Where to connect, as whom, and whether over TLS.
+    #[command(flatten)]
+    conn: Connection,
 }
 
 /// Runs `smpp bench`.
-pub(crate) fn run(args: &[String]) -> ExitCode {
-    let o = match parse(args) {
-        Ok(o) => o,
-        Err(e) => return crate::usage_error(&e),
-    };
-    match bench(&o) {
+pub(crate) fn run(o: &BenchArgs) -> ExitCode {
+    if let Err(e) = o.conn.check() {
+        crate::usage_error("bench", &e);
+    }
+    match bench(o) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(msg) => {
-            eprintln!("smpp bench: {msg}");
+            errln!("smpp bench: {msg}");
             ExitCode::FAILURE
         }
     }
@@ -143,11 +123,11 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
-fn bench(o: &Options) -> Result<bool, String> {
-    let (addr, smsc) = o.target.resolve(Duration::from_secs(1))?;
+fn bench(o: &BenchArgs) -> Result<bool, String> {
+    let (addr, smsc) = o.conn.resolve(Duration::from_secs(1))?;
     let mut clients = Vec::with_capacity(o.connections);
     for _ in 0..o.connections {
-        let config = o.target.config(BindKind::Transmitter)?.window(o.window);
+        let config = o.conn.config(BindKind::Transmitter)?.window(o.window);
         clients.push(common::connect(addr, config)?);
     }
     let done = Arc::new(AtomicU64::new(0));
@@ -178,10 +158,13 @@ fn bench(o: &Options) -> Result<bool, String> {
             while handles.iter().any(|h| !h.is_finished()) {
                 let d = done.load(Ordering::Relaxed);
                 let secs = started.elapsed().as_secs_f64().max(1e-9);
-                eprint!("\r{d}/{total} sent, {:.0} msg/s   ", d as f64 / secs);
+                crate::out::err(format_args!(
+                    "\r{d}/{total} sent, {:.0} msg/s   ",
+                    d as f64 / secs
+                ));
                 std::thread::sleep(Duration::from_millis(200));
             }
-            eprintln!();
+            errln!();
         }
         handles
             .into_iter()
@@ -225,22 +208,23 @@ fn bench(o: &Options) -> Result<bool, String> {
         if let Some(e) = &first_error {
             j.str("first_error", e);
         }
-        println!("{}", j.finish());
+        outln!("{}", j.finish());
     } else {
-        println!(
+        outln!(
             "{ok} of {total} submits ok in {elapsed:.3} s over {} connection(s), window {}: \
              {rate:.1} msg/s, latency p50 {p50:.3} ms, p99 {p99:.3} ms",
-            o.connections, o.window
+            o.connections,
+            o.window
         );
         if errors > 0 {
-            println!(
+            outln!(
                 "{errors} error(s), first: {}",
                 first_error.as_deref().unwrap_or("?")
             );
         }
     }
     let (session, extra) = &final_stats;
-    println!("{}", stats::render("bench", session, extra, o.json));
+    outln!("{}", stats::render("bench", session, extra, o.json));
     Ok(errors == 0)
 }
 
@@ -262,5 +246,5 @@ fn client_stats(clients: &[Client]) -> (smpp_session::Stats, [(&'static str, u64
 
 fn print_stats(clients: &[Client], json: bool) {
     let (session, extra) = client_stats(clients);
-    println!("{}", stats::render("bench", &session, &extra, json));
+    outln!("{}", stats::render("bench", &session, &extra, json));
 }

@@ -1,9 +1,12 @@
-//! What `send`, `listen` and `bench` share: option parsing, connecting, the embedded SMSC.
+//! What `send`, `listen` and `bench` share: the connection options, value parsers,
+//! connecting, the embedded SMSC.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::Args;
 use smpp_client::{Client, ClientConfig, TlsClientConfig};
 use smpp_session::BindKind;
 use smpp_smsc::{Smsc, SmscConfig};
@@ -11,113 +14,92 @@ use smpp_smsc::{Smsc, SmscConfig};
 /// Credentials used against the embedded SMSC (which accepts any bind).
 pub(crate) const EMBEDDED_ID: &str = "smpp";
 
-/// Walks `--name value` and `--flag` arguments.
-pub(crate) struct Args<'a> {
-    cmd: &'static str,
-    it: std::slice::Iter<'a, String>,
-}
+/// A password from the command line. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Password(pub(crate) String);
 
-impl<'a> Args<'a> {
-    pub(crate) fn new(cmd: &'static str, args: &'a [String]) -> Self {
-        Args {
-            cmd,
-            it: args.iter(),
-        }
-    }
-
-    /// The next option name, if any.
-    pub(crate) fn next_name(&mut self) -> Option<&'a str> {
-        self.it.next().map(String::as_str)
-    }
-
-    /// The value of option `name`.
-    pub(crate) fn value(&mut self, name: &str) -> Result<String, String> {
-        self.it
-            .next()
-            .cloned()
-            .ok_or_else(|| format!("{}: {name} needs a value", self.cmd))
-    }
-
-    /// The value of option `name`, parsed.
-    pub(crate) fn parsed<T>(&mut self, name: &str) -> Result<T, String>
-    where
-        T: std::str::FromStr,
-        T::Err: std::fmt::Display,
-    {
-        let v = self.value(name)?;
-        v.parse()
-            .map_err(|e| format!("{}: {name} {v}: {e}", self.cmd))
-    }
-
-    /// An error about an unknown argument.
-    pub(crate) fn unknown(&self, a: &str) -> String {
-        format!("{}: unknown argument {a:?}", self.cmd)
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
     }
 }
 
-/// Where to connect, as whom, and whether over TLS.
-pub(crate) struct Target {
-    pub(crate) addr: Option<SocketAddr>,
-    pub(crate) system_id: Option<String>,
-    pub(crate) password: Option<String>,
+/// Parses a password (any text).
+pub(crate) fn password(v: &str) -> Result<Password, String> {
+    Ok(Password(v.to_string()))
+}
+
+/// `--addr HOST:PORT`: the resolved address, and the host when it was a name.
+#[derive(Clone, Debug)]
+pub(crate) struct Addr {
+    /// The first address the host resolved to.
+    pub(crate) socket: SocketAddr,
     /// The host of `--addr` when it is a name (the TLS server name by default).
     host: Option<String>,
-    /// `--tls`.
-    tls: bool,
-    /// `--ca FILE`: trust this CA instead of the system's roots.
-    ca: Option<PathBuf>,
-    /// `--server-name NAME`: check the certificate against this name.
-    server_name: Option<String>,
 }
 
-impl Target {
-    pub(crate) fn new() -> Self {
-        Target {
-            addr: None,
-            system_id: None,
-            password: None,
-            host: None,
-            tls: false,
-            ca: None,
-            server_name: None,
-        }
+/// Parses `HOST:PORT`, resolving a host name.
+pub(crate) fn addr(v: &str) -> Result<Addr, String> {
+    use std::net::ToSocketAddrs;
+    let socket = v
+        .to_socket_addrs()
+        .map_err(|e| e.to_string())?
+        .next()
+        .ok_or_else(|| "no address".to_string())?;
+    let host = v
+        .rsplit_once(':')
+        .map(|(h, _)| h.trim_start_matches('[').trim_end_matches(']'))
+        .filter(|h| h.parse::<std::net::IpAddr>().is_err())
+        .map(str::to_string);
+    Ok(Addr { socket, host })
+}
+
+/// Where to connect, as whom, and whether over TLS: the options `send`, `listen` and
+/// `bench` share.
+#[derive(Args, Clone, Debug)]
+#[command(next_help_heading = "Connection")]
+pub(crate) struct Connection {
+    /// The SMSC to connect to (a host name is resolved). Needs --system-id and
+    /// --password. Without it, send and bench start an embedded test SMSC on 127.0.0.1
+    /// that accepts any bind; listen needs it.
+    #[arg(long, value_name = "HOST:PORT", value_parser = addr)]
+    pub(crate) addr: Option<Addr>,
+    /// The system_id to bind with.
+    #[arg(long, value_name = "ID")]
+    pub(crate) system_id: Option<String>,
+    /// The password to bind with (never logged).
+    #[arg(long, value_name = "PW", value_parser = password, allow_hyphen_values = true)]
+    pub(crate) password: Option<Password>,
+    /// Connect over TLS, trusting the system's root certificates (or only --ca). Needs
+    /// --addr: the embedded SMSC is plaintext.
+    #[arg(long)]
+    pub(crate) tls: bool,
+    /// With --tls: trust only the CA certificates in this PEM file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca: Option<PathBuf>,
+    /// With --tls: the name the server's certificate must carry (default: the host of
+    /// --addr).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) server_name: Option<String>,
+}
+
+impl Connection {
+    /// The socket address of `--addr`, if given.
+    pub(crate) fn socket(&self) -> Option<SocketAddr> {
+        self.addr.as_ref().map(|a| a.socket)
     }
 
-    /// Takes `--addr`, `--system-id` and `--password`; whether `name` was one of them.
-    pub(crate) fn take(&mut self, name: &str, args: &mut Args<'_>) -> Result<bool, String> {
-        match name {
-            "--addr" => {
-                let v = args.value(name)?;
-                let addr = resolve(&v).map_err(|e| format!("{}: --addr {v}: {e}", args.cmd))?;
-                self.addr = Some(addr);
-                self.host = v
-                    .rsplit_once(':')
-                    .map(|(h, _)| h.trim_start_matches('[').trim_end_matches(']'))
-                    .filter(|h| h.parse::<std::net::IpAddr>().is_err())
-                    .map(str::to_string);
-            }
-            "--system-id" => self.system_id = Some(args.value(name)?),
-            "--password" => self.password = Some(args.value(name)?),
-            "--tls" => self.tls = true,
-            "--ca" => self.ca = Some(args.value(name)?.into()),
-            "--server-name" => self.server_name = Some(args.value(name)?),
-            _ => return Ok(false),
-        }
-        Ok(true)
-    }
-
-    /// With `--addr`, `--system-id` and `--password` are required.
-    pub(crate) fn check(&self, cmd: &str) -> Result<(), String> {
+    /// With `--addr`, `--system-id` and `--password` are required; `--ca` and
+    /// `--server-name` need `--tls`, which needs `--addr`.
+    pub(crate) fn check(&self) -> Result<(), String> {
         if self.addr.is_some() && (self.system_id.is_none() || self.password.is_none()) {
-            return Err(format!("{cmd}: --addr needs --system-id and --password"));
+            return Err("--addr needs --system-id and --password".into());
         }
         if !self.tls && (self.ca.is_some() || self.server_name.is_some()) {
-            return Err(format!("{cmd}: --ca and --server-name need --tls"));
+            return Err("--ca and --server-name need --tls".into());
         }
         if self.tls && self.addr.is_none() {
-            return Err(format!(
-                "{cmd}: --tls needs --addr (the embedded SMSC is plaintext)"
-            ));
+            return Err("--tls needs --addr (the embedded SMSC is plaintext)".into());
         }
         Ok(())
     }
@@ -127,7 +109,7 @@ impl Target {
         &self,
         receipt_delay: Duration,
     ) -> Result<(SocketAddr, Option<Smsc>), String> {
-        match self.addr {
+        match self.socket() {
             Some(a) => Ok((a, None)),
             None => {
                 let smsc = Smsc::start(SmscConfig::default().receipt_delay(receipt_delay))
@@ -140,7 +122,7 @@ impl Target {
     /// A client configuration of this bind kind; with `--tls`, the CA file is read here.
     pub(crate) fn config(&self, kind: BindKind) -> Result<ClientConfig, String> {
         let id = self.system_id.as_deref().unwrap_or(EMBEDDED_ID);
-        let pw = self.password.as_deref().unwrap_or(EMBEDDED_ID);
+        let pw = self.password.as_ref().map_or(EMBEDDED_ID, |p| p.0.as_str());
         let config = ClientConfig::new(kind, id, pw).response_timeout(Duration::from_secs(10));
         if !self.tls {
             return Ok(config);
@@ -155,20 +137,12 @@ impl Target {
             None => TlsClientConfig::system_roots()
                 .map_err(|e| format!("--tls without --ca: the system's roots: {e}"))?,
         };
-        if let Some(name) = self.server_name.as_ref().or(self.host.as_ref()) {
+        let host = self.addr.as_ref().and_then(|a| a.host.as_ref());
+        if let Some(name) = self.server_name.as_ref().or(host) {
             tls = tls.server_name(name.clone());
         }
         Ok(config.tls(tls))
     }
-}
-
-/// Parses `HOST:PORT`, resolving a host name.
-fn resolve(v: &str) -> Result<SocketAddr, String> {
-    use std::net::ToSocketAddrs;
-    v.to_socket_addrs()
-        .map_err(|e| e.to_string())?
-        .next()
-        .ok_or_else(|| "no address".to_string())
 }
 
 /// Connects and binds, with an error message naming the address.
@@ -190,16 +164,32 @@ pub(crate) fn str_array<S: AsRef<str>>(items: &[S]) -> String {
     s
 }
 
-/// `v` as a positive number of seconds (fractions allowed), for option `name` of `cmd`.
-pub(crate) fn positive_seconds(
-    cmd: &str,
-    name: &str,
-    v: &str,
-) -> Result<std::time::Duration, String> {
+/// A value parser: a positive number of seconds (fractions allowed).
+pub(crate) fn positive_seconds(v: &str) -> Result<Duration, String> {
     match v.parse::<f64>() {
-        Ok(s) if s > 0.0 && s.is_finite() => Ok(std::time::Duration::from_secs_f64(s)),
-        _ => Err(format!(
-            "{cmd}: {name} {v}: expected a positive number of seconds"
-        )),
+        Ok(s) if s > 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
+        _ => Err("expected a positive number of seconds".into()),
     }
+}
+
+/// A value parser: zero or more seconds (fractions allowed).
+pub(crate) fn seconds(v: &str) -> Result<Duration, String> {
+    match v.parse::<f64>() {
+        Ok(s) if s >= 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
+        _ => Err("expected a number of seconds (0 or more)".into()),
+    }
+}
+
+/// A value parser: a count of at least 1.
+pub(crate) fn at_least_one(v: &str) -> Result<u64, String> {
+    match v.parse::<u64>() {
+        Ok(0) => Err("expected at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A value parser: a count of at least 1 that fits in `usize`.
+pub(crate) fn at_least_one_usize(v: &str) -> Result<usize, String> {
+    at_least_one(v).and_then(|n| usize::try_from(n).map_err(|e| e.to_string()))
 }

@@ -8,18 +8,29 @@
 use std::io::BufRead;
 use std::process::ExitCode;
 
+use crate::out::outln;
+use clap::Args;
 use smpp_pdu::{Header, Pdu};
 use smpp_smsc::json::{self, Object};
 
+/// `smpp decode`: hex dumps to JSON lines.
+#[derive(Args, Debug)]
+pub(crate) struct DecodeArgs {
+    /// Print bind and outbind passwords in clear (for an exact round trip through
+    /// `smpp encode`); by default they print as ***.
+    #[arg(long)]
+    reveal_passwords: bool,
+    /// Hex dumps, each holding one or more PDUs back to back (whitespace, ':' and '-'
+    /// separators and a 0x prefix are ignored). None, or '-': one dump per line on stdin
+    /// (blank lines and lines starting with # are skipped).
+    #[arg(value_name = "HEX")]
+    inputs: Vec<String>,
+}
+
 /// Decodes every input (arguments, or stdin lines when there are none); exit 1 if any
 /// input was not valid hex or held a bad or incomplete PDU.
-pub(crate) fn run(args: &[String]) -> ExitCode {
-    let reveal = args.iter().any(|a| a == "--reveal-passwords");
-    let args: Vec<String> = args
-        .iter()
-        .filter(|a| *a != "--reveal-passwords")
-        .cloned()
-        .collect();
+pub(crate) fn run(a: &DecodeArgs) -> ExitCode {
+    let (reveal, args) = (a.reveal_passwords, a.inputs.as_slice());
     let mut ok = true;
     if args.is_empty() || args == ["-"] {
         let stdin = std::io::stdin();
@@ -30,7 +41,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
                 Err(e) => {
                     let mut o = Object::new();
                     o.str("error", &format!("cannot read stdin: {e}"));
-                    println!("{}", o.finish());
+                    outln!("{}", o.finish());
                     return ExitCode::FAILURE;
                 }
             }
@@ -85,7 +96,7 @@ fn decode_input(input: usize, text: &str, reveal: bool) -> bool {
             let mut o = Object::new();
             o.num("input", input as u64)
                 .str("error", &format!("invalid hex: {e}"));
-            println!("{}", o.finish());
+            outln!("{}", o.finish());
             return false;
         }
     };
@@ -94,7 +105,7 @@ fn decode_input(input: usize, text: &str, reveal: bool) -> bool {
     if bytes.is_empty() {
         let mut o = Object::new();
         o.num("input", input as u64).str("error", "no octets");
-        println!("{}", o.finish());
+        outln!("{}", o.finish());
         return false;
     }
     while at < bytes.len() {
@@ -106,7 +117,7 @@ fn decode_input(input: usize, text: &str, reveal: bool) -> bool {
                 o.num("command_length", used as u64);
                 json::header_members(&mut o, &pdu);
                 json::body_members(&mut o, &pdu.body);
-                println!("{}", o.finish());
+                outln!("{}", o.finish());
                 at += used;
             }
             Ok(None) => {
@@ -127,7 +138,7 @@ fn decode_input(input: usize, text: &str, reveal: bool) -> bool {
                 )
                 .str("field", "command_length")
                 .str("command_status", "ESME_RINVCMDLEN");
-                println!("{}", o.finish());
+                outln!("{}", o.finish());
                 return false;
             }
             Err(e) => {
@@ -146,7 +157,7 @@ fn decode_input(input: usize, text: &str, reveal: bool) -> bool {
                 }
                 let head = o.finish();
                 // Merge the two objects: `{...head..., ...err...}`.
-                println!("{},{}", &head[..head.len() - 1], &err[1..]);
+                outln!("{},{}", &head[..head.len() - 1], &err[1..]);
                 match Header::peek(buf) {
                     Ok(Some(h)) if !e.is_fatal() && h.command_length as usize <= buf.len() => {
                         at += h.command_length as usize;

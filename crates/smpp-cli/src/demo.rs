@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use crate::out::{errln, outln};
+use clap::Args;
 use smpp_client::{Client, ClientConfig, TextOptions};
 use smpp_pdu::text::{self, Encoding, TextConfig};
 use smpp_session::BindKind;
@@ -33,9 +35,9 @@ struct Report {
 impl Report {
     fn line(&self, text: String, json: Object) {
         if self.json {
-            println!("{}", json.finish());
+            outln!("{}", json.finish());
         } else {
-            println!("{text}");
+            outln!("{text}");
         }
     }
 }
@@ -68,16 +70,24 @@ fn encoding_name(e: Encoding) -> &'static str {
     }
 }
 
+/// `smpp demo`: an embedded SMSC and a client against it.
+#[derive(Args, Debug)]
+pub(crate) struct DemoArgs {
+    /// One JSON object per event instead of readable lines.
+    #[arg(long)]
+    json: bool,
+}
+
 /// Runs the demo; exit 0 when every step worked.
-pub(crate) fn run(json: bool) -> ExitCode {
-    let report = Report { json };
+pub(crate) fn run(a: &DemoArgs) -> ExitCode {
+    let report = Report { json: a.json };
     match steps(&report) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
             let mut o = event("error");
             o.str("message", &msg);
             report.line(format!("error: {msg}"), o);
-            eprintln!("smpp demo failed: {msg}");
+            errln!("smpp demo failed: {msg}");
             ExitCode::FAILURE
         }
     }

@@ -14,6 +14,8 @@ use std::collections::BTreeSet;
 use std::io::BufRead;
 use std::process::ExitCode;
 
+use crate::out::outln;
+use clap::Args;
 use serde_json::{Map, Value};
 use smpp_pdu::tlv::Tlv;
 use smpp_pdu::*;
@@ -35,9 +37,19 @@ fn fail(field: impl Into<String>, error: impl Into<String>) -> Failure {
 
 type Result<T> = std::result::Result<T, Failure>;
 
+/// `smpp encode`: JSON lines (as `smpp decode` prints them) to hex.
+#[derive(Args, Debug)]
+pub(crate) struct EncodeArgs {
+    /// JSON objects, one PDU each. None, or '-': one object per line on stdin (blank
+    /// lines and lines starting with # are skipped).
+    #[arg(value_name = "JSON")]
+    inputs: Vec<String>,
+}
+
 /// Encodes every input (arguments, or stdin lines when there are none); exit 1 if any
 /// input could not be encoded.
-pub(crate) fn run(args: &[String]) -> ExitCode {
+pub(crate) fn run(a: &EncodeArgs) -> ExitCode {
+    let args = a.inputs.as_slice();
     let mut ok = true;
     if args.is_empty() || args == ["-"] {
         let stdin = std::io::stdin();
@@ -48,7 +60,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
                 Err(e) => {
                     let mut o = Object::new();
                     o.str("error", &format!("cannot read stdin: {e}"));
-                    println!("{}", o.finish());
+                    outln!("{}", o.finish());
                     return ExitCode::FAILURE;
                 }
             }
@@ -70,7 +82,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
 fn encode_input(input: usize, text: &str) -> bool {
     match encode_json(text) {
         Ok(bytes) => {
-            println!("{}", smpp_smsc::json::hex(&bytes));
+            outln!("{}", smpp_smsc::json::hex(&bytes));
             true
         }
         Err(f) => {
@@ -78,7 +90,7 @@ fn encode_input(input: usize, text: &str) -> bool {
             o.num("input", input as u64)
                 .str("error", &f.error)
                 .str("field", &f.field);
-            println!("{}", o.finish());
+            outln!("{}", o.finish());
             false
         }
     }

@@ -11,76 +11,76 @@ use smpp_pdu::Body;
 use smpp_session::BindKind;
 use smpp_smsc::json::{self, Object};
 
-use crate::common::{self, Args, Target};
+use clap::{Args, ValueEnum};
 
-struct Options {
-    target: Target,
-    kind: BindKind,
-    count: Option<u64>,
-    timeout: Option<Duration>,
-    json: bool,
+use crate::common::{self, Connection};
+use crate::out::{errln, outln};
+
+/// How `listen` binds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ListenBind {
+    /// Receiver.
+    Rx,
+    /// Transceiver.
+    Trx,
 }
 
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut o = Options {
-        target: Target::new(),
-        kind: BindKind::Receiver,
-        count: None,
-        timeout: None,
-        json: false,
-    };
-    let mut a = Args::new("listen", args);
-    while let Some(name) = a.next_name() {
-        if o.target.take(name, &mut a)? {
-            continue;
+/// `smpp listen`: bind and print MO messages and delivery receipts.
+#[derive(Args, Debug)]
+pub(crate) struct ListenArgs {
+    /// How to bind: rx (receiver) or trx (transceiver).
+    #[arg(long, value_enum, default_value = "rx", value_name = "KIND")]
+    bind: ListenBind,
+    /// Stop (exit 0) after N messages (default: no limit).
+    #[arg(long, value_name = "N")]
+    count: Option<u64>,
+    /// Stop (exit 0) after SECONDS, with what arrived (default: no limit).
+    #[arg(long, value_name = "SECONDS", value_parser = common::seconds)]
+    timeout: Option<Duration>,
+    /// One JSON object per message (the PDU's fields, the decoded text, a receipt
+    /// object) instead of a line of text.
+    #[arg(long)]
+    json: bool,
+    /// Where to connect, as whom, and whether over TLS.
+    #[command(flatten)]
+    conn: Connection,
+}
+
+impl ListenArgs {
+    fn check(&self) -> Result<(), String> {
+        if self.conn.addr.is_none() {
+            return Err("--addr is required".into());
         }
-        match name {
-            "--bind" => {
-                o.kind = match a.value(name)?.as_str() {
-                    "rx" => BindKind::Receiver,
-                    "trx" => BindKind::Transceiver,
-                    v => return Err(format!("listen: --bind {v}: expected rx or trx")),
-                }
-            }
-            "--count" => o.count = Some(a.parsed(name)?),
-            "--timeout" => {
-                let s: f64 = a.parsed(name)?;
-                if !(s.is_finite() && s >= 0.0) {
-                    return Err(format!("listen: --timeout {s}: expected seconds"));
-                }
-                o.timeout = Some(Duration::from_secs_f64(s));
-            }
-            "--json" => o.json = true,
-            other => return Err(a.unknown(other)),
+        self.conn.check()
+    }
+
+    fn kind(&self) -> BindKind {
+        match self.bind {
+            ListenBind::Rx => BindKind::Receiver,
+            ListenBind::Trx => BindKind::Transceiver,
         }
     }
-    if o.target.addr.is_none() {
-        return Err("listen: --addr is required".into());
-    }
-    o.target.check("listen")?;
-    Ok(o)
 }
 
 /// Runs `smpp listen`.
-pub(crate) fn run(args: &[String]) -> ExitCode {
-    let o = match parse(args) {
-        Ok(o) => o,
-        Err(e) => return crate::usage_error(&e),
-    };
-    match listen(&o) {
+pub(crate) fn run(o: &ListenArgs) -> ExitCode {
+    if let Err(e) = o.check() {
+        crate::usage_error("listen", &e);
+    }
+    match listen(o) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
-            eprintln!("smpp listen: {msg}");
+            errln!("smpp listen: {msg}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn listen(o: &Options) -> Result<(), String> {
-    let (addr, _) = o.target.resolve(Duration::ZERO)?;
-    let client = common::connect(addr, o.target.config(o.kind)?)?;
+fn listen(o: &ListenArgs) -> Result<(), String> {
+    let (addr, _) = o.conn.resolve(Duration::ZERO)?;
+    let client = common::connect(addr, o.conn.config(o.kind())?)?;
     if !o.json {
-        eprintln!("listening on {addr}");
+        errln!("listening on {addr}");
     }
     let end = o.timeout.map(|t| Instant::now() + t);
     let mut seen = 0u64;
@@ -104,9 +104,9 @@ fn listen(o: &Options) -> Result<(), String> {
         };
         seen += 1;
         if o.json {
-            println!("{}", inbound_json(&inbound));
+            outln!("{}", inbound_json(&inbound));
         } else {
-            println!("{}", inbound_line(&inbound));
+            outln!("{}", inbound_line(&inbound));
         }
     }
     client.unbind().map_err(|e| format!("unbind failed: {e}"))

@@ -11,132 +11,158 @@ use smpp_pdu::text::Encoding;
 use smpp_session::BindKind;
 use smpp_smsc::json::Object;
 
-use crate::common::{self, Args, Target};
+use clap::{Args, ValueEnum};
 
-struct Options {
-    target: Target,
-    kind: BindKind,
-    from: Option<String>,
-    to: Vec<String>,
-    text: Option<String>,
-    text_options: TextOptions,
-    wait_receipt: Option<Duration>,
-    json: bool,
+use crate::common::{self, Connection};
+use crate::out::{errln, outln};
+
+/// How `send` binds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SendBind {
+    /// Transmitter: submits only, no receipts.
+    Tx,
+    /// Transceiver: submits, and receipts on the same session.
+    Trx,
 }
 
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut o = Options {
-        target: Target::new(),
-        kind: BindKind::Transceiver,
-        from: None,
-        to: Vec::new(),
-        text: None,
-        text_options: TextOptions {
-            registered_delivery: 0,
+/// The text's encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EncodingArg {
+    /// GSM 7-bit when the text fits it, else UCS-2.
+    Auto,
+    /// The GSM 03.38 default alphabet.
+    Gsm7,
+    /// UCS-2 (UTF-16, big endian).
+    Ucs2,
+    /// ISO 8859-1.
+    Latin1,
+}
+
+/// How a long text is split into segments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SplitArg {
+    /// A user data header with an 8-bit reference.
+    Udh,
+    /// A user data header with a 16-bit reference.
+    Udh16,
+    /// The sar_* TLVs.
+    Sar,
+    /// One submit_sm with the whole text in message_payload.
+    Payload,
+}
+
+/// `smpp send`: submit a text to each --to and print the message ids (and, when
+/// waiting, the receipts).
+#[derive(Args, Debug)]
+pub(crate) struct SendArgs {
+    /// How to bind: tx (transmitter) or trx (transceiver, needed for --wait-receipt).
+    #[arg(long, value_enum, default_value = "trx", value_name = "KIND")]
+    bind: SendBind,
+    /// The source address (default: empty, the SMSC's choice).
+    #[arg(long, value_name = "ADDR")]
+    from: Option<String>,
+    /// A destination address (required; repeat it for several destinations, one submit
+    /// each).
+    #[arg(long, value_name = "ADDR")]
+    to: Vec<String>,
+    /// The text to send (required); split into segments when it is too long for one.
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+    text: Option<String>,
+    /// The text's encoding; auto takes GSM 7-bit when the text fits it, else UCS-2.
+    #[arg(long, value_enum, default_value = "auto", value_name = "ENCODING")]
+    encoding: EncodingArg,
+    /// How a long text is split: UDH with an 8- or 16-bit reference, SAR TLVs, or one
+    /// PDU with message_payload.
+    #[arg(long, value_enum, default_value = "udh", value_name = "METHOD")]
+    split: SplitArg,
+    /// Ask for delivery receipts (registered_delivery 1) without waiting for them.
+    #[arg(long)]
+    registered_delivery: bool,
+    /// Wait up to SECONDS for the receipts of every segment and print them (implies
+    /// --registered-delivery; needs --bind trx); exit 1 if they do not all come.
+    #[arg(long, value_name = "SECONDS", value_parser = common::seconds)]
+    wait_receipt: Option<Duration>,
+    /// Print one JSON object per event (submitted, receipt, error) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Where to connect, as whom, and whether over TLS.
+    #[command(flatten)]
+    conn: Connection,
+}
+
+impl SendArgs {
+    fn check(&self) -> Result<(), String> {
+        self.conn.check()?;
+        if self.to.is_empty() {
+            return Err("--to is required".into());
+        }
+        if self.text.is_none() {
+            return Err("--text is required".into());
+        }
+        if self.wait_receipt.is_some() && self.bind != SendBind::Trx {
+            return Err(
+                "--wait-receipt needs --bind trx (receipts come on the same session)".into(),
+            );
+        }
+        Ok(())
+    }
+
+    fn kind(&self) -> BindKind {
+        match self.bind {
+            SendBind::Tx => BindKind::Transmitter,
+            SendBind::Trx => BindKind::Transceiver,
+        }
+    }
+
+    fn text_options(&self) -> TextOptions {
+        TextOptions {
+            registered_delivery: u8::from(self.registered_delivery || self.wait_receipt.is_some()),
+            encoding: match self.encoding {
+                EncodingArg::Auto => None,
+                EncodingArg::Gsm7 => Some(Encoding::Gsm7),
+                EncodingArg::Ucs2 => Some(Encoding::Ucs2),
+                EncodingArg::Latin1 => Some(Encoding::Latin1),
+            },
+            split: match self.split {
+                SplitArg::Udh => SplitMethod::Udh8,
+                SplitArg::Udh16 => SplitMethod::Udh16,
+                SplitArg::Sar => SplitMethod::Sar,
+                SplitArg::Payload => SplitMethod::Payload,
+            },
             ..TextOptions::default()
-        },
-        wait_receipt: None,
-        json: false,
-    };
-    let mut a = Args::new("send", args);
-    while let Some(name) = a.next_name() {
-        if o.target.take(name, &mut a)? {
-            continue;
-        }
-        match name {
-            "--bind" => {
-                o.kind = match a.value(name)?.as_str() {
-                    "tx" => BindKind::Transmitter,
-                    "trx" => BindKind::Transceiver,
-                    v => return Err(format!("send: --bind {v}: expected tx or trx")),
-                }
-            }
-            "--from" => o.from = Some(a.value(name)?),
-            "--to" => o.to.push(a.value(name)?),
-            "--text" => o.text = Some(a.value(name)?),
-            "--encoding" => {
-                o.text_options.encoding = match a.value(name)?.as_str() {
-                    "auto" => None,
-                    "gsm7" => Some(Encoding::Gsm7),
-                    "ucs2" => Some(Encoding::Ucs2),
-                    "latin1" => Some(Encoding::Latin1),
-                    v => {
-                        return Err(format!(
-                            "send: --encoding {v}: expected auto, gsm7, ucs2 or latin1"
-                        ))
-                    }
-                }
-            }
-            "--split" => {
-                o.text_options.split = match a.value(name)?.as_str() {
-                    "udh" => SplitMethod::Udh8,
-                    "udh16" => SplitMethod::Udh16,
-                    "sar" => SplitMethod::Sar,
-                    "payload" => SplitMethod::Payload,
-                    v => {
-                        return Err(format!(
-                            "send: --split {v}: expected udh, udh16, sar or payload"
-                        ))
-                    }
-                }
-            }
-            "--registered-delivery" => o.text_options.registered_delivery = 1,
-            "--wait-receipt" => {
-                let s: f64 = a.parsed(name)?;
-                if !(s.is_finite() && s >= 0.0) {
-                    return Err(format!("send: --wait-receipt {s}: expected seconds"));
-                }
-                o.wait_receipt = Some(Duration::from_secs_f64(s));
-                o.text_options.registered_delivery = 1;
-            }
-            "--json" => o.json = true,
-            other => return Err(a.unknown(other)),
         }
     }
-    o.target.check("send")?;
-    if o.to.is_empty() {
-        return Err("send: --to is required".into());
-    }
-    if o.text.is_none() {
-        return Err("send: --text is required".into());
-    }
-    if o.wait_receipt.is_some() && o.kind != BindKind::Transceiver {
-        return Err(
-            "send: --wait-receipt needs --bind trx (receipts come on the same session)".into(),
-        );
-    }
-    Ok(o)
 }
 
 /// Runs `smpp send`.
-pub(crate) fn run(args: &[String]) -> ExitCode {
-    let o = match parse(args) {
-        Ok(o) => o,
-        Err(e) => return crate::usage_error(&e),
-    };
-    match send(&o) {
+pub(crate) fn run(o: &SendArgs) -> ExitCode {
+    if let Err(e) = o.check() {
+        crate::usage_error("send", &e);
+    }
+    match send(o) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
             if o.json {
                 let mut j = Object::new();
                 j.str("event", "error").str("message", &msg);
-                println!("{}", j.finish());
+                outln!("{}", j.finish());
             }
-            eprintln!("smpp send: {msg}");
+            errln!("smpp send: {msg}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn send(o: &Options) -> Result<(), String> {
-    let (addr, smsc) = o.target.resolve(Duration::from_millis(200))?;
-    let client = common::connect(addr, o.target.config(o.kind)?)?;
+fn send(o: &SendArgs) -> Result<(), String> {
+    let (addr, smsc) = o.conn.resolve(Duration::from_millis(200))?;
+    let client = common::connect(addr, o.conn.config(o.kind())?)?;
+    let text_options = o.text_options();
     let from = o.from.as_deref().unwrap_or("");
     let text = o.text.as_deref().unwrap_or("");
     let mut expected = BTreeSet::new();
     for to in &o.to {
         let ids = client
-            .send_text(from, to, text, &o.text_options)
+            .send_text(from, to, text, &text_options)
             .map_err(|e| format!("submit to {to} failed: {e}"))?;
         if o.json {
             let mut j = Object::new();
@@ -144,9 +170,9 @@ fn send(o: &Options) -> Result<(), String> {
                 .str("to", to)
                 .num("segments", ids.len() as u64)
                 .raw("message_ids", &common::str_array(&ids));
-            println!("{}", j.finish());
+            outln!("{}", j.finish());
         } else {
-            println!("submitted to {to}: message id(s) {}", ids.join(", "));
+            outln!("submitted to {to}: message id(s) {}", ids.join(", "));
         }
         expected.extend(ids);
     }
@@ -176,9 +202,9 @@ fn send(o: &Options) -> Result<(), String> {
                 if let Some(err) = &r.err {
                     j.str("err", err);
                 }
-                println!("{}", j.finish());
+                outln!("{}", j.finish());
             } else {
-                println!("receipt for message id {}: {}", r.id, r.state.stat());
+                outln!("receipt for message id {}: {}", r.id, r.state.stat());
             }
         }
     }

@@ -220,10 +220,97 @@ fn decode_bad_pdus() {
 fn usage_errors_exit_2() {
     let o = smpp(&["frobnicate"], None);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("usage"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("frobnicate") && err.contains("Usage: smpp <COMMAND>"),
+        "{err}"
+    );
+    // No subcommand: the help, on stderr, and exit 2.
+    let o = smpp(&[], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("Usage: smpp <COMMAND>"));
     let o = smpp(&["help"], None);
     assert!(o.status.success());
-    assert!(stdout(&o).contains("smpp demo"));
+    let out = stdout(&o);
+    for cmd in [
+        "demo", "decode", "encode", "smsc", "send", "listen", "bench",
+    ] {
+        assert!(
+            out.contains(&format!("\n  {cmd} ")),
+            "{cmd} not listed: {out}"
+        );
+    }
+}
+
+#[test]
+fn version_prints_the_version() {
+    let o = smpp(&["--version"], None);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o), format!("smpp {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn help_per_subcommand() {
+    // `smpp send --help` describes send's own options and the shared connection options.
+    let o = smpp(&["send", "--help"], None);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    for flag in [
+        "--to <ADDR>",
+        "--text <TEXT>",
+        "--wait-receipt",
+        "--addr <HOST:PORT>",
+        "--tls",
+    ] {
+        assert!(out.contains(flag), "no {flag} in {out}");
+    }
+    assert!(
+        !out.contains("--window"),
+        "bench's option in send's help: {out}"
+    );
+    // `smpp help listen` is the same as `smpp listen --help`.
+    let o = smpp(&["help", "listen"], None);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.contains("Usage: smpp listen"), "{out}");
+    assert!(
+        out.contains("--count <N>") && out.contains("--timeout <SECONDS>"),
+        "{out}"
+    );
+    assert_eq!(stdout(&smpp(&["listen", "--help"], None)), out);
+}
+
+#[test]
+fn bad_values_name_the_flag_and_exit_2() {
+    for (args, flag) in [
+        (
+            &["bench", "--count", "10", "--window", "abc"][..],
+            "--window",
+        ),
+        (&["bench", "--count", "0", "--window", "1"][..], "--count"),
+        (&["bench", "--count", "10"][..], "--window"),
+        (&["smsc", "--stats-every", "0"][..], "--stats-every"),
+        (
+            &["send", "--to", "1", "--text", "x", "--encoding", "ebcdic"][..],
+            "--encoding",
+        ),
+        (&["listen", "--timeout", "soon"][..], "--timeout"),
+        (&["demo", "--jsno"][..], "--jsno"),
+    ] {
+        let o = smpp(args, None);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(flag), "{args:?}: {flag} not named in {err}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+    // A bad --user names the flag and the system_id, never the password.
+    for bad in ["esme:s3cret:0", "esme:s3cret:99999999999999999999999"] {
+        let o = smpp(&["smsc", "--user", bad], None);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("--user") && err.contains("esme"), "{err}");
+        assert!(!err.contains("s3cret"), "the password is in {err}");
+    }
 }
 
 #[test]
@@ -373,7 +460,7 @@ fn help_works_after_every_subcommand() {
         assert!(out.status.success(), "{cmd} --help: {:?}", out.status);
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
-            text.contains("usage:") && text.contains(&format!("smpp {cmd}")),
+            text.contains(&format!("Usage: smpp {cmd}")),
             "{cmd}: {text}"
         );
     }

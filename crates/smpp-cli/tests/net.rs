@@ -583,3 +583,50 @@ fn smsc_failed_bind_limit_is_configurable() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// `smpp smsc --user ID:PW:MAXBINDS` limits that account's concurrent binds (the next is
+/// refused with ESME_RBINDFAIL); `--max-binds` is the limit of every `--user` without its
+/// own; a password with ':' and no MAXBINDS is taken whole.
+#[test]
+fn smsc_bind_limits_per_user_and_by_default() {
+    let (mut server, addr) = smsc_process(&[
+        "--user",
+        "two:pw:2",
+        "--user",
+        "many:pw",
+        "--user",
+        "colon:x:y",
+        "--max-binds",
+        "20",
+        "--duration",
+        "30",
+    ]);
+    let sock: std::net::SocketAddr = addr.parse().unwrap();
+    let bind = |id: &str, pw: &str| {
+        Client::connect(
+            sock,
+            ClientConfig::new(BindKind::Transmitter, id, pw)
+                .response_timeout(Duration::from_secs(10)),
+        )
+        .map_err(|e| format!("{e:?}"))
+    };
+    let result = std::panic::catch_unwind(|| {
+        let first = bind("two", "pw").expect("the first bind");
+        let second = bind("two", "pw").expect("the second bind");
+        let e = bind("two", "pw").expect_err("a third bind is refused");
+        assert!(e.contains("ESME_RBINDFAIL"), "{e}");
+
+        let many: Vec<Client> = (0..15)
+            .map(|i| bind("many", "pw").unwrap_or_else(|e| panic!("bind {i}: {e}")))
+            .collect();
+        let colon = bind("colon", "x:y").expect("the password is x:y");
+        for c in many.into_iter().chain([first, second, colon]) {
+            c.unbind().expect("unbind");
+        }
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
+}

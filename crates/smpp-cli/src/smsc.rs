@@ -1,0 +1,388 @@
+//! `smpp smsc`: the test SMSC until it is killed (or `--duration` passed), with fault
+//! injection, scheduled MO messages and periodic counters.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use std::ffi::OsStr;
+
+use clap::builder::TypedValueParser;
+use clap::error::ErrorKind;
+use clap::Args;
+use smpp_smsc::{IdFormat, Smsc, SmscConfig, User};
+
+use crate::common::{self, Password};
+use crate::out::{self, errln};
+use crate::stats;
+
+/// `--user ID:PASSWORD[:MAXBINDS]`: an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct UserArg {
+    system_id: String,
+    password: Password,
+    /// Its own bind limit; `None`: `--max-binds`.
+    max_binds: Option<usize>,
+}
+
+impl UserArg {
+    /// The account, with `default_max_binds` unless it has its own limit.
+    fn user(&self, default_max_binds: usize) -> User {
+        User::new(self.system_id.clone(), self.password.0.clone())
+            .max_binds(self.max_binds.unwrap_or(default_max_binds))
+    }
+}
+
+/// Parses `ID:PASSWORD[:MAXBINDS]`. The ID ends at the first ':'. MAXBINDS is what
+/// follows the last ':' when there are at least two and it is all digits; otherwise the
+/// rest is the password, ':' included. An error never shows the password.
+fn parse_user(v: &str) -> Result<UserArg, String> {
+    let Some((id, rest)) = v.split_once(':') else {
+        return Err("expected ID:PASSWORD[:MAXBINDS]".into());
+    };
+    let (password, max_binds) = match rest.rsplit_once(':') {
+        Some((pw, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            let n = match n.parse::<usize>() {
+                Ok(0) | Err(_) => {
+                    return Err(format!(
+                        "user {id:?}: MAXBINDS {n} is not a number of binds (1 or more)"
+                    ))
+                }
+                Ok(n) => n,
+            };
+            (pw, Some(n))
+        }
+        _ => (rest, None),
+    };
+    Ok(UserArg {
+        system_id: id.to_string(),
+        password: Password(password.to_string()),
+        max_binds,
+    })
+}
+
+/// The value parser of `--user`: [`parse_user`], with an error that, unlike clap's
+/// usual one, does not repeat the value (it holds a password).
+#[derive(Clone, Debug)]
+struct UserParser;
+
+impl TypedValueParser for UserParser {
+    type Value = UserArg;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<UserArg, clap::Error> {
+        let arg = arg.map_or_else(|| "--user".to_string(), ToString::to_string);
+        let parsed = value
+            .to_str()
+            .ok_or_else(|| "not UTF-8".to_string())
+            .and_then(parse_user);
+        parsed.map_err(|msg| {
+            cmd.clone().error(
+                ErrorKind::ValueValidation,
+                format!("invalid value for '{arg}': {msg}"),
+            )
+        })
+    }
+}
+
+/// `smpp smsc`: run the test SMSC.
+#[derive(Args, Debug)]
+pub(crate) struct SmscArgs {
+    /// Where to listen (port 0: a free port). The first line printed ends with the
+    /// address.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:2775")]
+    listen: SocketAddr,
+    /// Serve TLS with this certificate chain (PEM, server first); needs --tls-key.
+    #[arg(long, value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// An account ESMEs bind with (repeatable). Without any, every bind is accepted.
+    ///
+    /// The ID ends at the first ':'. MAXBINDS, how many sessions of the account may be
+    /// bound at once (default: --max-binds), is what follows the last ':' when there are
+    /// at least two ':' and it is all digits; otherwise everything after the first ':' is
+    /// the password. So esme:secret and esme:se:cret have no MAXBINDS, esme:secret:2 has
+    /// 2; a password that itself ends in ':' and digits needs an explicit MAXBINDS
+    /// (esme:pw:5:10 is password "pw:5", 10 binds).
+    #[arg(
+        long = "user",
+        value_name = "ID:PASSWORD[:MAXBINDS]",
+        value_parser = UserParser,
+        allow_hyphen_values = true
+    )]
+    users: Vec<UserArg>,
+    /// How many sessions of each --user may be bound at once, unless it gives its own
+    /// MAXBINDS; a bind beyond that is refused with ESME_RBINDFAIL.
+    #[arg(long, value_name = "N", default_value_t = User::new("", "").max_binds, value_parser = common::at_least_one_usize)]
+    max_binds: usize,
+    /// How long after a submit its delivery receipt goes out, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    receipt_delay_ms: u64,
+    /// Write message ids in hexadecimal (default: decimal).
+    #[arg(long)]
+    hex_ids: bool,
+    /// Answer ESME_RTHROTTLED to submits above N per second, over all sessions.
+    #[arg(long, value_name = "N")]
+    max_rate: Option<u32>,
+    /// Write every received PDU as a JSON line to FILE (bind passwords as ***).
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    /// Fault injection: answer every request MS milliseconds late.
+    #[arg(long, value_name = "MS")]
+    delay_ms: Option<u64>,
+    /// Fault injection: never answer every N-th submit_sm (0: off).
+    #[arg(long, value_name = "N")]
+    drop_every: Option<u64>,
+    /// Fault injection: close each connection after it sent N PDUs.
+    #[arg(long, value_name = "N")]
+    close_after: Option<u64>,
+    /// Fault injection: write an invalid header to each connection after it sent N PDUs
+    /// (the ESME loses framing).
+    #[arg(long, value_name = "N")]
+    garbage_after: Option<u64>,
+    /// Send an MO (447700900123 -> 12345) every MS milliseconds to each bound receiver of
+    /// every --user (or of each --mo-system-id).
+    #[arg(long, value_name = "MS")]
+    mo_every_ms: Option<u64>,
+    /// The scheduled MO's text.
+    #[arg(
+        long,
+        value_name = "TEXT",
+        default_value = "Hello",
+        allow_hyphen_values = true
+    )]
+    mo_text: String,
+    /// Send the scheduled MO to this system_id instead of every --user's (repeatable).
+    #[arg(long, value_name = "ID")]
+    mo_system_id: Vec<String>,
+    /// After N failed binds from one IP address within --failed-bind-window, refuse its
+    /// binds (ESME_RBINDFAIL) without checking them (0: off).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    max_failed_binds: u32,
+    /// The window of --max-failed-binds, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = common::positive_seconds)]
+    failed_bind_window: Duration,
+    /// Print the counters (the SMSC's and its sessions': PDUs per command and status,
+    /// timeouts, latency) every SECONDS.
+    #[arg(long, value_name = "SECONDS", value_parser = common::positive_seconds)]
+    stats_every: Option<Duration>,
+    /// Stop after SECONDS (default: run until SIGINT/SIGTERM); the counters are printed
+    /// once more on the way out.
+    #[arg(long, value_name = "SECONDS", value_parser = common::positive_seconds)]
+    duration: Option<Duration>,
+    /// Print the counters as JSON lines.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Prints the SMSC's counters and its sessions' counters; the error if stdout failed.
+fn print_smsc_stats(smsc: &Smsc, json: bool) -> std::io::Result<()> {
+    let s = smsc.stats();
+    let extra = [
+        ("connections", s.connections),
+        ("open_connections", s.open_connections),
+        ("binds", s.binds),
+        ("bind_rejects", s.bind_rejects),
+        ("submits", s.submits),
+        ("throttled", s.throttled),
+        ("receipts_sent", s.receipts_sent),
+        ("mo_sent", s.mo_sent),
+        ("delivers_acked", s.delivers_acked),
+        ("delivers_failed", s.delivers_failed),
+    ];
+    let session = smsc.session_stats().unwrap_or_default();
+    out::try_line(format_args!(
+        "{}",
+        stats::render("smsc", &session, &extra, json)
+    ))
+}
+
+/// Shuts the SMSC down (which flushes its PDU log) and ends the process for the failed
+/// stdout write `e` (see [`out`]).
+fn stop_on(smsc: Smsc, e: &std::io::Error) -> ! {
+    smsc.shutdown();
+    out::exit_on(e)
+}
+
+/// Serves until `duration` passed, or until SIGINT/SIGTERM (without `duration`, forever);
+/// prints the counters every `stats_every` and once at the end. When stdout's reader goes
+/// away, shuts down and exits with [`out::BROKEN_PIPE`].
+fn serve(
+    smsc: Smsc,
+    stats_every: Option<Duration>,
+    duration: Option<Duration>,
+    json: bool,
+) -> ExitCode {
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    if let Err(e) = ctrlc::set_handler(move || {
+        let _ = stop_tx.send(());
+    }) {
+        log::warn!("cannot catch SIGINT/SIGTERM ({e}); final counters print only with --duration");
+    }
+    let started = std::time::Instant::now();
+    let end = duration.map(|d| started + d);
+    let mut next_stats = stats_every.map(|d| started + d);
+    loop {
+        let now = std::time::Instant::now();
+        if end.is_some_and(|e| now >= e) {
+            break;
+        }
+        if let (Some(t), Some(every)) = (next_stats, stats_every) {
+            if now >= t {
+                if let Err(e) = print_smsc_stats(&smsc, json) {
+                    stop_on(smsc, &e);
+                }
+                next_stats = Some(t + every);
+            }
+        }
+        let wake = [end, next_stats]
+            .into_iter()
+            .flatten()
+            .min()
+            .map_or(Duration::from_secs(3600), |t| {
+                t.saturating_duration_since(now)
+            });
+        match stop_rx.recv_timeout(wake) {
+            Ok(()) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                std::thread::sleep(wake);
+            }
+        }
+    }
+    if let Err(e) = print_smsc_stats(&smsc, json) {
+        stop_on(smsc, &e);
+    }
+    smsc.shutdown();
+    ExitCode::SUCCESS
+}
+
+/// Runs `smpp smsc`.
+pub(crate) fn run(a: &SmscArgs) -> ExitCode {
+    let mut config = SmscConfig::default()
+        .addr(a.listen)
+        .receipt_delay(Duration::from_millis(a.receipt_delay_ms));
+    config.users = a.users.iter().map(|u| u.user(a.max_binds)).collect();
+    if a.hex_ids {
+        config.id_format = IdFormat::Hex;
+    }
+    config.max_submits_per_second = a.max_rate;
+    config.log_path.clone_from(&a.log);
+    if let Some(ms) = a.delay_ms {
+        config.response_delay = Duration::from_millis(ms);
+    }
+    config.drop_every = a.drop_every.filter(|n| *n > 0);
+    config.close_after = a.close_after;
+    config.garbage_after = a.garbage_after;
+    config.max_failed_binds = a.max_failed_binds;
+    config.failed_bind_window = a.failed_bind_window;
+    let mut mo_system_ids = a.mo_system_id.clone();
+    let (stats_every, duration, json) = (a.stats_every, a.duration, a.json);
+    let mo_every = a.mo_every_ms.map(|ms| ms.max(1));
+    let mo_text = &a.mo_text;
+    let (tls_cert, tls_key) = (&a.tls_cert, &a.tls_key);
+    if let Some(ms) = mo_every {
+        if mo_system_ids.is_empty() {
+            mo_system_ids = config.users.iter().map(|u| u.system_id.clone()).collect();
+        }
+        if mo_system_ids.is_empty() {
+            crate::usage_error("smsc", "--mo-every-ms needs a --user or --mo-system-id");
+        }
+        for id in mo_system_ids {
+            config = config.mo_schedule(
+                Duration::from_millis(ms),
+                id,
+                "447700900123",
+                "12345",
+                mo_text.clone(),
+            );
+        }
+    }
+    match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => {
+            let read = |path: &PathBuf| {
+                std::fs::read(path)
+                    .map_err(|e| format!("smpp smsc: cannot read {}: {e}", path.display()))
+            };
+            let loaded = read(cert).and_then(|c| Ok((c, read(key)?)));
+            let configured = loaded.and_then(|(c, k)| {
+                config.clone().tls(&c, &k).map_err(|e| {
+                    format!(
+                        "smpp smsc: --tls-cert {} --tls-key {}: {e}",
+                        cert.display(),
+                        key.display()
+                    )
+                })
+            });
+            match configured {
+                Ok(c) => config = c,
+                Err(msg) => {
+                    errln!("{msg}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        (None, None) => {}
+        _ => crate::usage_error("smsc", "--tls-cert and --tls-key go together"),
+    }
+    let tls = if config.tls.is_some() {
+        " with TLS"
+    } else {
+        ""
+    };
+    match Smsc::start(config) {
+        Ok(smsc) => {
+            // The address stays the last word (scripts take it from there).
+            let addr = smsc.local_addr();
+            if let Err(e) = out::try_line(format_args!("smpp-smsc listening{tls} on {addr}")) {
+                stop_on(smsc, &e);
+            }
+            serve(smsc, stats_every, duration, json)
+        }
+        Err(e) => {
+            errln!("smpp smsc: cannot start: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_user, UserArg};
+    use crate::common::Password;
+
+    fn user(id: &str, pw: &str, max: Option<usize>) -> UserArg {
+        UserArg {
+            system_id: id.into(),
+            password: Password(pw.into()),
+            max_binds: max,
+        }
+    }
+
+    #[test]
+    fn user_splits_maxbinds_only_after_a_second_colon_and_digits() {
+        assert_eq!(parse_user("esme:secret"), Ok(user("esme", "secret", None)));
+        assert_eq!(parse_user("esme:12"), Ok(user("esme", "12", None)));
+        assert_eq!(parse_user("esme:s:2"), Ok(user("esme", "s", Some(2))));
+        assert_eq!(parse_user("esme:a:b:30"), Ok(user("esme", "a:b", Some(30))));
+        assert_eq!(parse_user("esme:a:b"), Ok(user("esme", "a:b", None)));
+        assert_eq!(parse_user("esme:a:"), Ok(user("esme", "a:", None)));
+        assert_eq!(parse_user("esme::"), Ok(user("esme", ":", None)));
+        assert_eq!(
+            parse_user("esme:pw:5:10"),
+            Ok(user("esme", "pw:5", Some(10)))
+        );
+        assert!(parse_user("esme").is_err());
+        let e = parse_user("esme:secret:0").expect_err("0 binds");
+        assert!(e.contains("MAXBINDS") && !e.contains("secret"), "{e}");
+        let e = parse_user("esme:secret:99999999999999999999999").expect_err("too large");
+        assert!(!e.contains("secret"), "{e}");
+    }
+}
