@@ -169,15 +169,8 @@ impl Pair {
                     )
                     .expect("send_response");
                 let receipt = Receipt {
-                    id: id.clone(),
-                    sub: None,
-                    dlvrd: None,
-                    submit_date: None,
-                    done_date: None,
-                    state: ReceiptState::Delivered,
-                    err: None,
                     text: Some("Your code is 123456".into()),
-                    network_error_code: None,
+                    ..Receipt::new(id.clone(), ReceiptState::Delivered)
                 };
                 let deliver = DeliverSm {
                     source_addr: "447700900123".into(),
