@@ -46,10 +46,14 @@
 //! [`Client::inbound`], acknowledged with `ESME_ROK` automatically, or by the application
 //! when [`ClientConfig::manual_ack`] is set (an unanswered one is answered
 //! `ESME_RX_T_APPN`, so the SMSC retries it, when it is dropped).
-
 #![warn(missing_docs)]
 
+mod config;
+mod dispatch;
 mod error;
+mod inbound;
+mod options;
+mod pending;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -57,309 +61,30 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, Sender};
 use log::{info, warn};
-use smpp_pdu::concat::{self, SplitMethod};
-use smpp_pdu::receipt::Receipt;
-use smpp_pdu::text::{self, Encoding, TextConfig};
+use smpp_pdu::concat;
+use smpp_pdu::text::{self, Encoding};
 use smpp_pdu::{
-    Body, CancelSm, CommandId, CommandStatus, DataSm, DataSmResp, DeliverSm, DeliverSmResp, Pdu,
-    QuerySm, QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp,
+    Body, CancelSm, CommandStatus, DataSm, DataSmResp, Pdu, QuerySm, QuerySmResp, ReplaceSm,
+    SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp,
 };
-use smpp_session::{BindKind, BindRequest, Event, FailReason};
 use smpp_transport::{
     Completed, ConnEvent, Connection, Disconnect, Outcome, Transport, TransportError,
     TransportHandle,
 };
 
+pub use config::{Backoff, ClientConfig, ThrottlePolicy};
 pub use error::Error;
+pub use inbound::Inbound;
+pub use options::TextOptions;
+pub use pending::Pending;
 #[cfg(feature = "tls")]
 pub use smpp_transport::TlsClientConfig;
 pub use smpp_transport::TlsError;
 
-/// Exponential backoff: `initial`, then times `factor` up to `max`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Backoff {
-    /// First delay.
-    pub initial: Duration,
-    /// Largest delay.
-    pub max: Duration,
-    /// Growth per attempt.
-    pub factor: f64,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff {
-            initial: Duration::from_millis(200),
-            max: Duration::from_secs(30),
-            factor: 2.0,
-        }
-    }
-}
-
-impl Backoff {
-    /// The delay before attempt `n` (0-based).
-    pub fn delay(&self, n: u32) -> Duration {
-        let d = self.initial.as_secs_f64() * self.factor.powi(n.min(64) as i32);
-        Duration::from_secs_f64(d.min(self.max.as_secs_f64()))
-    }
-}
-
-/// What to do when the SMSC answers `ESME_RTHROTTLED` or `ESME_RMSGQFUL`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum ThrottlePolicy {
-    /// Return the status to the caller.
-    Report,
-    /// Wait and resubmit the same request, at most `attempts` more times.
-    Retry {
-        /// Resubmissions allowed.
-        attempts: u32,
-        /// Delays between them.
-        backoff: Backoff,
-    },
-}
-
-/// How to connect, bind and behave.
-#[derive(Clone, Debug)]
-pub struct ClientConfig {
-    /// Bind type and credentials.
-    pub bind: BindRequest,
-    /// Window, response timeout, enquire_link interval, inactivity timeout, ...
-    pub session: smpp_session::Config,
-    /// Socket buffers and limits of the client's own transport.
-    pub transport: smpp_transport::Config,
-    /// Reconnect and rebind after the connection drops; `None` to stay disconnected.
-    pub reconnect: Option<Backoff>,
-    /// Most messages per second [`Client::submit`] and friends send; `None` for no cap.
-    pub max_rate: Option<f64>,
-    /// What to do on `ESME_RTHROTTLED` / `ESME_RMSGQFUL`.
-    pub throttle: ThrottlePolicy,
-    /// Let the application acknowledge inbound messages (see [`Inbound::ack`]).
-    pub manual_ack: bool,
-    /// Alphabets of this link, for [`Client::send_text`].
-    pub text: TextConfig,
-    /// Capacity of the inbound channel; when full, reading from the SMSC pauses.
-    pub inbound_capacity: usize,
-    /// Connect over TLS with these roots and server name; `None` for plaintext.
-    #[cfg(feature = "tls")]
-    pub tls: Option<TlsClientConfig>,
-}
-
-impl ClientConfig {
-    /// A configuration with these credentials and defaults for everything else.
-    pub fn new(kind: BindKind, system_id: impl Into<String>, password: impl Into<String>) -> Self {
-        ClientConfig {
-            bind: BindRequest::new(kind, system_id, password),
-            session: smpp_session::Config::default(),
-            transport: smpp_transport::Config::default(),
-            reconnect: None,
-            max_rate: None,
-            throttle: ThrottlePolicy::Report,
-            manual_ack: false,
-            text: TextConfig::default(),
-            inbound_capacity: 65_536,
-            #[cfg(feature = "tls")]
-            tls: None,
-        }
-    }
-
-    /// Connects over TLS (see [`TlsClientConfig`]).
-    #[cfg(feature = "tls")]
-    pub fn tls(mut self, tls: TlsClientConfig) -> Self {
-        self.tls = Some(tls);
-        self
-    }
-
-    /// Sets the window (requests in flight at once).
-    pub fn window(mut self, window: usize) -> Self {
-        self.session.window = window;
-        self
-    }
-
-    /// Sets the response timeout.
-    pub fn response_timeout(mut self, t: Duration) -> Self {
-        self.session.response_timeout = t;
-        self
-    }
-
-    /// Sets the enquire_link interval (`None` to disable).
-    pub fn enquire_link_interval(mut self, t: Option<Duration>) -> Self {
-        self.session.enquire_link_interval = t;
-        self
-    }
-
-    /// Sets the inactivity timeout (`None` to disable).
-    pub fn inactivity_timeout(mut self, t: Option<Duration>) -> Self {
-        self.session.inactivity_timeout = t;
-        self
-    }
-
-    /// Reconnects with this backoff after a drop.
-    pub fn reconnect(mut self, backoff: Backoff) -> Self {
-        self.reconnect = Some(backoff);
-        self
-    }
-
-    /// Caps the send rate.
-    pub fn max_rate(mut self, per_second: f64) -> Self {
-        self.max_rate = Some(per_second);
-        self
-    }
-
-    /// Sets the throttling policy.
-    pub fn throttle(mut self, policy: ThrottlePolicy) -> Self {
-        self.throttle = policy;
-        self
-    }
-
-    /// Lets the application acknowledge inbound messages.
-    pub fn manual_ack(mut self, manual: bool) -> Self {
-        self.manual_ack = manual;
-        self
-    }
-}
-
-/// Options of [`Client::send_text`].
-#[derive(Clone, Debug)]
-pub struct TextOptions {
-    /// The alphabet; `None` picks the cheapest that holds the text ([`text::choose`]).
-    pub encoding: Option<Encoding>,
-    /// How a long text is split.
-    pub split: SplitMethod,
-    /// `registered_delivery` (1 asks for a receipt on the final outcome).
-    pub registered_delivery: u8,
-    /// TON of the source address (5 alphanumeric, 1 international, ...).
-    pub source_addr_ton: u8,
-    /// NPI of the source address.
-    pub source_addr_npi: u8,
-    /// TON of the destination address.
-    pub dest_addr_ton: u8,
-    /// NPI of the destination address.
-    pub dest_addr_npi: u8,
-}
-
-impl Default for TextOptions {
-    fn default() -> Self {
-        TextOptions {
-            encoding: None,
-            split: SplitMethod::Udh8,
-            registered_delivery: 1,
-            source_addr_ton: 0,
-            source_addr_npi: 0,
-            dest_addr_ton: 1,
-            dest_addr_npi: 1,
-        }
-    }
-}
-
-/// An inbound message: an MO `deliver_sm`, a delivery receipt, a `data_sm` or an
-/// `alert_notification`.
-#[derive(Debug)]
-pub struct Inbound {
-    /// The PDU as received.
-    pub pdu: Pdu<'static>,
-    receipt: Option<Receipt>,
-    text: Option<String>,
-    ack: Option<Ack>,
-}
-
-impl Inbound {
-    /// The delivery receipt, if this is one (esm_class message type 0x04 or 0x20).
-    pub fn receipt(&self) -> Option<&Receipt> {
-        self.receipt.as_ref()
-    }
-
-    /// The message text decoded with the link's alphabets, when it is text.
-    pub fn text(&self) -> Option<&str> {
-        self.text.as_deref()
-    }
-
-    /// With [`ClientConfig::manual_ack`]: answers the SMSC with `status` (`ESME_ROK`, or
-    /// `ESME_RX_T_APPN` to have it retried later, ...). Without it, does nothing (the
-    /// message was acknowledged on arrival).
-    pub fn ack(mut self, status: CommandStatus) {
-        if let Some(a) = self.ack.take() {
-            a.send(status);
-        }
-    }
-}
-
-/// The pending acknowledgement of an inbound request.
-#[derive(Debug)]
-struct Ack {
-    conn: Arc<Connection>,
-    sequence_number: u32,
-    command_id: CommandId,
-}
-
-impl Ack {
-    fn send(self, status: CommandStatus) {
-        let body = if self.command_id == CommandId::DATA_SM {
-            Body::from(DataSmResp::default())
-        } else {
-            Body::from(DeliverSmResp::default())
-        };
-        if let Err(e) = self.conn.respond(self.sequence_number, status, body) {
-            warn!("cannot acknowledge seq {}: {e}", self.sequence_number);
-        }
-    }
-}
-
-impl Drop for Inbound {
-    fn drop(&mut self) {
-        // Never leave a message unanswered: an unacknowledged one is retried by the SMSC.
-        if let Some(a) = self.ack.take() {
-            a.send(CommandStatus::ESME_RX_T_APPN);
-        }
-    }
-}
-
-/// A request in flight; [`Pending::wait`] blocks for its outcome.
-#[derive(Debug)]
-pub struct Pending {
-    rx: Receiver<Completed>,
-    deadline: Duration,
-}
-
-impl Pending {
-    /// Waits for the response.
-    pub fn wait(self) -> Result<Pdu<'static>, Error> {
-        match self.rx.recv_timeout(self.deadline) {
-            Ok(c) => outcome_to_result(c.outcome),
-            Err(_) => Err(Error::Timeout),
-        }
-    }
-
-    /// Waits for a `submit_sm_resp`.
-    pub fn wait_submit(self) -> Result<SubmitSmResp<'static>, Error> {
-        match self.wait()?.body {
-            Body::SubmitSmResp(r) => Ok(r),
-            _ => Err(Error::UnexpectedResponse),
-        }
-    }
-}
-
-fn outcome_to_result(o: Outcome) -> Result<Pdu<'static>, Error> {
-    match o {
-        Outcome::Response(p)
-            if p.command_status.is_ok() && p.command_id() != CommandId::GENERIC_NACK =>
-        {
-            Ok(p)
-        }
-        Outcome::Response(p) if p.command_status.is_ok() => Err(Error::UnexpectedResponse),
-        Outcome::Response(p) => Err(Error::Status(p.command_status)),
-        Outcome::Timeout => Err(Error::Timeout),
-        // The connection closed under the request (peer close, unbind, local close): that
-        // is `Disconnected` (transient), as for a request the transport itself resolves.
-        Outcome::Failed(FailReason::Closed(_)) => Err(Error::Disconnected),
-        Outcome::Failed(r) => Err(Error::Failed(r)),
-        Outcome::Refused(e) => Err(Error::Refused(e)),
-        Outcome::BindRejected(s) => Err(Error::BindRejected(s)),
-        Outcome::Disconnected => Err(Error::Disconnected),
-        _ => Err(Error::UnexpectedResponse),
-    }
-}
+use dispatch::dispatch;
+use pending::outcome_to_result;
 
 struct RateLimiter {
     per_second: f64,
@@ -376,7 +101,7 @@ impl RateLimiter {
     }
 }
 
-struct Inner {
+pub(crate) struct Inner {
     transport: TransportHandle,
     addr: SocketAddr,
     config: ClientConfig,
@@ -427,7 +152,7 @@ impl std::fmt::Debug for Client {
     }
 }
 
-fn open(
+pub(crate) fn open(
     transport: &TransportHandle,
     addr: SocketAddr,
     config: &ClientConfig,
@@ -861,136 +586,6 @@ impl Drop for Client {
             self.stop();
         }
     }
-}
-
-/// The client's background thread: acknowledges and forwards inbound messages, and
-/// reconnects after a drop.
-fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiver<()>) {
-    let mut attempt = 0u32;
-    while !inner.closing.load(Ordering::SeqCst) {
-        let conn = inner.conn.read().ok().and_then(|c| c.clone());
-        let Some(conn) = conn else {
-            // Disconnected: reconnect if configured.
-            let Some(backoff) = inner.config.reconnect else {
-                return;
-            };
-            let delay = backoff.delay(attempt);
-            match wake.recv_timeout(delay) {
-                Ok(()) | Err(RecvTimeoutError::Disconnected) => continue,
-                Err(RecvTimeoutError::Timeout) => {}
-            }
-            if inner.closing.load(Ordering::SeqCst) {
-                return;
-            }
-            match open(&inner.transport, inner.addr, &inner.config) {
-                Ok(c) => {
-                    info!("reconnected to {}", inner.addr);
-                    inner.reconnects.fetch_add(1, Ordering::Relaxed);
-                    attempt = 0;
-                    if let Ok(mut slot) = inner.conn.write() {
-                        *slot = Some(c);
-                    }
-                }
-                Err(e) => {
-                    warn!("reconnect to {} failed: {e}", inner.addr);
-                    attempt = attempt.saturating_add(1);
-                }
-            }
-            continue;
-        };
-        crossbeam_channel::select! {
-            recv(conn.events()) -> ev => match ev {
-                Ok(ConnEvent::Session(Event::Request { sequence_number, pdu })) => {
-                    let command_id = pdu.command_id();
-                    let ack = Ack { conn: Arc::clone(&conn), sequence_number, command_id };
-                    let item = inbound_of(pdu, &inner.config.text, if inner.config.manual_ack { Some(ack) } else {
-                        ack.send(CommandStatus::ESME_ROK);
-                        None
-                    });
-                    forward(&inner, &inbound, item);
-                }
-                Ok(ConnEvent::Session(Event::Notification { pdu })) => {
-                    let item = inbound_of(pdu, &inner.config.text, None);
-                    forward(&inner, &inbound, item);
-                }
-                Ok(ConnEvent::Closed(why)) => lost(&inner, &conn, &format!("{why:?}")),
-                Err(_) => lost(&inner, &conn, "event channel gone"),
-                Ok(_) => {}
-            },
-            recv(wake) -> _ => {}
-        }
-    }
-}
-
-/// The current connection closed: forget it, so calls fail fast and the dispatcher
-/// reconnects if configured.
-fn lost(inner: &Inner, conn: &Arc<Connection>, why: &str) {
-    if !inner.closing.load(Ordering::SeqCst) {
-        warn!("connection to {} closed: {why}", inner.addr);
-    }
-    if let Ok(mut slot) = inner.conn.write() {
-        if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, conn)) {
-            *slot = None;
-            // Counted once: only the call that takes the connection out of the slot.
-            if let Ok(mut f) = inner.finished.lock() {
-                f.merge(&conn.stats());
-            }
-        }
-    }
-}
-
-fn forward(inner: &Inner, tx: &Sender<Inbound>, item: Inbound) {
-    // Waits while the application is behind (which pauses reading from the SMSC), but
-    // gives up when the client closes. (An application that dropped its receiver emptied
-    // the channel, so the send below reports it.)
-    let capacity = inner.config.inbound_capacity.max(1);
-    while tx.len() >= capacity {
-        if inner.closing.load(Ordering::SeqCst) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    let _ = tx.send(item);
-}
-
-fn inbound_of(pdu: Pdu<'static>, text_config: &TextConfig, ack: Option<Ack>) -> Inbound {
-    let (receipt, text) = match &pdu.body {
-        Body::DeliverSm(d) => (
-            Receipt::is_receipt(d.esm_class)
-                .then(|| Receipt::from_deliver_sm(d).ok())
-                .flatten(),
-            message_text(d, text_config),
-        ),
-        Body::DataSm(d) => (
-            Receipt::is_receipt(d.esm_class)
-                .then(|| Receipt::from_data_sm(d).ok())
-                .flatten(),
-            None,
-        ),
-        _ => (None, None),
-    };
-    Inbound {
-        pdu,
-        receipt,
-        text,
-        ack,
-    }
-}
-
-fn message_text(d: &DeliverSm<'_>, text_config: &TextConfig) -> Option<String> {
-    let encoding = text_config.encoding_of(d.data_coding)?;
-    let user_data = if d.short_message.is_empty() {
-        d.tlvs.iter().find_map(|t| match t {
-            smpp_pdu::Tlv::MessagePayload(p) => Some(p.as_bytes()),
-            _ => None,
-        })?
-    } else {
-        d.short_message.as_bytes()
-    };
-    let body = concat::segment_of(d.esm_class, user_data, &d.tlvs)
-        .map(|(_, b)| b)
-        .unwrap_or(user_data);
-    text::decode(body, encoding).ok()
 }
 
 /// The examples in the repository's README, compiled and run as doc tests so they stay
