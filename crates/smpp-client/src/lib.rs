@@ -48,6 +48,7 @@
 //! `ESME_RX_T_APPN`, so the SMSC retries it, when it is dropped).
 #![warn(missing_docs)]
 
+mod close;
 mod config;
 mod dispatch;
 mod error;
@@ -74,6 +75,7 @@ use smpp_transport::{
     TransportHandle,
 };
 
+pub use close::UnbindOutcome;
 pub use config::{Backoff, ClientConfig, ThrottlePolicy};
 pub use error::Error;
 pub use inbound::Inbound;
@@ -115,6 +117,7 @@ pub(crate) struct Inner {
     finished: Mutex<smpp_session::Stats>,
     reconnects: AtomicU64,
     throttled_retries: AtomicU64,
+    unbind_closed_by_peer: AtomicU64,
 }
 
 /// What a client counted since it was created: see [`Client::stats`].
@@ -130,6 +133,9 @@ pub struct ClientStats {
     /// Requests sent again after an `ESME_RTHROTTLED` or `ESME_RMSGQFUL` answer, as
     /// [`ThrottlePolicy::Retry`] allows.
     pub throttled_retries: u64,
+    /// Unbinds the SMSC answered by closing the connection instead of with
+    /// `unbind_resp` ([`UnbindOutcome::ClosedByPeer`]).
+    pub unbind_closed_by_peer: u64,
     /// Whether the client is connected and bound now.
     pub connected: bool,
 }
@@ -139,7 +145,7 @@ pub struct ClientStats {
 pub struct Client {
     inner: Arc<Inner>,
     inbound: Receiver<Inbound>,
-    dispatcher: Option<JoinHandle<()>>,
+    dispatcher: Mutex<Option<JoinHandle<()>>>,
     owns_transport: bool,
 }
 
@@ -246,6 +252,7 @@ impl Client {
             finished: Mutex::default(),
             reconnects: AtomicU64::new(0),
             throttled_retries: AtomicU64::new(0),
+            unbind_closed_by_peer: AtomicU64::new(0),
         });
         let d = Arc::clone(&inner);
         let dispatcher = std::thread::Builder::new()
@@ -255,7 +262,7 @@ impl Client {
         Ok(Client {
             inner,
             inbound: in_rx,
-            dispatcher: Some(dispatcher),
+            dispatcher: Mutex::new(Some(dispatcher)),
             owns_transport: false,
         })
     }
@@ -327,6 +334,7 @@ impl Client {
             session,
             reconnects: self.inner.reconnects.load(Ordering::Relaxed),
             throttled_retries: self.inner.throttled_retries.load(Ordering::Relaxed),
+            unbind_closed_by_peer: self.inner.unbind_closed_by_peer.load(Ordering::Relaxed),
             connected: current.is_some(),
         }
     }
@@ -533,57 +541,6 @@ impl Client {
         match self.request(Body::from(d.clone().into_owned()))?.body {
             Body::DataSmResp(r) => Ok(r),
             _ => Err(Error::UnexpectedResponse),
-        }
-    }
-
-    /// Unbinds (waiting for `unbind_resp`, bounded by the unbind timeout), closes the
-    /// connection and stops the client's threads.
-    pub fn unbind(mut self) -> Result<(), Error> {
-        let r = self.unbind_inner();
-        self.stop();
-        r
-    }
-
-    fn unbind_inner(&self) -> Result<(), Error> {
-        if self.inner.closing.swap(true, Ordering::SeqCst) {
-            return Ok(());
-        }
-        let conn = self.inner.conn.write().ok().and_then(|mut c| c.take());
-        let Some(conn) = conn else { return Ok(()) };
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        conn.unbind(0, &tx).map_err(|_| Error::Disconnected)?;
-        let wait = self.inner.config.session.unbind_timeout + Duration::from_secs(1);
-        let r = match rx.recv_timeout(wait).map(|c| c.outcome) {
-            Ok(Outcome::Unbound) => Ok(()),
-            Ok(o) => outcome_to_result(o).map(|_| ()),
-            Err(_) => Err(Error::Timeout),
-        };
-        conn.close();
-        r
-    }
-
-    fn stop(&mut self) {
-        self.inner.closing.store(true, Ordering::SeqCst);
-        let _ = self.inner.wake.try_send(());
-        if let Ok(mut c) = self.inner.conn.write() {
-            if let Some(c) = c.take() {
-                c.close();
-            }
-        }
-        if let Some(d) = self.dispatcher.take() {
-            let _ = d.join();
-        }
-        if self.owns_transport {
-            self.inner.transport.shutdown();
-        }
-    }
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        if self.dispatcher.is_some() {
-            let _ = self.unbind_inner();
-            self.stop();
         }
     }
 }

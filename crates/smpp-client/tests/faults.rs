@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use common::{poll_until, threads_named, Knobs, Smsc};
 use crossbeam_channel::Receiver;
-use smpp_client::{Backoff, Client, ClientConfig, Error};
+use smpp_client::{Backoff, Client, ClientConfig, Error, UnbindOutcome};
 use smpp_pdu::{Body, CommandId, CommandStatus as S, SubmitSm};
 use smpp_session::{BindKind, BindRequest, CloseReason, Event, FailReason, UnexpectedReason};
 use smpp_transport::{
@@ -943,5 +943,91 @@ fn bad_input_to_the_client() {
     transport.shutdown();
     drop(transport);
     good.stop();
+    leaks.finish();
+}
+
+/// An SMSC that answers the bind and the submit, sends a receipt, and then closes the
+/// connection on our `unbind` without an `unbind_resp` (several real SMSCs do): the
+/// session ended as asked, so `unbind` succeeds, says the peer closed, and counts it.
+#[test]
+fn unbind_answered_by_a_close_is_success() {
+    let leaks = LeakCheck::start();
+    let evil = Evil::new();
+    let addr = evil.addr();
+    let peer = std::thread::spawn(move || {
+        let mut s = evil.accept_bound();
+        let r = next_request(&mut s, Instant::now() + WAIT, true);
+        assert_eq!(r.id, CommandId::SUBMIT_SM);
+        s.write_all(&submit_resp(r.seq, "closer")).expect("write");
+        let receipt = deliver_body(&c("447700900123"), 0, &[], &[]);
+        s.write_all(&pdu(CommandId::DELIVER_SM, S::ESME_ROK, 900, &receipt))
+            .expect("write deliver_sm");
+        let r = next_request(&mut s, Instant::now() + WAIT, true);
+        assert_eq!(r.id, CommandId::DELIVER_SM_RESP);
+        let r = next_request(&mut s, Instant::now() + WAIT, true);
+        assert_eq!(r.id, CommandId::UNBIND);
+        drop(s);
+    });
+    let mut cfg = ClientConfig::new(BindKind::Transceiver, "esme", "pw")
+        .enquire_link_interval(None)
+        .response_timeout(Duration::from_secs(2));
+    cfg.session.unbind_timeout = Duration::from_secs(5);
+    let client = Client::connect(addr, cfg).expect("binds");
+    let r = client.submit(&SubmitSm {
+        destination_addr: "447700900123".into(),
+        short_message: b"hi".as_slice().into(),
+        ..Default::default()
+    });
+    assert_eq!(r.expect("submit").message_id.to_str_lossy(), "closer");
+    client.inbound().recv_timeout(WAIT).expect("the deliver_sm");
+    let started = Instant::now();
+    let outcome = client
+        .unbind()
+        .expect("a close after our unbind ends the session");
+    assert_eq!(outcome, UnbindOutcome::ClosedByPeer);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "resolved by the close, not by the unbind timeout: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(client.stats().unbind_closed_by_peer, 1);
+    assert!(!client.is_connected());
+    peer.join().expect("peer");
+    drop(client);
+    leaks.finish();
+}
+
+/// A peer that closes before the work was done is still an error: the submit in flight
+/// fails as a disconnection, and an unbind afterwards finds no session to end.
+#[test]
+fn a_close_before_the_response_is_still_an_error() {
+    let leaks = LeakCheck::start();
+    let evil = Evil::new();
+    let addr = evil.addr();
+    let peer = std::thread::spawn(move || {
+        let mut s = evil.accept_bound();
+        let r = next_request(&mut s, Instant::now() + WAIT, true);
+        assert_eq!(r.id, CommandId::SUBMIT_SM);
+        drop(s);
+    });
+    let cfg = ClientConfig::new(BindKind::Transceiver, "esme", "pw")
+        .enquire_link_interval(None)
+        .response_timeout(Duration::from_secs(2));
+    let client = Client::connect(addr, cfg).expect("binds");
+    match client.submit(&SubmitSm {
+        destination_addr: "447700900123".into(),
+        ..Default::default()
+    }) {
+        Err(Error::Disconnected) => {}
+        other => panic!("expected a disconnection, got {other:?}"),
+    }
+    assert!(poll_until(WAIT, || !client.is_connected()));
+    assert_eq!(
+        client.unbind().expect("nothing to unbind"),
+        UnbindOutcome::NotConnected
+    );
+    assert_eq!(client.stats().unbind_closed_by_peer, 0);
+    peer.join().expect("peer");
+    drop(client);
     leaks.finish();
 }
