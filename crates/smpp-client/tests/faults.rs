@@ -670,6 +670,7 @@ fn unanswered_enquire_link_reconnects_and_rebinds() {
     let r = client.submit(&sm).expect("submit after reconnect");
     assert_eq!(r.message_id.to_str_lossy(), "after-reconnect");
     client.unbind().expect("unbind");
+    drop(client);
     let first = peer.join().expect("peer");
     assert!(
         !first.is_empty() && first.iter().all(|id| *id == CommandId::ENQUIRE_LINK),
@@ -727,6 +728,7 @@ fn client_reconnects_after_a_close_mid_pdu() {
     let r = client.submit(&first).expect("submit after reconnect");
     assert_eq!(r.message_id.to_str_lossy(), "second");
     client.unbind().expect("unbind");
+    drop(client);
     peer.join().expect("peer");
     leaks.finish();
 }
@@ -940,6 +942,7 @@ fn bad_input_to_the_client() {
         failures.join("\n")
     );
     bystander.unbind().expect("unbind");
+    drop(bystander);
     transport.shutdown();
     drop(transport);
     good.stop();

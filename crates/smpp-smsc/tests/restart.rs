@@ -181,6 +181,7 @@ fn smsc_restart_with_a_thousand_requests_in_flight() {
     assert_eq!(ids.len(), 100);
 
     client.unbind().expect("unbind");
+    drop(client);
     drop(raw);
     t.shutdown();
     drop(t);
