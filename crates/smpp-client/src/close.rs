@@ -30,8 +30,10 @@ pub enum UnbindOutcome {
 
 impl Client {
     /// Unbinds (waiting for `unbind_resp`, bounded by the unbind timeout), closes the
-    /// connection and stops the client's threads. Calls after it fail with
-    /// [`Error::Closed`]; [`Client::stats`] still answers.
+    /// connection and stops the client's threads (and its transport, unless shared through
+    /// [`Client::connect_with`]). Calls after it fail with [`Error::Closed`];
+    /// [`Client::stats`] still answers. What is left (a handle on a shared transport, the
+    /// counters) goes when the client is dropped.
     ///
     /// An SMSC that closes the connection after our `unbind` instead of answering it has
     /// ended the session as asked: that is `Ok(`[`UnbindOutcome::ClosedByPeer`]`)`. No

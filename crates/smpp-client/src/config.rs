@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use smpp_pdu::address::{Npi, Ton};
 use smpp_pdu::text::TextConfig;
 use smpp_session::{BindKind, BindRequest};
 
@@ -52,6 +53,33 @@ pub enum ThrottlePolicy {
     },
 }
 
+/// How [`Client::send_text`](crate::Client::send_text) picks the TON and NPI of addresses its
+/// [`TextOptions`](crate::TextOptions) leave unset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Addressing {
+    /// Pick them by [`smpp_pdu::address::classify`] (on by default): alphanumeric text is
+    /// TON 5 / NPI 0 (at most 11 characters), `+` and digits TON 1 / NPI 1 without the
+    /// `+`, digits the fallback below. Off: every address goes as given with the
+    /// fallback.
+    pub auto: bool,
+    /// TON and NPI of a digits-only source address: 0 / 0 (unknown) by default, so the
+    /// SMSC reads a short code or a national number its own way.
+    pub source: (Ton, Npi),
+    /// TON and NPI of a digits-only destination: 1 / 1 (international, E.164) by
+    /// default, the form `447700900123` is in.
+    pub dest: (Ton, Npi),
+}
+
+impl Default for Addressing {
+    fn default() -> Self {
+        Addressing {
+            auto: true,
+            source: (Ton::UNKNOWN, Npi::UNKNOWN),
+            dest: (Ton::INTERNATIONAL, Npi::ISDN),
+        }
+    }
+}
+
 /// How to connect, bind and behave.
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
@@ -63,14 +91,16 @@ pub struct ClientConfig {
     pub transport: smpp_transport::Config,
     /// Reconnect and rebind after the connection drops; `None` to stay disconnected.
     pub reconnect: Option<Backoff>,
-    /// Most messages per second [`Client::submit`] and friends send; `None` for no cap.
+    /// Most messages per second [`Client::submit`](crate::Client::submit) and friends send; `None` for no cap.
     pub max_rate: Option<f64>,
     /// What to do on `ESME_RTHROTTLED` / `ESME_RMSGQFUL`.
     pub throttle: ThrottlePolicy,
-    /// Let the application acknowledge inbound messages (see [`Inbound::ack`]).
+    /// Let the application acknowledge inbound messages (see [`Inbound::ack`](crate::Inbound::ack)).
     pub manual_ack: bool,
-    /// Alphabets of this link, for [`Client::send_text`].
+    /// Alphabets of this link, for [`Client::send_text`](crate::Client::send_text).
     pub text: TextConfig,
+    /// How [`Client::send_text`](crate::Client::send_text) picks addresses' TON and NPI.
+    pub addressing: Addressing,
     /// Capacity of the inbound channel; when full, reading from the SMSC pauses.
     pub inbound_capacity: usize,
     /// Connect over TLS with these roots and server name; `None` for plaintext.
@@ -90,6 +120,7 @@ impl ClientConfig {
             throttle: ThrottlePolicy::Report,
             manual_ack: false,
             text: TextConfig::default(),
+            addressing: Addressing::default(),
             inbound_capacity: 65_536,
             #[cfg(feature = "tls")]
             tls: None,
@@ -142,6 +173,12 @@ impl ClientConfig {
     /// Sets the throttling policy.
     pub fn throttle(mut self, policy: ThrottlePolicy) -> Self {
         self.throttle = policy;
+        self
+    }
+
+    /// Sets how [`Client::send_text`](crate::Client::send_text) picks addresses' TON and NPI.
+    pub fn addressing(mut self, addressing: Addressing) -> Self {
+        self.addressing = addressing;
         self
     }
 

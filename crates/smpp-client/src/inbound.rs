@@ -37,7 +37,7 @@ impl Inbound {
         self.text.as_deref()
     }
 
-    /// With [`ClientConfig::manual_ack`]: answers the SMSC with `status` (`ESME_ROK`, or
+    /// With [`ClientConfig::manual_ack`](crate::ClientConfig::manual_ack): answers the SMSC with `status` (`ESME_ROK`, or
     /// `ESME_RX_T_APPN` to have it retried later, ...). Without it, does nothing (the
     /// message was acknowledged on arrival).
     pub fn ack(mut self, status: CommandStatus) {

@@ -55,6 +55,7 @@ mod error;
 mod inbound;
 mod options;
 mod pending;
+mod send;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -64,22 +65,15 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use log::{info, warn};
-use smpp_pdu::concat;
-use smpp_pdu::text::{self, Encoding};
-use smpp_pdu::{
-    Body, CancelSm, CommandStatus, DataSm, DataSmResp, Pdu, QuerySm, QuerySmResp, ReplaceSm,
-    SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp,
-};
 use smpp_transport::{
-    Completed, ConnEvent, Connection, Disconnect, Outcome, Transport, TransportError,
-    TransportHandle,
+    ConnEvent, Connection, Disconnect, Outcome, Transport, TransportError, TransportHandle,
 };
 
 pub use close::UnbindOutcome;
-pub use config::{Backoff, ClientConfig, ThrottlePolicy};
+pub use config::{Addressing, Backoff, ClientConfig, ThrottlePolicy};
 pub use error::Error;
 pub use inbound::Inbound;
-pub use options::TextOptions;
+pub use options::{Sent, TextOptions};
 pub use pending::Pending;
 #[cfg(feature = "tls")]
 pub use smpp_transport::TlsClientConfig;
@@ -100,6 +94,41 @@ impl RateLimiter {
         let start = self.next.max(now);
         self.next = start + Duration::from_secs_f64(1.0 / self.per_second.max(1e-9));
         start - now
+    }
+}
+
+impl Inner {
+    /// The bound connection, or why there is none.
+    pub(crate) fn connection(&self) -> Result<Arc<Connection>, Error> {
+        if self.closing.load(Ordering::SeqCst) {
+            return Err(Error::Closed);
+        }
+        self.conn
+            .read()
+            .ok()
+            .and_then(|c| c.clone())
+            .ok_or(Error::Disconnected)
+    }
+
+    /// How long a wait for a response lasts by default: the session's response timeout and
+    /// a margin (the session resolves the request by then).
+    pub(crate) fn wait_limit(&self) -> Duration {
+        self.config.session.response_timeout + Duration::from_secs(5)
+    }
+
+    /// Waits as the rate cap requires before the next message.
+    pub(crate) fn pace(&self) {
+        if let Some(r) = &self.rate {
+            let wait = r.lock().map(|mut r| r.reserve()).unwrap_or_default();
+            if !wait.is_zero() {
+                std::thread::sleep(wait);
+            }
+        }
+    }
+
+    /// The delay before resend or reconnect attempt `n` under `backoff`.
+    pub(crate) fn jittered(&self, backoff: &Backoff, n: u32) -> Duration {
+        backoff.delay(n)
     }
 }
 
@@ -277,45 +306,6 @@ impl Client {
         self.inner.conn.read().map(|c| c.is_some()).unwrap_or(false)
     }
 
-    fn connection(&self) -> Result<Arc<Connection>, Error> {
-        if self.inner.closing.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
-        }
-        self.inner
-            .conn
-            .read()
-            .ok()
-            .and_then(|c| c.clone())
-            .ok_or(Error::Disconnected)
-    }
-
-    fn wait_limit(&self) -> Duration {
-        self.inner.config.session.response_timeout + Duration::from_secs(5)
-    }
-
-    fn pace(&self) {
-        if let Some(r) = &self.inner.rate {
-            let wait = r.lock().map(|mut r| r.reserve()).unwrap_or_default();
-            if !wait.is_zero() {
-                std::thread::sleep(wait);
-            }
-        }
-    }
-
-    /// Starts a request and returns a handle to wait on.
-    pub fn request_async(&self, body: Body<'static>) -> Result<Pending, Error> {
-        self.pace();
-        let conn = self.connection()?;
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        let tag = self.inner.next_tag.fetch_add(1, Ordering::Relaxed);
-        conn.request(body, tag, &tx)
-            .map_err(|_| Error::Disconnected)?;
-        Ok(Pending {
-            rx,
-            deadline: self.wait_limit(),
-        })
-    }
-
     /// What the client counted since it was created, across reconnects: the session
     /// counters of every connection it had (see [`smpp_session::Stats`]), reconnects and
     /// throttled retries. A snapshot, cheap to take (a few short copies).
@@ -336,211 +326,6 @@ impl Client {
             throttled_retries: self.inner.throttled_retries.load(Ordering::Relaxed),
             unbind_closed_by_peer: self.inner.unbind_closed_by_peer.load(Ordering::Relaxed),
             connected: current.is_some(),
-        }
-    }
-
-    /// Sends a request and waits for its response, retrying on throttling as configured.
-    pub fn request(&self, body: Body<'static>) -> Result<Pdu<'static>, Error> {
-        let mut attempt = 0;
-        loop {
-            match self.request_async(body.clone())?.wait() {
-                Err(Error::Status(s))
-                    if matches!(
-                        s,
-                        CommandStatus::ESME_RTHROTTLED | CommandStatus::ESME_RMSGQFUL
-                    ) =>
-                {
-                    match self.inner.config.throttle {
-                        ThrottlePolicy::Retry { attempts, backoff } if attempt < attempts => {
-                            let d = backoff.delay(attempt);
-                            warn!("{s:?}; retrying in {d:?}");
-                            self.inner.throttled_retries.fetch_add(1, Ordering::Relaxed);
-                            std::thread::sleep(d);
-                            attempt += 1;
-                        }
-                        _ => return Err(Error::Status(s)),
-                    }
-                }
-                other => return other,
-            }
-        }
-    }
-
-    /// Submits one message and waits for its `submit_sm_resp`.
-    pub fn submit(&self, sm: &SubmitSm<'_>) -> Result<SubmitSmResp<'static>, Error> {
-        match self.request(Body::from(sm.clone().into_owned()))?.body {
-            Body::SubmitSmResp(r) => Ok(r),
-            _ => Err(Error::UnexpectedResponse),
-        }
-    }
-
-    /// Starts a submit and returns a handle; keep up to the window's worth in flight.
-    pub fn submit_async(&self, sm: SubmitSm<'static>) -> Result<Pending, Error> {
-        self.request_async(Body::from(sm))
-    }
-
-    /// Submits many messages, keeping up to `window` in flight, and returns each result in
-    /// input order. Throttled responses are retried as configured.
-    pub fn submit_batch(
-        &self,
-        messages: impl IntoIterator<Item = SubmitSm<'static>>,
-        window: usize,
-    ) -> Vec<Result<SubmitSmResp<'static>, Error>> {
-        let messages: Vec<SubmitSm<'static>> = messages.into_iter().collect();
-        let mut results: Vec<Option<Result<SubmitSmResp<'static>, Error>>> =
-            (0..messages.len()).map(|_| None).collect();
-        let (tx, rx) = crossbeam_channel::unbounded::<Completed>();
-        let window = window.max(1);
-        let mut attempts = vec![0u32; messages.len()];
-        let mut next = 0;
-        let mut in_flight = 0;
-        let mut retry: Vec<usize> = Vec::new();
-        let mut remaining = messages.len();
-        while remaining > 0 {
-            while in_flight < window && (next < messages.len() || !retry.is_empty()) {
-                let i = retry.pop().unwrap_or_else(|| {
-                    next += 1;
-                    next - 1
-                });
-                self.pace();
-                match self.connection() {
-                    Ok(conn) => {
-                        if conn
-                            .request(Body::from(messages[i].clone()), i as u64, &tx)
-                            .is_ok()
-                        {
-                            in_flight += 1;
-                        } else {
-                            results[i] = Some(Err(Error::Disconnected));
-                            remaining -= 1;
-                        }
-                    }
-                    Err(e) => {
-                        results[i] = Some(Err(e));
-                        remaining -= 1;
-                    }
-                }
-            }
-            if in_flight == 0 {
-                continue;
-            }
-            let Ok(c) = rx.recv_timeout(self.wait_limit()) else {
-                for r in results.iter_mut().filter(|r| r.is_none()) {
-                    *r = Some(Err(Error::Timeout));
-                }
-                break;
-            };
-            in_flight -= 1;
-            let i = c.tag as usize;
-            let r = outcome_to_result(c.outcome).and_then(|p| match p.body {
-                Body::SubmitSmResp(r) => Ok(r),
-                _ => Err(Error::UnexpectedResponse),
-            });
-            match (&r, self.inner.config.throttle) {
-                (
-                    Err(Error::Status(s)),
-                    ThrottlePolicy::Retry {
-                        attempts: max,
-                        backoff,
-                    },
-                ) if s.is_transient() && *s != CommandStatus::ESME_RSYSERR && attempts[i] < max => {
-                    self.inner.throttled_retries.fetch_add(1, Ordering::Relaxed);
-                    std::thread::sleep(backoff.delay(attempts[i]));
-                    attempts[i] += 1;
-                    retry.push(i);
-                }
-                _ => {
-                    results[i] = Some(r);
-                    remaining -= 1;
-                }
-            }
-        }
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or(Err(Error::Timeout)))
-            .collect()
-    }
-
-    /// Encodes `text` (choosing the cheapest alphabet unless told), splits it if long,
-    /// submits every segment and returns the message ids in segment order.
-    pub fn send_text(
-        &self,
-        from: &str,
-        to: &str,
-        text: &str,
-        options: &TextOptions,
-    ) -> Result<Vec<String>, Error> {
-        let encoding = options
-            .encoding
-            .unwrap_or_else(|| text::choose(text, &self.inner.config.text));
-        let data_coding = self
-            .inner
-            .config
-            .text
-            .data_coding(encoding)
-            .unwrap_or(match encoding {
-                Encoding::Ucs2 => 8,
-                Encoding::Latin1 => 3,
-                _ => 0,
-            });
-        let reference = self.inner.next_reference.fetch_add(1, Ordering::Relaxed) as u16;
-        let segments =
-            concat::split(text, encoding, options.split, reference).map_err(Error::Text)?;
-        let template = SubmitSm {
-            source_addr_ton: options.source_addr_ton,
-            source_addr_npi: options.source_addr_npi,
-            source_addr: from.to_string().into(),
-            dest_addr_ton: options.dest_addr_ton,
-            dest_addr_npi: options.dest_addr_npi,
-            destination_addr: to.to_string().into(),
-            registered_delivery: options.registered_delivery,
-            data_coding,
-            ..Default::default()
-        };
-        let pendings: Vec<Result<Pending, Error>> = segments
-            .iter()
-            .map(|s| self.submit_async(s.to_submit_sm(&template)))
-            .collect();
-        pendings
-            .into_iter()
-            .map(|p| {
-                p.and_then(Pending::wait_submit)
-                    .map(|r| r.message_id.to_str_lossy().into_owned())
-            })
-            .collect()
-    }
-
-    /// `query_sm`.
-    pub fn query(&self, q: &QuerySm<'_>) -> Result<QuerySmResp<'static>, Error> {
-        match self.request(Body::from(q.clone().into_owned()))?.body {
-            Body::QuerySmResp(r) => Ok(r),
-            _ => Err(Error::UnexpectedResponse),
-        }
-    }
-
-    /// `cancel_sm`.
-    pub fn cancel(&self, c: &CancelSm<'_>) -> Result<(), Error> {
-        self.request(Body::from(c.clone().into_owned())).map(|_| ())
-    }
-
-    /// `replace_sm`.
-    pub fn replace(&self, r: &ReplaceSm<'_>) -> Result<(), Error> {
-        self.request(Body::from(r.clone().into_owned())).map(|_| ())
-    }
-
-    /// `submit_multi`.
-    pub fn submit_multi(&self, m: &SubmitMulti<'_>) -> Result<SubmitMultiResp<'static>, Error> {
-        match self.request(Body::from(m.clone().into_owned()))?.body {
-            Body::SubmitMultiResp(r) => Ok(r),
-            _ => Err(Error::UnexpectedResponse),
-        }
-    }
-
-    /// `data_sm`.
-    pub fn data_sm(&self, d: &DataSm<'_>) -> Result<DataSmResp<'static>, Error> {
-        match self.request(Body::from(d.clone().into_owned()))?.body {
-            Body::DataSmResp(r) => Ok(r),
-            _ => Err(Error::UnexpectedResponse),
         }
     }
 }

@@ -322,7 +322,7 @@ fn send_text_long_unicode_with_udh8() {
     assert_eq!(reassemble(&s.submitted, Encoding::Ucs2), text);
     // The ids are the SMSC's, in segment order.
     let accepted: Vec<String> = s.accepted.into_iter().map(|(_, id)| id).collect();
-    assert_eq!(ids, accepted);
+    assert_eq!(ids.message_ids, accepted);
     c.unbind().unwrap();
 }
 
