@@ -53,7 +53,7 @@ impl Client {
         let Some(conn) = conn else {
             return Ok(UnbindOutcome::NotConnected);
         };
-        let peer = self.inner.addr;
+        let peer = self.inner.peer();
         let (tx, rx) = crossbeam_channel::bounded(1);
         let r = match conn.unbind(0, &tx) {
             // Closed (or closing) before our unbind could go: not an answer to it.

@@ -10,7 +10,9 @@ use smpp_session::{BindKind, BindRequest};
 #[cfg(feature = "tls")]
 use crate::TlsClientConfig;
 
-/// Exponential backoff: `initial`, then times `factor` up to `max`.
+/// Exponential backoff: `initial`, then times `factor` up to `max`, each delay shortened
+/// by a random part of up to `jitter` of it, so that many clients cut off at once do not
+/// come back in step.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Backoff {
     /// First delay.
@@ -19,6 +21,9 @@ pub struct Backoff {
     pub max: Duration,
     /// Growth per attempt.
     pub factor: f64,
+    /// Fraction of each delay that is random, 0 to 1 (0.2 by default): a delay `d` becomes
+    /// one between `d × (1 − jitter)` and `d`, never longer.
+    pub jitter: f64,
 }
 
 impl Default for Backoff {
@@ -27,15 +32,68 @@ impl Default for Backoff {
             initial: Duration::from_millis(200),
             max: Duration::from_secs(30),
             factor: 2.0,
+            jitter: 0.2,
         }
     }
 }
 
 impl Backoff {
-    /// The delay before attempt `n` (0-based).
+    /// The delay before attempt `n` (0-based), without jitter.
     pub fn delay(&self, n: u32) -> Duration {
         let d = self.initial.as_secs_f64() * self.factor.powi(n.min(64) as i32);
-        Duration::from_secs_f64(d.min(self.max.as_secs_f64()))
+        Duration::from_secs_f64(d.min(self.max.as_secs_f64()).max(0.0))
+    }
+
+    /// The delay before attempt `n` with jitter, for a random `unit` in `[0, 1)`: the
+    /// plain [`Backoff::delay`] shortened by `unit × jitter` of it. Deterministic in its
+    /// arguments; the client draws `unit` itself.
+    pub fn delay_with_jitter(&self, n: u32, unit: f64) -> Duration {
+        let jitter = if self.jitter.is_finite() {
+            self.jitter.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let unit = if unit.is_finite() {
+            unit.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        self.delay(n).mul_f64(1.0 - jitter * unit)
+    }
+}
+
+/// A small xorshift generator for backoff jitter: not for anything that needs real
+/// randomness, and no dependency for it.
+#[derive(Debug)]
+pub(crate) struct Jitter(std::sync::atomic::AtomicU64);
+
+impl Jitter {
+    /// Seeded from the standard library's per-process random hash keys and the clock, so
+    /// clients in different processes (and in one process) draw differently.
+    pub(crate) fn new() -> Jitter {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            h.write_u128(t.as_nanos());
+        }
+        Jitter::seeded(h.finish())
+    }
+
+    pub(crate) fn seeded(seed: u64) -> Jitter {
+        // Xorshift never leaves 0.
+        Jitter(std::sync::atomic::AtomicU64::new(seed.max(1)))
+    }
+
+    /// The next number in `[0, 1)`.
+    pub(crate) fn unit(&self) -> f64 {
+        use std::sync::atomic::Ordering;
+        let mut x = self.0.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        // Two threads drawing at once may draw the same number: harmless for jitter.
+        self.0.store(x, Ordering::Relaxed);
+        (x >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
@@ -89,8 +147,15 @@ pub struct ClientConfig {
     pub session: smpp_session::Config,
     /// Socket buffers and limits of the client's own transport.
     pub transport: smpp_transport::Config,
-    /// Reconnect and rebind after the connection drops; `None` to stay disconnected.
+    /// Reconnect and rebind after the connection drops; `None` to stay disconnected. With
+    /// it, the first connect is retried too (see [`ClientConfig::connect_attempts`]).
     pub reconnect: Option<Backoff>,
+    /// With [`ClientConfig::reconnect`] set: how many rounds over the addresses the first
+    /// connect makes, waiting the reconnect backoff between them, before
+    /// [`Client::connect`](crate::Client::connect) gives up (5 by default; 1 for no retry).
+    /// A refused bind ends it at once: retrying the same credentials does not help. Without
+    /// reconnect the first connect makes one round.
+    pub connect_attempts: u32,
     /// Most messages per second [`Client::submit`](crate::Client::submit) and friends send; `None` for no cap.
     pub max_rate: Option<f64>,
     /// What to do on `ESME_RTHROTTLED` / `ESME_RMSGQFUL`.
@@ -116,6 +181,7 @@ impl ClientConfig {
             session: smpp_session::Config::default(),
             transport: smpp_transport::Config::default(),
             reconnect: None,
+            connect_attempts: 5,
             max_rate: None,
             throttle: ThrottlePolicy::Report,
             manual_ack: false,
@@ -164,6 +230,13 @@ impl ClientConfig {
         self
     }
 
+    /// Sets how many rounds the first connect makes under reconnect (see
+    /// [`ClientConfig::connect_attempts`]).
+    pub fn connect_attempts(mut self, rounds: u32) -> Self {
+        self.connect_attempts = rounds;
+        self
+    }
+
     /// Caps the send rate.
     pub fn max_rate(mut self, per_second: f64) -> Self {
         self.max_rate = Some(per_second);
@@ -186,5 +259,49 @@ impl ClientConfig {
     pub fn manual_ack(mut self, manual: bool) -> Self {
         self.manual_ack = manual;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_shortens_within_its_fraction() {
+        let b = Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+            factor: 2.0,
+            jitter: 0.25,
+        };
+        for n in 0..8 {
+            let d = b.delay(n);
+            assert_eq!(b.delay_with_jitter(n, 0.0), d);
+            for unit in [0.1, 0.5, 0.999_999, 1.0, 7.0, -3.0, f64::NAN] {
+                let j = b.delay_with_jitter(n, unit);
+                assert!(j <= d, "{n} {unit}: {j:?} > {d:?}");
+                assert!(j >= d.mul_f64(0.75), "{n} {unit}: {j:?} < 75% of {d:?}");
+            }
+        }
+        assert_eq!(b.delay_with_jitter(1, 0.5), Duration::from_millis(175));
+        let none = Backoff { jitter: 0.0, ..b };
+        assert_eq!(none.delay_with_jitter(3, 0.9), none.delay(3));
+        let wild = Backoff { jitter: 5.0, ..b };
+        assert_eq!(
+            wild.delay_with_jitter(0, 1.0),
+            Duration::ZERO,
+            "capped at 1"
+        );
+    }
+
+    #[test]
+    fn the_generator_stays_in_the_unit_interval_and_spreads() {
+        let j = Jitter::seeded(42);
+        let draws: Vec<f64> = (0..10_000).map(|_| j.unit()).collect();
+        assert!(draws.iter().all(|u| (0.0..1.0).contains(u)));
+        let low = draws.iter().filter(|u| **u < 0.5).count();
+        assert!((4_500..5_500).contains(&low), "{low} of 10,000 below 0.5");
+        let zero = Jitter::seeded(0);
+        assert_ne!(zero.unit(), zero.unit(), "a zero seed does not stick");
     }
 }

@@ -9,8 +9,9 @@ use smpp_pdu::CommandStatus;
 use smpp_session::Event;
 use smpp_transport::{ConnEvent, Connection};
 
+use crate::connect::open_any;
 use crate::inbound::{forward, inbound_of, Ack, Inbound};
-use crate::{open, Inner};
+use crate::Inner;
 
 /// The client's background thread: acknowledges and forwards inbound messages, and
 /// reconnects after a drop.
@@ -23,7 +24,7 @@ pub(crate) fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiv
             let Some(backoff) = inner.config.reconnect else {
                 return;
             };
-            let delay = backoff.delay(attempt);
+            let delay = inner.jittered(&backoff, attempt);
             match wake.recv_timeout(delay) {
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => continue,
                 Err(RecvTimeoutError::Timeout) => {}
@@ -31,9 +32,13 @@ pub(crate) fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiv
             if inner.closing.load(Ordering::SeqCst) {
                 return;
             }
-            match open(&inner.transport, inner.addr, &inner.config) {
-                Ok(c) => {
-                    info!("reconnected to {}", inner.addr);
+            // Host names are resolved again, and the list is tried from its start.
+            match open_any(&inner.transport, &inner.servers, &inner.config) {
+                Ok((c, addr)) => {
+                    info!("reconnected to {addr}");
+                    if let Ok(mut a) = inner.addr.lock() {
+                        *a = addr;
+                    }
                     inner.reconnects.fetch_add(1, Ordering::Relaxed);
                     attempt = 0;
                     if let Ok(mut slot) = inner.conn.write() {
@@ -41,7 +46,7 @@ pub(crate) fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiv
                     }
                 }
                 Err(e) => {
-                    warn!("reconnect to {} failed: {e}", inner.addr);
+                    warn!("reconnect to {:?} failed: {e}", inner.servers);
                     attempt = attempt.saturating_add(1);
                 }
             }
@@ -75,7 +80,7 @@ pub(crate) fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiv
 /// reconnects if configured.
 fn lost(inner: &Inner, conn: &Arc<Connection>, why: &str) {
     if !inner.closing.load(Ordering::SeqCst) {
-        warn!("connection to {} closed: {why}", inner.addr);
+        warn!("connection to {} closed: {why}", inner.peer());
     }
     if let Ok(mut slot) = inner.conn.write() {
         if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, conn)) {

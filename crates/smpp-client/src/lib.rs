@@ -50,6 +50,7 @@
 
 mod close;
 mod config;
+mod connect;
 mod dispatch;
 mod error;
 mod inbound;
@@ -64,13 +65,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
-use log::{info, warn};
-use smpp_transport::{
-    ConnEvent, Connection, Disconnect, Outcome, Transport, TransportError, TransportHandle,
-};
+use smpp_transport::{Connection, Transport, TransportError, TransportHandle};
 
 pub use close::UnbindOutcome;
 pub use config::{Addressing, Backoff, ClientConfig, ThrottlePolicy};
+pub use connect::ServerAddr;
+
+use config::Jitter;
 pub use error::Error;
 pub use inbound::Inbound;
 pub use options::{Sent, TextOptions};
@@ -80,7 +81,6 @@ pub use smpp_transport::TlsClientConfig;
 pub use smpp_transport::TlsError;
 
 use dispatch::dispatch;
-use pending::outcome_to_result;
 
 struct RateLimiter {
     per_second: f64,
@@ -126,15 +126,27 @@ impl Inner {
         }
     }
 
-    /// The delay before resend or reconnect attempt `n` under `backoff`.
+    /// The delay before resend or reconnect attempt `n` under `backoff`, with jitter.
     pub(crate) fn jittered(&self, backoff: &Backoff, n: u32) -> Duration {
-        backoff.delay(n)
+        backoff.delay_with_jitter(n, self.jitter.unit())
+    }
+
+    /// The address of the current (or last) connection.
+    pub(crate) fn peer(&self) -> SocketAddr {
+        self.addr
+            .lock()
+            .map(|a| *a)
+            .unwrap_or_else(|e| *e.into_inner())
     }
 }
 
 pub(crate) struct Inner {
     transport: TransportHandle,
-    addr: SocketAddr,
+    /// Where to connect, in order of preference.
+    servers: Vec<ServerAddr>,
+    /// The address of the current (or last) connection, for logs.
+    addr: Mutex<SocketAddr>,
+    jitter: Jitter,
     config: ClientConfig,
     conn: RwLock<Option<Arc<Connection>>>,
     next_tag: AtomicU64,
@@ -181,75 +193,19 @@ pub struct Client {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("addr", &self.inner.addr)
+            .field("servers", &self.inner.servers)
+            .field("addr", &self.inner.peer())
             .field("bind", &self.inner.config.bind)
             .finish()
     }
 }
 
-pub(crate) fn open(
-    transport: &TransportHandle,
-    addr: SocketAddr,
-    config: &ClientConfig,
-) -> Result<Arc<Connection>, Error> {
-    #[cfg(feature = "tls")]
-    let conn = match &config.tls {
-        Some(tls) => transport.connect_tls(addr, tls, config.session.clone()),
-        None => transport.connect(addr, config.session.clone()),
-    };
-    #[cfg(not(feature = "tls"))]
-    let conn = transport.connect(addr, config.session.clone());
-    let conn = conn.map_err(Error::Connect)?;
-    let (tx, rx) = crossbeam_channel::bounded(1);
-    conn.bind(config.bind.clone(), 0, &tx)
-        .map_err(|_| Error::Closed)?;
-    let wait = config.session.response_timeout + Duration::from_secs(5);
-    match rx.recv_timeout(wait).map(|c| c.outcome) {
-        Ok(Outcome::Bound {
-            kind,
-            peer_system_id,
-            ..
-        }) => {
-            info!("bound {kind:?} to {peer_system_id:?} at {addr}");
-            Ok(Arc::new(conn))
-        }
-        Ok(Outcome::BindRejected(s)) => Err(Error::BindRejected(s)),
-        Ok(o) => {
-            let e = outcome_to_result(o)
-                .err()
-                .unwrap_or(Error::UnexpectedResponse);
-            // A connection that closed under the bind may say why in its last event (a
-            // TLS server answering a plaintext bind, ...): that is the better error.
-            Err(match (&e, tls_close_reason(&conn)) {
-                (Error::Disconnected, Some(t)) => Error::Connect(TransportError::Tls(t)),
-                _ => e,
-            })
-        }
-        Err(_) => Err(Error::Timeout),
-    }
-}
-
-/// The TLS failure a just-closed connection reports in its last event, if any.
-fn tls_close_reason(conn: &Connection) -> Option<smpp_transport::TlsError> {
-    let end = Instant::now() + Duration::from_millis(500);
-    loop {
-        let left = end.saturating_duration_since(Instant::now());
-        match conn.events().recv_timeout(left) {
-            Ok(ConnEvent::Closed(Disconnect::Tls(e))) => return Some(e),
-            Ok(ConnEvent::Closed(_)) | Err(_) => return None,
-            Ok(_) => {}
-        }
-    }
-}
-
 impl Client {
     /// Connects to `addr` and binds; returns a bound client or why it could not be.
+    /// With [`ClientConfig::reconnect`], a failed first connect is retried under the same
+    /// backoff, at most [`ClientConfig::connect_attempts`] rounds.
     pub fn connect(addr: SocketAddr, config: ClientConfig) -> Result<Client, Error> {
-        let transport = Transport::spawn(config.transport.clone()).map_err(Error::Connect)?;
-        Client::connect_with(&transport, addr, config).map(|mut c| {
-            c.owns_transport = true;
-            c
-        })
+        Client::connect_to([addr], config)
     }
 
     /// Like [`Client::connect`], on an existing transport shared with other clients.
@@ -258,14 +214,65 @@ impl Client {
         addr: SocketAddr,
         config: ClientConfig,
     ) -> Result<Client, Error> {
-        let conn = open(transport, addr, &config)?;
+        Client::connect_to_with(transport, [addr], config)
+    }
+
+    /// Connects to the first of `servers` that accepts and binds, trying them in order;
+    /// a host name (`"smsc.example.com:2775"`) is resolved again on every attempt,
+    /// including every reconnect, and each of its addresses is tried in turn. Reconnects
+    /// go through the list from its start again. With [`ClientConfig::reconnect`], a first
+    /// connect that finds no server is retried as [`Client::connect`] says.
+    ///
+    /// ```no_run
+    /// use smpp_client::{Backoff, Client, ClientConfig};
+    /// use smpp_session::BindKind;
+    ///
+    /// let config = ClientConfig::new(BindKind::Transceiver, "id", "pw").reconnect(Backoff::default());
+    /// let client = Client::connect_to(["smsc-a.example.com:2775", "smsc-b.example.com:2775"], config)?;
+    /// # let _ = client;
+    /// # Ok::<(), smpp_client::Error>(())
+    /// ```
+    pub fn connect_to<S: Into<ServerAddr>>(
+        servers: impl IntoIterator<Item = S>,
+        config: ClientConfig,
+    ) -> Result<Client, Error> {
+        let transport = Transport::spawn(config.transport.clone()).map_err(Error::Connect)?;
+        match Client::connect_to_with(&transport, servers, config) {
+            Ok(mut c) => {
+                c.owns_transport = true;
+                Ok(c)
+            }
+            Err(e) => {
+                transport.shutdown();
+                Err(e)
+            }
+        }
+    }
+
+    /// Like [`Client::connect_to`], on an existing transport shared with other clients.
+    pub fn connect_to_with<S: Into<ServerAddr>>(
+        transport: &TransportHandle,
+        servers: impl IntoIterator<Item = S>,
+        config: ClientConfig,
+    ) -> Result<Client, Error> {
+        let servers: Vec<ServerAddr> = servers.into_iter().map(Into::into).collect();
+        if servers.is_empty() {
+            return Err(Error::Connect(TransportError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "no server address given",
+            ))));
+        }
+        let jitter = Jitter::new();
+        let (conn, addr) = connect::first(transport, &servers, &config, &jitter)?;
         let (wake, wake_rx) = crossbeam_channel::bounded(1);
         // Unbounded underneath (a bounded crossbeam channel allocates and initializes every
         // slot up front: 65,536 were about 27 MiB per client); `forward` enforces the capacity.
         let (in_tx, in_rx) = crossbeam_channel::unbounded();
         let inner = Arc::new(Inner {
             transport: transport.clone(),
-            addr,
+            servers,
+            addr: Mutex::new(addr),
+            jitter,
             rate: config.max_rate.map(|r| {
                 Mutex::new(RateLimiter {
                     per_second: r,

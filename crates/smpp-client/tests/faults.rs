@@ -653,6 +653,7 @@ fn unanswered_enquire_link_reconnects_and_rebinds() {
             initial: Duration::from_millis(20),
             max: Duration::from_millis(200),
             factor: 2.0,
+            ..Backoff::default()
         });
     let mut cfg = cfg;
     cfg.session.enquire_link_timeout = Duration::from_millis(250);
@@ -709,6 +710,7 @@ fn client_reconnects_after_a_close_mid_pdu() {
             initial: Duration::from_millis(20),
             max: Duration::from_millis(200),
             factor: 2.0,
+            ..Backoff::default()
         });
     let client = Client::connect(addr, cfg).expect("binds");
     let first = SubmitSm {
@@ -1032,5 +1034,117 @@ fn a_close_before_the_response_is_still_an_error() {
     assert_eq!(client.stats().unbind_closed_by_peer, 0);
     peer.join().expect("peer");
     drop(client);
+    leaks.finish();
+}
+
+// ----- first connect, address lists -----
+
+/// A port on 127.0.0.1 that nothing listens on now (bound, then released).
+fn closed_port() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr")
+}
+
+fn answer_unbind(s: &mut TcpStream) {
+    let r = next_request(s, Instant::now() + WAIT, true);
+    assert_eq!(r.id, CommandId::UNBIND);
+    s.write_all(&pdu(CommandId::UNBIND_RESP, S::ESME_ROK, r.seq, &[]))
+        .expect("write unbind_resp");
+}
+
+fn quick_reconnect() -> Backoff {
+    Backoff {
+        initial: Duration::from_millis(50),
+        max: Duration::from_millis(200),
+        factor: 2.0,
+        jitter: 0.2,
+    }
+}
+
+/// With reconnect on, a first connect that finds nobody listening is retried under the
+/// backoff: the SMSC comes up on the port a little later (a host-name entry, resolved on
+/// every attempt) and the client binds to it.
+#[test]
+fn first_connect_is_retried_until_the_smsc_is_up() {
+    let leaks = LeakCheck::start();
+    let addr = closed_port();
+    let peer = std::thread::spawn(move || {
+        // Comes up after the client's first attempts were refused.
+        std::thread::sleep(Duration::from_millis(300));
+        let listener = TcpListener::bind(addr).expect("the reserved port is free again");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let evil = Evil { listener };
+        let mut s = evil.accept_bound();
+        answer_unbind(&mut s);
+    });
+    let cfg = ClientConfig::new(BindKind::Transceiver, "esme", "pw")
+        .enquire_link_interval(None)
+        .reconnect(quick_reconnect())
+        .connect_attempts(40);
+    let server = smpp_client::ServerAddr::Host(addr.to_string());
+    let client = Client::connect_to([server], cfg).expect("binds once the SMSC is up");
+    assert!(client.is_connected());
+    assert_eq!(
+        client.unbind().expect("unbind"),
+        UnbindOutcome::Acknowledged
+    );
+    drop(client);
+    peer.join().expect("peer");
+    leaks.finish();
+}
+
+/// The retry of the first connect is bounded by `connect_attempts`; without reconnect the
+/// first connect makes one round and fails at once.
+#[test]
+fn first_connect_gives_up_after_its_attempts() {
+    let leaks = LeakCheck::start();
+    let addr = closed_port();
+    let cfg = ClientConfig::new(BindKind::Transceiver, "esme", "pw")
+        .reconnect(quick_reconnect())
+        .connect_attempts(3);
+    match Client::connect(addr, cfg) {
+        Err(Error::Connect(_)) => {}
+        other => panic!("expected a connect error, got {other:?}"),
+    }
+    let cfg = ClientConfig::new(BindKind::Transceiver, "esme", "pw");
+    match Client::connect(addr, cfg) {
+        Err(Error::Connect(_)) => {}
+        other => panic!("expected a connect error, got {other:?}"),
+    }
+    leaks.finish();
+}
+
+/// Several addresses are tried in turn: the first refuses, the second serves; after the
+/// second drops the connection, the reconnect goes through the list again and binds to
+/// the one that serves.
+#[test]
+fn address_list_fails_over_to_the_next_server() {
+    let leaks = LeakCheck::start();
+    let refused = closed_port();
+    let evil = Evil::new();
+    let serving = evil.addr();
+    let (rebound_tx, rebound_rx) = crossbeam_channel::bounded::<()>(1);
+    let peer = std::thread::spawn(move || {
+        let s = evil.accept_bound();
+        drop(s);
+        let mut s = evil.accept_bound();
+        let _ = rebound_tx.send(());
+        answer_unbind(&mut s);
+    });
+    let cfg = ClientConfig::new(BindKind::Transceiver, "esme", "pw")
+        .enquire_link_interval(None)
+        .reconnect(quick_reconnect());
+    let client = Client::connect_to([refused, serving], cfg).expect("binds to the second");
+    rebound_rx
+        .recv_timeout(WAIT)
+        .expect("reconnects through the list");
+    assert!(poll_until(WAIT, || client.is_connected()), "no reconnect");
+    assert_eq!(client.stats().reconnects, 1);
+    assert_eq!(
+        client.unbind().expect("unbind"),
+        UnbindOutcome::Acknowledged
+    );
+    drop(client);
+    peer.join().expect("peer");
     leaks.finish();
 }
