@@ -160,11 +160,13 @@ fn send_long(
     let octets = text::encode(text, encoding).map_err(|e| format!("{label}: {e}"))?;
     log.line(json!({
         "step": "text", "label": label, "text": text, "split": split,
-        "octets": smpp_smsc::json::hex(&octets), "message_ids": ids,
+        "octets": smpp_smsc::json::hex(&octets), "message_ids": ids.message_ids,
         "fields": {
-            "service_type": "", "source_addr_ton": options.source_addr_ton,
-            "source_addr_npi": options.source_addr_npi, "source_addr": "Interop",
-            "dest_addr_ton": options.dest_addr_ton, "dest_addr_npi": options.dest_addr_npi,
+            // The automatic addresses: "Interop" is alphanumeric (5/0), the digits-only
+            // destination takes the configured default (1/1).
+            "service_type": "", "source_addr_ton": 5,
+            "source_addr_npi": 0, "source_addr": "Interop",
+            "dest_addr_ton": 1, "dest_addr_npi": 1,
             "destination_addr": "447700900002", "protocol_id": 0, "priority_flag": 0,
             "schedule_delivery_time": "", "validity_period": "",
             "registered_delivery": options.registered_delivery, "replace_if_present_flag": 0,

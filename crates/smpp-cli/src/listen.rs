@@ -109,7 +109,10 @@ fn listen(o: &ListenArgs) -> Result<(), String> {
             outln!("{}", inbound_line(&inbound));
         }
     }
-    client.unbind().map_err(|e| format!("unbind failed: {e}"))
+    client
+        .unbind()
+        .map(|_| ())
+        .map_err(|e| format!("unbind failed: {e}"))
 }
 
 fn tlvs<'a>(body: &'a Body<'static>) -> &'a [Tlv<'static>] {

@@ -2,7 +2,9 @@
 
 use std::fmt;
 
+use smpp_pdu::address::AddressError;
 use smpp_pdu::concat::SplitError;
+use smpp_pdu::time::TimeError;
 use smpp_pdu::{CommandStatus, EncodeError};
 use smpp_session::{FailReason, SendError};
 use smpp_transport::TransportError;
@@ -30,6 +32,13 @@ pub enum Error {
     Encode(EncodeError),
     /// The text could not be encoded or split.
     Text(SplitError),
+    /// The source address cannot be sent as read (an alphanumeric sender longer than 11
+    /// characters, a `+` not followed by digits only).
+    SourceAddress(AddressError),
+    /// The destination address cannot be sent as read.
+    DestAddress(AddressError),
+    /// A validity period or scheduled delivery time out of range.
+    Time(TimeError),
     /// The client is closed.
     Closed,
     /// The SMSC answered with an unexpected PDU type.
@@ -48,6 +57,9 @@ impl fmt::Display for Error {
             Error::Failed(r) => write!(f, "request failed: {r:?}"),
             Error::Encode(e) => write!(f, "cannot encode: {e}"),
             Error::Text(e) => write!(f, "cannot encode text: {e}"),
+            Error::SourceAddress(e) => write!(f, "source address: {e}"),
+            Error::DestAddress(e) => write!(f, "destination address: {e}"),
+            Error::Time(e) => write!(f, "invalid time: {e}"),
             Error::Closed => f.write_str("the client is closed"),
             Error::UnexpectedResponse => f.write_str("unexpected response type"),
         }

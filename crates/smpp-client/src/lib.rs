@@ -46,10 +46,17 @@
 //! [`Client::inbound`], acknowledged with `ESME_ROK` automatically, or by the application
 //! when [`ClientConfig::manual_ack`] is set (an unanswered one is answered
 //! `ESME_RX_T_APPN`, so the SMSC retries it, when it is dropped).
-
 #![warn(missing_docs)]
 
+mod close;
+mod config;
+mod connect;
+mod dispatch;
 mod error;
+mod inbound;
+mod options;
+mod pending;
+mod send;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -57,309 +64,23 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use log::{info, warn};
-use smpp_pdu::concat::{self, SplitMethod};
-use smpp_pdu::receipt::Receipt;
-use smpp_pdu::text::{self, Encoding, TextConfig};
-use smpp_pdu::{
-    Body, CancelSm, CommandId, CommandStatus, DataSm, DataSmResp, DeliverSm, DeliverSmResp, Pdu,
-    QuerySm, QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp,
-};
-use smpp_session::{BindKind, BindRequest, Event, FailReason};
-use smpp_transport::{
-    Completed, ConnEvent, Connection, Disconnect, Outcome, Transport, TransportError,
-    TransportHandle,
-};
+use crossbeam_channel::{Receiver, Sender};
+use smpp_transport::{Connection, Transport, TransportError, TransportHandle};
 
+pub use close::UnbindOutcome;
+pub use config::{Addressing, Backoff, ClientConfig, ThrottlePolicy};
+pub use connect::ServerAddr;
+
+use config::Jitter;
 pub use error::Error;
+pub use inbound::Inbound;
+pub use options::{Sent, TextOptions};
+pub use pending::Pending;
 #[cfg(feature = "tls")]
 pub use smpp_transport::TlsClientConfig;
 pub use smpp_transport::TlsError;
 
-/// Exponential backoff: `initial`, then times `factor` up to `max`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Backoff {
-    /// First delay.
-    pub initial: Duration,
-    /// Largest delay.
-    pub max: Duration,
-    /// Growth per attempt.
-    pub factor: f64,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff {
-            initial: Duration::from_millis(200),
-            max: Duration::from_secs(30),
-            factor: 2.0,
-        }
-    }
-}
-
-impl Backoff {
-    /// The delay before attempt `n` (0-based).
-    pub fn delay(&self, n: u32) -> Duration {
-        let d = self.initial.as_secs_f64() * self.factor.powi(n.min(64) as i32);
-        Duration::from_secs_f64(d.min(self.max.as_secs_f64()))
-    }
-}
-
-/// What to do when the SMSC answers `ESME_RTHROTTLED` or `ESME_RMSGQFUL`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum ThrottlePolicy {
-    /// Return the status to the caller.
-    Report,
-    /// Wait and resubmit the same request, at most `attempts` more times.
-    Retry {
-        /// Resubmissions allowed.
-        attempts: u32,
-        /// Delays between them.
-        backoff: Backoff,
-    },
-}
-
-/// How to connect, bind and behave.
-#[derive(Clone, Debug)]
-pub struct ClientConfig {
-    /// Bind type and credentials.
-    pub bind: BindRequest,
-    /// Window, response timeout, enquire_link interval, inactivity timeout, ...
-    pub session: smpp_session::Config,
-    /// Socket buffers and limits of the client's own transport.
-    pub transport: smpp_transport::Config,
-    /// Reconnect and rebind after the connection drops; `None` to stay disconnected.
-    pub reconnect: Option<Backoff>,
-    /// Most messages per second [`Client::submit`] and friends send; `None` for no cap.
-    pub max_rate: Option<f64>,
-    /// What to do on `ESME_RTHROTTLED` / `ESME_RMSGQFUL`.
-    pub throttle: ThrottlePolicy,
-    /// Let the application acknowledge inbound messages (see [`Inbound::ack`]).
-    pub manual_ack: bool,
-    /// Alphabets of this link, for [`Client::send_text`].
-    pub text: TextConfig,
-    /// Capacity of the inbound channel; when full, reading from the SMSC pauses.
-    pub inbound_capacity: usize,
-    /// Connect over TLS with these roots and server name; `None` for plaintext.
-    #[cfg(feature = "tls")]
-    pub tls: Option<TlsClientConfig>,
-}
-
-impl ClientConfig {
-    /// A configuration with these credentials and defaults for everything else.
-    pub fn new(kind: BindKind, system_id: impl Into<String>, password: impl Into<String>) -> Self {
-        ClientConfig {
-            bind: BindRequest::new(kind, system_id, password),
-            session: smpp_session::Config::default(),
-            transport: smpp_transport::Config::default(),
-            reconnect: None,
-            max_rate: None,
-            throttle: ThrottlePolicy::Report,
-            manual_ack: false,
-            text: TextConfig::default(),
-            inbound_capacity: 65_536,
-            #[cfg(feature = "tls")]
-            tls: None,
-        }
-    }
-
-    /// Connects over TLS (see [`TlsClientConfig`]).
-    #[cfg(feature = "tls")]
-    pub fn tls(mut self, tls: TlsClientConfig) -> Self {
-        self.tls = Some(tls);
-        self
-    }
-
-    /// Sets the window (requests in flight at once).
-    pub fn window(mut self, window: usize) -> Self {
-        self.session.window = window;
-        self
-    }
-
-    /// Sets the response timeout.
-    pub fn response_timeout(mut self, t: Duration) -> Self {
-        self.session.response_timeout = t;
-        self
-    }
-
-    /// Sets the enquire_link interval (`None` to disable).
-    pub fn enquire_link_interval(mut self, t: Option<Duration>) -> Self {
-        self.session.enquire_link_interval = t;
-        self
-    }
-
-    /// Sets the inactivity timeout (`None` to disable).
-    pub fn inactivity_timeout(mut self, t: Option<Duration>) -> Self {
-        self.session.inactivity_timeout = t;
-        self
-    }
-
-    /// Reconnects with this backoff after a drop.
-    pub fn reconnect(mut self, backoff: Backoff) -> Self {
-        self.reconnect = Some(backoff);
-        self
-    }
-
-    /// Caps the send rate.
-    pub fn max_rate(mut self, per_second: f64) -> Self {
-        self.max_rate = Some(per_second);
-        self
-    }
-
-    /// Sets the throttling policy.
-    pub fn throttle(mut self, policy: ThrottlePolicy) -> Self {
-        self.throttle = policy;
-        self
-    }
-
-    /// Lets the application acknowledge inbound messages.
-    pub fn manual_ack(mut self, manual: bool) -> Self {
-        self.manual_ack = manual;
-        self
-    }
-}
-
-/// Options of [`Client::send_text`].
-#[derive(Clone, Debug)]
-pub struct TextOptions {
-    /// The alphabet; `None` picks the cheapest that holds the text ([`text::choose`]).
-    pub encoding: Option<Encoding>,
-    /// How a long text is split.
-    pub split: SplitMethod,
-    /// `registered_delivery` (1 asks for a receipt on the final outcome).
-    pub registered_delivery: u8,
-    /// TON of the source address (5 alphanumeric, 1 international, ...).
-    pub source_addr_ton: u8,
-    /// NPI of the source address.
-    pub source_addr_npi: u8,
-    /// TON of the destination address.
-    pub dest_addr_ton: u8,
-    /// NPI of the destination address.
-    pub dest_addr_npi: u8,
-}
-
-impl Default for TextOptions {
-    fn default() -> Self {
-        TextOptions {
-            encoding: None,
-            split: SplitMethod::Udh8,
-            registered_delivery: 1,
-            source_addr_ton: 0,
-            source_addr_npi: 0,
-            dest_addr_ton: 1,
-            dest_addr_npi: 1,
-        }
-    }
-}
-
-/// An inbound message: an MO `deliver_sm`, a delivery receipt, a `data_sm` or an
-/// `alert_notification`.
-#[derive(Debug)]
-pub struct Inbound {
-    /// The PDU as received.
-    pub pdu: Pdu<'static>,
-    receipt: Option<Receipt>,
-    text: Option<String>,
-    ack: Option<Ack>,
-}
-
-impl Inbound {
-    /// The delivery receipt, if this is one (esm_class message type 0x04 or 0x20).
-    pub fn receipt(&self) -> Option<&Receipt> {
-        self.receipt.as_ref()
-    }
-
-    /// The message text decoded with the link's alphabets, when it is text.
-    pub fn text(&self) -> Option<&str> {
-        self.text.as_deref()
-    }
-
-    /// With [`ClientConfig::manual_ack`]: answers the SMSC with `status` (`ESME_ROK`, or
-    /// `ESME_RX_T_APPN` to have it retried later, ...). Without it, does nothing (the
-    /// message was acknowledged on arrival).
-    pub fn ack(mut self, status: CommandStatus) {
-        if let Some(a) = self.ack.take() {
-            a.send(status);
-        }
-    }
-}
-
-/// The pending acknowledgement of an inbound request.
-#[derive(Debug)]
-struct Ack {
-    conn: Arc<Connection>,
-    sequence_number: u32,
-    command_id: CommandId,
-}
-
-impl Ack {
-    fn send(self, status: CommandStatus) {
-        let body = if self.command_id == CommandId::DATA_SM {
-            Body::from(DataSmResp::default())
-        } else {
-            Body::from(DeliverSmResp::default())
-        };
-        if let Err(e) = self.conn.respond(self.sequence_number, status, body) {
-            warn!("cannot acknowledge seq {}: {e}", self.sequence_number);
-        }
-    }
-}
-
-impl Drop for Inbound {
-    fn drop(&mut self) {
-        // Never leave a message unanswered: an unacknowledged one is retried by the SMSC.
-        if let Some(a) = self.ack.take() {
-            a.send(CommandStatus::ESME_RX_T_APPN);
-        }
-    }
-}
-
-/// A request in flight; [`Pending::wait`] blocks for its outcome.
-#[derive(Debug)]
-pub struct Pending {
-    rx: Receiver<Completed>,
-    deadline: Duration,
-}
-
-impl Pending {
-    /// Waits for the response.
-    pub fn wait(self) -> Result<Pdu<'static>, Error> {
-        match self.rx.recv_timeout(self.deadline) {
-            Ok(c) => outcome_to_result(c.outcome),
-            Err(_) => Err(Error::Timeout),
-        }
-    }
-
-    /// Waits for a `submit_sm_resp`.
-    pub fn wait_submit(self) -> Result<SubmitSmResp<'static>, Error> {
-        match self.wait()?.body {
-            Body::SubmitSmResp(r) => Ok(r),
-            _ => Err(Error::UnexpectedResponse),
-        }
-    }
-}
-
-fn outcome_to_result(o: Outcome) -> Result<Pdu<'static>, Error> {
-    match o {
-        Outcome::Response(p)
-            if p.command_status.is_ok() && p.command_id() != CommandId::GENERIC_NACK =>
-        {
-            Ok(p)
-        }
-        Outcome::Response(p) if p.command_status.is_ok() => Err(Error::UnexpectedResponse),
-        Outcome::Response(p) => Err(Error::Status(p.command_status)),
-        Outcome::Timeout => Err(Error::Timeout),
-        // The connection closed under the request (peer close, unbind, local close): that
-        // is `Disconnected` (transient), as for a request the transport itself resolves.
-        Outcome::Failed(FailReason::Closed(_)) => Err(Error::Disconnected),
-        Outcome::Failed(r) => Err(Error::Failed(r)),
-        Outcome::Refused(e) => Err(Error::Refused(e)),
-        Outcome::BindRejected(s) => Err(Error::BindRejected(s)),
-        Outcome::Disconnected => Err(Error::Disconnected),
-        _ => Err(Error::UnexpectedResponse),
-    }
-}
+use dispatch::dispatch;
 
 struct RateLimiter {
     per_second: f64,
@@ -376,9 +97,56 @@ impl RateLimiter {
     }
 }
 
-struct Inner {
+impl Inner {
+    /// The bound connection, or why there is none.
+    pub(crate) fn connection(&self) -> Result<Arc<Connection>, Error> {
+        if self.closing.load(Ordering::SeqCst) {
+            return Err(Error::Closed);
+        }
+        self.conn
+            .read()
+            .ok()
+            .and_then(|c| c.clone())
+            .ok_or(Error::Disconnected)
+    }
+
+    /// How long a wait for a response lasts by default: the session's response timeout and
+    /// a margin (the session resolves the request by then).
+    pub(crate) fn wait_limit(&self) -> Duration {
+        self.config.session.response_timeout + Duration::from_secs(5)
+    }
+
+    /// Waits as the rate cap requires before the next message.
+    pub(crate) fn pace(&self) {
+        if let Some(r) = &self.rate {
+            let wait = r.lock().map(|mut r| r.reserve()).unwrap_or_default();
+            if !wait.is_zero() {
+                std::thread::sleep(wait);
+            }
+        }
+    }
+
+    /// The delay before resend or reconnect attempt `n` under `backoff`, with jitter.
+    pub(crate) fn jittered(&self, backoff: &Backoff, n: u32) -> Duration {
+        backoff.delay_with_jitter(n, self.jitter.unit())
+    }
+
+    /// The address of the current (or last) connection.
+    pub(crate) fn peer(&self) -> SocketAddr {
+        self.addr
+            .lock()
+            .map(|a| *a)
+            .unwrap_or_else(|e| *e.into_inner())
+    }
+}
+
+pub(crate) struct Inner {
     transport: TransportHandle,
-    addr: SocketAddr,
+    /// Where to connect, in order of preference.
+    servers: Vec<ServerAddr>,
+    /// The address of the current (or last) connection, for logs.
+    addr: Mutex<SocketAddr>,
+    jitter: Jitter,
     config: ClientConfig,
     conn: RwLock<Option<Arc<Connection>>>,
     next_tag: AtomicU64,
@@ -390,6 +158,7 @@ struct Inner {
     finished: Mutex<smpp_session::Stats>,
     reconnects: AtomicU64,
     throttled_retries: AtomicU64,
+    unbind_closed_by_peer: AtomicU64,
 }
 
 /// What a client counted since it was created: see [`Client::stats`].
@@ -405,6 +174,9 @@ pub struct ClientStats {
     /// Requests sent again after an `ESME_RTHROTTLED` or `ESME_RMSGQFUL` answer, as
     /// [`ThrottlePolicy::Retry`] allows.
     pub throttled_retries: u64,
+    /// Unbinds the SMSC answered by closing the connection instead of with
+    /// `unbind_resp` ([`UnbindOutcome::ClosedByPeer`]).
+    pub unbind_closed_by_peer: u64,
     /// Whether the client is connected and bound now.
     pub connected: bool,
 }
@@ -414,82 +186,26 @@ pub struct ClientStats {
 pub struct Client {
     inner: Arc<Inner>,
     inbound: Receiver<Inbound>,
-    dispatcher: Option<JoinHandle<()>>,
+    dispatcher: Mutex<Option<JoinHandle<()>>>,
     owns_transport: bool,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("addr", &self.inner.addr)
+            .field("servers", &self.inner.servers)
+            .field("addr", &self.inner.peer())
             .field("bind", &self.inner.config.bind)
             .finish()
     }
 }
 
-fn open(
-    transport: &TransportHandle,
-    addr: SocketAddr,
-    config: &ClientConfig,
-) -> Result<Arc<Connection>, Error> {
-    #[cfg(feature = "tls")]
-    let conn = match &config.tls {
-        Some(tls) => transport.connect_tls(addr, tls, config.session.clone()),
-        None => transport.connect(addr, config.session.clone()),
-    };
-    #[cfg(not(feature = "tls"))]
-    let conn = transport.connect(addr, config.session.clone());
-    let conn = conn.map_err(Error::Connect)?;
-    let (tx, rx) = crossbeam_channel::bounded(1);
-    conn.bind(config.bind.clone(), 0, &tx)
-        .map_err(|_| Error::Closed)?;
-    let wait = config.session.response_timeout + Duration::from_secs(5);
-    match rx.recv_timeout(wait).map(|c| c.outcome) {
-        Ok(Outcome::Bound {
-            kind,
-            peer_system_id,
-            ..
-        }) => {
-            info!("bound {kind:?} to {peer_system_id:?} at {addr}");
-            Ok(Arc::new(conn))
-        }
-        Ok(Outcome::BindRejected(s)) => Err(Error::BindRejected(s)),
-        Ok(o) => {
-            let e = outcome_to_result(o)
-                .err()
-                .unwrap_or(Error::UnexpectedResponse);
-            // A connection that closed under the bind may say why in its last event (a
-            // TLS server answering a plaintext bind, ...): that is the better error.
-            Err(match (&e, tls_close_reason(&conn)) {
-                (Error::Disconnected, Some(t)) => Error::Connect(TransportError::Tls(t)),
-                _ => e,
-            })
-        }
-        Err(_) => Err(Error::Timeout),
-    }
-}
-
-/// The TLS failure a just-closed connection reports in its last event, if any.
-fn tls_close_reason(conn: &Connection) -> Option<smpp_transport::TlsError> {
-    let end = Instant::now() + Duration::from_millis(500);
-    loop {
-        let left = end.saturating_duration_since(Instant::now());
-        match conn.events().recv_timeout(left) {
-            Ok(ConnEvent::Closed(Disconnect::Tls(e))) => return Some(e),
-            Ok(ConnEvent::Closed(_)) | Err(_) => return None,
-            Ok(_) => {}
-        }
-    }
-}
-
 impl Client {
     /// Connects to `addr` and binds; returns a bound client or why it could not be.
+    /// With [`ClientConfig::reconnect`], a failed first connect is retried under the same
+    /// backoff, at most [`ClientConfig::connect_attempts`] rounds.
     pub fn connect(addr: SocketAddr, config: ClientConfig) -> Result<Client, Error> {
-        let transport = Transport::spawn(config.transport.clone()).map_err(Error::Connect)?;
-        Client::connect_with(&transport, addr, config).map(|mut c| {
-            c.owns_transport = true;
-            c
-        })
+        Client::connect_to([addr], config)
     }
 
     /// Like [`Client::connect`], on an existing transport shared with other clients.
@@ -498,14 +214,65 @@ impl Client {
         addr: SocketAddr,
         config: ClientConfig,
     ) -> Result<Client, Error> {
-        let conn = open(transport, addr, &config)?;
+        Client::connect_to_with(transport, [addr], config)
+    }
+
+    /// Connects to the first of `servers` that accepts and binds, trying them in order;
+    /// a host name (`"smsc.example.com:2775"`) is resolved again on every attempt,
+    /// including every reconnect, and each of its addresses is tried in turn. Reconnects
+    /// go through the list from its start again. With [`ClientConfig::reconnect`], a first
+    /// connect that finds no server is retried as [`Client::connect`] says.
+    ///
+    /// ```no_run
+    /// use smpp_client::{Backoff, Client, ClientConfig};
+    /// use smpp_session::BindKind;
+    ///
+    /// let config = ClientConfig::new(BindKind::Transceiver, "id", "pw").reconnect(Backoff::default());
+    /// let client = Client::connect_to(["smsc-a.example.com:2775", "smsc-b.example.com:2775"], config)?;
+    /// # let _ = client;
+    /// # Ok::<(), smpp_client::Error>(())
+    /// ```
+    pub fn connect_to<S: Into<ServerAddr>>(
+        servers: impl IntoIterator<Item = S>,
+        config: ClientConfig,
+    ) -> Result<Client, Error> {
+        let transport = Transport::spawn(config.transport.clone()).map_err(Error::Connect)?;
+        match Client::connect_to_with(&transport, servers, config) {
+            Ok(mut c) => {
+                c.owns_transport = true;
+                Ok(c)
+            }
+            Err(e) => {
+                transport.shutdown();
+                Err(e)
+            }
+        }
+    }
+
+    /// Like [`Client::connect_to`], on an existing transport shared with other clients.
+    pub fn connect_to_with<S: Into<ServerAddr>>(
+        transport: &TransportHandle,
+        servers: impl IntoIterator<Item = S>,
+        config: ClientConfig,
+    ) -> Result<Client, Error> {
+        let servers: Vec<ServerAddr> = servers.into_iter().map(Into::into).collect();
+        if servers.is_empty() {
+            return Err(Error::Connect(TransportError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "no server address given",
+            ))));
+        }
+        let jitter = Jitter::new();
+        let (conn, addr) = connect::first(transport, &servers, &config, &jitter)?;
         let (wake, wake_rx) = crossbeam_channel::bounded(1);
         // Unbounded underneath (a bounded crossbeam channel allocates and initializes every
         // slot up front: 65,536 were about 27 MiB per client); `forward` enforces the capacity.
         let (in_tx, in_rx) = crossbeam_channel::unbounded();
         let inner = Arc::new(Inner {
             transport: transport.clone(),
-            addr,
+            servers,
+            addr: Mutex::new(addr),
+            jitter,
             rate: config.max_rate.map(|r| {
                 Mutex::new(RateLimiter {
                     per_second: r,
@@ -521,6 +288,7 @@ impl Client {
             finished: Mutex::default(),
             reconnects: AtomicU64::new(0),
             throttled_retries: AtomicU64::new(0),
+            unbind_closed_by_peer: AtomicU64::new(0),
         });
         let d = Arc::clone(&inner);
         let dispatcher = std::thread::Builder::new()
@@ -530,7 +298,7 @@ impl Client {
         Ok(Client {
             inner,
             inbound: in_rx,
-            dispatcher: Some(dispatcher),
+            dispatcher: Mutex::new(Some(dispatcher)),
             owns_transport: false,
         })
     }
@@ -543,45 +311,6 @@ impl Client {
     /// Whether the client currently has a bound connection.
     pub fn is_connected(&self) -> bool {
         self.inner.conn.read().map(|c| c.is_some()).unwrap_or(false)
-    }
-
-    fn connection(&self) -> Result<Arc<Connection>, Error> {
-        if self.inner.closing.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
-        }
-        self.inner
-            .conn
-            .read()
-            .ok()
-            .and_then(|c| c.clone())
-            .ok_or(Error::Disconnected)
-    }
-
-    fn wait_limit(&self) -> Duration {
-        self.inner.config.session.response_timeout + Duration::from_secs(5)
-    }
-
-    fn pace(&self) {
-        if let Some(r) = &self.inner.rate {
-            let wait = r.lock().map(|mut r| r.reserve()).unwrap_or_default();
-            if !wait.is_zero() {
-                std::thread::sleep(wait);
-            }
-        }
-    }
-
-    /// Starts a request and returns a handle to wait on.
-    pub fn request_async(&self, body: Body<'static>) -> Result<Pending, Error> {
-        self.pace();
-        let conn = self.connection()?;
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        let tag = self.inner.next_tag.fetch_add(1, Ordering::Relaxed);
-        conn.request(body, tag, &tx)
-            .map_err(|_| Error::Disconnected)?;
-        Ok(Pending {
-            rx,
-            deadline: self.wait_limit(),
-        })
     }
 
     /// What the client counted since it was created, across reconnects: the session
@@ -602,395 +331,10 @@ impl Client {
             session,
             reconnects: self.inner.reconnects.load(Ordering::Relaxed),
             throttled_retries: self.inner.throttled_retries.load(Ordering::Relaxed),
+            unbind_closed_by_peer: self.inner.unbind_closed_by_peer.load(Ordering::Relaxed),
             connected: current.is_some(),
         }
     }
-
-    /// Sends a request and waits for its response, retrying on throttling as configured.
-    pub fn request(&self, body: Body<'static>) -> Result<Pdu<'static>, Error> {
-        let mut attempt = 0;
-        loop {
-            match self.request_async(body.clone())?.wait() {
-                Err(Error::Status(s))
-                    if matches!(
-                        s,
-                        CommandStatus::ESME_RTHROTTLED | CommandStatus::ESME_RMSGQFUL
-                    ) =>
-                {
-                    match self.inner.config.throttle {
-                        ThrottlePolicy::Retry { attempts, backoff } if attempt < attempts => {
-                            let d = backoff.delay(attempt);
-                            warn!("{s:?}; retrying in {d:?}");
-                            self.inner.throttled_retries.fetch_add(1, Ordering::Relaxed);
-                            std::thread::sleep(d);
-                            attempt += 1;
-                        }
-                        _ => return Err(Error::Status(s)),
-                    }
-                }
-                other => return other,
-            }
-        }
-    }
-
-    /// Submits one message and waits for its `submit_sm_resp`.
-    pub fn submit(&self, sm: &SubmitSm<'_>) -> Result<SubmitSmResp<'static>, Error> {
-        match self.request(Body::from(sm.clone().into_owned()))?.body {
-            Body::SubmitSmResp(r) => Ok(r),
-            _ => Err(Error::UnexpectedResponse),
-        }
-    }
-
-    /// Starts a submit and returns a handle; keep up to the window's worth in flight.
-    pub fn submit_async(&self, sm: SubmitSm<'static>) -> Result<Pending, Error> {
-        self.request_async(Body::from(sm))
-    }
-
-    /// Submits many messages, keeping up to `window` in flight, and returns each result in
-    /// input order. Throttled responses are retried as configured.
-    pub fn submit_batch(
-        &self,
-        messages: impl IntoIterator<Item = SubmitSm<'static>>,
-        window: usize,
-    ) -> Vec<Result<SubmitSmResp<'static>, Error>> {
-        let messages: Vec<SubmitSm<'static>> = messages.into_iter().collect();
-        let mut results: Vec<Option<Result<SubmitSmResp<'static>, Error>>> =
-            (0..messages.len()).map(|_| None).collect();
-        let (tx, rx) = crossbeam_channel::unbounded::<Completed>();
-        let window = window.max(1);
-        let mut attempts = vec![0u32; messages.len()];
-        let mut next = 0;
-        let mut in_flight = 0;
-        let mut retry: Vec<usize> = Vec::new();
-        let mut remaining = messages.len();
-        while remaining > 0 {
-            while in_flight < window && (next < messages.len() || !retry.is_empty()) {
-                let i = retry.pop().unwrap_or_else(|| {
-                    next += 1;
-                    next - 1
-                });
-                self.pace();
-                match self.connection() {
-                    Ok(conn) => {
-                        if conn
-                            .request(Body::from(messages[i].clone()), i as u64, &tx)
-                            .is_ok()
-                        {
-                            in_flight += 1;
-                        } else {
-                            results[i] = Some(Err(Error::Disconnected));
-                            remaining -= 1;
-                        }
-                    }
-                    Err(e) => {
-                        results[i] = Some(Err(e));
-                        remaining -= 1;
-                    }
-                }
-            }
-            if in_flight == 0 {
-                continue;
-            }
-            let Ok(c) = rx.recv_timeout(self.wait_limit()) else {
-                for r in results.iter_mut().filter(|r| r.is_none()) {
-                    *r = Some(Err(Error::Timeout));
-                }
-                break;
-            };
-            in_flight -= 1;
-            let i = c.tag as usize;
-            let r = outcome_to_result(c.outcome).and_then(|p| match p.body {
-                Body::SubmitSmResp(r) => Ok(r),
-                _ => Err(Error::UnexpectedResponse),
-            });
-            match (&r, self.inner.config.throttle) {
-                (
-                    Err(Error::Status(s)),
-                    ThrottlePolicy::Retry {
-                        attempts: max,
-                        backoff,
-                    },
-                ) if s.is_transient() && *s != CommandStatus::ESME_RSYSERR && attempts[i] < max => {
-                    self.inner.throttled_retries.fetch_add(1, Ordering::Relaxed);
-                    std::thread::sleep(backoff.delay(attempts[i]));
-                    attempts[i] += 1;
-                    retry.push(i);
-                }
-                _ => {
-                    results[i] = Some(r);
-                    remaining -= 1;
-                }
-            }
-        }
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or(Err(Error::Timeout)))
-            .collect()
-    }
-
-    /// Encodes `text` (choosing the cheapest alphabet unless told), splits it if long,
-    /// submits every segment and returns the message ids in segment order.
-    pub fn send_text(
-        &self,
-        from: &str,
-        to: &str,
-        text: &str,
-        options: &TextOptions,
-    ) -> Result<Vec<String>, Error> {
-        let encoding = options
-            .encoding
-            .unwrap_or_else(|| text::choose(text, &self.inner.config.text));
-        let data_coding = self
-            .inner
-            .config
-            .text
-            .data_coding(encoding)
-            .unwrap_or(match encoding {
-                Encoding::Ucs2 => 8,
-                Encoding::Latin1 => 3,
-                _ => 0,
-            });
-        let reference = self.inner.next_reference.fetch_add(1, Ordering::Relaxed) as u16;
-        let segments =
-            concat::split(text, encoding, options.split, reference).map_err(Error::Text)?;
-        let template = SubmitSm {
-            source_addr_ton: options.source_addr_ton,
-            source_addr_npi: options.source_addr_npi,
-            source_addr: from.to_string().into(),
-            dest_addr_ton: options.dest_addr_ton,
-            dest_addr_npi: options.dest_addr_npi,
-            destination_addr: to.to_string().into(),
-            registered_delivery: options.registered_delivery,
-            data_coding,
-            ..Default::default()
-        };
-        let pendings: Vec<Result<Pending, Error>> = segments
-            .iter()
-            .map(|s| self.submit_async(s.to_submit_sm(&template)))
-            .collect();
-        pendings
-            .into_iter()
-            .map(|p| {
-                p.and_then(Pending::wait_submit)
-                    .map(|r| r.message_id.to_str_lossy().into_owned())
-            })
-            .collect()
-    }
-
-    /// `query_sm`.
-    pub fn query(&self, q: &QuerySm<'_>) -> Result<QuerySmResp<'static>, Error> {
-        match self.request(Body::from(q.clone().into_owned()))?.body {
-            Body::QuerySmResp(r) => Ok(r),
-            _ => Err(Error::UnexpectedResponse),
-        }
-    }
-
-    /// `cancel_sm`.
-    pub fn cancel(&self, c: &CancelSm<'_>) -> Result<(), Error> {
-        self.request(Body::from(c.clone().into_owned())).map(|_| ())
-    }
-
-    /// `replace_sm`.
-    pub fn replace(&self, r: &ReplaceSm<'_>) -> Result<(), Error> {
-        self.request(Body::from(r.clone().into_owned())).map(|_| ())
-    }
-
-    /// `submit_multi`.
-    pub fn submit_multi(&self, m: &SubmitMulti<'_>) -> Result<SubmitMultiResp<'static>, Error> {
-        match self.request(Body::from(m.clone().into_owned()))?.body {
-            Body::SubmitMultiResp(r) => Ok(r),
-            _ => Err(Error::UnexpectedResponse),
-        }
-    }
-
-    /// `data_sm`.
-    pub fn data_sm(&self, d: &DataSm<'_>) -> Result<DataSmResp<'static>, Error> {
-        match self.request(Body::from(d.clone().into_owned()))?.body {
-            Body::DataSmResp(r) => Ok(r),
-            _ => Err(Error::UnexpectedResponse),
-        }
-    }
-
-    /// Unbinds (waiting for `unbind_resp`, bounded by the unbind timeout), closes the
-    /// connection and stops the client's threads.
-    pub fn unbind(mut self) -> Result<(), Error> {
-        let r = self.unbind_inner();
-        self.stop();
-        r
-    }
-
-    fn unbind_inner(&self) -> Result<(), Error> {
-        if self.inner.closing.swap(true, Ordering::SeqCst) {
-            return Ok(());
-        }
-        let conn = self.inner.conn.write().ok().and_then(|mut c| c.take());
-        let Some(conn) = conn else { return Ok(()) };
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        conn.unbind(0, &tx).map_err(|_| Error::Disconnected)?;
-        let wait = self.inner.config.session.unbind_timeout + Duration::from_secs(1);
-        let r = match rx.recv_timeout(wait).map(|c| c.outcome) {
-            Ok(Outcome::Unbound) => Ok(()),
-            Ok(o) => outcome_to_result(o).map(|_| ()),
-            Err(_) => Err(Error::Timeout),
-        };
-        conn.close();
-        r
-    }
-
-    fn stop(&mut self) {
-        self.inner.closing.store(true, Ordering::SeqCst);
-        let _ = self.inner.wake.try_send(());
-        if let Ok(mut c) = self.inner.conn.write() {
-            if let Some(c) = c.take() {
-                c.close();
-            }
-        }
-        if let Some(d) = self.dispatcher.take() {
-            let _ = d.join();
-        }
-        if self.owns_transport {
-            self.inner.transport.shutdown();
-        }
-    }
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        if self.dispatcher.is_some() {
-            let _ = self.unbind_inner();
-            self.stop();
-        }
-    }
-}
-
-/// The client's background thread: acknowledges and forwards inbound messages, and
-/// reconnects after a drop.
-fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiver<()>) {
-    let mut attempt = 0u32;
-    while !inner.closing.load(Ordering::SeqCst) {
-        let conn = inner.conn.read().ok().and_then(|c| c.clone());
-        let Some(conn) = conn else {
-            // Disconnected: reconnect if configured.
-            let Some(backoff) = inner.config.reconnect else {
-                return;
-            };
-            let delay = backoff.delay(attempt);
-            match wake.recv_timeout(delay) {
-                Ok(()) | Err(RecvTimeoutError::Disconnected) => continue,
-                Err(RecvTimeoutError::Timeout) => {}
-            }
-            if inner.closing.load(Ordering::SeqCst) {
-                return;
-            }
-            match open(&inner.transport, inner.addr, &inner.config) {
-                Ok(c) => {
-                    info!("reconnected to {}", inner.addr);
-                    inner.reconnects.fetch_add(1, Ordering::Relaxed);
-                    attempt = 0;
-                    if let Ok(mut slot) = inner.conn.write() {
-                        *slot = Some(c);
-                    }
-                }
-                Err(e) => {
-                    warn!("reconnect to {} failed: {e}", inner.addr);
-                    attempt = attempt.saturating_add(1);
-                }
-            }
-            continue;
-        };
-        crossbeam_channel::select! {
-            recv(conn.events()) -> ev => match ev {
-                Ok(ConnEvent::Session(Event::Request { sequence_number, pdu })) => {
-                    let command_id = pdu.command_id();
-                    let ack = Ack { conn: Arc::clone(&conn), sequence_number, command_id };
-                    let item = inbound_of(pdu, &inner.config.text, if inner.config.manual_ack { Some(ack) } else {
-                        ack.send(CommandStatus::ESME_ROK);
-                        None
-                    });
-                    forward(&inner, &inbound, item);
-                }
-                Ok(ConnEvent::Session(Event::Notification { pdu })) => {
-                    let item = inbound_of(pdu, &inner.config.text, None);
-                    forward(&inner, &inbound, item);
-                }
-                Ok(ConnEvent::Closed(why)) => lost(&inner, &conn, &format!("{why:?}")),
-                Err(_) => lost(&inner, &conn, "event channel gone"),
-                Ok(_) => {}
-            },
-            recv(wake) -> _ => {}
-        }
-    }
-}
-
-/// The current connection closed: forget it, so calls fail fast and the dispatcher
-/// reconnects if configured.
-fn lost(inner: &Inner, conn: &Arc<Connection>, why: &str) {
-    if !inner.closing.load(Ordering::SeqCst) {
-        warn!("connection to {} closed: {why}", inner.addr);
-    }
-    if let Ok(mut slot) = inner.conn.write() {
-        if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, conn)) {
-            *slot = None;
-            // Counted once: only the call that takes the connection out of the slot.
-            if let Ok(mut f) = inner.finished.lock() {
-                f.merge(&conn.stats());
-            }
-        }
-    }
-}
-
-fn forward(inner: &Inner, tx: &Sender<Inbound>, item: Inbound) {
-    // Waits while the application is behind (which pauses reading from the SMSC), but
-    // gives up when the client closes. (An application that dropped its receiver emptied
-    // the channel, so the send below reports it.)
-    let capacity = inner.config.inbound_capacity.max(1);
-    while tx.len() >= capacity {
-        if inner.closing.load(Ordering::SeqCst) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    let _ = tx.send(item);
-}
-
-fn inbound_of(pdu: Pdu<'static>, text_config: &TextConfig, ack: Option<Ack>) -> Inbound {
-    let (receipt, text) = match &pdu.body {
-        Body::DeliverSm(d) => (
-            Receipt::is_receipt(d.esm_class)
-                .then(|| Receipt::from_deliver_sm(d).ok())
-                .flatten(),
-            message_text(d, text_config),
-        ),
-        Body::DataSm(d) => (
-            Receipt::is_receipt(d.esm_class)
-                .then(|| Receipt::from_data_sm(d).ok())
-                .flatten(),
-            None,
-        ),
-        _ => (None, None),
-    };
-    Inbound {
-        pdu,
-        receipt,
-        text,
-        ack,
-    }
-}
-
-fn message_text(d: &DeliverSm<'_>, text_config: &TextConfig) -> Option<String> {
-    let encoding = text_config.encoding_of(d.data_coding)?;
-    let user_data = if d.short_message.is_empty() {
-        d.tlvs.iter().find_map(|t| match t {
-            smpp_pdu::Tlv::MessagePayload(p) => Some(p.as_bytes()),
-            _ => None,
-        })?
-    } else {
-        d.short_message.as_bytes()
-    };
-    let body = concat::segment_of(d.esm_class, user_data, &d.tlvs)
-        .map(|(_, b)| b)
-        .unwrap_or(user_data);
-    text::decode(body, encoding).ok()
 }
 
 /// The examples in the repository's README, compiled and run as doc tests so they stay

@@ -322,7 +322,7 @@ fn send_text_long_unicode_with_udh8() {
     assert_eq!(reassemble(&s.submitted, Encoding::Ucs2), text);
     // The ids are the SMSC's, in segment order.
     let accepted: Vec<String> = s.accepted.into_iter().map(|(_, id)| id).collect();
-    assert_eq!(ids, accepted);
+    assert_eq!(ids.message_ids, accepted);
     c.unbind().unwrap();
 }
 
@@ -553,6 +553,7 @@ fn reconnects_and_rebinds_after_the_server_drops_the_connection() {
             initial: Duration::from_millis(50),
             max: Duration::from_millis(200),
             factor: 2.0,
+            ..Backoff::default()
         }),
     );
     let pendings: Vec<_> = (0..3)
@@ -614,6 +615,7 @@ fn retrying_cfg() -> ClientConfig {
                 initial: Duration::from_millis(1),
                 max: Duration::from_millis(2),
                 factor: 2.0,
+                ..Backoff::default()
             },
         })
 }
@@ -699,6 +701,7 @@ fn throttled_submits_are_retried() {
                 initial: Duration::from_millis(5),
                 max: Duration::from_millis(20),
                 factor: 2.0,
+                ..Backoff::default()
             },
         }),
     );
@@ -860,6 +863,7 @@ fn drop_while_reconnecting_is_bounded() {
             initial: Duration::from_millis(20),
             max: Duration::from_millis(100),
             factor: 2.0,
+            ..Backoff::default()
         }),
     );
     smsc.stop();

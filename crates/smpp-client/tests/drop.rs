@@ -85,6 +85,7 @@ fn failed_connects_and_reconnecting_clients_leave_no_threads() {
         initial: Duration::from_millis(20),
         max: Duration::from_millis(100),
         factor: 2.0,
+        ..smpp_client::Backoff::default()
     });
     good.bind.password = "secret".into();
     let c = Client::connect(smsc.addr, good).unwrap();

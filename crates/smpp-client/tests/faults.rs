@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use common::{poll_until, threads_named, Knobs, Smsc};
 use crossbeam_channel::Receiver;
-use smpp_client::{Backoff, Client, ClientConfig, Error};
+use smpp_client::{Backoff, Client, ClientConfig, Error, UnbindOutcome};
 use smpp_pdu::{Body, CommandId, CommandStatus as S, SubmitSm};
 use smpp_session::{BindKind, BindRequest, CloseReason, Event, FailReason, UnexpectedReason};
 use smpp_transport::{
@@ -653,6 +653,7 @@ fn unanswered_enquire_link_reconnects_and_rebinds() {
             initial: Duration::from_millis(20),
             max: Duration::from_millis(200),
             factor: 2.0,
+            ..Backoff::default()
         });
     let mut cfg = cfg;
     cfg.session.enquire_link_timeout = Duration::from_millis(250);
@@ -670,6 +671,7 @@ fn unanswered_enquire_link_reconnects_and_rebinds() {
     let r = client.submit(&sm).expect("submit after reconnect");
     assert_eq!(r.message_id.to_str_lossy(), "after-reconnect");
     client.unbind().expect("unbind");
+    drop(client);
     let first = peer.join().expect("peer");
     assert!(
         !first.is_empty() && first.iter().all(|id| *id == CommandId::ENQUIRE_LINK),
@@ -708,6 +710,7 @@ fn client_reconnects_after_a_close_mid_pdu() {
             initial: Duration::from_millis(20),
             max: Duration::from_millis(200),
             factor: 2.0,
+            ..Backoff::default()
         });
     let client = Client::connect(addr, cfg).expect("binds");
     let first = SubmitSm {
@@ -727,6 +730,7 @@ fn client_reconnects_after_a_close_mid_pdu() {
     let r = client.submit(&first).expect("submit after reconnect");
     assert_eq!(r.message_id.to_str_lossy(), "second");
     client.unbind().expect("unbind");
+    drop(client);
     peer.join().expect("peer");
     leaks.finish();
 }
@@ -940,8 +944,207 @@ fn bad_input_to_the_client() {
         failures.join("\n")
     );
     bystander.unbind().expect("unbind");
+    drop(bystander);
     transport.shutdown();
     drop(transport);
     good.stop();
+    leaks.finish();
+}
+
+/// An SMSC that answers the bind and the submit, sends a receipt, and then closes the
+/// connection on our `unbind` without an `unbind_resp` (several real SMSCs do): the
+/// session ended as asked, so `unbind` succeeds, says the peer closed, and counts it.
+#[test]
+fn unbind_answered_by_a_close_is_success() {
+    let leaks = LeakCheck::start();
+    let evil = Evil::new();
+    let addr = evil.addr();
+    let peer = std::thread::spawn(move || {
+        let mut s = evil.accept_bound();
+        let r = next_request(&mut s, Instant::now() + WAIT, true);
+        assert_eq!(r.id, CommandId::SUBMIT_SM);
+        s.write_all(&submit_resp(r.seq, "closer")).expect("write");
+        let receipt = deliver_body(&c("447700900123"), 0, &[], &[]);
+        s.write_all(&pdu(CommandId::DELIVER_SM, S::ESME_ROK, 900, &receipt))
+            .expect("write deliver_sm");
+        let r = next_request(&mut s, Instant::now() + WAIT, true);
+        assert_eq!(r.id, CommandId::DELIVER_SM_RESP);
+        let r = next_request(&mut s, Instant::now() + WAIT, true);
+        assert_eq!(r.id, CommandId::UNBIND);
+        drop(s);
+    });
+    let mut cfg = ClientConfig::new(BindKind::Transceiver, "esme", "pw")
+        .enquire_link_interval(None)
+        .response_timeout(Duration::from_secs(2));
+    cfg.session.unbind_timeout = Duration::from_secs(5);
+    let client = Client::connect(addr, cfg).expect("binds");
+    let r = client.submit(&SubmitSm {
+        destination_addr: "447700900123".into(),
+        short_message: b"hi".as_slice().into(),
+        ..Default::default()
+    });
+    assert_eq!(r.expect("submit").message_id.to_str_lossy(), "closer");
+    client.inbound().recv_timeout(WAIT).expect("the deliver_sm");
+    let started = Instant::now();
+    let outcome = client
+        .unbind()
+        .expect("a close after our unbind ends the session");
+    assert_eq!(outcome, UnbindOutcome::ClosedByPeer);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "resolved by the close, not by the unbind timeout: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(client.stats().unbind_closed_by_peer, 1);
+    assert!(!client.is_connected());
+    peer.join().expect("peer");
+    drop(client);
+    leaks.finish();
+}
+
+/// A peer that closes before the work was done is still an error: the submit in flight
+/// fails as a disconnection, and an unbind afterwards finds no session to end.
+#[test]
+fn a_close_before_the_response_is_still_an_error() {
+    let leaks = LeakCheck::start();
+    let evil = Evil::new();
+    let addr = evil.addr();
+    let peer = std::thread::spawn(move || {
+        let mut s = evil.accept_bound();
+        let r = next_request(&mut s, Instant::now() + WAIT, true);
+        assert_eq!(r.id, CommandId::SUBMIT_SM);
+        drop(s);
+    });
+    let cfg = ClientConfig::new(BindKind::Transceiver, "esme", "pw")
+        .enquire_link_interval(None)
+        .response_timeout(Duration::from_secs(2));
+    let client = Client::connect(addr, cfg).expect("binds");
+    match client.submit(&SubmitSm {
+        destination_addr: "447700900123".into(),
+        ..Default::default()
+    }) {
+        Err(Error::Disconnected) => {}
+        other => panic!("expected a disconnection, got {other:?}"),
+    }
+    assert!(poll_until(WAIT, || !client.is_connected()));
+    assert_eq!(
+        client.unbind().expect("nothing to unbind"),
+        UnbindOutcome::NotConnected
+    );
+    assert_eq!(client.stats().unbind_closed_by_peer, 0);
+    peer.join().expect("peer");
+    drop(client);
+    leaks.finish();
+}
+
+// ----- first connect, address lists -----
+
+/// A port on 127.0.0.1 that nothing listens on now (bound, then released).
+fn closed_port() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr")
+}
+
+fn answer_unbind(s: &mut TcpStream) {
+    let r = next_request(s, Instant::now() + WAIT, true);
+    assert_eq!(r.id, CommandId::UNBIND);
+    s.write_all(&pdu(CommandId::UNBIND_RESP, S::ESME_ROK, r.seq, &[]))
+        .expect("write unbind_resp");
+}
+
+fn quick_reconnect() -> Backoff {
+    Backoff {
+        initial: Duration::from_millis(50),
+        max: Duration::from_millis(200),
+        factor: 2.0,
+        jitter: 0.2,
+    }
+}
+
+/// With reconnect on, a first connect that finds nobody listening is retried under the
+/// backoff: the SMSC comes up on the port a little later (a host-name entry, resolved on
+/// every attempt) and the client binds to it.
+#[test]
+fn first_connect_is_retried_until_the_smsc_is_up() {
+    let leaks = LeakCheck::start();
+    let addr = closed_port();
+    let peer = std::thread::spawn(move || {
+        // Comes up after the client's first attempts were refused.
+        std::thread::sleep(Duration::from_millis(300));
+        let listener = TcpListener::bind(addr).expect("the reserved port is free again");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let evil = Evil { listener };
+        let mut s = evil.accept_bound();
+        answer_unbind(&mut s);
+    });
+    let cfg = ClientConfig::new(BindKind::Transceiver, "esme", "pw")
+        .enquire_link_interval(None)
+        .reconnect(quick_reconnect())
+        .connect_attempts(40);
+    let server = smpp_client::ServerAddr::Host(addr.to_string());
+    let client = Client::connect_to([server], cfg).expect("binds once the SMSC is up");
+    assert!(client.is_connected());
+    assert_eq!(
+        client.unbind().expect("unbind"),
+        UnbindOutcome::Acknowledged
+    );
+    drop(client);
+    peer.join().expect("peer");
+    leaks.finish();
+}
+
+/// The retry of the first connect is bounded by `connect_attempts`; without reconnect the
+/// first connect makes one round and fails at once.
+#[test]
+fn first_connect_gives_up_after_its_attempts() {
+    let leaks = LeakCheck::start();
+    let addr = closed_port();
+    let cfg = ClientConfig::new(BindKind::Transceiver, "esme", "pw")
+        .reconnect(quick_reconnect())
+        .connect_attempts(3);
+    match Client::connect(addr, cfg) {
+        Err(Error::Connect(_)) => {}
+        other => panic!("expected a connect error, got {other:?}"),
+    }
+    let cfg = ClientConfig::new(BindKind::Transceiver, "esme", "pw");
+    match Client::connect(addr, cfg) {
+        Err(Error::Connect(_)) => {}
+        other => panic!("expected a connect error, got {other:?}"),
+    }
+    leaks.finish();
+}
+
+/// Several addresses are tried in turn: the first refuses, the second serves; after the
+/// second drops the connection, the reconnect goes through the list again and binds to
+/// the one that serves.
+#[test]
+fn address_list_fails_over_to_the_next_server() {
+    let leaks = LeakCheck::start();
+    let refused = closed_port();
+    let evil = Evil::new();
+    let serving = evil.addr();
+    let (rebound_tx, rebound_rx) = crossbeam_channel::bounded::<()>(1);
+    let peer = std::thread::spawn(move || {
+        let s = evil.accept_bound();
+        drop(s);
+        let mut s = evil.accept_bound();
+        let _ = rebound_tx.send(());
+        answer_unbind(&mut s);
+    });
+    let cfg = ClientConfig::new(BindKind::Transceiver, "esme", "pw")
+        .enquire_link_interval(None)
+        .reconnect(quick_reconnect());
+    let client = Client::connect_to([refused, serving], cfg).expect("binds to the second");
+    rebound_rx
+        .recv_timeout(WAIT)
+        .expect("reconnects through the list");
+    assert!(poll_until(WAIT, || client.is_connected()), "no reconnect");
+    assert_eq!(client.stats().reconnects, 1);
+    assert_eq!(
+        client.unbind().expect("unbind"),
+        UnbindOutcome::Acknowledged
+    );
+    drop(client);
+    peer.join().expect("peer");
     leaks.finish();
 }

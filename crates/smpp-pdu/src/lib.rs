@@ -5,7 +5,8 @@
 //! that borrow from the input buffer, and encodes into a caller-owned `Vec<u8>`
 //! ([`Pdu::encode`]).
 //!
-//! It also handles message content: text encodings ([`text`]), long messages
+//! It also handles addresses ([`address`]: TON, NPI and the rule that picks them) and
+//! message content: text encodings ([`text`]), long messages
 //! ([`concat`](mod@concat)), delivery receipts ([`receipt`]) and SMPP time values ([`time`]).
 //!
 //! What it never does: no I/O, no clock reads, no threads. Its only dependency is
@@ -49,6 +50,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod address;
 mod codec;
 pub mod concat;
 mod error;

@@ -92,6 +92,7 @@ fn smsc_restart_with_a_thousand_requests_in_flight() {
                 initial: Duration::from_millis(20),
                 max: Duration::from_millis(200),
                 factor: 2.0,
+                ..Backoff::default()
             }),
     )
     .expect("client binds");
@@ -181,6 +182,7 @@ fn smsc_restart_with_a_thousand_requests_in_flight() {
     assert_eq!(ids.len(), 100);
 
     client.unbind().expect("unbind");
+    drop(client);
     drop(raw);
     t.shutdown();
     drop(t);

@@ -1,0 +1,119 @@
+//! A request in flight ([`Pending`]), the throttling retry every send path shares, and how
+//! a transport outcome becomes a result.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::Receiver;
+use log::warn;
+use smpp_pdu::{Body, CommandId, CommandStatus, Pdu, SubmitSmResp};
+use smpp_session::FailReason;
+use smpp_transport::{Completed, Outcome};
+
+use crate::{Error, Inner, ThrottlePolicy};
+
+/// A request in flight; [`Pending::wait`] blocks for its outcome.
+///
+/// Under [`ThrottlePolicy::Retry`], the wait also resends the request when the SMSC
+/// answers `ESME_RTHROTTLED` or `ESME_RMSGQFUL`, after the policy's backoff, as often as
+/// it allows: every send path ([`Client::request`](crate::Client::request),
+/// [`Client::submit_async`](crate::Client::submit_async),
+/// [`Client::send_text`](crate::Client::send_text), ...) retries the same way.
+pub struct Pending {
+    pub(crate) rx: Receiver<Completed>,
+    /// How long each wait for a response lasts.
+    pub(crate) deadline: Duration,
+    /// What a throttled request needs to be sent again (only under a retry policy).
+    pub(crate) resend: Option<Resend>,
+}
+
+/// The client and the request, kept to send it again.
+pub(crate) struct Resend {
+    pub(crate) inner: Arc<Inner>,
+    pub(crate) body: Body<'static>,
+    pub(crate) attempt: u32,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("deadline", &self.deadline)
+            .field("retries", &self.resend.as_ref().map(|r| r.attempt))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The statuses [`ThrottlePolicy::Retry`] resends on.
+pub(crate) fn is_throttled(s: CommandStatus) -> bool {
+    matches!(
+        s,
+        CommandStatus::ESME_RTHROTTLED | CommandStatus::ESME_RMSGQFUL
+    )
+}
+
+impl Pending {
+    /// Waits for the response (each attempt at most the call's timeout), resending a
+    /// throttled request as the [`ThrottlePolicy`] allows.
+    pub fn wait(mut self) -> Result<Pdu<'static>, Error> {
+        loop {
+            let r = match self.rx.recv_timeout(self.deadline) {
+                Ok(c) => outcome_to_result(c.outcome),
+                Err(_) => Err(Error::Timeout),
+            };
+            let status = match r {
+                Err(Error::Status(s)) if is_throttled(s) => s,
+                other => return other,
+            };
+            let Some(mut resend) = self.resend.take() else {
+                return Err(Error::Status(status));
+            };
+            let ThrottlePolicy::Retry { attempts, backoff } = resend.inner.config.throttle else {
+                return Err(Error::Status(status));
+            };
+            if resend.attempt >= attempts {
+                return Err(Error::Status(status));
+            }
+            let d = resend.inner.jittered(&backoff, resend.attempt);
+            warn!("{status:?}; resending in {d:?}");
+            resend
+                .inner
+                .throttled_retries
+                .fetch_add(1, Ordering::Relaxed);
+            std::thread::sleep(d);
+            resend.attempt += 1;
+            let again = resend.inner.start(resend.body.clone())?;
+            self.rx = again;
+            self.resend = Some(resend);
+        }
+    }
+
+    /// Waits for a `submit_sm_resp`.
+    pub fn wait_submit(self) -> Result<SubmitSmResp<'static>, Error> {
+        match self.wait()?.body {
+            Body::SubmitSmResp(r) => Ok(r),
+            _ => Err(Error::UnexpectedResponse),
+        }
+    }
+}
+
+pub(crate) fn outcome_to_result(o: Outcome) -> Result<Pdu<'static>, Error> {
+    match o {
+        Outcome::Response(p)
+            if p.command_status.is_ok() && p.command_id() != CommandId::GENERIC_NACK =>
+        {
+            Ok(p)
+        }
+        Outcome::Response(p) if p.command_status.is_ok() => Err(Error::UnexpectedResponse),
+        Outcome::Response(p) => Err(Error::Status(p.command_status)),
+        Outcome::Timeout => Err(Error::Timeout),
+        // The connection closed under the request (peer close, unbind, local close): that
+        // is `Disconnected` (transient), as for a request the transport itself resolves.
+        Outcome::Failed(FailReason::Closed(_)) => Err(Error::Disconnected),
+        Outcome::Failed(r) => Err(Error::Failed(r)),
+        Outcome::Refused(e) => Err(Error::Refused(e)),
+        Outcome::BindRejected(s) => Err(Error::BindRejected(s)),
+        Outcome::Disconnected => Err(Error::Disconnected),
+        _ => Err(Error::UnexpectedResponse),
+    }
+}
