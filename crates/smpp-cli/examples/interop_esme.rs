@@ -64,7 +64,9 @@ fn connect(addr: SocketAddr, kind: BindKind, log: &mut Log) -> Result<Client, St
     let mut config = ClientConfig::new(kind, SYSTEM_ID, PASSWORD)
         .response_timeout(Duration::from_secs(5))
         .enquire_link_interval(None)
-        .window(16);
+        .window(16)
+        // Each MO PDU is compared with node-smpp's log as it came, not reassembled.
+        .reassemble(false);
     config.bind = config.bind.interface_version(0x34);
     let client = Client::connect(addr, config).map_err(|e| format!("bind {kind:?}: {e}"))?;
     log.line(json!({
@@ -178,17 +180,21 @@ fn send_long(
 /// Receives `n` inbound messages (receipts and MO), logging each.
 fn receive(client: &Client, n: usize, log: &mut Log) -> Result<(), String> {
     let deadline = Instant::now() + INBOUND_WAIT;
-    for i in 0..n {
+    let mut i = 0;
+    while i < n {
         let left = deadline.saturating_duration_since(Instant::now());
         let inbound = client
             .inbound()
             .recv_timeout(left)
             .map_err(|_| format!("only {i} of {n} deliveries arrived within {INBOUND_WAIT:?}"))?;
+        // The wire is compared PDU by PDU: the lifecycle's reports are not deliveries.
+        let Some(pdu) = inbound.pdu() else { continue };
+        i += 1;
         let receipt = inbound
             .receipt()
             .map(|r| json!({ "id": r.id, "stat": r.state.stat(), "err": r.err, "text": r.text }));
         log.line(json!({
-            "step": "inbound", "pdu": pdu_json(&inbound.pdu), "text": inbound.text(),
+            "step": "inbound", "pdu": pdu_json(pdu), "text": inbound.text(),
             "receipt": receipt,
         }))?;
     }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::out::{errln, outln};
 use clap::Args;
-use smpp_client::{Client, ClientConfig, TextOptions};
+use smpp_client::{Client, ClientConfig, InboundKind, TextOptions};
 use smpp_pdu::text::{self, Encoding, TextConfig};
 use smpp_session::BindKind;
 use smpp_smsc::json::Object;
@@ -123,6 +123,8 @@ fn steps(report: &Report) -> Result<(), String> {
 
     let options = TextOptions::default(); // registered_delivery 1: receipts wanted
     let mut expected = BTreeSet::new();
+    // Reference -> which message, for the reports.
+    let mut references = std::collections::BTreeMap::new();
     for (label, body) in [("short", SHORT), ("long", LONG)] {
         let ids = client
             .send_text(FROM, TO, body, &options)
@@ -148,6 +150,7 @@ fn steps(report: &Report) -> Result<(), String> {
             ),
             o,
         );
+        references.insert(ids.reference.clone().unwrap_or_default(), label);
         expected.extend(ids);
     }
 
@@ -155,9 +158,10 @@ fn steps(report: &Report) -> Result<(), String> {
         .map_err(|e| format!("injecting the MO message failed: {e}"))?;
 
     let mut pending = expected.clone();
+    let mut reports_due = references.len();
     let mut mo_seen = false;
     let end = Instant::now() + WAIT;
-    while !pending.is_empty() || !mo_seen {
+    while !pending.is_empty() || reports_due > 0 || !mo_seen {
         let left = end.saturating_duration_since(Instant::now());
         if left.is_zero() {
             let mut missing = Vec::new();
@@ -166,6 +170,9 @@ fn steps(report: &Report) -> Result<(), String> {
                     "receipts for message id(s) {}",
                     pending.iter().cloned().collect::<Vec<_>>().join(", ")
                 ));
+            }
+            if reports_due > 0 {
+                missing.push(format!("{reports_due} report(s)"));
             }
             if !mo_seen {
                 missing.push("the MO message".to_string());
@@ -179,29 +186,48 @@ fn steps(report: &Report) -> Result<(), String> {
         let Ok(inbound) = client.inbound().recv_timeout(left) else {
             continue;
         };
-        if let Some(r) = inbound.receipt() {
-            let known = pending.remove(&r.id);
-            let mut o = event("receipt");
-            o.str("message_id", &r.id)
-                .str("state", r.state.stat())
-                .bool("expected", known || expected.contains(&r.id));
-            report.line(
-                format!("receipt  message id {} is {}", r.id, r.state.stat()),
-                o,
-            );
-        } else {
-            let (from, to) = match &inbound.pdu.body {
-                smpp_pdu::Body::DeliverSm(d) => (
-                    d.source_addr.to_str_lossy().into_owned(),
-                    d.destination_addr.to_str_lossy().into_owned(),
-                ),
-                _ => (String::new(), String::new()),
-            };
-            let text = inbound.text().unwrap_or("").to_string();
-            mo_seen |= text == MO_TEXT;
-            let mut o = event("mo");
-            o.str("from", &from).str("to", &to).str("text", &text);
-            report.line(format!("MO       from {from} to {to}: {text:?}"), o);
+        match inbound.kind() {
+            InboundKind::Receipt { receipt: r, .. } => {
+                let known = pending.remove(&r.id);
+                let mut o = event("receipt");
+                o.str("message_id", &r.id)
+                    .str("state", r.state.stat())
+                    .bool("expected", known || expected.contains(&r.id));
+                report.line(
+                    format!("receipt  message id {} is {}", r.id, r.state.stat()),
+                    o,
+                );
+            }
+            InboundKind::Report(r) => {
+                let Some(label) = references.get(&r.reference) else {
+                    continue;
+                };
+                reports_due -= 1;
+                let mut o = event("report");
+                o.str("message", label)
+                    .str("reference", &r.reference)
+                    .str("outcome", r.outcome.as_str())
+                    .str("state", r.state.as_ref().map_or("", |s| s.stat()))
+                    .num("segments", r.segments.len() as u64);
+                report.line(
+                    format!(
+                        "report   {label} message: {} ({}), {} segment(s)",
+                        r.outcome,
+                        r.state.as_ref().map_or("-", |s| s.stat()),
+                        r.segments.len()
+                    ),
+                    o,
+                );
+            }
+            InboundKind::Message { message, .. } => {
+                let text = message.text.clone().unwrap_or_default();
+                let (from, to) = (&message.source.addr, &message.destination.addr);
+                mo_seen |= text == MO_TEXT;
+                let mut o = event("mo");
+                o.str("from", from).str("to", to).str("text", &text);
+                report.line(format!("MO       from {from} to {to}: {text:?}"), o);
+            }
+            _ => {}
         }
     }
 

@@ -4,10 +4,10 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use smpp_client::Inbound;
+use smpp_client::{Inbound, InboundKind, Incomplete, Message, ReceiptMatch};
 use smpp_pdu::receipt::Receipt;
 use smpp_pdu::tlv::Tlv;
-use smpp_pdu::Body;
+use smpp_pdu::{Body, Pdu};
 use smpp_session::BindKind;
 use smpp_smsc::json::{self, Object};
 
@@ -78,7 +78,11 @@ pub(crate) fn run(o: &ListenArgs) -> ExitCode {
 
 fn listen(o: &ListenArgs) -> Result<(), String> {
     let (addr, _) = o.conn.resolve(Duration::ZERO)?;
-    let client = common::connect(addr, o.conn.config(o.kind())?)?;
+    let mut config = o.conn.config(o.kind())?;
+    // Nothing is submitted here, so a receipt that matches nothing now never will: say so
+    // on its own line at once rather than hold it for a response that cannot come.
+    config.lifecycle.tracker.early_receipt_hold = Duration::ZERO;
+    let client = common::connect(addr, config)?;
     if !o.json {
         errln!("listening on {addr}");
     }
@@ -102,17 +106,72 @@ fn listen(o: &ListenArgs) -> Result<(), String> {
                 .recv()
                 .map_err(|_| "the connection closed".to_string())?,
         };
-        seen += 1;
+        let Some((line, json, counts)) = render(&inbound) else {
+            continue;
+        };
+        if counts {
+            seen += 1;
+        }
         if o.json {
-            outln!("{}", inbound_json(&inbound));
+            outln!("{json}");
         } else {
-            outln!("{}", inbound_line(&inbound));
+            outln!("{line}");
         }
     }
     client
         .unbind()
         .map(|_| ())
         .map_err(|e| format!("unbind failed: {e}"))
+}
+
+/// The text line and the JSON object for an inbound item, and whether it counts towards
+/// --count (MO messages and receipts do; reports and given-up messages do not). `None`
+/// for what listen does not print: an unmatched-receipt note (the receipt's own line says
+/// it matched nothing) and intermediate progress (its receipt line shows it).
+fn render(i: &Inbound) -> Option<(String, String, bool)> {
+    match i.kind() {
+        InboundKind::Receipt {
+            pdu,
+            receipt,
+            matched,
+        } => Some((
+            receipt_line(pdu, receipt, matched),
+            receipt_event(pdu, receipt, matched),
+            true,
+        )),
+        InboundKind::Message { message, pdu } => {
+            Some((mo_line(message), mo_json(message, pdu.as_ref()), true))
+        }
+        InboundKind::Pdu { pdu, text } => Some((
+            {
+                let (from, to) = addresses(&pdu.body);
+                format!(
+                    "{:<8} from {from} to {to}: {:?}",
+                    pdu.command_id().snake_name().unwrap_or("pdu"),
+                    text.as_deref().unwrap_or("")
+                )
+            },
+            {
+                let mut o = Object::new();
+                o.str("event", "pdu");
+                json::header_members(&mut o, pdu);
+                json::body_members(&mut o, &pdu.body);
+                match text {
+                    Some(t) => o.str("text", t),
+                    None => o.raw("text", "null"),
+                };
+                o.finish()
+            },
+            true,
+        )),
+        InboundKind::Report(r) => Some((
+            crate::send::report_line(r, ""),
+            crate::send::report_json(r, ""),
+            false,
+        )),
+        InboundKind::Incomplete(m) => Some((incomplete_line(m), incomplete_json(m), false)),
+        _ => None,
+    }
 }
 
 fn tlvs<'a>(body: &'a Body<'static>) -> &'a [Tlv<'static>] {
@@ -137,42 +196,128 @@ fn addresses(body: &Body<'static>) -> (String, String) {
     }
 }
 
-fn inbound_line(i: &Inbound) -> String {
-    let (from, to) = addresses(&i.pdu.body);
-    match i.receipt() {
-        Some(r) => format!(
-            "receipt  from {from} to {to}: message id {} is {}{}",
-            r.id,
-            r.state.stat(),
-            r.err
-                .as_ref()
-                .map(|e| format!(" (err {e})"))
-                .unwrap_or_default()
-        ),
-        None => format!("MO       from {from} to {to}: {:?}", i.text().unwrap_or("")),
+/// What the tracker made of a receipt, in a word, and the reference it matched.
+fn match_of(m: &ReceiptMatch) -> (&'static str, Option<&str>) {
+    match m {
+        ReceiptMatch::Matched { reference, .. } => ("matched", Some(reference)),
+        ReceiptMatch::Held => ("held", None),
+        ReceiptMatch::Duplicate => ("duplicate", None),
+        ReceiptMatch::Unmatched(_) => ("unmatched", None),
+        _ => ("untracked", None),
     }
 }
 
-/// One JSON object: the PDU's fields, `text`, and `receipt` for a delivery receipt.
-pub(crate) fn inbound_json(i: &Inbound) -> String {
+fn receipt_line(pdu: &Pdu<'static>, r: &Receipt, m: &ReceiptMatch) -> String {
+    let (from, to) = addresses(&pdu.body);
+    let (how, reference) = match_of(m);
+    format!(
+        "receipt  from {from} to {to}: message id {} is {}{}{}",
+        r.id,
+        r.state.stat(),
+        r.err
+            .as_ref()
+            .map(|e| format!(" (err {e})"))
+            .unwrap_or_default(),
+        match reference {
+            Some(reference) => format!(", reference {reference}"),
+            None => format!(", {how}"),
+        }
+    )
+}
+
+fn mo_line(m: &Message) -> String {
+    let segments = match m.segments {
+        1 => String::new(),
+        n => format!(" ({n} segments)"),
+    };
+    format!(
+        "MO       from {} to {}: {:?}{segments}",
+        m.source.addr,
+        m.destination.addr,
+        m.text.as_deref().unwrap_or("")
+    )
+}
+
+fn incomplete_line(m: &Incomplete) -> String {
+    format!(
+        "partial  from {} to {}: {} of {} segments came ({:?}): {:?}",
+        m.source.addr,
+        m.destination.addr,
+        m.received.len(),
+        m.total,
+        m.reason,
+        m.text.as_deref().unwrap_or("")
+    )
+}
+
+/// A receipt: the PDU's fields, `text`, the parsed `receipt`, and what the tracker made of
+/// it (`matched`: matched, held, duplicate or unmatched; `reference` when matched).
+pub(crate) fn receipt_event(pdu: &Pdu<'static>, r: &Receipt, m: &ReceiptMatch) -> String {
     let mut o = Object::new();
-    o.str(
-        "event",
-        if i.receipt().is_some() {
-            "receipt"
-        } else {
-            "mo"
-        },
-    );
-    json::header_members(&mut o, &i.pdu);
-    json::body_members(&mut o, &i.pdu.body);
-    match i.text() {
+    o.str("event", "receipt");
+    json::header_members(&mut o, pdu);
+    json::body_members(&mut o, &pdu.body);
+    let (how, reference) = match_of(m);
+    o.str("matched", how);
+    match reference {
+        Some(r) => o.str("reference", r),
+        None => o.raw("reference", "null"),
+    };
+    o.raw("receipt", &receipt_json(r, tlvs(&pdu.body)));
+    o.finish()
+}
+
+/// A whole MO message: addresses, `data_coding`, `text`, `segments`; when one PDU carried
+/// it, that PDU's fields too.
+fn mo_json(m: &Message, pdu: Option<&Pdu<'static>>) -> String {
+    let mut o = Object::new();
+    o.str("event", "mo");
+    match pdu {
+        Some(pdu) => {
+            json::header_members(&mut o, pdu);
+            json::body_members(&mut o, &pdu.body);
+        }
+        None => {
+            o.num("source_addr_ton", u64::from(m.source.ton))
+                .num("source_addr_npi", u64::from(m.source.npi))
+                .str("source_addr", &m.source.addr)
+                .num("dest_addr_ton", u64::from(m.destination.ton))
+                .num("dest_addr_npi", u64::from(m.destination.npi))
+                .str("destination_addr", &m.destination.addr)
+                .num("data_coding", u64::from(m.data_coding));
+        }
+    }
+    match &m.text {
         Some(t) => o.str("text", t),
         None => o.raw("text", "null"),
     };
-    if let Some(r) = i.receipt() {
-        o.raw("receipt", &receipt_json(r, tlvs(&i.pdu.body)));
+    o.num("segments", u64::from(m.segments));
+    if let Some(r) = m.concat_reference {
+        o.num("concat_reference", u64::from(r));
     }
+    o.finish()
+}
+
+fn incomplete_json(m: &Incomplete) -> String {
+    let mut o = Object::new();
+    o.str("event", "incomplete")
+        .str("source_addr", &m.source.addr)
+        .str("destination_addr", &m.destination.addr)
+        .num("total", u64::from(m.total))
+        .num("concat_reference", u64::from(m.concat_reference));
+    let got: Vec<String> = m.received.iter().map(|(n, _)| n.to_string()).collect();
+    o.raw("received", &format!("[{}]", got.join(",")));
+    match &m.text {
+        Some(t) => o.str("text", t),
+        None => o.raw("text", "null"),
+    };
+    o.str(
+        "reason",
+        match m.reason {
+            smpp_pdu::concat::GiveUpReason::TimedOut => "timed_out",
+            smpp_pdu::concat::GiveUpReason::Evicted => "evicted",
+        },
+    );
     o.finish()
 }
 
@@ -190,6 +335,7 @@ fn receipt_json(r: &Receipt, tlvs: &[Tlv<'static>]) -> String {
     opt(&mut o, "submit_date", r.submit_date.map(|d| d.to_string()));
     opt(&mut o, "done_date", r.done_date.map(|d| d.to_string()));
     o.str("stat", r.state.stat());
+    opt(&mut o, "stat_raw", r.stat_raw.clone());
     opt(&mut o, "err", r.err.clone());
     opt(&mut o, "text", r.text.clone());
     for t in tlvs {
@@ -206,5 +352,10 @@ fn receipt_json(r: &Receipt, tlvs: &[Tlv<'static>]) -> String {
             _ => {}
         }
     }
+    let mut fields = Object::new();
+    for (k, v) in &r.fields {
+        fields.str(k, v);
+    }
+    o.raw("fields", &fields.finish());
     o.finish()
 }

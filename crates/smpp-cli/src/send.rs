@@ -1,13 +1,16 @@
 //! `smpp send`: binds, submits a text to one or more destinations, prints the message ids
-//! and, with `--wait-receipt`, the delivery receipts.
+//! and, with `--wait-receipt`, the receipts and one report per message.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use smpp_client::TextOptions;
+use smpp_client::{InboundKind, Outcome, Report, TextOptions};
+use smpp_pdu::address::{Npi, Ton};
 use smpp_pdu::concat::SplitMethod;
 use smpp_pdu::text::Encoding;
+use smpp_pdu::time::{RelativeTime, SmppTime};
+use smpp_pdu::{Tag, Tlv};
 use smpp_session::BindKind;
 use smpp_smsc::json::Object;
 
@@ -78,10 +81,58 @@ pub(crate) struct SendArgs {
     /// Ask for delivery receipts (registered_delivery 1) without waiting for them.
     #[arg(long)]
     registered_delivery: bool,
-    /// Wait up to SECONDS for the receipts of every segment and print them (implies
-    /// --registered-delivery; needs --bind trx); exit 1 if they do not all come.
+    /// Wait up to SECONDS for every message's receipts, print them and one report per
+    /// message (delivered, failed, ... with the worst state of its segments); exit 1,
+    /// naming the messages, unless every message reached a final state in time. Implies
+    /// --registered-delivery; needs --bind trx.
     #[arg(long, value_name = "SECONDS", value_parser = common::seconds)]
     wait_receipt: Option<Duration>,
+    /// The message's reference, carried by its report (default: generated). With several
+    /// --to, each message gets REF-1, REF-2, ... in --to order.
+    #[arg(long = "ref", value_name = "REF")]
+    reference: Option<String>,
+    /// validity_period: a relative time (30s, 10m, 2h, 3d) or an SMPP time of 16
+    /// characters (YYMMDDhhmmsstnnp, e.g. 261231235959000+ or 000001000000000R).
+    #[arg(long, value_name = "TIME", value_parser = smpp_time)]
+    validity: Option<SmppTime>,
+    /// schedule_delivery_time, written as for --validity.
+    #[arg(long, value_name = "TIME", value_parser = smpp_time)]
+    schedule: Option<SmppTime>,
+    /// priority_flag (0 lowest to 3; SMPP 5.0 allows 4).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=4))]
+    priority: Option<u8>,
+    /// service_type (at most 5 characters: CMT, WAP, ...).
+    #[arg(long, value_name = "TYPE", value_parser = service_type)]
+    service_type: Option<String>,
+    /// protocol_id (GSM TP-PID).
+    #[arg(long, value_name = "N")]
+    protocol_id: Option<u8>,
+    /// data_coding to send instead of the one --encoding maps to.
+    #[arg(long, value_name = "N")]
+    data_coding: Option<u8>,
+    /// esm_class bits to set on every segment (decimal or 0x..).
+    #[arg(long, value_name = "N", value_parser = byte)]
+    esm_class: Option<u8>,
+    /// Set replace_if_present_flag.
+    #[arg(long)]
+    replace_if_present: bool,
+    /// TON of --from; with it (or --source-npi) the address goes exactly as given.
+    /// Without both, the type is picked from the text: alphanumeric 5/0, +digits 1/1.
+    #[arg(long, value_name = "N")]
+    source_ton: Option<u8>,
+    /// NPI of --from (see --source-ton).
+    #[arg(long, value_name = "N")]
+    source_npi: Option<u8>,
+    /// TON of each --to (see --source-ton; digits default to 1/1).
+    #[arg(long, value_name = "N")]
+    dest_ton: Option<u8>,
+    /// NPI of each --to.
+    #[arg(long, value_name = "N")]
+    dest_npi: Option<u8>,
+    /// A TLV to add to every segment, TAG=HEX: the tag by name (user_message_reference)
+    /// or number (0x1401, 5121), the value in hex. Repeatable.
+    #[arg(long = "tlv", value_name = "TAG=HEX", value_parser = tlv)]
+    tlvs: Vec<Tlv<'static>>,
     /// Print one JSON object per event (submitted, receipt, error) instead of text.
     #[arg(long)]
     json: bool,
@@ -117,6 +168,21 @@ impl SendArgs {
     fn text_options(&self) -> TextOptions {
         TextOptions {
             registered_delivery: u8::from(self.registered_delivery || self.wait_receipt.is_some()),
+            validity_period: self.validity,
+            schedule_delivery_time: self.schedule,
+            priority: self.priority.unwrap_or(0),
+            service_type: self.service_type.clone().unwrap_or_default(),
+            protocol_id: self.protocol_id.unwrap_or(0),
+            data_coding: self.data_coding,
+            esm_class: self.esm_class.unwrap_or(0),
+            replace_if_present: self.replace_if_present,
+            source_addr_ton: self.source_ton.map(Ton),
+            source_addr_npi: self.source_npi.map(Npi),
+            dest_addr_ton: self.dest_ton.map(Ton),
+            dest_addr_npi: self.dest_npi.map(Npi),
+            tlvs: self.tlvs.clone(),
+            // The tracker reports a message expired when its receipts miss the wait.
+            report_timeout: self.wait_receipt,
             encoding: match self.encoding {
                 EncodingArg::Auto => None,
                 EncodingArg::Gsm7 => Some(Encoding::Gsm7),
@@ -155,57 +221,95 @@ pub(crate) fn run(o: &SendArgs) -> ExitCode {
 
 fn send(o: &SendArgs) -> Result<(), String> {
     let (addr, smsc) = o.conn.resolve(Duration::from_millis(200))?;
-    let client = common::connect(addr, o.conn.config(o.kind())?)?;
-    let text_options = o.text_options();
+    let mut config = o.conn.config(o.kind())?;
+    if let Some(wait) = o.wait_receipt {
+        config = config.report_timeout(wait);
+    }
+    let client = common::connect(addr, config)?;
     let from = o.from.as_deref().unwrap_or("");
     let text = o.text.as_deref().unwrap_or("");
-    let mut expected = BTreeSet::new();
-    for to in &o.to {
-        let ids = client
+    // Reference -> destination, of the messages whose report is awaited.
+    let mut awaited: BTreeMap<String, String> = BTreeMap::new();
+    for (n, to) in o.to.iter().enumerate() {
+        let mut text_options = o.text_options();
+        text_options.reference = o.reference.as_ref().map(|r| match o.to.len() {
+            1 => r.clone(),
+            _ => format!("{r}-{}", n + 1),
+        });
+        let sent = client
             .send_text(from, to, text, &text_options)
             .map_err(|e| format!("submit to {to} failed: {e}"))?;
+        let reference = sent.reference.clone().unwrap_or_default();
         if o.json {
             let mut j = Object::new();
             j.str("event", "submitted")
                 .str("to", to)
-                .num("segments", ids.len() as u64)
-                .raw("message_ids", &common::str_array(&ids));
+                .str("reference", &reference)
+                .num("segments", sent.len() as u64)
+                .raw("message_ids", &common::str_array(&sent));
             outln!("{}", j.finish());
         } else {
-            outln!("submitted to {to}: message id(s) {}", ids.join(", "));
+            outln!(
+                "submitted to {to}: message id(s) {} (reference {reference})",
+                sent.join(", ")
+            );
         }
-        expected.extend(ids);
+        awaited.insert(reference, to.clone());
     }
     if let Some(wait) = o.wait_receipt {
-        let end = Instant::now() + wait;
-        while !expected.is_empty() {
+        // The tracker reports each message by `wait` (expired if its receipts did not all
+        // come); a margin covers the dispatcher's wake-up.
+        let end = Instant::now() + wait + Duration::from_secs(2);
+        let mut unfinished = Vec::new();
+        while !awaited.is_empty() {
             let left = end.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(format!(
-                    "timed out after {:.1} s waiting for receipts of message id(s) {}",
-                    wait.as_secs_f64(),
-                    expected.iter().cloned().collect::<Vec<_>>().join(", ")
-                ));
+                unfinished.extend(awaited.keys().cloned());
+                break;
             }
             let Ok(inbound) = client.inbound().recv_timeout(left) else {
                 continue;
             };
-            let Some(r) = inbound.receipt() else { continue };
-            if !expected.remove(&r.id) {
-                continue;
-            }
-            if o.json {
-                let mut j = Object::new();
-                j.str("event", "receipt")
-                    .str("message_id", &r.id)
-                    .str("stat", r.state.stat());
-                if let Some(err) = &r.err {
-                    j.str("err", err);
+            match inbound.kind() {
+                InboundKind::Receipt { receipt: r, .. } => {
+                    if o.json {
+                        let mut j = Object::new();
+                        j.str("event", "receipt")
+                            .str("message_id", &r.id)
+                            .str("stat", r.state.stat());
+                        if let Some(raw) = &r.stat_raw {
+                            j.str("stat_raw", raw);
+                        }
+                        if let Some(err) = &r.err {
+                            j.str("err", err);
+                        }
+                        outln!("{}", j.finish());
+                    } else {
+                        outln!("receipt for message id {}: {}", r.id, r.state.stat());
+                    }
                 }
-                outln!("{}", j.finish());
-            } else {
-                outln!("receipt for message id {}: {}", r.id, r.state.stat());
+                InboundKind::Report(report) => {
+                    let Some(to) = awaited.remove(&report.reference) else {
+                        continue;
+                    };
+                    if report.outcome == Outcome::Expired {
+                        unfinished.push(report.reference.clone());
+                    }
+                    if o.json {
+                        outln!("{}", report_json(report, &to));
+                    } else {
+                        outln!("{}", report_line(report, &to));
+                    }
+                }
+                _ => {}
             }
+        }
+        if !unfinished.is_empty() {
+            return Err(format!(
+                "no final state within {:.1} s for message(s) {}",
+                wait.as_secs_f64(),
+                unfinished.join(", ")
+            ));
         }
     }
     client.unbind().map_err(|e| format!("unbind failed: {e}"))?;
@@ -213,4 +317,175 @@ fn send(o: &SendArgs) -> Result<(), String> {
         s.shutdown();
     }
     Ok(())
+}
+
+/// `report   R to TO: delivered (DELIVRD), 3 segment(s), message id(s) 1, 2, 3`.
+pub(crate) fn report_line(r: &Report, to: &str) -> String {
+    let ids: Vec<&str> = r.message_ids().collect();
+    let mut line = format!(
+        "report   {} to {to}: {}{}, {} segment(s), message id(s) {}",
+        r.reference,
+        r.outcome,
+        r.state
+            .as_ref()
+            .map(|s| format!(" ({})", s.stat()))
+            .unwrap_or_default(),
+        r.segments.len(),
+        ids.join(", ")
+    );
+    if let Some((i, s)) = r.first_failure() {
+        line.push_str(&format!("; segment {} {}", i + 1, segment_state(&s.state)));
+    }
+    line
+}
+
+/// A segment's state as one word or two (`DELIVRD`, `refused ESME_RINVDSTADR`, ...).
+fn segment_state(s: &smpp_client::SegmentState) -> String {
+    use smpp_client::SegmentState as S;
+    match s {
+        S::Sending => "unanswered".into(),
+        S::Submitted => "without a final receipt".into(),
+        S::Refused(status) => format!("refused {status}"),
+        S::Unknown(why) => format!("outcome unknown ({})", why.as_str()),
+        S::NotSent => "not sent".into(),
+        S::Final(state) => state.stat().to_string(),
+        _ => "in an unknown state".into(),
+    }
+}
+
+/// `{"event":"report","reference":...,"outcome":...,"state":...,"message_ids":[...],...}`.
+pub(crate) fn report_json(r: &Report, to: &str) -> String {
+    let mut j = Object::new();
+    j.str("event", "report")
+        .str("reference", &r.reference)
+        .str("to", to)
+        .str("outcome", r.outcome.as_str());
+    match &r.state {
+        Some(s) => j.str("state", s.stat()),
+        None => j.raw("state", "null"),
+    };
+    let ids: Vec<&str> = r.message_ids().collect();
+    j.raw("message_ids", &common::str_array(&ids))
+        .num("segments", r.segments.len() as u64);
+    let states: Vec<String> = r.segments.iter().map(|s| segment_state(&s.state)).collect();
+    j.raw("segment_states", &common::str_array(&states));
+    let errs: Vec<String> = r
+        .segments
+        .iter()
+        .map(|s| {
+            s.receipt
+                .as_ref()
+                .and_then(|x| x.err.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    j.raw("segment_errors", &common::str_array(&errs));
+    let date = |d: &Option<smpp_pdu::receipt::ReceiptDate>| d.map(|d| d.to_string());
+    match date(&r.submit_date) {
+        Some(d) => j.str("submit_date", &d),
+        None => j.raw("submit_date", "null"),
+    };
+    match date(&r.done_date) {
+        Some(d) => j.str("done_date", &d),
+        None => j.raw("done_date", "null"),
+    };
+    j.num("elapsed_ms", r.elapsed.as_millis() as u64);
+    j.finish()
+}
+
+/// A value parser for --validity and --schedule: `30s`, `10m`, `2h`, `3d` (relative), or
+/// a 16-character SMPP time.
+fn smpp_time(v: &str) -> Result<SmppTime, String> {
+    if v.len() == 16 {
+        return match SmppTime::parse(v.as_bytes()) {
+            Ok(Some(t)) => Ok(t),
+            Ok(None) => Err("an empty time".into()),
+            Err(e) => Err(e.to_string()),
+        };
+    }
+    let (num, unit) = v.split_at(v.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
+    let n: u64 = num
+        .parse()
+        .map_err(|_| "expected 30s, 10m, 2h, 3d or a 16-character SMPP time".to_string())?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        other => return Err(format!("unknown unit {other:?}: use s, m, h or d")),
+    };
+    RelativeTime::from_seconds(secs)
+        .map(SmppTime::Relative)
+        .ok_or_else(|| "longer than a relative SMPP time holds (99 years)".into())
+}
+
+/// A value parser for --service-type: at most 5 characters.
+fn service_type(v: &str) -> Result<String, String> {
+    if v.len() > 5 {
+        return Err("at most 5 characters".into());
+    }
+    Ok(v.to_string())
+}
+
+/// A value parser for an octet in decimal or `0x` hexadecimal.
+fn byte(v: &str) -> Result<u8, String> {
+    let parsed = match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        Some(h) => u8::from_str_radix(h, 16),
+        None => v.parse(),
+    };
+    parsed.map_err(|e| e.to_string())
+}
+
+/// A value parser for --tlv TAG=HEX.
+fn tlv(v: &str) -> Result<Tlv<'static>, String> {
+    let (tag, hex) = v
+        .split_once('=')
+        .ok_or_else(|| "expected TAG=HEX (user_message_reference=002a, 0x1401=ff)".to_string())?;
+    let tag = match tag.strip_prefix("0x").or_else(|| tag.strip_prefix("0X")) {
+        Some(h) => u16::from_str_radix(h, 16)
+            .map(Tag)
+            .map_err(|e| e.to_string())?,
+        None => match tag.parse::<u16>() {
+            Ok(n) => Tag(n),
+            Err(_) => Tag::from_name(tag).ok_or_else(|| format!("unknown TLV name {tag:?}"))?,
+        },
+    };
+    if hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("the value {hex:?} is not hex octets"));
+    }
+    let value: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0))
+        .collect();
+    if value.len() > usize::from(u16::MAX) {
+        return Err("the value is longer than a TLV holds".into());
+    }
+    Ok(Tlv::decode(tag, &value).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_tlvs_and_bytes_parse() {
+        assert_eq!(
+            smpp_time("10m").unwrap(),
+            SmppTime::Relative(RelativeTime::from_seconds(600).unwrap())
+        );
+        assert!(smpp_time("261231235959000+").is_ok());
+        assert!(smpp_time("10y").unwrap_err().contains("unknown unit"));
+        assert!(smpp_time("soon").is_err());
+        assert_eq!(byte("0x40").unwrap(), 0x40);
+        assert_eq!(byte("3").unwrap(), 3);
+        assert!(byte("300").is_err());
+        assert_eq!(tlv("0x1401=ff").unwrap().tag(), Tag(0x1401));
+        assert_eq!(
+            tlv("user_message_reference=002a").unwrap(),
+            Tlv::UserMessageReference(42)
+        );
+        assert!(tlv("user_message_reference=2a2").is_err());
+        assert!(tlv("nonsense=00").unwrap_err().contains("unknown TLV name"));
+        assert!(tlv("0x1401").is_err());
+    }
 }

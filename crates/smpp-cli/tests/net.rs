@@ -116,6 +116,8 @@ fn send_json_long_ucs2_to_an_smsc() {
         "udh16",
         "--wait-receipt",
         "10",
+        "--ref",
+        "order-7",
         "--json",
     ]);
     let s = out(&o);
@@ -124,16 +126,24 @@ fn send_json_long_ucs2_to_an_smsc() {
     assert!(lines.iter().all(|l| valid_json(l)), "{s}");
     assert_eq!(
         lines[0],
-        r#"{"event":"submitted","to":"447700900123","segments":3,"message_ids":["1","2","3"]}"#
+        r#"{"event":"submitted","to":"447700900123","reference":"order-7","segments":3,"message_ids":["1","2","3"]}"#
     );
-    assert_eq!(lines.len(), 4, "{s}");
-    for l in &lines[1..] {
+    // A receipt per segment, then one report for the message.
+    assert_eq!(lines.len(), 5, "{s}");
+    for l in &lines[1..4] {
         assert!(
             l.starts_with(r#"{"event":"receipt","message_id":""#)
                 && l.contains(r#""stat":"DELIVRD""#),
             "{l}"
         );
     }
+    assert!(
+        lines[4].starts_with(
+            r#"{"event":"report","reference":"order-7","to":"447700900123","outcome":"delivered","state":"DELIVRD","message_ids":["1","2","3"],"segments":3,"segment_states":["DELIVRD","DELIVRD","DELIVRD"],"segment_errors":["000","000","000"],"submit_date":""#
+        ),
+        "{}",
+        lines[4]
+    );
     assert_eq!(smsc.stats().submits, 3);
     let recs = smsc.received();
     assert!(
@@ -209,12 +219,19 @@ fn send_failures_exit_non_zero() {
         "x",
         "--wait-receipt",
         "0.5",
+        "--ref",
+        "late-1",
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        err(&o).contains("timed out after 0.5 s waiting for receipts of message id(s) 1"),
+        err(&o).contains("no final state within 0.5 s for message(s) late-1"),
         "{}",
         err(&o)
+    );
+    assert!(
+        out(&o).contains("report   late-1 to 1: expired, 1 segment(s), message id(s) 1"),
+        "{}",
+        out(&o)
     );
 
     // Usage errors exit 2.
@@ -304,7 +321,10 @@ fn listen_prints_mo_and_receipts_as_json() {
         r#""stat":"DELIVRD""#,
         r#""err":""#,
         r#""text":""#,
-        r#""message_state":2}"#,
+        r#""message_state":2,"#,
+        r#""stat_raw":"DELIVRD""#,
+        // Nothing was submitted on the listener: the receipt matches nothing it tracks.
+        r#""matched":"unmatched","reference":null"#,
     ] {
         assert!(r.contains(key), "{key} in {r}");
     }
@@ -628,5 +648,159 @@ fn smsc_bind_limits_per_user_and_by_default() {
     let _ = server.wait();
     if let Err(p) = result {
         std::panic::resume_unwind(p);
+    }
+}
+
+#[test]
+fn listen_prints_a_long_mo_once_reassembled() {
+    let smsc = Smsc::start(
+        SmscConfig::default()
+            .user(User::new("esme", "secret"))
+            .mo_split(smpp_pdu::concat::SplitMethod::Udh8),
+    )
+    .expect("SMSC starts");
+    let addr = smsc.local_addr().to_string();
+    let child = spawn(&[
+        "listen",
+        "--addr",
+        &addr,
+        "--system-id",
+        "esme",
+        "--password",
+        "secret",
+        "--count",
+        "1",
+        "--timeout",
+        "20",
+        "--json",
+    ]);
+    assert!(
+        smsc.wait_for(Duration::from_secs(10), |s| s.bound == 1),
+        "the listener binds"
+    );
+    let text = "A long reply from a handset, in several segments of its own. ".repeat(6);
+    smsc.inject_mo("esme", "447700900123", "12345", &text)
+        .expect("MO");
+    let o = finish(child, Duration::from_secs(25), "smpp listen");
+    let s = out(&o);
+    assert!(o.status.success(), "{s}\n{}", err(&o));
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(lines.len(), 1, "one message, not its segments: {s}");
+    assert!(valid_json(lines[0]), "{s}");
+    assert!(
+        lines[0].contains(&format!(
+            r#""text":"{text}","segments":3,"concat_reference":"#
+        )),
+        "{s}"
+    );
+    assert!(lines[0].contains(r#""source_addr":"447700900123""#), "{s}");
+    assert!(
+        smsc.wait_for(Duration::from_secs(5), |s| s.delivers_acked == 3),
+        "each segment answered"
+    );
+}
+
+#[test]
+fn send_puts_every_field_flag_on_the_wire() {
+    let smsc = smsc();
+    let addr = smsc.local_addr().to_string();
+    let o = smpp(&[
+        "send",
+        "--addr",
+        &addr,
+        "--system-id",
+        "esme",
+        "--password",
+        "secret",
+        "--from",
+        "MyBrand",
+        "--to",
+        "+447700900123",
+        "--to",
+        "447700900124",
+        "--dest-ton",
+        "2",
+        "--dest-npi",
+        "9",
+        "--text",
+        "fields",
+        "--ref",
+        "camp",
+        "--validity",
+        "2h",
+        "--schedule",
+        "261231235959000+",
+        "--priority",
+        "2",
+        "--service-type",
+        "CMT",
+        "--protocol-id",
+        "64",
+        "--data-coding",
+        "240",
+        "--esm-class",
+        "0x02",
+        "--replace-if-present",
+        "--tlv",
+        "user_message_reference=002a",
+        "--tlv",
+        "0x1401=beef",
+    ]);
+    let s = out(&o);
+    assert!(o.status.success(), "{s}\n{}", err(&o));
+    assert!(
+        s.contains("(reference camp-1)") && s.contains("(reference camp-2)"),
+        "{s}"
+    );
+    let submits: Vec<smpp_pdu::SubmitSm<'static>> = smsc
+        .received()
+        .into_iter()
+        .filter_map(|r| match r.pdu.map(|p| p.body) {
+            Some(smpp_pdu::Body::SubmitSm(s)) => Some(s),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(submits.len(), 2);
+    for sm in &submits {
+        assert_eq!(
+            (sm.source_addr_ton, sm.source_addr_npi),
+            (5, 0),
+            "alphanumeric sender"
+        );
+        assert_eq!(sm.source_addr.to_str_lossy(), "MyBrand");
+        assert_eq!(sm.validity_period.as_bytes(), b"000000020000000R");
+        assert_eq!(sm.schedule_delivery_time.as_bytes(), b"261231235959000+");
+        assert_eq!(sm.priority_flag, 2);
+        assert_eq!(sm.service_type.to_str_lossy(), "CMT");
+        assert_eq!(sm.protocol_id, 64);
+        assert_eq!(sm.data_coding, 240);
+        assert_eq!(sm.esm_class, 0x02);
+        assert_eq!(sm.replace_if_present_flag, 1);
+        assert!(
+            sm.tlvs.contains(&smpp_pdu::Tlv::UserMessageReference(42)),
+            "{:?}",
+            sm.tlvs
+        );
+        assert!(
+            sm.tlvs.iter().any(|t| t.tag() == smpp_pdu::Tag(0x1401)),
+            "{:?}",
+            sm.tlvs
+        );
+    }
+    // Explicit --dest-ton/--dest-npi win over the automatic choice, address as given.
+    assert_eq!((submits[0].dest_addr_ton, submits[0].dest_addr_npi), (2, 9));
+    assert_eq!(submits[0].destination_addr.to_str_lossy(), "+447700900123");
+    assert_eq!(submits[1].destination_addr.to_str_lossy(), "447700900124");
+
+    // A bad value names its flag and exits 2.
+    for (flag, value) in [
+        ("--validity", "soon"),
+        ("--priority", "9"),
+        ("--tlv", "nonsense=00"),
+        ("--service-type", "TOOLONG"),
+    ] {
+        let o = smpp(&["send", "--to", "1", "--text", "x", flag, value]);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}");
+        assert!(err(&o).contains(flag), "{flag}: {}", err(&o));
     }
 }

@@ -13,8 +13,7 @@
 use std::net::ToSocketAddrs;
 use std::process::ExitCode;
 
-use smpp_client::{Backoff, Client, ClientConfig};
-use smpp_pdu::Body;
+use smpp_client::{Backoff, Client, ClientConfig, InboundKind};
 use smpp_session::BindKind;
 
 fn main() -> ExitCode {
@@ -62,28 +61,32 @@ fn run(
             break;
         };
         seen += 1;
-        let (from, to) = match &inbound.pdu.body {
-            Body::DeliverSm(d) => (
-                d.source_addr.to_str_lossy(),
-                d.destination_addr.to_str_lossy(),
+        match inbound.kind() {
+            // A whole message: segments of a long one were reassembled by the client.
+            InboundKind::Message { message, .. } => println!(
+                "MO {} -> {} ({} segment(s)): {}",
+                message.source.addr,
+                message.destination.addr,
+                message.segments,
+                message
+                    .text
+                    .as_deref()
+                    .unwrap_or("<binary or unknown alphabet>")
             ),
-            Body::DataSm(d) => (
-                d.source_addr.to_str_lossy(),
-                d.destination_addr.to_str_lossy(),
-            ),
-            _ => ("?".into(), "?".into()),
-        };
-        match inbound.receipt() {
-            Some(r) => println!(
-                "receipt {from} -> {to}: id {} {} (err {})",
+            InboundKind::Receipt { receipt: r, .. } => println!(
+                "receipt: id {} {} (err {})",
                 r.id,
                 r.state,
                 r.err.as_deref().unwrap_or("-")
             ),
-            None => println!(
-                "MO {from} -> {to}: {}",
-                inbound.text().unwrap_or("<binary or unknown alphabet>")
+            InboundKind::Incomplete(m) => println!(
+                "MO {} -> {}: only {} of {} segments came",
+                m.source.addr,
+                m.destination.addr,
+                m.received.len(),
+                m.total
             ),
+            _ => {}
         }
     }
     client.unbind()?;

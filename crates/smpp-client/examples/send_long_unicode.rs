@@ -11,14 +11,12 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::collections::HashSet;
 use std::net::ToSocketAddrs;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use smpp_client::{Client, ClientConfig, TextOptions};
+use smpp_client::{Client, ClientConfig, InboundKind, Outcome, TextOptions};
 use smpp_pdu::concat::SplitMethod;
-use smpp_pdu::receipt::message_ids_match;
 use smpp_pdu::text::Encoding;
 use smpp_session::BindKind;
 
@@ -93,29 +91,35 @@ fn run(
         println!("  segment {}: {id}", i + 1);
     }
 
-    let mut waiting: HashSet<&str> = ids.iter().map(String::as_str).collect();
+    // One report for the whole message, once every segment has its final receipt.
     let deadline = Instant::now() + wait;
-    while !waiting.is_empty() {
+    let mut outcome = None;
+    while outcome.is_none() {
         let left = deadline.saturating_duration_since(Instant::now());
         let Ok(inbound) = client.inbound().recv_timeout(left) else {
             break;
         };
-        match inbound.receipt() {
-            Some(r) => {
+        match inbound.kind() {
+            InboundKind::Receipt { receipt: r, .. } => println!(
+                "receipt for {}: {} (err {}, done {})",
+                r.id,
+                r.state,
+                r.err.as_deref().unwrap_or("-"),
+                r.done_date.map(|d| d.to_string()).unwrap_or_default()
+            ),
+            InboundKind::Report(r) if Some(&r.reference) == ids.reference.as_ref() => {
                 println!(
-                    "receipt for {}: {} (err {}, done {})",
-                    r.id,
-                    r.state,
-                    r.err.as_deref().unwrap_or("-"),
-                    r.done_date.map(|d| d.to_string()).unwrap_or_default()
+                    "report {}: {} ({}), {} segment(s)",
+                    r.reference,
+                    r.outcome,
+                    r.state.as_ref().map_or("-", |s| s.stat()),
+                    r.segments.len()
                 );
-                if r.state.is_final() {
-                    waiting.retain(|id| !message_ids_match(id, &r.id));
-                }
+                outcome = Some(r.outcome);
             }
-            None => println!("message: {}", inbound.text().unwrap_or("<not text>")),
+            _ => {}
         }
     }
     client.unbind()?;
-    Ok(waiting.is_empty())
+    Ok(outcome == Some(Outcome::Delivered))
 }

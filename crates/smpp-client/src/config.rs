@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use smpp_lifecycle::LifecycleConfig;
 use smpp_pdu::address::{Npi, Ton};
 use smpp_pdu::text::TextConfig;
 use smpp_session::{BindKind, BindRequest};
@@ -168,6 +169,15 @@ pub struct ClientConfig {
     pub addressing: Addressing,
     /// Capacity of the inbound channel; when full, reading from the SMSC pauses.
     pub inbound_capacity: usize,
+    /// The message lifecycle: the tracker's limits and timers (how many messages are
+    /// followed at once, how long a report may wait for its receipts, how long an early
+    /// receipt is held) and the reassembly of incoming segments (on by default; `None`
+    /// hands every segment to the application as it came). Its `text` is replaced by
+    /// [`ClientConfig::text`].
+    /// With `lifecycle.tracking` (on by default), every message
+    /// [`Client::send_text`](crate::Client::send_text) sends is followed to one
+    /// [`Report`](smpp_lifecycle::Report) on [`Client::inbound`](crate::Client::inbound).
+    pub lifecycle: LifecycleConfig,
     /// Connect over TLS with these roots and server name; `None` for plaintext.
     #[cfg(feature = "tls")]
     pub tls: Option<TlsClientConfig>,
@@ -188,6 +198,7 @@ impl ClientConfig {
             text: TextConfig::default(),
             addressing: Addressing::default(),
             inbound_capacity: 65_536,
+            lifecycle: LifecycleConfig::default(),
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -258,6 +269,28 @@ impl ClientConfig {
     /// Lets the application acknowledge inbound messages.
     pub fn manual_ack(mut self, manual: bool) -> Self {
         self.manual_ack = manual;
+        self
+    }
+
+    /// Turns tracking of [`Client::send_text`](crate::Client::send_text)'s messages to one
+    /// report each on or off.
+    pub fn track(mut self, on: bool) -> Self {
+        self.lifecycle.tracking = on;
+        self
+    }
+
+    /// Reassembles incoming segmented messages (the default), or hands each segment to the
+    /// application as it came.
+    pub fn reassemble(mut self, on: bool) -> Self {
+        let limits = self.lifecycle.reassembly.unwrap_or_default();
+        self.lifecycle.reassembly = on.then_some(limits);
+        self
+    }
+
+    /// Sets how long a tracked message may wait for its final receipts before it is
+    /// reported expired (24 hours by default; [`TextOptions::report_timeout`](crate::TextOptions::report_timeout) sets it per message).
+    pub fn report_timeout(mut self, t: Duration) -> Self {
+        self.lifecycle.tracker.report_timeout = t;
         self
     }
 }

@@ -1,32 +1,45 @@
-//! The client's background thread: inbound messages, lost connections, reconnects.
+//! The client's background thread: inbound messages through the lifecycle layer, its
+//! timers, lost connections, reconnects.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use log::{info, warn};
-use smpp_pdu::CommandStatus;
+use smpp_lifecycle::{Event as LifeEvent, Routed};
+use smpp_pdu::{Body, CommandStatus, Pdu};
 use smpp_session::Event;
 use smpp_transport::{ConnEvent, Connection};
 
 use crate::connect::open_any;
-use crate::inbound::{forward, inbound_of, Ack, Inbound};
+use crate::inbound::{forward, kind_of, message_text, Ack, Inbound, InboundKind};
 use crate::Inner;
 
-/// The client's background thread: acknowledges and forwards inbound messages, and
-/// reconnects after a drop.
+/// How long the dispatcher sleeps at most when nothing is due (it is woken for any work).
+const IDLE: Duration = Duration::from_secs(3600);
+
+/// The client's background thread: acknowledges inbound messages, passes them through the
+/// lifecycle layer, forwards what the application should see, runs the layer's timers,
+/// and reconnects after a drop.
 pub(crate) fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiver<()>) {
     let mut attempt = 0u32;
     while !inner.closing.load(Ordering::SeqCst) {
+        drain_lifecycle(&inner, &inbound);
+        let until_due = inner.lifecycle_due().unwrap_or(IDLE);
         let conn = inner.conn.read().ok().and_then(|c| c.clone());
         let Some(conn) = conn else {
-            // Disconnected: reconnect if configured.
+            // Disconnected: reconnect if configured (the lifecycle's timers keep running).
             let Some(backoff) = inner.config.reconnect else {
-                return;
+                match wake.recv_timeout(until_due) {
+                    Err(RecvTimeoutError::Disconnected) => return,
+                    _ => continue,
+                }
             };
             let delay = inner.jittered(&backoff, attempt);
-            match wake.recv_timeout(delay) {
+            match wake.recv_timeout(delay.min(until_due)) {
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => continue,
+                Err(RecvTimeoutError::Timeout) if until_due < delay => continue,
                 Err(RecvTimeoutError::Timeout) => {}
             }
             if inner.closing.load(Ordering::SeqCst) {
@@ -57,21 +70,106 @@ pub(crate) fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiv
                 Ok(ConnEvent::Session(Event::Request { sequence_number, pdu })) => {
                     let command_id = pdu.command_id();
                     let ack = Ack { conn: Arc::clone(&conn), sequence_number, command_id };
-                    let item = inbound_of(pdu, &inner.config.text, if inner.config.manual_ack { Some(ack) } else {
+                    let ack = if inner.config.manual_ack {
+                        Some(ack)
+                    } else {
                         ack.send(CommandStatus::ESME_ROK);
                         None
-                    });
-                    forward(&inner, &inbound, item);
+                    };
+                    inbound_request(&inner, &inbound, pdu, ack);
                 }
                 Ok(ConnEvent::Session(Event::Notification { pdu })) => {
-                    let item = inbound_of(pdu, &inner.config.text, None);
-                    forward(&inner, &inbound, item);
+                    let text = None;
+                    forward(&inner, &inbound, Inbound::new(InboundKind::Pdu { pdu, text }, None));
                 }
                 Ok(ConnEvent::Closed(why)) => lost(&inner, &conn, &format!("{why:?}")),
                 Err(_) => lost(&inner, &conn, "event channel gone"),
                 Ok(_) => {}
             },
             recv(wake) -> _ => {}
+            default(until_due) => {}
+        }
+    }
+}
+
+/// An inbound `deliver_sm` or `data_sm`: a receipt goes to the tracker and on to the
+/// application with what the tracker made of it; an MO goes to the reassembly, and the
+/// application gets the whole message (with the PDU and its acknowledgement when the PDU
+/// held all of it; a segment's own acknowledgement is sent now: holding it until the
+/// last segment could make the SMSC give up and resend).
+fn inbound_request(inner: &Inner, tx: &Sender<Inbound>, pdu: Pdu<'static>, ack: Option<Ack>) {
+    let now = Instant::now();
+    let (routed, events) = {
+        let Ok(mut life) = inner.life.lock() else {
+            return;
+        };
+        let routed = life.on_inbound(now, &pdu.body);
+        let events: Vec<LifeEvent> = std::iter::from_fn(|| life.poll_event()).collect();
+        (routed, events)
+    };
+    let mut ack = ack;
+    let mut pdu = Some(pdu);
+    match routed {
+        Routed::Receipt { receipt, matched } => {
+            if let Some(pdu) = pdu.take() {
+                let kind = InboundKind::Receipt {
+                    pdu,
+                    receipt,
+                    matched,
+                };
+                forward(inner, tx, Inbound::new(kind, ack.take()));
+            }
+        }
+        Routed::Inbox => {}
+        Routed::Pass => {
+            if let Some(pdu) = pdu.take() {
+                let text = match &pdu.body {
+                    Body::DeliverSm(d) => message_text(d, &inner.config.text),
+                    _ => None,
+                };
+                forward(
+                    inner,
+                    tx,
+                    Inbound::new(InboundKind::Pdu { pdu, text }, ack.take()),
+                );
+            }
+        }
+    }
+    for e in events {
+        let Some(mut kind) = kind_of(e) else { continue };
+        let mut this_ack = None;
+        if let InboundKind::Message { message, pdu: slot } = &mut kind {
+            // A message this one PDU carried whole: the application gets the PDU and, with
+            // manual acknowledgement, answers it.
+            if message.segments == 1 && pdu.is_some() {
+                *slot = pdu.take();
+                this_ack = ack.take();
+            }
+        }
+        forward(inner, tx, Inbound::new(kind, this_ack));
+    }
+    // A segment whose message is not whole yet (or was just completed by it) is answered
+    // now.
+    if let Some(a) = ack {
+        a.send(CommandStatus::ESME_ROK);
+    }
+}
+
+/// Runs the lifecycle's due timers and forwards everything it has to say.
+pub(crate) fn drain_lifecycle(inner: &Inner, tx: &Sender<Inbound>) {
+    let events: Vec<LifeEvent> = {
+        let Ok(mut life) = inner.life.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        if life.poll_timeout().is_some_and(|t| t <= now) {
+            life.handle_timeout(now);
+        }
+        std::iter::from_fn(|| life.poll_event()).collect()
+    };
+    for e in events {
+        if let Some(kind) = kind_of(e) {
+            forward(inner, tx, Inbound::new(kind, None));
         }
     }
 }

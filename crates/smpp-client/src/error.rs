@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use smpp_lifecycle::TrackError;
 use smpp_pdu::address::AddressError;
 use smpp_pdu::concat::SplitError;
 use smpp_pdu::time::TimeError;
@@ -39,6 +40,9 @@ pub enum Error {
     DestAddress(AddressError),
     /// A validity period or scheduled delivery time out of range.
     Time(TimeError),
+    /// The message cannot be tracked (its reference is in use, or the tracker is full and
+    /// refuses more).
+    Track(TrackError),
     /// The client is closed.
     Closed,
     /// The SMSC answered with an unexpected PDU type.
@@ -60,6 +64,7 @@ impl fmt::Display for Error {
             Error::SourceAddress(e) => write!(f, "source address: {e}"),
             Error::DestAddress(e) => write!(f, "destination address: {e}"),
             Error::Time(e) => write!(f, "invalid time: {e}"),
+            Error::Track(e) => write!(f, "cannot track the message: {e}"),
             Error::Closed => f.write_str("the client is closed"),
             Error::UnexpectedResponse => f.write_str("unexpected response type"),
         }

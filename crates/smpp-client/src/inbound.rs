@@ -1,5 +1,7 @@
-//! Inbound messages: what the dispatcher hands the application, and their
-//! acknowledgement.
+//! What the client hands the application on [`Client::inbound`](crate::Client::inbound):
+//! inbound PDUs as they came (receipts, MO, notifications) and what the lifecycle layer
+//! made of them (one report per tracked message, whole MO messages, unmatched receipts),
+//! with the acknowledgement of the PDUs that still need one.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -7,6 +9,7 @@ use std::time::Duration;
 
 use crossbeam_channel::Sender;
 use log::warn;
+use smpp_lifecycle::{Event, Incomplete, Message, Progress, ReceiptMatch, Report, Unmatched};
 use smpp_pdu::concat;
 use smpp_pdu::receipt::Receipt;
 use smpp_pdu::text::{self, TextConfig};
@@ -15,36 +18,133 @@ use smpp_transport::Connection;
 
 use crate::Inner;
 
-/// An inbound message: an MO `deliver_sm`, a delivery receipt, a `data_sm` or an
-/// `alert_notification`.
+/// What an [`Inbound`] is.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum InboundKind {
+    /// A delivery receipt as it came, parsed (TLVs first). The tracker matched it as
+    /// `matched` says; the message's one [`Report`] comes separately, once every segment
+    /// has its final state.
+    Receipt {
+        /// The `deliver_sm` or `data_sm`.
+        pdu: Pdu<'static>,
+        /// The parsed receipt.
+        receipt: Receipt,
+        /// What the tracker did with it (matched to a segment, held until its response,
+        /// a duplicate, or unmatched).
+        matched: ReceiptMatch,
+    },
+    /// A whole MO message, reassembled when it came in segments.
+    Message {
+        /// The message.
+        message: Message,
+        /// The PDU, when one PDU carried the whole message.
+        pdu: Option<Pdu<'static>>,
+    },
+    /// The one final report of a message sent with
+    /// [`Client::send_text`](crate::Client::send_text).
+    Report(Report),
+    /// An intermediate receipt (`ENROUTE`, `ACCEPTD`) for a tracked message.
+    Progress(Progress),
+    /// A receipt that matched no tracked message (after being held for its response).
+    Unmatched(Unmatched),
+    /// An incoming segmented message given up before all its parts came, with the parts.
+    Incomplete(Incomplete),
+    /// Any other inbound PDU: an `alert_notification`, a receipt that does not parse, or an
+    /// MO segment when reassembly is off.
+    Pdu {
+        /// The PDU as received.
+        pdu: Pdu<'static>,
+        /// Its text decoded with the link's alphabets, when it is text.
+        text: Option<String>,
+    },
+}
+
+/// An item on [`Client::inbound`](crate::Client::inbound): see [`InboundKind`].
 #[derive(Debug)]
 pub struct Inbound {
-    /// The PDU as received.
-    pub pdu: Pdu<'static>,
-    receipt: Option<Receipt>,
-    text: Option<String>,
+    kind: InboundKind,
     ack: Option<Ack>,
 }
 
 impl Inbound {
-    /// The delivery receipt, if this is one (esm_class message type 0x04 or 0x20).
+    pub(crate) fn new(kind: InboundKind, ack: Option<Ack>) -> Inbound {
+        Inbound { kind, ack }
+    }
+
+    /// What this is.
+    pub fn kind(&self) -> &InboundKind {
+        &self.kind
+    }
+
+    /// The PDU, for a receipt, a message carried by one PDU, or another PDU.
+    pub fn pdu(&self) -> Option<&Pdu<'static>> {
+        match &self.kind {
+            InboundKind::Receipt { pdu, .. } | InboundKind::Pdu { pdu, .. } => Some(pdu),
+            InboundKind::Message { pdu, .. } => pdu.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The delivery receipt, if this is one.
     pub fn receipt(&self) -> Option<&Receipt> {
-        self.receipt.as_ref()
+        match &self.kind {
+            InboundKind::Receipt { receipt, .. } => Some(receipt),
+            _ => None,
+        }
     }
 
-    /// The message text decoded with the link's alphabets, when it is text.
+    /// The report, if this is one.
+    pub fn report(&self) -> Option<&Report> {
+        match &self.kind {
+            InboundKind::Report(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The MO message, if this is one.
+    pub fn message(&self) -> Option<&Message> {
+        match &self.kind {
+            InboundKind::Message { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// The text: of an MO message (all its segments), or of another PDU when it is text.
     pub fn text(&self) -> Option<&str> {
-        self.text.as_deref()
+        match &self.kind {
+            InboundKind::Message { message, .. } => message.text.as_deref(),
+            InboundKind::Pdu { text, .. } => text.as_deref(),
+            _ => None,
+        }
     }
 
-    /// With [`ClientConfig::manual_ack`](crate::ClientConfig::manual_ack): answers the SMSC with `status` (`ESME_ROK`, or
-    /// `ESME_RX_T_APPN` to have it retried later, ...). Without it, does nothing (the
-    /// message was acknowledged on arrival).
+    /// With [`ClientConfig::manual_ack`](crate::ClientConfig::manual_ack): answers the SMSC
+    /// with `status` (`ESME_ROK`, or `ESME_RX_T_APPN` to have it retried later, ...).
+    /// Without it, or for an item that is not a PDU awaiting its answer (a report, a
+    /// reassembled message whose segments were answered as they came), does nothing.
     pub fn ack(mut self, status: CommandStatus) {
         if let Some(a) = self.ack.take() {
             a.send(status);
         }
     }
+}
+
+/// What the application gets for a lifecycle event.
+pub(crate) fn kind_of(e: Event) -> Option<InboundKind> {
+    Some(match e {
+        Event::Report(r) => InboundKind::Report(r),
+        Event::Progress(p) => InboundKind::Progress(p),
+        Event::Unmatched(u) => InboundKind::Unmatched(u),
+        Event::Message(message) => InboundKind::Message { message, pdu: None },
+        Event::Incomplete(i) => InboundKind::Incomplete(i),
+        // A kind this client does not know yet is logged rather than passed on
+        // half-understood.
+        other => {
+            warn!("lifecycle event not handed on: {other:?}");
+            return None;
+        }
+    })
 }
 
 /// The pending acknowledgement of an inbound request.
@@ -91,31 +191,9 @@ pub(crate) fn forward(inner: &Inner, tx: &Sender<Inbound>, item: Inbound) {
     let _ = tx.send(item);
 }
 
-pub(crate) fn inbound_of(pdu: Pdu<'static>, text_config: &TextConfig, ack: Option<Ack>) -> Inbound {
-    let (receipt, text) = match &pdu.body {
-        Body::DeliverSm(d) => (
-            Receipt::is_receipt(d.esm_class)
-                .then(|| Receipt::from_deliver_sm(d).ok())
-                .flatten(),
-            message_text(d, text_config),
-        ),
-        Body::DataSm(d) => (
-            Receipt::is_receipt(d.esm_class)
-                .then(|| Receipt::from_data_sm(d).ok())
-                .flatten(),
-            None,
-        ),
-        _ => (None, None),
-    };
-    Inbound {
-        pdu,
-        receipt,
-        text,
-        ack,
-    }
-}
-
-fn message_text(d: &DeliverSm<'_>, text_config: &TextConfig) -> Option<String> {
+/// The text of a `deliver_sm` passed on as it came (an MO segment when reassembly is off):
+/// its user data without the UDH, decoded with the link's alphabets.
+pub(crate) fn message_text(d: &DeliverSm<'_>, text_config: &TextConfig) -> Option<String> {
     let encoding = text_config.encoding_of(d.data_coding)?;
     let user_data = if d.short_message.is_empty() {
         d.tlvs.iter().find_map(|t| match t {

@@ -65,6 +65,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
+use smpp_lifecycle::Lifecycle;
 use smpp_transport::{Connection, Transport, TransportError, TransportHandle};
 
 pub use close::UnbindOutcome;
@@ -73,9 +74,13 @@ pub use connect::ServerAddr;
 
 use config::Jitter;
 pub use error::Error;
-pub use inbound::Inbound;
+pub use inbound::{Inbound, InboundKind};
 pub use options::{Sent, TextOptions};
 pub use pending::Pending;
+pub use smpp_lifecycle::{
+    Incomplete, LifecycleConfig, Message, Outcome, Progress, ReceiptMatch, Report, SegmentReport,
+    SegmentState, TrackerConfig, TrackerStats, Unmatched, UnmatchedReason,
+};
 #[cfg(feature = "tls")]
 pub use smpp_transport::TlsClientConfig;
 pub use smpp_transport::TlsError;
@@ -131,6 +136,17 @@ impl Inner {
         backoff.delay_with_jitter(n, self.jitter.unit())
     }
 
+    /// How long until the lifecycle layer's next deadline (zero when one is due).
+    pub(crate) fn lifecycle_due(&self) -> Option<Duration> {
+        let at = self.life.lock().ok()?.poll_timeout()?;
+        Some(at.saturating_duration_since(Instant::now()))
+    }
+
+    /// Tells the dispatcher there is work (lifecycle events to forward).
+    pub(crate) fn nudge(&self) {
+        let _ = self.wake.try_send(());
+    }
+
     /// The address of the current (or last) connection.
     pub(crate) fn peer(&self) -> SocketAddr {
         self.addr
@@ -159,6 +175,10 @@ pub(crate) struct Inner {
     reconnects: AtomicU64,
     throttled_retries: AtomicU64,
     unbind_closed_by_peer: AtomicU64,
+    /// The message lifecycle: tracked submissions, receipts, reassembly. Calling threads
+    /// record submissions and responses; the dispatcher feeds it inbound PDUs, runs its
+    /// timers and is the only one that forwards its events.
+    life: Mutex<Lifecycle>,
 }
 
 /// What a client counted since it was created: see [`Client::stats`].
@@ -179,6 +199,9 @@ pub struct ClientStats {
     pub unbind_closed_by_peer: u64,
     /// Whether the client is connected and bound now.
     pub connected: bool,
+    /// The message lifecycle's counters: messages tracked, reports by outcome, receipts
+    /// matched, held, duplicated and unmatched.
+    pub tracker: TrackerStats,
 }
 
 /// A bound SMPP client. Dropping it unbinds (waiting at most the unbind timeout) and
@@ -268,6 +291,7 @@ impl Client {
         // Unbounded underneath (a bounded crossbeam channel allocates and initializes every
         // slot up front: 65,536 were about 27 MiB per client); `forward` enforces the capacity.
         let (in_tx, in_rx) = crossbeam_channel::unbounded();
+        let (lifecycle, config_text) = (config.lifecycle.clone(), config.text);
         let inner = Arc::new(Inner {
             transport: transport.clone(),
             servers,
@@ -289,6 +313,10 @@ impl Client {
             reconnects: AtomicU64::new(0),
             throttled_retries: AtomicU64::new(0),
             unbind_closed_by_peer: AtomicU64::new(0),
+            life: Mutex::new(Lifecycle::new(LifecycleConfig {
+                text: config_text,
+                ..lifecycle
+            })),
         });
         let d = Arc::clone(&inner);
         let dispatcher = std::thread::Builder::new()
@@ -333,6 +361,12 @@ impl Client {
             throttled_retries: self.inner.throttled_retries.load(Ordering::Relaxed),
             unbind_closed_by_peer: self.inner.unbind_closed_by_peer.load(Ordering::Relaxed),
             connected: current.is_some(),
+            tracker: self
+                .inner
+                .life
+                .lock()
+                .map(|l| l.tracker().stats())
+                .unwrap_or_default(),
         }
     }
 }

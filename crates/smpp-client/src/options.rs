@@ -62,9 +62,15 @@ pub struct TextOptions {
     pub replace_if_present: bool,
     /// TLVs to add to every segment (after the ones the split adds).
     pub tlvs: Vec<Tlv<'static>>,
-    /// The caller's own reference for this message, returned in [`Sent::reference`]. Not
-    /// sent to the SMSC.
+    /// The caller's own reference for this message: its [`Report`](smpp_lifecycle::Report)
+    /// carries it, and [`Sent::reference`] returns it. `None` has the tracker generate one.
+    /// Not sent to the SMSC. A reference still in use by a tracked message is refused
+    /// ([`Error::Track`]).
     pub reference: Option<String>,
+    /// How long this message may wait for its final receipts before its report says
+    /// [`Outcome::Expired`](smpp_lifecycle::Outcome::Expired), instead of the
+    /// configuration's ([`ClientConfig::report_timeout`](crate::ClientConfig::report_timeout)).
+    pub report_timeout: Option<Duration>,
     /// How long to wait for each segment's response, instead of the session's response
     /// timeout plus a margin. On expiry the call returns [`Error::Timeout`], but on the
     /// wire the request stays in the session's window until the session's own response
@@ -94,6 +100,7 @@ impl Default for TextOptions {
             replace_if_present: false,
             tlvs: Vec::new(),
             reference: None,
+            report_timeout: None,
             timeout: None,
         }
     }
@@ -205,6 +212,13 @@ impl TextOptions {
         self
     }
 
+    /// Reports the message expired when its receipts have not all come within `t` (see
+    /// [`TextOptions::report_timeout`]).
+    pub fn report_timeout(mut self, t: Duration) -> Self {
+        self.report_timeout = Some(t);
+        self
+    }
+
     /// Waits at most `timeout` for each response (see [`TextOptions::timeout`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -218,14 +232,15 @@ fn relative(d: Duration) -> RelativeTime {
 }
 
 /// What [`Client::send_text`](crate::Client::send_text) sent: the message ids in segment
-/// order and the caller's [`TextOptions::reference`]. Derefs to the ids, so
+/// order and the message's reference (the caller's [`TextOptions::reference`] or a
+/// generated one; `None` only with tracking off). Derefs to the ids, so
 /// `sent.len()`, `sent[0]`, `sent.join(", ")` and `for id in sent` read as on a
 /// `Vec<String>`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Sent {
     /// The SMSC's message id of each segment, in segment order.
     pub message_ids: Vec<String>,
-    /// [`TextOptions::reference`], carried through.
+    /// The reference its [`Report`](smpp_lifecycle::Report) will carry.
     pub reference: Option<String>,
 }
 

@@ -3,8 +3,9 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use smpp_lifecycle::{NewMessage, ReceiptPolicy, SubmitResult, TrackId, Tracked, UnknownReason};
 use smpp_pdu::concat;
 use smpp_pdu::text::{self, Encoding};
 use smpp_pdu::{
@@ -54,6 +55,46 @@ impl Inner {
             deadline: timeout.unwrap_or_else(|| self.wait_limit()),
             resend,
         })
+    }
+}
+
+impl Inner {
+    /// Starts tracking a message (its report comes on the inbound channel).
+    pub(crate) fn track(&self, message: NewMessage) -> Result<Tracked, Error> {
+        let r = self
+            .life
+            .lock()
+            .map_err(|_| Error::Closed)?
+            .tracker_mut()
+            .submit(Instant::now(), message)
+            .map_err(Error::Track);
+        // Tracking may have evicted an older message: its report is to be forwarded.
+        self.nudge();
+        r
+    }
+
+    /// Records each segment's outcome with the tracker.
+    pub(crate) fn record(&self, id: TrackId, results: Vec<SubmitResult>) {
+        if let Ok(mut life) = self.life.lock() {
+            let now = Instant::now();
+            for (i, r) in results.into_iter().enumerate() {
+                life.tracker_mut().on_submit_result(now, id, i, r);
+            }
+        }
+        self.nudge();
+    }
+}
+
+/// What the tracker is told about a segment's `submit_sm`.
+fn submit_result(r: &Result<String, Error>) -> SubmitResult {
+    match r {
+        Ok(id) => SubmitResult::Accepted {
+            message_id: id.clone(),
+        },
+        Err(Error::Status(s)) => SubmitResult::Refused(*s),
+        Err(Error::Timeout) => SubmitResult::Unknown(UnknownReason::Timeout),
+        Err(Error::Disconnected) => SubmitResult::Unknown(UnknownReason::Disconnected),
+        Err(_) => SubmitResult::Unknown(UnknownReason::Other),
     }
 }
 
@@ -231,9 +272,23 @@ impl Client {
             short_message: Default::default(),
             tlvs: options.tlvs.clone(),
         };
-        let reference = self.inner.next_reference.fetch_add(1, Ordering::Relaxed) as u16;
+        let concat_ref = self.inner.next_reference.fetch_add(1, Ordering::Relaxed) as u16;
         let segments =
-            concat::split(text, encoding, options.split, reference).map_err(Error::Text)?;
+            concat::split(text, encoding, options.split, concat_ref).map_err(Error::Text)?;
+        // Tracked before the first segment goes out, so that a receipt racing its
+        // response finds the message.
+        let tracked = if config.lifecycle.tracking {
+            let message = NewMessage {
+                reference: options.reference.clone(),
+                segments: segments.len(),
+                receipts: ReceiptPolicy::from_registered_delivery(options.registered_delivery),
+                report_timeout: options.report_timeout,
+            };
+            let t = self.inner.track(message)?;
+            Some(t)
+        } else {
+            None
+        };
         let pendings: Vec<Result<Pending, Error>> = segments
             .iter()
             .map(|s| {
@@ -241,16 +296,35 @@ impl Client {
                 self.inner.pending(Body::from(sm), options.timeout)
             })
             .collect();
-        let message_ids = pendings
+        let mut results: Vec<Result<String, Error>> = Vec::with_capacity(pendings.len());
+        let mut outcomes: Vec<SubmitResult> = Vec::with_capacity(pendings.len());
+        for p in pendings {
+            match p {
+                Ok(p) => {
+                    let r = p
+                        .wait_submit()
+                        .map(|r| r.message_id.to_str_lossy().into_owned());
+                    outcomes.push(submit_result(&r));
+                    results.push(r);
+                }
+                // `start` fails before anything is written: the SMSC cannot have it.
+                Err(e) => {
+                    outcomes.push(SubmitResult::NotSent);
+                    results.push(Err(e));
+                }
+            }
+        }
+        if let Some(t) = &tracked {
+            self.inner.record(t.id, outcomes);
+        }
+        let message_ids = results
             .into_iter()
-            .map(|p| {
-                p.and_then(Pending::wait_submit)
-                    .map(|r| r.message_id.to_str_lossy().into_owned())
-            })
             .collect::<Result<Vec<String>, Error>>()?;
         Ok(Sent {
             message_ids,
-            reference: options.reference.clone(),
+            reference: tracked
+                .map(|t| t.reference)
+                .or_else(|| options.reference.clone()),
         })
     }
 

@@ -441,7 +441,10 @@ fn mo_message_arrives_with_its_text() {
     let inbound = c.inbound().recv_timeout(WAIT).expect("an MO message");
     assert!(inbound.receipt().is_none());
     assert_eq!(inbound.text(), Some("Hello from the handset"));
-    match &inbound.pdu.body {
+    let message = inbound.message().expect("a whole message");
+    assert_eq!(message.segments, 1);
+    assert_eq!(message.source.addr, "447700900001");
+    match &inbound.pdu().expect("the one PDU that carried it").body {
         smpp_pdu::Body::DeliverSm(d) => assert_eq!(d.source_addr.to_str_lossy(), "447700900001"),
         other => panic!("{other:?}"),
     }

@@ -79,6 +79,10 @@ pub struct LifecycleConfig {
     pub reassembly: Option<ReassemblyConfig>,
     /// How incoming text is decoded.
     pub text: TextConfig,
+    /// Give receipts to the tracker (the default). Off, receipts are parsed and passed on
+    /// with [`ReceiptMatch::Untracked`], and the tracker says nothing about them: for a
+    /// driver that tracks nothing.
+    pub tracking: bool,
 }
 
 impl Default for LifecycleConfig {
@@ -87,15 +91,25 @@ impl Default for LifecycleConfig {
             tracker: TrackerConfig::default(),
             reassembly: Some(ReassemblyConfig::default()),
             text: TextConfig::default(),
+            tracking: true,
         }
     }
 }
 
 /// Where [`Lifecycle::on_inbound`] sent an inbound PDU.
+// Returned once per inbound PDU and taken apart at once: boxing the receipt would only
+// add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Routed {
-    /// A delivery receipt, given to the tracker.
-    Receipt(ReceiptMatch),
+    /// A delivery receipt (parsed, TLVs first), given to the tracker, which matched it as
+    /// `matched` says.
+    Receipt {
+        /// The receipt.
+        receipt: Receipt,
+        /// What the tracker did with it.
+        matched: ReceiptMatch,
+    },
     /// An MO message or segment, given to the inbox; the whole message comes out as
     /// [`Event::Message`].
     Inbox,
@@ -110,6 +124,7 @@ pub enum Routed {
 pub struct Lifecycle {
     tracker: Tracker,
     inbox: Option<Inbox>,
+    tracking: bool,
 }
 
 impl Lifecycle {
@@ -118,6 +133,7 @@ impl Lifecycle {
         Lifecycle {
             tracker: Tracker::new(config.tracker),
             inbox: config.reassembly.map(|r| Inbox::new(r, config.text)),
+            tracking: config.tracking,
         }
     }
 
@@ -142,12 +158,12 @@ impl Lifecycle {
         match body {
             Body::DeliverSm(d) if Receipt::is_receipt(d.esm_class) => {
                 match Receipt::from_deliver_sm(d) {
-                    Ok(r) => Routed::Receipt(self.tracker.on_receipt(now, r)),
+                    Ok(r) => self.receipt(now, r),
                     Err(_) => Routed::Pass,
                 }
             }
             Body::DataSm(d) if Receipt::is_receipt(d.esm_class) => match Receipt::from_data_sm(d) {
-                Ok(r) => Routed::Receipt(self.tracker.on_receipt(now, r)),
+                Ok(r) => self.receipt(now, r),
                 Err(_) => Routed::Pass,
             },
             Body::DeliverSm(d) => match &mut self.inbox {
@@ -166,6 +182,15 @@ impl Lifecycle {
             },
             _ => Routed::Pass,
         }
+    }
+
+    fn receipt(&mut self, now: Instant, receipt: Receipt) -> Routed {
+        let matched = if self.tracking {
+            self.tracker.on_receipt(now, receipt.clone())
+        } else {
+            ReceiptMatch::Untracked
+        };
+        Routed::Receipt { receipt, matched }
     }
 
     /// The earliest deadline of the tracker and the inbox.

@@ -15,8 +15,8 @@ pub enum Outcome {
     Delivered,
     /// The SMSC accepted every segment and no receipt was asked for.
     Accepted,
-    /// At least one segment failed for sure: refused at submit, or a final receipt other
-    /// than `DELIVRD` (`UNDELIV`, `EXPIRED`, `REJECTD`, `DELETED`, ...).
+    /// At least one segment failed for sure: refused at submit, never sent, or a final
+    /// receipt other than `DELIVRD` (`UNDELIV`, `EXPIRED`, `REJECTD`, `DELETED`, ...).
     Failed,
     /// No segment failed for sure, but the outcome of at least one is unknown: its
     /// `submit_sm` got no answer (timeout, connection lost), so the SMSC may or may not
@@ -88,10 +88,13 @@ pub enum SubmitResult {
     Refused(CommandStatus),
     /// No usable response.
     Unknown(UnknownReason),
+    /// It never went out (no connection, the client closing): the SMSC does not have it.
+    NotSent,
 }
 
 /// Where one segment stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SegmentState {
     /// Its `submit_sm` has not been answered.
     Sending,
@@ -102,6 +105,8 @@ pub enum SegmentState {
     Refused(CommandStatus),
     /// Its `submit_sm` got no usable answer.
     Unknown(UnknownReason),
+    /// It never went out.
+    NotSent,
     /// A final receipt says this.
     Final(ReceiptState),
 }

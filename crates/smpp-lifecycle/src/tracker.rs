@@ -206,6 +206,9 @@ pub enum ReceiptMatch {
     Duplicate,
     /// It matches nothing and was reported as [`Event::Unmatched`].
     Unmatched(UnmatchedReason),
+    /// Tracking is off ([`LifecycleConfig::tracking`](crate::LifecycleConfig::tracking)):
+    /// the receipt was parsed but not matched.
+    Untracked,
 }
 
 /// What a tracker counted (see [`Tracker::stats`]).
@@ -476,6 +479,11 @@ impl Tracker {
             }
             SubmitResult::Unknown(why) => {
                 seg.state = SegmentState::Unknown(why);
+                seg.closed = true;
+                m.open -= 1;
+            }
+            SubmitResult::NotSent => {
+                seg.state = SegmentState::NotSent;
                 seg.closed = true;
                 m.open -= 1;
             }
@@ -764,7 +772,7 @@ fn outcome_of(m: &Message) -> Outcome {
     let mut all_delivered = true;
     for s in &m.segments {
         match &s.state {
-            SegmentState::Refused(_) => return Outcome::Failed,
+            SegmentState::Refused(_) | SegmentState::NotSent => return Outcome::Failed,
             SegmentState::Final(ReceiptState::Delivered) => {}
             SegmentState::Final(_) => return Outcome::Failed,
             SegmentState::Unknown(_) => unknown = true,
@@ -785,7 +793,7 @@ fn outcome_assuming_delivered(m: &Message) -> Outcome {
     let mut unknown = false;
     for s in &m.segments {
         match &s.state {
-            SegmentState::Refused(_) => return Outcome::Failed,
+            SegmentState::Refused(_) | SegmentState::NotSent => return Outcome::Failed,
             SegmentState::Final(ReceiptState::Delivered) | SegmentState::Submitted => {}
             SegmentState::Final(_) => return Outcome::Failed,
             SegmentState::Unknown(_) | SegmentState::Sending => unknown = true,

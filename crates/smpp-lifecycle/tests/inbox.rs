@@ -164,7 +164,7 @@ fn receipts_go_to_the_tracker_and_bad_receipts_pass() {
     d.short_message = OctetString::from(&b"id:5 stat:DELIVRD"[..]);
     assert!(matches!(
         life.on_inbound(t0, &Body::from(d.clone())),
-        Routed::Receipt(_)
+        Routed::Receipt { .. }
     ));
     d.short_message = OctetString::from(&b"no receipt here"[..]);
     assert_eq!(life.on_inbound(t0, &Body::from(d)), Routed::Pass);

@@ -313,6 +313,15 @@ fn refused_and_unknown_segments() {
         SegmentState::Refused(CommandStatus::ESME_RINVDSTADR)
     );
 
+    let c = t
+        .submit(t0, NewMessage::new(2).reference("unsent"))
+        .unwrap();
+    t.on_submit_result(t0, c.id, 0, SubmitResult::Unknown(UnknownReason::Timeout));
+    t.on_submit_result(t0, c.id, 1, SubmitResult::NotSent);
+    let r = one_report(&mut t);
+    assert_eq!(r.outcome, Outcome::Failed, "never sent is a sure failure");
+    assert_eq!(r.segments[1].state, SegmentState::NotSent);
+
     let b = t.submit(t0, NewMessage::new(1).reference("lost")).unwrap();
     t.on_submit_result(
         t0,

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, RecvError, Select, Sender};
 use log::{debug, info, warn};
+use smpp_pdu::concat::{self, SplitMethod};
 use smpp_pdu::receipt::ReceiptState;
 use smpp_pdu::text::{self, Encoding, TextConfig};
 use smpp_pdu::tlv::Tlv;
@@ -106,6 +107,8 @@ struct Engine {
     fault_check: Vec<ConnId>,
     /// When each of [`SmscConfig::mo_schedule`] fires next.
     mo_next: Vec<Instant>,
+    /// The concatenation reference of the next segmented MO.
+    mo_reference: u16,
     /// Session counters of the connections that closed, summed.
     closed_stats: smpp_session::Stats,
     /// Times of the recent failed binds of each peer IP address (within
@@ -143,6 +146,7 @@ pub(crate) fn run(
         accepted_messages: 0,
         fault_check: Vec::new(),
         mo_next: Vec::new(),
+        mo_reference: 0,
         closed_stats: smpp_session::Stats::default(),
         failed_binds: HashMap::new(),
     };
@@ -658,9 +662,18 @@ impl Engine {
                 debug!("scheduled MO: no receiver of {:?}", m.system_id);
             }
             for k in targets {
-                match mo_pdu(&m.from, &m.to, &m.text) {
-                    Ok(d) => {
-                        self.send_deliver(k, d, Sent::Mo);
+                self.mo_reference = self.mo_reference.wrapping_add(1);
+                match mo_pdus(
+                    &m.from,
+                    &m.to,
+                    &m.text,
+                    self.config.mo_split,
+                    self.mo_reference,
+                ) {
+                    Ok(pdus) => {
+                        for d in pdus {
+                            self.send_deliver(k, d, Sent::Mo);
+                        }
                     }
                     Err(e) => {
                         warn!("scheduled MO: {e}");
@@ -960,17 +973,19 @@ impl Engine {
     }
 
     fn inject_mo(&mut self, system_id: &str, from: &str, to: &str, text: &str) -> Result<()> {
-        let d = mo_pdu(from, to, text)?;
+        self.mo_reference = self.mo_reference.wrapping_add(1);
+        let pdus = mo_pdus(from, to, text, self.config.mo_split, self.mo_reference)?;
         let k = self
             .conns
             .iter()
             .position(|c| c.can_receive() && c.system_id.as_deref() == Some(system_id))
             .ok_or_else(|| SmscError::NoReceiver(system_id.to_string()))?;
-        if self.send_deliver(k, d, Sent::Mo) {
-            Ok(())
-        } else {
-            Err(SmscError::Stopped)
+        for d in pdus {
+            if !self.send_deliver(k, d, Sent::Mo) {
+                return Err(SmscError::Stopped);
+            }
         }
+        Ok(())
     }
 }
 
@@ -984,6 +999,33 @@ fn send_answer(conn: &Connection, system_id: &str, what: Answer) {
     if let Err(e) = r {
         warn!("cannot respond: {e}");
     }
+}
+
+/// The `deliver_sm`s of an MO message: one (`message_payload` when long) with
+/// [`SplitMethod::Payload`], else one per segment of the split.
+fn mo_pdus(
+    from: &str,
+    to: &str,
+    text: &str,
+    split: SplitMethod,
+    reference: u16,
+) -> Result<Vec<DeliverSm<'static>>> {
+    let one = mo_pdu(from, to, text)?;
+    if split == SplitMethod::Payload {
+        return Ok(vec![one]);
+    }
+    let encoding = text::choose(text, &TextConfig::default());
+    let segments = concat::split(text, encoding, split, reference)
+        .map_err(|e| SmscError::Text(e.to_string()))?;
+    let template = DeliverSm {
+        short_message: Default::default(),
+        tlvs: Vec::new(),
+        ..one
+    };
+    Ok(segments
+        .iter()
+        .map(|s| s.to_deliver_sm(&template))
+        .collect())
 }
 
 /// The `deliver_sm` of an MO message.

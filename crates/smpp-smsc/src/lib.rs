@@ -300,6 +300,11 @@ pub struct SmscConfig {
     pub garbage_after: Option<u64>,
     /// MO messages injected on a schedule until shutdown (see [`MoSchedule`]).
     pub mo_schedule: Vec<MoSchedule>,
+    /// How an MO text too long for one `short_message` travels ([`Smsc::inject_mo`] and
+    /// [`SmscConfig::mo_schedule`]): in one `deliver_sm` with `message_payload` (the
+    /// default), or as concatenated segments (UDH with an 8- or 16-bit reference, or SAR
+    /// TLVs), one `deliver_sm` each, as handsets send them.
+    pub mo_split: smpp_pdu::concat::SplitMethod,
     /// Failed binds allowed per peer IP address within [`SmscConfig::failed_bind_window`];
     /// once that many failed, further binds from the address are answered
     /// `ESME_RBINDFAIL` without checking the credentials and the connection is closed,
@@ -338,6 +343,7 @@ impl Default for SmscConfig {
             receipt_content: ReceiptContent::TextAndTlvs,
             intermediate_receipt: None,
             duplicate_receipts: false,
+            mo_split: smpp_pdu::concat::SplitMethod::Payload,
             receipt_hold: Duration::from_secs(5),
             max_submits_per_second: None,
             log_path: None,
@@ -456,6 +462,12 @@ impl SmscConfig {
     /// [`SmscConfig::intermediate_receipt`]).
     pub fn intermediate_receipt(mut self, state: ReceiptState, style: IntermediateStyle) -> Self {
         self.intermediate_receipt = Some(IntermediateReceipt { state, style });
+        self
+    }
+
+    /// Sends long MO texts this way (see [`SmscConfig::mo_split`]).
+    pub fn mo_split(mut self, split: smpp_pdu::concat::SplitMethod) -> Self {
+        self.mo_split = split;
         self
     }
 

@@ -1,0 +1,302 @@
+//! The message lifecycle through the client against the test SMSC behaving like awkward
+//! real SMSCs: receipts before responses, ids in hexadecimal in the response and decimal
+//! in the receipt (and no `receipted_message_id`), a failing segment, intermediate and
+//! duplicate receipts, receipts that never come, and long MO messages in segments.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use smpp_client::{Client, ClientConfig, InboundKind, Outcome, Report, SegmentState, TextOptions};
+use smpp_lifecycle::ReceiptMatch;
+use smpp_pdu::concat::SplitMethod;
+use smpp_pdu::receipt::ReceiptState;
+use smpp_session::BindKind;
+use smpp_smsc::{IdFormat, IntermediateStyle, ReceiptContent, ReceiptIdForm, Smsc, SmscConfig};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn connect(smsc: &Smsc, config: ClientConfig) -> Client {
+    Client::connect(smsc.local_addr(), config).expect("bind")
+}
+
+fn trx() -> ClientConfig {
+    ClientConfig::new(BindKind::Transceiver, "esme", "pw").response_timeout(Duration::from_secs(5))
+}
+
+/// Collects inbound items until `n` reports came (or `WAIT` passed): the reports by
+/// reference, and every other item's kind in arrival order.
+fn reports(c: &Client, n: usize) -> (HashMap<String, Report>, Vec<InboundKind>) {
+    let end = Instant::now() + WAIT;
+    let mut reports = HashMap::new();
+    let mut others = Vec::new();
+    while reports.len() < n {
+        let left = end.saturating_duration_since(Instant::now());
+        let Ok(i) = c.inbound().recv_timeout(left) else {
+            panic!(
+                "only {} of {n} reports within {WAIT:?}: {reports:?}",
+                reports.len()
+            );
+        };
+        if let Some(r) = i.report() {
+            assert!(
+                reports.insert(r.reference.clone(), r.clone()).is_none(),
+                "a second report for {}",
+                r.reference
+            );
+        } else {
+            // Keep the kind; `Inbound` itself holds the acknowledgement.
+            others.push(match i.kind() {
+                InboundKind::Receipt {
+                    receipt, matched, ..
+                } => InboundKind::Progress(smpp_client::Progress {
+                    reference: format!("{matched:?}"),
+                    segment: 0,
+                    receipt: receipt.clone(),
+                }),
+                InboundKind::Progress(p) => InboundKind::Progress(p.clone()),
+                InboundKind::Unmatched(u) => InboundKind::Unmatched(u.clone()),
+                other => panic!("unexpected {other:?}"),
+            });
+        }
+    }
+    (reports, others)
+}
+
+#[test]
+fn receipts_before_responses_with_hex_and_decimal_ids_give_one_report_each() {
+    // Responses say 000000001A (hex, zero-padded); receipts, sent before the response,
+    // say id:26 in the text only. Ids from 26 on, so every hex id differs from its
+    // decimal form.
+    let mut config = SmscConfig::default()
+        .id_format(IdFormat::PaddedHex { width: 10 })
+        .receipt_text_id(ReceiptIdForm::Format(IdFormat::Decimal))
+        .receipt_content(ReceiptContent::TextOnly)
+        .receipt_before_response(true);
+    config.first_id = 26;
+    let smsc = Smsc::start(config).expect("SMSC");
+    let c = connect(&smsc, trx());
+    let long = "A long message in several parts, each of which gets its own receipt. ".repeat(6);
+    let short = c
+        .send_text(
+            "MyBrand",
+            "+447700900123",
+            "Your code is 123456",
+            &TextOptions::default().reference("otp-1"),
+        )
+        .expect("short");
+    let long_sent = c
+        .send_text(
+            "MyBrand",
+            "+447700900124",
+            &long,
+            &TextOptions::default().reference("news-1"),
+        )
+        .expect("long");
+    assert_eq!(short.reference.as_deref(), Some("otp-1"));
+    assert!(long_sent.len() >= 3, "{long_sent:?}");
+    assert_eq!(short[0], "000000001A");
+
+    let (reports, others) = reports(&c, 2);
+    let otp = &reports["otp-1"];
+    assert_eq!(otp.outcome, Outcome::Delivered);
+    assert_eq!(otp.state, Some(ReceiptState::Delivered));
+    assert_eq!(otp.message_ids().collect::<Vec<_>>(), short.message_ids);
+    let news = &reports["news-1"];
+    assert_eq!(news.outcome, Outcome::Delivered);
+    assert_eq!(news.segments.len(), long_sent.len());
+    assert_eq!(
+        news.message_ids().collect::<Vec<_>>(),
+        long_sent.message_ids
+    );
+    // Every receipt came before its response on the wire. The client sees receipts on its
+    // dispatcher thread and responses on the sending thread, so each receipt was either
+    // held until its response was recorded or matched at once: both end matched.
+    assert_eq!(
+        others.len(),
+        1 + long_sent.len(),
+        "{others:#?} {reports:#?}"
+    );
+    let stats = c.stats().tracker;
+    assert!(stats.receipts_held as usize <= 1 + long_sent.len());
+    assert_eq!(stats.receipts_matched as usize, 1 + long_sent.len());
+    assert_eq!(stats.receipts_unmatched, 0);
+    assert_eq!((stats.delivered, stats.tracked, stats.held), (2, 0, 0));
+    c.unbind().expect("unbind");
+}
+
+#[test]
+fn one_failing_segment_fails_the_message_and_says_which() {
+    // The 2nd accepted submit (segment 2 of the message) ends UNDELIV with err:034.
+    let smsc = Smsc::start(
+        SmscConfig::default()
+            .receipt_delay(Duration::from_millis(20))
+            .final_state_every(2, ReceiptState::Undeliverable, "034"),
+    )
+    .expect("SMSC");
+    let c = connect(&smsc, trx());
+    let text = "x".repeat(400); // three segments
+    let sent = c
+        .send_text(
+            "MyBrand",
+            "447700900123",
+            &text,
+            &TextOptions::default().reference("three"),
+        )
+        .expect("sent");
+    assert_eq!(sent.len(), 3);
+    let (reports, _) = reports(&c, 1);
+    let r = &reports["three"];
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert_eq!(r.state, Some(ReceiptState::Undeliverable));
+    let (i, seg) = r.first_failure().expect("a failed segment");
+    assert_eq!(i, 1);
+    assert_eq!(seg.state, SegmentState::Final(ReceiptState::Undeliverable));
+    assert_eq!(
+        seg.receipt.as_ref().and_then(|x| x.err.as_deref()),
+        Some("034")
+    );
+    assert_eq!(
+        r.segments[0].state,
+        SegmentState::Final(ReceiptState::Delivered)
+    );
+    assert_eq!(
+        r.segments[2].state,
+        SegmentState::Final(ReceiptState::Delivered)
+    );
+    c.unbind().expect("unbind");
+}
+
+#[test]
+fn intermediate_and_duplicate_receipts_give_progress_and_still_one_report() {
+    let smsc = Smsc::start(
+        SmscConfig::default()
+            .receipt_delay(Duration::from_millis(20))
+            .intermediate_receipt(ReceiptState::Enroute, IntermediateStyle::AsReceipt)
+            .duplicate_receipts(true),
+    )
+    .expect("SMSC");
+    let c = connect(&smsc, trx());
+    c.send_text(
+        "MyBrand",
+        "447700900123",
+        "hello",
+        &TextOptions::default().reference("p"),
+    )
+    .expect("sent");
+    let (reports, others) = reports(&c, 1);
+    assert_eq!(reports["p"].outcome, Outcome::Delivered);
+    let progress = others
+        .iter()
+        .filter(|k| matches!(k, InboundKind::Progress(p) if p.reference == "p"))
+        .count();
+    assert_eq!(progress, 1, "one ENROUTE progress note: {others:?}");
+    // The duplicate final receipt comes after the report: counted, not reported again.
+    let dup = c
+        .inbound()
+        .recv_timeout(WAIT)
+        .expect("the duplicate receipt");
+    match dup.kind() {
+        InboundKind::Receipt { matched, .. } => assert_eq!(*matched, ReceiptMatch::Duplicate),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        c.inbound()
+            .recv_timeout(Duration::from_millis(300))
+            .is_err(),
+        "nothing else"
+    );
+    assert_eq!(c.stats().tracker.receipts_duplicate, 1);
+    c.unbind().expect("unbind");
+}
+
+#[test]
+fn a_message_whose_receipts_never_come_is_reported_expired() {
+    let smsc =
+        Smsc::start(SmscConfig::default().receipt_delay(Duration::from_secs(60))).expect("SMSC");
+    let c = connect(&smsc, trx());
+    let options = TextOptions::default()
+        .reference("slow")
+        .report_timeout(Duration::from_millis(300));
+    let sent = c
+        .send_text("MyBrand", "447700900123", "hello", &options)
+        .expect("sent");
+    let started = Instant::now();
+    let (reports, _) = reports(&c, 1);
+    let r = &reports["slow"];
+    assert_eq!(r.outcome, Outcome::Expired);
+    assert_eq!(r.segments[0].message_id.as_deref(), Some(sent[0].as_str()));
+    assert_eq!(r.segments[0].state, SegmentState::Submitted);
+    // The dispatcher woke for the deadline, not for anything else.
+    assert!(started.elapsed() < Duration::from_secs(5));
+    c.unbind().expect("unbind");
+}
+
+#[test]
+fn no_receipt_asked_reports_accepted_and_refused_segments_fail() {
+    let smsc = Smsc::start(SmscConfig::default()).expect("SMSC");
+    let c = connect(&smsc, trx());
+    c.send_text(
+        "MyBrand",
+        "447700900123",
+        "no receipt",
+        &TextOptions::default()
+            .registered_delivery(0)
+            .reference("fire-and-forget"),
+    )
+    .expect("sent");
+    let (reports, _) = reports(&c, 1);
+    assert_eq!(reports["fire-and-forget"].outcome, Outcome::Accepted);
+    // A reference still in use is refused before anything is sent.
+    let held =
+        Smsc::start(SmscConfig::default().receipt_delay(Duration::from_secs(60))).expect("SMSC");
+    let c2 = connect(&held, trx());
+    c2.send_text("A", "1", "one", &TextOptions::default().reference("dup"))
+        .expect("first");
+    let e = c2
+        .send_text("A", "1", "two", &TextOptions::default().reference("dup"))
+        .expect_err("the reference is in use");
+    assert!(e.to_string().contains("dup"), "{e}");
+    assert_eq!(held.stats().submits, 1, "the second was never sent");
+    c.unbind().expect("unbind");
+    c2.unbind().expect("unbind");
+}
+
+#[test]
+fn long_mo_in_segments_arrives_as_one_message_in_every_split_method() {
+    let text = "Long MO text from a handset, long enough for several segments: ".repeat(5);
+    for split in [SplitMethod::Udh8, SplitMethod::Udh16, SplitMethod::Sar] {
+        let smsc = Smsc::start(SmscConfig::default().mo_split(split)).expect("SMSC");
+        let c = connect(&smsc, ClientConfig::new(BindKind::Receiver, "esme", "pw"));
+        smsc.inject_mo("esme", "447700900123", "12345", &text)
+            .expect("MO");
+        let i = c.inbound().recv_timeout(WAIT).expect("the whole message");
+        let m = i
+            .message()
+            .unwrap_or_else(|| panic!("{split:?}: {:?}", i.kind()));
+        assert_eq!(m.text.as_deref(), Some(text.as_str()), "{split:?}");
+        assert!(m.segments >= 3, "{split:?}: {}", m.segments);
+        assert_eq!(m.source.addr, "447700900123");
+        assert!(i.pdu().is_none(), "no single PDU carried it");
+        assert!(
+            smsc.wait_for(WAIT, |s| s.delivers_acked == u64::from(m.segments)),
+            "every segment answered"
+        );
+        // Off, the segments come one by one, as received.
+        let raw = connect(
+            &smsc,
+            ClientConfig::new(BindKind::Receiver, "raw", "pw").reassemble(false),
+        );
+        smsc.inject_mo("raw", "447700900123", "12345", &text)
+            .expect("MO");
+        for n in 0..m.segments {
+            let i = raw.inbound().recv_timeout(WAIT).expect("a segment");
+            assert!(
+                matches!(i.kind(), InboundKind::Pdu { .. }),
+                "{split:?} segment {n}: {:?}",
+                i.kind()
+            );
+        }
+        c.unbind().expect("unbind");
+        raw.unbind().expect("unbind");
+    }
+}
