@@ -57,6 +57,7 @@ mod inbound;
 mod options;
 mod pending;
 mod send;
+mod texts;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -84,6 +85,7 @@ pub use smpp_lifecycle::{
 #[cfg(feature = "tls")]
 pub use smpp_transport::TlsClientConfig;
 pub use smpp_transport::TlsError;
+pub use texts::OutgoingText;
 
 use dispatch::dispatch;
 

@@ -300,3 +300,52 @@ fn long_mo_in_segments_arrives_as_one_message_in_every_split_method() {
         raw.unbind().expect("unbind");
     }
 }
+
+#[test]
+fn send_many_keeps_the_window_full_and_reports_every_message_once() {
+    let smsc =
+        Smsc::start(SmscConfig::default().receipt_delay(Duration::from_millis(5))).expect("SMSC");
+    let c = connect(&smsc, trx().window(32));
+    let texts: Vec<smpp_client::OutgoingText> = (0..300)
+        .map(|i| {
+            // Every 50th has a sender too long to be alphanumeric: refused before sending.
+            let from = if i % 50 == 7 {
+                "AVeryLongBrandName"
+            } else {
+                "MyBrand"
+            };
+            let text = if i % 10 == 0 {
+                "long ".repeat(40)
+            } else {
+                format!("message {i}")
+            };
+            smpp_client::OutgoingText::new(from, "447700900123", text)
+                .options(TextOptions::default().reference(format!("m{i}")))
+        })
+        .collect();
+    let results = c.send_many(texts, 32);
+    assert_eq!(results.len(), 300);
+    let mut expect_reports = 0;
+    let mut segments = 0;
+    for (i, r) in results.iter().enumerate() {
+        if i % 50 == 7 {
+            assert!(
+                matches!(r, Err(smpp_client::Error::SourceAddress(_))),
+                "{i}: {r:?}"
+            );
+        } else {
+            let sent = r.as_ref().unwrap_or_else(|e| panic!("{i}: {e}"));
+            assert_eq!(sent.reference.as_deref(), Some(format!("m{i}").as_str()));
+            assert_eq!(sent.len(), if i % 10 == 0 { 2 } else { 1 });
+            segments += sent.len();
+            expect_reports += 1;
+        }
+    }
+    assert_eq!(smsc.stats().submits as usize, segments);
+    let (reports, _) = reports(&c, expect_reports);
+    assert!(reports.values().all(|r| r.outcome == Outcome::Delivered));
+    assert!(
+        reports.contains_key("m0") && reports.contains_key("m299") && !reports.contains_key("m7")
+    );
+    c.unbind().expect("unbind");
+}

@@ -4,15 +4,16 @@
 //!
 //! The id from a `submit_sm_resp` is indexed under one key, [`IdKey::of`]: its text,
 //! trimmed, lower-cased and without leading zeros (`"0000000A1"` -> `"a1"`, `"000"` ->
-//! `"0"`). A receipt's id is looked up under up to three candidates,
-//! [`IdKey::candidates`], in this order:
-//! 1. its own key;
+//! `"0"`). A receipt's id has up to three [`Candidates`]:
+//! 1. its own key (the response wrote the id the same way);
 //! 2. when it is all digits, its value written in hexadecimal (a response in hexadecimal,
 //!    a receipt in decimal: `"000000001A"` and `id:26`);
 //! 3. when it is all hex digits, its value written in decimal (the other way round).
 //!
-//! So a receipt finds a response exactly when `message_ids_match` says the two ids name
-//! the same message (a property test checks the agreement).
+//! Together they say exactly what `message_ids_match` says (a property test checks the
+//! agreement). Which of them the tracker may use depends on the link: an all-digit id
+//! reads as decimal and as hexadecimal, so the cross forms would match the wrong message
+//! on an SMSC that writes both ids the same way; see [`IdForms`](crate::IdForms).
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -59,8 +60,7 @@ impl IdKey {
         }
     }
 
-    /// The keys a receipt with this id may find its segment under, in lookup order (at
-    /// most three; none for an empty id).
+    /// The keys a receipt with this id may find its segment under (none for an empty id).
     pub fn candidates(id: &str) -> Candidates {
         let mut out = Candidates::default();
         let Some(own) = IdKey::of(id) else {
@@ -77,18 +77,17 @@ impl IdKey {
             .all(|b| b.is_ascii_hexdigit())
             .then(|| u128::from_str_radix(digits, 16).ok())
             .flatten();
-        out.keys[0] = Some(own);
+        out.own = Some(own);
         // A response in hexadecimal whose value is this decimal id, and the other way round.
-        out.keys[1] = decimal.map(|v| IdKey::number(v, 16));
-        out.keys[2] = hex.map(|v| IdKey::number(v, 10));
-        // The same text twice (ids such as "7") is looked up once.
-        if out.keys[1] == out.keys[0] {
-            out.keys[1] = None;
-        }
-        if out.keys[2] == out.keys[0] || out.keys[2] == out.keys[1] {
-            out.keys[2] = None;
-        }
+        out.hex_of_decimal = decimal.map(|v| IdKey::number(v, 16));
+        out.decimal_of_hex = hex.map(|v| IdKey::number(v, 10));
         out
+    }
+
+    /// Whether the id has a letter `a`-`f` (so it can only be hexadecimal or text, not a
+    /// decimal number).
+    pub fn has_hex_letter(&self) -> bool {
+        self.as_bytes().iter().any(|b| matches!(b, b'a'..=b'f'))
     }
 
     /// `v` written in `radix` (10 or 16, lower case, no leading zeros), without allocating.
@@ -152,21 +151,30 @@ impl fmt::Display for IdKey {
     }
 }
 
-/// The lookup keys of a receipt's id, at most three, in order.
+/// The keys a receipt's id may match a response's id under.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Candidates {
-    keys: [Option<IdKey>; 3],
+    /// The receipt's own key: the response wrote the id the same way.
+    pub own: Option<IdKey>,
+    /// For an all-digit receipt id: its value in hexadecimal, for a response that wrote
+    /// the id in hexadecimal.
+    pub hex_of_decimal: Option<IdKey>,
+    /// For an all-hex-digit receipt id: its value in decimal, for a response that wrote
+    /// the id in decimal.
+    pub decimal_of_hex: Option<IdKey>,
 }
 
 impl Candidates {
-    /// The keys, in lookup order.
+    /// Every key, own first.
     pub fn iter(&self) -> impl Iterator<Item = &IdKey> {
-        self.keys.iter().flatten()
+        [&self.own, &self.hex_of_decimal, &self.decimal_of_hex]
+            .into_iter()
+            .flatten()
     }
 
     /// Whether the id was empty.
     pub fn is_empty(&self) -> bool {
-        self.keys[0].is_none()
+        self.own.is_none()
     }
 }
 

@@ -49,8 +49,8 @@ pub use report::{
     UnknownReason, Unmatched, UnmatchedReason,
 };
 pub use tracker::{
-    NewMessage, Overflow, ReceiptMatch, ReceiptPolicy, TrackError, TrackId, Tracked, Tracker,
-    TrackerConfig, TrackerStats, MAX_SEGMENTS,
+    IdForms, NewMessage, Overflow, ReceiptMatch, ReceiptPolicy, TrackError, TrackId, Tracked,
+    Tracker, TrackerConfig, TrackerStats, MAX_SEGMENTS,
 };
 
 /// What the lifecycle layer tells the application.

@@ -11,7 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use log::{debug, warn};
+use log::{debug, info, warn};
 use smpp_pdu::receipt::{Receipt, ReceiptState};
 
 use crate::hash::FastMap;
@@ -57,6 +57,44 @@ pub struct TrackerConfig {
     /// Generated references are this prefix followed by a counter (default empty: `1`,
     /// `2`, ...). Processes that share a store should give each a prefix of its own.
     pub reference_prefix: String,
+    /// How this link writes a message id in receipts against its responses (default
+    /// [`IdForms::Auto`]).
+    pub id_forms: IdForms,
+}
+
+/// How an SMSC writes a message's id in its receipts compared with its `submit_sm_resp`.
+///
+/// Case and leading zeros never matter. Beyond that an all-digit id is ambiguous: `16`
+/// is sixteen in decimal and twenty-two in hexadecimal, so the tracker must know (or
+/// learn) which reading the link uses, or a receipt could be matched to another message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IdForms {
+    /// Learn it: ids are matched as written until one that can only be hexadecimal (it
+    /// has a letter `a`-`f`) shows which way the link goes. A response id with a letter
+    /// matched by a decimal receipt id means [`IdForms::HexResponseDecimalReceipt`]; a
+    /// receipt id with a letter matched by a decimal response id means
+    /// [`IdForms::DecimalResponseHexReceipt`]; an id with a letter written the same on
+    /// both sides means [`IdForms::Same`]. Until then an all-digit receipt id is read as
+    /// the response wrote it, so on a link that writes hexadecimal responses and decimal
+    /// receipts, receipts for the first ids (before the first id with a letter, the 10th
+    /// message when ids count from 1) can only match if they read the same both ways (1 to
+    /// 9). Set the form when it is known.
+    Auto,
+    /// The receipt writes the id as the response did.
+    Same,
+    /// The response writes the id in hexadecimal, the receipt in decimal
+    /// (`000000001A` and `id:26`).
+    HexResponseDecimalReceipt,
+    /// The response writes the id in decimal, the receipt in hexadecimal.
+    DecimalResponseHexReceipt,
+}
+
+/// How a receipt's id relates to a response's key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Relation {
+    Own,
+    HexOfDecimal,
+    DecimalOfHex,
 }
 
 impl Default for TrackerConfig {
@@ -69,6 +107,7 @@ impl Default for TrackerConfig {
             max_held_receipts: 10_000,
             remember_finished: 65_536,
             reference_prefix: String::new(),
+            id_forms: IdForms::Auto,
         }
     }
 }
@@ -291,7 +330,10 @@ pub struct Tracker {
     index: FastMap<IdKey, (u64, u16)>,
     /// Receipts that came before their response, by arrival.
     held: Ordered<Held>,
-    held_index: FastMap<IdKey, u64>,
+    /// Every candidate key of each held receipt -> the held receipts (oldest first).
+    held_index: FastMap<IdKey, Vec<u64>>,
+    /// The id forms in use: the configured ones, or what [`IdForms::Auto`] learnt.
+    forms: IdForms,
     deadlines: Deadlines<Due>,
     /// Text keys of finished messages' ids, oldest first, for duplicate detection.
     finished: VecDeque<IdKey>,
@@ -308,6 +350,7 @@ pub struct Tracker {
 impl Tracker {
     /// A tracker with these limits.
     pub fn new(config: TrackerConfig) -> Tracker {
+        let forms = config.id_forms;
         Tracker {
             config,
             messages: Ordered::default(),
@@ -315,6 +358,7 @@ impl Tracker {
             index: FastMap::default(),
             held: Ordered::default(),
             held_index: FastMap::default(),
+            forms,
             deadlines: Deadlines::default(),
             finished: VecDeque::new(),
             finished_count: FastMap::default(),
@@ -495,7 +539,8 @@ impl Tracker {
             let early = if self.held.is_empty() {
                 None
             } else {
-                self.held_index.get(key).copied()
+                let key = key.clone();
+                self.held_for(&key)
             };
             if let Some(h) = early {
                 if let Some(held) = self.take_held(h) {
@@ -516,10 +561,13 @@ impl Tracker {
         if keys.is_empty() {
             return self.unmatched(receipt, UnmatchedReason::NoId);
         }
-        if let Some((id, seg)) = keys.iter().find_map(|k| self.index.get(k).copied()) {
+        if let Some((id, seg)) = self.find(&keys) {
             return self.apply(now, id, seg as usize, receipt);
         }
-        if keys.iter().any(|k| self.finished_count.contains_key(k)) {
+        if self
+            .lookup_keys(&keys)
+            .any(|(k, _)| self.finished_count.contains_key(k))
+        {
             self.stats.receipts_duplicate += 1;
             return ReceiptMatch::Duplicate;
         }
@@ -537,7 +585,10 @@ impl Tracker {
         let h = self.next_held;
         self.next_held += 1;
         for k in keys.iter() {
-            self.held_index.insert(k.clone(), h);
+            let list = self.held_index.entry(k.clone()).or_default();
+            if !list.contains(&h) {
+                list.push(h);
+            }
         }
         let deadline = now + self.config.early_receipt_hold;
         self.deadlines.push(deadline, Due::Held(h));
@@ -568,12 +619,98 @@ impl Tracker {
     fn take_held(&mut self, h: u64) -> Option<Held> {
         let held = self.held.remove(h)?;
         for k in held.keys.iter() {
-            if self.held_index.get(k) == Some(&h) {
-                self.held_index.remove(k);
+            if let Some(list) = self.held_index.get_mut(k) {
+                list.retain(|&x| x != h);
+                if list.is_empty() {
+                    self.held_index.remove(k);
+                }
             }
         }
         self.clean_deadlines();
         Some(held)
+    }
+
+    /// The keys a receipt may be looked up under with the forms in use, in order, with
+    /// how each relates the receipt to the response.
+    fn lookup_keys<'k>(&self, c: &'k Candidates) -> impl Iterator<Item = (&'k IdKey, Relation)> {
+        let own = c.own.as_ref().map(|k| (k, Relation::Own));
+        let hod = c
+            .hex_of_decimal
+            .as_ref()
+            .map(|k| (k, Relation::HexOfDecimal));
+        let doh = c
+            .decimal_of_hex
+            .as_ref()
+            .map(|k| (k, Relation::DecimalOfHex));
+        let order = match self.forms {
+            IdForms::Same => [own, None, None],
+            // A receipt id that is not all digits can only be read as written.
+            IdForms::HexResponseDecimalReceipt => [hod.or(own), None, None],
+            IdForms::DecimalResponseHexReceipt => [doh.or(own), None, None],
+            IdForms::Auto => [own, hod, doh],
+        };
+        order.into_iter().flatten()
+    }
+
+    /// Whether a match through `relation` of a receipt (keys `c`) to a response (key `k`)
+    /// may be trusted with the forms in use; under [`IdForms::Auto`] a trusted cross match
+    /// settles the forms.
+    fn accept(&mut self, relation: Relation, c: &Candidates, k: &IdKey) -> bool {
+        if self.forms != IdForms::Auto {
+            return true;
+        }
+        let learnt = match relation {
+            Relation::Own if k.has_hex_letter() => Some(IdForms::Same),
+            Relation::Own => None,
+            // Only an id that cannot be decimal shows the response wrote hexadecimal.
+            Relation::HexOfDecimal if k.has_hex_letter() => {
+                Some(IdForms::HexResponseDecimalReceipt)
+            }
+            Relation::DecimalOfHex if c.own.as_ref().is_some_and(IdKey::has_hex_letter) => {
+                Some(IdForms::DecimalResponseHexReceipt)
+            }
+            Relation::HexOfDecimal | Relation::DecimalOfHex => return false,
+        };
+        if let Some(f) = learnt {
+            info!("message ids: this link writes them as {f:?}");
+            self.forms = f;
+        }
+        true
+    }
+
+    /// The tracked segment a receipt with these keys belongs to.
+    fn find(&mut self, c: &Candidates) -> Option<(u64, u16)> {
+        let hit = self
+            .lookup_keys(c)
+            .find_map(|(k, rel)| self.index.get(k).map(|&at| (k.clone(), rel, at)));
+        let (k, rel, at) = hit?;
+        self.accept(rel, c, &k).then_some(at)
+    }
+
+    /// The oldest held receipt that belongs to a response with key `k`.
+    fn held_for(&mut self, k: &IdKey) -> Option<u64> {
+        let list = self.held_index.get(k)?.clone();
+        // Receipts that wrote the id as the response did first.
+        let mut best: Option<(u64, Relation)> = None;
+        for h in list {
+            let Some(held) = self.held.get(h) else {
+                continue;
+            };
+            let rel = if held.keys.own.as_ref() == Some(k) {
+                Relation::Own
+            } else if held.keys.hex_of_decimal.as_ref() == Some(k) {
+                Relation::HexOfDecimal
+            } else {
+                Relation::DecimalOfHex
+            };
+            let allowed = self.lookup_keys(&held.keys).any(|(_, r)| r == rel);
+            if allowed && best.is_none_or(|(_, r)| r != Relation::Own && rel == Relation::Own) {
+                best = Some((h, rel));
+            }
+        }
+        let (h, rel) = best?;
+        let keys = self.held.get(h)?.keys.clone();
+        self.accept(rel, &keys, k).then_some(h)
     }
 
     /// A receipt for segment `seg` of message `id`.

@@ -622,3 +622,102 @@ proptest! {
         prop_assert_eq!(s.receipts_unmatched, unmatched);
     }
 }
+
+/// An all-digit id reads two ways: the forms a link uses decide which message it names.
+#[test]
+fn id_forms_decide_what_an_all_digit_id_means() {
+    use smpp_lifecycle::IdForms;
+    let t0 = Instant::now();
+    let run = |forms: IdForms| {
+        let mut t = Tracker::new(TrackerConfig {
+            id_forms: forms,
+            early_receipt_hold: Duration::ZERO,
+            ..TrackerConfig::default()
+        });
+        // Two messages in flight: hex responses 0000000010 (16) and 000000000A (10).
+        let a = t
+            .submit(t0, NewMessage::new(1).reference("sixteen"))
+            .unwrap();
+        let b = t.submit(t0, NewMessage::new(1).reference("ten")).unwrap();
+        t.on_submit_result(t0, a.id, 0, accepted("0000000010"));
+        t.on_submit_result(t0, b.id, 0, accepted("000000000A"));
+        // A receipt that says id:10.
+        let m = t.on_receipt(t0, receipt("10", "DELIVRD"));
+        (m, reports(&mut t))
+    };
+    // Written the same way: id:10 is the response 0000000010.
+    let (m, r) = run(IdForms::Same);
+    assert!(matches!(m, ReceiptMatch::Matched { ref reference, .. } if &**reference == "sixteen"));
+    assert_eq!(r[0].reference, "sixteen");
+    // Hex responses, decimal receipts: id:10 is 000000000A.
+    let (m, _) = run(IdForms::HexResponseDecimalReceipt);
+    assert!(matches!(m, ReceiptMatch::Matched { ref reference, .. } if &**reference == "ten"));
+    // Auto reads it as written until an id with a letter says otherwise.
+    let (m, _) = run(IdForms::Auto);
+    assert!(matches!(m, ReceiptMatch::Matched { ref reference, .. } if &**reference == "sixteen"));
+}
+
+#[test]
+fn auto_learns_the_forms_from_an_id_with_a_letter() {
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig::default());
+    let ids: Vec<_> = (10..=16u32)
+        .map(|n| {
+            let m = t
+                .submit(t0, NewMessage::new(1).reference(format!("m{n}")))
+                .unwrap();
+            t.on_submit_result(t0, m.id, 0, accepted(&format!("{n:010X}")));
+            m
+        })
+        .collect();
+    assert_eq!(ids.len(), 7);
+    // id:10 cannot be the response 0000000010 (16) and 000000000A (10) at once; "10"
+    // matches its own text first, but 000000000A's letter only fits a decimal receipt id:
+    // a receipt id:11 (own "11" = message 17, not in flight) finds 000000000B and teaches
+    // the tracker that receipts are decimal.
+    assert!(matches!(
+        t.on_receipt(t0, receipt("11", "DELIVRD")),
+        ReceiptMatch::Matched { ref reference, .. } if &**reference == "m11"
+    ));
+    // From now on id:16 means 0000000010 (sixteen), not 0000000016.
+    assert!(matches!(
+        t.on_receipt(t0, receipt("16", "DELIVRD")),
+        ReceiptMatch::Matched { ref reference, .. } if &**reference == "m16"
+    ));
+    assert!(matches!(
+        t.on_receipt(t0, receipt("10", "DELIVRD")),
+        ReceiptMatch::Matched { ref reference, .. } if &**reference == "m10"
+    ));
+}
+
+/// Held receipts whose ids read as each other's cross forms (123 in hex is 291) each go
+/// to the response that wrote their own id.
+#[test]
+fn held_receipts_with_colliding_cross_forms_each_find_their_own_message() {
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig::default());
+    let a = t.submit(t0, NewMessage::new(1).reference("a")).unwrap();
+    let b = t.submit(t0, NewMessage::new(1).reference("b")).unwrap();
+    assert_eq!(
+        t.on_receipt(t0, receipt("291", "DELIVRD")),
+        ReceiptMatch::Held
+    );
+    assert_eq!(
+        t.on_receipt(t0, receipt("123", "UNDELIV")),
+        ReceiptMatch::Held
+    );
+    t.on_submit_result(t0, a.id, 0, accepted("291"));
+    t.on_submit_result(t0, b.id, 0, accepted("123"));
+    let mut r = reports(&mut t);
+    r.sort_by(|x, y| x.reference.cmp(&y.reference));
+    assert_eq!(r.len(), 2);
+    assert_eq!(
+        (r[0].reference.as_str(), r[0].outcome),
+        ("a", Outcome::Delivered)
+    );
+    assert_eq!(
+        (r[1].reference.as_str(), r[1].outcome),
+        ("b", Outcome::Failed)
+    );
+    assert_eq!(t.held(), 0);
+}

@@ -1,0 +1,360 @@
+//! Texts: [`Client::send_text`] and [`Client::send_many`]. A text is encoded, split into
+//! `submit_sm`s, tracked (one report per message on the inbound channel), sent with its
+//! segments pipelined, and each segment's outcome recorded with the tracker.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use smpp_lifecycle::{NewMessage, ReceiptPolicy, SubmitResult, TrackId, Tracked, UnknownReason};
+use smpp_pdu::concat;
+use smpp_pdu::text::{self, Encoding};
+use smpp_pdu::{Body, SubmitSm};
+
+use crate::options::{resolve_address, Side};
+use crate::{Client, Error, Inner, Pending, Sent, TextOptions};
+
+/// One message for [`Client::send_many`].
+#[derive(Clone, Debug)]
+pub struct OutgoingText {
+    /// The source address (TON/NPI picked as [`TextOptions`] says).
+    pub from: String,
+    /// The destination address.
+    pub to: String,
+    /// The text.
+    pub text: String,
+    /// Its options (reference, receipts, validity, ...).
+    pub options: TextOptions,
+}
+
+impl OutgoingText {
+    /// A text with default options.
+    pub fn new(from: impl Into<String>, to: impl Into<String>, text: impl Into<String>) -> Self {
+        OutgoingText {
+            from: from.into(),
+            to: to.into(),
+            text: text.into(),
+            options: TextOptions::default(),
+        }
+    }
+
+    /// Sets its options.
+    pub fn options(mut self, options: TextOptions) -> Self {
+        self.options = options;
+        self
+    }
+}
+
+/// A message ready to go: its `submit_sm`s and what the tracker is to know.
+struct Prepared {
+    segments: Vec<SubmitSm<'static>>,
+    message: NewMessage,
+    timeout: Option<Duration>,
+}
+
+impl Inner {
+    /// Encodes, addresses and splits a text into its `submit_sm`s.
+    fn prepare(
+        &self,
+        from: &str,
+        to: &str,
+        text: &str,
+        options: &TextOptions,
+    ) -> Result<Prepared, Error> {
+        let config = &self.config;
+        let (source_ton, source_npi, source) = resolve_address(
+            from,
+            Side::Source,
+            options.source_addr_ton,
+            options.source_addr_npi,
+            &config.addressing,
+        )?;
+        let (dest_ton, dest_npi, dest) = resolve_address(
+            to,
+            Side::Dest,
+            options.dest_addr_ton,
+            options.dest_addr_npi,
+            &config.addressing,
+        )?;
+        let time = |t: &Option<smpp_pdu::time::SmppTime>| match t {
+            Some(t) => t.format().map(|f| f.to_vec().into()).map_err(Error::Time),
+            None => Ok(Default::default()),
+        };
+        let encoding = options
+            .encoding
+            .unwrap_or_else(|| text::choose(text, &config.text));
+        let data_coding = options.data_coding.unwrap_or_else(|| {
+            config.text.data_coding(encoding).unwrap_or(match encoding {
+                Encoding::Ucs2 => 8,
+                Encoding::Latin1 => 3,
+                _ => 0,
+            })
+        });
+        let template = SubmitSm {
+            service_type: options.service_type.clone().into(),
+            source_addr_ton: source_ton.0,
+            source_addr_npi: source_npi.0,
+            source_addr: source.to_string().into(),
+            dest_addr_ton: dest_ton.0,
+            dest_addr_npi: dest_npi.0,
+            destination_addr: dest.to_string().into(),
+            esm_class: options.esm_class,
+            protocol_id: options.protocol_id,
+            priority_flag: options.priority,
+            schedule_delivery_time: time(&options.schedule_delivery_time)?,
+            validity_period: time(&options.validity_period)?,
+            registered_delivery: options.registered_delivery,
+            replace_if_present_flag: u8::from(options.replace_if_present),
+            data_coding,
+            sm_default_msg_id: 0,
+            short_message: Default::default(),
+            tlvs: options.tlvs.clone(),
+        };
+        let concat_ref = self.next_reference.fetch_add(1, Ordering::Relaxed) as u16;
+        let segments: Vec<SubmitSm<'static>> =
+            concat::split(text, encoding, options.split, concat_ref)
+                .map_err(Error::Text)?
+                .iter()
+                .map(|s| s.to_submit_sm(&template))
+                .collect();
+        let message = NewMessage {
+            reference: options.reference.clone(),
+            segments: segments.len(),
+            receipts: ReceiptPolicy::from_registered_delivery(options.registered_delivery),
+            report_timeout: options.report_timeout,
+        };
+        Ok(Prepared {
+            segments,
+            message,
+            timeout: options.timeout,
+        })
+    }
+
+    /// Starts tracking a message (its report comes on the inbound channel).
+    fn track(&self, message: NewMessage) -> Result<Tracked, Error> {
+        let r = self
+            .life
+            .lock()
+            .map_err(|_| Error::Closed)?
+            .tracker_mut()
+            .submit(Instant::now(), message)
+            .map_err(Error::Track);
+        // Tracking may have evicted an older message: its report is to be forwarded.
+        self.nudge();
+        r
+    }
+
+    /// Records each segment's outcome with the tracker.
+    fn record(&self, id: TrackId, results: Vec<SubmitResult>) {
+        if let Ok(mut life) = self.life.lock() {
+            let now = Instant::now();
+            for (i, r) in results.into_iter().enumerate() {
+                life.tracker_mut().on_submit_result(now, id, i, r);
+            }
+        }
+        self.nudge();
+    }
+}
+
+/// What the tracker is told about a segment's `submit_sm` that went out.
+fn submit_result(r: &Result<String, Error>) -> SubmitResult {
+    match r {
+        Ok(id) => SubmitResult::Accepted {
+            message_id: id.clone(),
+        },
+        Err(Error::Status(s)) => SubmitResult::Refused(*s),
+        Err(Error::Timeout) => SubmitResult::Unknown(UnknownReason::Timeout),
+        Err(Error::Disconnected) => SubmitResult::Unknown(UnknownReason::Disconnected),
+        Err(_) => SubmitResult::Unknown(UnknownReason::Other),
+    }
+}
+
+/// One message on its way through [`Client::send_many`].
+struct InFlight {
+    tracked: Option<Tracked>,
+    reference: Option<String>,
+    ids: Vec<Option<Result<String, Error>>>,
+    outcomes: Vec<Option<SubmitResult>>,
+    remaining: usize,
+}
+
+impl Client {
+    /// Encodes `text` (choosing the cheapest alphabet unless told), splits it if long,
+    /// submits every segment (all in flight at once) and returns the message ids in segment
+    /// order with the message's reference.
+    ///
+    /// The message is tracked (unless [`ClientConfig::track`](crate::ClientConfig::track)
+    /// turned it off) from before its first segment goes out: its one
+    /// [`Report`](smpp_lifecycle::Report) comes on [`Client::inbound`] once every segment
+    /// has a final state (or the report timeout passed), whatever this call returns: a
+    /// refused segment makes this call fail and the report say
+    /// [`Outcome::Failed`](smpp_lifecycle::Outcome::Failed).
+    ///
+    /// The addresses get their TON and NPI as [`TextOptions`] says (automatic by default:
+    /// `MyBrand` as 5/0, `+447700900123` as 1/1 `447700900123`); every other field of the
+    /// `submit_sm`s comes from `options`. A throttled segment is resent as
+    /// [`ClientConfig::throttle`](crate::ClientConfig::throttle) allows, the others staying
+    /// in flight.
+    pub fn send_text(
+        &self,
+        from: &str,
+        to: &str,
+        text: &str,
+        options: &TextOptions,
+    ) -> Result<Sent, Error> {
+        let prepared = self.inner.prepare(from, to, text, options)?;
+        let window = prepared.segments.len();
+        self.send_prepared(std::iter::once(Ok(prepared)), window)
+            .pop()
+            .unwrap_or(Err(Error::Closed))
+    }
+
+    /// Sends many texts, keeping up to `window` segments in flight across messages, and
+    /// returns each message's result in input order. Every message is tracked as
+    /// [`Client::send_text`] says (one report each on [`Client::inbound`]); a message that
+    /// cannot be prepared (an address, a text that does not encode) or tracked (its
+    /// reference in use) gets its error and the others go on.
+    ///
+    /// Read [`Client::inbound`] while this runs when many reports are due: it holds
+    /// [`ClientConfig::inbound_capacity`](crate::ClientConfig::inbound_capacity) items,
+    /// and once it is full the client stops reading from the SMSC.
+    pub fn send_many(
+        &self,
+        texts: impl IntoIterator<Item = OutgoingText>,
+        window: usize,
+    ) -> Vec<Result<Sent, Error>> {
+        let prepared = texts
+            .into_iter()
+            .map(|t| self.inner.prepare(&t.from, &t.to, &t.text, &t.options));
+        self.send_prepared(prepared, window)
+    }
+
+    fn send_prepared(
+        &self,
+        messages: impl Iterator<Item = Result<Prepared, Error>>,
+        window: usize,
+    ) -> Vec<Result<Sent, Error>> {
+        let window = window.max(1);
+        let tracking = self.inner.config.lifecycle.tracking;
+        let mut results: Vec<Option<Result<Sent, Error>>> = Vec::new();
+        let mut states: Vec<Option<InFlight>> = Vec::new();
+        let mut queue: VecDeque<(usize, usize, Pending)> = VecDeque::with_capacity(window);
+        for (i, prepared) in messages.enumerate() {
+            results.push(None);
+            states.push(None);
+            let prepared = match prepared {
+                Ok(p) => p,
+                Err(e) => {
+                    results[i] = Some(Err(e));
+                    continue;
+                }
+            };
+            let reference = prepared.message.reference.clone();
+            let n = prepared.segments.len();
+            // Tracked before the first segment goes out, so that a receipt racing its
+            // response finds the message.
+            let tracked = if tracking {
+                match self.inner.track(prepared.message) {
+                    Ok(t) => Some(t),
+                    Err(e) => {
+                        results[i] = Some(Err(e));
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            states[i] = Some(InFlight {
+                tracked,
+                reference,
+                ids: (0..n).map(|_| None).collect(),
+                outcomes: (0..n).map(|_| None).collect(),
+                remaining: n,
+            });
+            for (j, sm) in prepared.segments.into_iter().enumerate() {
+                while queue.len() >= window {
+                    self.complete_oldest(&mut queue, &mut states, &mut results);
+                }
+                match self.inner.pending(Body::from(sm), prepared.timeout) {
+                    Ok(p) => queue.push_back((i, j, p)),
+                    // `start` fails before anything is written: the SMSC cannot have it.
+                    Err(e) => self.settle(
+                        &mut states,
+                        &mut results,
+                        i,
+                        j,
+                        Err(e),
+                        SubmitResult::NotSent,
+                    ),
+                }
+            }
+        }
+        while !queue.is_empty() {
+            self.complete_oldest(&mut queue, &mut states, &mut results);
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(Error::Closed)))
+            .collect()
+    }
+
+    /// Waits for the oldest segment in flight and settles it.
+    fn complete_oldest(
+        &self,
+        queue: &mut VecDeque<(usize, usize, Pending)>,
+        states: &mut [Option<InFlight>],
+        results: &mut [Option<Result<Sent, Error>>],
+    ) {
+        let Some((i, j, p)) = queue.pop_front() else {
+            return;
+        };
+        let r = p
+            .wait_submit()
+            .map(|r| r.message_id.to_str_lossy().into_owned());
+        let outcome = submit_result(&r);
+        self.settle(states, results, i, j, r, outcome);
+    }
+
+    /// Records segment `j` of message `i`; once all its segments are settled, tells the
+    /// tracker and fills in the message's result.
+    fn settle(
+        &self,
+        states: &mut [Option<InFlight>],
+        results: &mut [Option<Result<Sent, Error>>],
+        i: usize,
+        j: usize,
+        r: Result<String, Error>,
+        outcome: SubmitResult,
+    ) {
+        let Some(state) = states[i].as_mut() else {
+            return;
+        };
+        state.ids[j] = Some(r);
+        state.outcomes[j] = Some(outcome);
+        state.remaining -= 1;
+        if state.remaining > 0 {
+            return;
+        }
+        let Some(state) = states[i].take() else {
+            return;
+        };
+        if let Some(t) = &state.tracked {
+            let outcomes = state
+                .outcomes
+                .into_iter()
+                .map(|o| o.unwrap_or(SubmitResult::NotSent))
+                .collect();
+            self.inner.record(t.id, outcomes);
+        }
+        let reference = state.tracked.map(|t| t.reference).or(state.reference);
+        let message_ids = state
+            .ids
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(Error::Closed)))
+            .collect::<Result<Vec<String>, Error>>();
+        results[i] = Some(message_ids.map(|message_ids| Sent {
+            message_ids,
+            reference,
+        }));
+    }
+}
