@@ -67,6 +67,9 @@ pub(crate) struct Connection {
     /// The system_id to bind with.
     #[arg(long, value_name = "ID")]
     pub(crate) system_id: Option<String>,
+    /// The system_type to bind with (some SMSCs route or bill by it; default empty).
+    #[arg(long, value_name = "TYPE", value_parser = system_type)]
+    pub(crate) system_type: Option<String>,
     /// The password to bind with (never logged).
     #[arg(long, value_name = "PW", value_parser = password, allow_hyphen_values = true)]
     pub(crate) password: Option<Password>,
@@ -123,7 +126,10 @@ impl Connection {
     pub(crate) fn config(&self, kind: BindKind) -> Result<ClientConfig, String> {
         let id = self.system_id.as_deref().unwrap_or(EMBEDDED_ID);
         let pw = self.password.as_ref().map_or(EMBEDDED_ID, |p| p.0.as_str());
-        let config = ClientConfig::new(kind, id, pw).response_timeout(Duration::from_secs(10));
+        let mut config = ClientConfig::new(kind, id, pw).response_timeout(Duration::from_secs(10));
+        if let Some(t) = &self.system_type {
+            config.bind.system_type = t.clone();
+        }
         if !self.tls {
             return Ok(config);
         }
@@ -162,6 +168,14 @@ pub(crate) fn str_array<S: AsRef<str>>(items: &[S]) -> String {
     }
     s.push(']');
     s
+}
+
+/// A value parser for --system-type: at most 12 characters (`C-Octet String(13)`).
+fn system_type(v: &str) -> Result<String, String> {
+    if v.len() > 12 {
+        return Err("at most 12 characters".into());
+    }
+    Ok(v.to_string())
 }
 
 /// A value parser: a positive number of seconds (fractions allowed).

@@ -745,9 +745,18 @@ fn send_puts_every_field_flag_on_the_wire() {
         "user_message_reference=002a",
         "--tlv",
         "0x1401=beef",
+        "--system-type",
+        "VMA",
     ]);
     let s = out(&o);
     assert!(o.status.success(), "{s}\n{}", err(&o));
+    assert!(
+        smsc.received().iter().any(|r| matches!(
+            r.pdu.as_ref().map(|p| &p.body),
+            Some(smpp_pdu::Body::BindTransceiver(b)) if b.system_type.to_str_lossy() == "VMA"
+        )),
+        "the bind carries --system-type"
+    );
     assert!(
         s.contains("(reference camp-1)") && s.contains("(reference camp-2)"),
         "{s}"

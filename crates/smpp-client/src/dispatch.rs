@@ -23,18 +23,25 @@ const IDLE: Duration = Duration::from_secs(3600);
 /// lifecycle layer, forwards what the application should see, runs the layer's timers,
 /// and reconnects after a drop.
 pub(crate) fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiver<()>) {
+    run(&inner, &inbound, &wake);
+    // Stopping for good (closed, or the connection lost with no reconnect): no receipt or
+    // segment can come any more, so every tracked message gets its report now.
+    if let Ok(mut life) = inner.life.lock() {
+        life.expire_all(Instant::now());
+    }
+    drain_lifecycle(&inner, &inbound);
+}
+
+fn run(inner: &Inner, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
     let mut attempt = 0u32;
     while !inner.closing.load(Ordering::SeqCst) {
-        drain_lifecycle(&inner, &inbound);
+        drain_lifecycle(inner, inbound);
         let until_due = inner.lifecycle_due().unwrap_or(IDLE);
         let conn = inner.conn.read().ok().and_then(|c| c.clone());
         let Some(conn) = conn else {
             // Disconnected: reconnect if configured (the lifecycle's timers keep running).
             let Some(backoff) = inner.config.reconnect else {
-                match wake.recv_timeout(until_due) {
-                    Err(RecvTimeoutError::Disconnected) => return,
-                    _ => continue,
-                }
+                return;
             };
             let delay = inner.jittered(&backoff, attempt);
             match wake.recv_timeout(delay.min(until_due)) {
@@ -76,14 +83,14 @@ pub(crate) fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiv
                         ack.send(CommandStatus::ESME_ROK);
                         None
                     };
-                    inbound_request(&inner, &inbound, pdu, ack);
+                    inbound_request(inner, inbound, pdu, ack);
                 }
                 Ok(ConnEvent::Session(Event::Notification { pdu })) => {
                     let text = None;
-                    forward(&inner, &inbound, Inbound::new(InboundKind::Pdu { pdu, text }, None));
+                    forward(inner, inbound, Inbound::new(InboundKind::Pdu { pdu, text }, None));
                 }
-                Ok(ConnEvent::Closed(why)) => lost(&inner, &conn, &format!("{why:?}")),
-                Err(_) => lost(&inner, &conn, "event channel gone"),
+                Ok(ConnEvent::Closed(why)) => lost(inner, &conn, &format!("{why:?}")),
+                Err(_) => lost(inner, &conn, "event channel gone"),
                 Ok(_) => {}
             },
             recv(wake) -> _ => {}

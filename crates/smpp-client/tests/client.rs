@@ -422,7 +422,10 @@ fn receipts_arrive_parsed_and_are_acknowledged() {
         assert_eq!(r.state, ReceiptState::Delivered);
         assert!(r.submit_date.is_some() && r.done_date.is_some(), "{r:?}");
         assert_eq!(r.err.as_deref(), Some("000"));
-        assert!(inbound.text().is_some_and(|t| t.starts_with("id:")));
+        match &inbound.pdu().expect("the receipt's PDU").body {
+            smpp_pdu::Body::DeliverSm(d) => assert!(d.short_message.as_bytes().starts_with(b"id:")),
+            other => panic!("{other:?}"),
+        }
         seen.insert(r.id.clone());
     }
     assert_eq!(seen, ids);

@@ -349,3 +349,27 @@ fn send_many_keeps_the_window_full_and_reports_every_message_once() {
     );
     c.unbind().expect("unbind");
 }
+
+#[test]
+fn a_client_that_stops_for_good_reports_every_open_message() {
+    let smsc =
+        Smsc::start(SmscConfig::default().receipt_delay(Duration::from_secs(60))).expect("SMSC");
+    let c = connect(&smsc, trx());
+    c.send_text(
+        "MyBrand",
+        "447700900123",
+        "never receipted",
+        &TextOptions::default().reference("open"),
+    )
+    .expect("sent");
+    // The SMSC goes away and the client does not reconnect: no receipt can come now.
+    smsc.shutdown();
+    let (reports, _) = reports(&c, 1);
+    assert_eq!(reports["open"].outcome, Outcome::Expired);
+    // Then the inbound channel ends.
+    match c.inbound().recv_timeout(WAIT) {
+        Err(e) if e.is_disconnected() => {}
+        Err(e) => panic!("the channel should end: {e}"),
+        Ok(i) => panic!("nothing more: {:?}", i.kind()),
+    }
+}

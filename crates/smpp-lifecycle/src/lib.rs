@@ -211,6 +211,18 @@ impl Lifecycle {
         }
     }
 
+    /// Ends everything now, for a driver that stops for good: tracked messages are
+    /// reported expired, held receipts unmatched, incomplete incoming messages given up
+    /// with the parts that came.
+    pub fn expire_all(&mut self, now: Instant) {
+        self.tracker.expire_all(now);
+        if let Some(i) = &mut self.inbox {
+            while let Some(at) = i.poll_timeout() {
+                i.handle_timeout(at.max(now));
+            }
+        }
+    }
+
     /// The next event: the tracker's first, then the inbox's.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.tracker

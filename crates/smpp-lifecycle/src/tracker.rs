@@ -897,6 +897,20 @@ impl Tracker {
         });
     }
 
+    /// Ends everything now: every tracked message is reported [`Outcome::Expired`] and
+    /// every held receipt unmatched. For a driver that stops for good (its connection
+    /// lost with no reconnect, the application closing): no receipt can come any more.
+    pub fn expire_all(&mut self, now: Instant) {
+        while let Some(id) = self.messages.oldest() {
+            self.finish(now, id, Some(Outcome::Expired));
+        }
+        while let Some(h) = self.held.oldest() {
+            if let Some(held) = self.take_held(h) {
+                self.unmatched(held.receipt, UnmatchedReason::UnknownId);
+            }
+        }
+    }
+
     /// The next report, progress note or unmatched receipt, oldest first.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
