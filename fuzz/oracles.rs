@@ -1143,7 +1143,7 @@ fn check_receipt(r: &Receipt) {
         assert_eq!(again.fields.len(), 8, "{formatted:?}");
         let typed = Receipt {
             stat_raw: None,
-            fields: Vec::new(),
+            fields: smpp_pdu::receipt::RawFields::new(),
             ..again
         };
         assert_eq!(

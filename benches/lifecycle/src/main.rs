@@ -44,6 +44,34 @@ use smpp_session::{BindKind, BindRequest, Config, Event, Session};
 
 use harness::{measure, median, min, runner, Config as BenchConfig};
 
+/// Counts allocations, for `SMPP_BENCH_ONLY` runs (the counter costs one relaxed atomic
+/// add per allocation, the same for both variants).
+struct Counting;
+
+static ALLOCATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts.
+#[allow(unsafe_code)]
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: the caller's contract is passed on.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
 /// Messages in flight per round.
 const WINDOW: usize = 256;
 
@@ -51,23 +79,47 @@ const WINDOW: usize = 256;
 const TARGET_COST: f64 = 0.10;
 
 /// Texts per end-to-end run.
-const E2E_COUNT: usize = 40_000;
+const E2E_COUNT: usize = 20_000;
 
 /// End-to-end runs of each variant.
-const E2E_ROUNDS: usize = 5;
+const E2E_ROUNDS: usize = 9;
 
-/// One end-to-end run: texts sent and every receipt (and report) drained, per second.
-fn e2e_run(tracked: bool, count: usize) -> Result<f64, String> {
+/// CPU time this process has used (user and system, every thread), from /proc.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on Linux.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// One end-to-end run: texts sent and every receipt (and report) drained, per second, and
+/// the process's CPU time per message (client, SMSC and the draining application).
+fn e2e_run(tracked: bool, count: usize) -> Result<(f64, f64), String> {
     use smpp_client::{Client, ClientConfig, OutgoingText, TextOptions};
-    let smsc =
-        smpp_smsc::Smsc::start(smpp_smsc::SmscConfig::default().receipt_delay(Duration::ZERO))
-            .map_err(|e| format!("SMSC: {e}"))?;
+    let mut smsc_config = smpp_smsc::SmscConfig::default().receipt_delay(Duration::ZERO);
+    // Receipts go out as fast as submits come in: the SMSC's deliver_sm get the same
+    // window as the client's submits, and those the client has not taken yet wait at the
+    // SMSC instead of being refused (its transport refuses past 4,096 queued).
+    smsc_config.session.window = WINDOW;
+    smsc_config.transport.max_queued_requests = 1 << 20;
+    let smsc = smpp_smsc::Smsc::start(smsc_config).map_err(|e| format!("SMSC: {e}"))?;
     let config = ClientConfig::new(BindKind::Transceiver, "bench", "pw")
         .window(WINDOW)
         .enquire_link_interval(None)
         .track(tracked);
+    let mut config = config;
+    if let Some(v) = std::env::var("SMPP_BENCH_REMEMBER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        config.lifecycle.tracker.remember_finished = v;
+    }
     let client = Client::connect(smsc.local_addr(), config).map_err(|e| format!("bind: {e}"))?;
     let start = Instant::now();
+    let cpu_start = process_cpu();
     let (results, drained) = std::thread::scope(|s| {
         let drain = s.spawn(|| {
             let (mut receipts, mut reports) = (0, 0);
@@ -95,17 +147,22 @@ fn e2e_run(tracked: bool, count: usize) -> Result<f64, String> {
         (results, drain.join().unwrap_or((0, 0)))
     });
     let elapsed = start.elapsed();
+    let cpu = match (cpu_start, process_cpu()) {
+        (Some(a), Some(b)) => (b - a).as_secs_f64() * 1e6 / count as f64,
+        _ => f64::NAN,
+    };
     let failed = results.iter().filter(|r| r.is_err()).count();
     let tracker = client.stats().tracker;
+    let smsc_stats = smsc.stats();
     let _ = client.unbind();
     smsc.shutdown();
     let want = (count, if tracked { count } else { 0 });
     if failed > 0 || drained != want {
         return Err(format!(
-            "{failed} sends failed; drained {drained:?}, wanted {want:?}; tracker {tracker:?}"
+            "{failed} sends failed; drained {drained:?}, wanted {want:?}; tracker {tracker:?}; SMSC {smsc_stats:?}"
         ));
     }
-    Ok(count as f64 / elapsed.as_secs_f64())
+    Ok((count as f64 / elapsed.as_secs_f64(), cpu))
 }
 
 fn transfer(now: Instant, from: &mut Session, to: &mut Session, wire: &mut Vec<u8>) {
@@ -322,16 +379,36 @@ fn main() -> ExitCode {
     };
     let cfg = BenchConfig::new(quick);
     // `SMPP_BENCH_ONLY=tracked|untracked ROUNDS`: run one variant a fixed number of rounds
-    // and nothing else, for instruction counts (`perf stat`, callgrind).
+    // and nothing else, for instruction counts (`perf stat`, callgrind);
+    // `SMPP_BENCH_ONLY=e2e-tracked|e2e-untracked COUNT`: one end-to-end run.
     if let Ok(only) = std::env::var("SMPP_BENCH_ONLY") {
         let mut parts = only.split_whitespace();
-        let tracked = parts.next() == Some("tracked");
+        let what = parts.next().unwrap_or("");
+        let tracked = what.ends_with("tracked") && !what.ends_with("untracked");
         let rounds: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
+        if what.starts_with("e2e") {
+            return match e2e_run(tracked, rounds) {
+                Ok((rate, cpu)) => {
+                    println!("{rounds} messages end to end, {rate:.0}/s, {cpu:.1} us CPU each");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         let Ok(mut p) = Pair::new(tracked) else {
             return ExitCode::FAILURE;
         };
+        let before = ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed);
         let done: usize = (0..rounds).map(|_| p.round()).sum();
-        println!("{done} messages, {} reports", p.reports);
+        let allocs = ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed) - before;
+        println!(
+            "{done} messages, {} reports, {:.1} allocations per message",
+            p.reports,
+            allocs as f64 / done as f64
+        );
         return ExitCode::SUCCESS;
     }
     let (mut off, mut on) = match (Pair::new(false), Pair::new(true)) {
@@ -367,11 +444,18 @@ fn main() -> ExitCode {
     let count = if quick { E2E_COUNT / 10 } else { E2E_COUNT };
     let rounds = if quick { 1 } else { E2E_ROUNDS };
     let (mut e2e_off, mut e2e_on) = (Vec::new(), Vec::new());
+    let (mut cpu_off, mut cpu_on) = (Vec::new(), Vec::new());
     for r in 0..rounds {
         for tracked in [r % 2 == 1, r % 2 == 0] {
             match e2e_run(tracked, count) {
-                Ok(rate) if tracked => e2e_on.push(rate),
-                Ok(rate) => e2e_off.push(rate),
+                Ok((rate, cpu)) if tracked => {
+                    e2e_on.push(rate);
+                    cpu_on.push(cpu);
+                }
+                Ok((rate, cpu)) => {
+                    e2e_off.push(rate);
+                    cpu_off.push(cpu);
+                }
                 Err(e) => {
                     eprintln!("end-to-end run (tracked: {tracked}) failed: {e}");
                     return ExitCode::FAILURE;
@@ -380,12 +464,13 @@ fn main() -> ExitCode {
         }
     }
     let (e2e_off_med, e2e_on_med) = (median(&e2e_off), median(&e2e_on));
+    let (cpu_off_med, cpu_on_med) = (median(&cpu_off), median(&cpu_on));
     let e2e_ratio = e2e_on_med / e2e_off_med;
     let e2e_cost = 1.0 - e2e_ratio;
     let met = e2e_cost <= TARGET_COST;
     if json {
         println!(
-            "{{\"bench\":\"lifecycle\",\"window\":{WINDOW},\"untracked_ns_per_msg\":{off_med:.1},\"tracked_ns_per_msg\":{on_med:.1},\"core_throughput_ratio\":{ratio:.3},\"core_cost\":{cost:.3},\"e2e_count\":{count},\"e2e_untracked_per_s\":{e2e_off_med:.0},\"e2e_tracked_per_s\":{e2e_on_med:.0},\"e2e_ratio\":{e2e_ratio:.3},\"e2e_cost\":{e2e_cost:.3},\"target_cost\":{TARGET_COST},\"met\":{met}}}"
+            "{{\"bench\":\"lifecycle\",\"window\":{WINDOW},\"untracked_ns_per_msg\":{off_med:.1},\"tracked_ns_per_msg\":{on_med:.1},\"core_throughput_ratio\":{ratio:.3},\"core_cost\":{cost:.3},\"e2e_count\":{count},\"e2e_untracked_per_s\":{e2e_off_med:.0},\"e2e_tracked_per_s\":{e2e_on_med:.0},\"e2e_ratio\":{e2e_ratio:.3},\"e2e_cpu_us_untracked\":{cpu_off_med:.2},\"e2e_cpu_us_tracked\":{cpu_on_med:.2},\"e2e_cost\":{e2e_cost:.3},\"target_cost\":{TARGET_COST},\"met\":{met}}}"
         );
     } else {
         println!("lifecycle layer, window {WINDOW}, one segment per message, a receipt each (median of {} samples, min in brackets)", cfg.samples);
@@ -412,10 +497,13 @@ fn main() -> ExitCode {
             format!("[{lo:.0}-{hi:.0}]")
         };
         println!(
-            "  untracked  {e2e_off_med:>10.0} msgs/s {}",
+            "  untracked  {e2e_off_med:>10.0} msgs/s {}, {cpu_off_med:.1} us CPU per message",
             spread(&e2e_off)
         );
-        println!("  tracked    {e2e_on_med:>10.0} msgs/s {}", spread(&e2e_on));
+        println!(
+            "  tracked    {e2e_on_med:>10.0} msgs/s {}, {cpu_on_med:.1} us CPU per message",
+            spread(&e2e_on)
+        );
         println!(
             "  tracked/untracked throughput {e2e_ratio:.3} (cost {:.1}%; target: at most {:.0}%): {}",
             e2e_cost * 100.0,

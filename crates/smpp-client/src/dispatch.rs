@@ -34,9 +34,11 @@ pub(crate) fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiv
 
 fn run(inner: &Inner, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
     let mut attempt = 0u32;
+    // The lifecycle's next deadline, as of the last time this thread held its lock (the
+    // sending threads wake this one when they add an earlier one or events to forward).
+    let mut due = drain_lifecycle(inner, inbound);
     while !inner.closing.load(Ordering::SeqCst) {
-        drain_lifecycle(inner, inbound);
-        let until_due = inner.lifecycle_due().unwrap_or(IDLE);
+        let until_due = due.map_or(IDLE, |d| d.saturating_duration_since(Instant::now()));
         let conn = inner.conn.read().ok().and_then(|c| c.clone());
         let Some(conn) = conn else {
             // Disconnected: reconnect if configured (the lifecycle's timers keep running).
@@ -45,8 +47,14 @@ fn run(inner: &Inner, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
             };
             let delay = inner.jittered(&backoff, attempt);
             match wake.recv_timeout(delay.min(until_due)) {
-                Ok(()) | Err(RecvTimeoutError::Disconnected) => continue,
-                Err(RecvTimeoutError::Timeout) if until_due < delay => continue,
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => {
+                    due = drain_lifecycle(inner, inbound);
+                    continue;
+                }
+                Err(RecvTimeoutError::Timeout) if until_due < delay => {
+                    due = drain_lifecycle(inner, inbound);
+                    continue;
+                }
                 Err(RecvTimeoutError::Timeout) => {}
             }
             if inner.closing.load(Ordering::SeqCst) {
@@ -83,7 +91,7 @@ fn run(inner: &Inner, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
                         ack.send(CommandStatus::ESME_ROK);
                         None
                     };
-                    inbound_request(inner, inbound, pdu, ack);
+                    due = inbound_request(inner, inbound, pdu, ack);
                 }
                 Ok(ConnEvent::Session(Event::Notification { pdu })) => {
                     let text = None;
@@ -93,8 +101,8 @@ fn run(inner: &Inner, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
                 Err(_) => lost(inner, &conn, "event channel gone"),
                 Ok(_) => {}
             },
-            recv(wake) -> _ => {}
-            default(until_due) => {}
+            recv(wake) -> _ => due = drain_lifecycle(inner, inbound),
+            default(until_due) => due = drain_lifecycle(inner, inbound),
         }
     }
 }
@@ -104,15 +112,24 @@ fn run(inner: &Inner, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
 /// application gets the whole message (with the PDU and its acknowledgement when the PDU
 /// held all of it; a segment's own acknowledgement is sent now: holding it until the
 /// last segment could make the SMSC give up and resend).
-fn inbound_request(inner: &Inner, tx: &Sender<Inbound>, pdu: Pdu<'static>, ack: Option<Ack>) {
+/// Returns the lifecycle's next deadline.
+fn inbound_request(
+    inner: &Inner,
+    tx: &Sender<Inbound>,
+    pdu: Pdu<'static>,
+    ack: Option<Ack>,
+) -> Option<Instant> {
     let now = Instant::now();
-    let (routed, events) = {
+    let (routed, events, due) = {
         let Ok(mut life) = inner.life.lock() else {
-            return;
+            return None;
         };
+        if life.poll_timeout().is_some_and(|t| t <= now) {
+            life.handle_timeout(now);
+        }
         let routed = life.on_inbound(now, &pdu.body);
         let events: Vec<LifeEvent> = std::iter::from_fn(|| life.poll_event()).collect();
-        (routed, events)
+        (routed, events, life.poll_timeout())
     };
     let mut ack = ack;
     let mut pdu = Some(pdu);
@@ -160,25 +177,29 @@ fn inbound_request(inner: &Inner, tx: &Sender<Inbound>, pdu: Pdu<'static>, ack: 
     if let Some(a) = ack {
         a.send(CommandStatus::ESME_ROK);
     }
+    due
 }
 
-/// Runs the lifecycle's due timers and forwards everything it has to say.
-pub(crate) fn drain_lifecycle(inner: &Inner, tx: &Sender<Inbound>) {
-    let events: Vec<LifeEvent> = {
+/// Runs the lifecycle's due timers and forwards everything it has to say; returns its
+/// next deadline.
+pub(crate) fn drain_lifecycle(inner: &Inner, tx: &Sender<Inbound>) -> Option<Instant> {
+    let (events, due) = {
         let Ok(mut life) = inner.life.lock() else {
-            return;
+            return None;
         };
         let now = Instant::now();
         if life.poll_timeout().is_some_and(|t| t <= now) {
             life.handle_timeout(now);
         }
-        std::iter::from_fn(|| life.poll_event()).collect()
+        let events: Vec<LifeEvent> = std::iter::from_fn(|| life.poll_event()).collect();
+        (events, life.poll_timeout())
     };
     for e in events {
         if let Some(kind) = kind_of(e) {
             forward(inner, tx, Inbound::new(kind, None));
         }
     }
+    due
 }
 
 /// The current connection closed: forget it, so calls fail fast and the dispatcher

@@ -28,8 +28,8 @@ pub enum InboundKind {
     Receipt {
         /// The `deliver_sm` or `data_sm`.
         pdu: Pdu<'static>,
-        /// The parsed receipt.
-        receipt: Receipt,
+        /// The parsed receipt (shared with the report of its message).
+        receipt: Arc<Receipt>,
         /// What the tracker did with it (matched to a segment, held until its response,
         /// a duplicate, or unmatched).
         matched: ReceiptMatch,

@@ -138,12 +138,6 @@ impl Inner {
         backoff.delay_with_jitter(n, self.jitter.unit())
     }
 
-    /// How long until the lifecycle layer's next deadline (zero when one is due).
-    pub(crate) fn lifecycle_due(&self) -> Option<Duration> {
-        let at = self.life.lock().ok()?.poll_timeout()?;
-        Some(at.saturating_duration_since(Instant::now()))
-    }
-
     /// Tells the dispatcher there is work (lifecycle events to forward).
     pub(crate) fn nudge(&self) {
         let _ = self.wake.try_send(());

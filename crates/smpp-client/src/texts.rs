@@ -132,27 +132,45 @@ impl Inner {
 
     /// Starts tracking a message (its report comes on the inbound channel).
     fn track(&self, message: NewMessage) -> Result<Tracked, Error> {
-        let r = self
-            .life
-            .lock()
-            .map_err(|_| Error::Closed)?
-            .tracker_mut()
-            .submit(Instant::now(), message)
-            .map_err(Error::Track);
-        // Tracking may have evicted an older message: its report is to be forwarded.
-        self.nudge();
+        let (r, news) = {
+            let mut life = self.life.lock().map_err(|_| Error::Closed)?;
+            let before = life.poll_timeout();
+            let r = life
+                .tracker_mut()
+                .submit(Instant::now(), message)
+                .map_err(Error::Track);
+            let earlier = match (before, life.poll_timeout()) {
+                (Some(b), Some(a)) => a < b,
+                (None, a) => a.is_some(),
+                (Some(_), None) => false,
+            };
+            (r, life.has_events() || earlier)
+        };
+        // Tracking may have evicted an older message (its report is to be forwarded) or
+        // set the earliest deadline (the dispatcher sleeps until the one it knew). A
+        // wake-up per message would cost the dispatcher a context switch each.
+        if news {
+            self.nudge();
+        }
         r
     }
 
     /// Records each segment's outcome with the tracker.
     fn record(&self, id: TrackId, results: Vec<SubmitResult>) {
-        if let Ok(mut life) = self.life.lock() {
-            let now = Instant::now();
-            for (i, r) in results.into_iter().enumerate() {
-                life.tracker_mut().on_submit_result(now, id, i, r);
+        let news = match self.life.lock() {
+            Ok(mut life) => {
+                let now = Instant::now();
+                for (i, r) in results.into_iter().enumerate() {
+                    life.tracker_mut().on_submit_result(now, id, i, r);
+                }
+                life.has_events()
             }
+            Err(_) => false,
+        };
+        // A report (receipts came first, or none was asked) is to be forwarded.
+        if news {
+            self.nudge();
         }
-        self.nudge();
     }
 }
 

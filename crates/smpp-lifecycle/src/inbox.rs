@@ -314,6 +314,11 @@ impl Inbox {
         self.drain_incomplete();
     }
 
+    /// Whether [`Inbox::poll_event`] has something.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// The next whole or given-up message.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()

@@ -36,6 +36,7 @@ mod ordered;
 mod report;
 mod tracker;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use smpp_pdu::concat::ReassemblyConfig;
@@ -97,16 +98,13 @@ impl Default for LifecycleConfig {
 }
 
 /// Where [`Lifecycle::on_inbound`] sent an inbound PDU.
-// Returned once per inbound PDU and taken apart at once: boxing the receipt would only
-// add an allocation.
-#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Routed {
     /// A delivery receipt (parsed, TLVs first), given to the tracker, which matched it as
     /// `matched` says.
     Receipt {
-        /// The receipt.
-        receipt: Receipt,
+        /// The receipt (shared with the tracker, whose report of the message carries it).
+        receipt: Arc<Receipt>,
         /// What the tracker did with it.
         matched: ReceiptMatch,
     },
@@ -185,6 +183,7 @@ impl Lifecycle {
     }
 
     fn receipt(&mut self, now: Instant, receipt: Receipt) -> Routed {
+        let receipt = Arc::new(receipt);
         let matched = if self.tracking {
             self.tracker.on_receipt(now, receipt.clone())
         } else {
@@ -221,6 +220,12 @@ impl Lifecycle {
                 i.handle_timeout(at.max(now));
             }
         }
+    }
+
+    /// Whether [`Lifecycle::poll_event`] has something (a driver that forwards events from
+    /// another thread wakes that thread only then).
+    pub fn has_events(&self) -> bool {
+        self.tracker.has_events() || self.inbox.as_ref().is_some_and(Inbox::has_events)
     }
 
     /// The next event: the tracker's first, then the inbox's.

@@ -2,6 +2,7 @@
 //! [`Progress`] on intermediate receipts, and receipts that matched nothing.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use smpp_pdu::receipt::{Receipt, ReceiptDate, ReceiptState};
@@ -126,7 +127,7 @@ pub struct SegmentReport {
     /// Where it stands.
     pub state: SegmentState,
     /// The last receipt for it (final or intermediate), with every raw field.
-    pub receipt: Option<Receipt>,
+    pub receipt: Option<Arc<Receipt>>,
 }
 
 /// The one final report of a tracked message.
@@ -174,7 +175,7 @@ pub struct Progress {
     /// The segment it is about (0-based).
     pub segment: usize,
     /// The receipt.
-    pub receipt: Receipt,
+    pub receipt: Arc<Receipt>,
 }
 
 /// Why a receipt matched no tracked message.
@@ -204,7 +205,7 @@ impl UnmatchedReason {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unmatched {
     /// The receipt.
-    pub receipt: Receipt,
+    pub receipt: Arc<Receipt>,
     /// Why.
     pub reason: UnmatchedReason,
 }

@@ -51,7 +51,9 @@ pub struct TrackerConfig {
     pub early_receipt_hold: Duration,
     /// Receipts held at once; past it the oldest is reported unmatched (default 10,000).
     pub max_held_receipts: usize,
-    /// How many message ids of finished messages are remembered, so that a repeated
+    /// About how many message ids of finished messages are remembered (rounded up to a
+    /// power of two; a table of that many 8-octet fingerprints, where a newer id may take
+    /// an older one's place), so that a repeated
     /// receipt is counted as a duplicate rather than reported unmatched (default 65,536).
     pub remember_finished: usize,
     /// Generated references are this prefix followed by a counter (default empty: `1`,
@@ -290,7 +292,7 @@ struct Segment {
     key: Option<IdKey>,
     state: SegmentState,
     message_id: Option<String>,
-    receipt: Option<Receipt>,
+    receipt: Option<Arc<Receipt>>,
     /// Nothing more is awaited for it.
     closed: bool,
 }
@@ -307,7 +309,7 @@ struct Message {
 
 #[derive(Debug)]
 struct Held {
-    receipt: Receipt,
+    receipt: Arc<Receipt>,
     keys: Candidates,
     deadline: Instant,
 }
@@ -335,9 +337,9 @@ pub struct Tracker {
     /// The id forms in use: the configured ones, or what [`IdForms::Auto`] learnt.
     forms: IdForms,
     deadlines: Deadlines<Due>,
-    /// Text keys of finished messages' ids, oldest first, for duplicate detection.
-    finished: VecDeque<IdKey>,
-    finished_count: FastMap<IdKey, u32>,
+    /// Fingerprints of finished messages' ids, for duplicate detection: a direct-mapped
+    /// table (one write per finished segment, one read per lookup), 0 for an empty slot.
+    finished: Vec<u64>,
     next_id: u64,
     next_held: u64,
     next_reference: u64,
@@ -360,8 +362,7 @@ impl Tracker {
             held_index: FastMap::default(),
             forms,
             deadlines: Deadlines::default(),
-            finished: VecDeque::new(),
-            finished_count: FastMap::default(),
+            finished: Vec::new(),
             next_id: 1,
             next_held: 1,
             next_reference: 1,
@@ -556,7 +557,10 @@ impl Tracker {
 
     /// Matches a delivery receipt to its segment: through the canonical id keys, so
     /// hexadecimal, decimal, zero-padded and differently cased forms of one id meet.
-    pub fn on_receipt(&mut self, now: Instant, receipt: Receipt) -> ReceiptMatch {
+    /// The receipt is shared (`Arc`) with whoever else holds it: the report of its
+    /// message carries it, and a driver can hand the same receipt to its application.
+    pub fn on_receipt(&mut self, now: Instant, receipt: impl Into<Arc<Receipt>>) -> ReceiptMatch {
+        let receipt: Arc<Receipt> = receipt.into();
         let keys = IdKey::candidates(&receipt.id);
         if keys.is_empty() {
             return self.unmatched(receipt, UnmatchedReason::NoId);
@@ -564,10 +568,13 @@ impl Tracker {
         if let Some((id, seg)) = self.find(&keys) {
             return self.apply(now, id, seg as usize, receipt);
         }
-        if self
-            .lookup_keys(&keys)
-            .any(|(k, _)| self.finished_count.contains_key(k))
-        {
+        // A repeat of a finished message's receipt: only a reading the forms trust counts
+        // (under Auto, the id as written), or another message's receipt would be lost.
+        let repeat = match self.forms {
+            IdForms::Auto => keys.own.as_ref().is_some_and(|k| self.was_finished(k)),
+            _ => self.lookup_keys(&keys).any(|(k, _)| self.was_finished(k)),
+        };
+        if repeat {
             self.stats.receipts_duplicate += 1;
             return ReceiptMatch::Duplicate;
         }
@@ -604,7 +611,7 @@ impl Tracker {
         ReceiptMatch::Held
     }
 
-    fn unmatched(&mut self, receipt: Receipt, reason: UnmatchedReason) -> ReceiptMatch {
+    fn unmatched(&mut self, receipt: Arc<Receipt>, reason: UnmatchedReason) -> ReceiptMatch {
         debug!(
             "receipt for {:?} matched nothing ({})",
             receipt.id,
@@ -714,7 +721,7 @@ impl Tracker {
     }
 
     /// A receipt for segment `seg` of message `id`.
-    fn apply(&mut self, now: Instant, id: u64, seg: usize, receipt: Receipt) -> ReceiptMatch {
+    fn apply(&mut self, now: Instant, id: u64, seg: usize, receipt: Arc<Receipt>) -> ReceiptMatch {
         let Some(m) = self.messages.get_mut(id) else {
             return self.unmatched(receipt, UnmatchedReason::UnknownId);
         };
@@ -827,18 +834,22 @@ impl Tracker {
         if self.config.remember_finished == 0 {
             return;
         }
-        *self.finished_count.entry(key.clone()).or_insert(0) += 1;
-        self.finished.push_back(key);
-        while self.finished.len() > self.config.remember_finished {
-            if let Some(old) = self.finished.pop_front() {
-                if let Some(c) = self.finished_count.get_mut(&old) {
-                    *c -= 1;
-                    if *c == 0 {
-                        self.finished_count.remove(&old);
-                    }
-                }
-            }
+        if self.finished.is_empty() {
+            let slots = self.config.remember_finished.next_power_of_two();
+            self.finished = vec![0; slots];
         }
+        let fp = fingerprint(&key);
+        let slot = (fp as usize) & (self.finished.len() - 1);
+        self.finished[slot] = fp;
+    }
+
+    /// Whether a finished message's id had this key (as far as the table remembers).
+    fn was_finished(&self, key: &IdKey) -> bool {
+        if self.finished.is_empty() {
+            return false;
+        }
+        let fp = fingerprint(key);
+        self.finished[(fp as usize) & (self.finished.len() - 1)] == fp
     }
 
     /// When the next message expires or held receipt runs out.
@@ -911,10 +922,21 @@ impl Tracker {
         }
     }
 
+    /// Whether [`Tracker::poll_event`] has something.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// The next report, progress note or unmatched receipt, oldest first.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
+}
+
+/// A key's fingerprint for the finished table: never 0 (an empty slot).
+fn fingerprint(key: &IdKey) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<crate::hash::FxHasher>::default().hash_one(key) | 1
 }
 
 /// The outcome of a message whose segments are all closed.

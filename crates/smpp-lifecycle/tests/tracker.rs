@@ -189,7 +189,7 @@ fn held_receipts_are_bounded_and_the_oldest_is_reported() {
     let evicted: Vec<String> = events(&mut t)
         .into_iter()
         .map(|e| match e {
-            Event::Unmatched(u) if u.reason == UnmatchedReason::Evicted => u.receipt.id,
+            Event::Unmatched(u) if u.reason == UnmatchedReason::Evicted => u.receipt.id.clone(),
             other => panic!("{other:?}"),
         })
         .collect();
@@ -720,4 +720,51 @@ fn held_receipts_with_colliding_cross_forms_each_find_their_own_message() {
         ("b", Outcome::Failed)
     );
     assert_eq!(t.held(), 0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// With ids written the same way on both sides (decimal 1, 2, 3, ..., whose
+    /// hexadecimal readings are other messages' ids), every receipt reaches its own
+    /// message, whatever the order of responses and receipts, even while other messages
+    /// with colliding readings are held or finished: each message gets the outcome of its
+    /// own receipts.
+    #[test]
+    fn receipts_reach_their_own_message_in_any_order(
+        n in 1usize..300,
+        order in proptest::collection::vec(any::<u32>(), 600),
+        fails in proptest::collection::vec(any::<bool>(), 300),
+    ) {
+        let t0 = Instant::now();
+        let mut t = Tracker::new(TrackerConfig::default());
+        let tracked: Vec<_> = (0..n)
+            .map(|i| t.submit(t0, NewMessage::new(1).reference(format!("m{}", i + 1))).unwrap())
+            .collect();
+        // Each message has a response and a receipt; shuffle the 2n steps.
+        let mut steps: Vec<(u32, usize, bool)> = (0..n)
+            .flat_map(|i| [(order[2 * i], i, true), (order[2 * i + 1], i, false)])
+            .collect();
+        steps.sort_by_key(|s| s.0);
+        for (_, i, response) in steps {
+            let id = format!("{}", i + 1);
+            if response {
+                t.on_submit_result(t0, tracked[i].id, 0, accepted(&id));
+            } else {
+                let stat = if fails[i] { "UNDELIV" } else { "DELIVRD" };
+                t.on_receipt(t0, receipt(&id, stat));
+            }
+        }
+        let got = reports(&mut t);
+        prop_assert_eq!(got.len(), n, "every message reported without waiting");
+        for r in got {
+            let i: usize = r.reference[1..].parse().unwrap();
+            let want = if fails[i - 1] { Outcome::Failed } else { Outcome::Delivered };
+            prop_assert_eq!(r.outcome, want, "{}", r.reference);
+            let id = format!("{i}");
+            prop_assert_eq!(r.segments[0].message_id.as_deref(), Some(id.as_str()));
+        }
+        prop_assert_eq!(t.stats().receipts_duplicate, 0);
+        prop_assert_eq!(t.held(), 0);
+    }
 }

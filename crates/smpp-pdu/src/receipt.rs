@@ -383,7 +383,119 @@ pub struct Receipt {
     /// values that did not parse (an all-zero date), and unknown vendor keys (`imsi:`,
     /// `network:`). Empty for a receipt built in code or given by TLVs alone. Look a key
     /// up with [`Receipt::field`].
-    pub fields: Vec<(String, String)>,
+    pub fields: RawFields,
+}
+
+/// The `key:value` pairs of a receipt's text, as written: one copy of the text and the
+/// places of each key and value in it (two allocations whatever the number of pairs).
+#[derive(Clone, Default)]
+pub struct RawFields {
+    text: String,
+    /// Key start, key end, value start, value end, in `text`.
+    spans: Vec<[u32; 4]>,
+}
+
+impl RawFields {
+    /// No pairs.
+    pub fn new() -> RawFields {
+        RawFields::default()
+    }
+
+    /// Adds a pair.
+    pub fn push(&mut self, key: &str, value: &str) {
+        let k = self.text.len();
+        self.text.push_str(key);
+        let v = self.text.len();
+        self.text.push_str(value);
+        let end = self.text.len();
+        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        self.spans.push([at(k), at(v), at(v), at(end)]);
+    }
+
+    /// The number of pairs.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The pairs in the order written: `(key, value)`.
+    pub fn iter(&self) -> RawFieldsIter<'_> {
+        RawFieldsIter {
+            fields: self,
+            next: 0,
+        }
+    }
+
+    fn pair(&self, i: usize) -> Option<(&str, &str)> {
+        let [ks, ke, vs, ve] = *self.spans.get(i)?;
+        let slice = |a: u32, b: u32| self.text.get(a as usize..b as usize).unwrap_or("");
+        Some((slice(ks, ke), slice(vs, ve)))
+    }
+}
+
+/// Equal when the pairs are, however the text around them was laid out.
+impl PartialEq for RawFields {
+    fn eq(&self, other: &RawFields) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for RawFields {}
+
+impl std::hash::Hash for RawFields {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for (k, v) in self.iter() {
+            k.hash(state);
+            v.hash(state);
+        }
+    }
+}
+
+impl fmt::Debug for RawFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The pairs of [`RawFields`], in order.
+#[derive(Clone, Debug)]
+pub struct RawFieldsIter<'a> {
+    fields: &'a RawFields,
+    next: usize,
+}
+
+impl<'a> Iterator for RawFieldsIter<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<(&'a str, &'a str)> {
+        let p = self.fields.pair(self.next)?;
+        self.next += 1;
+        Some(p)
+    }
+}
+
+impl<'a> IntoIterator for &'a RawFields {
+    type Item = (&'a str, &'a str);
+    type IntoIter = RawFieldsIter<'a>;
+
+    fn into_iter(self) -> RawFieldsIter<'a> {
+        self.iter()
+    }
+}
+
+/// `text[a..b]` without its leading and trailing white space, as positions in `text`
+/// (`a..a` when that range is not a valid slice).
+fn trimmed(text: &str, a: usize, b: usize) -> (usize, usize) {
+    let Some(raw) = text.get(a..b) else {
+        return (a.min(text.len()), a.min(text.len()));
+    };
+    let start = a + (raw.len() - raw.trim_start().len());
+    let end = b - (raw.len() - raw.trim_end().len());
+    (start, end.max(start))
 }
 
 /// Why a receipt could not be parsed.
@@ -571,7 +683,7 @@ impl Receipt {
             text: None,
             network_error_code: None,
             stat_raw: None,
-            fields: Vec::new(),
+            fields: RawFields::new(),
         }
     }
 
@@ -582,7 +694,7 @@ impl Receipt {
         self.fields
             .iter()
             .find(|(k, _)| key_eq(k, key))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     }
 
     /// Whether a `deliver_sm` or `data_sm` with this esm_class is a delivery receipt or an
@@ -645,22 +757,33 @@ impl Receipt {
         let lower = text.to_ascii_lowercase();
         let hits = scan(lower.as_bytes());
         // A value runs to the next key (or the end), trimmed.
-        let value_of = |k: usize| -> &str {
+        // Where value `k` sits: to the next key (or the end), trimmed.
+        let value_span = |k: usize| -> (usize, usize) {
             let end = hits.get(k + 1).map_or(text.len(), |h| h.start);
-            text.get(hits[k].value..end).unwrap_or("").trim()
+            trimmed(text, hits[k].value, end)
+        };
+        let value_of = |k: usize| -> &str {
+            let (a, b) = value_span(k);
+            text.get(a..b).unwrap_or("")
         };
         // The typed fields take the first occurrence of their key.
-        let value = |key: Key| -> Option<String> {
+        let value_str = |key: Key| -> Option<&str> {
             let k = hits.iter().position(|h| h.known == Some(key))?;
-            Some(value_of(k).to_string())
+            Some(value_of(k))
         };
-        let fields = (0..hits.len())
-            .map(|k| {
-                let h = &hits[k];
-                let key = text.get(h.start..h.key_end).unwrap_or("");
-                (key.to_string(), value_of(k).to_string())
-            })
-            .collect();
+        let value = |key: Key| value_str(key).map(str::to_string);
+        // One copy of the text, and where each pair sits in it (keys and values trimmed).
+        let mut fields = RawFields {
+            text: text.to_string(),
+            spans: Vec::with_capacity(hits.len()),
+        };
+        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        for (k, h) in hits.iter().enumerate() {
+            let (vs, ve) = value_span(k);
+            fields
+                .spans
+                .push([at(h.start), at(h.key_end), at(vs), at(ve)]);
+        }
         let stat_raw = value(Key::Stat);
         let mut id = value(Key::Id).filter(|s| !s.is_empty());
         let mut state = stat_raw.as_deref().map(ReceiptState::from_stat);
@@ -675,7 +798,7 @@ impl Receipt {
                 _ => {}
             }
         }
-        let date = |key| value(key).and_then(|s| ReceiptDate::parse(&s));
+        let date = |key| value_str(key).and_then(ReceiptDate::parse);
         Ok(Receipt {
             id: id.ok_or(ReceiptError::MissingId)?,
             sub: value(Key::Sub),

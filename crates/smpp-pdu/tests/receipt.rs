@@ -5,7 +5,9 @@
 use proptest::prelude::*;
 use proptest::sample::select;
 
-use smpp_pdu::receipt::{message_ids_match, Receipt, ReceiptDate, ReceiptError, ReceiptState};
+use smpp_pdu::receipt::{
+    message_ids_match, RawFields, Receipt, ReceiptDate, ReceiptError, ReceiptState,
+};
 use smpp_pdu::tlv::NetworkErrorCode;
 use smpp_pdu::{Body, COctetString, DataSm, DeliverSm, OctetString, Pdu, Tlv};
 
@@ -18,17 +20,19 @@ fn s(v: &str) -> Option<String> {
 }
 
 /// `key:value` pairs as `Receipt::fields` holds them.
-fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-    p.iter()
-        .map(|&(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+fn pairs(p: &[(&str, &str)]) -> RawFields {
+    let mut f = RawFields::new();
+    for &(k, v) in p {
+        f.push(k, v);
+    }
+    f
 }
 
 /// The receipt without what only parsing fills in (the raw `stat:` word and pairs).
 fn without_raw(r: Receipt) -> Receipt {
     Receipt {
         stat_raw: None,
-        fields: Vec::new(),
+        fields: RawFields::new(),
         ..r
     }
 }
@@ -1423,7 +1427,7 @@ proptest! {
         let parsed = parsed.unwrap();
         // The raw parts are what format wrote: the stat word and the eight pairs in order.
         prop_assert_eq!(parsed.stat_raw.as_deref(), Some(r.state.stat()));
-        let keys: Vec<&str> = parsed.fields.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = parsed.fields.iter().map(|(k, _)| k).collect();
         prop_assert_eq!(
             keys,
             ["id", "sub", "dlvrd", "submit date", "done date", "stat", "err", "text"]
@@ -1487,7 +1491,7 @@ proptest! {
             let raw: usize = r.fields.iter().map(|(k, v)| k.len() + v.len()).sum();
             prop_assert!(raw <= t.len());
             for (k, v) in &r.fields {
-                prop_assert!(!k.is_empty() && t.contains(k.as_str()) && t.contains(v.as_str()));
+                prop_assert!(!k.is_empty() && t.contains(k) && t.contains(v));
             }
             if let Some(raw) = &r.stat_raw {
                 prop_assert_eq!(&ReceiptState::from_stat(raw), &r.state);
