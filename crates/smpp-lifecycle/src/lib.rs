@@ -34,6 +34,7 @@ pub mod ids;
 mod inbox;
 mod ordered;
 mod report;
+pub mod store;
 mod tracker;
 
 use std::sync::Arc;
@@ -48,6 +49,9 @@ pub use inbox::{Address, Inbox, Incomplete, Message};
 pub use report::{
     is_final_state, Outcome, Progress, Report, SegmentReport, SegmentState, SubmitResult,
     UnknownReason, Unmatched, UnmatchedReason,
+};
+pub use store::{
+    MemoryStore, Record, Store, StoreError, StoreErrorKind, StoreOp, StoreRequest, StoredSegment,
 };
 pub use tracker::{
     IdForms, NewMessage, Overflow, ReceiptMatch, ReceiptPolicy, TrackError, TrackId, Tracked,

@@ -768,3 +768,8 @@ proptest! {
         prop_assert_eq!(t.held(), 0);
     }
 }
+
+#[test]
+fn the_memory_store_behaves_as_every_store_must() {
+    smpp_lifecycle::store::conformance(&mut smpp_lifecycle::MemoryStore::new());
+}
