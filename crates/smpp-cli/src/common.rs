@@ -84,6 +84,11 @@ pub(crate) struct Connection {
     /// --addr).
     #[arg(long, value_name = "NAME")]
     pub(crate) server_name: Option<String>,
+    /// Keep tracked messages in a store, so that a later `smpp listen` (or another
+    /// process) matches their receipts: memory (the default), sqlite:PATH, or
+    /// redis://HOST:PORT[/DB].
+    #[arg(long, value_name = "URL")]
+    pub(crate) store: Option<String>,
 }
 
 impl Connection {
@@ -129,6 +134,10 @@ impl Connection {
         let mut config = ClientConfig::new(kind, id, pw).response_timeout(Duration::from_secs(10));
         if let Some(t) = &self.system_type {
             config.bind.system_type = t.clone();
+        }
+        if let Some(url) = &self.store {
+            let store = smpp_store::open(url).map_err(|e| format!("--store {url}: {e}"))?;
+            config = config.store(smpp_client::StoreHandle::new(store));
         }
         if !self.tls {
             return Ok(config);

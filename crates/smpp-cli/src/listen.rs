@@ -31,7 +31,8 @@ pub(crate) struct ListenArgs {
     /// How to bind: rx (receiver) or trx (transceiver).
     #[arg(long, value_enum, default_value = "rx", value_name = "KIND")]
     bind: ListenBind,
-    /// Stop (exit 0) after N messages (default: no limit).
+    /// Stop (exit 0) after N messages: MO messages, receipts and reports (a receipt held
+    /// while --store is asked counts with its report). Default: no limit.
     #[arg(long, value_name = "N")]
     count: Option<u64>,
     /// Stop (exit 0) after SECONDS, with what arrived (default: no limit).
@@ -79,9 +80,12 @@ pub(crate) fn run(o: &ListenArgs) -> ExitCode {
 fn listen(o: &ListenArgs) -> Result<(), String> {
     let (addr, _) = o.conn.resolve(Duration::ZERO)?;
     let mut config = o.conn.config(o.kind())?;
-    // Nothing is submitted here, so a receipt that matches nothing now never will: say so
-    // on its own line at once rather than hold it for a response that cannot come.
-    config.lifecycle.tracker.early_receipt_hold = Duration::ZERO;
+    // Nothing is submitted here, so without a store a receipt that matches nothing now
+    // never will: say so on its own line at once rather than hold it for a response that
+    // cannot come. With a store it is held while the store is asked.
+    if config.store.is_none() {
+        config.lifecycle.tracker.early_receipt_hold = Duration::ZERO;
+    }
     let client = common::connect(addr, config)?;
     if !o.json {
         errln!("listening on {addr}");
@@ -125,7 +129,8 @@ fn listen(o: &ListenArgs) -> Result<(), String> {
 }
 
 /// The text line and the JSON object for an inbound item, and whether it counts towards
-/// --count (MO messages and receipts do; reports and given-up messages do not). `None`
+/// --count (MO messages, receipts and reports do, except a receipt held while the store
+/// is asked, which counts with its report; given-up messages do not). `None`
 /// for what listen does not print: an unmatched-receipt note (the receipt's own line says
 /// it matched nothing) and intermediate progress (its receipt line shows it).
 fn render(i: &Inbound) -> Option<(String, String, bool)> {
@@ -137,7 +142,8 @@ fn render(i: &Inbound) -> Option<(String, String, bool)> {
         } => Some((
             receipt_line(pdu, receipt, matched),
             receipt_event(pdu, receipt, matched),
-            true,
+            // A held receipt is counted with its report.
+            *matched != ReceiptMatch::Held,
         )),
         InboundKind::Message { message, pdu } => {
             Some((mo_line(message), mo_json(message, pdu.as_ref()), true))
@@ -167,7 +173,7 @@ fn render(i: &Inbound) -> Option<(String, String, bool)> {
         InboundKind::Report(r) => Some((
             crate::send::report_line(r, ""),
             crate::send::report_json(r, ""),
-            false,
+            true,
         )),
         InboundKind::Incomplete(m) => Some((incomplete_line(m), incomplete_json(m), false)),
         _ => None,

@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use smpp_lifecycle::LifecycleConfig;
+
+use crate::store::StoreHandle;
 use smpp_pdu::address::{Npi, Ton};
 use smpp_pdu::text::TextConfig;
 use smpp_session::{BindKind, BindRequest};
@@ -178,6 +180,16 @@ pub struct ClientConfig {
     /// [`Client::send_text`](crate::Client::send_text) sends is followed to one
     /// [`Report`](smpp_lifecycle::Report) on [`Client::inbound`](crate::Client::inbound).
     pub lifecycle: LifecycleConfig,
+    /// Keep tracked messages in this store too (`None`, the default: memory only): they
+    /// survive a restart and can be finished by another process that gets their receipts
+    /// (`smpp_store::open("sqlite:track.db")`, `"redis://127.0.0.1:6379"`). The client
+    /// writes in batches on a thread of its own, and
+    /// [`Client::send_text`](crate::Client::send_text) returns once its message's records
+    /// are written (at most [`ClientConfig::store_timeout`]).
+    pub store: Option<StoreHandle>,
+    /// How long a send waits for its records to be written before it returns
+    /// [`Error::NotDurable`](crate::Error::NotDurable) (5 s by default).
+    pub store_timeout: Duration,
     /// Connect over TLS with these roots and server name; `None` for plaintext.
     #[cfg(feature = "tls")]
     pub tls: Option<TlsClientConfig>,
@@ -199,6 +211,8 @@ impl ClientConfig {
             addressing: Addressing::default(),
             inbound_capacity: 65_536,
             lifecycle: LifecycleConfig::default(),
+            store: None,
+            store_timeout: Duration::from_secs(5),
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -276,6 +290,12 @@ impl ClientConfig {
     /// report each on or off.
     pub fn track(mut self, on: bool) -> Self {
         self.lifecycle.tracking = on;
+        self
+    }
+
+    /// Keeps tracked messages in this store (see [`ClientConfig::store`]).
+    pub fn store(mut self, store: StoreHandle) -> Self {
+        self.store = Some(store);
         self
     }
 

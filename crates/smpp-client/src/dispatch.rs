@@ -28,8 +28,14 @@ pub(crate) fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiv
     // segment can come any more, so every tracked message gets its report now.
     if let Ok(mut life) = inner.life.lock() {
         life.expire_all(Instant::now());
+        inner.to_store(&mut life);
     }
     drain_lifecycle(&inner, &inbound);
+    // What is left goes to the store before the client is gone (with a store, open
+    // messages stay open there for a restart or another process).
+    if let Some(s) = &inner.store {
+        s.stop(inner.config.store_timeout);
+    }
 }
 
 fn run(inner: &Inner, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
@@ -128,6 +134,7 @@ fn inbound_request(
             life.handle_timeout(now);
         }
         let routed = life.on_inbound(now, &pdu.body);
+        inner.to_store(&mut life);
         let events: Vec<LifeEvent> = std::iter::from_fn(|| life.poll_event()).collect();
         (routed, events, life.poll_timeout())
     };
@@ -191,6 +198,7 @@ pub(crate) fn drain_lifecycle(inner: &Inner, tx: &Sender<Inbound>) -> Option<Ins
         if life.poll_timeout().is_some_and(|t| t <= now) {
             life.handle_timeout(now);
         }
+        inner.to_store(&mut life);
         let events: Vec<LifeEvent> = std::iter::from_fn(|| life.poll_event()).collect();
         (events, life.poll_timeout())
     };

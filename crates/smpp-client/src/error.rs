@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use smpp_lifecycle::TrackError;
+use smpp_lifecycle::{StoreError, TrackError};
 use smpp_pdu::address::AddressError;
 use smpp_pdu::concat::SplitError;
 use smpp_pdu::time::TimeError;
@@ -43,6 +43,11 @@ pub enum Error {
     /// The message cannot be tracked (its reference is in use, or the tracker is full and
     /// refuses more).
     Track(TrackError),
+    /// The store failed (opening it, or reading the open messages at connect).
+    Store(StoreError),
+    /// The message was submitted (its ids are here) but its records were not written to
+    /// the store in time: a crash now could lose its tracking. The store keeps trying.
+    NotDurable(Box<crate::Sent>, StoreError),
     /// The client is closed.
     Closed,
     /// The SMSC answered with an unexpected PDU type.
@@ -65,6 +70,12 @@ impl fmt::Display for Error {
             Error::DestAddress(e) => write!(f, "destination address: {e}"),
             Error::Time(e) => write!(f, "invalid time: {e}"),
             Error::Track(e) => write!(f, "cannot track the message: {e}"),
+            Error::Store(e) => write!(f, "{e}"),
+            Error::NotDurable(sent, e) => write!(
+                f,
+                "submitted as {} but not yet written to the store: {e}",
+                sent.message_ids.join(", ")
+            ),
             Error::Closed => f.write_str("the client is closed"),
             Error::UnexpectedResponse => f.write_str("unexpected response type"),
         }

@@ -57,6 +57,7 @@ mod inbound;
 mod options;
 mod pending;
 mod send;
+mod store;
 mod texts;
 
 use std::net::SocketAddr;
@@ -85,6 +86,7 @@ pub use smpp_lifecycle::{
 #[cfg(feature = "tls")]
 pub use smpp_transport::TlsClientConfig;
 pub use smpp_transport::TlsError;
+pub use store::{StoreHandle, StoreStats};
 pub use texts::OutgoingText;
 
 use dispatch::dispatch;
@@ -138,6 +140,14 @@ impl Inner {
         backoff.delay_with_jitter(n, self.jitter.unit())
     }
 
+    /// Moves what the lifecycle has for the store to the store thread (with the lifecycle
+    /// lock held); the sequence number to wait for when there were writes.
+    pub(crate) fn to_store(&self, life: &mut Lifecycle) -> Option<u64> {
+        let seq = self.store.as_ref().and_then(|s| s.take(life))?;
+        self.store_seq.fetch_max(seq, Ordering::Relaxed);
+        Some(seq)
+    }
+
     /// Tells the dispatcher there is work (lifecycle events to forward).
     pub(crate) fn nudge(&self) {
         let _ = self.wake.try_send(());
@@ -174,7 +184,11 @@ pub(crate) struct Inner {
     /// The message lifecycle: tracked submissions, receipts, reassembly. Calling threads
     /// record submissions and responses; the dispatcher feeds it inbound PDUs, runs its
     /// timers and is the only one that forwards its events.
-    life: Mutex<Lifecycle>,
+    life: Arc<Mutex<Lifecycle>>,
+    /// The store thread, when the configuration has a store.
+    store: Option<Arc<store::StoreLink>>,
+    /// The sequence number of the last writes handed to the store thread.
+    store_seq: AtomicU64,
 }
 
 /// What a client counted since it was created: see [`Client::stats`].
@@ -198,6 +212,9 @@ pub struct ClientStats {
     /// The message lifecycle's counters: messages tracked, reports by outcome, receipts
     /// matched, held, duplicated and unmatched.
     pub tracker: TrackerStats,
+    /// The store's counters (writes, batches, pending writes, errors, lookups), with a
+    /// store configured.
+    pub store: Option<StoreStats>,
 }
 
 /// A bound SMPP client. Dropping it unbinds (waiting at most the unbind timeout) and
@@ -287,8 +304,48 @@ impl Client {
         // Unbounded underneath (a bounded crossbeam channel allocates and initializes every
         // slot up front: 65,536 were about 27 MiB per client); `forward` enforces the capacity.
         let (in_tx, in_rx) = crossbeam_channel::unbounded();
-        let (lifecycle, config_text) = (config.lifecycle.clone(), config.text);
-        let inner = Arc::new(Inner {
+        let (mut lifecycle, config_text) = (config.lifecycle.clone(), config.text);
+        if config.store.is_some() {
+            lifecycle.tracker.journal = true;
+        }
+        let life = Arc::new(Mutex::new(Lifecycle::new(LifecycleConfig {
+            text: config_text,
+            ..lifecycle
+        })));
+        // Messages still open in the store (a restart) are tracked again.
+        if let Some(store) = &config.store {
+            let open = store
+                .0
+                .lock()
+                .map_err(|_| {
+                    Error::Store(smpp_lifecycle::StoreError::new(
+                        smpp_lifecycle::StoreErrorKind::Other,
+                        "the store's lock is poisoned",
+                    ))
+                })?
+                .load_open(config.lifecycle.tracker.max_tracked)
+                .map_err(Error::Store)?;
+            if !open.is_empty() {
+                log::info!(
+                    "tracking {} open message(s) from the store again",
+                    open.len()
+                );
+            }
+            if let Ok(mut l) = life.lock() {
+                let (now, wall) = (Instant::now(), texts::unix_ms());
+                for r in open {
+                    l.tracker_mut().adopt(now, wall, r);
+                }
+            }
+        }
+        let store_link = match &config.store {
+            Some(handle) => Some(
+                store::StoreLink::start(handle.clone(), Arc::clone(&life), wake.clone())
+                    .map_err(|e| Error::Connect(TransportError::Io(e)))?,
+            ),
+            None => None,
+        };
+        let inner = Inner {
             transport: transport.clone(),
             servers,
             addr: Mutex::new(addr),
@@ -309,11 +366,11 @@ impl Client {
             reconnects: AtomicU64::new(0),
             throttled_retries: AtomicU64::new(0),
             unbind_closed_by_peer: AtomicU64::new(0),
-            life: Mutex::new(Lifecycle::new(LifecycleConfig {
-                text: config_text,
-                ..lifecycle
-            })),
-        });
+            life,
+            store: store_link,
+            store_seq: AtomicU64::new(0),
+        };
+        let inner = Arc::new(inner);
         let d = Arc::clone(&inner);
         let dispatcher = std::thread::Builder::new()
             .name("smpp-client".into())
@@ -363,6 +420,7 @@ impl Client {
                 .lock()
                 .map(|l| l.tracker().stats())
                 .unwrap_or_default(),
+            store: self.inner.store.as_ref().map(|s| s.stats()),
         }
     }
 }

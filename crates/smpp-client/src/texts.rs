@@ -122,6 +122,7 @@ impl Inner {
             segments: segments.len(),
             receipts: ReceiptPolicy::from_registered_delivery(options.registered_delivery),
             report_timeout: options.report_timeout,
+            submitted_unix_ms: unix_ms(),
         };
         Ok(Prepared {
             segments,
@@ -139,6 +140,7 @@ impl Inner {
                 .tracker_mut()
                 .submit(Instant::now(), message)
                 .map_err(Error::Track);
+            self.to_store(&mut life);
             let earlier = match (before, life.poll_timeout()) {
                 (Some(b), Some(a)) => a < b,
                 (None, a) => a.is_some(),
@@ -156,22 +158,32 @@ impl Inner {
     }
 
     /// Records each segment's outcome with the tracker.
-    fn record(&self, id: TrackId, results: Vec<SubmitResult>) {
-        let news = match self.life.lock() {
+    /// Returns the store sequence number to wait for, with a store.
+    fn record(&self, id: TrackId, results: Vec<SubmitResult>) -> Option<u64> {
+        let (news, seq) = match self.life.lock() {
             Ok(mut life) => {
                 let now = Instant::now();
                 for (i, r) in results.into_iter().enumerate() {
                     life.tracker_mut().on_submit_result(now, id, i, r);
                 }
-                life.has_events()
+                let seq = self.to_store(&mut life);
+                (life.has_events(), seq)
             }
-            Err(_) => false,
+            Err(_) => (false, None),
         };
         // A report (receipts came first, or none was asked) is to be forwarded.
         if news {
             self.nudge();
         }
+        seq
     }
+}
+
+/// Now, in milliseconds since the Unix epoch (0 on a clock before it).
+pub(crate) fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// What the tracker is told about a segment's `submit_sm` that went out.
@@ -310,10 +322,22 @@ impl Client {
         while !queue.is_empty() {
             self.complete_oldest(&mut queue, &mut states, &mut results);
         }
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or(Err(Error::Closed)))
-            .collect()
+        let results = results.into_iter().map(|r| r.unwrap_or(Err(Error::Closed)));
+        // With a store, what this returns as sent is written there first.
+        let Some(link) = &self.inner.store else {
+            return results.collect();
+        };
+        if let Ok(mut l) = self.inner.life.lock() {
+            self.inner.to_store(&mut l);
+        }
+        let seq = self.inner.store_seq.load(Ordering::Relaxed);
+        let durable = link.wait_durable(seq, self.inner.config.store_timeout);
+        match durable {
+            Ok(()) => results.collect(),
+            Err(e) => results
+                .map(|r| r.and_then(|sent| Err(Error::NotDurable(Box::new(sent), e.clone()))))
+                .collect(),
+        }
     }
 
     /// Waits for the oldest segment in flight and settles it.

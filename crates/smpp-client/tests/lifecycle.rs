@@ -373,3 +373,47 @@ fn a_client_that_stops_for_good_reports_every_open_message() {
         Ok(i) => panic!("nothing more: {:?}", i.kind()),
     }
 }
+
+#[test]
+fn a_receiver_client_reports_what_a_transmitter_client_sent_through_a_shared_store() {
+    use smpp_client::StoreHandle;
+    // Receipts wait at the SMSC until a receiver binds.
+    let smsc = Smsc::start(
+        SmscConfig::default()
+            .receipt_delay(Duration::from_millis(20))
+            .receipt_hold(Duration::from_secs(20)),
+    )
+    .expect("SMSC");
+    let store = StoreHandle::new(Box::new(smpp_lifecycle::MemoryStore::new()));
+    let tx = connect(
+        &smsc,
+        ClientConfig::new(BindKind::Transmitter, "esme", "pw").store(store.clone()),
+    );
+    let sent = tx
+        .send_text(
+            "MyBrand",
+            "447700900123",
+            &"two parts ".repeat(20),
+            &TextOptions::default().reference("R1"),
+        )
+        .expect("sent and written to the store");
+    assert_eq!(sent.len(), 2);
+    // The transmitter stops: its open message stays in the store, unreported.
+    tx.unbind().expect("unbind");
+    drop(tx);
+    // A receiver (another process, in effect) binds with the same store.
+    let rx = connect(
+        &smsc,
+        ClientConfig::new(BindKind::Receiver, "esme", "pw").store(store),
+    );
+    let (reports, others) = reports(&rx, 1);
+    let r = &reports["R1"];
+    assert_eq!(r.outcome, Outcome::Delivered);
+    assert_eq!(r.message_ids().collect::<Vec<_>>(), sent.message_ids);
+    assert_eq!(others.len(), 2, "both receipts: {others:?}");
+    let stats = rx.stats();
+    assert_eq!(stats.tracker.adopted, 1);
+    let store_stats = stats.store.expect("a store");
+    assert!(store_stats.written >= 1, "{store_stats:?}");
+    rx.unbind().expect("unbind");
+}

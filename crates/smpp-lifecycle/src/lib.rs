@@ -214,6 +214,16 @@ impl Lifecycle {
         }
     }
 
+    /// The next write for the store ([`Tracker::poll_store_op`]).
+    pub fn poll_store_op(&mut self) -> Option<StoreOp> {
+        self.tracker.poll_store_op()
+    }
+
+    /// The next read for the store ([`Tracker::poll_store_request`]).
+    pub fn poll_store_request(&mut self) -> Option<StoreRequest> {
+        self.tracker.poll_store_request()
+    }
+
     /// Ends everything now, for a driver that stops for good: tracked messages are
     /// reported expired, held receipts unmatched, incomplete incoming messages given up
     /// with the parts that came.

@@ -99,6 +99,7 @@ impl StoreOp {
 
 /// A read the tracker asks of the store; answer it with the tracker's matching call.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StoreRequest {
     /// A receipt matched nothing tracked here: find the open message one of whose
     /// segments has one of these normalised ids (tried in order), and give it to

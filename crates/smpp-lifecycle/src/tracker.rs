@@ -21,6 +21,7 @@ use crate::report::{
     is_final_state, severity, Outcome, Progress, Report, SegmentReport, SegmentState, SubmitResult,
     Unmatched, UnmatchedReason,
 };
+use crate::store::{Record, StoreOp, StoreRequest, StoredSegment};
 use crate::Event;
 
 /// The most segments one tracked message may have (a concatenated SMS has at most 255).
@@ -62,6 +63,13 @@ pub struct TrackerConfig {
     /// How this link writes a message id in receipts against its responses (default
     /// [`IdForms::Auto`]).
     pub id_forms: IdForms,
+    /// Hand out [`StoreOp`]s and [`StoreRequest`]s for a durable [`Store`](crate::Store)
+    /// (off by default: memory only). With it, a receipt that matches nothing here is held
+    /// while the driver looks it up in the store, a message whose report timeout passes
+    /// is first checked there (another process may have finished it), and
+    /// [`Tracker::expire_all`] leaves open messages to the store instead of reporting
+    /// them.
+    pub journal: bool,
 }
 
 /// How an SMSC writes a message's id in its receipts compared with its `submit_sm_resp`.
@@ -110,6 +118,7 @@ impl Default for TrackerConfig {
             remember_finished: 65_536,
             reference_prefix: String::new(),
             id_forms: IdForms::Auto,
+            journal: false,
         }
     }
 }
@@ -149,6 +158,9 @@ pub struct NewMessage {
     pub receipts: ReceiptPolicy,
     /// Overrides [`TrackerConfig::report_timeout`] for this message.
     pub report_timeout: Option<Duration>,
+    /// The wall-clock time of the submission (ms since the Unix epoch), for the store's
+    /// record; the driver's to give (the tracker reads no clock). 0 when nobody needs it.
+    pub submitted_unix_ms: u64,
 }
 
 impl NewMessage {
@@ -159,6 +171,7 @@ impl NewMessage {
             segments,
             receipts: ReceiptPolicy::Final,
             report_timeout: None,
+            submitted_unix_ms: 0,
         }
     }
 
@@ -280,6 +293,13 @@ pub struct TrackerStats {
     pub receipts_unmatched: u64,
     /// Intermediate receipts reported as progress.
     pub progress: u64,
+    /// Messages taken over from the store ([`Tracker::adopt`]).
+    pub adopted: u64,
+    /// Messages another process finished (the store no longer had them at their report
+    /// timeout): dropped here without a report.
+    pub finished_elsewhere: u64,
+    /// Receipts looked up in the store.
+    pub lookups: u64,
     /// Messages tracked now.
     pub tracked: u64,
     /// Receipts held now.
@@ -305,6 +325,8 @@ struct Message {
     receipts: ReceiptPolicy,
     submitted: Instant,
     deadline: Instant,
+    /// Its report timeout passed and the store is asked whether it is still open.
+    checking: bool,
 }
 
 #[derive(Debug)]
@@ -346,6 +368,9 @@ pub struct Tracker {
     /// Reused to build generated references.
     scratch: String,
     events: VecDeque<Event>,
+    /// Writes and reads for the store (with [`TrackerConfig::journal`]).
+    store_ops: VecDeque<StoreOp>,
+    store_requests: VecDeque<StoreRequest>,
     stats: TrackerStats,
 }
 
@@ -368,6 +393,8 @@ impl Tracker {
             next_reference: 1,
             scratch: String::new(),
             events: VecDeque::new(),
+            store_ops: VecDeque::new(),
+            store_requests: VecDeque::new(),
             stats: TrackerStats::default(),
         }
     }
@@ -433,7 +460,11 @@ impl Tracker {
         };
         let id = self.next_id;
         self.next_id += 1;
-        let deadline = now + message.report_timeout.unwrap_or(self.config.report_timeout);
+        let timeout = message.report_timeout.unwrap_or(self.config.report_timeout);
+        let deadline = now + timeout;
+        let expires_unix_ms = message
+            .submitted_unix_ms
+            .saturating_add(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX));
         let segments = (0..message.segments)
             .map(|_| Segment {
                 key: None,
@@ -452,10 +483,26 @@ impl Tracker {
                 receipts: message.receipts,
                 submitted: now,
                 deadline,
+                checking: false,
             },
         );
         self.deadlines.push(deadline, Due::Message(id));
         self.stats.submitted += 1;
+        if self.config.journal {
+            self.store_ops.push_back(StoreOp::Put(Record {
+                reference: reference.to_string(),
+                receipts: message.receipts,
+                submitted_unix_ms: message.submitted_unix_ms,
+                expires_unix_ms,
+                segments: (0..message.segments)
+                    .map(|_| StoredSegment {
+                        message_id: None,
+                        state: SegmentState::Sending,
+                        err: None,
+                    })
+                    .collect(),
+            }));
+        }
         let tracked = Tracked {
             id: TrackId(id),
             reference: reference.to_string(),
@@ -534,6 +581,26 @@ impl Tracker {
             }
         }
         let open = m.open;
+        if self.config.journal {
+            let reference = m.reference.to_string();
+            let op = match (&seg.message_id, &seg.key) {
+                (Some(message_id), Some(key)) if seg.state == SegmentState::Submitted => {
+                    StoreOp::SetId {
+                        reference,
+                        segment: segment as u16,
+                        message_id: message_id.clone(),
+                        key: key.as_str().to_string(),
+                    }
+                }
+                _ => StoreOp::SetState {
+                    reference,
+                    segment: segment as u16,
+                    state: seg.state.clone(),
+                    err: None,
+                },
+            };
+            self.store_ops.push_back(op);
+        }
         if let (Some(key), false) = (&seg.key, seg.closed) {
             self.index.insert(key.clone(), (id.0, segment as u16));
             // A receipt that came first waits under this key.
@@ -577,6 +644,15 @@ impl Tracker {
         if repeat {
             self.stats.receipts_duplicate += 1;
             return ReceiptMatch::Duplicate;
+        }
+        if self.config.journal {
+            // Another process (or this one before a restart) may have sent it: look it up.
+            let keys = self
+                .lookup_keys(&keys)
+                .map(|(k, _)| k.as_str().to_string())
+                .collect();
+            self.store_requests.push_back(StoreRequest::Find { keys });
+            self.stats.lookups += 1;
         }
         if self.config.early_receipt_hold.is_zero() {
             return self.unmatched(receipt, UnmatchedReason::UnknownId);
@@ -746,6 +822,14 @@ impl Tracker {
             };
         }
         s.state = SegmentState::Final(receipt.state.clone());
+        if self.config.journal {
+            self.store_ops.push_back(StoreOp::SetState {
+                reference: reference.to_string(),
+                segment: seg as u16,
+                state: s.state.clone(),
+                err: receipt.err.clone(),
+            });
+        }
         s.receipt = Some(receipt);
         s.closed = true;
         m.open -= 1;
@@ -766,6 +850,17 @@ impl Tracker {
         };
         self.references.remove(&m.reference);
         self.clean_deadlines();
+        if self.config.journal {
+            let keys = m
+                .segments
+                .iter()
+                .filter_map(|s| s.key.as_ref().map(|k| k.as_str().to_string()))
+                .collect();
+            self.store_ops.push_back(StoreOp::Remove {
+                reference: m.reference.to_string(),
+                keys,
+            });
+        }
         let mut m = m;
         for s in &mut m.segments {
             let Some(k) = s.key.take() else { continue };
@@ -869,6 +964,17 @@ impl Tracker {
                 continue;
             }
             match due {
+                Due::Message(id) if self.config.journal => {
+                    // Another process may have finished it: ask the store first.
+                    if let Some(m) = self.messages.get_mut(id) {
+                        if !m.checking {
+                            m.checking = true;
+                            self.store_requests.push_back(StoreRequest::StillOpen {
+                                reference: m.reference.to_string(),
+                            });
+                        }
+                    }
+                }
                 Due::Message(id) => {
                     let forced = match self.messages.get(id) {
                         Some(m) if m.receipts == ReceiptPolicy::FailureOnly => {
@@ -911,7 +1017,16 @@ impl Tracker {
     /// Ends everything now: every tracked message is reported [`Outcome::Expired`] and
     /// every held receipt unmatched. For a driver that stops for good (its connection
     /// lost with no reconnect, the application closing): no receipt can come any more.
+    ///
+    /// With [`TrackerConfig::journal`], open messages are left to the store instead: they
+    /// are dropped here without a report (and without a store write), so that a restart
+    /// or another process that gets their receipts reports them.
     pub fn expire_all(&mut self, now: Instant) {
+        if self.config.journal {
+            while let Some(id) = self.messages.oldest() {
+                self.drop_local(id);
+            }
+        }
         while let Some(id) = self.messages.oldest() {
             self.finish(now, id, Some(Outcome::Expired));
         }
@@ -920,6 +1035,140 @@ impl Tracker {
                 self.unmatched(held.receipt, UnmatchedReason::UnknownId);
             }
         }
+    }
+
+    /// Forgets a message here without a report or a store write.
+    fn drop_local(&mut self, id: u64) {
+        let Some(m) = self.messages.remove(id) else {
+            return;
+        };
+        self.references.remove(&m.reference);
+        for s in &m.segments {
+            if let Some(k) = &s.key {
+                if let Some(other) = self.index.remove(k) {
+                    if other.0 != id {
+                        self.index.insert(k.clone(), other);
+                    }
+                }
+            }
+        }
+        self.clean_deadlines();
+    }
+
+    /// Takes a message from the store into tracking here: after a restart
+    /// ([`Store::load_open`](crate::Store::load_open)), or because a receipt arrived here for a
+    /// message another process sent ([`StoreRequest::Find`]). Receipts held for its
+    /// segments are matched at once. `now_unix_ms` is the wall-clock time that goes with
+    /// `now`, to place the record's expiry on the tracker's clock. Returns `false` (and
+    /// changes nothing) when the message is tracked here already or the record has no
+    /// segment.
+    pub fn adopt(&mut self, now: Instant, now_unix_ms: u64, record: Record) -> bool {
+        if record.segments.is_empty()
+            || record.segments.len() > MAX_SEGMENTS
+            || self.references.contains_key(record.reference.as_str())
+        {
+            return false;
+        }
+        let left = Duration::from_millis(record.expires_unix_ms.saturating_sub(now_unix_ms));
+        let deadline = now + left;
+        let policy = record.receipts;
+        let mut open = 0;
+        let segments: Vec<Segment> = record
+            .segments
+            .into_iter()
+            .map(|s| {
+                let closed = s.state.is_final()
+                    || (policy == ReceiptPolicy::None && s.state == SegmentState::Submitted);
+                if !closed {
+                    open += 1;
+                }
+                Segment {
+                    key: s.message_id.as_deref().and_then(IdKey::of),
+                    state: s.state,
+                    message_id: s.message_id,
+                    receipt: None,
+                    closed,
+                }
+            })
+            .collect();
+        let id = self.next_id;
+        self.next_id += 1;
+        let reference: Arc<str> = record.reference.into();
+        let keys: Vec<(usize, IdKey)> = segments
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.closed)
+            .filter_map(|(i, s)| s.key.clone().map(|k| (i, k)))
+            .collect();
+        self.messages.insert(
+            id,
+            Message {
+                reference: reference.clone(),
+                segments,
+                open,
+                receipts: policy,
+                submitted: now,
+                deadline,
+                checking: false,
+            },
+        );
+        self.references.insert(reference, id);
+        self.deadlines.push(deadline, Due::Message(id));
+        self.stats.adopted += 1;
+        for (i, k) in &keys {
+            self.index.insert(k.clone(), (id, *i as u16));
+        }
+        if open == 0 {
+            self.finish(now, id, None);
+            return true;
+        }
+        for (i, k) in keys {
+            if self.held.is_empty() {
+                break;
+            }
+            if let Some(h) = self.held_for(&k) {
+                if let Some(held) = self.take_held(h) {
+                    self.apply(now, id, i, held.receipt);
+                }
+            }
+        }
+        true
+    }
+
+    /// The store's answer to [`StoreRequest::StillOpen`]: an open message is reported
+    /// expired now; one the store no longer has was finished by another process, so it is
+    /// dropped here without a report (counted in [`TrackerStats::finished_elsewhere`]).
+    /// A driver that cannot reach the store answers `true`: the report is then given
+    /// here.
+    pub fn on_still_open(&mut self, now: Instant, reference: &str, open: bool) {
+        let Some(&id) = self.references.get(reference) else {
+            return;
+        };
+        if !self.messages.get(id).is_some_and(|m| m.checking) {
+            return;
+        }
+        if open {
+            let forced = match self.messages.get(id) {
+                Some(m) if m.receipts == ReceiptPolicy::FailureOnly => {
+                    Some(outcome_assuming_delivered(m))
+                }
+                _ => Some(Outcome::Expired),
+            };
+            self.finish(now, id, forced);
+        } else {
+            self.stats.finished_elsewhere += 1;
+            self.drop_local(id);
+        }
+    }
+
+    /// The next write for the store (with [`TrackerConfig::journal`]), oldest first.
+    pub fn poll_store_op(&mut self) -> Option<StoreOp> {
+        self.store_ops.pop_front()
+    }
+
+    /// The next read for the store (with [`TrackerConfig::journal`]), oldest first.
+    pub fn poll_store_request(&mut self) -> Option<StoreRequest> {
+        self.store_requests.pop_front()
     }
 
     /// Whether [`Tracker::poll_event`] has something.

@@ -773,3 +773,201 @@ proptest! {
 fn the_memory_store_behaves_as_every_store_must() {
     smpp_lifecycle::store::conformance(&mut smpp_lifecycle::MemoryStore::new());
 }
+
+mod journal {
+    //! The tracker with a store: what it writes, what it asks, and messages that move
+    //! between processes (trackers) through a shared store.
+
+    use super::*;
+    use smpp_lifecycle::{MemoryStore, Store, StoreOp, StoreRequest};
+
+    fn journaled() -> Tracker {
+        Tracker::new(TrackerConfig {
+            journal: true,
+            report_timeout: Duration::from_secs(600),
+            ..TrackerConfig::default()
+        })
+    }
+
+    /// Applies what the tracker wrote to the store, and answers what it asked.
+    fn sync(t: &mut Tracker, store: &mut MemoryStore, now: Instant, now_unix_ms: u64) {
+        loop {
+            let ops: Vec<StoreOp> = std::iter::from_fn(|| t.poll_store_op()).collect();
+            store.apply(&ops).expect("apply");
+            let Some(req) = t.poll_store_request() else {
+                if ops.is_empty() {
+                    return;
+                }
+                continue;
+            };
+            match req {
+                StoreRequest::Find { keys } => {
+                    if let Some(r) = keys.iter().find_map(|k| store.find(k).expect("find")) {
+                        t.adopt(now, now_unix_ms, r);
+                    }
+                }
+                StoreRequest::StillOpen { reference } => {
+                    let open = store.contains(&reference).expect("contains");
+                    t.on_still_open(now, &reference, open);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_change_is_written_in_order() {
+        let t0 = Instant::now();
+        let mut t = journaled();
+        let m = t.submit(t0, NewMessage::new(2).reference("r")).unwrap();
+        t.on_submit_result(t0, m.id, 0, accepted("0000000A"));
+        t.on_submit_result(
+            t0,
+            m.id,
+            1,
+            SubmitResult::Refused(CommandStatus::ESME_RINVDSTADR),
+        );
+        t.on_receipt(t0, receipt("a", "DELIVRD"));
+        let ops: Vec<StoreOp> = std::iter::from_fn(|| t.poll_store_op()).collect();
+        assert!(matches!(&ops[0], StoreOp::Put(r) if r.reference == "r" && r.segments.len() == 2));
+        assert!(
+            matches!(&ops[1], StoreOp::SetId { segment: 0, key, message_id, .. } if key == "a" && message_id == "0000000A")
+        );
+        assert!(matches!(
+            &ops[2],
+            StoreOp::SetState {
+                segment: 1,
+                state: SegmentState::Refused(_),
+                ..
+            }
+        ));
+        assert!(
+            matches!(&ops[3], StoreOp::SetState { segment: 0, state: SegmentState::Final(ReceiptState::Delivered), err, .. } if err.as_deref() == Some("000"))
+        );
+        assert!(
+            matches!(&ops[4], StoreOp::Remove { reference, keys } if reference == "r" && keys == &["a".to_string()])
+        );
+        assert_eq!(ops.len(), 5);
+        assert_eq!(one_report(&mut t).outcome, Outcome::Failed);
+    }
+
+    #[test]
+    fn a_receipt_in_another_process_finds_the_message_through_the_store() {
+        let t0 = Instant::now();
+        let mut store = MemoryStore::new();
+        // Process A submits; process B receives the receipts.
+        let mut a = journaled();
+        let mut b = journaled();
+        let m = a
+            .submit(
+                t0,
+                NewMessage {
+                    submitted_unix_ms: 1_000_000,
+                    ..NewMessage::new(2).reference("order-9")
+                },
+            )
+            .unwrap();
+        a.on_submit_result(t0, m.id, 0, accepted("101"));
+        a.on_submit_result(t0, m.id, 1, accepted("102"));
+        sync(&mut a, &mut store, t0, 1_000_000);
+        assert_eq!(
+            b.on_receipt(t0, receipt("101", "DELIVRD")),
+            ReceiptMatch::Held
+        );
+        sync(&mut b, &mut store, t0, 1_000_000);
+        assert_eq!(b.tracked(), 1, "adopted");
+        assert!(matches!(
+            b.on_receipt(t0, receipt("102", "DELIVRD")),
+            ReceiptMatch::Matched { .. }
+        ));
+        sync(&mut b, &mut store, t0, 1_000_000);
+        let r = one_report(&mut b);
+        assert_eq!(
+            (r.reference.as_str(), r.outcome),
+            ("order-9", Outcome::Delivered)
+        );
+        assert!(store.is_empty(), "the report removed it from the store");
+        // A's copy reaches its report timeout: the store says it is finished, so A drops
+        // it without a second report.
+        a.handle_timeout(t0 + Duration::from_secs(600));
+        sync(&mut a, &mut store, t0 + Duration::from_secs(600), 1_600_000);
+        assert!(reports(&mut a).is_empty(), "exactly one report in all");
+        assert_eq!(a.tracked(), 0);
+        assert_eq!(a.stats().finished_elsewhere, 1);
+        assert_eq!((b.stats().adopted, b.stats().lookups), (1, 1));
+    }
+
+    #[test]
+    fn after_a_restart_the_store_gives_the_open_messages_back() {
+        let t0 = Instant::now();
+        let mut store = MemoryStore::new();
+        let mut before = journaled();
+        let m = before
+            .submit(
+                t0,
+                NewMessage {
+                    submitted_unix_ms: 5_000,
+                    ..NewMessage::new(1).reference("r1")
+                },
+            )
+            .unwrap();
+        before.on_submit_result(t0, m.id, 0, accepted("77"));
+        sync(&mut before, &mut store, t0, 5_000);
+        // The process stops: with a store, open messages are left to it, not reported.
+        before.expire_all(t0);
+        assert!(reports(&mut before).is_empty());
+        assert!(
+            before.poll_store_op().is_none(),
+            "nothing removed from the store"
+        );
+        drop(before);
+        // A new process adopts what is open.
+        let mut after = journaled();
+        let t1 = t0 + Duration::from_secs(30);
+        for r in store.load_open(100).unwrap() {
+            assert!(after.adopt(t1, 35_000, r));
+        }
+        assert_eq!(after.tracked(), 1);
+        // The record's expiry (5,000 + 600,000 ms) is placed on the new clock.
+        assert_eq!(
+            after.poll_timeout(),
+            Some(t1 + Duration::from_millis(605_000 - 35_000))
+        );
+        after.on_receipt(t1, receipt("77", "UNDELIV"));
+        let r = one_report(&mut after);
+        assert_eq!((r.reference.as_str(), r.outcome), ("r1", Outcome::Failed));
+        // Adopting the same message twice does nothing.
+        let mut again = journaled();
+        sync(&mut after, &mut store, t1, 35_000);
+        assert!(store.load_open(10).unwrap().is_empty());
+        assert!(!again.adopt(
+            t1,
+            0,
+            smpp_lifecycle::Record {
+                reference: "x".into(),
+                receipts: ReceiptPolicy::Final,
+                submitted_unix_ms: 0,
+                expires_unix_ms: 0,
+                segments: vec![],
+            }
+        ));
+    }
+
+    #[test]
+    fn an_open_message_at_its_timeout_is_reported_expired_once() {
+        let t0 = Instant::now();
+        let mut store = MemoryStore::new();
+        let mut t = journaled();
+        let m = t.submit(t0, NewMessage::new(1).reference("late")).unwrap();
+        t.on_submit_result(t0, m.id, 0, accepted("5"));
+        sync(&mut t, &mut store, t0, 0);
+        let end = t0 + Duration::from_secs(600);
+        t.handle_timeout(end);
+        assert!(reports(&mut t).is_empty(), "not before the store answered");
+        t.handle_timeout(end + Duration::from_secs(1));
+        sync(&mut t, &mut store, end, 600_000);
+        let r = one_report(&mut t);
+        assert_eq!(r.outcome, Outcome::Expired);
+        assert!(store.is_empty());
+    }
+}

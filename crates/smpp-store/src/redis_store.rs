@@ -11,7 +11,10 @@ pub struct RedisStore {
 impl RedisStore {
     /// Connects to the Redis at `url`.
     pub fn open(url: &str) -> Result<RedisStore, StoreError> {
-        Err(StoreError::new(StoreErrorKind::Other, format!("{url}: not built yet")))
+        Err(StoreError::new(
+            StoreErrorKind::Other,
+            format!("{url}: not built yet"),
+        ))
     }
 }
 

@@ -11,7 +11,10 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating when missing) the store file at `path`.
     pub fn open(path: &str) -> Result<SqliteStore, StoreError> {
-        Err(StoreError::new(StoreErrorKind::Other, format!("sqlite:{path}: not built yet")))
+        Err(StoreError::new(
+            StoreErrorKind::Other,
+            format!("sqlite:{path}: not built yet"),
+        ))
     }
 }
 

@@ -1,0 +1,350 @@
+//! The client's store thread: it writes the lifecycle's store operations in batches (one
+//! transaction or pipeline per batch), answers the tracker's lookups, and tells the
+//! sending threads when their writes are durable. Store I/O never happens on the sending
+//! threads or the dispatcher, and never while the lifecycle lock is held.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use log::{info, warn};
+use smpp_lifecycle::{Lifecycle, Store, StoreError, StoreErrorKind, StoreOp, StoreRequest};
+
+use crate::texts::unix_ms;
+
+/// A store shared by clients (and the pool): the [`smpp_lifecycle::Store`] behind a lock.
+/// Build it from any store: `StoreHandle::new(smpp_store::open("sqlite:track.db")?)`.
+#[derive(Clone)]
+pub struct StoreHandle(pub(crate) Arc<Mutex<Box<dyn Store>>>);
+
+impl StoreHandle {
+    /// Wraps a store.
+    pub fn new(store: Box<dyn Store>) -> StoreHandle {
+        StoreHandle(Arc::new(Mutex::new(store)))
+    }
+}
+
+impl fmt::Debug for StoreHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StoreHandle")
+    }
+}
+
+/// What the store thread counted (see [`ClientStats::store`](crate::ClientStats::store)).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoreStats {
+    /// Operations written.
+    pub written: u64,
+    /// Batches written (each one transaction or pipeline).
+    pub batches: u64,
+    /// Operations waiting to be written (a store that is down holds them here).
+    pub pending: u64,
+    /// Failed attempts to write a batch (each retried).
+    pub write_errors: u64,
+    /// Lookups for receipts that matched nothing here.
+    pub lookups: u64,
+    /// Messages found in the store and taken over.
+    pub adopted: u64,
+    /// Failed lookups.
+    pub read_errors: u64,
+    /// The last failure, in words.
+    pub last_error: Option<String>,
+}
+
+enum Work {
+    Ops(u64, Vec<StoreOp>),
+    Requests(Vec<StoreRequest>),
+    Stop,
+}
+
+/// The sending threads' side of the store thread.
+pub(crate) struct StoreLink {
+    tx: Sender<Work>,
+    next_seq: AtomicU64,
+    /// The sequence number of the last batch written, and its waiters.
+    durable: Mutex<u64>,
+    written: Condvar,
+    stats: Mutex<StoreStats>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// The most operations held while the store cannot take them; past it the oldest batch
+/// is given up (counted as a write error, logged).
+const MAX_PENDING: u64 = 1 << 20;
+
+impl StoreLink {
+    /// Starts the store thread; `life` is the lifecycle it answers for and `nudge` wakes
+    /// the dispatcher when an answer produced events to forward.
+    pub(crate) fn start(
+        store: StoreHandle,
+        life: Arc<Mutex<Lifecycle>>,
+        nudge: Sender<()>,
+    ) -> std::io::Result<Arc<StoreLink>> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let link = Arc::new(StoreLink {
+            tx,
+            next_seq: AtomicU64::new(1),
+            durable: Mutex::new(0),
+            written: Condvar::new(),
+            stats: Mutex::new(StoreStats::default()),
+            thread: Mutex::new(None),
+        });
+        let l = Arc::clone(&link);
+        let handle = std::thread::Builder::new()
+            .name("smpp-store".into())
+            .spawn(move || run(&l, &store, &life, &nudge, &rx))?;
+        if let Ok(mut t) = link.thread.lock() {
+            *t = Some(handle);
+        }
+        Ok(link)
+    }
+
+    /// Moves what the lifecycle has for the store to the store thread (call it with the
+    /// lifecycle lock held, right after changing it). Returns the sequence number that
+    /// [`StoreLink::wait_durable`] waits for, when there were writes.
+    pub(crate) fn take(&self, life: &mut Lifecycle) -> Option<u64> {
+        let ops: Vec<StoreOp> = std::iter::from_fn(|| life.poll_store_op()).collect();
+        let requests: Vec<StoreRequest> =
+            std::iter::from_fn(|| life.poll_store_request()).collect();
+        if !requests.is_empty() {
+            let _ = self.tx.send(Work::Requests(requests));
+        }
+        if ops.is_empty() {
+            return None;
+        }
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut s) = self.stats.lock() {
+            s.pending += ops.len() as u64;
+        }
+        let _ = self.tx.send(Work::Ops(seq, ops));
+        Some(seq)
+    }
+
+    /// Waits until the writes up to `seq` are durable, at most `limit`.
+    pub(crate) fn wait_durable(&self, seq: u64, limit: Duration) -> Result<(), StoreError> {
+        let end = Instant::now() + limit;
+        let Ok(mut done) = self.durable.lock() else {
+            return Err(StoreError::new(StoreErrorKind::Other, "store thread gone"));
+        };
+        while *done < seq {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                let last = self
+                    .stats
+                    .lock()
+                    .ok()
+                    .and_then(|s| s.last_error.clone())
+                    .unwrap_or_else(|| "no answer".into());
+                return Err(StoreError::new(
+                    StoreErrorKind::Unavailable,
+                    format!("not written within {limit:?} (the store keeps trying): {last}"),
+                ));
+            }
+            done = match self.written.wait_timeout(done, left) {
+                Ok((d, _)) => d,
+                Err(_) => return Err(StoreError::new(StoreErrorKind::Other, "store thread gone")),
+            };
+        }
+        Ok(())
+    }
+
+    /// What the store thread counted.
+    pub(crate) fn stats(&self) -> StoreStats {
+        self.stats.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Writes what is left (trying for at most `limit`) and stops the thread.
+    pub(crate) fn stop(&self, limit: Duration) {
+        let last = self.next_seq.load(Ordering::Relaxed).saturating_sub(1);
+        if let Err(e) = self.wait_durable(last, limit) {
+            warn!("store: stopping with writes not done: {e}");
+        }
+        let _ = self.tx.send(Work::Stop);
+        let handle = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
+}
+
+fn error_text(e: &StoreError) -> String {
+    e.to_string()
+}
+
+/// The store thread.
+fn run(
+    link: &StoreLink,
+    store: &StoreHandle,
+    life: &Mutex<Lifecycle>,
+    nudge: &Sender<()>,
+    rx: &Receiver<Work>,
+) {
+    let mut batch: Vec<StoreOp> = Vec::new();
+    let mut batch_seq = 0u64;
+    let mut failures = 0u32;
+    let mut next_purge = Instant::now() + Duration::from_secs(60);
+    let mut stopping = false;
+    loop {
+        // Gather: wait for work when there is nothing to write, else take what is there.
+        let first = if batch.is_empty() && !stopping {
+            match rx.recv_timeout(Duration::from_secs(1)) {
+                Ok(w) => Some(w),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        } else {
+            None
+        };
+        let mut requests = Vec::new();
+        for w in first
+            .into_iter()
+            .chain(std::iter::from_fn(|| rx.try_recv().ok()))
+        {
+            match w {
+                Work::Ops(seq, ops) => {
+                    batch.extend(ops);
+                    batch_seq = batch_seq.max(seq);
+                }
+                Work::Requests(r) => requests.extend(r),
+                Work::Stop => stopping = true,
+            }
+        }
+        if !batch.is_empty() {
+            let r = store.0.lock().map_err(|_| {
+                StoreError::new(StoreErrorKind::Other, "the store's lock is poisoned")
+            });
+            let r = r.and_then(|mut s| s.apply(&batch));
+            match r {
+                Ok(()) => {
+                    if failures > 0 {
+                        info!("store: writing again after {failures} failed attempt(s)");
+                    }
+                    failures = 0;
+                    if let Ok(mut s) = link.stats.lock() {
+                        s.written += batch.len() as u64;
+                        s.batches += 1;
+                        s.pending = s.pending.saturating_sub(batch.len() as u64);
+                    }
+                    batch.clear();
+                    if let Ok(mut d) = link.durable.lock() {
+                        *d = (*d).max(batch_seq);
+                    }
+                    link.written.notify_all();
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    if failures == 1 {
+                        warn!("store: cannot write ({} operations wait): {e}", batch.len());
+                    }
+                    let give_up = batch.len() as u64 > MAX_PENDING;
+                    if let Ok(mut s) = link.stats.lock() {
+                        s.write_errors += 1;
+                        s.last_error = Some(error_text(&e));
+                        if give_up {
+                            s.pending = s.pending.saturating_sub(batch.len() as u64);
+                        }
+                    }
+                    if give_up {
+                        warn!("store: giving up {} operations: {e}", batch.len());
+                        batch.clear();
+                    }
+                    if stopping && failures > 3 {
+                        return;
+                    }
+                    // Back off (up to 2 s), still taking new work meanwhile.
+                    let pause =
+                        Duration::from_millis(50u64 << failures.min(5)).min(Duration::from_secs(2));
+                    std::thread::sleep(pause);
+                }
+            }
+        }
+        for r in requests {
+            answer(link, store, life, nudge, r);
+        }
+        if stopping && batch.is_empty() && rx.is_empty() {
+            return;
+        }
+        if Instant::now() >= next_purge {
+            next_purge = Instant::now() + Duration::from_secs(60);
+            if let Ok(mut s) = store.0.lock() {
+                // Records of processes that died an hour past their expiry.
+                match s.purge_expired(unix_ms(), 3_600_000) {
+                    Ok(n) if n > 0 => info!("store: forgot {n} expired record(s)"),
+                    Ok(_) => {}
+                    Err(e) => warn!("store: purge failed: {e}"),
+                }
+            }
+        }
+    }
+}
+
+/// Answers one of the tracker's reads, then hands what that changed back.
+fn answer(
+    link: &StoreLink,
+    store: &StoreHandle,
+    life: &Mutex<Lifecycle>,
+    nudge: &Sender<()>,
+    request: StoreRequest,
+) {
+    match request {
+        StoreRequest::Find { keys } => {
+            if let Ok(mut s) = link.stats.lock() {
+                s.lookups += 1;
+            }
+            let mut found = None;
+            for k in &keys {
+                let r = store.0.lock().map_err(|_| {
+                    StoreError::new(StoreErrorKind::Other, "the store's lock is poisoned")
+                });
+                match r.and_then(|mut s| s.find(k)) {
+                    Ok(Some(rec)) => {
+                        found = Some(rec);
+                        break;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        warn!("store: lookup failed: {e}");
+                        if let Ok(mut s) = link.stats.lock() {
+                            s.read_errors += 1;
+                            s.last_error = Some(error_text(&e));
+                        }
+                        break;
+                    }
+                }
+            }
+            let Some(record) = found else { return };
+            if let Ok(mut l) = life.lock() {
+                if l.tracker_mut().adopt(Instant::now(), unix_ms(), record) {
+                    if let Ok(mut s) = link.stats.lock() {
+                        s.adopted += 1;
+                    }
+                }
+                link.take(&mut l);
+            }
+            let _ = nudge.try_send(());
+        }
+        StoreRequest::StillOpen { reference } => {
+            let r = store.0.lock().map_err(|_| {
+                StoreError::new(StoreErrorKind::Other, "the store's lock is poisoned")
+            });
+            // When the store cannot say, the report is given here.
+            let open = r
+                .and_then(|mut s| s.contains(&reference))
+                .unwrap_or_else(|e| {
+                    warn!("store: cannot check {reference:?}: {e}");
+                    true
+                });
+            if let Ok(mut l) = life.lock() {
+                l.tracker_mut()
+                    .on_still_open(Instant::now(), &reference, open);
+                link.take(&mut l);
+            }
+            let _ = nudge.try_send(());
+        }
+        other => warn!("store: request not understood: {other:?}"),
+    }
+}
