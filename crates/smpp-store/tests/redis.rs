@@ -370,6 +370,36 @@ fn redis_going_away_and_coming_back() {
 }
 
 #[test]
+fn a_redis_that_hangs_does_not_hang_the_store() {
+    logged();
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let mut store = RedisStore::open(&server.url(0)).unwrap();
+    store
+        .apply(&[StoreOp::Put(record("m", now_ms(), 1))])
+        .unwrap();
+    server.pause(true);
+    // The response timeout (1 s) bounds the call; then reconnecting (connect and SCRIPT
+    // LOAD, 1 s each) bounds the next ones.
+    for _ in 0..3 {
+        let started = Instant::now();
+        let e = store.contains("m").unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(e.kind, StoreErrorKind::Unavailable, "{e}");
+        assert!(took < Duration::from_secs(4), "{took:?}: {e}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.pause(false);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.contains("m").is_err() {
+        assert!(Instant::now() < deadline, "no recovery after the pause");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(store.contains("m").unwrap(), "the same server kept m");
+}
+
+#[test]
 fn a_store_that_cannot_connect_fails_at_once() {
     logged();
     if !common::redis::available() {

@@ -153,9 +153,26 @@ impl RedisServer {
         }
     }
 
+    /// Stops (`SIGSTOP`) or resumes (`SIGCONT`) the server: a Redis that hangs.
+    pub(crate) fn pause(&self, paused: bool) {
+        let pid = self.child.as_ref().expect("a running server").id();
+        let signal = if paused { "-STOP" } else { "-CONT" };
+        let ok = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill {signal} {pid}");
+    }
+
     /// Kills the server and waits until it is gone (its port released).
     pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
+            // A paused server would not die of SIGKILL any later, but resume it anyway so
+            // the process is reaped at once.
+            let _ = Command::new("kill")
+                .args(["-CONT", &child.id().to_string()])
+                .stderr(Stdio::null())
+                .status();
             let _ = child.kill();
             let _ = child.wait();
         }
