@@ -9,10 +9,10 @@
 
 #![warn(missing_docs)]
 
-mod redis_store;
+pub mod redis_store;
 mod sqlite;
 
-pub use redis_store::RedisStore;
+pub use redis_store::{RedisStore, RedisStoreBuilder};
 pub use smpp_lifecycle::{MemoryStore, Store, StoreError, StoreErrorKind};
 pub use sqlite::SqliteStore;
 
