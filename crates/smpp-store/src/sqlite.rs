@@ -226,6 +226,7 @@ enum Identity {
     },
 }
 
+/// What the file is, read within the caller's transaction.
 fn identity(conn: &Connection) -> rusqlite::Result<Identity> {
     let application_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
     let user_version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -256,7 +257,7 @@ impl SqliteStore {
         let path_ref = path.as_ref();
         let shown = path_ref.display().to_string();
         let conn = Connection::open(path_ref).map_err(|e| open_error(path_ref, &shown, e))?;
-        let store = SqliteStore { conn, path: shown };
+        let mut store = SqliteStore { conn, path: shown };
         store
             .conn
             .busy_timeout(DEFAULT_BUSY_TIMEOUT)
@@ -280,7 +281,13 @@ impl SqliteStore {
         }
         // Look before changing anything (the journal mode is written into the file): a
         // file of some other program is left as it was.
-        let found = identity(&store.conn).map_err(|e| store.error("read the header", e))?;
+        // One read transaction, so that a store another process creates meanwhile is seen
+        // whole or not at all (its header and tables are written in one transaction).
+        let found = store
+            .conn
+            .unchecked_transaction()
+            .and_then(|tx| identity(&tx))
+            .map_err(|e| store.error("read the header", e))?;
         store.check_identity(&found)?;
         let mode: String = store
             .conn
@@ -292,7 +299,6 @@ impl SqliteStore {
                 store.path
             );
         }
-        let mut store = store;
         store.set_durability(Durability::default())?;
         if found == Identity::Empty {
             store.create_schema()?;

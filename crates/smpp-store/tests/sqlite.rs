@@ -565,3 +565,26 @@ fn purge_forgets_expired_messages_and_their_ids() {
         "now < grace"
     );
 }
+
+#[test]
+fn stores_opening_a_new_file_at_once_all_succeed() {
+    let dir = TempDir::new("race");
+    let path = dir.file("track.db");
+    let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let openers: Vec<_> = (0..8)
+        .map(|i| {
+            let (path, start) = (path.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                let mut store = SqliteStore::open(&path)?;
+                store.apply(&[StoreOp::Put(record(&format!("r{i}"), i, 1))])
+            })
+        })
+        .collect();
+    for opener in openers {
+        let result = opener.join().expect("an opener panicked");
+        assert_eq!(result, Ok(()), "one schema, created once, for all");
+    }
+    let mut store = SqliteStore::open(&path).expect("open");
+    assert_eq!(store.load_open(100).expect("load_open").len(), 8);
+}
