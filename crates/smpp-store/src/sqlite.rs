@@ -40,7 +40,10 @@
 //! Ids live in a table of their own rather than a column of `segments` so that a key
 //! behaves as in [`MemoryStore`](smpp_lifecycle::MemoryStore): the last `SetId` of a key
 //! wins (an SMSC that reuses ids finds the newer message), and a segment given a second id
-//! (a resubmission) is found by both.
+//! (a resubmission) is found by both. A message's ids go with it, whichever `keys` its
+//! [`StoreOp::Remove`] lists; a [`StoreOp::Put`] of a reference already stored replaces
+//! the message, and forgets the old one's ids too (the memory store would leave them
+//! finding the new message).
 //!
 //! Times are SQLite integers (signed 64 bits): a time past `i64::MAX` ms (the year
 //! 292,278,994) is kept as `i64::MAX` and read back as `u64::MAX`, "never".
