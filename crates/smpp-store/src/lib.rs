@@ -1,7 +1,8 @@
 //! Durable stores for the message lifecycle ([`smpp_lifecycle::Store`]): tracking that
 //! survives a restart and spans processes.
 //!
-//! - [`SqliteStore`]: one file, no server (SQLite, bundled: nothing to install).
+//! - [`SqliteStore`]: one file, no server (SQLite, bundled: nothing to install); see
+//!   [the `sqlite` module](sqlite) for its schema and what survives which crash.
 //! - [`RedisStore`]: many processes on many machines share one Redis.
 //!
 //! [`open`] takes the URL form the configuration and the command line use: `memory`,
@@ -10,11 +11,11 @@
 #![warn(missing_docs)]
 
 pub mod redis_store;
-mod sqlite;
+pub mod sqlite;
 
 pub use redis_store::{RedisStore, RedisStoreBuilder};
 pub use smpp_lifecycle::{MemoryStore, Store, StoreError, StoreErrorKind};
-pub use sqlite::SqliteStore;
+pub use sqlite::{Durability, SqliteStore};
 
 /// Opens the store a URL names: `memory`, `sqlite:PATH` (the file is created when
 /// missing), `redis://HOST:PORT[/DB]` (optionally `redis://:PASSWORD@HOST:PORT/DB`).
