@@ -31,8 +31,9 @@ pub(crate) struct ListenArgs {
     /// How to bind: rx (receiver) or trx (transceiver).
     #[arg(long, value_enum, default_value = "rx", value_name = "KIND")]
     bind: ListenBind,
-    /// Stop (exit 0) after N messages: MO messages, receipts and reports (a receipt held
-    /// while --store is asked counts with its report). Default: no limit.
+    /// Stop (exit 0) after N messages: MO messages, reports, and receipts that match no
+    /// tracked message (with --store, the receipts of a tracked message count once, as
+    /// its report). Default: no limit.
     #[arg(long, value_name = "N")]
     count: Option<u64>,
     /// Stop (exit 0) after SECONDS, with what arrived (default: no limit).
@@ -129,8 +130,9 @@ fn listen(o: &ListenArgs) -> Result<(), String> {
 }
 
 /// The text line and the JSON object for an inbound item, and whether it counts towards
-/// --count (MO messages, receipts and reports do, except a receipt held while the store
-/// is asked, which counts with its report; given-up messages do not). `None`
+/// --count: MO messages, reports, and receipts that match no tracked message count; a
+/// receipt matched (or held while the store is asked) counts with its message's report;
+/// given-up messages do not count. `None`
 /// for what listen does not print: an unmatched-receipt note (the receipt's own line says
 /// it matched nothing) and intermediate progress (its receipt line shows it).
 fn render(i: &Inbound) -> Option<(String, String, bool)> {
@@ -142,8 +144,8 @@ fn render(i: &Inbound) -> Option<(String, String, bool)> {
         } => Some((
             receipt_line(pdu, receipt, matched),
             receipt_event(pdu, receipt, matched),
-            // A held receipt is counted with its report.
-            *matched != ReceiptMatch::Held,
+            // A receipt of a tracked message counts with the message's report.
+            !matches!(matched, ReceiptMatch::Held | ReceiptMatch::Matched { .. }),
         )),
         InboundKind::Message { message, pdu } => {
             Some((mo_line(message), mo_json(message, pdu.as_ref()), true))
