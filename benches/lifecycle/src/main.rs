@@ -84,6 +84,55 @@ const E2E_COUNT: usize = 20_000;
 /// End-to-end runs of each variant.
 const E2E_ROUNDS: usize = 9;
 
+/// A throw-away `redis-server` on a free loopback port, stopped on drop.
+struct RedisServer {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+    url: String,
+}
+
+impl RedisServer {
+    fn start() -> Option<RedisServer> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let dir = std::env::temp_dir().join(format!("smpp-bench-redis-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let server = RedisServer {
+            child,
+            dir,
+            url: format!("redis://127.0.0.1:{port}/0"),
+        };
+        let end = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < end {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(server);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// CPU time this process has used (user and system, every thread), from /proc.
 fn process_cpu() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
@@ -98,6 +147,16 @@ fn process_cpu() -> Option<Duration> {
 /// One end-to-end run: texts sent and every receipt (and report) drained, per second, and
 /// the process's CPU time per message (client, SMSC and the draining application).
 fn e2e_run(tracked: bool, count: usize) -> Result<(f64, f64), String> {
+    e2e_run_with(tracked, count, None, "r")
+}
+
+/// [`e2e_run`] with a store (`sqlite:PATH`, `redis://...`), references `{prefix}{i}`.
+fn e2e_run_with(
+    tracked: bool,
+    count: usize,
+    store: Option<&str>,
+    prefix: &str,
+) -> Result<(f64, f64), String> {
     use smpp_client::{Client, ClientConfig, OutgoingText, TextOptions};
     let mut smsc_config = smpp_smsc::SmscConfig::default().receipt_delay(Duration::ZERO);
     // Receipts go out as fast as submits come in: the SMSC's deliver_sm get the same
@@ -111,6 +170,10 @@ fn e2e_run(tracked: bool, count: usize) -> Result<(f64, f64), String> {
         .enquire_link_interval(None)
         .track(tracked);
     let mut config = config;
+    if let Some(url) = store {
+        let s = smpp_store::open(url).map_err(|e| format!("{url}: {e}"))?;
+        config = config.store(smpp_client::StoreHandle::new(s));
+    }
     if let Some(v) = std::env::var("SMPP_BENCH_REMEMBER")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -141,7 +204,7 @@ fn e2e_run(tracked: bool, count: usize) -> Result<(f64, f64), String> {
                 "447700900123",
                 "Your code is 123456. It expires in 10 minutes.",
             )
-            .options(TextOptions::default().reference(format!("r{i}")))
+            .options(TextOptions::default().reference(format!("{prefix}{i}")))
         });
         let results = client.send_many(texts, WINDOW);
         (results, drain.join().unwrap_or((0, 0)))
@@ -468,6 +531,51 @@ fn main() -> ExitCode {
     let e2e_ratio = e2e_on_med / e2e_off_med;
     let e2e_cost = 1.0 - e2e_ratio;
     let met = e2e_cost <= TARGET_COST;
+
+    // The stores side by side: tracked runs with memory only, an SQLite file and Redis.
+    let redis = RedisServer::start();
+    let db = std::env::temp_dir().join(format!("smpp-bench-{}.db", std::process::id()));
+    let mut stores: Vec<(&str, Option<String>)> = vec![
+        ("memory", None),
+        ("sqlite", Some(format!("sqlite:{}", db.display()))),
+    ];
+    match &redis {
+        Some(r) => stores.push(("redis", Some(r.url.clone()))),
+        None => eprintln!("redis-server not installed: the Redis store is not measured"),
+    }
+    let remove_db = || {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+    };
+    let store_rounds = if quick { 1 } else { 3 };
+    let mut store_rates: Vec<Vec<f64>> = vec![Vec::new(); stores.len()];
+    for r in 0..store_rounds {
+        for k in 0..stores.len() {
+            let i = (r + k) % stores.len();
+            let (name, url) = &stores[i];
+            remove_db();
+            match e2e_run_with(true, count, url.as_deref(), &format!("{name}{r}-")) {
+                Ok((rate, _)) => store_rates[i].push(rate),
+                Err(e) => {
+                    eprintln!("end-to-end run with the {name} store failed: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    }
+    remove_db();
+    drop(redis);
+    let store_medians: Vec<f64> = store_rates.iter().map(|v| median(v)).collect();
+    if json {
+        for (i, (name, _)) in stores.iter().enumerate() {
+            println!(
+                "{{\"bench\":\"lifecycle_store\",\"store\":\"{name}\",\"per_s\":{:.0},\"vs_memory\":{:.3}}}",
+                store_medians[i],
+                store_medians[i] / store_medians[0]
+            );
+        }
+    }
     if json {
         println!(
             "{{\"bench\":\"lifecycle\",\"window\":{WINDOW},\"untracked_ns_per_msg\":{off_med:.1},\"tracked_ns_per_msg\":{on_med:.1},\"core_throughput_ratio\":{ratio:.3},\"core_cost\":{cost:.3},\"e2e_count\":{count},\"e2e_untracked_per_s\":{e2e_off_med:.0},\"e2e_tracked_per_s\":{e2e_on_med:.0},\"e2e_ratio\":{e2e_ratio:.3},\"e2e_cpu_us_untracked\":{cpu_off_med:.2},\"e2e_cpu_us_tracked\":{cpu_on_med:.2},\"e2e_cost\":{e2e_cost:.3},\"target_cost\":{TARGET_COST},\"met\":{met}}}"
@@ -510,6 +618,21 @@ fn main() -> ExitCode {
             TARGET_COST * 100.0,
             if met { "met" } else { "MISSED" }
         );
+        println!(
+            "stores: the same tracked runs keeping each message in a store (median of {store_rounds}, rotating order; target: SQLite and Redis at least 0.5x memory)"
+        );
+        for (i, (name, _)) in stores.iter().enumerate() {
+            let ratio = store_medians[i] / store_medians[0];
+            let verdict = match i {
+                0 => "",
+                _ if ratio >= 0.5 => " (met)",
+                _ => " (MISSED)",
+            };
+            println!(
+                "  {name:<8} {:>10.0} msgs/s  {ratio:.3}x memory{verdict}",
+                store_medians[i]
+            );
+        }
     }
     ExitCode::SUCCESS
 }

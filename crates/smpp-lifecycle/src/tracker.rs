@@ -70,6 +70,11 @@ pub struct TrackerConfig {
     /// [`Tracker::expire_all`] leaves open messages to the store instead of reporting
     /// them.
     pub journal: bool,
+    /// With the journal: how long a receipt that matches nothing here waits before it is
+    /// looked up in the store (default 1 s). Most such receipts raced their own response
+    /// in this process and match it within milliseconds; asking the store for each would
+    /// cost a round trip per receipt.
+    pub store_lookup_delay: Duration,
 }
 
 /// How an SMSC writes a message's id in its receipts compared with its `submit_sm_resp`.
@@ -119,6 +124,7 @@ impl Default for TrackerConfig {
             reference_prefix: String::new(),
             id_forms: IdForms::Auto,
             journal: false,
+            store_lookup_delay: Duration::from_secs(1),
         }
     }
 }
@@ -333,6 +339,8 @@ struct Message {
 struct Held {
     receipt: Arc<Receipt>,
     keys: Candidates,
+    /// When it is looked up in the store, if it still matches nothing here.
+    lookup_at: Option<Instant>,
     deadline: Instant,
 }
 
@@ -341,6 +349,8 @@ struct Held {
 enum Due {
     Message(u64),
     Held(u64),
+    /// A held receipt is looked up in the store (with the journal).
+    Lookup(u64),
 }
 
 /// Tracks submissions to their final reports; see the module docs.
@@ -645,15 +655,6 @@ impl Tracker {
             self.stats.receipts_duplicate += 1;
             return ReceiptMatch::Duplicate;
         }
-        if self.config.journal {
-            // Another process (or this one before a restart) may have sent it: look it up.
-            let keys = self
-                .lookup_keys(&keys)
-                .map(|(k, _)| k.as_str().to_string())
-                .collect();
-            self.store_requests.push_back(StoreRequest::Find { keys });
-            self.stats.lookups += 1;
-        }
         if self.config.early_receipt_hold.is_zero() {
             return self.unmatched(receipt, UnmatchedReason::UnknownId);
         }
@@ -675,11 +676,21 @@ impl Tracker {
         }
         let deadline = now + self.config.early_receipt_hold;
         self.deadlines.push(deadline, Due::Held(h));
+        // With a store: another process (or this one before a restart) may have sent it.
+        // Asked after a moment, when this process's own responses had time to come.
+        let lookup_at = self
+            .config
+            .journal
+            .then(|| now + self.config.store_lookup_delay);
+        if let Some(at) = lookup_at {
+            self.deadlines.push(at, Due::Lookup(h));
+        }
         self.held.insert(
             h,
             Held {
                 receipt,
                 keys,
+                lookup_at,
                 deadline,
             },
         );
@@ -992,6 +1003,17 @@ impl Tracker {
                         self.unmatched(held.receipt, UnmatchedReason::UnknownId);
                     }
                 }
+                Due::Lookup(h) => {
+                    let keys = match self.held.get(h) {
+                        Some(held) => self
+                            .lookup_keys(&held.keys)
+                            .map(|(k, _)| k.as_str().to_string())
+                            .collect(),
+                        None => continue,
+                    };
+                    self.store_requests.push_back(StoreRequest::Find { keys });
+                    self.stats.lookups += 1;
+                }
             }
         }
     }
@@ -1001,6 +1023,7 @@ impl Tracker {
         match due {
             Due::Message(id) => self.messages.get(id).is_some_and(|m| m.deadline == at),
             Due::Held(h) => self.held.get(h).is_some_and(|x| x.deadline == at),
+            Due::Lookup(h) => self.held.get(h).is_some_and(|x| x.lookup_at == Some(at)),
         }
     }
 
@@ -1011,6 +1034,7 @@ impl Tracker {
         self.deadlines.clean(live, |at, due| match due {
             Due::Message(id) => messages.get(id).is_some_and(|m| m.deadline == at),
             Due::Held(h) => held.get(h).is_some_and(|x| x.deadline == at),
+            Due::Lookup(h) => held.get(h).is_some_and(|x| x.lookup_at == Some(at)),
         });
     }
 

@@ -875,6 +875,13 @@ mod journal {
             ReceiptMatch::Held
         );
         sync(&mut b, &mut store, t0, 1_000_000);
+        assert_eq!(
+            b.tracked(),
+            0,
+            "the store is asked after a moment, not at once"
+        );
+        b.handle_timeout(t0 + Duration::from_secs(1));
+        sync(&mut b, &mut store, t0, 1_000_000);
         assert_eq!(b.tracked(), 1, "adopted");
         assert!(matches!(
             b.on_receipt(t0, receipt("102", "DELIVRD")),
