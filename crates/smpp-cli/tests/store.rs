@@ -4,6 +4,8 @@
 //! through a real `redis-server` started here (skipped with a message when it is not
 //! installed; CI installs it).
 
+#![allow(clippy::print_stderr)] // says when the Redis part is skipped
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
