@@ -307,6 +307,11 @@ impl Client {
         let (mut lifecycle, config_text) = (config.lifecycle.clone(), config.text);
         if config.store.is_some() {
             lifecycle.tracker.journal = true;
+            // Processes sharing a store must not generate the same references.
+            if lifecycle.tracker.reference_prefix.is_empty() {
+                lifecycle.tracker.reference_prefix =
+                    format!("{:x}-{:x}-", std::process::id(), texts::unix_ms());
+            }
         }
         let life = Arc::new(Mutex::new(Lifecycle::new(LifecycleConfig {
             text: config_text,
