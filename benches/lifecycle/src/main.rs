@@ -216,6 +216,9 @@ fn e2e_run_with(
     };
     let failed = results.iter().filter(|r| r.is_err()).count();
     let tracker = client.stats().tracker;
+    if std::env::var_os("SMPP_BENCH_VERBOSE").is_some() {
+        eprintln!("{elapsed:?} store {:?}", client.stats().store);
+    }
     let smsc_stats = smsc.stats();
     let _ = client.unbind();
     smsc.shutdown();
@@ -450,7 +453,8 @@ fn main() -> ExitCode {
         let tracked = what.ends_with("tracked") && !what.ends_with("untracked");
         let rounds: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
         if what.starts_with("e2e") {
-            return match e2e_run(tracked, rounds) {
+            let store = std::env::var("SMPP_BENCH_STORE").ok();
+            return match e2e_run_with(tracked, rounds, store.as_deref(), "r") {
                 Ok((rate, cpu)) => {
                     println!("{rounds} messages end to end, {rate:.0}/s, {cpu:.1} us CPU each");
                     ExitCode::SUCCESS

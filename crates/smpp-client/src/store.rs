@@ -43,6 +43,9 @@ pub struct StoreStats {
     pub batches: u64,
     /// Operations waiting to be written (a store that is down holds them here).
     pub pending: u64,
+    /// Operations never written because the same batch also removed their message (it
+    /// was sent and reported before the store thread got to it).
+    pub compacted: u64,
     /// Failed attempts to write a batch (each retried).
     pub write_errors: u64,
     /// Lookups for receipts that matched nothing here.
@@ -214,6 +217,23 @@ fn run(
             }
         }
         if !batch.is_empty() {
+            let before = batch.len();
+            compact(&mut batch);
+            if batch.is_empty() {
+                if let Ok(mut s) = link.stats.lock() {
+                    s.pending = s.pending.saturating_sub(before as u64);
+                    s.compacted += before as u64;
+                }
+                if let Ok(mut d) = link.durable.lock() {
+                    *d = (*d).max(batch_seq);
+                }
+                link.written.notify_all();
+                continue;
+            }
+            if let Ok(mut s) = link.stats.lock() {
+                s.compacted += (before - batch.len()) as u64;
+                s.pending = s.pending.saturating_sub((before - batch.len()) as u64);
+            }
             let r = store.0.lock().map_err(|_| {
                 StoreError::new(StoreErrorKind::Other, "the store's lock is poisoned")
             });
@@ -282,6 +302,47 @@ fn run(
     }
 }
 
+/// Drops from a batch every message that it both puts and removes: sent and reported
+/// before the batch was written, it needs no record (its `Put` .. `Remove`, and every
+/// write in between, cancel out). A reference put again after its removal keeps its
+/// later writes.
+fn compact(batch: &mut Vec<StoreOp>) {
+    use std::collections::HashMap;
+    // Per reference: where its open run started (a `Put` in this batch).
+    let mut open: HashMap<&str, usize> = HashMap::new();
+    let mut drop = vec![false; batch.len()];
+    let mut runs: Vec<(usize, usize, &str)> = Vec::new();
+    for (i, op) in batch.iter().enumerate() {
+        match op {
+            StoreOp::Put(r) => {
+                open.insert(&r.reference, i);
+            }
+            StoreOp::Remove { reference, .. } => {
+                if let Some(start) = open.remove(reference.as_str()) {
+                    runs.push((start, i, reference));
+                }
+            }
+            _ => {}
+        }
+    }
+    if runs.is_empty() {
+        return;
+    }
+    for (start, end, reference) in runs {
+        for (i, op) in batch.iter().enumerate().take(end + 1).skip(start) {
+            if op.reference() == reference {
+                drop[i] = true;
+            }
+        }
+    }
+    let mut i = 0;
+    batch.retain(|_| {
+        let keep = !drop[i];
+        i += 1;
+        keep
+    });
+}
+
 /// Answers one of the tracker's reads, then hands what that changed back.
 fn answer(
     link: &StoreLink,
@@ -346,5 +407,76 @@ fn answer(
             let _ = nudge.try_send(());
         }
         other => warn!("store: request not understood: {other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smpp_lifecycle::{Record, SegmentState};
+
+    fn put(r: &str) -> StoreOp {
+        StoreOp::Put(Record {
+            reference: r.into(),
+            receipts: smpp_lifecycle::ReceiptPolicy::Final,
+            submitted_unix_ms: 0,
+            expires_unix_ms: 0,
+            segments: vec![],
+        })
+    }
+
+    fn set(r: &str) -> StoreOp {
+        StoreOp::SetState {
+            reference: r.into(),
+            segment: 0,
+            state: SegmentState::NotSent,
+            err: None,
+        }
+    }
+
+    fn remove(r: &str) -> StoreOp {
+        StoreOp::Remove {
+            reference: r.into(),
+            keys: vec![],
+        }
+    }
+
+    #[test]
+    fn a_message_put_and_removed_in_one_batch_is_not_written() {
+        let mut b = vec![
+            set("old"),
+            put("a"),
+            put("b"),
+            set("a"),
+            remove("a"),
+            remove("old"),
+            put("a"),
+            set("a"),
+        ];
+        compact(&mut b);
+        let kept: Vec<(&str, &str)> = b
+            .iter()
+            .map(|op| {
+                let kind = match op {
+                    StoreOp::Put(_) => "put",
+                    StoreOp::SetState { .. } => "set",
+                    StoreOp::Remove { .. } => "remove",
+                    _ => "other",
+                };
+                (op.reference(), kind)
+            })
+            .collect();
+        // "a" was put, set and removed in the batch: gone; its second life stays, as do
+        // "old" (put in an earlier batch) and "b" (still open).
+        assert_eq!(
+            kept,
+            [
+                ("old", "set"),
+                ("b", "put"),
+                ("old", "remove"),
+                ("a", "put"),
+                ("a", "set")
+            ]
+        );
     }
 }
