@@ -1,59 +1,19 @@
 //! Runs `smpp send`, `smpp listen` and `smpp bench` against the embedded SMSC or an
 //! `Smsc` started here, with bounded waits.
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use smpp_client::{Client, ClientConfig, TextOptions};
 use smpp_session::BindKind;
+mod common;
+use common::*;
+
 use smpp_smsc::{Smsc, SmscConfig, User};
 
 #[path = "../../smpp-smsc/tests/json_check/mod.rs"]
 mod json_check;
 use json_check::valid_json;
-
-fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_smpp"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("smpp runs")
-}
-
-fn finish(mut child: Child, limit: Duration, what: &str) -> Output {
-    let started = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let o = child.wait_with_output().expect("output");
-            panic!(
-                "{what} did not finish within {limit:?}\n{}\n{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("output")
-}
-
-fn smpp(args: &[&str]) -> Output {
-    finish(
-        spawn(args),
-        Duration::from_secs(30),
-        &format!("smpp {args:?}"),
-    )
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("UTF-8")
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn smsc() -> Smsc {
     Smsc::start(

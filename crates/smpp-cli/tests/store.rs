@@ -7,41 +7,17 @@
 #![allow(clippy::print_stderr)] // says when the Redis part is skipped
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
+use std::time::Duration;
+
+mod common;
+use common::*;
 
 use smpp_smsc::{Smsc, SmscConfig, User};
 
 #[path = "../../smpp-store/tests/common/redis.rs"]
 #[allow(dead_code)]
 mod redis;
-
-fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_smpp"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("smpp runs")
-}
-
-fn finish(mut child: Child, limit: Duration, what: &str) -> Output {
-    let started = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let o = child.wait_with_output().expect("output");
-            panic!(
-                "{what} did not finish within {limit:?}\n{}\n{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("output")
-}
 
 /// A test SMSC whose receipts come `delay` after the submit and wait up to 30 s for a
 /// receiver of the account.

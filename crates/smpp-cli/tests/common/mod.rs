@@ -1,0 +1,55 @@
+//! What the CLI's integration tests share: running the built `smpp` binary as a child
+//! process with a bound on how long it may take.
+
+#![allow(dead_code)] // each test file uses its part
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Starts `smpp ARGS` with piped stdout and stderr and no stdin.
+pub(crate) fn spawn(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_smpp"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("smpp runs")
+}
+
+/// Waits for `child` at most `limit` (then kills it and fails the test, with its output).
+pub(crate) fn finish(mut child: Child, limit: Duration, what: &str) -> Output {
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let o = child.wait_with_output().expect("output");
+            panic!(
+                "{what} did not finish within {limit:?}\n{}\n{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// Runs `smpp ARGS` to its end (at most 30 s).
+pub(crate) fn smpp(args: &[&str]) -> Output {
+    finish(
+        spawn(args),
+        Duration::from_secs(30),
+        &format!("smpp {args:?}"),
+    )
+}
+
+/// Its stdout, as UTF-8.
+pub(crate) fn out(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("UTF-8")
+}
+
+/// Its stderr.
+pub(crate) fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
