@@ -25,7 +25,8 @@ const IDLE: Duration = Duration::from_secs(3600);
 pub(crate) fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiver<()>) {
     run(&inner, &inbound, &wake);
     // Stopping for good (closed, or the connection lost with no reconnect): no receipt or
-    // segment can come any more, so every tracked message gets its report now.
+    // segment can come here any more, so every tracked message gets its report now, or,
+    // with a store, is left open there for a restart or another process.
     if let Ok(mut life) = inner.life.lock() {
         life.expire_all(Instant::now());
         inner.to_store(&mut life);
