@@ -11,6 +11,8 @@
 //! - `peers`: installs the independent SMPP peers (node-smpp, smpplib) under `target/peers/`.
 //! - `interop`: runs our client, SMSC and codec against those peers (docs/interop.md).
 //! - `tidy`: runs the architecture checks (`cargo test -p xtask`).
+//! - `deps-check [PACKAGE...]`: in a copy of the repository, `cargo update` every lock file
+//!   and build every package with warnings denied (not part of `ci`).
 //!
 //! This crate has no dependencies on purpose: it builds on every CI run.
 
@@ -18,6 +20,7 @@
 
 mod bench;
 mod ci;
+mod deps_check;
 mod fuzz;
 mod interop;
 mod peers;
@@ -47,6 +50,9 @@ commands:
   interop                     run our client, SMSC and codec against node-smpp and
                               smpplib on 127.0.0.1 (installs them first)
   tidy                        run the architecture checks (cargo test -p xtask)
+  deps-check [PACKAGE...]     in a copy under target/deps-check: cargo update every
+                              lock (workspace, benches/*, fuzz) and build each package
+                              with -D warnings; pass/fail per package (not part of ci)
   help                        print this message";
 
 /// The result of a command: `Err` carries the message printed before exiting with 1.
@@ -76,6 +82,7 @@ fn main() -> ExitCode {
         }),
         "interop" => no_args("interop", rest).and_then(|()| interop::run()),
         "tidy" => no_args("tidy", rest).and_then(|()| tidy::run()),
+        "deps-check" => deps_check::run(rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())

@@ -194,7 +194,7 @@ fn check(notes: &mut Vec<String>) -> Result<Inputs, String> {
     // The raw stat word and key:value pairs are checked by the crate's tests.
     let typed = Receipt {
         stat_raw: None,
-        fields: Vec::new(),
+        fields: smpp_pdu::receipt::RawFields::new(),
         ..standard.clone()
     };
     ensure(typed == want, "standard receipt parse")?;

@@ -10,7 +10,7 @@ use smpp_pdu::address::{Npi, Ton};
 use smpp_pdu::text::TextConfig;
 use smpp_session::{BindKind, BindRequest};
 
-#[cfg(feature = "tls")]
+#[cfg(feature = "tls-core")]
 use crate::TlsClientConfig;
 
 /// Exponential backoff: `initial`, then times `factor` up to `max`, each delay shortened
@@ -191,7 +191,7 @@ pub struct ClientConfig {
     /// [`Error::NotDurable`](crate::Error::NotDurable) (5 s by default).
     pub store_timeout: Duration,
     /// Connect over TLS with these roots and server name; `None` for plaintext.
-    #[cfg(feature = "tls")]
+    #[cfg(feature = "tls-core")]
     pub tls: Option<TlsClientConfig>,
 }
 
@@ -213,13 +213,13 @@ impl ClientConfig {
             lifecycle: LifecycleConfig::default(),
             store: None,
             store_timeout: Duration::from_secs(5),
-            #[cfg(feature = "tls")]
+            #[cfg(feature = "tls-core")]
             tls: None,
         }
     }
 
     /// Connects over TLS (see [`TlsClientConfig`]).
-    #[cfg(feature = "tls")]
+    #[cfg(feature = "tls-core")]
     pub fn tls(mut self, tls: TlsClientConfig) -> Self {
         self.tls = Some(tls);
         self

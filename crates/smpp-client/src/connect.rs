@@ -156,12 +156,12 @@ pub(crate) fn open(
     addr: SocketAddr,
     config: &ClientConfig,
 ) -> Result<Arc<Connection>, Error> {
-    #[cfg(feature = "tls")]
+    #[cfg(feature = "tls-core")]
     let conn = match &config.tls {
         Some(tls) => transport.connect_tls(addr, tls, config.session.clone()),
         None => transport.connect(addr, config.session.clone()),
     };
-    #[cfg(not(feature = "tls"))]
+    #[cfg(not(feature = "tls-core"))]
     let conn = transport.connect(addr, config.session.clone());
     let conn = conn.map_err(Error::Connect)?;
     let (tx, rx) = crossbeam_channel::bounded(1);

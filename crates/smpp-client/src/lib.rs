@@ -83,9 +83,9 @@ pub use smpp_lifecycle::{
     Incomplete, LifecycleConfig, Message, Outcome, Progress, ReceiptMatch, Report, SegmentReport,
     SegmentState, TrackerConfig, TrackerStats, Unmatched, UnmatchedReason,
 };
-#[cfg(feature = "tls")]
+#[cfg(feature = "tls-core")]
 pub use smpp_transport::TlsClientConfig;
-pub use smpp_transport::TlsError;
+pub use smpp_transport::{TlsError, TlsInfo};
 pub use store::{StoreHandle, StoreStats};
 pub use texts::OutgoingText;
 
@@ -397,6 +397,14 @@ impl Client {
     /// Whether the client currently has a bound connection.
     pub fn is_connected(&self) -> bool {
         self.inner.conn.read().map(|c| c.is_some()).unwrap_or(false)
+    }
+
+    /// What the TLS handshake of the current connection negotiated (version, cipher suite,
+    /// key exchange group; see docs/tls.md), or `None` without a bound connection or on a
+    /// plaintext one. After a reconnect it describes the new connection.
+    pub fn tls_info(&self) -> Option<TlsInfo> {
+        let current = self.inner.conn.read().ok().and_then(|c| c.clone())?;
+        current.tls_info().cloned()
     }
 
     /// What the client counted since it was created, across reconnects: the session

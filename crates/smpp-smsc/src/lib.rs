@@ -71,8 +71,8 @@ use smpp_pdu::receipt::ReceiptState;
 use smpp_pdu::{CommandId, CommandStatus, Pdu};
 use smpp_session::BindKind;
 use smpp_transport::{ConnId, Transport, TransportError, TransportHandle};
-#[cfg(feature = "tls")]
-pub use smpp_transport::{TlsError, TlsServerConfig};
+#[cfg(feature = "tls-core")]
+pub use smpp_transport::{TlsError, TlsInfo, TlsServerConfig};
 
 /// Results of this crate.
 pub type Result<T, E = SmscError> = std::result::Result<T, E>;
@@ -323,7 +323,7 @@ pub struct SmscConfig {
     /// Settings of the transport.
     pub transport: smpp_transport::Config,
     /// Serve TLS with this certificate and key; `None` for plaintext.
-    #[cfg(feature = "tls")]
+    #[cfg(feature = "tls-core")]
     pub tls: Option<TlsServerConfig>,
 }
 
@@ -359,7 +359,7 @@ impl Default for SmscConfig {
             strict_tlvs: true,
             session: smpp_session::Config::default(),
             transport: smpp_transport::Config::default(),
-            #[cfg(feature = "tls")]
+            #[cfg(feature = "tls-core")]
             tls: None,
         }
     }
@@ -369,7 +369,7 @@ impl SmscConfig {
     /// Serves TLS with a certificate chain and private key in PEM (see
     /// [`TlsServerConfig::from_pem`]); a bad chain or key is a [`TlsError::Config`] that
     /// says what is wrong.
-    #[cfg(feature = "tls")]
+    #[cfg(feature = "tls-core")]
     pub fn tls(mut self, cert_chain_pem: &[u8], key_pem: &[u8]) -> Result<Self, TlsError> {
         self.tls = Some(TlsServerConfig::from_pem(cert_chain_pem, key_pem)?);
         Ok(self)
@@ -779,12 +779,12 @@ impl Smsc {
             None => None,
         };
         let transport = Transport::spawn(config.transport.clone())?;
-        #[cfg(feature = "tls")]
+        #[cfg(feature = "tls-core")]
         let listener = match &config.tls {
             Some(tls) => transport.listen_tls(config.addr, tls, config.session.clone()),
             None => transport.listen(config.addr, config.session.clone()),
         };
-        #[cfg(not(feature = "tls"))]
+        #[cfg(not(feature = "tls-core"))]
         let listener = transport.listen(config.addr, config.session.clone());
         let listener = match listener {
             Ok(l) => l,

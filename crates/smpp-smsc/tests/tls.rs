@@ -1,7 +1,7 @@
 //! The test SMSC serving TLS over 127.0.0.1 with `smpp-client` as the ESME, certificates
 //! generated at test time: bind, submit, receipt and unbind; a refused certificate and a
 //! plaintext client get clear errors, and the SMSC keeps serving. Every wait is bounded.
-#![cfg(feature = "tls")]
+#![cfg(any(feature = "tls", feature = "tls-ring"))]
 
 use std::time::{Duration, Instant};
 
@@ -148,4 +148,50 @@ fn bad_certificate_files_are_refused_at_configuration() {
             other.map(|_| ())
         ),
     }
+}
+
+/// Our client and our SMSC, both with the default provider (aws-lc-rs), agree on TLS 1.3
+/// with the hybrid post-quantum key exchange; a client that offers only X25519 (a rustls
+/// configuration of its own) still binds, with X25519.
+#[test]
+#[cfg(feature = "tls")]
+fn tls_1_3_with_x25519mlkem768_by_default_and_a_classic_only_client_still_binds() {
+    use std::sync::Arc;
+
+    use rustls::pki_types::pem::PemObject;
+
+    let p = pki(&["127.0.0.1"]);
+    let s = tls_smsc(&p);
+
+    let ca = TlsClientConfig::with_ca_pem(p.ca.as_bytes()).unwrap();
+    let client = Client::connect(s.local_addr(), config(Some(ca))).unwrap();
+    let info = client.tls_info().expect("a TLS connection");
+    assert_eq!(info.version, "TLSv1_3", "{info}");
+    assert_eq!(
+        info.key_exchange_group.as_deref(),
+        Some("X25519MLKEM768"),
+        "{info}"
+    );
+    client.unbind().unwrap();
+
+    let mut provider = rustls::crypto::aws_lc_rs::default_provider();
+    provider.kx_groups = vec![rustls::crypto::aws_lc_rs::kx_group::X25519];
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(p.ca.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let classic = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tls = TlsClientConfig::from_rustls(Arc::new(classic));
+    let client = Client::connect(s.local_addr(), config(Some(tls.clone()))).unwrap();
+    let info = client.tls_info().expect("a TLS connection");
+    assert_eq!(info.version, "TLSv1_3", "{info}");
+    assert_eq!(info.key_exchange_group.as_deref(), Some("X25519"), "{info}");
+    client.unbind().unwrap();
+    // And the whole exchange works over it.
+    full_session(&s, tls);
+    s.shutdown();
 }

@@ -460,7 +460,7 @@ impl EventLoop {
             id: t.0 as u64,
             peer_addr,
             local_addr,
-            tls: c.tls.is_some(),
+            tls: c.tls.as_ref().map(|tls| tls.info()),
             events: rx,
             shared,
             stats: Arc::clone(&c.stats),
@@ -580,7 +580,6 @@ impl EventLoop {
         let Some((_, handoff)) = c.handshake.take() else {
             return;
         };
-        let described = c.tls.as_ref().map(|tls| tls.describe()).unwrap_or_default();
         let smsc = matches!(handoff, Handoff::Accept(_));
         let Some(conn) = self.new_handle(t, Instant::now(), smsc) else {
             if let Handoff::Connect(reply) = handoff {
@@ -589,7 +588,9 @@ impl EventLoop {
             self.remove(t);
             return;
         };
-        debug!("TLS handshake with {} done: {described}", conn.peer_addr);
+        if let Some(info) = conn.tls_info() {
+            debug!("TLS handshake with {} done: {info}", conn.peer_addr);
+        }
         let taken = match handoff {
             Handoff::Connect(reply) => reply.send(Ok(conn)).is_ok(),
             Handoff::Accept(accepted) => accepted.send(conn).is_ok(),

@@ -15,7 +15,8 @@
 //! for writability only while bytes are pending, bounds each connection's buffers, and
 //! sleeps until the earliest session deadline.
 //!
-//! With the `tls` feature (on by default) a connection may run over TLS with rustls:
+//! With the `tls` feature (on by default; rustls with aws-lc-rs, or ring with `tls-ring`) a
+//! connection may run over TLS with rustls:
 //! [`TransportHandle::connect_tls`] with a [`TlsClientConfig`] (the system's roots or a CA of
 //! your own, and a server name), [`TransportHandle::listen_tls`] with a [`TlsServerConfig`]
 //! (a certificate chain and key). The loop drives the handshake and the records without
@@ -91,9 +92,9 @@
 mod event_loop;
 mod tls;
 
-pub use tls::TlsError;
-#[cfg(feature = "tls")]
+#[cfg(feature = "tls-core")]
 pub use tls::{TlsClientConfig, TlsServerConfig};
+pub use tls::{TlsError, TlsInfo};
 
 use std::fmt;
 use std::io;
@@ -409,7 +410,7 @@ impl TransportHandle {
     /// ([`TlsError::ClosedDuringHandshake`], [`TlsError::NotTls`]) or a stalled handshake
     /// ([`TlsError::HandshakeTimeout`], within [`Config::connect_timeout`] of the start)
     /// comes back here as [`TransportError::Tls`].
-    #[cfg(feature = "tls")]
+    #[cfg(feature = "tls-core")]
     pub fn connect_tls(
         &self,
         addr: SocketAddr,
@@ -451,7 +452,7 @@ impl TransportHandle {
     /// [`Listener::accept`] once its handshake is complete. A handshake that fails (a
     /// plaintext client, a client that refuses the certificate) or does not complete within
     /// [`Config::connect_timeout`] is logged and dropped.
-    #[cfg(feature = "tls")]
+    #[cfg(feature = "tls-core")]
     pub fn listen_tls(
         &self,
         addr: SocketAddr,
@@ -553,7 +554,7 @@ pub struct Connection {
     pub(crate) id: ConnId,
     pub(crate) peer_addr: SocketAddr,
     pub(crate) local_addr: SocketAddr,
-    pub(crate) tls: bool,
+    pub(crate) tls: Option<TlsInfo>,
     pub(crate) events: Receiver<ConnEvent>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) stats: Arc<Mutex<smpp_session::Stats>>,
@@ -612,7 +613,14 @@ impl Connection {
 
     /// Whether the connection runs over TLS.
     pub fn is_tls(&self) -> bool {
-        self.tls
+        self.tls.is_some()
+    }
+
+    /// What the TLS handshake negotiated (version, cipher suite, key exchange group), or
+    /// `None` on a plaintext connection. A connection is handed out once its handshake is
+    /// complete, so this does not change over its life.
+    pub fn tls_info(&self) -> Option<&TlsInfo> {
+        self.tls.as_ref()
     }
 
     /// The connection's events (inbound requests, binds, close). Drain it: when it is

@@ -10,6 +10,17 @@
 //!
 //! [`TlsError`] exists without the feature too: a plaintext connection whose peer answers
 //! with TLS records closes with [`TlsError::UnexpectedTls`].
+//!
+//! # Crypto provider
+//!
+//! The configurations made here ([`TlsClientConfig::system_roots`],
+//! [`TlsClientConfig::with_ca_pem`], [`TlsServerConfig::from_pem`]) use the process-wide
+//! provider when the application installed one
+//! (`rustls::crypto::CryptoProvider::install_default`), else the one our features chose:
+//! aws-lc-rs (`tls`, `tls-aws-lc-rs`; TLS 1.3 prefers the hybrid post-quantum key exchange
+//! X25519MLKEM768), or ring (`tls-ring` without aws-lc-rs; classic key exchange only). With
+//! `tls-core` alone there is no provider of ours and a configuration without an installed
+//! one fails with [`TlsError::Config`]. See `docs/tls.md`.
 
 use std::fmt;
 
@@ -70,6 +81,31 @@ impl fmt::Display for TlsError {
 
 impl std::error::Error for TlsError {}
 
+/// What a TLS connection negotiated, for logs and checks: see
+/// [`crate::Connection::tls_info`]. The names are rustls' (IANA's names with underscores).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TlsInfo {
+    /// The protocol version, e.g. `TLSv1_3`.
+    pub version: String,
+    /// The cipher suite, e.g. `TLS13_AES_256_GCM_SHA384`.
+    pub cipher_suite: String,
+    /// The key exchange group, e.g. `X25519MLKEM768` (hybrid post-quantum) or `X25519`;
+    /// `None` when rustls does not report one (a TLS 1.2 session resumed without a new key
+    /// exchange).
+    pub key_exchange_group: Option<String>,
+}
+
+impl fmt::Display for TlsInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.version, self.cipher_suite)?;
+        if let Some(group) = &self.key_exchange_group {
+            write!(f, " {group}")?;
+        }
+        Ok(())
+    }
+}
+
 /// Whether the first octets read on a plaintext connection are a TLS record header:
 /// content type alert (21) or handshake (22), then major version 3 and a minor version up to
 /// 4. As an SMPP header that would be a `command_length` above 350 MB, which no PDU has.
@@ -77,27 +113,160 @@ pub(crate) fn looks_like_tls(first: &[u8]) -> bool {
     matches!(first, [0x15 | 0x16, 0x03, minor, ..] if *minor <= 0x04)
 }
 
-#[cfg(feature = "tls")]
+#[cfg(feature = "tls-core")]
 pub use imp::{TlsClientConfig, TlsServerConfig};
 
-#[cfg(feature = "tls")]
+#[cfg(feature = "tls-core")]
 pub(crate) use imp::TlsConn;
 
-#[cfg(feature = "tls")]
+/// The ring provider, assembled from rustls' public parts: `rustls::crypto::ring::
+/// default_provider` is deprecated since rustls 0.23.48 (no post-quantum key exchange), and
+/// `-D warnings` turns a call into an error. The same suites, groups and algorithms as that
+/// function's provider. Only compiled when ring is the provider of ours.
+#[cfg(all(feature = "tls-ring", not(feature = "tls-aws-lc-rs")))]
+mod ring_provider {
+    use std::sync::Arc;
+
+    use rustls::crypto::{
+        ring as rustls_ring, CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom,
+        WebPkiSupportedAlgorithms,
+    };
+    use rustls::pki_types::PrivateKeyDer;
+    use rustls::sign::SigningKey;
+    use rustls::SignatureScheme;
+    use webpki::ring as algs;
+
+    /// Randomness and key loading with ring.
+    #[derive(Debug)]
+    struct Ring;
+
+    impl SecureRandom for Ring {
+        fn fill(&self, buf: &mut [u8]) -> Result<(), GetRandomFailed> {
+            use ring::rand::SecureRandom as _;
+            ring::rand::SystemRandom::new()
+                .fill(buf)
+                .map_err(|_| GetRandomFailed)
+        }
+    }
+
+    impl KeyProvider for Ring {
+        fn load_private_key(
+            &self,
+            key_der: PrivateKeyDer<'static>,
+        ) -> Result<Arc<dyn SigningKey>, rustls::Error> {
+            rustls_ring::sign::any_supported_type(&key_der)
+        }
+    }
+
+    /// What webpki verifies with ring, and which TLS signature scheme maps to what.
+    static SIGNATURE_ALGORITHMS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
+        all: &[
+            algs::ECDSA_P256_SHA256,
+            algs::ECDSA_P256_SHA384,
+            algs::ECDSA_P384_SHA256,
+            algs::ECDSA_P384_SHA384,
+            algs::ED25519,
+            algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+            algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+            algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+            algs::RSA_PKCS1_2048_8192_SHA256,
+            algs::RSA_PKCS1_2048_8192_SHA384,
+            algs::RSA_PKCS1_2048_8192_SHA512,
+            algs::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+            algs::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+            algs::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+        ],
+        mapping: &[
+            // For TLS 1.2 the curve is not fixed by the scheme; for TLS 1.3 it is.
+            (
+                SignatureScheme::ECDSA_NISTP384_SHA384,
+                &[algs::ECDSA_P384_SHA384, algs::ECDSA_P256_SHA384],
+            ),
+            (
+                SignatureScheme::ECDSA_NISTP256_SHA256,
+                &[algs::ECDSA_P256_SHA256, algs::ECDSA_P384_SHA256],
+            ),
+            (SignatureScheme::ED25519, &[algs::ED25519]),
+            (
+                SignatureScheme::RSA_PSS_SHA512,
+                &[algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY],
+            ),
+            (
+                SignatureScheme::RSA_PSS_SHA384,
+                &[algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY],
+            ),
+            (
+                SignatureScheme::RSA_PSS_SHA256,
+                &[algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY],
+            ),
+            (
+                SignatureScheme::RSA_PKCS1_SHA512,
+                &[algs::RSA_PKCS1_2048_8192_SHA512],
+            ),
+            (
+                SignatureScheme::RSA_PKCS1_SHA384,
+                &[algs::RSA_PKCS1_2048_8192_SHA384],
+            ),
+            (
+                SignatureScheme::RSA_PKCS1_SHA256,
+                &[algs::RSA_PKCS1_2048_8192_SHA256],
+            ),
+        ],
+    };
+
+    /// ring's provider: TLS 1.3 and 1.2 suites, X25519, P-256 and P-384.
+    pub(super) fn provider() -> CryptoProvider {
+        CryptoProvider {
+            cipher_suites: rustls_ring::DEFAULT_CIPHER_SUITES.to_vec(),
+            kx_groups: rustls_ring::DEFAULT_KX_GROUPS.to_vec(),
+            signature_verification_algorithms: SIGNATURE_ALGORITHMS,
+            secure_random: &Ring,
+            key_provider: &Ring,
+        }
+    }
+}
+
+#[cfg(feature = "tls-core")]
 mod imp {
     use std::fmt;
     use std::io::{self, Read, Write};
     use std::net::SocketAddr;
     use std::sync::Arc;
 
+    use rustls::crypto::CryptoProvider;
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
     use rustls::{ClientConfig, RootCertStore, ServerConfig};
 
-    use super::{ReadError, ReadWrite, TlsError};
+    use super::{ReadError, ReadWrite, TlsError, TlsInfo};
 
-    fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-        Arc::new(rustls::crypto::ring::default_provider())
+    /// The provider our configurations use: the process-wide one when the application
+    /// installed it, else the one of our features (see the module's documentation).
+    fn provider() -> Result<Arc<CryptoProvider>, TlsError> {
+        if let Some(installed) = CryptoProvider::get_default() {
+            log::debug!("TLS: using the process-wide crypto provider");
+            return Ok(Arc::clone(installed));
+        }
+        ours()
+    }
+
+    #[cfg(feature = "tls-aws-lc-rs")]
+    fn ours() -> Result<Arc<CryptoProvider>, TlsError> {
+        Ok(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+    }
+
+    #[cfg(all(feature = "tls-ring", not(feature = "tls-aws-lc-rs")))]
+    fn ours() -> Result<Arc<CryptoProvider>, TlsError> {
+        Ok(Arc::new(super::ring_provider::provider()))
+    }
+
+    #[cfg(not(any(feature = "tls-aws-lc-rs", feature = "tls-ring")))]
+    fn ours() -> Result<Arc<CryptoProvider>, TlsError> {
+        Err(TlsError::Config(
+            "no crypto provider: built with `tls-core` only, and none installed with \
+             rustls::crypto::CryptoProvider::install_default"
+                .into(),
+        ))
     }
 
     /// Reads every certificate of a PEM text.
@@ -138,7 +307,7 @@ mod imp {
             if roots.is_empty() {
                 return Err(TlsError::Config("no trusted root certificate".into()));
             }
-            let config = ClientConfig::builder_with_provider(provider())
+            let config = ClientConfig::builder_with_provider(provider()?)
                 .with_safe_default_protocol_versions()
                 .map_err(|e| TlsError::Config(e.to_string()))?
                 .with_root_certificates(roots)
@@ -222,7 +391,7 @@ mod imp {
             let certs = certs_from_pem(cert_chain_pem, "certificate chain")?;
             let key = PrivateKeyDer::from_pem_slice(key_pem)
                 .map_err(|e| TlsError::Config(format!("private key: cannot read PEM: {e}")))?;
-            let config = ServerConfig::builder_with_provider(provider())
+            let config = ServerConfig::builder_with_provider(provider()?)
                 .with_safe_default_protocol_versions()
                 .map_err(|e| TlsError::Config(e.to_string()))?
                 .with_no_client_auth()
@@ -302,13 +471,22 @@ mod imp {
             self.conn.wants_write()
         }
 
-        /// The negotiated version and cipher suite, for logs.
-        pub(crate) fn describe(&self) -> String {
-            format!(
-                "{:?} {:?}",
-                self.conn.protocol_version(),
-                self.conn.negotiated_cipher_suite().map(|s| s.suite())
-            )
+        /// What the handshake negotiated (once it is complete).
+        pub(crate) fn info(&self) -> TlsInfo {
+            TlsInfo {
+                version: self
+                    .conn
+                    .protocol_version()
+                    .map_or_else(|| "none".into(), |v| format!("{v:?}")),
+                cipher_suite: self
+                    .conn
+                    .negotiated_cipher_suite()
+                    .map_or_else(|| "none".into(), |s| format!("{:?}", s.suite())),
+                key_exchange_group: self
+                    .conn
+                    .negotiated_key_exchange_group()
+                    .map(|g| format!("{:?}", g.name())),
+            }
         }
 
         /// Reads and processes TLS records until the socket would block or the handshake
@@ -438,7 +616,7 @@ mod imp {
 }
 
 /// A failed TLS read: the socket's error, or the TLS protocol's.
-#[cfg_attr(not(feature = "tls"), allow(dead_code))]
+#[cfg_attr(not(feature = "tls-core"), allow(dead_code))]
 pub(crate) enum ReadError {
     Io(std::io::Error),
     Tls(TlsError),
@@ -448,17 +626,17 @@ pub(crate) enum ReadError {
 pub(crate) trait ReadWrite: std::io::Read + std::io::Write {}
 impl<T: std::io::Read + std::io::Write> ReadWrite for T {}
 
-#[cfg(not(feature = "tls"))]
+#[cfg(not(feature = "tls-core"))]
 pub(crate) use stub::{TlsClientConfig, TlsConn, TlsServerConfig};
 
 /// Without the `tls` feature no connection has a TLS side: these types have no values, so
 /// the loop's TLS paths compile to nothing.
-#[cfg(not(feature = "tls"))]
+#[cfg(not(feature = "tls-core"))]
 mod stub {
     use std::io;
     use std::net::SocketAddr;
 
-    use super::{ReadError, ReadWrite, TlsError};
+    use super::{ReadError, ReadWrite, TlsError, TlsInfo};
 
     pub(crate) enum TlsClientConfig {}
     pub(crate) enum TlsServerConfig {}
@@ -474,7 +652,7 @@ mod stub {
         pub(crate) fn wants_write(&self) -> bool {
             match *self {}
         }
-        pub(crate) fn describe(&self) -> String {
+        pub(crate) fn info(&self) -> TlsInfo {
             match *self {}
         }
         pub(crate) fn handshake(&mut self, _: &mut impl ReadWrite) -> Result<bool, ReadError> {

@@ -4,7 +4,7 @@
 //! handshake, bad PEM, and a burst that goes through the TLS buffers under backpressure.
 //!
 //! Every wait is bounded (`recv_timeout`, `accept_timeout`, the connect timeout).
-#![cfg(feature = "tls")]
+#![cfg(any(feature = "tls-aws-lc-rs", feature = "tls-ring"))]
 
 use std::collections::HashSet;
 use std::net::{SocketAddr, TcpListener as StdListener};
@@ -504,4 +504,132 @@ fn burst_of_10000_submits_at_window_256_resolves_each_exactly_once() {
     assert_eq!(seen, (0..N).collect::<HashSet<_>>());
     stop.store(true, Ordering::SeqCst);
     assert_eq!(server.join().unwrap(), N);
+}
+
+/// What the default provider (aws-lc-rs) negotiates, and that classic-only peers still
+/// get in.
+#[cfg(feature = "tls-aws-lc-rs")]
+mod key_exchange {
+    use super::*;
+    use rustls::pki_types::pem::PemObject;
+
+    /// A rustls provider (aws-lc-rs) that offers only the classic X25519 key exchange: a peer
+    /// that predates post-quantum key exchange.
+    fn classic_only_provider() -> Arc<rustls::crypto::CryptoProvider> {
+        let mut provider = rustls::crypto::aws_lc_rs::default_provider();
+        provider.kx_groups = vec![rustls::crypto::aws_lc_rs::kx_group::X25519];
+        Arc::new(provider)
+    }
+
+    /// Connects with `client` to a listener serving `server`, binds, and returns what each
+    /// side's connection says was negotiated (client's, server's).
+    fn negotiated(
+        client: &TlsClientConfig,
+        server: &TlsServerConfig,
+    ) -> (smpp_transport::TlsInfo, smpp_transport::TlsInfo) {
+        let t = Transport::spawn(quick()).unwrap();
+        let listener = t
+            .listen_tls(any_port(), server, smpp_session::Config::default())
+            .unwrap();
+        let addr = listener.local_addr();
+        let (info_tx, info_rx) = crossbeam_channel::bounded(1);
+        let serving = std::thread::spawn(move || {
+            let conn = listener.accept_timeout(WAIT).unwrap().unwrap();
+            info_tx.send(conn.tls_info().cloned()).unwrap();
+            while let Ok(ev) = conn.events().recv_timeout(WAIT) {
+                if !answer(&conn, ev) {
+                    break;
+                }
+            }
+        });
+        let conn = t
+            .connect_tls(addr, client, smpp_session::Config::default())
+            .unwrap();
+        assert!(matches!(bind(&conn), Outcome::Bound { .. }));
+        let ours = conn
+            .tls_info()
+            .cloned()
+            .expect("a TLS connection has TLS info");
+        let theirs = info_rx.recv_timeout(WAIT).unwrap().expect("TLS info");
+        conn.close();
+        serving.join().unwrap();
+        t.shutdown();
+        (ours, theirs)
+    }
+
+    #[test]
+    fn by_default_tls_1_3_with_the_hybrid_post_quantum_key_exchange_is_negotiated() {
+        let p = pki(&["127.0.0.1"]);
+        let client = TlsClientConfig::with_ca_pem(p.ca.as_bytes()).unwrap();
+        let server = TlsServerConfig::from_pem(p.cert.as_bytes(), p.key.as_bytes()).unwrap();
+        let (ours, theirs) = negotiated(&client, &server);
+        for info in [&ours, &theirs] {
+            assert_eq!(info.version, "TLSv1_3", "{info}");
+            assert_eq!(
+                info.key_exchange_group.as_deref(),
+                Some("X25519MLKEM768"),
+                "{info}"
+            );
+            assert!(info.cipher_suite.starts_with("TLS13_"), "{info}");
+        }
+        assert_eq!(ours, theirs);
+        assert!(ours.to_string().contains("X25519MLKEM768"), "{ours}");
+    }
+
+    #[test]
+    fn a_classic_only_client_still_gets_in_with_x25519() {
+        let p = pki(&["127.0.0.1"]);
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls::pki_types::CertificateDer::pem_slice_iter(p.ca.as_bytes()) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let classic = rustls::ClientConfig::builder_with_provider(classic_only_provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let client = TlsClientConfig::from_rustls(Arc::new(classic));
+        let server = TlsServerConfig::from_pem(p.cert.as_bytes(), p.key.as_bytes()).unwrap();
+        let (ours, theirs) = negotiated(&client, &server);
+        assert_eq!(ours, theirs);
+        assert_eq!(ours.version, "TLSv1_3", "{ours}");
+        assert_eq!(ours.key_exchange_group.as_deref(), Some("X25519"), "{ours}");
+    }
+
+    #[test]
+    fn our_client_still_gets_into_a_classic_only_server_with_x25519() {
+        let p = pki(&["127.0.0.1"]);
+        let certs = rustls::pki_types::CertificateDer::pem_slice_iter(p.cert.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(p.key.as_bytes()).unwrap();
+        let classic = rustls::ServerConfig::builder_with_provider(classic_only_provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        let server = TlsServerConfig::from_rustls(Arc::new(classic));
+        let client = TlsClientConfig::with_ca_pem(p.ca.as_bytes()).unwrap();
+        let (ours, theirs) = negotiated(&client, &server);
+        assert_eq!(ours, theirs);
+        assert_eq!(ours.version, "TLSv1_3", "{ours}");
+        assert_eq!(ours.key_exchange_group.as_deref(), Some("X25519"), "{ours}");
+    }
+}
+
+#[test]
+fn a_plaintext_connection_has_no_tls_info() {
+    let t = Transport::spawn(quick()).unwrap();
+    let listener = t
+        .listen(any_port(), smpp_session::Config::default())
+        .unwrap();
+    let conn = t
+        .connect(listener.local_addr(), smpp_session::Config::default())
+        .unwrap();
+    assert!(!conn.is_tls());
+    assert_eq!(conn.tls_info(), None);
+    let accepted = listener.accept_timeout(WAIT).unwrap().unwrap();
+    assert_eq!(accepted.tls_info(), None);
+    t.shutdown();
 }
