@@ -965,6 +965,13 @@ fn frame_finish(
     if tlvs.is_empty() {
         return Ok(total);
     }
+    append_tlvs(out, start, tlvs)
+}
+
+/// The TLV part of [`frame_finish`]: appends the TLVs after the mandatory fields and sets
+/// `command_length` to the whole. Out of line, shared by every type.
+#[inline(never)]
+fn append_tlvs(out: &mut Vec<u8>, start: usize, tlvs: &[Tlv<'_>]) -> Result<usize, EncodeError> {
     if let Err(e) = tlv::encode_all(tlvs, out) {
         out.truncate(start);
         return Err(e);
