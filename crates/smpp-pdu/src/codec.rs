@@ -314,32 +314,171 @@ pub(crate) fn find_nul(v: &[u8]) -> Option<usize> {
         .map(|i| base + i)
 }
 
-/// Whether `v` contains a NUL octet; checks eight octets at a time.
-#[inline]
-pub(crate) fn has_nul(v: &[u8]) -> bool {
-    let mut chunks = v.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let x = u64::from_le_bytes(w);
-        if x.wrapping_sub(LO) & !x & HI != 0 {
-            return true;
-        }
-    }
-    // A plain loop: `contains` goes through `memchr`, which costs more than the at most
-    // seven octets left here.
-    #[allow(clippy::manual_contains)]
-    let found = chunks.remainder().iter().any(|&b| b == 0);
-    found
+/// Whether the 32-bit word `x` has a zero byte (exact: the false flags of the trick only
+/// sit above a true zero).
+#[inline(always)]
+fn zero_in_u32(x: u32) -> bool {
+    x.wrapping_sub(0x0101_0101) & !x & 0x8080_8080 != 0
 }
 
-/// Appends the mandatory fields of a PDU to the output `Vec`, which the encoder has
-/// already grown to the exact length it computed, so no write reallocates.
+/// Whether the 64-bit word `x` has a zero byte (exact, as [`zero_in_u32`]).
+#[inline(always)]
+fn zero_in_u64(x: u64) -> bool {
+    x.wrapping_sub(LO) & !x & HI != 0
+}
+
+#[inline(always)]
+fn word32(v: &[u8], at: usize) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&v[at..at + 4]);
+    u32::from_le_bytes(w)
+}
+
+#[inline(always)]
+fn word64(v: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&v[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// Whether `v` contains a NUL octet.
+///
+/// Checks eight octets at a time, and the tail (or a whole value of 4 to 8 octets, the
+/// usual address) as words that overlap the octets already checked, so no value shorter
+/// than the longest field takes a byte-by-byte loop.
+#[inline(always)]
+pub(crate) fn has_nul(v: &[u8]) -> bool {
+    let n = v.len();
+    if n < 4 {
+        // At most three octets: a plain loop (`contains` would call `memchr`).
+        #[allow(clippy::manual_contains)]
+        let found = v.iter().any(|&b| b == 0);
+        return found;
+    }
+    if n <= 8 {
+        return zero_in_u32(word32(v, 0)) || zero_in_u32(word32(v, n - 4));
+    }
+    let mut at = 0;
+    while at + 8 <= n {
+        if zero_in_u64(word64(v, at)) {
+            return true;
+        }
+        at += 8;
+    }
+    at < n && zero_in_u64(word64(v, n - 8))
+}
+
+/// Writes the mandatory fields of a PDU into the part of the output that the encoder has
+/// already sized and zero-filled.
+///
+/// Every field was validated, and the whole length computed, before the first write, so
+/// writing cannot fail: each write is a copy into the slice, with no capacity check and no
+/// second look at the value. The slice is zero-filled, so the NUL of a C-octet string, and
+/// the whole of an empty one, is already in place: writing one only advances the position.
+/// A write that would pass the end (a length computation that disagrees with the writer,
+/// which is a bug) is dropped rather than panicking; the encoder compares [`FieldWriter::pos`]
+/// with the length it computed and reports the mismatch.
+pub(crate) struct FieldWriter<'b> {
+    buf: &'b mut [u8],
+    pos: usize,
+}
+
+impl<'b> FieldWriter<'b> {
+    #[inline(always)]
+    pub(crate) fn new(buf: &'b mut [u8]) -> Self {
+        FieldWriter { buf, pos: 0 }
+    }
+
+    /// Octets written so far.
+    #[inline(always)]
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    #[inline(always)]
+    pub(crate) fn u8(&mut self, v: u8) {
+        if let Some(b) = self.buf.get_mut(self.pos) {
+            *b = v;
+        }
+        self.pos += 1;
+    }
+
+    #[inline(always)]
+    pub(crate) fn u32(&mut self, v: u32) {
+        self.bytes(&v.to_be_bytes());
+    }
+
+    #[inline(always)]
+    pub(crate) fn bytes(&mut self, v: &[u8]) {
+        let end = self.pos + v.len();
+        if let Some(d) = self.buf.get_mut(self.pos..end) {
+            d.copy_from_slice(v);
+        }
+        self.pos = end;
+    }
+
+    /// A checked C-octet string and its NUL (already in place).
+    #[inline(always)]
+    pub(crate) fn cstr(&mut self, v: &[u8]) {
+        if !v.is_empty() {
+            self.bytes(v);
+        }
+        self.pos += 1;
+    }
+
+    /// A checked `short_message` and its `sm_length`.
+    #[inline(always)]
+    pub(crate) fn short_message(&mut self, v: &[u8]) {
+        self.u8(v.len() as u8);
+        self.bytes(v);
+    }
+}
+
+/// Validation of the mandatory fields, done in the sizing pass of the encoder: each
+/// function checks one field exactly as the appending writer did and returns its octets on
+/// the wire.
+pub(crate) mod check {
+    use super::*;
+
+    /// A C-octet string: `max` counts the NUL.
+    #[inline(always)]
+    pub(crate) fn cstr(v: &[u8], field: &'static str, max: usize) -> Result<usize, EncodeError> {
+        put::check_cstr(v, field, max)?;
+        Ok(v.len() + 1)
+    }
+
+    /// An SMPP time field: empty or 16 characters, then the NUL.
+    #[inline(always)]
+    pub(crate) fn time(v: &[u8], field: &'static str) -> Result<usize, EncodeError> {
+        if !(v.is_empty() || v.len() == 16) {
+            return Err(EncodeError::InvalidLength { field });
+        }
+        cstr(v, field, 17)
+    }
+
+    /// `sm_length` and `short_message`.
+    #[inline(always)]
+    pub(crate) fn short_message(v: &[u8]) -> Result<usize, EncodeError> {
+        if v.len() > put::SHORT_MESSAGE_MAX {
+            return Err(EncodeError::FieldTooLong {
+                field: "short_message",
+                max: put::SHORT_MESSAGE_MAX,
+            });
+        }
+        Ok(v.len() + 1)
+    }
+}
+
+/// The encoder before [`FieldWriter`]: appends each field to the output `Vec`, checking it
+/// as it goes. Kept for tests, as the reference the new encoder must match octet for octet
+/// and error for error.
+#[cfg(test)]
 pub(crate) struct Writer<'b> {
     out: &'b mut Vec<u8>,
     start: usize,
 }
 
+#[cfg(test)]
 impl<'b> Writer<'b> {
     pub(crate) fn new(out: &'b mut Vec<u8>) -> Self {
         let start = out.len();

@@ -956,6 +956,22 @@ proptest! {
         check_round_trip(&pdu)?;
     }
 
+    /// The sized, write-once encoder gives the same octets for a PDU as for its decoded
+    /// copy (encode, decode, encode), and the same whether it appends to an empty buffer,
+    /// after other octets or into spare capacity.
+    #[test]
+    fn encoding_is_byte_identical_after_decode(pdu in pdu(), prefix in proptest::collection::vec(any::<u8>(), 0..5)) {
+        let first = pdu.to_bytes().unwrap();
+        let (decoded, _) = Pdu::decode(&first).unwrap().expect("whole PDU");
+        prop_assert_eq!(decoded.to_bytes().unwrap(), first.clone());
+        let mut out = Vec::with_capacity(prefix.len() + 4096);
+        out.extend_from_slice(&prefix);
+        let n = decoded.encode(&mut out).unwrap();
+        prop_assert_eq!(&out[..prefix.len()], &prefix[..]);
+        prop_assert_eq!(&out[prefix.len()..], &first[..]);
+        prop_assert_eq!(n, first.len());
+    }
+
     #[test]
     fn every_tlv_round_trips_alone(tlv in tlv()) {
         let mut out = vec![7];
