@@ -1001,15 +1001,10 @@ impl Tracker {
                     }
                 }
                 Due::Message(id) => {
-                    let forced = match self.messages.get(id) {
-                        Some(m) if m.receipts == ReceiptPolicy::FailureOnly => {
-                            // No failure receipt in time: what was accepted counts as
-                            // delivered, what was never answered stays unknown.
-                            Some(outcome_assuming_delivered(m))
-                        }
-                        Some(_) => Some(Outcome::Expired),
-                        None => continue,
+                    let Some(m) = self.messages.get(id) else {
+                        continue;
                     };
+                    let forced = Some(outcome_at_timeout(m));
                     self.finish(now, id, forced);
                 }
                 Due::Held(h) => {
@@ -1034,22 +1029,15 @@ impl Tracker {
 
     /// Whether a deadline entry still belongs to a tracked message or held receipt.
     fn is_live(&self, at: Instant, due: Due) -> bool {
-        match due {
-            Due::Message(id) => self.messages.get(id).is_some_and(|m| m.deadline == at),
-            Due::Held(h) => self.held.get(h).is_some_and(|x| x.deadline == at),
-            Due::Lookup(h) => self.held.get(h).is_some_and(|x| x.lookup_at == Some(at)),
-        }
+        deadline_is_live(&self.messages, &self.held, at, due)
     }
 
     /// Keeps the earliest deadline a live one, and the dead ones bounded.
     fn clean_deadlines(&mut self) {
         let live = self.messages.len() + self.held.len();
         let (messages, held) = (&self.messages, &self.held);
-        self.deadlines.clean(live, |at, due| match due {
-            Due::Message(id) => messages.get(id).is_some_and(|m| m.deadline == at),
-            Due::Held(h) => held.get(h).is_some_and(|x| x.deadline == at),
-            Due::Lookup(h) => held.get(h).is_some_and(|x| x.lookup_at == Some(at)),
-        });
+        self.deadlines
+            .clean(live, |at, due| deadline_is_live(messages, held, at, due));
     }
 
     /// Ends everything now: every tracked message is reported [`Outcome::Expired`] and
@@ -1186,12 +1174,7 @@ impl Tracker {
             return;
         }
         if open {
-            let forced = match self.messages.get(id) {
-                Some(m) if m.receipts == ReceiptPolicy::FailureOnly => {
-                    Some(outcome_assuming_delivered(m))
-                }
-                _ => Some(Outcome::Expired),
-            };
+            let forced = self.messages.get(id).map(outcome_at_timeout);
             self.finish(now, id, forced);
         } else {
             self.stats.finished_elsewhere += 1;
@@ -1263,6 +1246,31 @@ fn outcome_of(m: &Message) -> Outcome {
         Outcome::Delivered
     } else {
         Outcome::Accepted
+    }
+}
+
+/// Whether a deadline entry still belongs to a tracked message or held receipt (entries
+/// are removed lazily).
+fn deadline_is_live(
+    messages: &Ordered<Message>,
+    held: &Ordered<Held>,
+    at: Instant,
+    due: Due,
+) -> bool {
+    match due {
+        Due::Message(id) => messages.get(id).is_some_and(|m| m.deadline == at),
+        Due::Held(h) => held.get(h).is_some_and(|x| x.deadline == at),
+        Due::Lookup(h) => held.get(h).is_some_and(|x| x.lookup_at == Some(at)),
+    }
+}
+
+/// How a message still open at its report timeout ends: expired, or for a failure-only
+/// message with no failure receipt in time, delivered (what was accepted counts as
+/// delivered, what was never answered stays unknown).
+fn outcome_at_timeout(m: &Message) -> Outcome {
+    match m.receipts {
+        ReceiptPolicy::FailureOnly => outcome_assuming_delivered(m),
+        _ => Outcome::Expired,
     }
 }
 
