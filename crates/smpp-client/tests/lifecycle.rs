@@ -3,6 +3,8 @@
 //! in the receipt (and no `receipted_message_id`), a failing segment, intermediate and
 //! duplicate receipts, receipts that never come, and long MO messages in segments.
 
+mod common;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -411,9 +413,13 @@ fn a_receiver_client_reports_what_a_transmitter_client_sent_through_a_shared_sto
     assert_eq!(r.outcome, Outcome::Delivered);
     assert_eq!(r.message_ids().collect::<Vec<_>>(), sent.message_ids);
     assert_eq!(others.len(), 2, "both receipts: {others:?}");
-    let stats = rx.stats();
-    assert_eq!(stats.tracker.adopted, 1);
-    let store_stats = stats.store.expect("a store");
-    assert!(store_stats.written >= 1, "{store_stats:?}");
+    assert_eq!(rx.stats().tracker.adopted, 1);
+    // The report is out before the store thread writes the message's removal: wait for
+    // the receiver's writes to land (written, or compacted away within one batch).
+    let landed = common::poll_until(WAIT, || {
+        let s = rx.stats().store.expect("a store");
+        s.pending == 0 && s.written + s.compacted >= 1
+    });
+    assert!(landed, "{:?}", rx.stats().store);
     rx.unbind().expect("unbind");
 }
