@@ -158,7 +158,12 @@ fn e2e_run_with(
     prefix: &str,
 ) -> Result<(f64, f64), String> {
     use smpp_client::{Client, ClientConfig, OutgoingText, TextOptions};
-    let mut smsc_config = smpp_smsc::SmscConfig::default().receipt_delay(Duration::ZERO);
+    let delay = std::env::var("SMPP_BENCH_RECEIPT_DELAY_US")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut smsc_config =
+        smpp_smsc::SmscConfig::default().receipt_delay(Duration::from_micros(delay));
     // Receipts go out as fast as submits come in: the SMSC's deliver_sm get the same
     // window as the client's submits, and those the client has not taken yet wait at the
     // SMSC instead of being refused (its transport refuses past 4,096 queued).
@@ -218,6 +223,7 @@ fn e2e_run_with(
     let tracker = client.stats().tracker;
     if std::env::var_os("SMPP_BENCH_VERBOSE").is_some() {
         eprintln!("{elapsed:?} store {:?}", client.stats().store);
+        eprintln!("tracker {tracker:?}");
     }
     let smsc_stats = smsc.stats();
     let _ = client.unbind();
@@ -279,6 +285,7 @@ struct Pair {
     life: Option<Lifecycle>,
     reports: u64,
     receipts: u64,
+    early: bool,
 }
 
 impl Pair {
@@ -316,6 +323,7 @@ impl Pair {
             }),
             reports: 0,
             receipts: 0,
+            early: std::env::var_os("SMPP_BENCH_EARLY").is_some(),
         })
     }
 
@@ -345,8 +353,8 @@ impl Pair {
             {
                 let id = self.next_id.to_string();
                 self.next_id += 1;
-                self.smsc
-                    .send_response(
+                let response = |smsc: &mut Session| {
+                    smsc.send_response(
                         now,
                         sequence_number,
                         CommandStatus::ESME_ROK,
@@ -356,6 +364,10 @@ impl Pair {
                         }),
                     )
                     .expect("send_response");
+                };
+                if !self.early {
+                    response(&mut self.smsc);
+                }
                 let receipt = Receipt {
                     text: Some("Your code is 123456".into()),
                     ..Receipt::new(id.clone(), ReceiptState::Delivered)
@@ -365,12 +377,18 @@ impl Pair {
                     destination_addr: "MyBrand".into(),
                     esm_class: 0x04,
                     short_message: OctetString::from(receipt.format().into_bytes()),
-                    tlvs: vec![Tlv::ReceiptedMessageId(id.into()), Tlv::MessageState(2)],
+                    tlvs: vec![
+                        Tlv::ReceiptedMessageId(id.clone().into()),
+                        Tlv::MessageState(2),
+                    ],
                     ..Default::default()
                 };
                 self.smsc
                     .send_request(now, Body::from(deliver))
                     .expect("deliver_sm");
+                if self.early {
+                    response(&mut self.smsc);
+                }
             }
         }
         transfer(now, &mut self.smsc, &mut self.esme, &mut self.wire);
@@ -447,6 +465,10 @@ fn main() -> ExitCode {
     // `SMPP_BENCH_ONLY=tracked|untracked ROUNDS`: run one variant a fixed number of rounds
     // and nothing else, for instruction counts (`perf stat`, callgrind);
     // `SMPP_BENCH_ONLY=e2e-tracked|e2e-untracked COUNT`: one end-to-end run.
+    // With them: `SMPP_BENCH_EARLY=1` has the core's SMSC send each receipt before its
+    // response (every receipt is held, then matched: the path fast SMSCs cause);
+    // `SMPP_BENCH_RECEIPT_DELAY_US=N` delays the end-to-end SMSC's receipts (0 by default,
+    // where many overtake their response).
     if let Ok(only) = std::env::var("SMPP_BENCH_ONLY") {
         let mut parts = only.split_whitespace();
         let what = parts.next().unwrap_or("");

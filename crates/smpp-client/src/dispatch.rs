@@ -7,13 +7,15 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use log::{info, warn};
-use smpp_lifecycle::{Event as LifeEvent, Routed};
+use smpp_lifecycle::Routed;
 use smpp_pdu::{Body, CommandStatus, Pdu};
 use smpp_session::Event;
 use smpp_transport::{ConnEvent, Connection};
 
 use crate::connect::open_any;
-use crate::inbound::{forward, kind_of, message_text, Ack, Inbound, InboundKind};
+use crate::inbound::{
+    forward, message_text, take_events, wait_for_room, Ack, Inbound, InboundKind,
+};
 use crate::Inner;
 
 /// How long the dispatcher sleeps at most when nothing is due (it is woken for any work).
@@ -31,7 +33,11 @@ pub(crate) fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiv
         life.expire_all(Instant::now());
         inner.to_store(&mut life);
     }
-    drain_lifecycle(&inner, &inbound);
+    drain_lifecycle(&inner);
+    // The channel ends once this thread's sender and the outbox's are gone.
+    if let Ok(mut out) = inner.out.lock() {
+        *out = None;
+    }
     // What is left goes to the store before the client is gone (with a store, open
     // messages stay open there for a restart or another process).
     if let Some(s) = &inner.store {
@@ -43,7 +49,7 @@ fn run(inner: &Inner, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
     let mut attempt = 0u32;
     // The lifecycle's next deadline, as of the last time this thread held its lock (the
     // sending threads wake this one when they add an earlier one or events to forward).
-    let mut due = drain_lifecycle(inner, inbound);
+    let mut due = drain_lifecycle(inner);
     while !inner.closing.load(Ordering::SeqCst) {
         let until_due = due.map_or(IDLE, |d| d.saturating_duration_since(Instant::now()));
         let conn = inner.conn.read().ok().and_then(|c| c.clone());
@@ -55,11 +61,11 @@ fn run(inner: &Inner, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
             let delay = inner.jittered(&backoff, attempt);
             match wake.recv_timeout(delay.min(until_due)) {
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => {
-                    due = drain_lifecycle(inner, inbound);
+                    due = drain_lifecycle(inner);
                     continue;
                 }
                 Err(RecvTimeoutError::Timeout) if until_due < delay => {
-                    due = drain_lifecycle(inner, inbound);
+                    due = drain_lifecycle(inner);
                     continue;
                 }
                 Err(RecvTimeoutError::Timeout) => {}
@@ -108,8 +114,8 @@ fn run(inner: &Inner, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
                 Err(_) => lost(inner, &conn, "event channel gone"),
                 Ok(_) => {}
             },
-            recv(wake) -> _ => due = drain_lifecycle(inner, inbound),
-            default(until_due) => due = drain_lifecycle(inner, inbound),
+            recv(wake) -> _ => due = drain_lifecycle(inner),
+            default(until_due) => due = drain_lifecycle(inner),
         }
     }
 }
@@ -126,21 +132,22 @@ fn inbound_request(
     pdu: Pdu<'static>,
     ack: Option<Ack>,
 ) -> Option<Instant> {
+    // The application's pace: nothing more is taken from the SMSC while it is behind.
+    if !wait_for_room(inner, tx) {
+        return None;
+    }
     let now = Instant::now();
-    let (routed, events, due) = {
-        let Ok(mut life) = inner.life.lock() else {
-            return None;
-        };
-        if life.poll_timeout().is_some_and(|t| t <= now) {
-            life.handle_timeout(now);
-        }
-        let routed = life.on_inbound(now, &pdu.body);
-        inner.to_store(&mut life);
-        let events: Vec<LifeEvent> = std::iter::from_fn(|| life.poll_event()).collect();
-        (routed, events, life.poll_timeout())
+    let Ok(mut life) = inner.life.lock() else {
+        return None;
     };
+    if life.poll_timeout().is_some_and(|t| t <= now) {
+        life.handle_timeout(now);
+    }
+    let routed = life.on_inbound(now, &pdu.body);
+    inner.to_store(&mut life);
     let mut ack = ack;
     let mut pdu = Some(pdu);
+    let mut items = Vec::new();
     match routed {
         Routed::Receipt { receipt, matched } => {
             if let Some(pdu) = pdu.take() {
@@ -149,7 +156,7 @@ fn inbound_request(
                     receipt,
                     matched,
                 };
-                forward(inner, tx, Inbound::new(kind, ack.take()));
+                items.push(Inbound::new(kind, ack.take()));
             }
         }
         Routed::Inbox => {}
@@ -159,27 +166,23 @@ fn inbound_request(
                     Body::DeliverSm(d) => message_text(d, &inner.config.text),
                     _ => None,
                 };
-                forward(
-                    inner,
-                    tx,
-                    Inbound::new(InboundKind::Pdu { pdu, text }, ack.take()),
-                );
+                items.push(Inbound::new(InboundKind::Pdu { pdu, text }, ack.take()));
             }
         }
     }
-    for e in events {
-        let Some(mut kind) = kind_of(e) else { continue };
-        let mut this_ack = None;
-        if let InboundKind::Message { message, pdu: slot } = &mut kind {
-            // A message this one PDU carried whole: the application gets the PDU and, with
-            // manual acknowledgement, answers it.
+    let first_event = items.len();
+    take_events(&mut life, &mut items);
+    for item in &mut items[first_event..] {
+        // A message this one PDU carried whole: the application gets the PDU and, with
+        // manual acknowledgement, answers it.
+        if let Some(message) = item.message() {
             if message.segments == 1 && pdu.is_some() {
-                *slot = pdu.take();
-                this_ack = ack.take();
+                item.attach(pdu.take(), ack.take());
             }
         }
-        forward(inner, tx, Inbound::new(kind, this_ack));
     }
+    let due = life.poll_timeout();
+    inner.hand_over(life, items);
     // A segment whose message is not whole yet (or was just completed by it) is answered
     // now.
     if let Some(a) = ack {
@@ -188,26 +191,21 @@ fn inbound_request(
     due
 }
 
-/// Runs the lifecycle's due timers and forwards everything it has to say; returns its
+/// Runs the lifecycle's due timers and hands on everything it has to say; returns its
 /// next deadline.
-pub(crate) fn drain_lifecycle(inner: &Inner, tx: &Sender<Inbound>) -> Option<Instant> {
-    let (events, due) = {
-        let Ok(mut life) = inner.life.lock() else {
-            return None;
-        };
-        let now = Instant::now();
-        if life.poll_timeout().is_some_and(|t| t <= now) {
-            life.handle_timeout(now);
-        }
-        inner.to_store(&mut life);
-        let events: Vec<LifeEvent> = std::iter::from_fn(|| life.poll_event()).collect();
-        (events, life.poll_timeout())
+pub(crate) fn drain_lifecycle(inner: &Inner) -> Option<Instant> {
+    let Ok(mut life) = inner.life.lock() else {
+        return None;
     };
-    for e in events {
-        if let Some(kind) = kind_of(e) {
-            forward(inner, tx, Inbound::new(kind, None));
-        }
+    let now = Instant::now();
+    if life.poll_timeout().is_some_and(|t| t <= now) {
+        life.handle_timeout(now);
     }
+    inner.to_store(&mut life);
+    let mut items = Vec::new();
+    take_events(&mut life, &mut items);
+    let due = life.poll_timeout();
+    inner.hand_over(life, items);
     due
 }
 

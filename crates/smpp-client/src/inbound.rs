@@ -4,12 +4,14 @@
 //! with the acknowledgement of the PDUs that still need one.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
 use log::warn;
-use smpp_lifecycle::{Event, Incomplete, Message, Progress, ReceiptMatch, Report, Unmatched};
+use smpp_lifecycle::{
+    Event, Incomplete, Lifecycle, Message, Progress, ReceiptMatch, Report, Unmatched,
+};
 use smpp_pdu::concat;
 use smpp_pdu::receipt::Receipt;
 use smpp_pdu::text::{self, TextConfig};
@@ -72,6 +74,15 @@ impl Inbound {
         Inbound { kind, ack }
     }
 
+    /// Gives a reassembled message the PDU that carried all of it, and its pending
+    /// acknowledgement.
+    pub(crate) fn attach(&mut self, pdu: Option<Pdu<'static>>, ack: Option<Ack>) {
+        if let InboundKind::Message { pdu: slot, .. } = &mut self.kind {
+            *slot = pdu;
+            self.ack = ack;
+        }
+    }
+
     /// What this is.
     pub fn kind(&self) -> &InboundKind {
         &self.kind
@@ -131,7 +142,7 @@ impl Inbound {
 }
 
 /// What the application gets for a lifecycle event.
-pub(crate) fn kind_of(e: Event) -> Option<InboundKind> {
+fn kind_of(e: Event) -> Option<InboundKind> {
     Some(match e {
         Event::Report(r) => InboundKind::Report(r),
         Event::Progress(p) => InboundKind::Progress(p),
@@ -177,18 +188,60 @@ impl Drop for Inbound {
     }
 }
 
-pub(crate) fn forward(inner: &Inner, tx: &Sender<Inbound>, item: Inbound) {
-    // Waits while the application is behind (which pauses reading from the SMSC), but
-    // gives up when the client closes. (An application that dropped its receiver emptied
-    // the channel, so the send below reports it.)
+/// Waits while the application is behind (which pauses reading from the SMSC); `false`
+/// when the client closes meanwhile. (An application that dropped its receiver emptied
+/// the channel, so this does not wait for it.)
+pub(crate) fn wait_for_room(inner: &Inner, tx: &Sender<Inbound>) -> bool {
     let capacity = inner.config.inbound_capacity.max(1);
     while tx.len() >= capacity {
         if inner.closing.load(Ordering::SeqCst) {
-            return;
+            return false;
         }
         std::thread::sleep(Duration::from_millis(1));
     }
-    let _ = tx.send(item);
+    true
+}
+
+/// Passes an item to the application once there is room (dropped when the client closes
+/// meanwhile).
+pub(crate) fn forward(inner: &Inner, tx: &Sender<Inbound>, item: Inbound) {
+    if wait_for_room(inner, tx) {
+        let _ = tx.send(item);
+    }
+}
+
+/// Moves the lifecycle's events into `items`, as the application gets them.
+pub(crate) fn take_events(life: &mut Lifecycle, items: &mut Vec<Inbound>) {
+    while let Some(e) = life.poll_event() {
+        if let Some(kind) = kind_of(e) {
+            items.push(Inbound::new(kind, None));
+        }
+    }
+}
+
+impl Inner {
+    /// Hands `items` (what the lifecycle said while `life` was held, in its order) to the
+    /// application. Any thread that changed the lifecycle does this itself, rather than
+    /// waking the dispatcher for it (a context switch per report), and the order holds
+    /// across threads: the outbox is taken before the lifecycle is let go. It does not
+    /// wait for room: what the lifecycle says is bounded by what it tracks, and the
+    /// dispatcher waits for room before it reads more from the SMSC.
+    pub(crate) fn hand_over(&self, life: MutexGuard<'_, Lifecycle>, items: Vec<Inbound>) {
+        if items.is_empty() {
+            return;
+        }
+        let Ok(out) = self.out.lock() else {
+            return;
+        };
+        drop(life);
+        // Without an outbox (the dispatcher stopped) nobody reads any more: the items are
+        // dropped, and an item with a pending acknowledgement answers for itself.
+        if let Some(tx) = out.as_ref() {
+            for item in items {
+                let _ = tx.send(item);
+            }
+        }
+    }
 }
 
 /// The text of a `deliver_sm` passed on as it came (an MO segment when reassembly is off):

@@ -182,9 +182,12 @@ pub(crate) struct Inner {
     throttled_retries: AtomicU64,
     unbind_closed_by_peer: AtomicU64,
     /// The message lifecycle: tracked submissions, receipts, reassembly. Calling threads
-    /// record submissions and responses; the dispatcher feeds it inbound PDUs, runs its
-    /// timers and is the only one that forwards its events.
+    /// record submissions and responses; the dispatcher feeds it inbound PDUs and runs its
+    /// timers. Whoever changed it hands its events on ([`Inner::hand_over`]).
     life: Arc<Mutex<Lifecycle>>,
+    /// The sending side of the inbound channel for [`Inner::hand_over`]; emptied by the
+    /// dispatcher when it stops, which ends the channel.
+    out: Mutex<Option<Sender<Inbound>>>,
     /// The store thread, when the configuration has a store.
     store: Option<Arc<store::StoreLink>>,
     /// The sequence number of the last writes handed to the store thread.
@@ -372,6 +375,7 @@ impl Client {
             throttled_retries: AtomicU64::new(0),
             unbind_closed_by_peer: AtomicU64::new(0),
             life,
+            out: Mutex::new(Some(in_tx.clone())),
             store: store_link,
             store_seq: AtomicU64::new(0),
         };

@@ -11,6 +11,7 @@ use smpp_pdu::concat;
 use smpp_pdu::text::{self, Encoding};
 use smpp_pdu::{Body, SubmitSm};
 
+use crate::inbound::take_events;
 use crate::options::{resolve_address, Side};
 use crate::{Client, Error, Inner, Pending, Sent, TextOptions};
 
@@ -133,48 +134,44 @@ impl Inner {
 
     /// Starts tracking a message (its report comes on the inbound channel).
     fn track(&self, message: NewMessage) -> Result<Tracked, Error> {
-        let (r, news) = {
-            let mut life = self.life.lock().map_err(|_| Error::Closed)?;
-            let before = life.poll_timeout();
-            let r = life
-                .tracker_mut()
-                .submit(Instant::now(), message)
-                .map_err(Error::Track);
-            self.to_store(&mut life);
-            let earlier = match (before, life.poll_timeout()) {
-                (Some(b), Some(a)) => a < b,
-                (None, a) => a.is_some(),
-                (Some(_), None) => false,
-            };
-            (r, life.has_events() || earlier)
+        let mut life = self.life.lock().map_err(|_| Error::Closed)?;
+        let before = life.poll_timeout();
+        let r = life
+            .tracker_mut()
+            .submit(Instant::now(), message)
+            .map_err(Error::Track);
+        self.to_store(&mut life);
+        let earlier = match (before, life.poll_timeout()) {
+            (Some(b), Some(a)) => a < b,
+            (None, a) => a.is_some(),
+            (Some(_), None) => false,
         };
-        // Tracking may have evicted an older message (its report is to be forwarded) or
-        // set the earliest deadline (the dispatcher sleeps until the one it knew). A
-        // wake-up per message would cost the dispatcher a context switch each.
-        if news {
+        // Tracking may have evicted an older message: its report goes out now.
+        let mut items = Vec::new();
+        take_events(&mut life, &mut items);
+        self.hand_over(life, items);
+        // The dispatcher sleeps until the deadline it knew: told only when this one is
+        // earlier (a wake-up per message would cost it a context switch each).
+        if earlier {
             self.nudge();
         }
         r
     }
 
-    /// Records each segment's outcome with the tracker.
-    /// Returns the store sequence number to wait for, with a store.
+    /// Records each segment's outcome with the tracker, and hands on the report that
+    /// completes (receipts came first, or none was asked).
     fn record(&self, id: TrackId, results: Vec<SubmitResult>) -> Option<u64> {
-        let (news, seq) = match self.life.lock() {
-            Ok(mut life) => {
-                let now = Instant::now();
-                for (i, r) in results.into_iter().enumerate() {
-                    life.tracker_mut().on_submit_result(now, id, i, r);
-                }
-                let seq = self.to_store(&mut life);
-                (life.has_events(), seq)
-            }
-            Err(_) => (false, None),
+        let Ok(mut life) = self.life.lock() else {
+            return None;
         };
-        // A report (receipts came first, or none was asked) is to be forwarded.
-        if news {
-            self.nudge();
+        let now = Instant::now();
+        for (i, r) in results.into_iter().enumerate() {
+            life.tracker_mut().on_submit_result(now, id, i, r);
         }
+        let seq = self.to_store(&mut life);
+        let mut items = Vec::new();
+        take_events(&mut life, &mut items);
+        self.hand_over(life, items);
         seq
     }
 }

@@ -313,20 +313,11 @@ pub struct TrackerStats {
 }
 
 #[derive(Debug)]
-struct Segment {
-    /// The canonical key of `message_id`.
-    key: Option<IdKey>,
-    state: SegmentState,
-    message_id: Option<String>,
-    receipt: Option<Arc<Receipt>>,
-    /// Nothing more is awaited for it.
-    closed: bool,
-}
-
-#[derive(Debug)]
 struct Message {
     reference: Arc<str>,
-    segments: Vec<Segment>,
+    /// Kept as the report gives them, so that the report takes them as they are. A
+    /// segment's index key is worked out again from its id when needed ([`IdKey::of`]).
+    segments: Vec<SegmentReport>,
     open: usize,
     receipts: ReceiptPolicy,
     submitted: Instant,
@@ -342,6 +333,46 @@ struct Held {
     /// When it is looked up in the store, if it still matches nothing here.
     lookup_at: Option<Instant>,
     deadline: Instant,
+}
+
+/// The held receipts under one key, oldest first: nearly always one, kept without an
+/// allocation.
+#[derive(Debug)]
+enum HeldIds {
+    One(u64),
+    Many(Vec<u64>),
+}
+
+impl HeldIds {
+    fn push(&mut self, h: u64) {
+        match self {
+            HeldIds::One(x) if *x == h => {}
+            HeldIds::One(x) => *self = HeldIds::Many(vec![*x, h]),
+            HeldIds::Many(v) => {
+                if !v.contains(&h) {
+                    v.push(h);
+                }
+            }
+        }
+    }
+
+    /// Takes `h` out; whether none is left.
+    fn remove(&mut self, h: u64) -> bool {
+        match self {
+            HeldIds::One(x) => *x == h,
+            HeldIds::Many(v) => {
+                v.retain(|&x| x != h);
+                v.is_empty()
+            }
+        }
+    }
+
+    fn as_slice(&self) -> &[u64] {
+        match self {
+            HeldIds::One(x) => std::slice::from_ref(x),
+            HeldIds::Many(v) => v,
+        }
+    }
 }
 
 /// What a deadline belongs to.
@@ -365,7 +396,7 @@ pub struct Tracker {
     /// Receipts that came before their response, by arrival.
     held: Ordered<Held>,
     /// Every candidate key of each held receipt -> the held receipts (oldest first).
-    held_index: FastMap<IdKey, Vec<u64>>,
+    held_index: FastMap<IdKey, HeldIds>,
     /// The id forms in use: the configured ones, or what [`IdForms::Auto`] learnt.
     forms: IdForms,
     deadlines: Deadlines<Due>,
@@ -476,12 +507,10 @@ impl Tracker {
             .submitted_unix_ms
             .saturating_add(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX));
         let segments = (0..message.segments)
-            .map(|_| Segment {
-                key: None,
-                state: SegmentState::Sending,
+            .map(|_| SegmentReport {
                 message_id: None,
+                state: SegmentState::Sending,
                 receipt: None,
-                closed: false,
             })
             .collect();
         self.messages.insert(
@@ -561,38 +590,28 @@ impl Tracker {
             warn!("second response for segment {segment} of {:?}", m.reference);
             return;
         }
-        match result {
+        let mut key = None;
+        seg.state = match result {
             SubmitResult::Accepted { message_id } => {
-                seg.state = SegmentState::Submitted;
-                seg.key = IdKey::of(&message_id);
+                key = IdKey::of(&message_id);
                 seg.message_id = Some(message_id);
-                if m.receipts == ReceiptPolicy::None {
-                    seg.closed = true;
-                    m.open -= 1;
-                } else if seg.key.is_none() {
+                if key.is_none() && m.receipts != ReceiptPolicy::None {
                     warn!("{:?}: the SMSC gave segment {segment} an empty message id; no receipt can match it", m.reference);
                 }
+                SegmentState::Submitted
             }
-            SubmitResult::Refused(status) => {
-                seg.state = SegmentState::Refused(status);
-                seg.closed = true;
-                m.open -= 1;
-            }
-            SubmitResult::Unknown(why) => {
-                seg.state = SegmentState::Unknown(why);
-                seg.closed = true;
-                m.open -= 1;
-            }
-            SubmitResult::NotSent => {
-                seg.state = SegmentState::NotSent;
-                seg.closed = true;
-                m.open -= 1;
-            }
+            SubmitResult::Refused(status) => SegmentState::Refused(status),
+            SubmitResult::Unknown(why) => SegmentState::Unknown(why),
+            SubmitResult::NotSent => SegmentState::NotSent,
+        };
+        let closed = is_closed(seg, m.receipts);
+        if closed {
+            m.open -= 1;
         }
         let open = m.open;
         if self.config.journal {
             let reference = m.reference.to_string();
-            let op = match (&seg.message_id, &seg.key) {
+            let op = match (&seg.message_id, &key) {
                 (Some(message_id), Some(key)) if seg.state == SegmentState::Submitted => {
                     StoreOp::SetId {
                         reference,
@@ -610,21 +629,15 @@ impl Tracker {
             };
             self.store_ops.push_back(op);
         }
-        if let (Some(key), false) = (&seg.key, seg.closed) {
-            self.index.insert(key.clone(), (id.0, segment as u16));
-            // A receipt that came first waits under this key.
-            let early = if self.held.is_empty() {
-                None
+        if let (Some(key), false) = (key, closed) {
+            // Receipts that came first wait under this key.
+            if !self.held.is_empty() {
+                self.index.insert(key.clone(), (id.0, segment as u16));
+                self.match_held(now, id.0, segment, &key);
             } else {
-                let key = key.clone();
-                self.held_for(&key)
-            };
-            if let Some(h) = early {
-                if let Some(held) = self.take_held(h) {
-                    self.apply(now, id.0, segment, held.receipt);
-                    return;
-                }
+                self.index.insert(key, (id.0, segment as u16));
             }
+            return;
         }
         if open == 0 {
             self.finish(now, id.0, None);
@@ -683,10 +696,10 @@ impl Tracker {
         let h = self.next_held;
         self.next_held += 1;
         for k in keys.iter() {
-            let list = self.held_index.entry(k.clone()).or_default();
-            if !list.contains(&h) {
-                list.push(h);
-            }
+            self.held_index
+                .entry(k.clone())
+                .and_modify(|ids| ids.push(h))
+                .or_insert(HeldIds::One(h));
         }
         let deadline = now + self.config.early_receipt_hold;
         self.deadlines.push(deadline, Due::Held(h));
@@ -727,11 +740,8 @@ impl Tracker {
     fn take_held(&mut self, h: u64) -> Option<Held> {
         let held = self.held.remove(h)?;
         for k in held.keys.iter() {
-            if let Some(list) = self.held_index.get_mut(k) {
-                list.retain(|&x| x != h);
-                if list.is_empty() {
-                    self.held_index.remove(k);
-                }
+            if self.held_index.get_mut(k).is_some_and(|ids| ids.remove(h)) {
+                self.held_index.remove(k);
             }
         }
         self.clean_deadlines();
@@ -797,10 +807,9 @@ impl Tracker {
 
     /// The oldest held receipt that belongs to a response with key `k`.
     fn held_for(&mut self, k: &IdKey) -> Option<u64> {
-        let list = self.held_index.get(k)?.clone();
         // Receipts that wrote the id as the response did first.
         let mut best: Option<(u64, Relation)> = None;
-        for h in list {
+        for &h in self.held_index.get(k)?.as_slice() {
             let Some(held) = self.held.get(h) else {
                 continue;
             };
@@ -821,14 +830,35 @@ impl Tracker {
         self.accept(rel, &keys, k).then_some(h)
     }
 
+    /// Applies the receipts held for segment `seg` of message `id` (key `k`), oldest first,
+    /// while it is open: an intermediate receipt and the final one may both have come
+    /// before the response.
+    fn match_held(&mut self, now: Instant, id: u64, seg: usize, k: &IdKey) {
+        loop {
+            let open = self.messages.get(id).is_some_and(|m| {
+                m.segments
+                    .get(seg)
+                    .is_some_and(|s| !is_closed(s, m.receipts))
+            });
+            if !open {
+                return;
+            }
+            let Some(held) = self.held_for(k).and_then(|h| self.take_held(h)) else {
+                return;
+            };
+            self.apply(now, id, seg, held.receipt);
+        }
+    }
+
     /// A receipt for segment `seg` of message `id`.
     fn apply(&mut self, now: Instant, id: u64, seg: usize, receipt: Arc<Receipt>) -> ReceiptMatch {
         let Some(m) = self.messages.get_mut(id) else {
             return self.unmatched(receipt, UnmatchedReason::UnknownId);
         };
         let reference = m.reference.clone();
+        let receipts = m.receipts;
         let s = &mut m.segments[seg];
-        if s.closed {
+        if is_closed(s, receipts) {
             self.stats.receipts_duplicate += 1;
             return ReceiptMatch::Duplicate;
         }
@@ -856,7 +886,6 @@ impl Tracker {
             });
         }
         s.receipt = Some(receipt);
-        s.closed = true;
         m.open -= 1;
         if m.open == 0 {
             self.finish(now, id, None);
@@ -879,16 +908,15 @@ impl Tracker {
             let keys = m
                 .segments
                 .iter()
-                .filter_map(|s| s.key.as_ref().map(|k| k.as_str().to_string()))
+                .filter_map(|s| key_of(s).map(|k| k.as_str().to_string()))
                 .collect();
             self.store_ops.push_back(StoreOp::Remove {
                 reference: m.reference.to_string(),
                 keys,
             });
         }
-        let mut m = m;
-        for s in &mut m.segments {
-            let Some(k) = s.key.take() else { continue };
+        for s in &m.segments {
+            let Some(k) = key_of(s) else { continue };
             // Another message may own the key since (an id the SMSC used again).
             if let Some(other) = self.index.remove(&k) {
                 if other.0 != id {
@@ -930,20 +958,11 @@ impl Tracker {
             .iter()
             .rev()
             .find_map(|s| s.receipt.as_ref().and_then(|r| r.done_date));
-        let segments = m
-            .segments
-            .into_iter()
-            .map(|s| SegmentReport {
-                message_id: s.message_id,
-                state: s.state,
-                receipt: s.receipt,
-            })
-            .collect();
         self.events.push_back(Event::Report(Report {
             reference: m.reference.to_string(),
             outcome,
             state,
-            segments,
+            segments: m.segments,
             submit_date,
             done_date,
             elapsed: now.saturating_duration_since(m.submitted),
@@ -1070,10 +1089,10 @@ impl Tracker {
         };
         self.references.remove(&m.reference);
         for s in &m.segments {
-            if let Some(k) = &s.key {
-                if let Some(other) = self.index.remove(k) {
+            if let Some(k) = key_of(s) {
+                if let Some(other) = self.index.remove(&k) {
                     if other.0 != id {
-                        self.index.insert(k.clone(), other);
+                        self.index.insert(k, other);
                     }
                 }
             }
@@ -1099,22 +1118,19 @@ impl Tracker {
         let deadline = now + left;
         let policy = record.receipts;
         let mut open = 0;
-        let segments: Vec<Segment> = record
+        let segments: Vec<SegmentReport> = record
             .segments
             .into_iter()
             .map(|s| {
-                let closed = s.state.is_final()
-                    || (policy == ReceiptPolicy::None && s.state == SegmentState::Submitted);
-                if !closed {
+                let s = SegmentReport {
+                    message_id: s.message_id,
+                    state: s.state,
+                    receipt: None,
+                };
+                if !is_closed(&s, policy) {
                     open += 1;
                 }
-                Segment {
-                    key: s.message_id.as_deref().and_then(IdKey::of),
-                    state: s.state,
-                    message_id: s.message_id,
-                    receipt: None,
-                    closed,
-                }
+                s
             })
             .collect();
         let id = self.next_id;
@@ -1123,8 +1139,8 @@ impl Tracker {
         let keys: Vec<(usize, IdKey)> = segments
             .iter()
             .enumerate()
-            .filter(|(_, s)| !s.closed)
-            .filter_map(|(i, s)| s.key.clone().map(|k| (i, k)))
+            .filter(|(_, s)| !is_closed(s, policy))
+            .filter_map(|(i, s)| key_of(s).map(|k| (i, k)))
             .collect();
         self.messages.insert(
             id,
@@ -1152,11 +1168,7 @@ impl Tracker {
             if self.held.is_empty() {
                 break;
             }
-            if let Some(h) = self.held_for(&k) {
-                if let Some(held) = self.take_held(h) {
-                    self.apply(now, id, i, held.receipt);
-                }
-            }
+            self.match_held(now, id, i, &k);
         }
         true
     }
@@ -1225,6 +1237,21 @@ fn push_decimal(out: &mut String, mut n: u64) {
 fn fingerprint(key: &IdKey) -> u64 {
     use std::hash::{BuildHasher, BuildHasherDefault};
     BuildHasherDefault::<crate::hash::FxHasher>::default().hash_one(key) | 1
+}
+
+/// Whether nothing more is awaited for a segment: it has a final state, or it was
+/// accepted and no receipt was asked.
+fn is_closed(s: &SegmentReport, receipts: ReceiptPolicy) -> bool {
+    match s.state {
+        SegmentState::Sending => false,
+        SegmentState::Submitted => receipts == ReceiptPolicy::None,
+        _ => true,
+    }
+}
+
+/// The index key of a segment (none before its response, or for an empty id).
+fn key_of(s: &SegmentReport) -> Option<IdKey> {
+    s.message_id.as_deref().and_then(IdKey::of)
 }
 
 /// The outcome of a message whose segments are all closed.

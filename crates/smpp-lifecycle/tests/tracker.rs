@@ -150,6 +150,34 @@ fn a_receipt_before_its_response_is_held_then_matched() {
 }
 
 #[test]
+fn an_intermediate_and_a_final_receipt_both_before_the_response_are_both_applied() {
+    // A fast SMSC sends ENROUTE and then DELIVRD before its submit_sm_resp: the response
+    // must take both held receipts, in order (progress, then the report), and leave no
+    // receipt held to be reported unmatched later.
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig::default());
+    let m = t.submit(t0, NewMessage::new(1).reference("r1")).unwrap();
+    for stat in ["ENROUTE", "DELIVRD"] {
+        assert_eq!(t.on_receipt(t0, receipt("7", stat)), ReceiptMatch::Held);
+    }
+    assert_eq!(t.held(), 2);
+    t.on_submit_result(t0, m.id, 0, accepted("7"));
+    let ev = events(&mut t);
+    assert!(
+        matches!(
+            ev.as_slice(),
+            [Event::Progress(p), Event::Report(r)]
+                if p.receipt.state == ReceiptState::Enroute && r.outcome == Outcome::Delivered
+        ),
+        "{ev:?}"
+    );
+    assert_eq!((t.held(), t.tracked()), (0, 0));
+    // Nothing is left to expire into an unmatched receipt.
+    t.handle_timeout(t0 + Duration::from_secs(3600));
+    assert!(events(&mut t).is_empty());
+}
+
+#[test]
 fn a_held_receipt_nobody_claims_is_reported_unmatched_when_the_hold_ends() {
     let t0 = Instant::now();
     let hold = Duration::from_secs(30);
