@@ -158,16 +158,15 @@ impl Inner {
         r
     }
 
-    /// Records each segment's outcome with the tracker, and hands on the report that
-    /// completes (receipts came first, or none was asked).
-    fn record(&self, id: TrackId, results: Vec<SubmitResult>) -> Option<u64> {
+    /// Records a segment's outcome with the tracker as soon as it is known (a receipt
+    /// for it may be on its way already), and hands on the report it completes (receipts
+    /// came first, or none was asked).
+    fn record(&self, id: TrackId, segment: usize, result: SubmitResult) -> Option<u64> {
         let Ok(mut life) = self.life.lock() else {
             return None;
         };
-        let now = Instant::now();
-        for (i, r) in results.into_iter().enumerate() {
-            life.tracker_mut().on_submit_result(now, id, i, r);
-        }
+        life.tracker_mut()
+            .on_submit_result(Instant::now(), id, segment, result);
         let seq = self.to_store(&mut life);
         let mut items = Vec::new();
         take_events(&mut life, &mut items);
@@ -201,7 +200,6 @@ struct InFlight {
     tracked: Option<Tracked>,
     reference: Option<String>,
     ids: Vec<Option<Result<String, Error>>>,
-    outcomes: Vec<Option<SubmitResult>>,
     remaining: usize,
 }
 
@@ -295,7 +293,6 @@ impl Client {
                 tracked,
                 reference,
                 ids: (0..n).map(|_| None).collect(),
-                outcomes: (0..n).map(|_| None).collect(),
                 remaining: n,
             });
             for (j, sm) in prepared.segments.into_iter().enumerate() {
@@ -354,8 +351,8 @@ impl Client {
         self.settle(states, results, i, j, r, outcome);
     }
 
-    /// Records segment `j` of message `i`; once all its segments are settled, tells the
-    /// tracker and fills in the message's result.
+    /// Records segment `j` of message `i` (with the tracker at once); once all its
+    /// segments are settled, fills in the message's result.
     fn settle(
         &self,
         states: &mut [Option<InFlight>],
@@ -368,8 +365,10 @@ impl Client {
         let Some(state) = states[i].as_mut() else {
             return;
         };
+        if let Some(t) = &state.tracked {
+            self.inner.record(t.id, j, outcome);
+        }
         state.ids[j] = Some(r);
-        state.outcomes[j] = Some(outcome);
         state.remaining -= 1;
         if state.remaining > 0 {
             return;
@@ -377,14 +376,6 @@ impl Client {
         let Some(state) = states[i].take() else {
             return;
         };
-        if let Some(t) = &state.tracked {
-            let outcomes = state
-                .outcomes
-                .into_iter()
-                .map(|o| o.unwrap_or(SubmitResult::NotSent))
-                .collect();
-            self.inner.record(t.id, outcomes);
-        }
         let reference = state.tracked.map(|t| t.reference).or(state.reference);
         let message_ids = state
             .ids
