@@ -358,8 +358,10 @@ impl Engine {
         if self.config.receipt_before_response {
             self.send_receipts_now(&id);
         }
-        self.respond(k, seq, CommandStatus::ESME_ROK, resp);
+        // Counted before the answer leaves, so that a client that has its response sees
+        // the count.
         self.shared.update(|s| s.submits += 1);
+        self.respond(k, seq, CommandStatus::ESME_ROK, resp);
     }
 
     /// Whether a submit now is above the rate cap (and counts it if not).
@@ -791,6 +793,7 @@ impl Engine {
                     );
                 }
                 let (_, id) = self.new_id();
+                self.shared.update(|s| s.submits += 1);
                 self.respond(
                     k,
                     seq,
@@ -801,7 +804,6 @@ impl Engine {
                         tlvs: vec![],
                     },
                 );
-                self.shared.update(|s| s.submits += 1);
                 self.remember(
                     &id,
                     Message {

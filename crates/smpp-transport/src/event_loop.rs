@@ -1,6 +1,7 @@
 //! The event loop thread.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -47,6 +48,8 @@ pub(crate) fn spawn(config: Config) -> Result<TransportHandle, TransportError> {
                 scratch: Vec::new(),
                 conns: 0,
                 orphans: Vec::new(),
+                timers: BinaryHeap::new(),
+                touched: Vec::new(),
             };
             l.run();
         })
@@ -107,6 +110,8 @@ struct Conn {
     stats: Arc<Mutex<Stats>>,
     /// The listener it was accepted from (counted in its `open` until removed).
     listener: Option<Token>,
+    /// The deadline it has in the loop's timer heap (entries with another time are stale).
+    armed: Option<Instant>,
 }
 
 enum Entry {
@@ -125,6 +130,14 @@ struct EventLoop {
     conns: usize,
     /// Last events of removed connections that did not fit in their (full) channels yet.
     orphans: Vec<(EventTx, VecDeque<ConnEvent>)>,
+    /// Each connection's next deadline, earliest first; an entry whose time is not the
+    /// connection's `armed` any more is stale and skipped (and the heap is rebuilt when
+    /// stale entries outnumber the connections). A turn runs the timers that are due
+    /// instead of looking at every connection.
+    timers: BinaryHeap<Reverse<(Instant, Token)>>,
+    /// Connections something happened to in this turn: their deadline is worked out again
+    /// before the loop sleeps.
+    touched: Vec<Token>,
 }
 
 fn would_block(e: &io::Error) -> bool {
@@ -158,15 +171,11 @@ impl EventLoop {
             if !self.drain_commands() {
                 break;
             }
-            let now = Instant::now();
-            let tokens: Vec<Token> = self.entries.keys().copied().collect();
-            let mut timeout: Option<Instant> = None;
-            for t in tokens {
-                self.on_time(t, now);
-                if let Some(d) = self.deadline(t) {
-                    timeout = Some(timeout.map_or(d, |x: Instant| x.min(d)));
-                }
-            }
+            // New connections and commands may bring deadlines already due.
+            self.rearm_touched();
+            self.run_timers(Instant::now());
+            self.rearm_touched();
+            let mut timeout: Option<Instant> = self.timers.peek().map(|Reverse((at, _))| *at);
             self.orphans
                 .retain_mut(|(tx, events)| !try_deliver(tx, events));
             if !self.orphans.is_empty() {
@@ -203,7 +212,8 @@ impl EventLoop {
                 match self.entries.get(&t) {
                     Some(Entry::Listener(_)) => self.accept(t),
                     Some(Entry::Conn(_)) => {
-                        self.on_io(t, ev.is_readable() || ev.is_read_closed(), ev.is_writable())
+                        self.on_io(t, ev.is_readable() || ev.is_read_closed(), ev.is_writable());
+                        self.touched.push(t);
                     }
                     None => {}
                 }
@@ -252,8 +262,49 @@ impl EventLoop {
         }
         for t in touched {
             self.service(t);
+            self.touched.push(t);
         }
         true
+    }
+
+    /// Runs the timers due at `now`.
+    fn run_timers(&mut self, now: Instant) {
+        while let Some(&Reverse((at, t))) = self.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            match self.entries.get_mut(&t) {
+                Some(Entry::Conn(c)) if c.armed == Some(at) => c.armed = None,
+                _ => continue,
+            }
+            self.on_time(t, now);
+            self.touched.push(t);
+        }
+    }
+
+    /// Puts each touched connection's next deadline in the timer heap.
+    fn rearm_touched(&mut self) {
+        let mut touched = std::mem::take(&mut self.touched);
+        for &t in &touched {
+            let d = self.deadline(t);
+            if let Some(Entry::Conn(c)) = self.entries.get_mut(&t) {
+                if c.armed != d {
+                    c.armed = d;
+                    if let Some(d) = d {
+                        self.timers.push(Reverse((d, t)));
+                    }
+                }
+            }
+        }
+        touched.clear();
+        self.touched = touched;
+        if self.timers.len() > 2 * self.conns + 64 {
+            let entries = &self.entries;
+            self.timers.retain(|Reverse((at, t))| {
+                matches!(entries.get(t), Some(Entry::Conn(c)) if c.armed == Some(*at))
+            });
+        }
     }
 
     fn token(&mut self) -> Token {
@@ -432,8 +483,10 @@ impl EventLoop {
                 read_paused: false,
                 stats: Arc::default(),
                 listener: None,
+                armed: None,
             })),
         );
+        self.touched.push(t);
         Ok(())
     }
 
