@@ -21,7 +21,7 @@ use smpp_session::{Event, SendError, Session, Stats};
 use crate::tls::{self, ReadError, TlsConn, TlsError};
 use crate::{
     Command, Completed, Config, ConnEvent, ConnOp, Connection, Disconnect, Listener, Outcome,
-    Reply, Shared, TransportError, TransportHandle,
+    Reply, Room, Shared, TransportError, TransportHandle,
 };
 
 mod routing;
@@ -37,11 +37,13 @@ pub(crate) fn spawn(config: Config) -> Result<TransportHandle, TransportError> {
     let poll = Poll::new().map_err(TransportError::Io)?;
     let waker = mio::Waker::new(poll.registry(), WAKER).map_err(TransportError::Io)?;
     let (tx, rx) = crossbeam_channel::unbounded();
+    let room = Arc::new(Room::default());
     let shared = Arc::new(Shared {
         tx,
         capacity: config.command_capacity.max(1),
         waker,
         sleeping: AtomicBool::new(false),
+        room: Arc::clone(&room),
         thread: Mutex::new(None),
         loop_thread: std::sync::OnceLock::new(),
     });
@@ -54,6 +56,7 @@ pub(crate) fn spawn(config: Config) -> Result<TransportHandle, TransportError> {
                 config,
                 rx,
                 shared: weak,
+                room,
                 entries: HashMap::new(),
                 next_token: 1,
                 scratch: Vec::new(),
@@ -135,6 +138,8 @@ struct EventLoop {
     config: Config,
     rx: Receiver<Command>,
     shared: std::sync::Weak<Shared>,
+    /// Senders waiting for room in the command channel.
+    room: Arc<Room>,
     entries: HashMap<Token, Entry>,
     next_token: usize,
     scratch: Vec<u8>,
@@ -248,6 +253,7 @@ impl EventLoop {
                 }
             }
         }
+        self.room.notify();
         for t in touched {
             self.service(t);
             self.touched.push(t);

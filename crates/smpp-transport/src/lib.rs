@@ -99,8 +99,8 @@ pub use tls::{TlsError, TlsInfo};
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -330,6 +330,8 @@ pub(crate) struct Shared {
     capacity: usize,
     waker: mio::Waker,
     sleeping: AtomicBool,
+    /// Where senders wait while the channel is full.
+    room: Arc<Room>,
     thread: Mutex<Option<JoinHandle<()>>>,
     loop_thread: std::sync::OnceLock<std::thread::ThreadId>,
 }
@@ -342,19 +344,53 @@ impl Shared {
             // thread); its own commands are best effort.
             return self.tx.try_send(cmd).map_err(|_| TransportError::Shutdown);
         }
-        // Backpressure: wait while the loop is this far behind. (A gone loop empties the
-        // channel, so this never waits for a loop that has ended.)
-        while self.tx.len() >= self.capacity {
-            if self.sleeping.swap(false, Ordering::SeqCst) {
-                self.waker.wake().map_err(TransportError::Io)?;
+        // Backpressure: wait while the loop is this far behind, until it has taken the
+        // queued commands. (A gone loop empties the channel, so this never waits for a loop
+        // that has ended; the timed wait is only a safety net.)
+        if self.tx.len() >= self.capacity {
+            self.room.waiting.fetch_add(1, Ordering::SeqCst);
+            let mut guard = self.room.lock.lock().unwrap_or_else(|e| e.into_inner());
+            while self.tx.len() >= self.capacity {
+                if self.sleeping.swap(false, Ordering::SeqCst) {
+                    if let Err(e) = self.waker.wake() {
+                        self.room.waiting.fetch_sub(1, Ordering::SeqCst);
+                        return Err(TransportError::Io(e));
+                    }
+                }
+                guard = self
+                    .room
+                    .cond
+                    .wait_timeout(guard, Duration::from_millis(10))
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|e| e.into_inner().0);
             }
-            std::thread::sleep(Duration::from_micros(200));
+            drop(guard);
+            self.room.waiting.fetch_sub(1, Ordering::SeqCst);
         }
         self.tx.send(cmd).map_err(|_| TransportError::Shutdown)?;
         if self.sleeping.swap(false, Ordering::SeqCst) {
             self.waker.wake().map_err(TransportError::Io)?;
         }
         Ok(())
+    }
+}
+
+/// Senders waiting for room in the command channel: the loop wakes them when it has
+/// taken the queued commands (instead of each sleeping and looking again).
+#[derive(Default)]
+pub(crate) struct Room {
+    waiting: AtomicUsize,
+    lock: Mutex<()>,
+    cond: Condvar,
+}
+
+impl Room {
+    /// Called by the loop after it took the queued commands.
+    pub(crate) fn notify(&self) {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.cond.notify_all();
+        }
     }
 }
 
