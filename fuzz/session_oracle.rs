@@ -950,7 +950,7 @@ impl Run {
                 let end = self.end(side);
                 let closed = end.session.is_closed();
                 let full = end.session.in_flight() >= end.window;
-                let result = end.session.send_request(now, body);
+                let result = end.session.send_request(now, &body);
                 if id.is_response() {
                     assert_eq!(result, Err(SendError::NotARequest(id)));
                 }

@@ -340,7 +340,7 @@ impl Pair {
             });
             let seq = self
                 .esme
-                .send_request(now, self.submit.clone())
+                .send_request(now, &self.submit)
                 .expect("send_request");
             self.in_flight.push_back((seq, track));
         }
@@ -384,7 +384,7 @@ impl Pair {
                     ..Default::default()
                 };
                 self.smsc
-                    .send_request(now, Body::from(deliver))
+                    .send_request(now, &Body::from(deliver))
                     .expect("deliver_sm");
                 if self.early {
                     response(&mut self.smsc);

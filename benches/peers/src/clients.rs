@@ -219,7 +219,7 @@ pub(crate) fn ours_session(addr: SocketAddr, lim: Limits) -> Result<Measured, St
             while in_flight < lim.window {
                 let Some(t0) = budget.next() else { break };
                 let seq = s
-                    .send_request(t0, body.clone())
+                    .send_request(t0, &body)
                     .map_err(|e| fail("send_request", &e))?;
                 sent_at[seq as usize & (ring - 1)] = (seq, t0);
                 in_flight += 1;

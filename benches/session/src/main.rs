@@ -154,7 +154,7 @@ impl<'a> Pair<'a> {
         let now = self.now;
         let seq = self
             .esme
-            .send_request(now, self.submit.clone())
+            .send_request(now, &self.submit)
             .expect("send_request");
         self.wire.clear();
         let a = self
@@ -202,7 +202,7 @@ impl<'a> Pair<'a> {
         let now = self.now;
         for _ in 0..WINDOW {
             self.esme
-                .send_request(now, self.submit.clone())
+                .send_request(now, &self.submit)
                 .expect("send_request");
         }
         self.wire.clear();
@@ -257,7 +257,7 @@ impl<'a> Pair<'a> {
         let now = self.now;
         let seq = self
             .esme
-            .send_request(now, self.submit.clone())
+            .send_request(now, &self.submit)
             .expect("send_request");
         self.wire.clear();
         let a = self
@@ -309,7 +309,7 @@ impl<'a> Pair<'a> {
         let now = self.now;
         for _ in 0..WINDOW {
             self.esme
-                .send_request(now, self.submit.clone())
+                .send_request(now, &self.submit)
                 .expect("send_request");
         }
         self.wire.clear();

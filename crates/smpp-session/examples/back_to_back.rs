@@ -44,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         short_message: "Hi".into(),
         ..Default::default()
     };
-    let seq = esme.send_request(now, Body::from(sm.clone()))?;
+    let seq = esme.send_request(now, &Body::from(sm.clone()))?;
     wire(now, &mut esme, &mut smsc);
     while let Some(ev) = smsc.poll_event() {
         if let Event::Request {
@@ -70,7 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ));
 
     // A request nobody answers resolves by itself once its deadline passes.
-    let lost = esme.send_request(now, Body::from(sm))?;
+    let lost = esme.send_request(now, &Body::from(sm))?;
     now = esme.poll_timeout().ok_or("no deadline")?;
     esme.handle_timeout(now);
     assert!(matches!(

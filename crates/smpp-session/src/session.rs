@@ -370,17 +370,21 @@ impl Session {
     /// Refused with a typed error when the session is closed or unbinding, when this role
     /// may not send this PDU in this state, or when the window is full. Binds and unbind
     /// may also be sent through [`Session::bind`] and [`Session::unbind`].
+    ///
+    /// The body is borrowed: it is encoded into the output at once, and a caller that
+    /// must keep it (to queue it while the window is full, or to send it again) keeps it
+    /// without a copy.
     pub fn send_request(
         &mut self,
         now: Instant,
-        body: Body<'_>,
+        body: &Body<'_>,
     ) -> Result<SequenceNumber, SendError> {
         let id = body.command_id();
         if id.is_response() {
             return Err(SendError::NotARequest(id));
         }
         if let Some(kind) = BindKind::from_command_id(id) {
-            return self.start_bind(now, &body, kind);
+            return self.start_bind(now, body, kind);
         }
         if id == CommandId::UNBIND {
             return self.unbind(now);
@@ -389,7 +393,7 @@ impl Session {
         if id.response().is_some() && self.app_in_flight >= self.config.window {
             return Err(SendError::WindowFull);
         }
-        let seq = self.start_request(now, &body, Origin::App, self.config.response_timeout)?;
+        let seq = self.start_request(now, body, Origin::App, self.config.response_timeout)?;
         if id == CommandId::OUTBIND {
             self.state = State::Outbound;
         }
@@ -621,7 +625,7 @@ impl Session {
     ) -> Result<SequenceNumber, SendError> {
         self.send_request(
             now,
-            Body::from(Outbind {
+            &Body::from(Outbind {
                 system_id: system_id.into(),
                 password: password.into(),
                 tlvs: Vec::new(),

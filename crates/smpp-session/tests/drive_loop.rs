@@ -91,7 +91,7 @@ impl Peer<'_> {
                 }),
                 Script::EnquireLink => Body::from(EnquireLink::default()),
             };
-            self.smsc.send_request(now, body).unwrap();
+            self.smsc.send_request(now, &body).unwrap();
         }
     }
 }

@@ -50,7 +50,7 @@ fn bind_submit_unbind() {
     let seq = esme
         .send_request(
             t0,
-            Body::from(SubmitSm {
+            &Body::from(SubmitSm {
                 source_addr: "1".into(),
                 destination_addr: "2".into(),
                 short_message: "hi".into(),
@@ -140,7 +140,7 @@ fn sequence_numbers_wrap_to_one() {
     };
     // 0x7FFFFFFF, then wrap to 1, 2, 3.
     let seqs: Vec<u32> = (0..4)
-        .map(|_| esme.send_request(t0, submit()).unwrap())
+        .map(|_| esme.send_request(t0, &submit()).unwrap())
         .collect();
     assert_eq!(seqs, vec![0x7FFF_FFFF, 1, 2, 3]);
     // The wrapped numbers match their responses like any other.

@@ -130,7 +130,7 @@ impl Report {
 /// a wait: the loop goes on and submits more once responses free slots.
 pub fn fill_window(session: &mut Session, next: &mut usize, count: usize) -> Result<(), String> {
     while session.is_bound() && *next < count {
-        match session.send_request(Instant::now(), message(*next)) {
+        match session.send_request(Instant::now(), &message(*next)) {
             Ok(_) => *next += 1,
             Err(SendError::WindowFull) => break,
             Err(e) => return Err(e.to_string()),

@@ -390,7 +390,7 @@ impl Pair {
     pub(crate) fn send(&mut self, side: Side, body: Body<'_>) -> Result<SequenceNumber, SendError> {
         let id = body.command_id();
         let now = self.now;
-        let r = self.session(side).send_request(now, body);
+        let r = self.session(side).send_request(now, &body);
         if let Ok(seq) = r {
             let kind = if BindKind::from_command_id(id).is_some() {
                 Some(Kind::Bind)

@@ -202,14 +202,14 @@ fn fresh(role: Role, bound: bool, now: Instant) -> Session {
                 };
                 s.handle_input(now, &encode(&Pdu::new(1, resp)));
                 for i in 0..4 {
-                    s.send_request(now, submit(&format!("{i}"))).unwrap();
+                    s.send_request(now, &submit(&format!("{i}"))).unwrap();
                 }
             }
             Role::Smsc => {
                 s.handle_input(now, &item_bytes(&Item::Bind(0), 1));
                 s.accept_bind(now, 1, "smsc").unwrap();
                 for i in 0..4 {
-                    s.send_request(now, deliver(&format!("{i}"))).unwrap();
+                    s.send_request(now, &deliver(&format!("{i}"))).unwrap();
                 }
             }
         }

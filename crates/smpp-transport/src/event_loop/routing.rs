@@ -31,7 +31,7 @@ pub(super) fn start_request(
         return resolve(&reply, tag, Outcome::Disconnected);
     };
     let no_response = body.command_id().response().is_none();
-    match s.send_request(now, body.clone()) {
+    match s.send_request(now, &body) {
         Ok(seq) => {
             if no_response {
                 resolve(&reply, tag, Outcome::Sent);
