@@ -75,6 +75,7 @@ function makeCerts() {
 
 // A: node-smpp's TLS server, our client.
 async function nodeServerOurClient(pki) {
+  fs.rmSync(driverReport, { force: true }); // no report left from an earlier run
   const seen = { sessions: [], pdus: [], errors: [] };
   const server = smpp.createServer({
     key: pki.key, cert: pki.cert, ecdhCurve: 'X25519:P-256:P-384', minVersion: 'TLSv1.2',
@@ -107,9 +108,10 @@ async function nodeServerOurClient(pki) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = server.address().port;
   let exit;
+  let driver = null;
   try {
     exit = await within(30000, 'our client against the node-smpp TLS server', new Promise((resolve) => {
-      const driver = childProcess.spawn(opts.driver, [
+      driver = childProcess.spawn(opts.driver, [
         'esme', '--addr', `127.0.0.1:${port}`, '--ca', path.join(certDir, 'ca.crt'), '--out', driverReport,
       ], { stdio: ['ignore', 'inherit', 'inherit'] });
       driver.on('error', (e) => resolve(`cannot start ${opts.driver}: ${e.message}`));
@@ -117,6 +119,8 @@ async function nodeServerOurClient(pki) {
     }));
   } catch (e) {
     exit = String(e);
+    // Never leave a stuck driver behind.
+    if (driver && driver.exitCode === null) driver.kill('SIGKILL');
   }
   server.close();
   for (const s of server.sessions.slice()) s.destroy();
