@@ -1,13 +1,15 @@
 //! `cargo xtask interop`: our stack against implementations nobody on this team wrote.
 //!
 //! Installs the pinned peers (see [`crate::peers`]), builds the `smpp` CLI and the Rust
-//! driver (`crates/smpp-cli/examples/interop_esme.rs`), then runs three scenarios, each a
-//! node script under `interop/node/` that prints its failed checks and a count and exits
-//! non-zero on any failure:
+//! drivers (`crates/smpp-cli/examples/interop_esme.rs` and `interop_tls.rs`), then runs four
+//! scenarios, each a node script under `interop/node/` that prints its failed checks and a
+//! count and exits non-zero on any failure:
 //!
 //! 1. `esme_vs_node_smsc.js`: our client against a node-smpp SMSC.
 //! 2. `peers_vs_our_smsc.js`: the node-smpp and python-smpplib ESMEs against `smpp smsc`.
 //! 3. `codec.js`: PDUs encoded by one side and decoded by the other, field by field.
+//! 4. `tls.js`: TLS with a classic-only peer (no post-quantum key exchange), both ways: our
+//!    client against node-smpp's TLS server, node-smpp's TLS client against `smpp smsc`.
 //!
 //! Everything runs on 127.0.0.1 with ports the OS picks, and each scenario is killed after
 //! [`SCENARIO_TIMEOUT`]. The logs are kept in `target/interop/` for a look after a failure.
@@ -109,6 +111,8 @@ pub(crate) fn run() -> Result {
         "smpp",
         "--example",
         "interop_esme",
+        "--example",
+        "interop_tls",
     ]))?;
     let target = target_dir();
     let exe = env::consts::EXE_SUFFIX;
@@ -117,8 +121,13 @@ pub(crate) fn run() -> Result {
         .join("debug")
         .join("examples")
         .join(format!("interop_esme{exe}"));
+    let tls_driver = target
+        .join("debug")
+        .join("examples")
+        .join(format!("interop_tls{exe}"));
     exists(&smpp)?;
     exists(&driver)?;
+    exists(&tls_driver)?;
     let logs = target.join("interop");
     std::fs::create_dir_all(&logs).map_err(|e| format!("creating {}: {e}", logs.display()))?;
     let scripts = repo_root().join("interop").join("node");
@@ -142,6 +151,15 @@ pub(crate) fn run() -> Result {
             name: "codec cross-check",
             script: "codec.js",
             args: vec![("--smpp", smpp.clone()), ("--python", python.clone())],
+        },
+        Scenario {
+            name: "TLS with a classic-only peer, both ways",
+            script: "tls.js",
+            args: vec![
+                ("--driver", tls_driver),
+                ("--smpp", smpp.clone()),
+                ("--dir", logs.clone()),
+            ],
         },
     ];
     let mut failed = Vec::new();
