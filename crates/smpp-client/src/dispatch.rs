@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use log::{info, warn};
-use smpp_lifecycle::{Event as LifeEvent, Routed};
-use smpp_pdu::{Body, CommandStatus, Pdu};
+use smpp_lifecycle::Event as LifeEvent;
+use smpp_pdu::{CommandStatus, Pdu};
 use smpp_session::Event;
 use smpp_transport::{ConnEvent, Connection};
 
 use crate::connect::open_any;
-use crate::inbound::{forward, kind_of, message_text, Ack, Inbound, InboundKind};
+use crate::inbound::{forward, kind_of, route_inbound, Ack, Inbound, InboundKind};
 use crate::Inner;
 
 /// How long the dispatcher sleeps at most when nothing is due (it is woken for any work).
@@ -127,57 +127,22 @@ fn inbound_request(
     ack: Option<Ack>,
 ) -> Option<Instant> {
     let now = Instant::now();
-    let (routed, events, due) = {
+    let (items, due) = {
         let Ok(mut life) = inner.life.lock() else {
             return None;
         };
         if life.poll_timeout().is_some_and(|t| t <= now) {
             life.handle_timeout(now);
         }
-        let routed = life.on_inbound(now, &pdu.body);
+        let items = route_inbound(&mut life, now, pdu, &inner.config.text);
         inner.to_store(&mut life);
-        let events: Vec<LifeEvent> = std::iter::from_fn(|| life.poll_event()).collect();
-        (routed, events, life.poll_timeout())
+        (items, life.poll_timeout())
     };
     let mut ack = ack;
-    let mut pdu = Some(pdu);
-    match routed {
-        Routed::Receipt { receipt, matched } => {
-            if let Some(pdu) = pdu.take() {
-                let kind = InboundKind::Receipt {
-                    pdu,
-                    receipt,
-                    matched,
-                };
-                forward(inner, tx, Inbound::new(kind, ack.take()));
-            }
-        }
-        Routed::Inbox => {}
-        Routed::Pass => {
-            if let Some(pdu) = pdu.take() {
-                let text = match &pdu.body {
-                    Body::DeliverSm(d) => message_text(d, &inner.config.text),
-                    _ => None,
-                };
-                forward(
-                    inner,
-                    tx,
-                    Inbound::new(InboundKind::Pdu { pdu, text }, ack.take()),
-                );
-            }
-        }
-    }
-    for e in events {
-        let Some(mut kind) = kind_of(e) else { continue };
-        let mut this_ack = None;
-        if let InboundKind::Message { message, pdu: slot } = &mut kind {
-            // A message this one PDU carried whole: the application gets the PDU and, with
-            // manual acknowledgement, answers it.
-            if message.segments == 1 && pdu.is_some() {
-                *slot = pdu.take();
-                this_ack = ack.take();
-            }
-        }
+    for (kind, carries_pdu) in items {
+        // The item holding the PDU takes its acknowledgement (with manual acknowledgement,
+        // the application answers it).
+        let this_ack = if carries_pdu { ack.take() } else { None };
         forward(inner, tx, Inbound::new(kind, this_ack));
     }
     // A segment whose message is not whole yet (or was just completed by it) is answered
