@@ -84,7 +84,7 @@ use smpp_lifecycle::{Lifecycle, LifecycleConfig, SubmitResult, TrackId, UnknownR
 use smpp_pdu::{
     Body, CommandId, CommandStatus, DataSmResp, DeliverSmResp, GenericNack, Pdu, SubmitSm,
 };
-use smpp_session::{BindKind, CloseReason, SendError, Session};
+use smpp_session::{BindKind, CloseReason, Delivery, SendError, Session};
 use smpp_transport::{Outcome, TransportError};
 
 pub use smpp_transport::blocking::Timeouts;
@@ -200,6 +200,8 @@ pub struct DirectClient<S> {
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
     unbind_closed_by_peer: u64,
+    /// Session events of one input, handled after it (its allocation is kept).
+    later: Vec<smpp_session::Event>,
 }
 
 impl<S> fmt::Debug for DirectClient<S> {
@@ -335,6 +337,7 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
             read_timeout: None,
             write_timeout: None,
             unbind_closed_by_peer: 0,
+            later: Vec::new(),
         };
         let seq = c
             .session
@@ -703,10 +706,41 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
                 debug!("the SMSC closed the connection");
                 self.session.handle_eof(Instant::now());
             }
-            Ok(n) => self.session.handle_input(Instant::now(), &self.buf[..n]),
+            Ok(n) => self.feed(Instant::now(), n),
             Err(e) if is_wait(&e) || e.kind() == ErrorKind::Interrupted => {}
             Err(e) => self.lost(Instant::now(), e),
         }
+    }
+
+    /// Feeds the `n` octets read to the session. While only raw requests are out (no
+    /// text's segment, no bind or unbind), the responses at the head of the input become
+    /// events straight from the borrowed input (one copy each, into the event), as long as
+    /// nothing else comes between them; everything from the first other delivery on is
+    /// handled in order as [`DirectClient::translate`] does. The order of the events is the
+    /// session's either way.
+    fn feed(&mut self, now: Instant, n: usize) {
+        let fast = self.segments.is_empty() && self.bind_seq.is_none() && self.unbind_seq.is_none();
+        let mut later = std::mem::take(&mut self.later);
+        let (session, buf, events) = (&mut self.session, &self.buf, &mut self.events);
+        let mut direct = fast;
+        session.handle_input_with(now, &buf[..n], |d| match d {
+            Delivery::Response {
+                sequence_number,
+                pdu,
+                ..
+            } if direct => events.push_back(Event::Response {
+                id: RequestId(sequence_number),
+                result: outcome_to_result(Outcome::Response(pdu.into_owned())),
+            }),
+            other => {
+                direct = false;
+                later.push(other.into_event());
+            }
+        });
+        for ev in later.drain(..) {
+            self.on_session_event(now, ev);
+        }
+        self.later = later;
     }
 
     /// The stream failed: the connection is lost, and every request with it.
@@ -745,6 +779,14 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
     /// lifecycle layer said.
     fn translate(&mut self, now: Instant) {
         while let Some(ev) = self.session.poll_event() {
+            self.on_session_event(now, ev);
+        }
+        self.drain_lifecycle();
+    }
+
+    /// One thing the session said, as events (answering an inbound request).
+    fn on_session_event(&mut self, now: Instant, ev: smpp_session::Event) {
+        {
             use smpp_session::Event as S;
             match ev {
                 S::Response {
@@ -784,7 +826,6 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
                 other => debug!("session: {other:?}"),
             }
         }
-        self.drain_lifecycle();
     }
 
     /// A request resolved: a segment of a text, the bind or unbind, or the caller's.
@@ -793,7 +834,13 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
             // The session reports the bind and the unbind by their own events.
             return;
         }
-        if let Some((id, j)) = self.segments.remove(&seq) {
+        // (Raw submits, the common case under load, skip the lookup while no text is out.)
+        let segment = if self.segments.is_empty() {
+            None
+        } else {
+            self.segments.remove(&seq)
+        };
+        if let Some((id, j)) = segment {
             let r = result.and_then(|p| match p.body {
                 Body::SubmitSmResp(r) => Ok(r.message_id.to_str_lossy().into_owned()),
                 _ => Err(Error::UnexpectedResponse),
