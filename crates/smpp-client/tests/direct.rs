@@ -899,3 +899,59 @@ fn unbind_completes_with_events_not_yet_polled_and_keeps_them() {
     }
     assert_eq!(seqs.last(), Some(&(CommandId::UNBIND, unbind_seq)));
 }
+
+#[test]
+fn events_keep_the_order_of_the_input() {
+    let mut c = bound_double();
+    let a = c.submit(&sm("a")).unwrap();
+    let b = c.submit(&sm("b")).unwrap();
+    assert!(c.poll(Duration::from_millis(1)).unwrap().is_none());
+    // One read: a's response, an MO, b's response.
+    let mut chunk = Vec::new();
+    let resp = |seq: u32, id: &str, out: &mut Vec<u8>| {
+        Pdu::new(
+            seq,
+            smpp_pdu::SubmitSmResp {
+                message_id: id.to_string().into(),
+                tlvs: vec![],
+            },
+        )
+        .encode(out)
+        .unwrap();
+    };
+    resp(a.sequence_number(), "A", &mut chunk);
+    Pdu::new(
+        7,
+        smpp_pdu::DeliverSm {
+            source_addr: "447700900001".into(),
+            destination_addr: "12345".into(),
+            short_message: "between".into(),
+            ..Default::default()
+        },
+    )
+    .encode(&mut chunk)
+    .unwrap();
+    resp(b.sequence_number(), "B", &mut chunk);
+    c.get_mut().input.push_back(chunk);
+    let events = drive(&mut c, |e| e.len() == 3);
+    match &events[..] {
+        [Event::Response { id: first, .. }, Event::Inbound(InboundKind::Message { message, .. }), Event::Response { id: second, .. }] =>
+        {
+            assert_eq!((*first, *second), (a, b));
+            assert_eq!(message.text.as_deref(), Some("between"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The MO was answered ESME_ROK, in the same poll.
+    let written = c.get_ref().written.clone();
+    let mut at = 0;
+    let mut last = None;
+    while let Ok(Some((p, n))) = Pdu::decode(&written[at..]) {
+        last = Some((p.command_id(), p.sequence_number, p.command_status));
+        at += n;
+    }
+    assert_eq!(
+        last,
+        Some((CommandId::DELIVER_SM_RESP, 7, CommandStatus::ESME_ROK))
+    );
+}
