@@ -276,7 +276,8 @@ pub(crate) fn ours_session(addr: SocketAddr, lim: Limits) -> Result<Measured, St
 
 /// Our caller-driven client, `smpp_client::direct::DirectClient` over a `TcpStream`: one
 /// thread, `submit` while the window has room (queued; the next `poll` writes them all in
-/// one write), `poll` for each response, send times in a ring keyed by sequence number.
+/// one write), `poll` for each response, send times in a ring keyed by sequence number,
+/// and the clock read once per read (when `poll` had no event queued).
 /// What `ours-session` does by hand, through the library type (owned responses, the
 /// lifecycle layer, timers).
 pub(crate) fn ours_direct(addr: SocketAddr, lim: Limits) -> Result<Measured, String> {
@@ -303,6 +304,7 @@ pub(crate) fn ours_direct(addr: SocketAddr, lim: Limits) -> Result<Measured, Str
         let mut budget = Budget::new(max, secs);
         let mut latencies = Vec::with_capacity(max.min(8_000_000) as usize);
         let mut in_flight = 0usize;
+        let mut now = Instant::now();
         loop {
             while in_flight < lim.window {
                 let Some(t0) = budget.next() else { break };
@@ -314,13 +316,18 @@ pub(crate) fn ours_direct(addr: SocketAddr, lim: Limits) -> Result<Measured, Str
             if in_flight == 0 {
                 break;
             }
+            // The arrival time of what one read brought, as `ours-session` takes it: the
+            // clock is read when `poll` has to do I/O, not for the events it had queued.
+            let fresh = c.queued_events() == 0;
             // A stalled server fails the run instead of hanging it.
             match c
                 .poll(Duration::from_secs(10))
                 .map_err(|e| fail("poll", &e))?
             {
                 Some(Event::Response { id, result }) => {
-                    let now = Instant::now();
+                    if fresh {
+                        now = Instant::now();
+                    }
                     in_flight -= 1;
                     result.map_err(|e| fail("response", &e))?;
                     let seq = id.sequence_number();

@@ -257,6 +257,13 @@ impl<S> DirectClient<S> {
         self.session.in_flight()
     }
 
+    /// Events queued: the next this many calls to [`DirectClient::poll`] return at once,
+    /// without I/O (a caller that timestamps what arrives needs the clock only when this
+    /// is 0).
+    pub fn queued_events(&self) -> usize {
+        self.events.len()
+    }
+
     /// Octets encoded and not yet taken by the stream (a peer that stops reading leaves
     /// them here; requests among them still time out as usual).
     pub fn unwritten(&self) -> usize {
