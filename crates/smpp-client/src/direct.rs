@@ -361,8 +361,8 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
         loop {
             if c.session.is_bound() {
                 c.bind_seq = None;
-                // Events of the bind itself (none the caller asked for) are dropped.
-                c.events.clear();
+                // What came with the bind response (an MO sent at once, say) stays queued
+                // for the first poll: the bind itself makes no event.
                 info!("bound as {:?}", c.config.bind.kind);
                 return Ok(c);
             }

@@ -955,3 +955,39 @@ fn events_keep_the_order_of_the_input() {
         Some((CommandId::DELIVER_SM_RESP, 7, CommandStatus::ESME_ROK))
     );
 }
+
+#[test]
+fn what_comes_with_the_bind_response_is_kept_for_the_first_poll() {
+    let mut chunk = Vec::new();
+    Pdu::new(
+        1,
+        BindTransceiverResp {
+            system_id: "double".into(),
+            tlvs: vec![],
+        },
+    )
+    .encode(&mut chunk)
+    .unwrap();
+    Pdu::new(
+        9,
+        smpp_pdu::DeliverSm {
+            source_addr: "447700900001".into(),
+            destination_addr: "12345".into(),
+            short_message: "right after the bind".into(),
+            ..Default::default()
+        },
+    )
+    .encode(&mut chunk)
+    .unwrap();
+    let mut double = Double::default();
+    double.input.push_back(chunk);
+    let config = ClientConfig::new(BindKind::Transceiver, "esme", "pw");
+    let mut c = DirectClient::bind(double, config).expect("bound");
+    assert_eq!(c.queued_events(), 1);
+    match c.poll(Duration::ZERO).unwrap() {
+        Some(Event::Inbound(InboundKind::Message { message, .. })) => {
+            assert_eq!(message.text.as_deref(), Some("right after the bind"))
+        }
+        other => panic!("{other:?}"),
+    }
+}
