@@ -169,6 +169,9 @@ struct TextState {
 
 /// An SMPP client (ESME) driven from the caller's thread over a blocking stream `S`; see
 /// the [module documentation](self).
+///
+/// Dropping it drops the stream without an `unbind` (nothing runs on its own to send one):
+/// call [`DirectClient::unbind`] for a clean end.
 pub struct DirectClient<S> {
     stream: S,
     session: Session,
