@@ -141,6 +141,15 @@ mod tests {
     /// Socket code the application crates must leave to the transport.
     const SOCKET_CODE: &[&str] = &["TcpStream", "TcpListener", "UdpSocket", "mio::"];
 
+    /// The caller-driven client owns a stream the caller hands it, so it may name the
+    /// `TcpStream` type (`DirectClient<TcpStream>`); opening and configuring sockets
+    /// (`TcpStream::...`) stays in the transport (`smpp_transport::blocking`).
+    fn socket_code_allowed(file: &Path, line: &str, hit: &str) -> bool {
+        hit == "TcpStream"
+            && file.ends_with("crates/smpp-client/src/direct.rs")
+            && !line.contains("TcpStream::")
+    }
+
     #[test]
     fn client_and_smsc_hold_no_socket_code() {
         let root = repo_root();
@@ -155,7 +164,11 @@ mod tests {
                     if line.trim_start().starts_with("//") {
                         continue;
                     }
-                    for hit in SOCKET_CODE.iter().filter(|p| line.contains(*p)) {
+                    for hit in SOCKET_CODE
+                        .iter()
+                        .filter(|p| line.contains(*p))
+                        .filter(|p| !socket_code_allowed(&file, line, p))
+                    {
                         violations.push(format!("{}:{}: uses `{hit}`", relative(&file), i + 1));
                     }
                 }

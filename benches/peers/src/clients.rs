@@ -274,6 +274,85 @@ pub(crate) fn ours_session(addr: SocketAddr, lim: Limits) -> Result<Measured, St
     Ok(m)
 }
 
+/// Our caller-driven client, `smpp_client::direct::DirectClient` over a `TcpStream`: one
+/// thread, `submit` while the window has room (queued; the next `poll` writes them all in
+/// one write), `poll` for each response, send times in a ring keyed by sequence number,
+/// and the clock read once per read (when `poll` had no event queued).
+/// What `ours-session` does by hand, through the library type (owned responses, the
+/// lifecycle layer, timers).
+pub(crate) fn ours_direct(addr: SocketAddr, lim: Limits) -> Result<Measured, String> {
+    use smpp_client::direct::{DirectClient, Event};
+    use smpp_client::ClientConfig;
+    use smpp_session::BindKind;
+
+    let fail = |what: &str, e: &dyn std::fmt::Display| format!("ours-direct: {what}: {e}");
+    let mut cfg = ClientConfig::new(BindKind::Transmitter, "bench", "pw")
+        .window(lim.window)
+        .enquire_link_interval(None)
+        .response_timeout(Duration::from_secs(60));
+    // As `ours-session`: no per-PDU counters.
+    cfg.session.stats = false;
+    let mut c = DirectClient::connect(addr, cfg).map_err(|e| fail("bind", &e))?;
+    let sm = our_submit();
+    let ring = (lim.window * 4).next_power_of_two();
+    let mut sent_at: Vec<(u32, Instant)> = vec![(0, Instant::now()); ring];
+
+    let mut phase = |c: &mut DirectClient<std::net::TcpStream>,
+                     max: u64,
+                     secs: Option<f64>|
+     -> Result<Measured, String> {
+        let mut budget = Budget::new(max, secs);
+        let mut latencies = Vec::with_capacity(max.min(8_000_000) as usize);
+        let mut in_flight = 0usize;
+        let mut now = Instant::now();
+        loop {
+            while in_flight < lim.window {
+                let Some(t0) = budget.next() else { break };
+                let id = c.submit(&sm).map_err(|e| fail("submit", &e))?;
+                let seq = id.sequence_number();
+                sent_at[seq as usize & (ring - 1)] = (seq, t0);
+                in_flight += 1;
+            }
+            if in_flight == 0 {
+                break;
+            }
+            // The arrival time of what one read brought, as `ours-session` takes it: the
+            // clock is read when `poll` has to do I/O, not for the events it had queued.
+            let fresh = c.queued_events() == 0;
+            // A stalled server fails the run instead of hanging it.
+            match c
+                .poll(Duration::from_secs(10))
+                .map_err(|e| fail("poll", &e))?
+            {
+                Some(Event::Response { id, result }) => {
+                    if fresh {
+                        now = Instant::now();
+                    }
+                    in_flight -= 1;
+                    result.map_err(|e| fail("response", &e))?;
+                    let seq = id.sequence_number();
+                    let (s, t0) = sent_at[seq as usize & (ring - 1)];
+                    if s != seq {
+                        return Err(format!("ours-direct: response {seq} not in the ring"));
+                    }
+                    latencies.push((now - t0).as_nanos() as u64);
+                }
+                Some(other) => return Err(format!("ours-direct: unexpected {other:?}")),
+                None => return Err("ours-direct: no response within 10 s".to_string()),
+            }
+        }
+        Ok(Measured {
+            completed: latencies.len() as u64,
+            elapsed: budget.start.elapsed(),
+            latencies,
+        })
+    };
+    phase(&mut c, lim.warmup, None)?;
+    let m = phase(&mut c, lim.max, Some(lim.secs))?;
+    c.unbind().map_err(|e| fail("unbind", &e))?;
+    Ok(m)
+}
+
 // ---------------------------------------------------------------------------------------
 // rusmpp's types, shared by rusmppc and the tokio loop.
 // ---------------------------------------------------------------------------------------

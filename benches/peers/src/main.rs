@@ -181,6 +181,7 @@ fn child_client(args: &[String]) -> ExitCode {
         "ours" => clients::ours(addr, lim),
         "ours-batch" => clients::ours_batch(addr, lim),
         "ours-session" => clients::ours_session(addr, lim),
+        "ours-direct" => clients::ours_direct(addr, lim),
         "rusmppc" => clients::rusmppc(addr, lim, timeout),
         "tokio-rusmpp" => clients::tokio_rusmpp(addr, lim, timeout),
         "echo" => echo::client(addr, lim),
@@ -437,6 +438,7 @@ const CLIENTS: &[(&str, &str)] = &[
     ("ours", "ours (smpp-client)"),
     ("ours-batch", "ours, submit_batch (no latencies)"),
     ("ours-session", "ours: smpp-session in one thread"),
+    ("ours-direct", "ours: direct (caller's thread)"),
     ("tokio-rusmpp", "tokio + rusmpp 0.4 codec"),
     ("rusmppc", "rusmppc 0.4.0"),
     ("node", "node smpp 0.5.1"),
@@ -794,11 +796,33 @@ fn print_ratios(o: &Options, rows: &[Row]) {
         ("node smpp at window 256", at("node", 256), 10.0),
         ("python smpplib at window 256", at("python", 256), 10.0),
     ];
-    // The client library (two threads) and the session core in the caller's thread.
+    let p50_at_1 = |client: &str| {
+        rows.iter()
+            .find(|r| r.client == client && r.window == 1)
+            .map(|r| r.p50_us)
+    };
+    // The client library (two threads), the session core in the caller's thread, and the
+    // library's caller-driven client.
     for (client, label) in [
         ("ours", "ours (smpp-client)"),
         ("ours-session", "ours (smpp-session in one thread)"),
+        ("ours-direct", "ours (smpp-client direct, caller's thread)"),
     ] {
+        // Latency at window 1: p50 no higher than the tokio loop's.
+        if let (Some(ours), Some(theirs)) = (p50_at_1(client), p50_at_1("tokio-rusmpp")) {
+            let met = ours <= theirs;
+            if o.json {
+                println!(
+                    "{{\"target\":{},\"p50_us\":{ours:.1},\"theirs_p50_us\":{theirs:.1},\"met\":{met}}}",
+                    json_str(&format!("{label} p50 at window 1 <= tokio + rusmpp codec"))
+                );
+            } else {
+                println!(
+                    "{label} p50 at window 1: {ours:.1} us vs {theirs:.1} us for tokio + rusmpp codec (target <=: {})",
+                    if met { "MET" } else { "MISSED" }
+                );
+            }
+        }
         let Some(ours) = at(client, 256) else {
             continue;
         };

@@ -7,14 +7,13 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use log::{info, warn};
-use smpp_lifecycle::Routed;
-use smpp_pdu::{Body, CommandStatus, Pdu};
+use smpp_pdu::{CommandStatus, Pdu};
 use smpp_session::Event;
 use smpp_transport::{ConnEvent, Connection};
 
 use crate::connect::open_any;
 use crate::inbound::{
-    forward, message_text, take_events, wait_for_room, Ack, Inbound, InboundKind,
+    forward, route_inbound, take_events, wait_for_room, Ack, Inbound, InboundKind,
 };
 use crate::Inner;
 
@@ -143,44 +142,15 @@ fn inbound_request(
     if life.poll_timeout().is_some_and(|t| t <= now) {
         life.handle_timeout(now);
     }
-    let routed = life.on_inbound(now, &pdu.body);
+    let routed = route_inbound(&mut life, now, pdu, &inner.config.text);
     inner.to_store(&mut life);
+    // The item that carries the PDU takes its acknowledgement (the application answers it
+    // with manual acknowledgement).
     let mut ack = ack;
-    let mut pdu = Some(pdu);
-    let mut items = Vec::new();
-    match routed {
-        Routed::Receipt { receipt, matched } => {
-            if let Some(pdu) = pdu.take() {
-                let kind = InboundKind::Receipt {
-                    pdu,
-                    receipt,
-                    matched,
-                };
-                items.push(Inbound::new(kind, ack.take()));
-            }
-        }
-        Routed::Inbox => {}
-        Routed::Pass => {
-            if let Some(pdu) = pdu.take() {
-                let text = match &pdu.body {
-                    Body::DeliverSm(d) => message_text(d, &inner.config.text),
-                    _ => None,
-                };
-                items.push(Inbound::new(InboundKind::Pdu { pdu, text }, ack.take()));
-            }
-        }
-    }
-    let first_event = items.len();
-    take_events(&mut life, &mut items);
-    for item in &mut items[first_event..] {
-        // A message this one PDU carried whole: the application gets the PDU and, with
-        // manual acknowledgement, answers it.
-        if let Some(message) = item.message() {
-            if message.segments == 1 && pdu.is_some() {
-                item.attach(pdu.take(), ack.take());
-            }
-        }
-    }
+    let items: Vec<Inbound> = routed
+        .into_iter()
+        .map(|(kind, carries)| Inbound::new(kind, if carries { ack.take() } else { None }))
+        .collect();
     let due = life.poll_timeout();
     inner.hand_over(life, items);
     // A segment whose message is not whole yet (or was just completed by it) is answered

@@ -5,12 +5,12 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
 use log::warn;
 use smpp_lifecycle::{
-    Event, Incomplete, Lifecycle, Message, Progress, ReceiptMatch, Report, Unmatched,
+    Event, Incomplete, Lifecycle, Message, Progress, ReceiptMatch, Report, Routed, Unmatched,
 };
 use smpp_pdu::concat;
 use smpp_pdu::receipt::Receipt;
@@ -74,15 +74,6 @@ impl Inbound {
         Inbound { kind, ack }
     }
 
-    /// Gives a reassembled message the PDU that carried all of it, and its pending
-    /// acknowledgement.
-    pub(crate) fn attach(&mut self, pdu: Option<Pdu<'static>>, ack: Option<Ack>) {
-        if let InboundKind::Message { pdu: slot, .. } = &mut self.kind {
-            *slot = pdu;
-            self.ack = ack;
-        }
-    }
-
     /// What this is.
     pub fn kind(&self) -> &InboundKind {
         &self.kind
@@ -142,7 +133,7 @@ impl Inbound {
 }
 
 /// What the application gets for a lifecycle event.
-fn kind_of(e: Event) -> Option<InboundKind> {
+pub(crate) fn kind_of(e: Event) -> Option<InboundKind> {
     Some(match e {
         Event::Report(r) => InboundKind::Report(r),
         Event::Progress(p) => InboundKind::Progress(p),
@@ -156,6 +147,62 @@ fn kind_of(e: Event) -> Option<InboundKind> {
             return None;
         }
     })
+}
+
+/// What an inbound `deliver_sm` or `data_sm` becomes for the application once the
+/// lifecycle layer has seen it (the one rule every face of this crate follows): a receipt
+/// goes to the tracker and on with what the tracker made of it; an MO goes to the
+/// reassembly, and the application gets the whole message (with the PDU when the PDU held
+/// all of it); anything else passes as it came, with its text. Then whatever else the
+/// lifecycle has to say (reports, progress, unmatched receipts, incomplete messages).
+///
+/// Returns the items in order, each with whether it carries the PDU, and so takes its
+/// acknowledgement; when none does (a segment of a message not whole yet), the PDU is to
+/// be acknowledged at once.
+pub(crate) fn route_inbound(
+    life: &mut Lifecycle,
+    now: Instant,
+    pdu: Pdu<'static>,
+    text_config: &TextConfig,
+) -> Vec<(InboundKind, bool)> {
+    let routed = life.on_inbound(now, &pdu.body);
+    let mut pdu = Some(pdu);
+    let mut items = Vec::new();
+    match routed {
+        Routed::Receipt { receipt, matched } => {
+            if let Some(pdu) = pdu.take() {
+                let kind = InboundKind::Receipt {
+                    pdu,
+                    receipt,
+                    matched,
+                };
+                items.push((kind, true));
+            }
+        }
+        Routed::Inbox => {}
+        Routed::Pass => {
+            if let Some(pdu) = pdu.take() {
+                let text = match &pdu.body {
+                    Body::DeliverSm(d) => message_text(d, text_config),
+                    _ => None,
+                };
+                items.push((InboundKind::Pdu { pdu, text }, true));
+            }
+        }
+    }
+    while let Some(e) = life.poll_event() {
+        let Some(mut kind) = kind_of(e) else { continue };
+        let mut carries = false;
+        if let InboundKind::Message { message, pdu: slot } = &mut kind {
+            // A message this one PDU carried whole: the application gets the PDU.
+            if message.segments == 1 && pdu.is_some() {
+                *slot = pdu.take();
+                carries = true;
+            }
+        }
+        items.push((kind, carries));
+    }
+    items
 }
 
 /// The pending acknowledgement of an inbound request.

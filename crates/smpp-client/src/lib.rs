@@ -1,4 +1,18 @@
-//! A blocking SMPP client (ESME) for scripts and services.
+//! A blocking SMPP client (ESME) for scripts and services, in two shapes on the same
+//! session and lifecycle layer:
+//!
+//! - [`Client`], threaded: the session lives on a transport thread, and a dispatcher thread
+//!   runs the lifecycle, so the calling thread may block in a call (or do something else)
+//!   while keep-alives, timers and inbound deliveries go on; it reconnects, keeps a store,
+//!   caps the rate and retries throttled requests.
+//! - [`direct::DirectClient`], driven from the caller's thread over any blocking stream (a
+//!   `TcpStream`, a rustls `StreamOwned`, a test double), like tungstenite's
+//!   `WebSocket<S>`: no thread, no channel; `submit`/`send_text` queue into the window and
+//!   `poll(timeout)` does the I/O and returns the next event. The fastest path, for a
+//!   program with a loop of its own; the caller must poll at least once per
+//!   `enquire_link` interval (see [`direct`]).
+//!
+//! The threaded client:
 //!
 //! The session lives on a [`smpp_transport`] event loop thread, so keep-alives, timers and
 //! inbound deliveries keep working while the calling thread is busy. Calls block the
@@ -51,6 +65,7 @@
 mod close;
 mod config;
 mod connect;
+pub mod direct;
 mod dispatch;
 mod error;
 mod inbound;

@@ -13,7 +13,7 @@ use smpp_pdu::{Body, SubmitSm};
 
 use crate::inbound::take_events;
 use crate::options::{resolve_address, Side};
-use crate::{Client, Error, Inner, Pending, Sent, TextOptions};
+use crate::{Client, ClientConfig, Error, Inner, Pending, Sent, TextOptions};
 
 /// One message for [`Client::send_many`].
 #[derive(Clone, Debug)]
@@ -47,14 +47,95 @@ impl OutgoingText {
 }
 
 /// A message ready to go: its `submit_sm`s and what the tracker is to know.
-struct Prepared {
-    segments: Vec<SubmitSm<'static>>,
-    message: NewMessage,
-    timeout: Option<Duration>,
+pub(crate) struct Prepared {
+    /// Its segments, in order.
+    pub(crate) segments: Vec<SubmitSm<'static>>,
+    /// What the tracker is to know of it.
+    pub(crate) message: NewMessage,
+    /// The per-call timeout ([`TextOptions::timeout`]).
+    pub(crate) timeout: Option<Duration>,
+}
+
+/// Encodes, addresses and splits a text into its `submit_sm`s, with `concat_ref` as the
+/// reference that ties its segments together (every face that sends texts goes through
+/// here).
+pub(crate) fn prepare(
+    config: &ClientConfig,
+    concat_ref: u16,
+    from: &str,
+    to: &str,
+    text: &str,
+    options: &TextOptions,
+) -> Result<Prepared, Error> {
+    let (source_ton, source_npi, source) = resolve_address(
+        from,
+        Side::Source,
+        options.source_addr_ton,
+        options.source_addr_npi,
+        &config.addressing,
+    )?;
+    let (dest_ton, dest_npi, dest) = resolve_address(
+        to,
+        Side::Dest,
+        options.dest_addr_ton,
+        options.dest_addr_npi,
+        &config.addressing,
+    )?;
+    let time = |t: &Option<smpp_pdu::time::SmppTime>| match t {
+        Some(t) => t.format().map(|f| f.to_vec().into()).map_err(Error::Time),
+        None => Ok(Default::default()),
+    };
+    let encoding = options
+        .encoding
+        .unwrap_or_else(|| text::choose(text, &config.text));
+    let data_coding = options.data_coding.unwrap_or_else(|| {
+        config.text.data_coding(encoding).unwrap_or(match encoding {
+            Encoding::Ucs2 => 8,
+            Encoding::Latin1 => 3,
+            _ => 0,
+        })
+    });
+    let template = SubmitSm {
+        service_type: options.service_type.clone().into(),
+        source_addr_ton: source_ton.0,
+        source_addr_npi: source_npi.0,
+        source_addr: source.to_string().into(),
+        dest_addr_ton: dest_ton.0,
+        dest_addr_npi: dest_npi.0,
+        destination_addr: dest.to_string().into(),
+        esm_class: options.esm_class,
+        protocol_id: options.protocol_id,
+        priority_flag: options.priority,
+        schedule_delivery_time: time(&options.schedule_delivery_time)?,
+        validity_period: time(&options.validity_period)?,
+        registered_delivery: options.registered_delivery,
+        replace_if_present_flag: u8::from(options.replace_if_present),
+        data_coding,
+        sm_default_msg_id: 0,
+        short_message: Default::default(),
+        tlvs: options.tlvs.clone(),
+    };
+    let segments: Vec<SubmitSm<'static>> = concat::split(text, encoding, options.split, concat_ref)
+        .map_err(Error::Text)?
+        .iter()
+        .map(|s| s.to_submit_sm(&template))
+        .collect();
+    let message = NewMessage {
+        reference: options.reference.clone(),
+        segments: segments.len(),
+        receipts: ReceiptPolicy::from_registered_delivery(options.registered_delivery),
+        report_timeout: options.report_timeout,
+        submitted_unix_ms: unix_ms(),
+    };
+    Ok(Prepared {
+        segments,
+        message,
+        timeout: options.timeout,
+    })
 }
 
 impl Inner {
-    /// Encodes, addresses and splits a text into its `submit_sm`s.
+    /// [`prepare`] with the client's configuration and its next concatenation reference.
     fn prepare(
         &self,
         from: &str,
@@ -62,74 +143,8 @@ impl Inner {
         text: &str,
         options: &TextOptions,
     ) -> Result<Prepared, Error> {
-        let config = &self.config;
-        let (source_ton, source_npi, source) = resolve_address(
-            from,
-            Side::Source,
-            options.source_addr_ton,
-            options.source_addr_npi,
-            &config.addressing,
-        )?;
-        let (dest_ton, dest_npi, dest) = resolve_address(
-            to,
-            Side::Dest,
-            options.dest_addr_ton,
-            options.dest_addr_npi,
-            &config.addressing,
-        )?;
-        let time = |t: &Option<smpp_pdu::time::SmppTime>| match t {
-            Some(t) => t.format().map(|f| f.to_vec().into()).map_err(Error::Time),
-            None => Ok(Default::default()),
-        };
-        let encoding = options
-            .encoding
-            .unwrap_or_else(|| text::choose(text, &config.text));
-        let data_coding = options.data_coding.unwrap_or_else(|| {
-            config.text.data_coding(encoding).unwrap_or(match encoding {
-                Encoding::Ucs2 => 8,
-                Encoding::Latin1 => 3,
-                _ => 0,
-            })
-        });
-        let template = SubmitSm {
-            service_type: options.service_type.clone().into(),
-            source_addr_ton: source_ton.0,
-            source_addr_npi: source_npi.0,
-            source_addr: source.to_string().into(),
-            dest_addr_ton: dest_ton.0,
-            dest_addr_npi: dest_npi.0,
-            destination_addr: dest.to_string().into(),
-            esm_class: options.esm_class,
-            protocol_id: options.protocol_id,
-            priority_flag: options.priority,
-            schedule_delivery_time: time(&options.schedule_delivery_time)?,
-            validity_period: time(&options.validity_period)?,
-            registered_delivery: options.registered_delivery,
-            replace_if_present_flag: u8::from(options.replace_if_present),
-            data_coding,
-            sm_default_msg_id: 0,
-            short_message: Default::default(),
-            tlvs: options.tlvs.clone(),
-        };
         let concat_ref = self.next_reference.fetch_add(1, Ordering::Relaxed) as u16;
-        let segments: Vec<SubmitSm<'static>> =
-            concat::split(text, encoding, options.split, concat_ref)
-                .map_err(Error::Text)?
-                .iter()
-                .map(|s| s.to_submit_sm(&template))
-                .collect();
-        let message = NewMessage {
-            reference: options.reference.clone(),
-            segments: segments.len(),
-            receipts: ReceiptPolicy::from_registered_delivery(options.registered_delivery),
-            report_timeout: options.report_timeout,
-            submitted_unix_ms: unix_ms(),
-        };
-        Ok(Prepared {
-            segments,
-            message,
-            timeout: options.timeout,
-        })
+        prepare(&self.config, concat_ref, from, to, text, options)
     }
 
     /// Starts tracking a message (its report comes on the inbound channel).
@@ -183,7 +198,7 @@ pub(crate) fn unix_ms() -> u64 {
 }
 
 /// What the tracker is told about a segment's `submit_sm` that went out.
-fn submit_result(r: &Result<String, Error>) -> SubmitResult {
+pub(crate) fn submit_result(r: &Result<String, Error>) -> SubmitResult {
     match r {
         Ok(id) => SubmitResult::Accepted {
             message_id: id.clone(),

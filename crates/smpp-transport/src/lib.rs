@@ -89,6 +89,7 @@
 
 #![warn(missing_docs)]
 
+pub mod blocking;
 mod event_loop;
 mod tls;
 

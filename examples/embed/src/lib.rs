@@ -1,13 +1,16 @@
-//! Two small programs that drive [`smpp_session::Session`] without the transport crate, to
-//! show (and keep true, with tests) that the sans-IO core embeds in any runtime:
+//! Two small programs that drive the sans-IO core without the transport's event loop, to
+//! show (and keep true, with tests) that it embeds in any runtime:
 //!
-//! - `blocking`: a plain `std::net::TcpStream` loop;
-//! - `tokio`: a tokio task, timers through `poll_timeout`.
+//! - `blocking`: a plain loop on the caller's thread over a `std::net::TcpStream`, with the
+//!   library's caller-driven client (`smpp_client::direct::DirectClient`);
+//! - `tokio`: a tokio task driving a bare [`smpp_session::Session`], timers through
+//!   `poll_timeout`.
 //!
 //! Both bind as a transceiver, submit N messages asking for receipts with a window, answer
 //! every receipt (`deliver_sm_resp`), and unbind once every submit is answered and every
 //! receipt is in. This library holds what the two share: arguments, the messages, how a
-//! receipt is recognised, and the report printed at the end. See `docs/embedding.md`.
+//! receipt is recognised, the report printed at the end, and the tokio task's handling of
+//! session events. See `docs/embedding.md`.
 
 use std::collections::HashSet;
 

@@ -1,20 +1,23 @@
-//! A plain blocking loop over `std::net::TcpStream` driving an ESME
-//! [`smpp_session::Session`]: no transport crate, no threads, no async runtime.
+//! A plain blocking loop on the caller's thread over `std::net::TcpStream`, with the
+//! library's caller-driven client, [`smpp_client::direct::DirectClient`]: no transport
+//! thread, no async runtime. The client owns the session and its buffers; this loop keeps
+//! the window full and acts on what `poll` returns.
 //!
 //! `cargo run -p smpp-embed-examples --bin blocking -- 127.0.0.1:2775 ID PASSWORD 1000 64`
 //! (with `smpp smsc --user ID:PASSWORD --receipt-delay-ms 10` running) submits 1,000
-//! messages with up to 64 in flight, answers their receipts, unbinds and prints a JSON
-//! report. See `docs/embedding.md`.
+//! messages with up to 64 in flight, gets their receipts (the client answers them),
+//! unbinds and prints a JSON report. See `docs/embedding.md`; the same loop written
+//! against the bare `Session` is `crates/smpp-session/examples/drive_loop.rs`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::{self, ErrorKind, Read, Write};
-use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use smpp_embed_examples::{fill_window, on_event, Args, Next, Report};
-use smpp_session::{BindKind, BindRequest, Config, Session};
+use smpp_client::direct::{DirectClient, Event};
+use smpp_client::{ClientConfig, Error, InboundKind};
+use smpp_embed_examples::{message, Args, Report};
+use smpp_session::{BindKind, SendError};
 
 /// The whole run may take this long; past it the program gives up.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -39,70 +42,49 @@ fn main() -> ExitCode {
     }
 }
 
-fn fail(e: impl ToString) -> io::Error {
-    io::Error::other(e.to_string())
-}
-
-fn run(args: &Args) -> io::Result<Report> {
+fn run(args: &Args) -> Result<Report, String> {
     let started = Instant::now();
-    let mut tcp = TcpStream::connect(&args.addr)?;
-    tcp.set_nodelay(true)?;
-    let mut session = Session::esme(Config::default().window(args.window), Instant::now());
-    let bind = BindRequest::new(BindKind::Transceiver, &args.system_id, &args.password);
-    session.bind(Instant::now(), bind).map_err(fail)?;
-    let (mut report, mut next, mut unbinding) = (Report::default(), 0, false);
-    let (mut out, mut buf) = (Vec::new(), vec![0u8; 64 * 1024]);
-    loop {
+    // Raw submits: nothing for the tracker to follow, so receipts pass untracked.
+    let config = ClientConfig::new(BindKind::Transceiver, &args.system_id, &args.password)
+        .window(args.window)
+        .track(false);
+    let mut client = DirectClient::connect(args.addr.as_str(), config).map_err(|e| match e {
+        Error::BindRejected(status) => format!("bind: {status}"),
+        e => e.to_string(),
+    })?;
+    let (mut report, mut next) = (Report::default(), 0);
+    while !report.done(args.count) {
         if started.elapsed() > LIMIT {
-            return Err(fail(format!(
-                "gave up after {LIMIT:?}: {}",
-                report.to_json()
-            )));
+            return Err(format!("gave up after {LIMIT:?}: {}", report.to_json()));
         }
-        // 1. Act on the events. Answers to receipts queue in the session; an end (our
-        // unbind completed, or an error) stops the handling but not the writing below.
-        let mut end = None;
-        while let Some(event) = session.poll_event() {
-            match on_event(&mut session, &mut report, event) {
-                Ok(Next::Continue) => {}
-                Ok(Next::Finished) => end = Some(Ok(())),
-                Err(e) => {
-                    end = Some(Err(fail(e)));
-                    break;
-                }
+        // 1. Start work: submit while the window has room (queued; the next poll writes
+        // them all in one write).
+        while next < args.count && client.has_room() {
+            match client.request(message(next)) {
+                Ok(_) => next += 1,
+                Err(Error::Refused(SendError::WindowFull)) => break,
+                Err(e) => return Err(e.to_string()),
             }
         }
-        // 2. Start work: submit while the window has room, unbind once everything is in.
-        if end.is_none() && !unbinding {
-            fill_window(&mut session, &mut next, args.count).map_err(fail)?;
-            if report.done(args.count) {
-                session.unbind(Instant::now()).map_err(fail)?;
-                unbinding = true;
+        // 2. Drive the client: a queued event at once, else write, read (at most a
+        // second), run the timers, and the next event. Receipts were answered already.
+        match client
+            .poll(Duration::from_secs(1))
+            .map_err(|e| e.to_string())?
+        {
+            Some(Event::Response { result, .. }) => match result {
+                Ok(pdu) => report.response(&pdu),
+                Err(_) => report.refused += 1,
+            },
+            Some(Event::Inbound(InboundKind::Receipt { pdu, .. })) => report.deliver(&pdu),
+            Some(Event::Closed { reason, error }) => {
+                return Err(format!("closed: {reason:?} {error:?}"));
             }
+            _ => {}
         }
-        // 3. Write everything the session holds, in one write: the submits, the answers
-        // from step 1, and after `Closed` a final `unbind_resp` or `generic_nack`. Nothing
-        // is left queued when the loop waits or returns.
-        while session.poll_transmit(&mut out).is_some() {}
-        if !out.is_empty() {
-            tcp.write_all(&out)?;
-            out.clear();
-        }
-        if let Some(end) = end {
-            return end.map(|()| report);
-        }
-        // 4. Wait for bytes, but no longer than the session's next deadline, and feed them.
-        let wait = session.poll_timeout().map_or(Duration::from_secs(1), |d| {
-            d.saturating_duration_since(Instant::now())
-        });
-        tcp.set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
-        match tcp.read(&mut buf) {
-            Ok(0) => session.handle_eof(Instant::now()),
-            Ok(n) => session.handle_input(Instant::now(), &buf[..n]),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(e) => return Err(e),
-        }
-        // 5. Let the timers run (enquire_link, response timeouts, ...).
-        session.handle_timeout(Instant::now());
     }
+    // 3. Everything is in: unbind (the client drives the session until it is over).
+    client.unbind().map_err(|e| e.to_string())?;
+    report.unbound = true;
+    Ok(report)
 }
