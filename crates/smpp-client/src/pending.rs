@@ -88,6 +88,12 @@ impl Pending {
         }
     }
 
+    /// Whether its outcome is there (so [`Pending::wait`] returns without blocking, unless
+    /// it is a throttling answer to resend).
+    pub fn is_ready(&self) -> bool {
+        !self.rx.is_empty()
+    }
+
     /// Waits for a `submit_sm_resp`.
     pub fn wait_submit(self) -> Result<SubmitSmResp<'static>, Error> {
         match self.wait()?.body {

@@ -54,6 +54,61 @@ impl Inner {
     }
 }
 
+impl Inner {
+    /// Sends several requests as one hand-over to the connection (one command, one
+    /// wake-up of the loop, their octets written together) and returns a [`Pending`] for
+    /// each, in order; each waits and resends on throttling as [`Inner::pending`]'s do.
+    pub(crate) fn pending_batch(
+        self: &Arc<Self>,
+        requests: Vec<(Body<'static>, Option<Duration>)>,
+    ) -> Vec<Result<Pending, Error>> {
+        let conn = match self.connection() {
+            Ok(c) => c,
+            Err(e) => {
+                let closed = matches!(e, Error::Closed);
+                return requests
+                    .into_iter()
+                    .map(|_| {
+                        Err(if closed {
+                            Error::Closed
+                        } else {
+                            Error::Disconnected
+                        })
+                    })
+                    .collect();
+            }
+        };
+        let keep =
+            matches!(self.config.throttle, ThrottlePolicy::Retry { attempts, .. } if attempts > 0);
+        let mut batch = Vec::with_capacity(requests.len());
+        let mut pendings = Vec::with_capacity(requests.len());
+        for (body, timeout) in requests {
+            self.pace();
+            let (tx, rx) = crossbeam_channel::bounded(1);
+            let tag = self.next_tag.fetch_add(1, Ordering::Relaxed);
+            let resend = keep.then(|| Resend {
+                inner: Arc::clone(self),
+                body: body.clone(),
+                attempt: 0,
+            });
+            batch.push((body, tag, tx));
+            pendings.push(Pending {
+                rx,
+                deadline: timeout.unwrap_or_else(|| self.wait_limit()),
+                resend,
+            });
+        }
+        // Nothing was written when the hand-over fails: every request is not sent.
+        if conn.request_batch(batch).is_err() {
+            return pendings
+                .into_iter()
+                .map(|_| Err(Error::Disconnected))
+                .collect();
+        }
+        pendings.into_iter().map(Ok).collect()
+    }
+}
+
 impl Client {
     /// Starts a request and returns a handle to wait on; the wait resends a throttled
     /// request as [`ClientConfig::throttle`](crate::ClientConfig::throttle) allows.

@@ -210,6 +210,43 @@ pub(crate) fn submit_result(r: &Result<String, Error>) -> SubmitResult {
     }
 }
 
+/// The most segments handed to the connection in one go by [`Client::send_many`].
+const MAX_GROUP: usize = 64;
+
+/// How long a segment waits at most for others to be handed over with it (an iterator
+/// that yields slowly does not hold segments back).
+const MAX_GROUP_WAIT: Duration = Duration::from_millis(1);
+
+/// Segments waiting to be handed to the connection together.
+#[derive(Default)]
+struct Batch {
+    items: Vec<(usize, usize, Body<'static>, Option<Duration>)>,
+    /// When the first of them came.
+    since: Option<Instant>,
+}
+
+impl Batch {
+    fn push(&mut self, i: usize, j: usize, body: Body<'static>, timeout: Option<Duration>) {
+        if self.items.is_empty() {
+            self.since = Some(Instant::now());
+        }
+        self.items.push((i, j, body, timeout));
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// How long the first of them has waited.
+    fn waited(&self) -> Duration {
+        self.since.map_or(Duration::ZERO, |t| t.elapsed())
+    }
+}
+
 /// One message on its way through [`Client::send_many`].
 struct InFlight {
     tracked: Option<Tracked>,
@@ -279,6 +316,15 @@ impl Client {
         let mut results: Vec<Option<Result<Sent, Error>>> = Vec::new();
         let mut states: Vec<Option<InFlight>> = Vec::new();
         let mut queue: VecDeque<(usize, usize, Pending)> = VecDeque::with_capacity(window);
+        // Segments handed to the connection together: the window's free room at a time,
+        // so that the loop gets one command (and writes once) for them instead of one per
+        // segment. A rate cap paces each segment, so there is nothing to group then.
+        let group = if self.inner.rate.is_some() {
+            1
+        } else {
+            window.min(MAX_GROUP)
+        };
+        let mut batch = Batch::default();
         for (i, prepared) in messages.enumerate() {
             results.push(None);
             states.push(None);
@@ -311,23 +357,24 @@ impl Client {
                 remaining: n,
             });
             for (j, sm) in prepared.segments.into_iter().enumerate() {
-                while queue.len() >= window {
+                while queue.len() + batch.len() >= window {
+                    if !batch.is_empty() {
+                        self.hand_over(&mut batch, &mut queue, &mut states, &mut results);
+                        continue;
+                    }
                     self.complete_oldest(&mut queue, &mut states, &mut results);
+                    // And every response already there, so their room is filled together.
+                    while queue.front().is_some_and(|(_, _, p)| p.is_ready()) {
+                        self.complete_oldest(&mut queue, &mut states, &mut results);
+                    }
                 }
-                match self.inner.pending(Body::from(sm), prepared.timeout) {
-                    Ok(p) => queue.push_back((i, j, p)),
-                    // `start` fails before anything is written: the SMSC cannot have it.
-                    Err(e) => self.settle(
-                        &mut states,
-                        &mut results,
-                        i,
-                        j,
-                        Err(e),
-                        SubmitResult::NotSent,
-                    ),
+                batch.push(i, j, Body::from(sm), prepared.timeout);
+                if batch.len() >= group || batch.waited() >= MAX_GROUP_WAIT {
+                    self.hand_over(&mut batch, &mut queue, &mut states, &mut results);
                 }
             }
         }
+        self.hand_over(&mut batch, &mut queue, &mut states, &mut results);
         while !queue.is_empty() {
             self.complete_oldest(&mut queue, &mut states, &mut results);
         }
@@ -346,6 +393,32 @@ impl Client {
             Err(e) => results
                 .map(|r| r.and_then(|sent| Err(Error::NotDurable(Box::new(sent), e.clone()))))
                 .collect(),
+        }
+    }
+
+    /// Hands the grouped segments to the connection at once; a segment that could not be
+    /// handed over (no connection) is settled as not sent.
+    fn hand_over(
+        &self,
+        batch: &mut Batch,
+        queue: &mut VecDeque<(usize, usize, Pending)>,
+        states: &mut [Option<InFlight>],
+        results: &mut [Option<Result<Sent, Error>>],
+    ) {
+        if batch.is_empty() {
+            return;
+        }
+        let (at, bodies): (Vec<(usize, usize)>, Vec<_>) = batch
+            .items
+            .drain(..)
+            .map(|(i, j, body, timeout)| ((i, j), (body, timeout)))
+            .unzip();
+        for ((i, j), p) in at.into_iter().zip(self.inner.pending_batch(bodies)) {
+            match p {
+                Ok(p) => queue.push_back((i, j, p)),
+                // Nothing was written: the SMSC cannot have it.
+                Err(e) => self.settle(states, results, i, j, Err(e), SubmitResult::NotSent),
+            }
         }
     }
 

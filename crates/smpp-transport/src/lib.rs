@@ -312,6 +312,8 @@ pub(crate) enum Command {
 pub(crate) enum ConnOp {
     Bind(BindRequest, u64, Reply),
     Request(Body<'static>, u64, Reply),
+    /// Several requests in order, handed over at once.
+    Requests(Vec<(Body<'static>, u64, Reply)>),
     Unbind(u64, Reply),
     Respond(u32, CommandStatus, Body<'static>),
     AcceptBind(u32, String),
@@ -686,6 +688,20 @@ impl Connection {
         reply: &Reply,
     ) -> Result<(), TransportError> {
         self.op(ConnOp::Request(body, tag, reply.clone()))
+    }
+
+    /// Sends several requests, in order, as one hand-over to the loop: one command and at
+    /// most one wake-up for all of them, and their octets written together. Each outcome
+    /// goes to its own `reply` under its own tag, exactly as [`Connection::request`] does
+    /// for one.
+    pub fn request_batch(
+        &self,
+        requests: Vec<(Body<'static>, u64, Reply)>,
+    ) -> Result<(), TransportError> {
+        if requests.is_empty() {
+            return Ok(());
+        }
+        self.op(ConnOp::Requests(requests))
     }
 
     /// Starts a graceful unbind; [`Outcome::Unbound`] goes to `reply` under `tag`.

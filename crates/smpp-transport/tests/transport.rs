@@ -882,6 +882,85 @@ fn a_tiny_command_channel_applies_backpressure_without_losing_commands() {
 }
 
 #[test]
+fn a_batch_of_requests_is_one_hand_over_and_each_resolves_once() {
+    let server = Transport::spawn(Config::default()).unwrap();
+    let listener = server
+        .listen(any_port(), smpp_session::Config::default())
+        .unwrap();
+    let addr = listener.local_addr();
+    let stop = Arc::new(AtomicBool::new(false));
+    let srv = serve_all(listener, Arc::clone(&stop));
+    let client = Transport::spawn(Config::default()).unwrap();
+    // A window smaller than the batch: the rest waits in the queue, in order.
+    let conn = client
+        .connect(addr, smpp_session::Config::default().window(16))
+        .unwrap();
+    let (reply, done) = crossbeam_channel::unbounded::<Completed>();
+    conn.bind(
+        BindRequest::new(BindKind::Transceiver, "esme", "pw"),
+        0,
+        &reply,
+    )
+    .unwrap();
+    assert!(matches!(
+        done.recv_timeout(WAIT).unwrap().outcome,
+        Outcome::Bound { .. }
+    ));
+    // Two reply channels in one batch: each outcome goes to its own.
+    let (other, other_done) = crossbeam_channel::unbounded::<Completed>();
+    let batch: Vec<_> = (1..=100u64)
+        .map(|tag| {
+            let to = if tag % 2 == 0 { &reply } else { &other };
+            (submit("batch"), tag, to.clone())
+        })
+        .collect();
+    conn.request_batch(batch).unwrap();
+    conn.request_batch(Vec::new()).unwrap();
+    let mut even = Vec::new();
+    let mut odd = Vec::new();
+    for _ in 0..50 {
+        let c = done
+            .recv_timeout(WAIT)
+            .expect("every even request resolves");
+        assert!(matches!(c.outcome, Outcome::Response(ref p) if p.command_status.is_ok()));
+        even.push(c.tag);
+        let c = other_done
+            .recv_timeout(WAIT)
+            .expect("every odd request resolves");
+        assert!(matches!(c.outcome, Outcome::Response(ref p) if p.command_status.is_ok()));
+        odd.push(c.tag);
+    }
+    // Sent in order, answered in order by this server: each channel sees its tags in order.
+    assert_eq!(even, (1..=50).map(|i| 2 * i).collect::<Vec<u64>>());
+    assert_eq!(odd, (0..50).map(|i| 2 * i + 1).collect::<Vec<u64>>());
+    assert!(done.try_recv().is_err() && other_done.try_recv().is_err());
+    // On a closed connection every request of a batch is refused or disconnected, once.
+    conn.close();
+    let closed_batch: Vec<_> = (200..210u64)
+        .map(|tag| (submit("late"), tag, reply.clone()))
+        .collect();
+    let _ = conn.request_batch(closed_batch);
+    let mut late = HashSet::new();
+    while late.len() < 10 {
+        let c = done
+            .recv_timeout(WAIT)
+            .expect("every late request resolves");
+        if c.tag >= 200 {
+            assert!(
+                matches!(c.outcome, Outcome::Disconnected | Outcome::Refused(_)),
+                "{c:?}"
+            );
+            assert!(late.insert(c.tag), "resolved twice: {}", c.tag);
+        }
+    }
+    assert_eq!(late.len(), 10);
+    stop.store(true, Ordering::SeqCst);
+    srv.join().unwrap();
+    client.shutdown();
+    server.shutdown();
+}
+
+#[test]
 fn send_raw_writes_octets_as_is_after_the_queued_pdus() {
     let server = Transport::spawn(Config::default()).unwrap();
     let listener = server

@@ -10,6 +10,11 @@ pub(super) fn disconnected(op: ConnOp) {
         ConnOp::Bind(_, tag, reply)
         | ConnOp::Request(_, tag, reply)
         | ConnOp::Unbind(tag, reply) => resolve(&reply, tag, Outcome::Disconnected),
+        ConnOp::Requests(requests) => {
+            for (_, tag, reply) in requests {
+                resolve(&reply, tag, Outcome::Disconnected);
+            }
+        }
         _ => {}
     }
 }

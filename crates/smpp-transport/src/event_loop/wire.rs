@@ -31,14 +31,11 @@ impl EventLoop {
                 Err(e) => resolve(&reply, tag, Outcome::Refused(e)),
             },
             ConnOp::Request(body, tag, reply) => {
-                if !c.queue.is_empty() {
-                    if c.queue.len() >= self.config.max_queued_requests {
-                        resolve(&reply, tag, Outcome::Refused(SendError::WindowFull));
-                    } else {
-                        c.queue.push_back(Queued { body, tag, reply });
-                    }
-                } else {
-                    start_request(c, now, body, tag, reply, self.config.max_queued_requests);
+                request(c, now, body, tag, reply, self.config.max_queued_requests);
+            }
+            ConnOp::Requests(requests) => {
+                for (body, tag, reply) in requests {
+                    request(c, now, body, tag, reply, self.config.max_queued_requests);
                 }
             }
             ConnOp::Unbind(tag, reply) => match s.unbind(now) {
@@ -297,4 +294,18 @@ pub(super) fn would_block(e: &io::Error) -> bool {
 
 pub(super) fn interrupted(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::Interrupted
+}
+
+/// A request from the application: behind those already queued (they keep their order),
+/// or into the session.
+fn request(c: &mut Conn, now: Instant, body: Body<'static>, tag: u64, reply: Reply, max: usize) {
+    if !c.queue.is_empty() {
+        if c.queue.len() >= max {
+            resolve(&reply, tag, Outcome::Refused(SendError::WindowFull));
+        } else {
+            c.queue.push_back(Queued { body, tag, reply });
+        }
+    } else {
+        start_request(c, now, body, tag, reply, max);
+    }
 }
