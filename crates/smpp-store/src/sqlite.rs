@@ -292,10 +292,22 @@ impl SqliteStore {
             .and_then(|tx| identity(&tx))
             .map_err(|e| store.error("read the header", e))?;
         store.check_identity(&found)?;
-        let mode: String = store
-            .conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-            .map_err(|e| store.error("switch to WAL mode", e))?;
+        // SQLite answers a journal-mode change that would have to wait for another opener
+        // (one creating the schema this moment) with "busy" at once, without its busy
+        // handler (to avoid a deadlock), so the wait is here, bounded by the same timeout.
+        let started = std::time::Instant::now();
+        let mode: String = loop {
+            match store
+                .conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            {
+                Ok(mode) => break mode,
+                Err(e) if is_busy(&e) && started.elapsed() < DEFAULT_BUSY_TIMEOUT => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Err(e) => return Err(store.error("switch to WAL mode", e)),
+            }
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             log::warn!(
                 "sqlite:{}: journal mode is {mode}, not WAL: writers block readers",
@@ -715,4 +727,13 @@ impl Store for SqliteStore {
         }
         Ok(purged)
     }
+}
+
+/// Whether SQLite said the file is busy or locked by another connection.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
