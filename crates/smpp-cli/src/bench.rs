@@ -1,16 +1,22 @@
 //! `smpp bench`: a load generator. `--connections` clients each keep up to `--window`
 //! submits in flight until `--count` messages went out; prints throughput and latency.
+//!
+//! Each connection is a [`DirectClient`] driven by a thread of its own: the fast path,
+//! with no hand-off between the thread that submits and the one that does the I/O.
 
-use std::collections::VecDeque;
-use std::io::IsTerminal;
+use std::collections::HashMap;
+use std::io::{IsTerminal, Read, Write};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use smpp_client::{Client, Pending};
+use smpp_client::blocking::Timeouts;
+use smpp_client::direct::{DirectClient, Event};
+use smpp_client::{ClientConfig, ClientStats, Error};
 use smpp_pdu::SubmitSm;
-use smpp_session::BindKind;
+use smpp_session::{BindKind, SendError};
 use smpp_smsc::json::Object;
 
 use clap::Args;
@@ -75,44 +81,147 @@ fn message(i: u64) -> SubmitSm<'static> {
     }
 }
 
-fn drive(client: &Client, first: u64, n: u64, window: usize, done: &AtomicU64) -> Part {
+/// How long a connection waits for anything from the SMSC before it gives up on the
+/// requests still in flight (each also has the session's response timeout).
+const STALL: Duration = Duration::from_secs(15);
+
+/// Keeps `window` submits in flight on `client` until `n` (numbered from `first`) are
+/// answered or failed; publishes the client's counters to `stats` every so often.
+fn drive<S: Read + Write + Timeouts>(
+    client: &mut DirectClient<S>,
+    first: u64,
+    n: u64,
+    window: usize,
+    done: &AtomicU64,
+    stats: &Mutex<ClientStats>,
+) -> Part {
     let mut part = Part {
         latencies: Vec::with_capacity(n as usize),
         errors: 0,
         first_error: None,
     };
-    let mut in_flight: VecDeque<(Instant, Pending)> = VecDeque::with_capacity(window);
     let fail = |part: &mut Part, e: String| {
         part.errors += 1;
         part.first_error.get_or_insert(e);
-    };
-    let settle = |part: &mut Part, (start, p): (Instant, Pending)| {
-        match p.wait_submit() {
-            Ok(_) => part.latencies.push(start.elapsed()),
-            Err(e) => fail(part, e.to_string()),
-        }
         done.fetch_add(1, Ordering::Relaxed);
     };
-    for i in first..first + n {
-        if in_flight.len() >= window {
-            if let Some(f) = in_flight.pop_front() {
-                settle(&mut part, f);
+    let mut sent_at: HashMap<u32, Instant> = HashMap::with_capacity(window);
+    let (mut next, end) = (first, first + n);
+    let mut resolved = 0;
+    while resolved < n {
+        while next < end && sent_at.len() < window && client.has_room() {
+            let at = Instant::now();
+            match client.submit(&message(next)) {
+                Ok(id) => {
+                    sent_at.insert(id.sequence_number(), at);
+                }
+                Err(Error::Refused(SendError::WindowFull)) => break,
+                Err(e) => {
+                    fail(&mut part, e.to_string());
+                    resolved += 1;
+                }
             }
+            next += 1;
         }
-        let start = Instant::now();
-        match client.submit_async(message(i)) {
-            Ok(p) => in_flight.push_back((start, p)),
+        match client.poll(STALL) {
+            Ok(Some(Event::Response { id, result })) => {
+                let at = sent_at.remove(&id.sequence_number());
+                resolved += 1;
+                match (result, at) {
+                    (Ok(_), Some(at)) => {
+                        part.latencies.push(at.elapsed());
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    (Ok(_), None) => fail(&mut part, "a response to no submit".into()),
+                    (Err(e), _) => fail(&mut part, e.to_string()),
+                }
+                if resolved % 4096 == 0 {
+                    if let Ok(mut s) = stats.lock() {
+                        *s = client.stats();
+                    }
+                }
+            }
+            Ok(Some(Event::Closed { reason, error })) => {
+                let why = match error {
+                    Some(e) => format!("connection closed ({reason:?}): {e}"),
+                    None => format!("connection closed ({reason:?})"),
+                };
+                // Every request was resolved before `Closed`; those never sent fail here.
+                for _ in resolved..n {
+                    fail(&mut part, why.clone());
+                }
+                break;
+            }
+            // Receipts, MO and the like: not what is measured.
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                for _ in resolved..n {
+                    fail(&mut part, format!("nothing from the SMSC for {STALL:?}"));
+                }
+                break;
+            }
             Err(e) => {
-                part.errors += 1;
-                part.first_error.get_or_insert(e.to_string());
-                done.fetch_add(1, Ordering::Relaxed);
+                for _ in resolved..n {
+                    fail(&mut part, e.to_string());
+                }
+                break;
             }
         }
     }
-    while let Some(f) = in_flight.pop_front() {
-        settle(&mut part, f);
+    if let Ok(mut s) = stats.lock() {
+        *s = client.stats();
     }
     part
+}
+
+/// One connection's client, over TCP or TLS.
+enum Conn {
+    Tcp(Box<DirectClient<std::net::TcpStream>>),
+    Tls(Box<DirectClient<smpp_client::blocking::TlsStream>>),
+}
+
+impl Conn {
+    fn open(addr: SocketAddr, config: ClientConfig) -> Result<Conn, String> {
+        let kind = config.bind.kind;
+        let failed = |e: &dyn std::fmt::Display| format!("bind ({kind:?}) to {addr} failed: {e}");
+        match config.tls.clone() {
+            None => DirectClient::connect(addr, config)
+                .map(|c| Conn::Tcp(Box::new(c)))
+                .map_err(|e| failed(&e)),
+            Some(tls) => {
+                let stream = smpp_client::blocking::connect_tls(
+                    addr,
+                    &tls,
+                    config.transport.connect_timeout,
+                )
+                .map_err(|e| failed(&e))?;
+                DirectClient::bind(stream, config)
+                    .map(|c| Conn::Tls(Box::new(c)))
+                    .map_err(|e| failed(&e))
+            }
+        }
+    }
+
+    fn drive(
+        &mut self,
+        first: u64,
+        n: u64,
+        window: usize,
+        done: &AtomicU64,
+        stats: &Mutex<ClientStats>,
+    ) -> Part {
+        match self {
+            Conn::Tcp(c) => drive(c, first, n, window, done, stats),
+            Conn::Tls(c) => drive(c, first, n, window, done, stats),
+        }
+    }
+
+    fn unbind(&mut self) {
+        let _ = match self {
+            Conn::Tcp(c) => c.unbind(),
+            Conn::Tls(c) => c.unbind(),
+        };
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -128,8 +237,12 @@ fn bench(o: &BenchArgs) -> Result<bool, String> {
     let mut clients = Vec::with_capacity(o.connections);
     for _ in 0..o.connections {
         let config = o.conn.config(BindKind::Transmitter)?.window(o.window);
-        clients.push(common::connect(addr, config)?);
+        clients.push(Conn::open(addr, config)?);
     }
+    // Each connection's counters, as its thread last published them.
+    let stats: Vec<Mutex<ClientStats>> = (0..o.connections)
+        .map(|_| Mutex::new(ClientStats::default()))
+        .collect();
     let done = Arc::new(AtomicU64::new(0));
     let total = o.count;
     let per = total / o.connections as u64;
@@ -138,18 +251,18 @@ fn bench(o: &BenchArgs) -> Result<bool, String> {
     let parts: Vec<Part> = std::thread::scope(|s| {
         let mut handles = Vec::new();
         let mut first = 0;
-        for (k, client) in clients.iter().enumerate() {
+        for (k, client) in clients.iter_mut().enumerate() {
             let n = per + u64::from((k as u64) < extra);
-            let done = &done;
+            let (done, stats) = (&done, &stats[k]);
             let window = o.window;
-            handles.push(s.spawn(move || drive(client, first, n, window, done)));
+            handles.push(s.spawn(move || client.drive(first, n, window, done, stats)));
             first += n;
         }
         if let Some(every) = o.stats_every {
             let mut next = Instant::now() + every;
             while handles.iter().any(|h| !h.is_finished()) {
                 if Instant::now() >= next {
-                    print_stats(&clients, o.json);
+                    print_stats(&stats, o.json);
                     next += every;
                 }
                 std::thread::sleep(Duration::from_millis(20));
@@ -178,9 +291,9 @@ fn bench(o: &BenchArgs) -> Result<bool, String> {
             .collect()
     });
     let elapsed = started.elapsed().as_secs_f64().max(1e-9);
-    let final_stats = client_stats(&clients);
-    for c in clients {
-        let _ = c.unbind();
+    let final_stats = client_stats(&stats);
+    for mut c in clients {
+        c.unbind();
     }
     if let Some(s) = smsc {
         s.shutdown();
@@ -229,11 +342,13 @@ fn bench(o: &BenchArgs) -> Result<bool, String> {
 }
 
 /// The clients' counters, summed, and the client-level numbers.
-fn client_stats(clients: &[Client]) -> (smpp_session::Stats, [(&'static str, u64); 2]) {
+fn client_stats(clients: &[Mutex<ClientStats>]) -> (smpp_session::Stats, [(&'static str, u64); 2]) {
     let mut session = smpp_session::Stats::default();
     let (mut reconnects, mut retries) = (0, 0);
     for c in clients {
-        let s = c.stats();
+        let Ok(s) = c.lock().map(|s| s.clone()) else {
+            continue;
+        };
         session.merge(&s.session);
         reconnects += s.reconnects;
         retries += s.throttled_retries;
@@ -244,7 +359,7 @@ fn client_stats(clients: &[Client]) -> (smpp_session::Stats, [(&'static str, u64
     )
 }
 
-fn print_stats(clients: &[Client], json: bool) {
+fn print_stats(clients: &[Mutex<ClientStats>], json: bool) {
     let (session, extra) = client_stats(clients);
     outln!("{}", stats::render("bench", &session, &extra, json));
 }

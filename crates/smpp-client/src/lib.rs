@@ -99,6 +99,10 @@ pub use smpp_lifecycle::{
     SegmentState, TrackerConfig, TrackerStats, Unmatched, UnmatchedReason,
 };
 #[cfg(feature = "tls-core")]
+/// Blocking streams for [`direct::DirectClient`]: `connect` (TCP with a timeout, Nagle
+/// off), `connect_tls` (a rustls stream, with a `tls` feature) and the `Timeouts` trait a
+/// stream implements.
+pub use smpp_transport::blocking;
 pub use smpp_transport::TlsClientConfig;
 pub use smpp_transport::{TlsError, TlsInfo};
 pub use store::{StoreHandle, StoreStats};
