@@ -214,11 +214,17 @@ mod ring_provider {
         ],
     };
 
-    /// ring's provider: TLS 1.3 and 1.2 suites, X25519, P-256 and P-384.
+    /// ring's provider: TLS 1.3 and 1.2 suites; X25519, then P-256 and P-384, in that
+    /// order of preference, stated here (rustls 0.23.48 moved P-384 first in ring's
+    /// default list, so two ring ends would have settled on the slowest of the three).
     pub(super) fn provider() -> CryptoProvider {
         CryptoProvider {
             cipher_suites: rustls_ring::DEFAULT_CIPHER_SUITES.to_vec(),
-            kx_groups: rustls_ring::DEFAULT_KX_GROUPS.to_vec(),
+            kx_groups: vec![
+                rustls_ring::kx_group::X25519,
+                rustls_ring::kx_group::SECP256R1,
+                rustls_ring::kx_group::SECP384R1,
+            ],
             signature_verification_algorithms: SIGNATURE_ALGORITHMS,
             secure_random: &Ring,
             key_provider: &Ring,

@@ -506,15 +506,16 @@ fn burst_of_10000_submits_at_window_256_resolves_each_exactly_once() {
     assert_eq!(server.join().unwrap(), N);
 }
 
-/// What the default provider (aws-lc-rs) negotiates, and that classic-only peers still
-/// get in.
-#[cfg(feature = "tls-aws-lc-rs")]
+/// What the default provider (aws-lc-rs) negotiates, that classic-only peers still get
+/// in, and what a `tls-ring` build negotiates.
 mod key_exchange {
     use super::*;
+    #[cfg(feature = "tls-aws-lc-rs")]
     use rustls::pki_types::pem::PemObject;
 
     /// A rustls provider (aws-lc-rs) that offers only the classic X25519 key exchange: a peer
     /// that predates post-quantum key exchange.
+    #[cfg(feature = "tls-aws-lc-rs")]
     fn classic_only_provider() -> Arc<rustls::crypto::CryptoProvider> {
         let mut provider = rustls::crypto::aws_lc_rs::default_provider();
         provider.kx_groups = vec![rustls::crypto::aws_lc_rs::kx_group::X25519];
@@ -558,6 +559,7 @@ mod key_exchange {
     }
 
     #[test]
+    #[cfg(feature = "tls-aws-lc-rs")]
     fn by_default_tls_1_3_with_the_hybrid_post_quantum_key_exchange_is_negotiated() {
         let p = pki(&["127.0.0.1"]);
         let client = TlsClientConfig::with_ca_pem(p.ca.as_bytes()).unwrap();
@@ -577,6 +579,7 @@ mod key_exchange {
     }
 
     #[test]
+    #[cfg(feature = "tls-aws-lc-rs")]
     fn a_classic_only_client_still_gets_in_with_x25519() {
         let p = pki(&["127.0.0.1"]);
         let mut roots = rustls::RootCertStore::empty();
@@ -597,6 +600,7 @@ mod key_exchange {
     }
 
     #[test]
+    #[cfg(feature = "tls-aws-lc-rs")]
     fn our_client_still_gets_into_a_classic_only_server_with_x25519() {
         let p = pki(&["127.0.0.1"]);
         let certs = rustls::pki_types::CertificateDer::pem_slice_iter(p.cert.as_bytes())
@@ -611,6 +615,20 @@ mod key_exchange {
             .unwrap();
         let server = TlsServerConfig::from_rustls(Arc::new(classic));
         let client = TlsClientConfig::with_ca_pem(p.ca.as_bytes()).unwrap();
+        let (ours, theirs) = negotiated(&client, &server);
+        assert_eq!(ours, theirs);
+        assert_eq!(ours.version, "TLSv1_3", "{ours}");
+        assert_eq!(ours.key_exchange_group.as_deref(), Some("X25519"), "{ours}");
+    }
+
+    /// Built with `tls-ring` alone, both ends prefer X25519 (ring's own default order put
+    /// P-384 first from rustls 0.23.48 on).
+    #[test]
+    #[cfg(all(feature = "tls-ring", not(feature = "tls-aws-lc-rs")))]
+    fn with_ring_both_ends_settle_on_x25519() {
+        let p = pki(&["127.0.0.1"]);
+        let client = TlsClientConfig::with_ca_pem(p.ca.as_bytes()).unwrap();
+        let server = TlsServerConfig::from_pem(p.cert.as_bytes(), p.key.as_bytes()).unwrap();
         let (ours, theirs) = negotiated(&client, &server);
         assert_eq!(ours, theirs);
         assert_eq!(ours.version, "TLSv1_3", "{ours}");
