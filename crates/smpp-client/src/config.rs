@@ -171,6 +171,9 @@ pub struct ClientConfig {
     pub addressing: Addressing,
     /// Capacity of the inbound channel; when full, reading from the SMSC pauses.
     pub inbound_capacity: usize,
+    /// Which delivery receipts reach the application as items of their own
+    /// ([`ReceiptItems::All`] by default).
+    pub receipt_items: ReceiptItems,
     /// The message lifecycle: the tracker's limits and timers (how many messages are
     /// followed at once, how long a report may wait for its receipts, how long an early
     /// receipt is held) and the reassembly of incoming segments (on by default; `None`
@@ -210,6 +213,7 @@ impl ClientConfig {
             text: TextConfig::default(),
             addressing: Addressing::default(),
             inbound_capacity: 65_536,
+            receipt_items: ReceiptItems::All,
             lifecycle: LifecycleConfig::default(),
             store: None,
             store_timeout: Duration::from_secs(5),
@@ -286,6 +290,13 @@ impl ClientConfig {
         self
     }
 
+    /// Which delivery receipts reach the application as items of their own (see
+    /// [`ReceiptItems`]).
+    pub fn receipt_items(mut self, items: ReceiptItems) -> Self {
+        self.receipt_items = items;
+        self
+    }
+
     /// Turns tracking of [`Client::send_text`](crate::Client::send_text)'s messages to one
     /// report each on or off.
     pub fn track(mut self, on: bool) -> Self {
@@ -357,4 +368,25 @@ mod tests {
         let zero = Jitter::seeded(0);
         assert_ne!(zero.unit(), zero.unit(), "a zero seed does not stick");
     }
+}
+
+/// Which delivery receipts reach the application as inbound items of their own
+/// ([`InboundKind::Receipt`](crate::InboundKind::Receipt)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReceiptItems {
+    /// Every receipt, with what the tracker made of it (the default): an application
+    /// that follows its messages gets each receipt and, in the end, the message's report.
+    #[default]
+    All,
+    /// Only receipts the tracker could not place: those that match no tracked message
+    /// (also reported as [`InboundKind::Unmatched`](crate::InboundKind::Unmatched)), and
+    /// every receipt when tracking is off. A receipt that matched reaches the application
+    /// inside its message's [`Progress`](smpp_lifecycle::Progress) or
+    /// [`Report`](smpp_lifecycle::Report) (which carry the parsed receipt with every raw
+    /// field), one held for its response inside the report that follows, and a repeated
+    /// one only in the counters. For applications that want one item per message; such a
+    /// receipt is acknowledged with `ESME_ROK` by the client, with or without
+    /// [`ClientConfig::manual_ack`].
+    Unplaced,
 }

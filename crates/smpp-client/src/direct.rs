@@ -938,7 +938,13 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
             if self.life.poll_timeout().is_some_and(|t| t <= now) {
                 self.life.handle_timeout(now);
             }
-            for (kind, _) in route_inbound(&mut self.life, now, pdu, &self.config.text) {
+            for (kind, _) in route_inbound(
+                &mut self.life,
+                now,
+                pdu,
+                &self.config.text,
+                self.config.receipt_items,
+            ) {
                 self.events.push_back(Event::Inbound(kind));
             }
         }

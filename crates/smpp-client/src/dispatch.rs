@@ -142,7 +142,13 @@ fn inbound_request(
     if life.poll_timeout().is_some_and(|t| t <= now) {
         life.handle_timeout(now);
     }
-    let routed = route_inbound(&mut life, now, pdu, &inner.config.text);
+    let routed = route_inbound(
+        &mut life,
+        now,
+        pdu,
+        &inner.config.text,
+        inner.config.receipt_items,
+    );
     inner.to_store(&mut life);
     // The item that carries the PDU takes its acknowledgement (the application answers it
     // with manual acknowledgement).

@@ -18,7 +18,7 @@ use smpp_pdu::text::{self, TextConfig};
 use smpp_pdu::{Body, CommandId, CommandStatus, DataSmResp, DeliverSm, DeliverSmResp, Pdu};
 use smpp_transport::Connection;
 
-use crate::Inner;
+use crate::{Inner, ReceiptItems};
 
 /// What an [`Inbound`] is.
 #[derive(Debug)]
@@ -164,11 +164,21 @@ pub(crate) fn route_inbound(
     now: Instant,
     pdu: Pdu<'static>,
     text_config: &TextConfig,
+    receipts: ReceiptItems,
 ) -> Vec<(InboundKind, bool)> {
     let routed = life.on_inbound(now, &pdu.body);
     let mut pdu = Some(pdu);
     let mut items = Vec::new();
     match routed {
+        Routed::Receipt { matched, .. }
+            if receipts == ReceiptItems::Unplaced
+                && matches!(
+                    matched,
+                    ReceiptMatch::Matched { .. } | ReceiptMatch::Held | ReceiptMatch::Duplicate
+                ) =>
+        {
+            // Placed: its message's progress note or report carries it.
+        }
         Routed::Receipt { receipt, matched } => {
             if let Some(pdu) = pdu.take() {
                 let kind = InboundKind::Receipt {

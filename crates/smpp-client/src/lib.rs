@@ -86,7 +86,7 @@ use smpp_lifecycle::Lifecycle;
 use smpp_transport::{Connection, Transport, TransportError, TransportHandle};
 
 pub use close::UnbindOutcome;
-pub use config::{Addressing, Backoff, ClientConfig, ThrottlePolicy};
+pub use config::{Addressing, Backoff, ClientConfig, ReceiptItems, ThrottlePolicy};
 pub use connect::ServerAddr;
 
 use config::Jitter;

@@ -423,3 +423,48 @@ fn a_receiver_client_reports_what_a_transmitter_client_sent_through_a_shared_sto
     assert!(landed, "{:?}", rx.stats().store);
     rx.unbind().expect("unbind");
 }
+
+#[test]
+fn with_unplaced_receipt_items_a_message_is_one_item_and_untracked_receipts_still_come() {
+    use smpp_client::ReceiptItems;
+    let smsc = Smsc::start(SmscConfig::default()).expect("SMSC");
+    let c = connect(&smsc, trx().receipt_items(ReceiptItems::Unplaced));
+    let sent = c
+        .send_text(
+            "MyBrand",
+            "447700900123",
+            &"two parts ".repeat(20),
+            &TextOptions::default().reference("one-item"),
+        )
+        .expect("sent");
+    assert_eq!(sent.len(), 2);
+    let (reports, others) = reports(&c, 1);
+    // Both receipts matched: they travel inside the report, not as items of their own.
+    assert!(others.is_empty(), "only the report: {others:?}");
+    let r = &reports["one-item"];
+    assert_eq!(r.outcome, Outcome::Delivered);
+    assert!(
+        r.segments.iter().all(|s| s.receipt.is_some()),
+        "{:?}",
+        r.segments
+    );
+    c.unbind().expect("unbind");
+    // With tracking off nothing places a receipt: it comes as an item, as before.
+    let u = connect(&smsc, trx().track(false).receipt_items(ReceiptItems::Unplaced));
+    u.send_text("MyBrand", "447700900123", "hi", &TextOptions::default())
+        .expect("sent");
+    let i = u.inbound().recv_timeout(WAIT).expect("the receipt");
+    assert!(
+        matches!(
+            i.kind(),
+            InboundKind::Receipt {
+                matched: ReceiptMatch::Untracked,
+                ..
+            }
+        ),
+        "{:?}",
+        i.kind()
+    );
+    drop(i);
+    u.unbind().expect("unbind");
+}
