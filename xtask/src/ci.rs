@@ -41,6 +41,22 @@ const STEPS: &[Step] = &[
         env: &[],
     },
     Step {
+        // The library crates without TLS (`default-features = false`), a build the
+        // workspace never makes: an item under a TLS feature must not break it.
+        name: "no-tls",
+        args: &[
+            "check",
+            "--package",
+            "smpp-transport",
+            "--package",
+            "smpp-client",
+            "--package",
+            "smpp-smsc",
+            "--no-default-features",
+        ],
+        env: &[],
+    },
+    Step {
         // The transport built with ring as its only TLS provider (`tls-ring`), which the
         // workspace build never compiles: its TLS tests, the key exchange it settles on
         // included.

@@ -98,11 +98,11 @@ pub use smpp_lifecycle::{
     Incomplete, LifecycleConfig, Message, Outcome, Progress, ReceiptMatch, Report, SegmentReport,
     SegmentState, TrackerConfig, TrackerStats, Unmatched, UnmatchedReason,
 };
-#[cfg(feature = "tls-core")]
 /// Blocking streams for [`direct::DirectClient`]: `connect` (TCP with a timeout, Nagle
 /// off), `connect_tls` (a rustls stream, with a `tls` feature) and the `Timeouts` trait a
 /// stream implements.
 pub use smpp_transport::blocking;
+#[cfg(feature = "tls-core")]
 pub use smpp_transport::TlsClientConfig;
 pub use smpp_transport::{TlsError, TlsInfo};
 pub use store::{StoreHandle, StoreStats};
