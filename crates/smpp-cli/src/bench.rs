@@ -85,16 +85,30 @@ fn message(i: u64) -> SubmitSm<'static> {
 /// requests still in flight (each also has the session's response timeout).
 const STALL: Duration = Duration::from_secs(15);
 
-/// Keeps `window` submits in flight on `client` until `n` (numbered from `first`) are
-/// answered or failed; publishes the client's counters to `stats` every so often.
-fn drive<S: Read + Write + Timeouts>(
-    client: &mut DirectClient<S>,
+/// One connection's share of the run.
+struct Job<'a> {
+    /// The number of its first message.
     first: u64,
+    /// How many it sends.
     n: u64,
+    /// How many it keeps in flight.
     window: usize,
-    done: &AtomicU64,
-    stats: &Mutex<ClientStats>,
-) -> Part {
+    /// Messages answered or failed, over every connection (for the progress line).
+    done: &'a AtomicU64,
+    /// Where it publishes its counters every so often.
+    stats: &'a Mutex<ClientStats>,
+}
+
+/// Keeps `job.window` submits in flight on `client` until `job.n` (numbered from
+/// `job.first`) are answered or failed.
+fn drive<S: Read + Write + Timeouts>(client: &mut DirectClient<S>, job: &Job<'_>) -> Part {
+    let Job {
+        first,
+        n,
+        window,
+        done,
+        stats,
+    } = *job;
     let mut part = Part {
         latencies: Vec::with_capacity(n as usize),
         errors: 0,
@@ -104,6 +118,12 @@ fn drive<S: Read + Write + Timeouts>(
         part.errors += 1;
         part.first_error.get_or_insert(e);
         done.fetch_add(1, Ordering::Relaxed);
+    };
+    // The rest of the run fails, for one reason.
+    let give_up = |part: &mut Part, left: u64, why: String| {
+        for _ in 0..left {
+            fail(part, why.clone());
+        }
     };
     let mut sent_at: HashMap<u32, Instant> = HashMap::with_capacity(window);
     let (mut next, end) = (first, first + n);
@@ -147,23 +167,18 @@ fn drive<S: Read + Write + Timeouts>(
                     None => format!("connection closed ({reason:?})"),
                 };
                 // Every request was resolved before `Closed`; those never sent fail here.
-                for _ in resolved..n {
-                    fail(&mut part, why.clone());
-                }
+                give_up(&mut part, n - resolved, why);
                 break;
             }
             // Receipts, MO and the like: not what is measured.
             Ok(Some(_)) => {}
             Ok(None) => {
-                for _ in resolved..n {
-                    fail(&mut part, format!("nothing from the SMSC for {STALL:?}"));
-                }
+                let why = format!("nothing from the SMSC for {STALL:?}");
+                give_up(&mut part, n - resolved, why);
                 break;
             }
             Err(e) => {
-                for _ in resolved..n {
-                    fail(&mut part, e.to_string());
-                }
+                give_up(&mut part, n - resolved, e.to_string());
                 break;
             }
         }
@@ -202,17 +217,10 @@ impl Conn {
         }
     }
 
-    fn drive(
-        &mut self,
-        first: u64,
-        n: u64,
-        window: usize,
-        done: &AtomicU64,
-        stats: &Mutex<ClientStats>,
-    ) -> Part {
+    fn drive(&mut self, job: &Job<'_>) -> Part {
         match self {
-            Conn::Tcp(c) => drive(c, first, n, window, done, stats),
-            Conn::Tls(c) => drive(c, first, n, window, done, stats),
+            Conn::Tcp(c) => drive(c, job),
+            Conn::Tls(c) => drive(c, job),
         }
     }
 
@@ -253,9 +261,14 @@ fn bench(o: &BenchArgs) -> Result<bool, String> {
         let mut first = 0;
         for (k, client) in clients.iter_mut().enumerate() {
             let n = per + u64::from((k as u64) < extra);
-            let (done, stats) = (&done, &stats[k]);
-            let window = o.window;
-            handles.push(s.spawn(move || client.drive(first, n, window, done, stats)));
+            let job = Job {
+                first,
+                n,
+                window: o.window,
+                done: &done,
+                stats: &stats[k],
+            };
+            handles.push(s.spawn(move || client.drive(&job)));
             first += n;
         }
         if let Some(every) = o.stats_every {

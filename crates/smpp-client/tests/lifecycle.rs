@@ -450,7 +450,10 @@ fn with_unplaced_receipt_items_a_message_is_one_item_and_untracked_receipts_stil
     );
     c.unbind().expect("unbind");
     // With tracking off nothing places a receipt: it comes as an item, as before.
-    let u = connect(&smsc, trx().track(false).receipt_items(ReceiptItems::Unplaced));
+    let u = connect(
+        &smsc,
+        trx().track(false).receipt_items(ReceiptItems::Unplaced),
+    );
     u.send_text("MyBrand", "447700900123", "hi", &TextOptions::default())
         .expect("sent");
     let i = u.inbound().recv_timeout(WAIT).expect("the receipt");

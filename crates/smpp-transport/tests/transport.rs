@@ -19,7 +19,7 @@ use smpp_pdu::{
 use smpp_session::{BindKind, BindRequest, CloseReason, Event};
 use smpp_transport::{
     Completed, Config, ConnEvent, Connection, Disconnect, Listener, Outcome, Transport,
-    TransportError,
+    TransportError, TransportHandle,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -102,6 +102,61 @@ fn serve_all(listener: Listener, stop: Arc<AtomicBool>) -> std::thread::JoinHand
         }
         accepted
     })
+}
+
+/// A server answering every submit on its own transport, and a client transport with
+/// `config` bound to it with `window`: the setup of the tests that push many requests.
+struct Served {
+    server: TransportHandle,
+    stop: Arc<AtomicBool>,
+    serving: std::thread::JoinHandle<usize>,
+    client: TransportHandle,
+    conn: Connection,
+    reply: crossbeam_channel::Sender<Completed>,
+    done: crossbeam_channel::Receiver<Completed>,
+}
+
+impl Served {
+    fn start(config: Config, window: usize) -> Served {
+        let server = Transport::spawn(Config::default()).unwrap();
+        let listener = server
+            .listen(any_port(), smpp_session::Config::default())
+            .unwrap();
+        let addr = listener.local_addr();
+        let stop = Arc::new(AtomicBool::new(false));
+        let serving = serve_all(listener, Arc::clone(&stop));
+        let client = Transport::spawn(config).unwrap();
+        let conn = client
+            .connect(addr, smpp_session::Config::default().window(window))
+            .unwrap();
+        let (reply, done) = crossbeam_channel::unbounded::<Completed>();
+        conn.bind(
+            BindRequest::new(BindKind::Transceiver, "esme", "pw"),
+            0,
+            &reply,
+        )
+        .unwrap();
+        assert!(matches!(
+            done.recv_timeout(WAIT).unwrap().outcome,
+            Outcome::Bound { .. }
+        ));
+        Served {
+            server,
+            stop,
+            serving,
+            client,
+            conn,
+            reply,
+            done,
+        }
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.serving.join().unwrap();
+        self.client.shutdown();
+        self.server.shutdown();
+    }
 }
 
 #[test]
@@ -828,33 +883,14 @@ fn a_closed_connection_whose_events_are_not_drained_does_not_stall_the_loop() {
 #[test]
 fn a_tiny_command_channel_applies_backpressure_without_losing_commands() {
     const N: u64 = 3000;
-    let server = Transport::spawn(Config::default()).unwrap();
-    let listener = server
-        .listen(any_port(), smpp_session::Config::default())
-        .unwrap();
-    let addr = listener.local_addr();
-    let stop = Arc::new(AtomicBool::new(false));
-    let srv = serve_all(listener, Arc::clone(&stop));
-
-    let client = Transport::spawn(Config {
-        command_capacity: 2,
-        ..Config::default()
-    })
-    .unwrap();
-    let conn = client
-        .connect(addr, smpp_session::Config::default().window(32))
-        .unwrap();
-    let (reply, done) = crossbeam_channel::unbounded::<Completed>();
-    conn.bind(
-        BindRequest::new(BindKind::Transceiver, "esme", "pw"),
-        0,
-        &reply,
-    )
-    .unwrap();
-    assert!(matches!(
-        done.recv_timeout(WAIT).unwrap().outcome,
-        Outcome::Bound { .. }
-    ));
+    let served = Served::start(
+        Config {
+            command_capacity: 2,
+            ..Config::default()
+        },
+        32,
+    );
+    let (conn, reply, done) = (&served.conn, &served.reply, &served.done);
     // Two producers at once, each as fast as the channel lets it.
     std::thread::scope(|scope| {
         for p in 0..2u64 {
@@ -875,42 +911,19 @@ fn a_tiny_command_channel_applies_backpressure_without_losing_commands() {
         );
         assert!(tags.insert(c.tag));
     }
-    stop.store(true, Ordering::SeqCst);
-    srv.join().unwrap();
-    client.shutdown();
-    server.shutdown();
+    served.stop();
 }
 
 #[test]
 fn a_batch_of_requests_is_one_hand_over_and_each_resolves_once() {
-    let server = Transport::spawn(Config::default()).unwrap();
-    let listener = server
-        .listen(any_port(), smpp_session::Config::default())
-        .unwrap();
-    let addr = listener.local_addr();
-    let stop = Arc::new(AtomicBool::new(false));
-    let srv = serve_all(listener, Arc::clone(&stop));
-    let client = Transport::spawn(Config::default()).unwrap();
     // A window smaller than the batch: the rest waits in the queue, in order.
-    let conn = client
-        .connect(addr, smpp_session::Config::default().window(16))
-        .unwrap();
-    let (reply, done) = crossbeam_channel::unbounded::<Completed>();
-    conn.bind(
-        BindRequest::new(BindKind::Transceiver, "esme", "pw"),
-        0,
-        &reply,
-    )
-    .unwrap();
-    assert!(matches!(
-        done.recv_timeout(WAIT).unwrap().outcome,
-        Outcome::Bound { .. }
-    ));
+    let served = Served::start(Config::default(), 16);
+    let (conn, reply, done) = (&served.conn, &served.reply, &served.done);
     // Two reply channels in one batch: each outcome goes to its own.
     let (other, other_done) = crossbeam_channel::unbounded::<Completed>();
     let batch: Vec<_> = (1..=100u64)
         .map(|tag| {
-            let to = if tag % 2 == 0 { &reply } else { &other };
+            let to = if tag % 2 == 0 { reply } else { &other };
             (submit("batch"), tag, to.clone())
         })
         .collect();
@@ -954,10 +967,7 @@ fn a_batch_of_requests_is_one_hand_over_and_each_resolves_once() {
         }
     }
     assert_eq!(late.len(), 10);
-    stop.store(true, Ordering::SeqCst);
-    srv.join().unwrap();
-    client.shutdown();
-    server.shutdown();
+    served.stop();
 }
 
 #[test]
