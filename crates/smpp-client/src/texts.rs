@@ -295,6 +295,11 @@ impl Client {
     /// Read [`Client::inbound`] while this runs when many reports are due: it holds
     /// [`ClientConfig::inbound_capacity`](crate::ClientConfig::inbound_capacity) items,
     /// and once it is full the client stops reading from the SMSC.
+    ///
+    /// Segments go to the connection in groups (the window's free room, at most 64), one
+    /// hand-over each, while the iterator says more messages are there (its `size_hint`,
+    /// as a collection's does); from an iterator that may wait for its next message (a
+    /// channel's), each message goes out as soon as it is taken.
     pub fn send_many(
         &self,
         texts: impl IntoIterator<Item = OutgoingText>,
@@ -325,7 +330,8 @@ impl Client {
             window.min(MAX_GROUP)
         };
         let mut batch = Batch::default();
-        for (i, prepared) in messages.enumerate() {
+        let mut messages = messages.enumerate();
+        while let Some((i, prepared)) = messages.next() {
             results.push(None);
             states.push(None);
             let prepared = match prepared {
@@ -372,6 +378,12 @@ impl Client {
                 if batch.len() >= group || batch.waited() >= MAX_GROUP_WAIT {
                     self.hand_over(&mut batch, &mut queue, &mut states, &mut results);
                 }
+            }
+            // Only an iterator that says more messages are there (a collection's) is waited
+            // on to fill a group: one that may block for its next message (a channel's)
+            // gets this message's segments handed over now.
+            if messages.size_hint().0 == 0 {
+                self.hand_over(&mut batch, &mut queue, &mut states, &mut results);
             }
         }
         self.hand_over(&mut batch, &mut queue, &mut states, &mut results);

@@ -471,3 +471,32 @@ fn with_unplaced_receipt_items_a_message_is_one_item_and_untracked_receipts_stil
     drop(i);
     u.unbind().expect("unbind");
 }
+
+#[test]
+fn send_many_from_a_channel_sends_each_message_without_waiting_for_the_next() {
+    // A producer that waits for its first message to reach the SMSC before it offers the
+    // second: grouping must not hold a message back for one that is not there yet.
+    let smsc = Smsc::start(SmscConfig::default()).expect("SMSC");
+    let c = connect(&smsc, trx());
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let results = std::thread::scope(|s| {
+        let producer = s.spawn(|| {
+            tx.send(smpp_client::OutgoingText::new("A", "1", "first"))
+                .expect("send");
+            let reached = common::poll_until(WAIT, || smsc.stats().submits == 1);
+            tx.send(smpp_client::OutgoingText::new("A", "1", "second"))
+                .expect("send");
+            drop(tx);
+            reached
+        });
+        let results = c.send_many(rx.iter(), 64);
+        assert!(
+            producer.join().expect("producer"),
+            "the first message did not go out before the second was offered"
+        );
+        results
+    });
+    assert_eq!(results.len(), 2);
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    c.unbind().expect("unbind");
+}
