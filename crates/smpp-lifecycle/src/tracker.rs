@@ -499,8 +499,6 @@ impl Tracker {
             Some(r) => r.into(),
             None => self.generate_reference(),
         };
-        let id = self.next_id;
-        self.next_id += 1;
         let timeout = message.report_timeout.unwrap_or(self.config.report_timeout);
         let deadline = now + timeout;
         let expires_unix_ms = message
@@ -513,19 +511,15 @@ impl Tracker {
                 receipt: None,
             })
             .collect();
-        self.messages.insert(
-            id,
-            Message {
-                reference: reference.clone(),
-                segments,
-                open: message.segments,
-                receipts: message.receipts,
-                submitted: now,
-                deadline,
-                checking: false,
-            },
-        );
-        self.deadlines.push(deadline, Due::Message(id));
+        let id = self.begin(Message {
+            reference: reference.clone(),
+            segments,
+            open: message.segments,
+            receipts: message.receipts,
+            submitted: now,
+            deadline,
+            checking: false,
+        });
         self.stats.submitted += 1;
         if self.config.journal {
             self.store_ops.push_back(StoreOp::Put(Record {
@@ -542,12 +536,20 @@ impl Tracker {
                     .collect(),
             }));
         }
-        let tracked = Tracked {
+        Ok(Tracked {
             id: TrackId(id),
             reference: reference.to_string(),
-        };
-        self.references.insert(reference, id);
-        Ok(tracked)
+        })
+    }
+
+    /// A message enters tracking: its id, its entry, its reference and its deadline.
+    fn begin(&mut self, message: Message) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.references.insert(message.reference.clone(), id);
+        self.deadlines.push(message.deadline, Due::Message(id));
+        self.messages.insert(id, message);
+        id
     }
 
     fn generate_reference(&mut self) -> Arc<str> {
@@ -1133,29 +1135,21 @@ impl Tracker {
                 s
             })
             .collect();
-        let id = self.next_id;
-        self.next_id += 1;
-        let reference: Arc<str> = record.reference.into();
         let keys: Vec<(usize, IdKey)> = segments
             .iter()
             .enumerate()
             .filter(|(_, s)| !is_closed(s, policy))
             .filter_map(|(i, s)| key_of(s).map(|k| (i, k)))
             .collect();
-        self.messages.insert(
-            id,
-            Message {
-                reference: reference.clone(),
-                segments,
-                open,
-                receipts: policy,
-                submitted: now,
-                deadline,
-                checking: false,
-            },
-        );
-        self.references.insert(reference, id);
-        self.deadlines.push(deadline, Due::Message(id));
+        let id = self.begin(Message {
+            reference: record.reference.into(),
+            segments,
+            open,
+            receipts: policy,
+            submitted: now,
+            deadline,
+            checking: false,
+        });
         self.stats.adopted += 1;
         for (i, k) in &keys {
             self.index.insert(k.clone(), (id, *i as u16));
