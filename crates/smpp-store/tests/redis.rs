@@ -82,13 +82,25 @@ fn pttl(con: &mut redis::Connection, key: &str) -> i64 {
     redis::cmd("PTTL").arg(key).query(con).unwrap()
 }
 
+/// A fresh Redis server, with the log capture installed; `None` (the test is skipped, as
+/// `available` says why) when redis-server is not installed.
+fn server() -> Option<RedisServer> {
+    logged();
+    RedisServer::start()
+}
+
+/// [`server`] and a store on its database 0.
+fn fresh() -> Option<(RedisServer, RedisStore)> {
+    let server = server()?;
+    let store = RedisStore::open(&server.url(0)).expect("open");
+    Some((server, store))
+}
+
 #[test]
 fn conformance_on_a_fresh_database() {
-    logged();
-    let Some(server) = RedisServer::start() else {
+    let Some((server, mut store)) = fresh() else {
         return;
     };
-    let mut store = RedisStore::open(&server.url(0)).expect("open");
     conformance(&mut store);
     // Through the crate's `open` too, on another database of the same server.
     let mut boxed = smpp_store::open(&server.url(1)).expect("open by URL");
@@ -97,8 +109,7 @@ fn conformance_on_a_fresh_database() {
 
 #[test]
 fn two_processes_see_each_others_writes() {
-    logged();
-    let Some(server) = RedisServer::start() else {
+    let Some(server) = server() else {
         return;
     };
     let mut a = RedisStore::open(&server.url(0)).unwrap();
@@ -140,11 +151,9 @@ fn two_processes_see_each_others_writes() {
 
 #[test]
 fn one_batch_is_one_transaction() {
-    logged();
-    let Some(server) = RedisServer::start() else {
+    let Some((server, mut store)) = fresh() else {
         return;
     };
-    let mut store = RedisStore::open(&server.url(0)).unwrap();
     let now = now_ms();
     // A batch that puts, indexes, finishes and removes one message, and puts another:
     // applied in order.
@@ -191,8 +200,7 @@ fn one_batch_is_one_transaction() {
 
 #[test]
 fn every_key_expires() {
-    logged();
-    let Some(server) = RedisServer::start() else {
+    let Some(server) = server() else {
         return;
     };
     let mut store = RedisStore::builder(&server.url(0))
@@ -227,11 +235,9 @@ fn every_key_expires() {
 
 #[test]
 fn purge_and_expired_members() {
-    logged();
-    let Some(server) = RedisServer::start() else {
+    let Some((server, mut store)) = fresh() else {
         return;
     };
-    let mut store = RedisStore::open(&server.url(0)).unwrap();
     let now = now_ms();
     let mut old = record("old", now - 100_000, 1);
     old.expires_unix_ms = now - 50_000;
@@ -274,11 +280,9 @@ fn purge_and_expired_members() {
 
 #[test]
 fn a_removed_message_leaves_a_reused_id_alone() {
-    logged();
-    let Some(server) = RedisServer::start() else {
+    let Some((_server, mut store)) = fresh() else {
         return;
     };
-    let mut store = RedisStore::open(&server.url(0)).unwrap();
     let now = now_ms();
     // The SMSC gave id 5 to "a", then again to "b" while "a" was still open.
     store
@@ -298,11 +302,9 @@ fn a_removed_message_leaves_a_reused_id_alone() {
 
 #[test]
 fn scripts_flushed_from_the_server_are_loaded_again() {
-    logged();
-    let Some(server) = RedisServer::start() else {
+    let Some((server, mut store)) = fresh() else {
         return;
     };
-    let mut store = RedisStore::open(&server.url(0)).unwrap();
     let mut con = raw(&server.url(0));
     let _: () = redis::cmd("SCRIPT").arg("FLUSH").query(&mut con).unwrap();
     store
@@ -371,11 +373,9 @@ fn redis_going_away_and_coming_back() {
 
 #[test]
 fn a_redis_that_hangs_does_not_hang_the_store() {
-    logged();
-    let Some(server) = RedisServer::start() else {
+    let Some((server, mut store)) = fresh() else {
         return;
     };
-    let mut store = RedisStore::open(&server.url(0)).unwrap();
     store
         .apply(&[StoreOp::Put(record("m", now_ms(), 1))])
         .unwrap();
