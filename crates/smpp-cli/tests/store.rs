@@ -60,6 +60,18 @@ fn listen_for_one_report(addr: &str, store: &str) -> Child {
     spawn(&args)
 }
 
+/// Waits for a listener from [`listen_for_one_report`] to end, successfully; its output.
+fn listened(listener: Child) -> String {
+    let o = finish(listener, Duration::from_secs(35), "smpp listen");
+    let s = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{s}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    s
+}
+
 /// The sender exits after the responses; a later listener reports the message with the
 /// caller's reference.
 fn sent_then_reported_by_a_later_process(store: &str) {
@@ -80,17 +92,7 @@ fn sent_then_reported_by_a_later_process(store: &str) {
     args.extend(conn(&addr, store));
     let o = finish(spawn(&args), Duration::from_secs(20), "smpp send");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = finish(
-        listen_for_one_report(&addr, store),
-        Duration::from_secs(35),
-        "smpp listen",
-    );
-    let s = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{s}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let s = listened(listen_for_one_report(&addr, store));
     let report = s
         .lines()
         .find(|l| l.starts_with(r#"{"event":"report""#))
@@ -130,17 +132,7 @@ fn killed_sender_then_reported_by_a_new_process(store: &str) {
     sender.kill().expect("SIGKILL");
     let _ = sender.wait();
     assert_eq!(smsc.stats().receipts_sent, 0, "killed before its receipt");
-    let o = finish(
-        listen_for_one_report(&addr, store),
-        Duration::from_secs(35),
-        "smpp listen",
-    );
-    let s = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{s}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let s = listened(listen_for_one_report(&addr, store));
     assert!(
         s.lines().any(|l| l.starts_with(r#"{"event":"report""#)
             && l.contains(r#""reference":"K1""#)
@@ -174,8 +166,7 @@ fn transmitter_and_receiver_processes(store: &str) {
     args.extend(conn(&addr, store));
     let o = finish(spawn(&args), Duration::from_secs(20), "smpp send");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = finish(listener, Duration::from_secs(35), "smpp listen");
-    let s = String::from_utf8_lossy(&o.stdout);
+    let s = listened(listener);
     assert!(
         s.lines().any(|l| l.starts_with(r#"{"event":"report""#)
             && l.contains(r#""reference":"T1""#)
