@@ -7,7 +7,7 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
@@ -18,8 +18,8 @@ use smpp_pdu::receipt::ReceiptState;
 use smpp_pdu::text::{self, Encoding};
 use smpp_pdu::tlv::Tlv;
 use smpp_pdu::{
-    BindTransceiverResp, CancelSm, CommandId, CommandStatus, DataSm, DestAddress, Pdu, QuerySm,
-    ReplaceSm, SubmitMulti, SubmitSm,
+    CancelSm, CommandId, CommandStatus, DataSm, DestAddress, QuerySm, ReplaceSm, SubmitMulti,
+    SubmitSm,
 };
 use smpp_session::{BindKind, SendError};
 use smpp_transport::TransportError;
@@ -817,24 +817,10 @@ fn silent_smsc() -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
     let t = std::thread::spawn(move || {
         let (mut s, _) = l.accept().unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut buf = vec![0u8; 4];
-        s.read_exact(&mut buf).unwrap();
-        let len = u32::from_be_bytes(buf[..4].try_into().unwrap()) as usize;
-        buf.resize(len, 0);
-        s.read_exact(&mut buf[4..]).unwrap();
-        let (bind, _) = Pdu::decode(&buf).unwrap().expect("a whole PDU");
-        assert_eq!(bind.command_id(), CommandId::BIND_TRANSCEIVER);
-        let mut out = Vec::new();
-        Pdu::new(
-            bind.sequence_number,
-            BindTransceiverResp {
-                system_id: "silent".into(),
-                tlvs: vec![],
-            },
-        )
-        .encode(&mut out)
-        .unwrap();
-        s.write_all(&out).unwrap();
+        assert!(
+            common::accept_bind(&mut s, "silent"),
+            "the client closed before binding"
+        );
         // Read and ignore until the client goes away (bounded by the read timeout).
         let mut buf = [0u8; 4096];
         while let Ok(n) = s.read(&mut buf) {

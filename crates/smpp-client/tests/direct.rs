@@ -216,31 +216,9 @@ fn silent_peer(stall: bool) -> (SocketAddr, mpsc::Sender<()>, JoinHandle<()>) {
     let t = std::thread::spawn(move || {
         let (mut s, _) = l.accept().unwrap();
         s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
-        let mut head = [0u8; 4];
-        let end = Instant::now() + WAIT;
-        let mut got = Vec::new();
-        // The bind, whole.
-        while got.len() < 4 || got.len() < u32::from_be_bytes(got[..4].try_into().unwrap()) as usize
-        {
-            assert!(Instant::now() < end, "no bind");
-            match s.read(&mut head) {
-                Ok(0) => return,
-                Ok(n) => got.extend_from_slice(&head[..n]),
-                Err(_) => {}
-            }
+        if !common::accept_bind(&mut s, "silent") {
+            return;
         }
-        let (bind, _) = Pdu::decode(&got).unwrap().expect("a whole PDU");
-        let mut out = Vec::new();
-        Pdu::new(
-            bind.sequence_number,
-            BindTransceiverResp {
-                system_id: "silent".into(),
-                tlvs: vec![],
-            },
-        )
-        .encode(&mut out)
-        .unwrap();
-        s.write_all(&out).unwrap();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             match stopped.recv_timeout(Duration::from_millis(20)) {

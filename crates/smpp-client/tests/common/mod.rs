@@ -775,6 +775,41 @@ pub(crate) fn threads_named(name: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// A scripted raw peer's first step: reads one whole PDU from `s` (within [`WAIT`],
+/// whatever read timeout `s` has), which must be a `bind_transceiver`, and accepts it as
+/// `system_id`. `false` when the client closed before its bind was whole.
+pub(crate) fn accept_bind(s: &mut std::net::TcpStream, system_id: &str) -> bool {
+    use std::io::{Read, Write};
+    let end = Instant::now() + WAIT;
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 4];
+    while got.len() < 4 || got.len() < u32::from_be_bytes([got[0], got[1], got[2], got[3]]) as usize
+    {
+        assert!(Instant::now() < end, "no bind within {WAIT:?}");
+        match s.read(&mut chunk) {
+            Ok(0) => return false,
+            Ok(n) => got.extend_from_slice(&chunk[..n]),
+            Err(_) => {}
+        }
+    }
+    let (bind, _) = smpp_pdu::Pdu::decode(&got)
+        .expect("a PDU")
+        .expect("a whole PDU");
+    assert_eq!(bind.command_id(), CommandId::BIND_TRANSCEIVER);
+    let mut out = Vec::new();
+    smpp_pdu::Pdu::new(
+        bind.sequence_number,
+        smpp_pdu::BindTransceiverResp {
+            system_id: system_id.to_string().into(),
+            tlvs: vec![],
+        },
+    )
+    .encode(&mut out)
+    .expect("encode");
+    s.write_all(&out).expect("write the bind response");
+    true
+}
+
 /// Polls `cond` every few milliseconds until it holds or `timeout` passes; whether it held.
 /// Only for state that offers nothing to wait on (such as `Client::is_connected`).
 pub(crate) fn poll_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
