@@ -213,39 +213,9 @@ pub(crate) fn submit_result(r: &Result<String, Error>) -> SubmitResult {
 /// The most segments handed to the connection in one go by [`Client::send_many`].
 const MAX_GROUP: usize = 64;
 
-/// How long a segment waits at most for others to be handed over with it (an iterator
-/// that yields slowly does not hold segments back).
-const MAX_GROUP_WAIT: Duration = Duration::from_millis(1);
-
-/// Segments waiting to be handed to the connection together.
-#[derive(Default)]
-struct Batch {
-    items: Vec<(usize, usize, Body<'static>, Option<Duration>)>,
-    /// When the first of them came.
-    since: Option<Instant>,
-}
-
-impl Batch {
-    fn push(&mut self, i: usize, j: usize, body: Body<'static>, timeout: Option<Duration>) {
-        if self.items.is_empty() {
-            self.since = Some(Instant::now());
-        }
-        self.items.push((i, j, body, timeout));
-    }
-
-    fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    /// How long the first of them has waited.
-    fn waited(&self) -> Duration {
-        self.since.map_or(Duration::ZERO, |t| t.elapsed())
-    }
-}
+/// Segments waiting to be handed to the connection together: (message, segment, body,
+/// per-call timeout).
+type Batch = Vec<(usize, usize, Body<'static>, Option<Duration>)>;
 
 /// One message on its way through [`Client::send_many`].
 struct InFlight {
@@ -329,7 +299,7 @@ impl Client {
         } else {
             window.min(MAX_GROUP)
         };
-        let mut batch = Batch::default();
+        let mut batch = Batch::new();
         let mut messages = messages.enumerate();
         while let Some((i, prepared)) = messages.next() {
             results.push(None);
@@ -374,8 +344,8 @@ impl Client {
                         self.complete_oldest(&mut queue, &mut states, &mut results);
                     }
                 }
-                batch.push(i, j, Body::from(sm), prepared.timeout);
-                if batch.len() >= group || batch.waited() >= MAX_GROUP_WAIT {
+                batch.push((i, j, Body::from(sm), prepared.timeout));
+                if batch.len() >= group {
                     self.hand_over(&mut batch, &mut queue, &mut states, &mut results);
                 }
             }
@@ -421,7 +391,6 @@ impl Client {
             return;
         }
         let (at, bodies): (Vec<(usize, usize)>, Vec<_>) = batch
-            .items
             .drain(..)
             .map(|(i, j, body, timeout)| ((i, j), (body, timeout)))
             .unzip();
