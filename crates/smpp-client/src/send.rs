@@ -29,35 +29,48 @@ impl Inner {
         Ok(rx)
     }
 
-    /// Sends `body` and returns its [`Pending`], which waits `timeout` (or the session's
-    /// response timeout and a margin) for each response and resends on throttling as the
-    /// policy allows.
+    /// A new request's tag, the sender its outcome goes to, and its [`Pending`], which
+    /// waits `timeout` (or the session's response timeout and a margin) for each response
+    /// and keeps the body for a resend only when the throttling policy may resend it.
+    fn new_pending(
+        self: &Arc<Self>,
+        body: &Body<'static>,
+        timeout: Option<Duration>,
+    ) -> (u64, crossbeam_channel::Sender<Completed>, Pending) {
+        let keep =
+            matches!(self.config.throttle, ThrottlePolicy::Retry { attempts, .. } if attempts > 0);
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let tag = self.next_tag.fetch_add(1, Ordering::Relaxed);
+        let pending = Pending {
+            rx,
+            deadline: timeout.unwrap_or_else(|| self.wait_limit()),
+            resend: keep.then(|| Resend {
+                inner: Arc::clone(self),
+                body: body.clone(),
+                attempt: 0,
+            }),
+        };
+        (tag, tx, pending)
+    }
+
+    /// Sends `body` and returns its [`Pending`] (see [`Inner::new_pending`]), which
+    /// resends on throttling as the policy allows.
     pub(crate) fn pending(
         self: &Arc<Self>,
         body: Body<'static>,
         timeout: Option<Duration>,
     ) -> Result<Pending, Error> {
-        // The body is kept for a resend only when the policy may resend it.
-        let keep =
-            matches!(self.config.throttle, ThrottlePolicy::Retry { attempts, .. } if attempts > 0);
-        let resend = keep.then(|| Resend {
-            inner: Arc::clone(self),
-            body: body.clone(),
-            attempt: 0,
-        });
-        let rx = self.start(body)?;
-        Ok(Pending {
-            rx,
-            deadline: timeout.unwrap_or_else(|| self.wait_limit()),
-            resend,
-        })
+        self.pace();
+        let conn = self.connection()?;
+        let (tag, tx, pending) = self.new_pending(&body, timeout);
+        conn.request(body, tag, &tx)
+            .map_err(|_| Error::Disconnected)?;
+        Ok(pending)
     }
-}
 
-impl Inner {
     /// Sends several requests as one hand-over to the connection (one command, one
     /// wake-up of the loop, their octets written together) and returns a [`Pending`] for
-    /// each, in order; each waits and resends on throttling as [`Inner::pending`]'s do.
+    /// each, in order, as [`Inner::pending`] does for one.
     pub(crate) fn pending_batch(
         self: &Arc<Self>,
         requests: Vec<(Body<'static>, Option<Duration>)>,
@@ -78,25 +91,13 @@ impl Inner {
                     .collect();
             }
         };
-        let keep =
-            matches!(self.config.throttle, ThrottlePolicy::Retry { attempts, .. } if attempts > 0);
         let mut batch = Vec::with_capacity(requests.len());
         let mut pendings = Vec::with_capacity(requests.len());
         for (body, timeout) in requests {
             self.pace();
-            let (tx, rx) = crossbeam_channel::bounded(1);
-            let tag = self.next_tag.fetch_add(1, Ordering::Relaxed);
-            let resend = keep.then(|| Resend {
-                inner: Arc::clone(self),
-                body: body.clone(),
-                attempt: 0,
-            });
+            let (tag, tx, pending) = self.new_pending(&body, timeout);
             batch.push((body, tag, tx));
-            pendings.push(Pending {
-                rx,
-                deadline: timeout.unwrap_or_else(|| self.wait_limit()),
-                resend,
-            });
+            pendings.push(pending);
         }
         // Nothing was written when the hand-over fails: every request is not sent.
         if conn.request_batch(batch).is_err() {
