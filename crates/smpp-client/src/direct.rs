@@ -89,7 +89,7 @@ use smpp_transport::{Outcome, TransportError};
 
 pub use smpp_transport::blocking::Timeouts;
 
-use crate::inbound::{kind_of, route_inbound};
+use crate::inbound::{lifecycle_events, route_inbound};
 use crate::pending::outcome_to_result;
 use crate::texts::{prepare, submit_result};
 use crate::{ClientConfig, ClientStats, Error, InboundKind, Sent, TextOptions, UnbindOutcome};

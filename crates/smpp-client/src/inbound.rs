@@ -133,7 +133,7 @@ impl Inbound {
 }
 
 /// What the application gets for a lifecycle event.
-pub(crate) fn kind_of(e: Event) -> Option<InboundKind> {
+fn kind_of(e: Event) -> Option<InboundKind> {
     Some(match e {
         Event::Report(r) => InboundKind::Report(r),
         Event::Progress(p) => InboundKind::Progress(p),
@@ -200,8 +200,7 @@ pub(crate) fn route_inbound(
             }
         }
     }
-    while let Some(e) = life.poll_event() {
-        let Some(mut kind) = kind_of(e) else { continue };
+    for mut kind in lifecycle_events(life) {
         let mut carries = false;
         if let InboundKind::Message { message, pdu: slot } = &mut kind {
             // A message this one PDU carried whole: the application gets the PDU.
@@ -267,13 +266,15 @@ pub(crate) fn forward(inner: &Inner, tx: &Sender<Inbound>, item: Inbound) {
     }
 }
 
+/// The lifecycle's events, oldest first, as the application gets them (every face's way
+/// of draining it).
+pub(crate) fn lifecycle_events(life: &mut Lifecycle) -> impl Iterator<Item = InboundKind> + '_ {
+    std::iter::from_fn(|| life.poll_event()).filter_map(kind_of)
+}
+
 /// Moves the lifecycle's events into `items`, as the application gets them.
 pub(crate) fn take_events(life: &mut Lifecycle, items: &mut Vec<Inbound>) {
-    while let Some(e) = life.poll_event() {
-        if let Some(kind) = kind_of(e) {
-            items.push(Inbound::new(kind, None));
-        }
-    }
+    items.extend(lifecycle_events(life).map(|kind| Inbound::new(kind, None)));
 }
 
 impl Inner {

@@ -223,10 +223,7 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
     }
 
     pub(super) fn drain_lifecycle(&mut self) {
-        while let Some(e) = self.life.poll_event() {
-            if let Some(kind) = kind_of(e) {
-                self.events.push_back(Event::Inbound(kind));
-            }
-        }
+        self.events
+            .extend(lifecycle_events(&mut self.life).map(Event::Inbound));
     }
 }
