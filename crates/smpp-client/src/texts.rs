@@ -147,25 +147,29 @@ impl Inner {
         prepare(&self.config, concat_ref, from, to, text, options)
     }
 
-    /// Starts tracking a message (its report comes on the inbound channel).
-    fn track(&self, message: NewMessage) -> Result<Tracked, Error> {
-        let mut life = self.life.lock().map_err(|_| Error::Closed)?;
+    /// Starts tracking messages (each one's report comes on the inbound channel), under
+    /// one hold of the lifecycle's lock for all of them.
+    fn track_many(&self, messages: Vec<NewMessage>) -> Vec<Result<Tracked, Error>> {
+        let Ok(mut life) = self.life.lock() else {
+            return messages.iter().map(|_| Err(Error::Closed)).collect();
+        };
         let before = life.poll_timeout();
-        let r = life
-            .tracker_mut()
-            .submit(Instant::now(), message)
-            .map_err(Error::Track);
+        let now = Instant::now();
+        let r = messages
+            .into_iter()
+            .map(|m| life.tracker_mut().submit(now, m).map_err(Error::Track))
+            .collect();
         self.to_store(&mut life);
         let earlier = match (before, life.poll_timeout()) {
             (Some(b), Some(a)) => a < b,
             (None, a) => a.is_some(),
             (Some(_), None) => false,
         };
-        // Tracking may have evicted an older message: its report goes out now.
+        // Tracking may have evicted older messages: their reports go out now.
         let mut items = Vec::new();
         take_events(&mut life, &mut items);
         self.hand_over(life, items);
-        // The dispatcher sleeps until the deadline it knew: told only when this one is
+        // The dispatcher sleeps until the deadline it knew: told only when one of these is
         // earlier (a wake-up per message would cost it a context switch each).
         if earlier {
             self.nudge();
@@ -173,20 +177,25 @@ impl Inner {
         r
     }
 
-    /// Records a segment's outcome with the tracker as soon as it is known (a receipt
-    /// for it may be on its way already), and hands on the report it completes (receipts
-    /// came first, or none was asked).
-    fn record(&self, id: TrackId, segment: usize, result: SubmitResult) -> Option<u64> {
+    /// Records segments' outcomes with the tracker (under one hold of its lock), and hands
+    /// on the reports they complete (receipts came first, or none was asked).
+    fn record_many(&self, records: &mut Vec<(TrackId, usize, SubmitResult)>) {
+        if records.is_empty() {
+            return;
+        }
         let Ok(mut life) = self.life.lock() else {
-            return None;
+            records.clear();
+            return;
         };
-        life.tracker_mut()
-            .on_submit_result(Instant::now(), id, segment, result);
-        let seq = self.to_store(&mut life);
+        let now = Instant::now();
+        for (id, segment, result) in records.drain(..) {
+            life.tracker_mut()
+                .on_submit_result(now, id, segment, result);
+        }
+        self.to_store(&mut life);
         let mut items = Vec::new();
         take_events(&mut life, &mut items);
         self.hand_over(life, items);
-        seq
     }
 }
 
@@ -288,9 +297,6 @@ impl Client {
     ) -> Vec<Result<Sent, Error>> {
         let window = window.max(1);
         let tracking = self.inner.config.lifecycle.tracking;
-        let mut results: Vec<Option<Result<Sent, Error>>> = Vec::new();
-        let mut states: Vec<Option<InFlight>> = Vec::new();
-        let mut queue: VecDeque<(usize, usize, Pending)> = VecDeque::with_capacity(window);
         // Segments handed to the connection together: the window's free room at a time,
         // so that the loop gets one command (and writes once) for them instead of one per
         // segment. A rate cap paces each segment, so there is nothing to group then.
@@ -299,68 +305,67 @@ impl Client {
         } else {
             window.min(MAX_GROUP)
         };
-        let mut batch = Batch::new();
+        let mut f = Flight::new(window);
         let mut messages = messages.enumerate();
         while let Some((i, prepared)) = messages.next() {
-            results.push(None);
-            states.push(None);
+            f.results.push(None);
+            f.states.push(None);
             let prepared = match prepared {
                 Ok(p) => p,
                 Err(e) => {
-                    results[i] = Some(Err(e));
+                    f.results[i] = Some(Err(e));
                     continue;
                 }
             };
-            let reference = prepared.message.reference.clone();
             let n = prepared.segments.len();
-            // Tracked before the first segment goes out, so that a receipt racing its
-            // response finds the message.
-            let tracked = if tracking {
-                match self.inner.track(prepared.message) {
-                    Ok(t) => Some(t),
-                    Err(e) => {
-                        results[i] = Some(Err(e));
-                        continue;
-                    }
-                }
-            } else {
-                None
-            };
-            states[i] = Some(InFlight {
-                tracked,
-                reference,
+            f.states[i] = Some(InFlight {
+                tracked: None,
+                reference: prepared.message.reference.clone(),
                 ids: (0..n).map(|_| None).collect(),
                 remaining: n,
             });
+            // Tracked (with the others of its group) before its first segment goes out,
+            // so that a receipt racing its response finds the message.
+            if tracking {
+                f.untracked.push((i, prepared.message));
+            }
             for (j, sm) in prepared.segments.into_iter().enumerate() {
-                while queue.len() + batch.len() >= window {
-                    if !batch.is_empty() {
-                        self.hand_over(&mut batch, &mut queue, &mut states, &mut results);
+                while f.queue.len() + f.batch.len() >= window {
+                    if !f.batch.is_empty() {
+                        self.hand_over(&mut f);
                         continue;
                     }
-                    self.complete_oldest(&mut queue, &mut states, &mut results);
+                    self.complete_oldest(&mut f);
                     // And every response already there, so their room is filled together.
-                    while queue.front().is_some_and(|(_, _, p)| p.is_ready()) {
-                        self.complete_oldest(&mut queue, &mut states, &mut results);
+                    while f.queue.front().is_some_and(|(_, _, p)| p.is_ready()) {
+                        self.complete_oldest(&mut f);
                     }
                 }
-                batch.push((i, j, Body::from(sm), prepared.timeout));
-                if batch.len() >= group {
-                    self.hand_over(&mut batch, &mut queue, &mut states, &mut results);
+                // Its tracking was refused (in a hand-over above): none of it goes out.
+                if f.states[i].is_none() {
+                    break;
+                }
+                f.batch.push((i, j, Body::from(sm), prepared.timeout));
+                if f.batch.len() >= group {
+                    self.hand_over(&mut f);
                 }
             }
             // Only an iterator that says more messages are there (a collection's) is waited
             // on to fill a group: one that may block for its next message (a channel's)
             // gets this message's segments handed over now.
             if messages.size_hint().0 == 0 {
-                self.hand_over(&mut batch, &mut queue, &mut states, &mut results);
+                self.hand_over(&mut f);
             }
         }
-        self.hand_over(&mut batch, &mut queue, &mut states, &mut results);
-        while !queue.is_empty() {
-            self.complete_oldest(&mut queue, &mut states, &mut results);
+        self.hand_over(&mut f);
+        while !f.queue.is_empty() {
+            self.complete_oldest(&mut f);
         }
-        let results = results.into_iter().map(|r| r.unwrap_or(Err(Error::Closed)));
+        self.inner.record_many(&mut f.records);
+        let results = f
+            .results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(Error::Closed)));
         // With a store, what this returns as sent is written there first.
         let Some(link) = &self.inner.store else {
             return results.collect();
@@ -378,71 +383,106 @@ impl Client {
         }
     }
 
-    /// Hands the grouped segments to the connection at once; a segment that could not be
-    /// handed over (no connection) is settled as not sent.
-    fn hand_over(
-        &self,
-        batch: &mut Batch,
-        queue: &mut VecDeque<(usize, usize, Pending)>,
-        states: &mut [Option<InFlight>],
-        results: &mut [Option<Result<Sent, Error>>],
-    ) {
-        if batch.is_empty() {
+    /// Tracks the messages not tracked yet (a message whose tracking fails gets its error,
+    /// and its segments stay here), then hands the grouped segments to the connection at
+    /// once; a segment that could not be handed over (no connection) is settled as not
+    /// sent.
+    fn hand_over(&self, f: &mut Flight) {
+        if !f.untracked.is_empty() {
+            let (at, messages): (Vec<usize>, Vec<NewMessage>) = f.untracked.drain(..).unzip();
+            let mut refused = Vec::new();
+            for (i, r) in at.into_iter().zip(self.inner.track_many(messages)) {
+                match (r, f.states[i].as_mut()) {
+                    (Ok(t), Some(state)) => state.tracked = Some(t),
+                    (Ok(_), None) => {}
+                    (Err(e), _) => {
+                        f.states[i] = None;
+                        f.results[i] = Some(Err(e));
+                        refused.push(i);
+                    }
+                }
+            }
+            if !refused.is_empty() {
+                f.batch.retain(|(i, ..)| !refused.contains(i));
+            }
+        }
+        if f.batch.is_empty() {
             return;
         }
-        let (at, bodies): (Vec<(usize, usize)>, Vec<_>) = batch
+        let (at, bodies): (Vec<(usize, usize)>, Vec<_>) = f
+            .batch
             .drain(..)
             .map(|(i, j, body, timeout)| ((i, j), (body, timeout)))
             .unzip();
         for ((i, j), p) in at.into_iter().zip(self.inner.pending_batch(bodies)) {
             match p {
-                Ok(p) => queue.push_back((i, j, p)),
+                Ok(p) => f.queue.push_back((i, j, p)),
                 // Nothing was written: the SMSC cannot have it.
-                Err(e) => self.settle(states, results, i, j, Err(e), SubmitResult::NotSent),
+                Err(e) => f.settle(i, j, Err(e), SubmitResult::NotSent),
             }
         }
     }
 
-    /// Waits for the oldest segment in flight and settles it.
-    fn complete_oldest(
-        &self,
-        queue: &mut VecDeque<(usize, usize, Pending)>,
-        states: &mut [Option<InFlight>],
-        results: &mut [Option<Result<Sent, Error>>],
-    ) {
-        let Some((i, j, p)) = queue.pop_front() else {
+    /// Waits for the oldest segment in flight and settles it. Outcomes are recorded with
+    /// the tracker in groups: those collected so far, before this blocks.
+    fn complete_oldest(&self, f: &mut Flight) {
+        let Some((i, j, p)) = f.queue.pop_front() else {
             return;
         };
+        if !p.is_ready() {
+            self.inner.record_many(&mut f.records);
+        }
         let r = p
             .wait_submit()
             .map(|r| r.message_id.to_str_lossy().into_owned());
         let outcome = submit_result(&r);
-        self.settle(states, results, i, j, r, outcome);
+        f.settle(i, j, r, outcome);
+    }
+}
+
+/// The state of one [`Client::send_many`] call.
+struct Flight {
+    /// Each message's result, in input order, once known.
+    results: Vec<Option<Result<Sent, Error>>>,
+    /// Each message on its way.
+    states: Vec<Option<InFlight>>,
+    /// Segments in flight, oldest first: (message, segment, its request).
+    queue: VecDeque<(usize, usize, Pending)>,
+    /// Segments to hand to the connection together.
+    batch: Batch,
+    /// Messages to track before their segments are handed over.
+    untracked: Vec<(usize, NewMessage)>,
+    /// Segment outcomes to record with the tracker.
+    records: Vec<(TrackId, usize, SubmitResult)>,
+}
+
+impl Flight {
+    fn new(window: usize) -> Self {
+        Flight {
+            results: Vec::new(),
+            states: Vec::new(),
+            queue: VecDeque::with_capacity(window),
+            batch: Batch::new(),
+            untracked: Vec::new(),
+            records: Vec::new(),
+        }
     }
 
-    /// Records segment `j` of message `i` (with the tracker at once); once all its
-    /// segments are settled, fills in the message's result.
-    fn settle(
-        &self,
-        states: &mut [Option<InFlight>],
-        results: &mut [Option<Result<Sent, Error>>],
-        i: usize,
-        j: usize,
-        r: Result<String, Error>,
-        outcome: SubmitResult,
-    ) {
-        let Some(state) = states[i].as_mut() else {
+    /// Settles segment `j` of message `i` (its outcome to be recorded with the tracker);
+    /// once all its segments are settled, fills in the message's result.
+    fn settle(&mut self, i: usize, j: usize, r: Result<String, Error>, outcome: SubmitResult) {
+        let Some(state) = self.states[i].as_mut() else {
             return;
         };
         if let Some(t) = &state.tracked {
-            self.inner.record(t.id, j, outcome);
+            self.records.push((t.id, j, outcome));
         }
         state.ids[j] = Some(r);
         state.remaining -= 1;
         if state.remaining > 0 {
             return;
         }
-        let Some(state) = states[i].take() else {
+        let Some(state) = self.states[i].take() else {
             return;
         };
         let reference = state.tracked.map(|t| t.reference).or(state.reference);
@@ -451,7 +491,7 @@ impl Client {
             .into_iter()
             .map(|r| r.unwrap_or(Err(Error::Closed)))
             .collect::<Result<Vec<String>, Error>>();
-        results[i] = Some(message_ids.map(|message_ids| Sent {
+        self.results[i] = Some(message_ids.map(|message_ids| Sent {
             message_ids,
             reference,
         }));

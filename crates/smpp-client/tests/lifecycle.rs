@@ -353,6 +353,35 @@ fn send_many_keeps_the_window_full_and_reports_every_message_once() {
 }
 
 #[test]
+fn send_many_sends_nothing_of_a_message_whose_tracking_is_refused() {
+    // Messages are tracked a group at a time, just before their segments go out; a
+    // reference already in use is refused there, and none of that message's segments may
+    // go out, even when the group boundary falls inside it (window 2, three segments each).
+    let smsc = Smsc::start(SmscConfig::default()).expect("SMSC");
+    let c = connect(&smsc, trx().window(2));
+    let long = "x".repeat(400);
+    let texts: Vec<smpp_client::OutgoingText> = ["a", "a", "b"]
+        .iter()
+        .map(|r| {
+            smpp_client::OutgoingText::new("MyBrand", "447700900123", long.clone())
+                .options(TextOptions::default().reference(*r))
+        })
+        .collect();
+    let results = c.send_many(texts, 2);
+    assert_eq!(results[0].as_ref().map(|s| s.len()).ok(), Some(3));
+    assert!(
+        matches!(results[1], Err(smpp_client::Error::Track(_))),
+        "{:?}",
+        results[1]
+    );
+    assert_eq!(results[2].as_ref().map(|s| s.len()).ok(), Some(3));
+    assert_eq!(smsc.stats().submits, 6);
+    let (reports, _) = reports(&c, 2);
+    assert!(reports.contains_key("a") && reports.contains_key("b"));
+    c.unbind().expect("unbind");
+}
+
+#[test]
 fn a_client_that_stops_for_good_reports_every_open_message() {
     let smsc =
         Smsc::start(SmscConfig::default().receipt_delay(Duration::from_secs(60))).expect("SMSC");
