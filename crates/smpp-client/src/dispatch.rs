@@ -25,6 +25,15 @@ const IDLE: Duration = Duration::from_secs(3600);
 /// and reconnects after a drop.
 pub(crate) fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiver<()>) {
     run(&inner, &inbound, &wake);
+    // In a pool, the tracking is the pool's: it ends it once every bind has stopped.
+    if inner.owns_tracking {
+        finish_tracking(&inner);
+    }
+}
+
+/// Ends a client's (or a pool's) tracking: every open message gets its report (or, with a
+/// store, stays open there), the inbound channel ends, and the store thread stops.
+pub(crate) fn finish_tracking(inner: &Inner) {
     // Stopping for good (closed, or the connection lost with no reconnect): no receipt or
     // segment can come here any more, so every tracked message gets its report now, or,
     // with a store, is left open there for a restart or another process.
@@ -32,7 +41,7 @@ pub(crate) fn dispatch(inner: Arc<Inner>, inbound: Sender<Inbound>, wake: Receiv
         life.expire_all(Instant::now());
         inner.to_store(&mut life);
     }
-    drain_lifecycle(&inner);
+    drain_lifecycle(inner);
     // The channel ends once this thread's sender and the outbox's are gone.
     if let Ok(mut out) = inner.out.lock() {
         *out = None;
@@ -76,6 +85,7 @@ fn run(inner: &Inner, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
             match open_any(&inner.transport, &inner.servers, &inner.config) {
                 Ok((c, addr)) => {
                     info!("reconnected to {addr}");
+                    inner.set_health(None);
                     if let Ok(mut a) = inner.addr.lock() {
                         *a = addr;
                     }
@@ -87,6 +97,7 @@ fn run(inner: &Inner, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
                 }
                 Err(e) => {
                     warn!("reconnect to {:?} failed: {e}", inner.servers);
+                    inner.set_health(Some(e.to_string()));
                     attempt = attempt.saturating_add(1);
                 }
             }
@@ -190,6 +201,7 @@ pub(crate) fn drain_lifecycle(inner: &Inner) -> Option<Instant> {
 fn lost(inner: &Inner, conn: &Arc<Connection>, why: &str) {
     if !inner.closing.load(Ordering::SeqCst) {
         warn!("connection to {} closed: {why}", inner.peer());
+        inner.set_health(Some(format!("connection closed: {why}")));
     }
     if let Ok(mut slot) = inner.conn.write() {
         if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, conn)) {

@@ -48,8 +48,17 @@ pub enum Error {
     /// The message was submitted (its ids are here) but its records were not written to
     /// the store in time: a crash now could lose its tracking. The store keeps trying.
     NotDurable(Box<crate::Sent>, StoreError),
+    /// The message was not sent: there was no bound connection to write it to when its
+    /// turn came, so the SMSC cannot have it, and sending it again is safe (a pool deals
+    /// it to another bind).
+    NotSent,
     /// The client is closed.
     Closed,
+    /// No bind of the pool could take the message (none was up, for longer than the
+    /// pool's failover wait): it was not sent.
+    NoBind,
+    /// The pool's configuration file is wrong (the error names the line and the key).
+    Config(crate::ConfigError),
     /// The SMSC answered with an unexpected PDU type.
     UnexpectedResponse,
 }
@@ -76,7 +85,10 @@ impl fmt::Display for Error {
                 "submitted as {} but not yet written to the store: {e}",
                 sent.message_ids.join(", ")
             ),
+            Error::NotSent => f.write_str("not sent: no bound connection took it"),
             Error::Closed => f.write_str("the client is closed"),
+            Error::NoBind => f.write_str("no bind of the pool could take the message: not sent"),
+            Error::Config(e) => write!(f, "{e}"),
             Error::UnexpectedResponse => f.write_str("unexpected response type"),
         }
     }
@@ -90,7 +102,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Status(s) => s.is_transient(),
-            Error::Timeout | Error::Disconnected => true,
+            Error::Timeout | Error::Disconnected | Error::NotSent | Error::NoBind => true,
             _ => false,
         }
     }
@@ -101,7 +113,7 @@ impl From<Error> for std::io::Error {
         match e {
             Error::Connect(t) => t.into(),
             Error::Timeout => std::io::Error::new(std::io::ErrorKind::TimedOut, "response timeout"),
-            Error::Disconnected | Error::Closed => {
+            Error::Disconnected | Error::NotSent | Error::Closed => {
                 std::io::Error::new(std::io::ErrorKind::NotConnected, e.to_string())
             }
             other => std::io::Error::other(other.to_string()),

@@ -64,6 +64,7 @@
 
 mod close;
 mod config;
+mod config_file;
 mod connect;
 pub mod direct;
 mod dispatch;
@@ -71,6 +72,8 @@ mod error;
 mod inbound;
 mod options;
 mod pending;
+pub mod pool;
+mod rate;
 mod send;
 mod store;
 mod texts;
@@ -86,7 +89,11 @@ use smpp_lifecycle::Lifecycle;
 use smpp_transport::{Connection, Transport, TransportError, TransportHandle};
 
 pub use close::UnbindOutcome;
+
 pub use config::{Addressing, Backoff, ClientConfig, ReceiptItems, ThrottlePolicy};
+pub use config_file::{
+    AccountConfig, BindMode, ConfigError, PoolConfig, StoreConfig, TlsFileConfig,
+};
 pub use connect::ServerAddr;
 
 use config::Jitter;
@@ -109,21 +116,7 @@ pub use store::{StoreHandle, StoreStats};
 pub use texts::OutgoingText;
 
 use dispatch::dispatch;
-
-struct RateLimiter {
-    per_second: f64,
-    next: Instant,
-}
-
-impl RateLimiter {
-    /// How long to wait before the next message may go.
-    fn reserve(&mut self) -> Duration {
-        let now = Instant::now();
-        let start = self.next.max(now);
-        self.next = start + Duration::from_secs_f64(1.0 / self.per_second.max(1e-9));
-        start - now
-    }
-}
+use rate::RateLimiter;
 
 impl Inner {
     /// The bound connection, or why there is none.
@@ -147,9 +140,35 @@ impl Inner {
     /// Waits as the rate cap requires before the next message.
     pub(crate) fn pace(&self) {
         if let Some(r) = &self.rate {
-            let wait = r.lock().map(|mut r| r.reserve()).unwrap_or_default();
+            let wait = r
+                .lock()
+                .map(|mut r| r.reserve(Instant::now()))
+                .unwrap_or_default();
             if !wait.is_zero() {
                 std::thread::sleep(wait);
+            }
+        }
+    }
+
+    /// The SMSC answered a throttling status: the rate cap (shared by an account's binds)
+    /// comes down for a while.
+    pub(crate) fn throttled(&self) {
+        if let Some(r) = &self.rate {
+            if let Ok(mut r) = r.lock() {
+                r.throttled(Instant::now());
+            }
+        }
+    }
+
+    /// The connection came up (`None`) or went down (why), for [`Client::health`].
+    pub(crate) fn set_health(&self, down: Option<String>) {
+        if let Ok(mut h) = self.health.lock() {
+            match down {
+                None => h.up_since = Some(std::time::SystemTime::now()),
+                Some(why) => {
+                    h.up_since = None;
+                    h.last_error = Some(why);
+                }
             }
         }
     }
@@ -193,8 +212,11 @@ pub(crate) struct Inner {
     next_tag: AtomicU64,
     next_reference: AtomicU64,
     closing: AtomicBool,
-    rate: Option<Mutex<RateLimiter>>,
+    /// The rate cap, shared by the binds of a pool's account.
+    rate: Option<Arc<Mutex<RateLimiter>>>,
     wake: Sender<()>,
+    /// Up since when, and the last error.
+    health: Mutex<Health>,
     /// Counters of the connections that ended, summed.
     finished: Mutex<smpp_session::Stats>,
     reconnects: AtomicU64,
@@ -205,12 +227,111 @@ pub(crate) struct Inner {
     /// timers. Whoever changed it hands its events on ([`Inner::hand_over`]).
     life: Arc<Mutex<Lifecycle>>,
     /// The sending side of the inbound channel for [`Inner::hand_over`]; emptied by the
-    /// dispatcher when it stops, which ends the channel.
-    out: Mutex<Option<Sender<Inbound>>>,
+    /// dispatcher when it stops (the owner's, in a pool), which ends the channel.
+    out: Arc<Mutex<Option<Sender<Inbound>>>>,
     /// The store thread, when the configuration has a store.
     store: Option<Arc<store::StoreLink>>,
     /// The sequence number of the last writes handed to the store thread.
-    store_seq: AtomicU64,
+    store_seq: Arc<AtomicU64>,
+    /// Whether this client ends the tracking when it stops (a client alone does; in a
+    /// pool, the lifecycle, channel and store are the pool's, shared by its binds).
+    owns_tracking: bool,
+}
+
+/// Whether a client's connection is up, since when, and the last thing that went wrong:
+/// see [`Client::health`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Health {
+    /// When the current connection bound; `None` while there is none.
+    pub up_since: Option<std::time::SystemTime>,
+    /// Why the last connection or connect attempt failed, if one did.
+    pub last_error: Option<String>,
+}
+
+/// How a client starts: its first connection (or why there is none), its rate cap, whether
+/// it owns the tracking, and its dispatcher's wake-up channel.
+struct Start {
+    first: Result<(Arc<Connection>, SocketAddr), Error>,
+    rate: Option<Arc<Mutex<RateLimiter>>>,
+    owns_tracking: bool,
+    wake: (Sender<()>, Receiver<()>),
+}
+
+/// A client's message tracking (a pool's, shared by its binds): the lifecycle, the
+/// inbound channel and the store thread.
+pub(crate) struct Tracking {
+    life: Arc<Mutex<Lifecycle>>,
+    out: Arc<Mutex<Option<Sender<Inbound>>>>,
+    in_tx: Sender<Inbound>,
+    in_rx: Receiver<Inbound>,
+    store: Option<Arc<store::StoreLink>>,
+    store_seq: Arc<AtomicU64>,
+}
+
+impl Tracking {
+    /// The lifecycle as `config` says, with the messages still open in its store tracked
+    /// again (a restart) and the store thread started (it wakes the dispatcher behind
+    /// `nudge` when it has answers).
+    pub(crate) fn open(config: &ClientConfig, nudge: &Sender<()>) -> Result<Tracking, Error> {
+        // Unbounded underneath (a bounded crossbeam channel allocates and initializes every
+        // slot up front: 65,536 were about 27 MiB per client); `forward` enforces the capacity.
+        let (in_tx, in_rx) = crossbeam_channel::unbounded();
+        let mut lifecycle = config.lifecycle.clone();
+        if config.store.is_some() {
+            lifecycle.tracker.journal = true;
+            // Processes sharing a store must not generate the same references.
+            if lifecycle.tracker.reference_prefix.is_empty() {
+                lifecycle.tracker.reference_prefix =
+                    format!("{:x}-{:x}-", std::process::id(), texts::unix_ms());
+            }
+        }
+        let life = Arc::new(Mutex::new(Lifecycle::new(LifecycleConfig {
+            text: config.text,
+            ..lifecycle
+        })));
+        // Messages still open in the store (a restart) are tracked again.
+        if let Some(store) = &config.store {
+            let open = store
+                .0
+                .lock()
+                .map_err(|_| {
+                    Error::Store(smpp_lifecycle::StoreError::new(
+                        smpp_lifecycle::StoreErrorKind::Other,
+                        "the store's lock is poisoned",
+                    ))
+                })?
+                .load_open(config.lifecycle.tracker.max_tracked)
+                .map_err(Error::Store)?;
+            if !open.is_empty() {
+                log::info!(
+                    "tracking {} open message(s) from the store again",
+                    open.len()
+                );
+            }
+            if let Ok(mut l) = life.lock() {
+                let (now, wall) = (Instant::now(), texts::unix_ms());
+                for r in open {
+                    l.tracker_mut().adopt(now, wall, r);
+                }
+            }
+        }
+        let store = match &config.store {
+            Some(handle) => Some(
+                store::StoreLink::start(handle.clone(), Arc::clone(&life), nudge.clone())
+                    .map_err(|e| Error::Connect(TransportError::Io(e)))?,
+            ),
+            None => None,
+        };
+        Ok(Tracking {
+            life,
+            out: Arc::new(Mutex::new(Some(in_tx.clone()))),
+            in_tx,
+            in_rx,
+            store,
+            store_seq: Arc::new(AtomicU64::new(0)),
+        })
+    }
 }
 
 /// What a client counted since it was created: see [`Client::stats`].
@@ -323,98 +444,126 @@ impl Client {
         let jitter = Jitter::new();
         let (conn, addr) = connect::first(transport, &servers, &config, &jitter)?;
         let (wake, wake_rx) = crossbeam_channel::bounded(1);
-        // Unbounded underneath (a bounded crossbeam channel allocates and initializes every
-        // slot up front: 65,536 were about 27 MiB per client); `forward` enforces the capacity.
-        let (in_tx, in_rx) = crossbeam_channel::unbounded();
-        let (mut lifecycle, config_text) = (config.lifecycle.clone(), config.text);
-        if config.store.is_some() {
-            lifecycle.tracker.journal = true;
-            // Processes sharing a store must not generate the same references.
-            if lifecycle.tracker.reference_prefix.is_empty() {
-                lifecycle.tracker.reference_prefix =
-                    format!("{:x}-{:x}-", std::process::id(), texts::unix_ms());
-            }
-        }
-        let life = Arc::new(Mutex::new(Lifecycle::new(LifecycleConfig {
-            text: config_text,
-            ..lifecycle
-        })));
-        // Messages still open in the store (a restart) are tracked again.
-        if let Some(store) = &config.store {
-            let open = store
-                .0
-                .lock()
-                .map_err(|_| {
-                    Error::Store(smpp_lifecycle::StoreError::new(
-                        smpp_lifecycle::StoreErrorKind::Other,
-                        "the store's lock is poisoned",
-                    ))
-                })?
-                .load_open(config.lifecycle.tracker.max_tracked)
-                .map_err(Error::Store)?;
-            if !open.is_empty() {
-                log::info!(
-                    "tracking {} open message(s) from the store again",
-                    open.len()
-                );
-            }
-            if let Ok(mut l) = life.lock() {
-                let (now, wall) = (Instant::now(), texts::unix_ms());
-                for r in open {
-                    l.tracker_mut().adopt(now, wall, r);
-                }
-            }
-        }
-        let store_link = match &config.store {
-            Some(handle) => Some(
-                store::StoreLink::start(handle.clone(), Arc::clone(&life), wake.clone())
-                    .map_err(|e| Error::Connect(TransportError::Io(e)))?,
-            ),
-            None => None,
+        let tracking = Tracking::open(&config, &wake)?;
+        let rate = config
+            .max_rate
+            .map(|r| Arc::new(Mutex::new(RateLimiter::new(r, Instant::now()))));
+        let start = Start {
+            first: Ok((conn, addr)),
+            rate,
+            owns_tracking: true,
+            wake: (wake, wake_rx),
         };
+        Client::start(transport, servers, config, jitter, &tracking, start)
+    }
+
+    /// A bind of a pool: on the pool's tracking and its account's rate cap; a first
+    /// connect that fails leaves it down, reconnecting in the background (a pool's binds
+    /// always reconnect).
+    pub(crate) fn member(
+        transport: &TransportHandle,
+        servers: Vec<ServerAddr>,
+        config: ClientConfig,
+        tracking: &Tracking,
+        rate: Option<Arc<Mutex<RateLimiter>>>,
+        wake: (Sender<()>, Receiver<()>),
+    ) -> Result<Client, Error> {
+        let first = connect::open_any(transport, &servers, &config);
+        if let Err(e) = &first {
+            log::warn!("{servers:?}: {e}; reconnecting in the background");
+        }
+        let start = Start {
+            first,
+            rate,
+            owns_tracking: false,
+            wake,
+        };
+        Client::start(transport, servers, config, Jitter::new(), tracking, start)
+    }
+
+    fn start(
+        transport: &TransportHandle,
+        servers: Vec<ServerAddr>,
+        config: ClientConfig,
+        jitter: Jitter,
+        tracking: &Tracking,
+        start: Start,
+    ) -> Result<Client, Error> {
+        let (conn, addr, health) = match start.first {
+            Ok((conn, addr)) => (
+                Some(conn),
+                addr,
+                Health {
+                    up_since: Some(std::time::SystemTime::now()),
+                    last_error: None,
+                },
+            ),
+            Err(e) => (
+                None,
+                SocketAddr::from(([0, 0, 0, 0], 0)),
+                Health {
+                    up_since: None,
+                    last_error: Some(e.to_string()),
+                },
+            ),
+        };
+        let (wake, wake_rx) = start.wake;
         let inner = Inner {
             transport: transport.clone(),
             servers,
             addr: Mutex::new(addr),
             jitter,
-            rate: config.max_rate.map(|r| {
-                Mutex::new(RateLimiter {
-                    per_second: r,
-                    next: Instant::now(),
-                })
-            }),
+            rate: start.rate,
             config,
-            conn: RwLock::new(Some(conn)),
+            conn: RwLock::new(conn),
             next_tag: AtomicU64::new(1),
             next_reference: AtomicU64::new(1),
             closing: AtomicBool::new(false),
             wake,
+            health: Mutex::new(health),
             finished: Mutex::default(),
             reconnects: AtomicU64::new(0),
             throttled_retries: AtomicU64::new(0),
             unbind_closed_by_peer: AtomicU64::new(0),
-            life,
-            out: Mutex::new(Some(in_tx.clone())),
-            store: store_link,
-            store_seq: AtomicU64::new(0),
+            life: Arc::clone(&tracking.life),
+            out: Arc::clone(&tracking.out),
+            store: tracking.store.clone(),
+            store_seq: Arc::clone(&tracking.store_seq),
+            owns_tracking: start.owns_tracking,
         };
         let inner = Arc::new(inner);
         let d = Arc::clone(&inner);
+        let in_tx = tracking.in_tx.clone();
         let dispatcher = std::thread::Builder::new()
             .name("smpp-client".into())
             .spawn(move || dispatch(d, in_tx, wake_rx))
             .map_err(|e| Error::Connect(smpp_transport::TransportError::Io(e)))?;
         Ok(Client {
             inner,
-            inbound: in_rx,
+            inbound: tracking.in_rx.clone(),
             dispatcher: Mutex::new(Some(dispatcher)),
             owns_transport: false,
         })
     }
 
+    /// Whether the connection is up, since when, and the last error (a failed connect,
+    /// reconnect or a dropped connection).
+    pub fn health(&self) -> Health {
+        self.inner
+            .health
+            .lock()
+            .map(|h| h.clone())
+            .unwrap_or_default()
+    }
+
     /// Inbound messages and receipts.
     pub fn inbound(&self) -> &Receiver<Inbound> {
         &self.inbound
+    }
+
+    /// Whether the client was closed ([`Client::unbind`]).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.inner.closing.load(Ordering::SeqCst)
     }
 
     /// Whether the client currently has a bound connection.

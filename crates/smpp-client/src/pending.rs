@@ -26,6 +26,8 @@ pub struct Pending {
     pub(crate) deadline: Duration,
     /// What a throttled request needs to be sent again (only under a retry policy).
     pub(crate) resend: Option<Resend>,
+    /// The client, when it has a rate cap that a throttling answer lowers.
+    pub(crate) capped: Option<Arc<Inner>>,
 }
 
 /// The client and the request, kept to send it again.
@@ -65,6 +67,9 @@ impl Pending {
                 Err(Error::Status(s)) if is_throttled(s) => s,
                 other => return other,
             };
+            if let Some(inner) = &self.capped {
+                inner.throttled();
+            }
             let Some(mut resend) = self.resend.take() else {
                 return Err(Error::Status(status));
             };

@@ -49,6 +49,7 @@ impl Inner {
                 body: body.clone(),
                 attempt: 0,
             }),
+            capped: self.rate.is_some().then(|| Arc::clone(self)),
         };
         (tag, tx, pending)
     }
@@ -202,12 +203,16 @@ impl Client {
                         backoff,
                     },
                 ) if is_throttled(*s) && attempts[i] < max => {
+                    self.inner.throttled();
                     self.inner.throttled_retries.fetch_add(1, Ordering::Relaxed);
                     std::thread::sleep(self.inner.jittered(&backoff, attempts[i]));
                     attempts[i] += 1;
                     retry.push(i);
                 }
                 _ => {
+                    if matches!(&r, Err(Error::Status(s)) if is_throttled(*s)) {
+                        self.inner.throttled();
+                    }
                     results[i] = Some(r);
                     remaining -= 1;
                 }

@@ -418,7 +418,13 @@ impl Client {
             match p {
                 Ok(p) => f.queue.push_back((i, j, p)),
                 // Nothing was written: the SMSC cannot have it.
-                Err(e) => f.settle(i, j, Err(e), SubmitResult::NotSent),
+                Err(e) => {
+                    let e = match e {
+                        Error::Disconnected => Error::NotSent,
+                        e => e,
+                    };
+                    f.settle(i, j, Err(e), SubmitResult::NotSent);
+                }
             }
         }
     }
@@ -486,10 +492,18 @@ impl Flight {
             return;
         };
         let reference = state.tracked.map(|t| t.reference).or(state.reference);
+        // Not sent only when no segment went out: a message partly sent is unknown.
+        let none_sent = state
+            .ids
+            .iter()
+            .all(|r| matches!(r, Some(Err(Error::NotSent))));
         let message_ids = state
             .ids
             .into_iter()
-            .map(|r| r.unwrap_or(Err(Error::Closed)))
+            .map(|r| match r {
+                Some(Err(Error::NotSent)) if !none_sent => Err(Error::Disconnected),
+                r => r.unwrap_or(Err(Error::Closed)),
+            })
             .collect::<Result<Vec<String>, Error>>();
         self.results[i] = Some(message_ids.map(|message_ids| Sent {
             message_ids,
