@@ -338,3 +338,38 @@ fn a_pool_with_no_bind_up_fails_and_a_pool_with_one_up_starts() {
     assert_eq!(smsc.stats().submits, 20);
     pool.close();
 }
+
+#[test]
+fn throttling_answers_lower_the_accounts_rate_and_retries_get_everything_through() {
+    // The SMSC takes 150 submits a second and throttles the rest; the account's cap is
+    // 600. Wall clock: the rates are per second.
+    let smsc = Smsc::start(SmscConfig::default().max_submits_per_second(150)).expect("SMSC");
+    let retry = smpp_client::ThrottlePolicy::Retry {
+        attempts: 50,
+        backoff: smpp_client::Backoff {
+            initial: Duration::from_millis(20),
+            max: Duration::from_millis(200),
+            factor: 2.0,
+            jitter: 0.2,
+        },
+    };
+    let pool = Pool::connect(
+        vec![
+            Account::new("a", [smsc.local_addr()], config("esme").window(32).throttle(retry))
+                .binds(2)
+                .max_rate(600.0),
+        ],
+        PoolOptions::default(),
+    )
+    .expect("pool");
+    let results = pool.send_many(texts(400, false), |_, _| {});
+    assert!(results.iter().all(Result::is_ok), "{:?}", results.iter().find(|r| r.is_err()));
+    assert_eq!(smsc.stats().submits, 400);
+    assert!(smsc.stats().throttled > 0);
+    let stats = pool.stats();
+    let account = &stats.accounts[0];
+    assert_eq!(account.max_rate, Some(600.0));
+    let now = account.rate_now.expect("a capped account");
+    assert!(now < 600.0, "the rate stayed at {now} under throttling");
+    pool.close();
+}
