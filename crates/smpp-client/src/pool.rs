@@ -112,6 +112,40 @@ pub struct PoolOptions {
     /// How long [`Pool::send_many`] waits for a bind to come back when no bind can take a
     /// message, before giving it up as [`Error::NoBind`] (default 30 s).
     pub failover_wait: Duration,
+    /// Which messages [`Pool::send_many`] sends again, once, on another bind (default
+    /// [`Resend::Never`]: at most once).
+    pub resend: Resend,
+}
+
+/// Which messages [`Pool::send_many`] sends again (once, on whichever bind is next) after
+/// their bind dropped. A message sent again is tracked again: the first attempt's report
+/// says what became of it (not sent, or unknown), and the second attempt gets a report of
+/// its own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Resend {
+    /// None: each message's result is final (at most once; the default).
+    #[default]
+    Never,
+    /// Those that never reached an SMSC ([`Error::NotSent`]): no SMS can be duplicated.
+    NotSent,
+    /// Those and the ones whose outcome is unknown ([`Error::Disconnected`],
+    /// [`Error::Timeout`]): the SMSC may have taken the first attempt, so a recipient may
+    /// get the message twice. An explicit choice for traffic where a lost message costs
+    /// more than a duplicate.
+    Unknown,
+}
+
+impl Resend {
+    /// Whether a message with this result is sent again.
+    pub(crate) fn covers(self, r: &Result<Sent, Error>) -> bool {
+        match (self, r) {
+            (Resend::Never, _) => false,
+            (_, Err(Error::NotSent)) => true,
+            (Resend::Unknown, Err(Error::Disconnected | Error::Timeout)) => true,
+            _ => false,
+        }
+    }
 }
 
 impl Default for PoolOptions {
@@ -123,6 +157,7 @@ impl Default for PoolOptions {
             inbound_capacity: base.inbound_capacity,
             receipt_items: base.receipt_items,
             failover_wait: Duration::from_secs(30),
+            resend: Resend::Never,
         }
     }
 }

@@ -354,16 +354,22 @@ fn throttling_answers_lower_the_accounts_rate_and_retries_get_everything_through
         },
     };
     let pool = Pool::connect(
-        vec![
-            Account::new("a", [smsc.local_addr()], config("esme").window(32).throttle(retry))
-                .binds(2)
-                .max_rate(600.0),
-        ],
+        vec![Account::new(
+            "a",
+            [smsc.local_addr()],
+            config("esme").window(32).throttle(retry),
+        )
+        .binds(2)
+        .max_rate(600.0)],
         PoolOptions::default(),
     )
     .expect("pool");
     let results = pool.send_many(texts(400, false), |_, _| {});
-    assert!(results.iter().all(Result::is_ok), "{:?}", results.iter().find(|r| r.is_err()));
+    assert!(
+        results.iter().all(Result::is_ok),
+        "{:?}",
+        results.iter().find(|r| r.is_err())
+    );
     assert_eq!(smsc.stats().submits, 400);
     assert!(smsc.stats().throttled > 0);
     let stats = pool.stats();
@@ -371,5 +377,37 @@ fn throttling_answers_lower_the_accounts_rate_and_retries_get_everything_through
     assert_eq!(account.max_rate, Some(600.0));
     let now = account.rate_now.expect("a capped account");
     assert!(now < 600.0, "the rate stayed at {now} under throttling");
+    pool.close();
+}
+
+#[test]
+fn with_resend_unknown_what_was_in_flight_on_a_dropped_bind_goes_out_again_elsewhere() {
+    let a = Smsc::start(SmscConfig::default().response_delay(Duration::from_millis(300)))
+        .expect("SMSC a");
+    let b = Smsc::start(SmscConfig::default()).expect("SMSC b");
+    let pool = Pool::connect(
+        vec![
+            Account::new("a", [a.local_addr()], config("esme").window(100)).weight(4),
+            Account::new("b", [b.local_addr()], config("esme").window(50)),
+        ],
+        PoolOptions {
+            resend: smpp_client::pool::Resend::Unknown,
+            ..PoolOptions::default()
+        },
+    )
+    .expect("pool");
+    let n = 1000;
+    let (results, at_a) = std::thread::scope(|s| {
+        let run = s.spawn(|| pool.send_many(texts(n, false), |_, _| {}));
+        wait_until("100 submits at a", || a.stats().submits >= 100);
+        let at_a = submitted_texts(&a);
+        a.shutdown();
+        (run.join().expect("send_many"), at_a)
+    });
+    // Every message went through in the end: the ones a never answered went to b.
+    assert!(results.iter().all(Result::is_ok), "{:?}", results.iter().find(|r| r.is_err()));
+    let at_b: HashSet<String> = submitted_texts(&b).into_iter().collect();
+    assert!(at_a.iter().take(100).all(|t| at_b.contains(t)), "a's unanswered ones at b");
+    assert!(at_b.len() >= n - at_a.len());
     pool.close();
 }

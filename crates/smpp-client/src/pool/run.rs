@@ -9,14 +9,14 @@
 //! bind dropped with it in flight.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use smpp_session::BindKind;
 
-use super::{Member, Pool};
+use super::{Member, Pool, Resend};
 use crate::{Client, Error, OutgoingText, Sent};
 
 /// How often a waiting thread looks again (a bind coming up or going down).
@@ -28,6 +28,10 @@ const SKIP_AFTER: Duration = Duration::from_millis(10);
 
 /// A message and its place in the input.
 type Item = (usize, OutgoingText);
+
+/// A message's result from a bind: its place, the result, and a copy of the message when
+/// the resend policy may send it again.
+type Done = (usize, Result<Sent, Error>, Option<OutgoingText>);
 
 impl Pool {
     /// Sends many texts over every bind that can submit, spread over the accounts by
@@ -66,37 +70,56 @@ impl Pool {
                 crossbeam_channel::bounded((a.window * senders).max(1))
             })
             .collect();
-        let (done_tx, done_rx) = crossbeam_channel::unbounded::<(usize, Result<Sent, Error>)>();
+        let (done_tx, done_rx) = crossbeam_channel::unbounded::<Done>();
         let dealt = AtomicBool::new(false);
+        let keep = self.options.resend != Resend::Never;
         std::thread::scope(|s| {
             for m in self.members.iter().filter(|m| m.kind != BindKind::Receiver) {
                 let rx = queues[m.account].1.clone();
                 let done = done_tx.clone();
                 let window = self.accounts[m.account].window;
                 let dealt = &dealt;
-                s.spawn(move || work(m, &rx, &done, window, dealt));
+                s.spawn(move || work(m, &rx, &done, window, dealt, keep));
             }
             drop(done_tx);
-            // Deal every message out, then the queues of accounts that went down again.
+            // Deal every message out (and again: what waited at an account that went
+            // down, and what the resend policy sends again) until every one is resolved.
             let mut again: VecDeque<Item> = VecDeque::new();
             let mut texts = texts.into_iter().enumerate();
             let mut waiting_since: Option<Instant> = None;
             let mut dealt_count = 0u64;
+            // Messages in a queue or with a bind, not resolved yet.
+            let mut open = 0usize;
+            let mut resent: HashSet<usize> = HashSet::new();
             loop {
+                let mut settle = |got: &mut Gather<'_, _>,
+                                  again: &mut VecDeque<Item>,
+                                  open: &mut usize| {
+                    for (i, r, copy) in done_rx.try_iter() {
+                        *open -= 1;
+                        match copy {
+                            Some(text) if self.options.resend.covers(&r) && resent.insert(i) => {
+                                log::info!("message {i}: {r:?}; sending it again as the pool's resend policy says");
+                                again.push_back((i, text));
+                            }
+                            _ => got.put(i, r),
+                        }
+                    }
+                };
+                settle(&mut got, &mut again, &mut open);
                 let next = match again.pop_front() {
                     Some(item) => Some(item),
                     None => texts.next(),
                 };
                 let Some(mut item) = next else {
-                    // Everything dealt: wait for the queues to empty, dealing out again
-                    // what an account that went down still holds.
-                    if queues.iter().all(|(_, rx)| rx.is_empty()) {
+                    if open == 0 {
                         break;
                     }
-                    self.reclaim(&queues, &mut again);
+                    // Everything dealt: wait for the results, dealing out again what an
+                    // account that went down still holds.
+                    open -= self.reclaim(&queues, &mut again);
                     if again.is_empty() {
-                        got.take_from(&done_rx);
-                        std::thread::sleep(LOOK);
+                        std::thread::sleep(Duration::from_millis(2));
                     }
                     continue;
                 };
@@ -104,18 +127,19 @@ impl Pool {
                 loop {
                     match self.deal(&queues, item) {
                         Ok(()) => {
+                            open += 1;
                             waiting_since = None;
                             dealt_count += 1;
                             // Now and then, what waits at an account that went down.
                             if dealt_count % 256 == 0 {
-                                self.reclaim(&queues, &mut again);
+                                open -= self.reclaim(&queues, &mut again);
                             }
                             break;
                         }
                         Err(back) => item = back,
                     }
-                    got.take_from(&done_rx);
-                    self.reclaim(&queues, &mut again);
+                    settle(&mut got, &mut again, &mut open);
+                    open -= self.reclaim(&queues, &mut again);
                     let any_up = (0..self.accounts.len()).any(|a| self.account_up(a));
                     if any_up {
                         waiting_since = None;
@@ -129,14 +153,14 @@ impl Pool {
                         }
                     }
                     // Full everywhere, or nothing up: wait a little for room.
-                    std::thread::sleep(Duration::from_millis(1).min(LOOK));
+                    std::thread::sleep(Duration::from_millis(1));
                 }
             }
-            // No more messages: the binds' threads end once their queue is empty.
+            // Every message resolved: the binds' threads end.
             dealt.store(true, Ordering::SeqCst);
             drop(queues);
-            for (i, res) in done_rx.iter() {
-                got.put(i, res);
+            for (i, r, _) in done_rx.iter() {
+                got.put(i, r);
             }
         });
         got.results
@@ -181,13 +205,19 @@ impl Pool {
     }
 
     /// Takes back what waits in the queue of an account that has no bind up, to deal it
-    /// out again (none of it was sent).
-    fn reclaim(&self, queues: &[(Sender<Item>, Receiver<Item>)], again: &mut VecDeque<Item>) {
+    /// out again (none of it was sent); how many.
+    fn reclaim(
+        &self,
+        queues: &[(Sender<Item>, Receiver<Item>)],
+        again: &mut VecDeque<Item>,
+    ) -> usize {
+        let before = again.len();
         for (a, (_, rx)) in queues.iter().enumerate() {
             if !rx.is_empty() && !self.account_up(a) {
                 again.extend(rx.try_iter());
             }
         }
+        again.len() - before
     }
 }
 
@@ -209,12 +239,6 @@ impl<P: FnMut(usize, &Result<Sent, Error>)> Gather<'_, P> {
         (self.progress)(i, &r);
         self.results[i] = Some(r);
     }
-
-    fn take_from(&mut self, rx: &Receiver<(usize, Result<Sent, Error>)>) {
-        for (i, r) in rx.try_iter() {
-            self.put(i, r);
-        }
-    }
 }
 
 /// A bind's thread: while the bind is up, takes messages from its account's queue and
@@ -223,9 +247,10 @@ impl<P: FnMut(usize, &Result<Sent, Error>)> Gather<'_, P> {
 fn work(
     m: &Member,
     rx: &Receiver<Item>,
-    done: &Sender<(usize, Result<Sent, Error>)>,
+    done: &Sender<Done>,
     window: usize,
     dealt: &AtomicBool,
+    keep: bool,
 ) {
     let ended = Cell::new(false);
     while !ended.get() {
@@ -243,11 +268,12 @@ fn work(
                 client: &m.client,
                 taken: &taken,
                 ended: &ended,
+                keep,
             },
             window,
         );
-        for (i, r) in taken.into_inner().into_iter().zip(results) {
-            let _ = done.send((i, r));
+        for ((i, copy), r) in taken.into_inner().into_iter().zip(results) {
+            let _ = done.send((i, r, copy));
         }
     }
 }
@@ -257,17 +283,20 @@ fn work(
 struct Take<'a> {
     rx: &'a Receiver<Item>,
     client: &'a Client,
-    taken: &'a RefCell<Vec<usize>>,
+    /// What it took: each message's place, and a copy when it may be sent again.
+    taken: &'a RefCell<Vec<(usize, Option<OutgoingText>)>>,
     /// Set once the queue is empty and closed.
     ended: &'a Cell<bool>,
+    /// Whether to keep a copy of each message (the pool may send it again).
+    keep: bool,
 }
 
 impl Iterator for Take<'_> {
     type Item = OutgoingText;
 
     fn next(&mut self) -> Option<OutgoingText> {
-        // Waited on while the bind is up: the window stays full across the messages the
-        // calling thread deals (`size_hint` tells `send_many` what is there already, so
+        // Waited on while the bind is up (and for at most a while once it took some): the
+        // window stays full across the messages the calling thread deals (`size_hint` tells `send_many` what is there already, so
         // that it groups those and hands over the last at once).
         loop {
             if !self.client.is_connected() {
@@ -275,10 +304,18 @@ impl Iterator for Take<'_> {
             }
             match self.rx.recv_timeout(LOOK) {
                 Ok((i, text)) => {
-                    self.taken.borrow_mut().push(i);
+                    let copy = self.keep.then(|| text.clone());
+                    self.taken.borrow_mut().push((i, copy));
                     return Some(text);
                 }
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                // Idle for a while with messages taken: this run ends, so that their
+                // results go back (the calling thread waits for every result before it
+                // closes the queues).
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    if !self.taken.borrow().is_empty() {
+                        return None;
+                    }
+                }
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
                     self.ended.set(true);
                     return None;
