@@ -20,6 +20,7 @@
 //!
 //! Logging goes to stderr, controlled by `RUST_LOG`.
 
+mod batch;
 mod bench;
 mod common;
 mod decode;
