@@ -190,7 +190,7 @@ pub(crate) enum Target {
         window: usize,
         smsc: Option<Smsc>,
     },
-    Pool(Pool),
+    Pool(Box<Pool>),
 }
 
 impl Target {
@@ -266,10 +266,17 @@ pub(crate) fn progress_bar(total: u64, json: bool) -> Option<ProgressBar> {
         return None;
     }
     let bar = ProgressBar::new(total);
-    let style = ProgressStyle::with_template(
-        "{bar:30} {pos}/{len} messages, {per_sec}, {elapsed_precise} {msg}",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style =
+        ProgressStyle::with_template("{bar:30} {pos}/{len} messages, {rate}, {elapsed} {msg}")
+            .map(|s| {
+                s.with_key(
+                    "rate",
+                    |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0} msg/s", s.per_sec());
+                    },
+                )
+            })
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(200));
     Some(bar)

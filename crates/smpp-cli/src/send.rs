@@ -248,9 +248,16 @@ fn error_event(o: &SendArgs, msg: &str) {
     errln!("smpp send: {msg}");
 }
 
-/// The messages to send (each with its --file line, if any), and the --file rows that
-/// cannot be sent.
-fn messages(o: &SendArgs) -> Result<(Vec<OutgoingText>, Vec<Option<u64>>, Vec<BadRow>), Failure> {
+/// The messages to send, with their --file lines, and the --file rows that cannot be
+/// sent.
+struct Batch {
+    texts: Vec<OutgoingText>,
+    /// The --file line of each of `texts` (`None` for --to).
+    lines: Vec<Option<u64>>,
+    bad: Vec<BadRow>,
+}
+
+fn messages(o: &SendArgs) -> Result<Batch, Failure> {
     let from = o.from.clone().unwrap_or_default();
     let (mut texts, mut lines) = (Vec::new(), Vec::new());
     let Some(path) = &o.file else {
@@ -264,7 +271,11 @@ fn messages(o: &SendArgs) -> Result<(Vec<OutgoingText>, Vec<Option<u64>>, Vec<Ba
             texts.push(OutgoingText::new(from.clone(), to.clone(), text.clone()).options(options));
             lines.push(None);
         }
-        return Ok((texts, lines, Vec::new()));
+        return Ok(Batch {
+            texts,
+            lines,
+            bad: Vec::new(),
+        });
     };
     let (rows, bad) = batch::read_rows(path)?;
     for row in rows {
@@ -277,14 +288,14 @@ fn messages(o: &SendArgs) -> Result<(Vec<OutgoingText>, Vec<Option<u64>>, Vec<Ba
         texts.push(OutgoingText::new(from, row.to, row.text).options(options));
         lines.push(Some(row.line));
     }
-    Ok((texts, lines, bad))
+    Ok(Batch { texts, lines, bad })
 }
 
 /// Binds: the pool of --config, or one client (to the embedded SMSC without --addr).
 fn connect(o: &SendArgs) -> Result<Target, Failure> {
     if let Some(path) = &o.config {
         let config = batch::load_config(path, true, o.wait_receipt.is_some())?;
-        return Ok(Target::Pool(batch::open_pool(&config)?));
+        return Ok(Target::Pool(Box::new(batch::open_pool(&config)?)));
     }
     let (addr, smsc) = o.conn.resolve(Duration::from_millis(200))?;
     let mut config = o.conn.config(o.kind())?;
@@ -303,7 +314,7 @@ fn connect(o: &SendArgs) -> Result<Target, Failure> {
 /// Sends every message, waits for their reports with --wait-receipt, and prints the
 /// summary; whether every message was submitted (and reported in time).
 fn send(o: &SendArgs) -> Result<bool, Failure> {
-    let (texts, lines, bad) = messages(o)?;
+    let Batch { texts, lines, bad } = messages(o)?;
     let target = connect(o)?;
     let mut tally = Tally {
         messages: (texts.len() + bad.len()) as u64,
@@ -373,7 +384,6 @@ fn send(o: &SendArgs) -> Result<bool, Failure> {
             on_result(k, &r);
         }
     }
-    drop(on_result);
     let mut ok = true;
     if let Some(wait) = o.wait_receipt {
         let total = awaited.len();

@@ -227,7 +227,11 @@ fn config_errors_exit_2_before_any_bind() {
             account("password = \"secret\"\ncolour = \"red\"\n"),
             "wrong-key.toml:6: key `colour`",
         ),
-        ("no-password.toml", account(""), "password"),
+        (
+            "no-password.toml",
+            account(""),
+            "key `password`: account `a`: `password` or `password_env` is needed",
+        ),
         (
             "bad-bind.toml",
             account("password = \"secret\"\nbind = \"sideways\"\n"),
