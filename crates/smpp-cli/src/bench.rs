@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::io::{IsTerminal, Read, Write};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,13 +15,14 @@ use std::time::{Duration, Instant};
 
 use smpp_client::blocking::Timeouts;
 use smpp_client::direct::{DirectClient, Event};
-use smpp_client::{ClientConfig, ClientStats, Error};
+use smpp_client::{ClientConfig, ClientStats, Error, OutgoingText};
 use smpp_pdu::SubmitSm;
 use smpp_session::{BindKind, SendError};
 use smpp_smsc::json::Object;
 
 use clap::Args;
 
+use crate::batch::{self, Failure};
 use crate::common::{self, Connection};
 use crate::out::{errln, outln};
 use crate::stats;
@@ -32,11 +34,26 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "N", required = true, value_parser = common::at_least_one)]
     count: u64,
     /// How many submits each connection keeps in flight (at least 1).
-    #[arg(long, value_name = "W", required = true, value_parser = common::at_least_one_usize)]
-    window: usize,
+    #[arg(
+        long,
+        value_name = "W",
+        required_unless_present = "config",
+        conflicts_with = "config",
+        value_parser = common::at_least_one_usize
+    )]
+    window: Option<usize>,
     /// How many sessions to bind (as transmitters) and drive in parallel.
     #[arg(long, value_name = "C", default_value = "1", value_parser = common::at_least_one_usize)]
     connections: usize,
+    /// Send through the pool of accounts a TOML file describes (see README.md), with
+    /// `send_many` (each account's binds, windows and caps as the file says), instead of
+    /// --connections direct sessions. Its errors exit 2 before any bind.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["addr", "system_id", "system_type", "password", "tls", "ca", "server_name", "store", "connections", "stats_every"]
+    )]
+    config: Option<PathBuf>,
     /// Also print the clients' counters every SECONDS while running.
     #[arg(long, value_name = "SECONDS", value_parser = common::positive_seconds)]
     stats_every: Option<Duration>,
@@ -50,17 +67,106 @@ pub(crate) struct BenchArgs {
 
 /// Runs `smpp bench`.
 pub(crate) fn run(o: &BenchArgs) -> ExitCode {
-    if let Err(e) = o.conn.check() {
-        crate::usage_error("bench", &e);
+    if o.config.is_none() {
+        if let Err(e) = o.conn.check() {
+            crate::usage_error("bench", &e);
+        }
     }
-    match bench(o) {
+    let result = match &o.config {
+        Some(path) => bench_pool(o, path),
+        None => bench(o).map_err(Failure::Run),
+    };
+    match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
-        Err(msg) => {
+        Err(Failure::Config(msg)) => {
+            errln!("smpp bench: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(msg)) => {
             errln!("smpp bench: {msg}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// `bench --config`: --count generated texts through the pool's `send_many`. Prints the
+/// result line (no latency: the pool does not time single submits) and the binds'
+/// counters summed.
+fn bench_pool(o: &BenchArgs, path: &Path) -> Result<bool, Failure> {
+    let config = batch::load_config(path, true, false)?;
+    let pool = batch::open_pool(&config)?;
+    let total = o.count;
+    let texts = (0..total).map(|i| {
+        OutgoingText::new(
+            "bench",
+            format!("4477{:08}", i % 100_000_000),
+            format!("bench message {i}"),
+        )
+    });
+    let bar = batch::progress_bar(total, o.json);
+    let (mut ok, mut errors, mut first_error) = (0u64, 0u64, None);
+    let started = Instant::now();
+    pool.send_many(texts, |_, r| {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+        match r {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                errors += 1;
+                first_error.get_or_insert_with(|| e.to_string());
+            }
+        }
+        // Nothing here reads what comes in; keep the channel from filling up.
+        while pool.inbound().try_recv().is_ok() {}
+    });
+    let elapsed = started.elapsed().as_secs_f64().max(1e-9);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let stats = pool.stats();
+    pool.close();
+    let binds: usize = stats.accounts.iter().map(|a| a.binds.len()).sum();
+    let mut session = smpp_session::Stats::default();
+    let (mut reconnects, mut retries) = (0, 0);
+    for b in stats.accounts.iter().flat_map(|a| &a.binds) {
+        session.merge(&b.stats.session);
+        reconnects += b.stats.reconnects;
+        retries += b.stats.throttled_retries;
+    }
+    let rate = ok as f64 / elapsed;
+    if o.json {
+        let mut j = Object::new();
+        j.str("event", "bench")
+            .str("config", &path.display().to_string())
+            .num("count", total)
+            .num("ok", ok)
+            .num("errors", errors)
+            .num("accounts", stats.accounts.len() as u64)
+            .num("binds", binds as u64)
+            .raw("seconds", &format!("{elapsed:.3}"))
+            .raw("throughput", &format!("{rate:.1}"));
+        if let Some(e) = &first_error {
+            j.str("first_error", e);
+        }
+        outln!("{}", j.finish());
+    } else {
+        outln!(
+            "{ok} of {total} submits ok in {elapsed:.3} s over a pool of {} account(s), {binds} \
+             bind(s): {rate:.1} msg/s",
+            stats.accounts.len()
+        );
+        if errors > 0 {
+            outln!(
+                "{errors} error(s), first: {}",
+                first_error.as_deref().unwrap_or("?")
+            );
+        }
+    }
+    let extra = [("reconnects", reconnects), ("throttled_retries", retries)];
+    outln!("{}", stats::render("bench", &session, &extra, o.json));
+    Ok(errors == 0)
 }
 
 /// What one connection measured.
@@ -241,10 +347,11 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 fn bench(o: &BenchArgs) -> Result<bool, String> {
+    let window = o.window.unwrap_or(1);
     let (addr, smsc) = o.conn.resolve(Duration::from_secs(1))?;
     let mut clients = Vec::with_capacity(o.connections);
     for _ in 0..o.connections {
-        let config = o.conn.config(BindKind::Transmitter)?.window(o.window);
+        let config = o.conn.config(BindKind::Transmitter)?.window(window);
         clients.push(Conn::open(addr, config)?);
     }
     // Each connection's counters, as its thread last published them.
@@ -264,7 +371,7 @@ fn bench(o: &BenchArgs) -> Result<bool, String> {
             let job = Job {
                 first,
                 n,
-                window: o.window,
+                window,
                 done: &done,
                 stats: &stats[k],
             };
@@ -326,7 +433,7 @@ fn bench(o: &BenchArgs) -> Result<bool, String> {
             .num("ok", ok)
             .num("errors", errors)
             .num("connections", o.connections as u64)
-            .num("window", o.window as u64)
+            .num("window", window as u64)
             .raw("seconds", &format!("{elapsed:.3}"))
             .raw("throughput", &format!("{rate:.1}"))
             .raw("p50_ms", &format!("{p50:.3}"))
@@ -340,7 +447,7 @@ fn bench(o: &BenchArgs) -> Result<bool, String> {
             "{ok} of {total} submits ok in {elapsed:.3} s over {} connection(s), window {}: \
              {rate:.1} msg/s, latency p50 {p50:.3} ms, p99 {p99:.3} ms",
             o.connections,
-            o.window
+            window
         );
         if errors > 0 {
             outln!(

@@ -1,6 +1,7 @@
 //! `smpp listen`: binds as receiver (or transceiver) and prints MO messages and delivery
 //! receipts until `--count` arrived or `--timeout` passed.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,9 @@ use smpp_session::BindKind;
 use smpp_smsc::json::{self, Object};
 
 use clap::{Args, ValueEnum};
+use crossbeam_channel::Receiver;
 
+use crate::batch::{self, Failure};
 use crate::common::{self, Connection};
 use crate::out::{errln, outln};
 
@@ -43,6 +46,15 @@ pub(crate) struct ListenArgs {
     /// object) instead of a line of text.
     #[arg(long)]
     json: bool,
+    /// Bind every bind of the pool of accounts a TOML file describes (see README.md)
+    /// instead of one connection, and print what comes in on any of them. Some account
+    /// must be able to receive (bind rx, trx or tx+rx); its errors exit 2 before any bind.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["addr", "system_id", "system_type", "password", "tls", "ca", "server_name", "store", "bind"]
+    )]
+    config: Option<PathBuf>,
     /// Where to connect, as whom, and whether over TLS.
     #[command(flatten)]
     conn: Connection,
@@ -50,8 +62,11 @@ pub(crate) struct ListenArgs {
 
 impl ListenArgs {
     fn check(&self) -> Result<(), String> {
+        if self.config.is_some() {
+            return Ok(());
+        }
         if self.conn.addr.is_none() {
-            return Err("--addr is required".into());
+            return Err("--addr is required (or --config)".into());
         }
         self.conn.check()
     }
@@ -69,13 +84,34 @@ pub(crate) fn run(o: &ListenArgs) -> ExitCode {
     if let Err(e) = o.check() {
         crate::usage_error("listen", &e);
     }
-    match listen(o) {
+    let result = match &o.config {
+        Some(path) => listen_pool(o, path),
+        None => listen(o).map_err(Failure::Run),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => {
+        Err(Failure::Config(msg)) => {
+            errln!("smpp listen: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(msg)) => {
             errln!("smpp listen: {msg}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// `listen --config`: every bind of the pool, what comes in on any of them.
+fn listen_pool(o: &ListenArgs, path: &Path) -> Result<(), Failure> {
+    let config = batch::load_config(path, false, true)?;
+    let pool = batch::open_pool(&config)?;
+    if !o.json {
+        let names: Vec<&str> = config.smsc.iter().map(|a| a.name.as_str()).collect();
+        errln!("listening on the pool of {}", names.join(", "));
+    }
+    let result = print_inbound(o, pool.inbound());
+    pool.close();
+    result.map_err(Failure::Run)
 }
 
 fn listen(o: &ListenArgs) -> Result<(), String> {
@@ -91,6 +127,15 @@ fn listen(o: &ListenArgs) -> Result<(), String> {
     if !o.json {
         errln!("listening on {addr}");
     }
+    print_inbound(o, client.inbound())?;
+    client
+        .unbind()
+        .map(|_| ())
+        .map_err(|e| format!("unbind failed: {e}"))
+}
+
+/// Prints what comes on `inbound` until --count arrived or --timeout passed.
+fn print_inbound(o: &ListenArgs, rx: &Receiver<Inbound>) -> Result<(), String> {
     let end = o.timeout.map(|t| Instant::now() + t);
     let mut seen = 0u64;
     while o.count.is_none_or(|c| seen < c) {
@@ -100,16 +145,13 @@ fn listen(o: &ListenArgs) -> Result<(), String> {
                 if left.is_zero() {
                     break;
                 }
-                match client.inbound().recv_timeout(left) {
+                match rx.recv_timeout(left) {
                     Ok(i) => i,
                     Err(e) if e.is_timeout() => break,
                     Err(_) => return Err("the connection closed".into()),
                 }
             }
-            None => client
-                .inbound()
-                .recv()
-                .map_err(|_| "the connection closed".to_string())?,
+            None => rx.recv().map_err(|_| "the connection closed".to_string())?,
         };
         let Some((line, json, counts)) = render(&inbound) else {
             continue;
@@ -123,10 +165,7 @@ fn listen(o: &ListenArgs) -> Result<(), String> {
             outln!("{line}");
         }
     }
-    client
-        .unbind()
-        .map(|_| ())
-        .map_err(|e| format!("unbind failed: {e}"))
+    Ok(())
 }
 
 /// The text line and the JSON object for an inbound item, and whether it counts towards

@@ -20,6 +20,7 @@
 //!
 //! Logging goes to stderr, controlled by `RUST_LOG`.
 
+mod batch;
 mod bench;
 mod common;
 mod decode;
@@ -70,8 +71,10 @@ enum Command {
     Smsc(smsc::SmscArgs),
     /// Submit a text and print the message ids and, when waiting, the receipts.
     ///
-    /// Without --addr, to an embedded SMSC. Exit 1 when the bind is rejected, the
-    /// connection refused or a receipt does not come in time.
+    /// Without --addr, to an embedded SMSC; with --config, through a pool of accounts;
+    /// with --file, the rows of a CSV file. Exit 1 when the bind is rejected, the
+    /// connection refused, a message not submitted or a receipt does not come in time; 2
+    /// for a usage, configuration file or CSV header error.
     Send(send::SendArgs),
     /// Print MO messages and receipts until --count arrived or --timeout passed.
     Listen(listen::ListenArgs),

@@ -2,10 +2,11 @@
 //! and, with `--wait-receipt`, the receipts and one report per message.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use smpp_client::{InboundKind, Outcome, Report, TextOptions};
+use smpp_client::{Error, Inbound, InboundKind, Outcome, OutgoingText, Report, Sent, TextOptions};
 use smpp_pdu::address::{Npi, Ton};
 use smpp_pdu::concat::SplitMethod;
 use smpp_pdu::text::Encoding;
@@ -16,6 +17,7 @@ use smpp_smsc::json::Object;
 
 use clap::{Args, ValueEnum};
 
+use crate::batch::{self, BadRow, Failure, Tally, Target};
 use crate::common::{self, Connection};
 use crate::out::{errln, outln};
 
@@ -133,9 +135,24 @@ pub(crate) struct SendArgs {
     /// or number (0x1401, 5121), the value in hex. Repeatable.
     #[arg(long = "tlv", value_name = "TAG=HEX", value_parser = tlv)]
     tlvs: Vec<Tlv<'static>>,
-    /// Print one JSON object per event (submitted, receipt, error) instead of text.
+    /// Print one JSON object per event (submitted, receipt, report, row_error, failed,
+    /// error, and a closing summary) instead of text.
     #[arg(long)]
     json: bool,
+    /// Send the messages of a CSV file instead of --to/--text: a header row naming the
+    /// columns `to` and `text` (required) and `from` and `ref` (optional), in any order,
+    /// then one message per row. The other options apply to every row; a row that cannot
+    /// be sent is reported with its line number and the others go on.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["to", "text"])]
+    file: Option<PathBuf>,
+    /// Bind the pool of accounts a TOML file describes instead of one connection (see
+    /// README.md); its errors exit 2 before any bind.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["addr", "system_id", "system_type", "password", "tls", "ca", "server_name", "store", "bind"]
+    )]
+    config: Option<PathBuf>,
     /// Where to connect, as whom, and whether over TLS.
     #[command(flatten)]
     conn: Connection,
@@ -143,14 +160,16 @@ pub(crate) struct SendArgs {
 
 impl SendArgs {
     fn check(&self) -> Result<(), String> {
-        self.conn.check()?;
-        if self.to.is_empty() {
-            return Err("--to is required".into());
+        if self.config.is_none() {
+            self.conn.check()?;
         }
-        if self.text.is_none() {
-            return Err("--text is required".into());
+        if self.file.is_none() && self.to.is_empty() {
+            return Err("--to is required (or --file)".into());
         }
-        if self.wait_receipt.is_some() && self.bind != SendBind::Trx {
+        if self.file.is_none() && self.text.is_none() {
+            return Err("--text is required (or --file)".into());
+        }
+        if self.config.is_none() && self.wait_receipt.is_some() && self.bind != SendBind::Trx {
             return Err(
                 "--wait-receipt needs --bind trx (receipts come on the same session)".into(),
             );
@@ -206,117 +225,311 @@ pub(crate) fn run(o: &SendArgs) -> ExitCode {
         crate::usage_error("send", &e);
     }
     match send(o) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => {
-            if o.json {
-                let mut j = Object::new();
-                j.str("event", "error").str("message", &msg);
-                outln!("{}", j.finish());
-            }
-            errln!("smpp send: {msg}");
-            ExitCode::FAILURE
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(f) => {
+            let (code, msg) = match f {
+                Failure::Config(m) => (2, m),
+                Failure::Run(m) => (1, m),
+            };
+            error_event(o, &msg);
+            ExitCode::from(code)
         }
     }
 }
 
-fn send(o: &SendArgs) -> Result<(), String> {
+/// An error: on stderr, and with --json as `{"event":"error",...}`.
+fn error_event(o: &SendArgs, msg: &str) {
+    if o.json {
+        let mut j = Object::new();
+        j.str("event", "error").str("message", msg);
+        outln!("{}", j.finish());
+    }
+    errln!("smpp send: {msg}");
+}
+
+/// The messages to send, with their --file lines, and the --file rows that cannot be
+/// sent.
+struct Batch {
+    texts: Vec<OutgoingText>,
+    /// The --file line of each of `texts` (`None` for --to).
+    lines: Vec<Option<u64>>,
+    bad: Vec<BadRow>,
+}
+
+fn messages(o: &SendArgs) -> Result<Batch, Failure> {
+    let from = o.from.clone().unwrap_or_default();
+    let (mut texts, mut lines) = (Vec::new(), Vec::new());
+    let Some(path) = &o.file else {
+        let text = o.text.clone().unwrap_or_default();
+        for (n, to) in o.to.iter().enumerate() {
+            let mut options = o.text_options();
+            options.reference = o.reference.as_ref().map(|r| match o.to.len() {
+                1 => r.clone(),
+                _ => format!("{r}-{}", n + 1),
+            });
+            texts.push(OutgoingText::new(from.clone(), to.clone(), text.clone()).options(options));
+            lines.push(None);
+        }
+        return Ok(Batch {
+            texts,
+            lines,
+            bad: Vec::new(),
+        });
+    };
+    let (rows, bad) = batch::read_rows(path)?;
+    for row in rows {
+        let mut options = o.text_options();
+        // A row without its own reference gets REF-LINE from --ref (else a generated one).
+        options.reference = row
+            .reference
+            .or_else(|| o.reference.as_ref().map(|r| format!("{r}-{}", row.line)));
+        let from = row.from.unwrap_or_else(|| from.clone());
+        texts.push(OutgoingText::new(from, row.to, row.text).options(options));
+        lines.push(Some(row.line));
+    }
+    Ok(Batch { texts, lines, bad })
+}
+
+/// Binds: the pool of --config, or one client (to the embedded SMSC without --addr).
+fn connect(o: &SendArgs) -> Result<Target, Failure> {
+    if let Some(path) = &o.config {
+        let config = batch::load_config(path, true, o.wait_receipt.is_some())?;
+        return Ok(Target::Pool(Box::new(batch::open_pool(&config)?)));
+    }
     let (addr, smsc) = o.conn.resolve(Duration::from_millis(200))?;
     let mut config = o.conn.config(o.kind())?;
     if let Some(wait) = o.wait_receipt {
         config = config.report_timeout(wait);
     }
+    let window = config.session.window;
     let client = common::connect(addr, config)?;
-    let from = o.from.as_deref().unwrap_or("");
-    let text = o.text.as_deref().unwrap_or("");
+    Ok(Target::Client {
+        client,
+        window,
+        smsc,
+    })
+}
+
+/// Sends every message, waits for their reports with --wait-receipt, and prints the
+/// summary; whether every message was submitted (and reported in time).
+fn send(o: &SendArgs) -> Result<bool, Failure> {
+    let Batch { texts, lines, bad } = messages(o)?;
+    let target = connect(o)?;
+    let mut tally = Tally {
+        messages: (texts.len() + bad.len()) as u64,
+        failed: bad.len() as u64,
+        ..Tally::default()
+    };
+    let bar = batch::progress_bar(tally.messages, o.json);
+    for (line, why) in &bad {
+        batch::above(&bar, || row_error(o, *line, why));
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    }
+    let dests: Vec<String> = texts.iter().map(|t| t.to.clone()).collect();
     // Reference -> destination, of the messages whose report is awaited.
     let mut awaited: BTreeMap<String, String> = BTreeMap::new();
-    for (n, to) in o.to.iter().enumerate() {
-        let mut text_options = o.text_options();
-        text_options.reference = o.reference.as_ref().map(|r| match o.to.len() {
-            1 => r.clone(),
-            _ => format!("{r}-{}", n + 1),
-        });
-        let sent = client
-            .send_text(from, to, text, &text_options)
-            .map_err(|e| format!("submit to {to} failed: {e}"))?;
-        let reference = sent.reference.clone().unwrap_or_default();
-        if o.json {
-            let mut j = Object::new();
-            j.str("event", "submitted")
-                .str("to", to)
-                .str("reference", &reference)
-                .num("segments", sent.len() as u64)
-                .raw("message_ids", &common::str_array(&sent));
-            outln!("{}", j.finish());
-        } else {
-            outln!(
-                "submitted to {to}: message id(s) {} (reference {reference})",
-                sent.join(", ")
-            );
+    // What came in while sending, handled once everything went out.
+    let mut early: Vec<Inbound> = Vec::new();
+    let mut on_result = |k: usize, r: &Result<Sent, Error>| {
+        if let Some(b) = &bar {
+            b.inc(1);
         }
-        awaited.insert(reference, to.clone());
-    }
-    if let Some(wait) = o.wait_receipt {
-        // The tracker reports each message by `wait` (expired if its receipts did not all
-        // come); a margin covers the dispatcher's wake-up.
-        let end = Instant::now() + wait + Duration::from_secs(2);
-        let mut unfinished = Vec::new();
-        while !awaited.is_empty() {
-            let left = end.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                unfinished.extend(awaited.keys().cloned());
-                break;
+        let (line, to) = (lines[k], dests[k].as_str());
+        let sent = match r {
+            Ok(s) => Some(s),
+            Err(Error::NotDurable(s, e)) => {
+                errln!("smpp send: {to}: {e}");
+                Some(&**s)
             }
-            let Ok(inbound) = client.inbound().recv_timeout(left) else {
-                continue;
-            };
-            match inbound.kind() {
-                InboundKind::Receipt { receipt: r, .. } => {
-                    if o.json {
-                        let mut j = Object::new();
-                        j.str("event", "receipt")
-                            .str("message_id", &r.id)
-                            .str("stat", r.state.stat());
-                        if let Some(raw) = &r.stat_raw {
-                            j.str("stat_raw", raw);
-                        }
-                        if let Some(err) = &r.err {
-                            j.str("err", err);
-                        }
-                        outln!("{}", j.finish());
+            Err(_) => None,
+        };
+        match (sent, r) {
+            (Some(sent), _) => {
+                tally.submitted += 1;
+                batch::above(&bar, || submitted(o, line, to, sent));
+                if o.wait_receipt.is_some() {
+                    let reference = sent.reference.clone().unwrap_or_default();
+                    awaited.insert(reference, to.to_string());
+                }
+            }
+            (None, Err(e)) => match line {
+                Some(line) if batch::is_row_error(e) => {
+                    tally.failed += 1;
+                    batch::above(&bar, || row_error(o, line, &e.to_string()));
+                }
+                _ => {
+                    let unknown = batch::is_unknown(e);
+                    if unknown {
+                        tally.unknown += 1;
                     } else {
-                        outln!("receipt for message id {}: {}", r.id, r.state.stat());
+                        tally.failed += 1;
                     }
+                    batch::above(&bar, || failed(o, line, to, e, unknown));
+                }
+            },
+            (None, Ok(_)) => {}
+        }
+        while let Ok(i) = target.inbound().try_recv() {
+            early.push(i);
+        }
+    };
+    if o.file.is_some() {
+        target.send_many(texts, &mut on_result);
+    } else {
+        for (k, t) in texts.iter().enumerate() {
+            let r = target.send_text(&t.from, &t.to, &t.text, &t.options);
+            on_result(k, &r);
+        }
+    }
+    let mut ok = true;
+    if let Some(wait) = o.wait_receipt {
+        let total = awaited.len();
+        let mut unfinished = Vec::new();
+        let mut handle =
+            |inbound: Inbound, awaited: &mut BTreeMap<String, String>| match inbound.kind() {
+                InboundKind::Receipt { receipt: r, .. } => {
+                    batch::above(&bar, || receipt(o, r));
                 }
                 InboundKind::Report(report) => {
                     let Some(to) = awaited.remove(&report.reference) else {
-                        continue;
+                        return;
                     };
                     if report.outcome == Outcome::Expired {
                         unfinished.push(report.reference.clone());
+                    } else if let Some(state) = &report.state {
+                        *tally.receipts.entry(state.stat().to_string()).or_default() += 1;
                     }
-                    if o.json {
-                        outln!("{}", report_json(report, &to));
-                    } else {
-                        outln!("{}", report_line(report, &to));
+                    if let Some(b) = &bar {
+                        b.set_message(format!("reports {}/{total}", total - awaited.len()));
                     }
+                    batch::above(&bar, || {
+                        if o.json {
+                            outln!("{}", report_json(report, &to));
+                        } else {
+                            outln!("{}", report_line(report, &to));
+                        }
+                    });
                 }
                 _ => {}
+            };
+        for i in early {
+            handle(i, &mut awaited);
+        }
+        // The tracker reports each message by `wait` (expired if its receipts did not all
+        // come); a margin covers the dispatcher's wake-up.
+        let end = Instant::now() + wait + Duration::from_secs(2);
+        while !awaited.is_empty() {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            if let Ok(inbound) = target.inbound().recv_timeout(left) {
+                handle(inbound, &mut awaited);
             }
         }
+        unfinished.extend(awaited.keys().cloned());
         if !unfinished.is_empty() {
-            return Err(format!(
-                "no final state within {:.1} s for message(s) {}",
-                wait.as_secs_f64(),
-                unfinished.join(", ")
-            ));
+            ok = false;
+            batch::above(&bar, || {
+                error_event(
+                    o,
+                    &format!(
+                        "no final state within {:.1} s for message(s) {}",
+                        wait.as_secs_f64(),
+                        unfinished.join(", ")
+                    ),
+                )
+            });
         }
     }
-    client.unbind().map_err(|e| format!("unbind failed: {e}"))?;
-    if let Some(s) = smsc {
-        s.shutdown();
+    if let Some(b) = &bar {
+        b.finish_and_clear();
     }
-    Ok(())
+    if let Err(e) = target.finish() {
+        ok = false;
+        error_event(o, &e);
+    }
+    if o.json {
+        outln!("{}", tally.json());
+    } else {
+        outln!("{}", tally.line());
+    }
+    Ok(ok && tally.submitted == tally.messages)
+}
+
+/// `submitted to TO: message id(s) ... (reference R)`, or its JSON event.
+fn submitted(o: &SendArgs, line: Option<u64>, to: &str, sent: &Sent) {
+    let reference = sent.reference.clone().unwrap_or_default();
+    if o.json {
+        let mut j = Object::new();
+        j.str("event", "submitted");
+        if let Some(line) = line {
+            j.num("line", line);
+        }
+        j.str("to", to)
+            .str("reference", &reference)
+            .num("segments", sent.len() as u64)
+            .raw("message_ids", &common::str_array(sent));
+        outln!("{}", j.finish());
+    } else {
+        outln!(
+            "submitted to {to}: message id(s) {} (reference {reference})",
+            sent.join(", ")
+        );
+    }
+}
+
+/// A --file row that cannot be sent: `line 7: destination address: ...` on stderr, and
+/// with --json `{"event":"row_error","line":7,"error":"..."}`.
+fn row_error(o: &SendArgs, line: u64, why: &str) {
+    if o.json {
+        let mut j = Object::new();
+        j.str("event", "row_error")
+            .num("line", line)
+            .str("error", why);
+        outln!("{}", j.finish());
+    }
+    errln!("line {line}: {why}");
+}
+
+/// A message the SMSC refused, or whose fate is unknown (`unknown`).
+fn failed(o: &SendArgs, line: Option<u64>, to: &str, e: &Error, unknown: bool) {
+    let at = line.map(|l| format!("line {l}: ")).unwrap_or_default();
+    if o.json {
+        let mut j = Object::new();
+        j.str("event", "failed");
+        if let Some(line) = line {
+            j.num("line", line);
+        }
+        j.str("to", to)
+            .str("outcome", if unknown { "unknown" } else { "failed" })
+            .str("error", &e.to_string());
+        outln!("{}", j.finish());
+    }
+    let what = if unknown { " (outcome unknown)" } else { "" };
+    errln!("smpp send: {at}submit to {to} failed{what}: {e}");
+}
+
+/// A receipt, as a line or a JSON event.
+fn receipt(o: &SendArgs, r: &smpp_pdu::receipt::Receipt) {
+    if o.json {
+        let mut j = Object::new();
+        j.str("event", "receipt")
+            .str("message_id", &r.id)
+            .str("stat", r.state.stat());
+        if let Some(raw) = &r.stat_raw {
+            j.str("stat_raw", raw);
+        }
+        if let Some(err) = &r.err {
+            j.str("err", err);
+        }
+        outln!("{}", j.finish());
+    } else {
+        outln!("receipt for message id {}: {}", r.id, r.state.stat());
+    }
 }
 
 /// `report   R to TO: delivered (DELIVRD), 3 segment(s), message id(s) 1, 2, 3`.

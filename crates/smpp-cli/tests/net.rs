@@ -88,8 +88,12 @@ fn send_json_long_ucs2_to_an_smsc() {
         lines[0],
         r#"{"event":"submitted","to":"447700900123","reference":"order-7","segments":3,"message_ids":["1","2","3"]}"#
     );
-    // A receipt per segment, then one report for the message.
-    assert_eq!(lines.len(), 5, "{s}");
+    // A receipt per segment, then one report for the message, then the summary.
+    assert_eq!(lines.len(), 6, "{s}");
+    assert_eq!(
+        lines[5],
+        r#"{"event":"summary","messages":1,"submitted":1,"failed":0,"unknown":0,"receipts":{"DELIVRD":1}}"#
+    );
     for l in &lines[1..4] {
         assert!(
             l.starts_with(r#"{"event":"receipt","message_id":""#)
