@@ -20,8 +20,8 @@ use smpp_session::{Event, SendError, Session, Stats};
 
 use crate::tls::{self, ReadError, TlsConn, TlsError};
 use crate::{
-    Command, Completed, Config, ConnEvent, ConnOp, Connection, Disconnect, Listener, Outcome,
-    Reply, Room, Shared, TransportError, TransportHandle,
+    Command, Completed, Config, ConnEvent, ConnId, ConnOp, Connection, Disconnect, Listener,
+    Outcome, Reply, Room, Shared, TransportError, TransportHandle,
 };
 
 mod routing;
@@ -78,10 +78,16 @@ struct ListenerState {
     session: smpp_session::Config,
     tls: Option<tls::TlsServerConfig>,
     accepted: Sender<Connection>,
+    /// The event channel its connections share, if it was asked for one.
+    events: Option<Sender<(ConnId, ConnEvent)>>,
     id: u64,
     /// Connections accepted from it and not yet removed.
     open: usize,
 }
+
+/// A listener's shared event channel holds this many times [`Config::event_capacity`]
+/// events before connections with more to say hold them back (and stop reading).
+const SHARED_CAPACITY_FACTOR: usize = 16;
 
 /// Where a connection goes once its TLS handshake is complete.
 enum Handoff {
@@ -231,8 +237,9 @@ impl EventLoop {
                     addr,
                     session,
                     tls,
+                    shared_events,
                     reply,
-                } => self.listen(addr, session, tls, reply),
+                } => self.listen(addr, session, tls, shared_events, reply),
                 Command::CloseListener(id) => {
                     let t = self.entries.iter().find_map(|(t, e)| match e {
                         Entry::Listener(l) if l.id == id => Some(*t),

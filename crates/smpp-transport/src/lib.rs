@@ -301,6 +301,7 @@ pub(crate) enum Command {
         addr: SocketAddr,
         session: smpp_session::Config,
         tls: Option<tls::TlsServerConfig>,
+        shared_events: bool,
         reply: Sender<Result<Listener, TransportError>>,
     },
     CloseListener(u64),
@@ -484,7 +485,22 @@ impl TransportHandle {
         addr: SocketAddr,
         session: smpp_session::Config,
     ) -> Result<Listener, TransportError> {
-        self.listen_with(addr, session, None)
+        self.listen_with(addr, session, None, false)
+    }
+
+    /// Like [`TransportHandle::listen`], with one event channel for every connection
+    /// accepted from it ([`Listener::events`], each event with its connection's id) instead
+    /// of a channel per connection: a server with thousands of connections waits on one
+    /// channel rather than selecting over thousands. Those connections' own
+    /// [`Connection::events`] never receive anything. The channel holds up to 16 times
+    /// [`Config::event_capacity`] events; past that, a connection with more to say holds
+    /// them and stops reading until there is room.
+    pub fn listen_shared(
+        &self,
+        addr: SocketAddr,
+        session: smpp_session::Config,
+    ) -> Result<Listener, TransportError> {
+        self.listen_with(addr, session, None, true)
     }
 
     /// Like [`TransportHandle::listen`], serving TLS: an accepted connection comes out of
@@ -498,7 +514,19 @@ impl TransportHandle {
         tls: &TlsServerConfig,
         session: smpp_session::Config,
     ) -> Result<Listener, TransportError> {
-        self.listen_with(addr, session, Some(tls.clone()))
+        self.listen_with(addr, session, Some(tls.clone()), false)
+    }
+
+    /// [`TransportHandle::listen_tls`] with one event channel for every connection, as
+    /// [`TransportHandle::listen_shared`] says.
+    #[cfg(feature = "tls-core")]
+    pub fn listen_tls_shared(
+        &self,
+        addr: SocketAddr,
+        tls: &TlsServerConfig,
+        session: smpp_session::Config,
+    ) -> Result<Listener, TransportError> {
+        self.listen_with(addr, session, Some(tls.clone()), true)
     }
 
     fn listen_with(
@@ -506,12 +534,14 @@ impl TransportHandle {
         addr: SocketAddr,
         session: smpp_session::Config,
         tls: Option<tls::TlsServerConfig>,
+        shared_events: bool,
     ) -> Result<Listener, TransportError> {
         let (reply, rx) = crossbeam_channel::bounded(1);
         self.shared.send(Command::Listen {
             addr,
             session,
             tls,
+            shared_events,
             reply,
         })?;
         rx.recv().map_err(|_| TransportError::Shutdown)?
@@ -535,6 +565,7 @@ pub struct Listener {
     pub(crate) id: u64,
     pub(crate) local_addr: SocketAddr,
     pub(crate) accepted: Receiver<Connection>,
+    pub(crate) events: Option<Receiver<(ConnId, ConnEvent)>>,
     pub(crate) shared: Arc<Shared>,
 }
 
@@ -578,6 +609,14 @@ impl Listener {
     /// The channel accepted connections arrive on (for `select!`).
     pub fn receiver(&self) -> &Receiver<Connection> {
         &self.accepted
+    }
+
+    /// The event channel every connection accepted from it shares, each event with its
+    /// connection's id (a listener from [`TransportHandle::listen_shared`]; `None` for one
+    /// whose connections each have their own). A connection's events come after it came
+    /// out of [`Listener::accept`]: take connections first when both are ready.
+    pub fn events(&self) -> Option<&Receiver<(ConnId, ConnEvent)>> {
+        self.events.as_ref()
     }
 }
 

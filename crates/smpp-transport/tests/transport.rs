@@ -996,3 +996,90 @@ fn send_raw_writes_octets_as_is_after_the_queued_pdus() {
     assert_eq!(tail, [0xDE, 0xAD, 0xBE, 0xEF]);
     server.shutdown();
 }
+
+#[test]
+fn a_shared_listener_delivers_every_connections_events_on_one_channel() {
+    const CONNS: usize = 50;
+    let server = Transport::spawn(Config::default()).unwrap();
+    let listener = server
+        .listen_shared(any_port(), smpp_session::Config::default())
+        .unwrap();
+    let addr = listener.local_addr();
+    let events = listener.events().expect("a shared channel").clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = Arc::clone(&stop);
+    // One thread serves every connection from the one channel: no select over them.
+    let srv = std::thread::spawn(move || {
+        let mut conns: std::collections::HashMap<u64, Connection> = Default::default();
+        let mut seen: HashSet<u64> = HashSet::new();
+        while !s.load(Ordering::SeqCst) {
+            while let Ok(Some(c)) = listener.try_accept() {
+                // Its own channel stays silent.
+                assert!(c.events().try_recv().is_err());
+                conns.insert(c.id(), c);
+            }
+            let Ok((id, ev)) = events.recv_timeout(Duration::from_millis(20)) else {
+                continue;
+            };
+            // An event may come before its connection was taken from the accept channel.
+            while !conns.contains_key(&id) {
+                let c = listener.accept_timeout(WAIT).unwrap().expect("accepted");
+                conns.insert(c.id(), c);
+            }
+            seen.insert(id);
+            answer(&conns[&id], ev);
+        }
+        seen.len()
+    });
+    let client = Transport::spawn(Config::default()).unwrap();
+    let conns: Vec<Connection> = (0..CONNS)
+        .map(|_| {
+            client
+                .connect(addr, smpp_session::Config::default())
+                .unwrap()
+        })
+        .collect();
+    let (reply, done) = crossbeam_channel::unbounded::<Completed>();
+    for (i, c) in conns.iter().enumerate() {
+        c.bind(
+            BindRequest::new(BindKind::Transceiver, format!("esme{i}"), "pw"),
+            i as u64,
+            &reply,
+        )
+        .unwrap();
+    }
+    for _ in 0..CONNS {
+        let c = done.recv_timeout(WAIT).expect("bound");
+        assert!(
+            matches!(c.outcome, Outcome::Bound { .. }),
+            "{:?}",
+            c.outcome
+        );
+    }
+    for (i, c) in conns.iter().enumerate() {
+        c.request(submit("hi"), i as u64, &reply).unwrap();
+    }
+    let mut ids = HashSet::new();
+    for _ in 0..CONNS {
+        let c = done.recv_timeout(WAIT).expect("answered");
+        let Outcome::Response(p) = c.outcome else {
+            panic!("{:?}", c.outcome)
+        };
+        let Body::SubmitSmResp(r) = p.body else {
+            panic!("{:?}", p.body)
+        };
+        // The server answered on the connection the submit came on.
+        ids.insert(
+            r.message_id
+                .to_str_lossy()
+                .split('-')
+                .next()
+                .map(str::to_string),
+        );
+    }
+    assert_eq!(ids.len(), CONNS);
+    stop.store(true, Ordering::SeqCst);
+    assert_eq!(srv.join().unwrap(), CONNS);
+    client.shutdown();
+    server.shutdown();
+}

@@ -228,8 +228,15 @@ pub(super) fn take_request(c: &mut Conn, seq: u32) -> Option<(u64, Reply)> {
 /// enforced here. (A bounded crossbeam channel allocates and initializes every slot when it
 /// is created: with the default capacity that was about 14 MiB per connection.)
 pub(super) struct EventTx {
-    pub(super) tx: Sender<ConnEvent>,
+    pub(super) tx: Sink,
     pub(super) cap: usize,
+}
+
+/// Where a connection's events go: a channel of its own, or its listener's channel shared
+/// by every connection accepted from it (each event with the connection's id).
+pub(super) enum Sink {
+    Own(Sender<ConnEvent>),
+    Shared(ConnId, Sender<(ConnId, ConnEvent)>),
 }
 
 impl EventTx {
@@ -238,9 +245,30 @@ impl EventTx {
     /// seen as `Disconnected`, never as full forever.
     #[allow(clippy::result_large_err)] // gives the event back, as crossbeam's try_send
     pub(super) fn try_send(&self, e: ConnEvent) -> Result<(), TrySendError<ConnEvent>> {
-        if self.tx.len() >= self.cap {
-            return Err(TrySendError::Full(e));
+        match &self.tx {
+            Sink::Own(tx) => {
+                if tx.len() >= self.cap {
+                    return Err(TrySendError::Full(e));
+                }
+                tx.try_send(e)
+            }
+            Sink::Shared(id, tx) => {
+                if tx.len() >= self.cap {
+                    return Err(TrySendError::Full(e));
+                }
+                tx.try_send((*id, e)).map_err(|err| match err {
+                    TrySendError::Full((_, e)) => TrySendError::Full(e),
+                    TrySendError::Disconnected((_, e)) => TrySendError::Disconnected(e),
+                })
+            }
         }
-        self.tx.try_send(e)
+    }
+
+    /// Sends past the capacity (the loop is ending).
+    pub(super) fn send_anyway(&self, e: ConnEvent) -> bool {
+        match &self.tx {
+            Sink::Own(tx) => tx.send(e).is_ok(),
+            Sink::Shared(id, tx) => tx.send((*id, e)).is_ok(),
+        }
     }
 }

@@ -9,6 +9,7 @@ impl EventLoop {
         addr: std::net::SocketAddr,
         session: smpp_session::Config,
         tls: Option<tls::TlsServerConfig>,
+        shared_events: bool,
         reply: Sender<Result<Listener, TransportError>>,
     ) {
         let Some(shared) = self.shared.upgrade() else {
@@ -23,6 +24,12 @@ impl EventLoop {
                 .register(&mut socket, t, Interest::READABLE)
                 .map_err(TransportError::Io)?;
             let (tx, rx) = crossbeam_channel::unbounded();
+            let (events_tx, events_rx) = if shared_events {
+                let (etx, erx) = crossbeam_channel::unbounded();
+                (Some(etx), Some(erx))
+            } else {
+                (None, None)
+            };
             let id = t.0 as u64;
             let secure = tls.is_some();
             self.entries.insert(
@@ -32,6 +39,7 @@ impl EventLoop {
                     session,
                     tls,
                     accepted: tx,
+                    events: events_tx,
                     id,
                     open: 0,
                 }),
@@ -44,6 +52,7 @@ impl EventLoop {
                 id,
                 local_addr,
                 accepted: rx,
+                events: events_rx,
                 shared,
             })
         })();
@@ -186,15 +195,35 @@ impl EventLoop {
     pub(super) fn new_handle(&mut self, t: Token, now: Instant, smsc: bool) -> Option<Connection> {
         let shared = self.shared.upgrade()?;
         let cap = self.config.event_capacity;
+        // A connection accepted from a listener with a shared event channel sends there.
+        let listener_events = match self.entries.get(&t) {
+            Some(Entry::Conn(c)) => c.listener.and_then(|l| match self.entries.get(&l) {
+                Some(Entry::Listener(l)) => l.events.clone(),
+                _ => None,
+            }),
+            _ => None,
+        };
         let Some(Entry::Conn(c)) = self.entries.get_mut(&t) else {
             return None;
         };
         let (peer_addr, local_addr) = (c.stream.peer_addr().ok()?, c.stream.local_addr().ok()?);
-        let (tx, rx) = crossbeam_channel::unbounded();
-        c.events = Some(EventTx {
-            tx,
-            cap: cap.max(1),
-        });
+        let rx = match listener_events {
+            Some(tx) => {
+                c.events = Some(EventTx {
+                    tx: Sink::Shared(t.0 as u64, tx),
+                    cap: cap.saturating_mul(SHARED_CAPACITY_FACTOR).max(1),
+                });
+                crossbeam_channel::never()
+            }
+            None => {
+                let (tx, rx) = crossbeam_channel::unbounded();
+                c.events = Some(EventTx {
+                    tx: Sink::Own(tx),
+                    cap: cap.max(1),
+                });
+                rx
+            }
+        };
         let cfg = c.session_config.clone();
         c.session = Some(if smsc {
             Session::smsc(cfg, now)
@@ -458,7 +487,7 @@ impl EventLoop {
         // capacity (the channel is unbounded underneath; they are few).
         for (tx, events) in self.orphans.drain(..) {
             for e in events {
-                if tx.tx.send(e).is_err() {
+                if !tx.send_anyway(e) {
                     break;
                 }
             }
