@@ -56,6 +56,7 @@
 
 #![warn(missing_docs)]
 
+pub mod core;
 mod engine;
 pub mod json;
 
@@ -774,6 +775,17 @@ impl fmt::Debug for Smsc {
 impl Smsc {
     /// Starts a transport, listens on `config.addr` and starts the SMSC thread.
     pub fn start(config: SmscConfig) -> Result<Smsc> {
+        Smsc::start_with(config, None)
+    }
+
+    /// Like [`Smsc::start`], with `handler` deciding binds and requests first (see
+    /// [`core::Handler`]); what it leaves to the built-in behaviour is served as
+    /// [`Smsc::start`] would.
+    pub fn start_with_handler(config: SmscConfig, handler: impl core::Handler) -> Result<Smsc> {
+        Smsc::start_with(config, Some(Box::new(handler)))
+    }
+
+    fn start_with(config: SmscConfig, handler: Option<Box<dyn core::Handler>>) -> Result<Smsc> {
         let log = match &config.log_path {
             Some(p) => Some(std::fs::File::create(p).map_err(SmscError::Io)?),
             None => None,
@@ -781,11 +793,11 @@ impl Smsc {
         let transport = Transport::spawn(config.transport.clone())?;
         #[cfg(feature = "tls-core")]
         let listener = match &config.tls {
-            Some(tls) => transport.listen_tls(config.addr, tls, config.session.clone()),
-            None => transport.listen(config.addr, config.session.clone()),
+            Some(tls) => transport.listen_tls_shared(config.addr, tls, config.session.clone()),
+            None => transport.listen_shared(config.addr, config.session.clone()),
         };
         #[cfg(not(feature = "tls-core"))]
-        let listener = transport.listen(config.addr, config.session.clone());
+        let listener = transport.listen_shared(config.addr, config.session.clone());
         let listener = match listener {
             Ok(l) => l,
             Err(e) => {
@@ -804,7 +816,14 @@ impl Smsc {
         let s = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("smpp-smsc".into())
-            .spawn(move || engine::run(config, listener, control_rx, s, log));
+            .spawn(move || {
+                let (now, wall) = engine::clocks();
+                let core = match handler {
+                    Some(h) => core::Core::with_boxed_handler(config, h, now, wall),
+                    None => core::Core::new(config, now, wall),
+                };
+                engine::run(core, listener, control_rx, s, log)
+            });
         let thread = match thread {
             Ok(t) => t,
             Err(e) => {

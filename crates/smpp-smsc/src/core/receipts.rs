@@ -9,10 +9,10 @@ use log::{debug, warn};
 use smpp_pdu::receipt::{Receipt, ReceiptDate, ReceiptState};
 use smpp_pdu::text::{self, Encoding, TextConfig};
 use smpp_pdu::tlv::Tlv;
-use smpp_pdu::DeliverSm;
+use smpp_pdu::{Body, DeliverSm};
 use smpp_transport::ConnId;
 
-use super::{Engine, Message, Sent};
+use super::{Core, Message, Sent};
 use crate::{IntermediateStyle, MessageMatch, ReceiptContent, ReceiptIdForm};
 
 /// `esm_class` of a final delivery receipt (reference §7.3).
@@ -32,11 +32,11 @@ enum Step {
 }
 
 /// The receipts of one message waiting for their time.
-pub(super) struct DueReceipt {
+pub(crate) struct DueReceipt {
     /// When the next step is due (or retried, while no receiving session is bound).
-    pub(super) at: Instant,
+    pub(crate) at: Instant,
     /// The message id, as the response gave it (the `receipted_message_id` TLV).
-    pub(super) id: String,
+    pub(crate) id: String,
     /// The id for the receipt text's `id:` field.
     text_id: String,
     /// The connection the submit came on (preferred for the receipt).
@@ -46,7 +46,7 @@ pub(super) struct DueReceipt {
     template: DeliverSm<'static>,
     submit_date: Option<ReceiptDate>,
     /// The start of the message's text.
-    pub(super) text: String,
+    pub(crate) text: String,
     /// The final state and the `err:` code of the final receipt.
     state: ReceiptState,
     err: String,
@@ -57,24 +57,24 @@ pub(super) struct DueReceipt {
 }
 
 /// Where a message came from and went to, and what it said: the inputs of its receipts.
-pub(super) struct Accepted {
+pub(crate) struct Accepted {
     /// Message number (its ids are formatted from it).
-    pub(super) number: u64,
+    pub(crate) number: u64,
     /// Its id, as the response gives it.
-    pub(super) id: String,
-    pub(super) conn: ConnId,
-    pub(super) system_id: Option<String>,
-    pub(super) registered_delivery: u8,
+    pub(crate) id: String,
+    pub(crate) conn: ConnId,
+    pub(crate) system_id: Option<String>,
+    pub(crate) registered_delivery: u8,
     /// `source_addr` ton, npi and address.
-    pub(super) source: (u8, u8, String),
+    pub(crate) source: (u8, u8, String),
     /// `destination_addr` ton, npi and address.
-    pub(super) dest: (u8, u8, String),
+    pub(crate) dest: (u8, u8, String),
     /// The start of its text, for the receipt's `text:` field.
-    pub(super) text: String,
+    pub(crate) text: String,
 }
 
 /// `ReceiptDate` of a wall-clock time (UTC).
-pub(super) fn receipt_date(t: SystemTime) -> Option<ReceiptDate> {
+pub(crate) fn receipt_date(t: SystemTime) -> Option<ReceiptDate> {
     let secs = t.duration_since(UNIX_EPOCH).ok()?.as_secs();
     let a = smpp_pdu::time::AbsoluteTime::from_unix_seconds(secs as i64, 0)?;
     Some(ReceiptDate::new(
@@ -83,7 +83,7 @@ pub(super) fn receipt_date(t: SystemTime) -> Option<ReceiptDate> {
 }
 
 /// The start of the message's text for a receipt's `text:` part (UDH skipped).
-pub(super) fn original_text(short_message: &[u8], esm_class: u8, data_coding: u8) -> String {
+pub(crate) fn original_text(short_message: &[u8], esm_class: u8, data_coding: u8) -> String {
     let body = if esm_class & 0x40 != 0 {
         let udhl = short_message.first().map_or(0, |&l| l as usize + 1);
         short_message.get(udhl..).unwrap_or(&[])
@@ -108,11 +108,11 @@ pub(super) fn original_text(short_message: &[u8], esm_class: u8, data_coding: u8
 /// receipt's octets are labelled `data_coding` 0 (the SMSC default, GSM here) and read as
 /// ASCII by most ESMEs (our own receipt parser included), so its `text:` part keeps only
 /// these characters and writes `?` for the others: UTF-8 octets there were not GSM at all.
-pub(super) fn same_in_ascii_and_gsm(c: char) -> bool {
+pub(crate) fn same_in_ascii_and_gsm(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, ' ' | '!' | '"' | '#' | '%'..='/' | ':'..='?')
 }
 
-impl Engine {
+impl Core {
     /// The final state and `err:` code of the message just accepted (counted here for
     /// [`MessageMatch::Every`]).
     fn final_state_of(&mut self, destination_addr: &str) -> (ReceiptState, String) {
@@ -132,7 +132,7 @@ impl Engine {
     /// Remembers an accepted message and schedules its receipts if asked for: an
     /// intermediate one at once (when configured and asked for), the final one after
     /// [`crate::SmscConfig::receipt_delay`].
-    pub(super) fn accepted(&mut self, m: Accepted) {
+    pub(crate) fn accepted(&mut self, m: Accepted) {
         let (state, err) = self.final_state_of(&m.dest.2);
         let rd = m.registered_delivery;
         let final_wanted = match rd & 0x03 {
@@ -164,7 +164,7 @@ impl Engine {
                 destination_addr: m.dest.2.clone(),
             },
         );
-        let now = Instant::now();
+        let now = self.now;
         let final_at = now + self.config.receipt_delay;
         let mut steps = VecDeque::new();
         if let Some(step) = intermediate {
@@ -191,7 +191,8 @@ impl Engine {
             ..Default::default()
         };
         let last = steps.back().map_or(at, |&(t, _)| t);
-        self.receipts.push(DueReceipt {
+        let submit_date = receipt_date(self.wall_now());
+        self.schedule_receipt(DueReceipt {
             at,
             give_up: last + self.config.receipt_hold,
             id: m.id,
@@ -199,7 +200,7 @@ impl Engine {
             conn: m.conn,
             system_id: m.system_id,
             template,
-            submit_date: receipt_date(SystemTime::now()),
+            submit_date,
             text: m.text,
             state,
             err,
@@ -208,20 +209,21 @@ impl Engine {
     }
 
     /// The connection a message's receipts go to: the one it was submitted on if that one
-    /// receives, else any receiving session of the same `system_id`.
-    fn receipt_target(&self, r: &DueReceipt) -> Option<usize> {
-        self.conns
-            .iter()
-            .position(|c| c.conn.id() == r.conn && c.can_receive())
-            .or_else(|| {
-                self.conns
-                    .iter()
-                    .position(|c| c.can_receive() && c.system_id == r.system_id)
-            })
+    /// receives, else a receiving session of the same `system_id`.
+    fn receipt_target(&self, r: &DueReceipt) -> Option<ConnId> {
+        match &r.system_id {
+            Some(sys) => self.receiver_of(sys, Some(r.conn)),
+            None => self
+                .conns
+                .get(&r.conn)
+                .filter(|c| c.can_receive())
+                .map(|c| c.id),
+        }
     }
 
-    /// Sends the steps of `r` due by `until` (all of them when `None`) to connection `k`.
-    fn send_steps(&mut self, k: usize, r: &mut DueReceipt, until: Option<Instant>) {
+    /// Sends the steps of `r` due by `until` (all of them when `None`) to `conn`.
+    fn send_steps(&mut self, conn: ConnId, r: &mut DueReceipt, until: Option<Instant>) {
+        let done_date = receipt_date(self.wall_now());
         while let Some((at, step)) = r.steps.front().cloned() {
             if until.is_some_and(|t| at > t) {
                 break;
@@ -229,8 +231,15 @@ impl Engine {
             r.steps.pop_front();
             match step {
                 Step::Intermediate(state, esm_class) => {
-                    let d = receipt_pdu(r, &state, "000", esm_class, self.config.receipt_content);
-                    self.send_deliver(k, d, Sent::Intermediate);
+                    let d = receipt_pdu(
+                        r,
+                        &state,
+                        "000",
+                        esm_class,
+                        self.config.receipt_content,
+                        done_date,
+                    );
+                    self.send_request(conn, Body::from(d), Sent::Intermediate);
                 }
                 Step::Final => {
                     if let Some(m) = self.messages.get_mut(&r.id) {
@@ -242,11 +251,12 @@ impl Engine {
                         &r.err,
                         ESM_RECEIPT,
                         self.config.receipt_content,
+                        done_date,
                     );
                     if self.config.duplicate_receipts {
-                        self.send_deliver(k, d.clone(), Sent::Receipt);
+                        self.send_request(conn, Body::from(d.clone()), Sent::Receipt);
                     }
-                    self.send_deliver(k, d, Sent::Receipt);
+                    self.send_request(conn, Body::from(d), Sent::Receipt);
                 }
             }
         }
@@ -255,29 +265,33 @@ impl Engine {
     /// With [`crate::SmscConfig::receipt_before_response`]: sends every receipt of message
     /// `id` now, before its response is queued. Without a receiving session they stay
     /// scheduled.
-    pub(super) fn send_receipts_now(&mut self, id: &str) {
-        let Some(i) = self.receipts.iter().rposition(|r| r.id == id) else {
+    pub(crate) fn send_receipts_now(&mut self, id: &str) {
+        let Some(key) = self
+            .receipts
+            .iter()
+            .rev()
+            .find(|(_, r)| r.id == id)
+            .map(|(k, _)| *k)
+        else {
             return;
         };
-        let Some(k) = self.receipt_target(&self.receipts[i]) else {
+        let Some(target) = self.receipts.get(&key).and_then(|r| self.receipt_target(r)) else {
             debug!("receipt for {id}: no receiver yet, held");
             return;
         };
-        // The message's receipts were pushed last: this removal moves nothing.
-        let mut r = self.receipts.remove(i);
-        self.send_steps(k, &mut r, None);
+        if let Some(mut r) = self.receipts.remove(&key) {
+            self.send_steps(target, &mut r, None);
+        }
     }
 
     /// Sends every receipt whose time has come.
-    pub(super) fn fire_due_receipts(&mut self) {
-        let now = Instant::now();
-        if !self.receipts.iter().any(|r| r.at <= now) {
-            return;
-        }
-        let (due, later): (Vec<DueReceipt>, Vec<DueReceipt>) =
-            self.receipts.drain(..).partition(|r| r.at <= now);
-        self.receipts = later;
-        for mut r in due {
+    pub(crate) fn fire_due_receipts(&mut self) {
+        let now = self.now;
+        while let Some(entry) = self.receipts.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let mut r = entry.remove();
             // Final as soon as its time has come, even while its receipt waits for a
             // receiving session.
             if r.steps
@@ -289,24 +303,24 @@ impl Engine {
                 }
             }
             match self.receipt_target(&r) {
-                Some(k) => {
-                    self.send_steps(k, &mut r, Some(now));
+                Some(conn) => {
+                    self.send_steps(conn, &mut r, Some(now));
                     if let Some(&(at, _)) = r.steps.front() {
                         r.at = at;
-                        self.receipts.push(r);
+                        self.schedule_receipt(r);
                     }
                 }
                 None if now < r.give_up => {
                     // Nobody to deliver to yet (a receiver may bind soon): retry later.
                     r.at = (now + Duration::from_millis(100)).min(r.give_up);
-                    self.receipts.push(r);
+                    self.schedule_receipt(r);
                 }
                 None => {
                     warn!(
                         "receipt for {} dropped: no receiver of {:?}",
                         r.id, r.system_id
                     );
-                    self.shared.update(|s| s.receipts_dropped += 1);
+                    self.count(|s| s.receipts_dropped += 1);
                 }
             }
         }
@@ -321,6 +335,7 @@ fn receipt_pdu(
     err: &str,
     esm_class: u8,
     content: ReceiptContent,
+    done_date: Option<ReceiptDate>,
 ) -> DeliverSm<'static> {
     let short_message = if content == ReceiptContent::TlvsOnly {
         Vec::new()
@@ -328,7 +343,7 @@ fn receipt_pdu(
         Receipt {
             sub: Some("001".into()),
             submit_date: r.submit_date,
-            done_date: receipt_date(SystemTime::now()),
+            done_date,
             err: Some(err.into()),
             text: Some(r.text.clone()),
             ..Receipt::new(r.text_id.clone(), state.clone())
