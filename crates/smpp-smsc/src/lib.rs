@@ -56,6 +56,7 @@
 
 #![warn(missing_docs)]
 
+pub mod checks;
 mod engine;
 pub mod json;
 
