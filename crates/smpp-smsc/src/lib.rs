@@ -56,6 +56,7 @@
 
 #![warn(missing_docs)]
 
+pub mod checks;
 pub mod core;
 mod engine;
 pub mod json;
