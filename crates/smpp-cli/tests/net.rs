@@ -703,7 +703,9 @@ fn send_puts_every_field_flag_on_the_wire() {
         "--data-coding",
         "240",
         "--esm-class",
-        "0x02",
+        // Store and forward: transaction mode (0x02) is data_sm only in SMPP 3.4, and the
+        // test SMSC refuses it in a submit_sm.
+        "0x03",
         "--replace-if-present",
         "--tlv",
         "user_message_reference=002a",
@@ -747,7 +749,7 @@ fn send_puts_every_field_flag_on_the_wire() {
         assert_eq!(sm.service_type.to_str_lossy(), "CMT");
         assert_eq!(sm.protocol_id, 64);
         assert_eq!(sm.data_coding, 240);
-        assert_eq!(sm.esm_class, 0x02);
+        assert_eq!(sm.esm_class, 0x03);
         assert_eq!(sm.replace_if_present_flag, 1);
         assert!(
             sm.tlvs.contains(&smpp_pdu::Tlv::UserMessageReference(42)),

@@ -405,9 +405,16 @@ fn with_resend_unknown_what_was_in_flight_on_a_dropped_bind_goes_out_again_elsew
         (run.join().expect("send_many"), at_a)
     });
     // Every message went through in the end: the ones a never answered went to b.
-    assert!(results.iter().all(Result::is_ok), "{:?}", results.iter().find(|r| r.is_err()));
+    assert!(
+        results.iter().all(Result::is_ok),
+        "{:?}",
+        results.iter().find(|r| r.is_err())
+    );
     let at_b: HashSet<String> = submitted_texts(&b).into_iter().collect();
-    assert!(at_a.iter().take(100).all(|t| at_b.contains(t)), "a's unanswered ones at b");
+    assert!(
+        at_a.iter().take(100).all(|t| at_b.contains(t)),
+        "a's unanswered ones at b"
+    );
     assert!(at_b.len() >= n - at_a.len());
     pool.close();
 }

@@ -224,7 +224,13 @@ impl Driver {
                     (conn, r)
                 }
                 Output::SendRaw { conn, bytes } => (conn, self.on(conn, |c| c.send_raw(bytes))),
-                Output::Close { conn } => (conn, self.on(conn, |c| Ok(c.close()))),
+                Output::Close { conn } => (
+                    conn,
+                    self.on(conn, |c| {
+                        c.close();
+                        Ok(())
+                    }),
+                ),
                 Output::Record(_) => continue,
             };
             if let Err(e) = r {

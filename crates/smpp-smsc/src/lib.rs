@@ -320,6 +320,11 @@ pub struct SmscConfig {
     /// instead of ignoring the TLV. On by default; unknown and vendor tags are always
     /// ignored.
     pub strict_tlvs: bool,
+    /// Accept requests whose fields a real SMSC refuses (a bad schedule or validity time,
+    /// a priority flag out of range, `short_message` and `message_payload` together, ...;
+    /// see [`checks`]) instead of answering them with the spec's status: off by default,
+    /// on for load tests that send whatever they send.
+    pub lenient: bool,
     /// Settings of each accepted session.
     pub session: smpp_session::Config,
     /// Settings of the transport.
@@ -359,6 +364,7 @@ impl Default for SmscConfig {
             max_failed_binds: 10,
             failed_bind_window: Duration::from_secs(60),
             strict_tlvs: true,
+            lenient: false,
             session: smpp_session::Config::default(),
             transport: smpp_transport::Config::default(),
             #[cfg(feature = "tls-core")]
@@ -494,6 +500,12 @@ impl SmscConfig {
     /// Logs received PDUs as JSON lines to `path`.
     pub fn log_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.log_path = Some(path.into());
+        self
+    }
+
+    /// Accepts requests with fields a real SMSC refuses (see [`SmscConfig::lenient`]).
+    pub fn lenient(mut self, on: bool) -> Self {
+        self.lenient = on;
         self
     }
 
@@ -696,6 +708,8 @@ pub struct Stats {
     pub garbage_sent: u64,
     /// `query_sm`, `cancel_sm` and `replace_sm` answered.
     pub other_requests: u64,
+    /// Requests refused by the field checks (see [`SmscConfig::lenient`]).
+    pub refused: u64,
     /// Final delivery receipts sent (each copy of a duplicated one counted).
     pub receipts_sent: u64,
     /// Intermediate receipts sent ([`SmscConfig::intermediate_receipt`]).

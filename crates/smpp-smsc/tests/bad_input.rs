@@ -80,6 +80,11 @@ struct Submit {
     sm_length: u8,
     short_message: Vec<u8>,
     tlvs: Vec<u8>,
+    /// source TON, NPI, destination TON, NPI.
+    ton_npi: [u8; 4],
+    priority: u8,
+    registered_delivery: u8,
+    replace_if_present: u8,
 }
 
 impl Default for Submit {
@@ -94,6 +99,10 @@ impl Default for Submit {
             sm_length: 5,
             short_message: b"hello".to_vec(),
             tlvs: Vec::new(),
+            ton_npi: [0, 0, 1, 1],
+            priority: 0,
+            registered_delivery: 0,
+            replace_if_present: 0,
         }
     }
 }
@@ -101,14 +110,20 @@ impl Default for Submit {
 impl Submit {
     fn body(&self) -> Vec<u8> {
         let mut v = self.service_type.clone();
-        v.extend_from_slice(&[0, 0]);
+        v.extend_from_slice(&self.ton_npi[..2]);
         v.extend_from_slice(&self.source_addr);
-        v.extend_from_slice(&[1, 1]);
+        v.extend_from_slice(&self.ton_npi[2..]);
         v.extend_from_slice(&self.destination_addr);
-        v.extend_from_slice(&[self.esm_class, 0, 0]);
+        v.extend_from_slice(&[self.esm_class, 0, self.priority]);
         v.extend_from_slice(&self.schedule);
         v.extend_from_slice(&self.validity);
-        v.extend_from_slice(&[0, 0, 0, 0, self.sm_length]);
+        v.extend_from_slice(&[
+            self.registered_delivery,
+            self.replace_if_present,
+            0,
+            0,
+            self.sm_length,
+        ]);
         v.extend_from_slice(&self.short_message);
         v.extend_from_slice(&self.tlvs);
         v
@@ -656,6 +671,117 @@ fn rows() -> Vec<Row> {
         .pdu(),
         Answer(CommandId::SUBMIT_SM_RESP, S::ESME_ROK),
     ));
+    // Field checks of a strict SMSC (smpp_smsc::checks), one row each: well-formed PDUs
+    // whose values a real SMSC refuses, answered with the field's status.
+    let sm = |f: &dyn Fn(&mut Submit)| {
+        let mut x = Submit::default();
+        f(&mut x);
+        x.pdu()
+    };
+    let refused = |name: &'static str, bytes: Vec<u8>, status: S| {
+        row(
+            name,
+            Bound,
+            bytes,
+            Answer(CommandId::SUBMIT_SM_RESP, status),
+        )
+    };
+    v.extend([
+        refused(
+            "check: schedule_delivery_time month 13",
+            sm(&|x| x.schedule = c("261331235959000+")),
+            S::ESME_RINVSCHED,
+        ),
+        refused(
+            "check: schedule_delivery_time offset of 49 quarter hours",
+            sm(&|x| x.schedule = c("261231235959049+")),
+            S::ESME_RINVSCHED,
+        ),
+        refused(
+            "check: schedule_delivery_time with a bad sign",
+            sm(&|x| x.schedule = c("261231235959000X")),
+            S::ESME_RINVSCHED,
+        ),
+        refused(
+            "check: validity_period 30 February",
+            sm(&|x| x.validity = c("260230120000000+")),
+            S::ESME_RINVEXPIRY,
+        ),
+        refused(
+            "check: relative validity_period not ending in 000R",
+            sm(&|x| x.validity = c("000001000000100R")),
+            S::ESME_RINVEXPIRY,
+        ),
+        refused(
+            "check: priority_flag 4 on a 3.4 bind",
+            sm(&|x| x.priority = 4),
+            S::ESME_RINVPRTFLG,
+        ),
+        refused(
+            "check: replace_if_present_flag 2",
+            sm(&|x| x.replace_if_present = 2),
+            S::ESME_RINVREPFLAG,
+        ),
+        refused(
+            "check: registered_delivery reserved bit 0x80",
+            sm(&|x| x.registered_delivery = 0x80),
+            S::ESME_RINVREGDLVFLG,
+        ),
+        refused(
+            "check: registered_delivery receipt value 3 on a 3.4 bind",
+            sm(&|x| x.registered_delivery = 3),
+            S::ESME_RINVREGDLVFLG,
+        ),
+        refused(
+            "check: esm_class of a delivery receipt (0x04) in a submit_sm",
+            sm(&|x| x.esm_class = 0x04),
+            S::ESME_RINVESMCLASS,
+        ),
+        refused(
+            "check: esm_class transaction mode in a 3.4 submit_sm",
+            sm(&|x| x.esm_class = 0x02),
+            S::ESME_RINVESMCLASS,
+        ),
+        refused(
+            "check: short_message and message_payload together",
+            sm(&|x| x.tlvs = tlv(0x0424, b"payload")),
+            S::ESME_RINVMSGLEN,
+        ),
+        refused(
+            "check: source_addr_ton 7",
+            sm(&|x| x.ton_npi = [7, 0, 1, 1]),
+            S::ESME_RINVSRCTON,
+        ),
+        refused(
+            "check: source_addr_npi 2",
+            sm(&|x| x.ton_npi = [0, 2, 1, 1]),
+            S::ESME_RINVSRCNPI,
+        ),
+        refused(
+            "check: dest_addr_ton 9",
+            sm(&|x| x.ton_npi = [0, 0, 9, 1]),
+            S::ESME_RINVDSTTON,
+        ),
+        refused(
+            "check: dest_addr_npi 5",
+            sm(&|x| x.ton_npi = [0, 0, 1, 5]),
+            S::ESME_RINVDSTNPI,
+        ),
+        refused(
+            "check: empty destination_addr",
+            sm(&|x| x.destination_addr = c("")),
+            S::ESME_RINVDSTADR,
+        ),
+        row(
+            "check: a valid relative validity and priority 3 are accepted",
+            Bound,
+            sm(&|x| {
+                x.validity = c("000001000000000R");
+                x.priority = 3;
+            }),
+            Answer(CommandId::SUBMIT_SM_RESP, S::ESME_ROK),
+        ),
+    ]);
     // Control rows: well-formed PDUs get their normal answers in the same harness.
     v.push(row(
         "control: unbind while bound is answered, then the SMSC closes",
@@ -838,5 +964,48 @@ fn lenient_tlvs_accept_a_malformed_known_tlv() {
         }
     );
     assert!(SmscConfig::default().strict_tlvs);
+    smsc.shutdown();
+}
+
+/// With `lenient`, the values the field checks refuse are accepted, as load tests want.
+#[test]
+fn lenient_mode_accepts_what_the_field_checks_refuse() {
+    let smsc = Smsc::start(
+        SmscConfig::default()
+            .user(User::new("alice", "secret"))
+            .lenient(true),
+    )
+    .expect("SMSC starts");
+    let deadline = Instant::now() + WAIT;
+    let mut s = connect(smsc.local_addr());
+    raw_bind(&mut s, CommandId::BIND_TRANSCEIVER, deadline);
+    let bad = [
+        Submit {
+            schedule: c("261331235959000+"),
+            ..Default::default()
+        },
+        Submit {
+            priority: 9,
+            replace_if_present: 2,
+            ..Default::default()
+        },
+        Submit {
+            tlvs: tlv(0x0424, b"payload"),
+            ..Default::default()
+        },
+    ];
+    for submit in bad {
+        s.write_all(&submit.pdu()).expect("write");
+        assert_eq!(
+            read_pdu(&mut s, deadline),
+            Got::Pdu {
+                id: CommandId::SUBMIT_SM_RESP,
+                status: S::ESME_ROK,
+                seq: SEQ
+            }
+        );
+    }
+    assert_eq!(smsc.stats().refused, 0);
+    assert!(!SmscConfig::default().lenient);
     smsc.shutdown();
 }

@@ -12,10 +12,34 @@ use smpp_transport::ConnId;
 
 use super::receipts::{original_text, Accepted};
 use super::{Core, Message};
+use crate::checks;
 
 impl Core {
     pub(super) fn builtin_request(&mut self, conn: ConnId, seq: u32, pdu: Pdu<'static>) {
         let system_id = self.conns.get(&conn).and_then(|c| c.system_id.clone());
+        if !self.config.lenient {
+            let version = self.conns.get(&conn).map_or(0x34, |c| c.version);
+            let checked = match &pdu.body {
+                Body::SubmitSm(sm) => checks::check_submit_sm(sm, version),
+                Body::DataSm(d) => checks::check_data_sm(d, version),
+                Body::SubmitMulti(m) => checks::check_submit_multi(m, version),
+                Body::ReplaceSm(r) => checks::check_replace_sm(r),
+                _ => Ok(()),
+            };
+            if let Err(status) = checked {
+                debug!(
+                    "connection {conn}: {:?} refused: {status:?}",
+                    pdu.command_id()
+                );
+                self.count(|s| s.refused += 1);
+                let body = pdu
+                    .command_id()
+                    .response()
+                    .and_then(Body::empty)
+                    .unwrap_or_else(|| smpp_pdu::GenericNack::default().into());
+                return self.respond(conn, seq, status, body);
+            }
+        }
         match pdu.body {
             Body::SubmitSm(sm) => {
                 self.submit_sms += 1;
