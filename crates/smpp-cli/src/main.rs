@@ -27,6 +27,7 @@ mod decode;
 mod demo;
 mod encode;
 mod listen;
+mod metrics;
 mod out;
 mod send;
 mod smsc;

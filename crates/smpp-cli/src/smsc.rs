@@ -14,6 +14,7 @@ use clap::Args;
 use smpp_smsc::{IdFormat, Smsc, SmscConfig, User};
 
 use crate::common::{self, Password};
+use crate::metrics;
 use crate::out::{self, errln};
 use crate::stats;
 
@@ -180,6 +181,10 @@ pub(crate) struct SmscArgs {
     /// Print the counters as JSON lines.
     #[arg(long)]
     json: bool,
+    /// Serve the counters in the Prometheus text format at http://ADDR/metrics until the
+    /// SMSC stops (port 0: a free port; the second line printed ends with the URL).
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<SocketAddr>,
 }
 
 /// Prints the SMSC's counters and its sessions' counters; the error if stdout failed.
@@ -212,14 +217,38 @@ fn stop_on(smsc: Smsc, e: &std::io::Error) -> ! {
 }
 
 /// Serves until `duration` passed, or until SIGINT/SIGTERM (without `duration`, forever);
-/// prints the counters every `stats_every` and once at the end. When stdout's reader goes
-/// away, shuts down and exits with [`out::BROKEN_PIPE`].
+/// prints the counters every `stats_every` and once at the end, and serves them at
+/// `metrics` meanwhile. When stdout's reader goes away, shuts down and exits with
+/// [`out::BROKEN_PIPE`].
 fn serve(
     smsc: Smsc,
+    metrics: Option<metrics::Endpoint>,
     stats_every: Option<Duration>,
     duration: Option<Duration>,
     json: bool,
 ) -> ExitCode {
+    let served = std::thread::scope(|scope| {
+        let server = metrics.map(|m| m.serve(scope, &smsc));
+        let result = serve_until_stopped(&smsc, stats_every, duration, json);
+        if let Some(server) = server {
+            server.stop();
+        }
+        result
+    });
+    if let Err(e) = served {
+        stop_on(smsc, &e);
+    }
+    smsc.shutdown();
+    ExitCode::SUCCESS
+}
+
+/// The loop of [`serve`]; the error if stdout failed.
+fn serve_until_stopped(
+    smsc: &Smsc,
+    stats_every: Option<Duration>,
+    duration: Option<Duration>,
+    json: bool,
+) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
     if let Err(e) = ctrlc::set_handler(move || {
         let _ = stop_tx.send(());
@@ -236,9 +265,7 @@ fn serve(
         }
         if let (Some(t), Some(every)) = (next_stats, stats_every) {
             if now >= t {
-                if let Err(e) = print_smsc_stats(&smsc, json) {
-                    stop_on(smsc, &e);
-                }
+                print_smsc_stats(smsc, json)?;
                 next_stats = Some(t + every);
             }
         }
@@ -257,11 +284,7 @@ fn serve(
             }
         }
     }
-    if let Err(e) = print_smsc_stats(&smsc, json) {
-        stop_on(smsc, &e);
-    }
-    smsc.shutdown();
-    ExitCode::SUCCESS
+    print_smsc_stats(smsc, json)
 }
 
 /// Runs `smpp smsc`.
@@ -332,6 +355,15 @@ pub(crate) fn run(a: &SmscArgs) -> ExitCode {
         (None, None) => {}
         _ => crate::usage_error("smsc", "--tls-cert and --tls-key go together"),
     }
+    // Bound before the SMSC starts: a bad address fails at once, like a bad flag.
+    let metrics = match a.metrics.map(metrics::Endpoint::bind).transpose() {
+        Ok(m) => m,
+        Err(e) => {
+            let addr = a.metrics.map_or_else(String::new, |m| m.to_string());
+            errln!("smpp smsc: --metrics {addr}: cannot listen: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let tls = if config.tls.is_some() {
         " with TLS"
     } else {
@@ -344,7 +376,15 @@ pub(crate) fn run(a: &SmscArgs) -> ExitCode {
             if let Err(e) = out::try_line(format_args!("smpp-smsc listening{tls} on {addr}")) {
                 stop_on(smsc, &e);
             }
-            serve(smsc, stats_every, duration, json)
+            if let Some(m) = &metrics {
+                let url = m
+                    .local_addr()
+                    .map_or_else(|e| format!("? ({e})"), |a| format!("http://{a}/metrics"));
+                if let Err(e) = out::try_line(format_args!("smpp-smsc metrics at {url}")) {
+                    stop_on(smsc, &e);
+                }
+            }
+            serve(smsc, metrics, stats_every, duration, json)
         }
         Err(e) => {
             errln!("smpp smsc: cannot start: {e}");

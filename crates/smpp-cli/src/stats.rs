@@ -6,12 +6,12 @@ use smpp_pdu::{CommandId, CommandStatus};
 use smpp_session::stats::{Counters, Histogram};
 use smpp_session::Stats;
 
-fn command_name(id: CommandId) -> String {
+pub(crate) fn command_name(id: CommandId) -> String {
     id.name()
         .map_or_else(|| format!("0x{:08X}", id.0), str::to_ascii_lowercase)
 }
 
-fn status_name(s: CommandStatus) -> String {
+pub(crate) fn status_name(s: CommandStatus) -> String {
     s.name()
         .map_or_else(|| format!("0x{:08X}", s.0), str::to_string)
 }
