@@ -6,12 +6,14 @@
 //! Run it with `cargo run -p smpp-smsc --example custom_smsc`, then for instance
 //! `smpp send --addr 127.0.0.1:2775 --system-id shop --password secret --to 447700900123 --text hi`.
 
+#![allow(clippy::print_stdout)] // an example that says where it listens
+
 use smpp_pdu::{Body, CommandStatus, DeliverSm, SubmitSmResp};
 use smpp_smsc::core::{BindInfo, Ctx, Handler, Request, Verdict};
 use smpp_smsc::{Smsc, SmscConfig};
 
 /// The custom behaviour.
-pub struct Shop {
+pub(crate) struct Shop {
     submits: u64,
 }
 
@@ -51,7 +53,7 @@ impl Handler for Shop {
 }
 
 /// Starts the shop's SMSC on `addr`.
-pub fn start(addr: std::net::SocketAddr) -> smpp_smsc::Result<Smsc> {
+pub(crate) fn start(addr: std::net::SocketAddr) -> smpp_smsc::Result<Smsc> {
     Smsc::start_with_handler(SmscConfig::default().addr(addr), Shop { submits: 0 })
 }
 
