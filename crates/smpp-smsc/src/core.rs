@@ -24,6 +24,7 @@ use crate::{Record, Result, SmscConfig, SmscError, Stats};
 mod handler;
 mod receipts;
 mod requests;
+pub(crate) mod rng;
 
 pub use handler::{BindInfo, Ctx, Handler, Request, Verdict};
 use receipts::DueReceipt;
@@ -137,6 +138,8 @@ pub struct Core {
     handler: Option<Box<dyn Handler>>,
     pub(crate) conns: HashMap<ConnId, Conn>,
     next_id: u64,
+    /// The seeded generator of [`SmscConfig::seed`].
+    pub(crate) rng: rng::SplitMix64,
     pub(crate) messages: HashMap<String, Message>,
     message_order: VecDeque<String>,
     /// Receipts waiting for their time, by (time, order of scheduling).
@@ -190,6 +193,7 @@ impl Core {
             .collect();
         Core {
             next_id: config.first_id,
+            rng: rng::SplitMix64::new(config.seed),
             config,
             handler: None,
             conns: HashMap::new(),
@@ -510,7 +514,7 @@ impl Core {
     pub(crate) fn new_id(&mut self) -> (u64, String) {
         let n = self.next_id;
         self.next_id += 1;
-        (n, self.config.id_format.format(n))
+        (n, self.config.id_format.format_seeded(n, self.config.seed))
     }
 
     /// Whether a submit now is above the rate cap (and counts it if not).

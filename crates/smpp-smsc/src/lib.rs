@@ -150,18 +150,55 @@ pub enum IdFormat {
         /// The least number of digits.
         width: usize,
     },
+    /// A random-looking version-4-shaped UUID, 36 characters in lower case
+    /// (`xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`, `y` one of `8`, `9`, `a`, `b`), drawn from
+    /// [`SmscConfig::seed`] and the message's number: the same seed gives the same ids,
+    /// and two messages never share one (64 of its 122 free bits are a bijection of the
+    /// number).
+    Uuid,
 }
 
 impl IdFormat {
-    /// The id of message number `n`.
+    /// The id of message number `n` ([`IdFormat::Uuid`] with seed 0).
     pub fn format(self, n: u64) -> String {
+        self.format_seeded(n, 0)
+    }
+
+    /// The id of message number `n`, a [`IdFormat::Uuid`] drawn with `seed` (the other
+    /// formats ignore it).
+    pub fn format_seeded(self, n: u64, seed: u64) -> String {
         match self {
             IdFormat::Decimal => n.to_string(),
             IdFormat::Hex => format!("{n:08X}"),
             IdFormat::PaddedHex { width } => format!("{n:0width$X}"),
             IdFormat::PaddedDecimal { width } => format!("{n:0width$}"),
+            IdFormat::Uuid => core::rng::uuid(seed, n),
         }
     }
+}
+
+/// How long after its submit a message's final receipt goes out
+/// ([`SmscConfig::receipt_delay_dist`]); the random ones are drawn from
+/// [`SmscConfig::seed`], one draw per accepted message.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ReceiptDelay {
+    /// Always this long.
+    Fixed(Duration),
+    /// Uniformly between `min` and `max` (both included; swapped if `max < min`).
+    Uniform {
+        /// The shortest delay.
+        min: Duration,
+        /// The longest delay.
+        max: Duration,
+    },
+    /// Exponentially distributed with this `mean` (as message queues in front of a busy
+    /// network are), but never above `cap`.
+    Exponential {
+        /// The mean of the uncapped distribution.
+        mean: Duration,
+        /// The longest delay.
+        cap: Duration,
+    },
 }
 
 /// How the `id:` field of a receipt's text is written ([`SmscConfig::receipt_text_id`]).
@@ -255,6 +292,19 @@ pub struct SmscConfig {
     /// Other final states for chosen messages: the first rule that matches a message gives
     /// its state and `err:` code. Empty by default.
     pub final_state_rules: Vec<StateRule>,
+    /// A weighted mix of final states for the messages no rule of
+    /// [`SmscConfig::final_state_rules`] matches: each accepted message draws one from
+    /// [`SmscConfig::seed`] (`[(Delivered, 90), (Undeliverable, 7), (Expired, 3)]`: about
+    /// 90 % `DELIVRD`), with `err:000`. Empty (or all weights 0), the default:
+    /// [`SmscConfig::receipt_state`] for all.
+    pub state_mix: Vec<(ReceiptState, u32)>,
+    /// A distribution of receipt delays, replacing [`SmscConfig::receipt_delay`] when set
+    /// (`None`, the default, keeps the fixed delay).
+    pub receipt_delay_dist: Option<ReceiptDelay>,
+    /// The seed of the SMSC's pseudo-random generator (a splitmix64, no wall-clock
+    /// randomness): [`SmscConfig::state_mix`], [`SmscConfig::receipt_delay_dist`] and
+    /// [`IdFormat::Uuid`] draw from it, so a run is reproducible. 0 by default.
+    pub seed: u64,
     /// Send a submit's receipts (intermediate, final, duplicate) at once, before its
     /// response, as fast SMSCs do: on the submitting connection when it is a transceiver,
     /// else on another receiving session of its `system_id`. [`SmscConfig::receipt_delay`]
@@ -345,6 +395,9 @@ impl Default for SmscConfig {
             receipt_delay: Duration::from_millis(100),
             receipt_state: ReceiptState::Delivered,
             final_state_rules: Vec::new(),
+            state_mix: Vec::new(),
+            receipt_delay_dist: None,
+            seed: 0,
             receipt_before_response: false,
             receipt_text_id: ReceiptIdForm::SameAsResponse,
             receipt_content: ReceiptContent::TextAndTlvs,
@@ -443,6 +496,35 @@ impl SmscConfig {
             state,
             err: err.into(),
         });
+        self
+    }
+
+    /// Draws the final state of each message no rule matches from this weighted mix (see
+    /// [`SmscConfig::state_mix`]).
+    pub fn state_mix(mut self, mix: impl IntoIterator<Item = (ReceiptState, u32)>) -> Self {
+        self.state_mix = mix.into_iter().collect();
+        self
+    }
+
+    /// Draws receipt delays from `dist` (see [`SmscConfig::receipt_delay_dist`]).
+    pub fn receipt_delay_dist(mut self, dist: ReceiptDelay) -> Self {
+        self.receipt_delay_dist = Some(dist);
+        self
+    }
+
+    /// Receipt delays uniformly between `min` and `max`.
+    pub fn receipt_delay_uniform(self, min: Duration, max: Duration) -> Self {
+        self.receipt_delay_dist(ReceiptDelay::Uniform { min, max })
+    }
+
+    /// Receipt delays exponentially distributed with `mean`, at most `cap`.
+    pub fn receipt_delay_exponential(self, mean: Duration, cap: Duration) -> Self {
+        self.receipt_delay_dist(ReceiptDelay::Exponential { mean, cap })
+    }
+
+    /// Seeds the pseudo-random generator (see [`SmscConfig::seed`]).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
         self
     }
 

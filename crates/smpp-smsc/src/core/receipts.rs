@@ -114,10 +114,17 @@ pub(crate) fn same_in_ascii_and_gsm(c: char) -> bool {
 
 impl Core {
     /// The final state and `err:` code of the message just accepted (counted here for
-    /// [`MessageMatch::Every`]).
+    /// [`MessageMatch::Every`]): the first matching rule's, else one drawn from
+    /// [`crate::SmscConfig::state_mix`], else [`crate::SmscConfig::receipt_state`]. With a
+    /// mix, every message draws (a rule's too), so a rule does not shift the others' draws.
     fn final_state_of(&mut self, destination_addr: &str) -> (ReceiptState, String) {
         self.accepted_messages += 1;
         let n = self.accepted_messages;
+        let drawn = if self.config.state_mix.is_empty() {
+            None
+        } else {
+            self.rng.weighted(&self.config.state_mix).cloned()
+        };
         self.config
             .final_state_rules
             .iter()
@@ -126,14 +133,31 @@ impl Core {
                 MessageMatch::Destination(d) => d == destination_addr,
             })
             .map(|rule| (rule.state.clone(), rule.err.clone()))
-            .unwrap_or_else(|| (self.config.receipt_state.clone(), "000".into()))
+            .unwrap_or_else(|| {
+                (
+                    drawn.unwrap_or_else(|| self.config.receipt_state.clone()),
+                    "000".into(),
+                )
+            })
+    }
+
+    /// The delay of the final receipt of the message just accepted:
+    /// [`crate::SmscConfig::receipt_delay_dist`] drawn once per message when set, else
+    /// [`crate::SmscConfig::receipt_delay`].
+    fn receipt_delay_of(&mut self) -> Duration {
+        match self.config.receipt_delay_dist {
+            Some(dist) => self.rng.delay(dist),
+            None => self.config.receipt_delay,
+        }
     }
 
     /// Remembers an accepted message and schedules its receipts if asked for: an
     /// intermediate one at once (when configured and asked for), the final one after
-    /// [`crate::SmscConfig::receipt_delay`].
+    /// [`crate::SmscConfig::receipt_delay`] (or a delay drawn from
+    /// [`crate::SmscConfig::receipt_delay_dist`]).
     pub(crate) fn accepted(&mut self, m: Accepted) {
         let (state, err) = self.final_state_of(&m.dest.2);
+        let delay = self.receipt_delay_of();
         let rd = m.registered_delivery;
         let final_wanted = match rd & 0x03 {
             1 => true,
@@ -165,7 +189,7 @@ impl Core {
             },
         );
         let now = self.now;
-        let final_at = now + self.config.receipt_delay;
+        let final_at = now + delay;
         let mut steps = VecDeque::new();
         if let Some(step) = intermediate {
             steps.push_back((now, step));
@@ -178,7 +202,7 @@ impl Core {
         };
         let text_id = match self.config.receipt_text_id {
             ReceiptIdForm::SameAsResponse => m.id.clone(),
-            ReceiptIdForm::Format(f) => f.format(m.number),
+            ReceiptIdForm::Format(f) => f.format_seeded(m.number, self.config.seed),
         };
         let template = DeliverSm {
             source_addr_ton: m.dest.0,
