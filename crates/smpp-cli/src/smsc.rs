@@ -11,7 +11,10 @@ use std::ffi::OsStr;
 use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
 use clap::Args;
-use smpp_smsc::{IdFormat, Smsc, SmscConfig, User};
+use smpp_pdu::receipt::ReceiptState;
+use smpp_smsc::{
+    IdFormat, IntermediateStyle, ReceiptContent, ReceiptDelay, Smsc, SmscConfig, User,
+};
 
 use crate::common::{self, Password};
 use crate::metrics;
@@ -91,6 +94,148 @@ impl TypedValueParser for UserParser {
     }
 }
 
+/// Parses a duration: a number with a unit (`250ms`, `2s`, `1.5s`, `1m`); a bare number
+/// is seconds.
+fn parse_duration(v: &str) -> Result<Duration, String> {
+    let v = v.trim();
+    let (num, scale) = if let Some(n) = v.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = v.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (v, 1.0)
+    };
+    match num.trim().parse::<f64>() {
+        Ok(x) if x >= 0.0 && (x * scale).is_finite() && x * scale < 1e9 => {
+            Ok(Duration::from_secs_f64(x * scale))
+        }
+        _ => Err(format!(
+            "{v:?} is not a duration (a number with ms, s or m: 250ms, 2s, 1.5s)"
+        )),
+    }
+}
+
+/// `--receipt-delay`: `2s` (fixed), `1s..5s` (uniform) or `exp:2s[,cap=20s]` (exponential,
+/// capped at ten times the mean unless given).
+fn parse_receipt_delay(v: &str) -> Result<ReceiptDelay, String> {
+    if let Some(rest) = v.strip_prefix("exp:") {
+        let (mean, cap) = match rest.split_once(',') {
+            Some((mean, cap)) => {
+                let Some(cap) = cap.trim().strip_prefix("cap=") else {
+                    return Err(format!("expected exp:MEAN[,cap=MAX], not {v:?}"));
+                };
+                (parse_duration(mean)?, Some(parse_duration(cap)?))
+            }
+            None => (parse_duration(rest)?, None),
+        };
+        if mean.is_zero() {
+            return Err("the mean of exp:MEAN must be above 0".into());
+        }
+        let cap = cap.unwrap_or(mean.saturating_mul(10));
+        if cap < mean {
+            return Err(format!("cap {cap:?} is below the mean {mean:?}"));
+        }
+        return Ok(ReceiptDelay::Exponential { mean, cap });
+    }
+    if let Some((min, max)) = v.split_once("..") {
+        let (min, max) = (parse_duration(min)?, parse_duration(max)?);
+        if max < min {
+            return Err(format!("MIN..MAX with MAX below MIN: {v:?}"));
+        }
+        return Ok(ReceiptDelay::Uniform { min, max });
+    }
+    parse_duration(v).map(ReceiptDelay::Fixed)
+}
+
+/// A `stat:` word this SMSC can report (the spec's, not an unknown word).
+fn parse_state(word: &str) -> Result<ReceiptState, String> {
+    match ReceiptState::from_stat(word) {
+        ReceiptState::Other(w) => Err(format!(
+            "{w:?} is not a receipt state (DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, \
+             UNKNOWN, ACCEPTD, ENROUTE, ...)"
+        )),
+        s => Ok(s),
+    }
+}
+
+/// The value of `--receipt-mix`: states with their weights.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct MixArg(Vec<(ReceiptState, u32)>);
+
+/// `--receipt-mix DELIVRD=90,UNDELIV=7,EXPIRED=3`: states with weights.
+fn parse_mix(v: &str) -> Result<MixArg, String> {
+    let mut mix = Vec::new();
+    for part in v.split(',') {
+        let Some((state, weight)) = part.split_once('=') else {
+            return Err(format!("expected STATE=WEIGHT[,STATE=WEIGHT...], not {part:?}"));
+        };
+        let weight: u32 = weight
+            .trim()
+            .parse()
+            .map_err(|_| format!("weight {weight:?} of {state} is not a whole number"))?;
+        mix.push((parse_state(state)?, weight));
+    }
+    if mix.iter().all(|(_, w)| *w == 0) {
+        return Err("the weights add up to 0".into());
+    }
+    Ok(MixArg(mix))
+}
+
+/// `--id-format decimal|hex|uuid|padded-hex:N|padded-decimal:N`.
+fn parse_id_format(v: &str) -> Result<IdFormat, String> {
+    let width = |n: &str| match n.parse::<usize>() {
+        Ok(w) if (1..=64).contains(&w) => Ok(w),
+        _ => Err(format!("width {n:?} is not a number from 1 to 64")),
+    };
+    match v.to_ascii_lowercase().as_str() {
+        "decimal" => Ok(IdFormat::Decimal),
+        "hex" => Ok(IdFormat::Hex),
+        "uuid" => Ok(IdFormat::Uuid),
+        other => {
+            if let Some(n) = other.strip_prefix("padded-hex:") {
+                Ok(IdFormat::PaddedHex { width: width(n)? })
+            } else if let Some(n) = other.strip_prefix("padded-decimal:") {
+                Ok(IdFormat::PaddedDecimal { width: width(n)? })
+            } else {
+                Err(format!(
+                    "{v:?}: expected decimal, hex, uuid, padded-hex:N or padded-decimal:N"
+                ))
+            }
+        }
+    }
+}
+
+/// `--receipt-content text|tlvs|both`.
+fn parse_content(v: &str) -> Result<ReceiptContent, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "text" => Ok(ReceiptContent::TextOnly),
+        "tlvs" => Ok(ReceiptContent::TlvsOnly),
+        "both" => Ok(ReceiptContent::TextAndTlvs),
+        _ => Err(format!("{v:?}: expected text, tlvs or both")),
+    }
+}
+
+/// `--intermediate enroute|acceptd[:receipt|:notification]`.
+fn parse_intermediate(v: &str) -> Result<(ReceiptState, IntermediateStyle), String> {
+    let (state, style) = match v.split_once(':') {
+        Some((s, style)) => (s, style),
+        None => (v, "receipt"),
+    };
+    let state = match state.to_ascii_lowercase().as_str() {
+        "enroute" => ReceiptState::Enroute,
+        "acceptd" | "accepted" => ReceiptState::Accepted,
+        _ => return Err(format!("{state:?}: expected enroute or acceptd")),
+    };
+    let style = match style.to_ascii_lowercase().as_str() {
+        "receipt" => IntermediateStyle::AsReceipt,
+        "notification" => IntermediateStyle::Notification,
+        _ => return Err(format!("{style:?}: expected receipt or notification")),
+    };
+    Ok((state, style))
+}
+
 /// `smpp smsc`: run the test SMSC.
 #[derive(Args, Debug)]
 pub(crate) struct SmscArgs {
@@ -123,12 +268,50 @@ pub(crate) struct SmscArgs {
     /// MAXBINDS; a bind beyond that is refused with ESME_RBINDFAIL.
     #[arg(long, value_name = "N", default_value_t = User::new("", "").max_binds, value_parser = common::at_least_one_usize)]
     max_binds: usize,
-    /// How long after a submit its delivery receipt goes out, in milliseconds.
+    /// How long after a submit its delivery receipt goes out, in milliseconds (see also
+    /// --receipt-delay).
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     receipt_delay_ms: u64,
-    /// Write message ids in hexadecimal (default: decimal).
-    #[arg(long)]
+    /// How long after a submit its final receipt goes out: fixed (2s, 250ms), uniform
+    /// between two delays (1s..5s) or exponential with a mean, capped at ten times the
+    /// mean or at cap= (exp:2s, exp:2s,cap=30s). Random delays are drawn from --seed.
+    #[arg(
+        long,
+        value_name = "DELAY|MIN..MAX|exp:MEAN[,cap=MAX]",
+        value_parser = parse_receipt_delay,
+        conflicts_with = "receipt_delay_ms"
+    )]
+    receipt_delay: Option<ReceiptDelay>,
+    /// Final receipt states drawn with these weights (DELIVRD=90,UNDELIV=7,EXPIRED=3:
+    /// about 90 % delivered), from --seed. Default: all DELIVRD.
+    #[arg(long, value_name = "STATE=WEIGHT,...", value_parser = parse_mix)]
+    receipt_mix: Option<MixArg>,
+    /// The seed of the random draws (--receipt-mix, --receipt-delay, --id-format uuid):
+    /// the same seed and traffic give the same receipts.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    seed: u64,
+    /// Write message ids in hexadecimal (default: decimal; see also --id-format).
+    #[arg(long, conflicts_with = "id_format")]
     hex_ids: bool,
+    /// How message ids are written: decimal, hex (8 digits at least), uuid (random
+    /// version-4 shaped, from --seed), padded-hex:N or padded-decimal:N (N digits at
+    /// least).
+    #[arg(long, value_name = "FORMAT", value_parser = parse_id_format)]
+    id_format: Option<IdFormat>,
+    /// Where receipts carry the id and state: text (the id:... stat:... text only), tlvs
+    /// (receipted_message_id and message_state only, empty short_message) or both.
+    #[arg(long, value_name = "text|tlvs|both", value_parser = parse_content, default_value = "both")]
+    receipt_content: ReceiptContent,
+    /// Send a submit's receipts at once, before its submit_sm_resp (a transceiver sees
+    /// the receipt first); --receipt-delay does not apply.
+    #[arg(long)]
+    receipt_first: bool,
+    /// Send an intermediate receipt (ENROUTE or ACCEPTD) right after accepting a message,
+    /// before the final one: as a receipt (esm_class 0x04, whenever a final receipt is
+    /// due; the default) or as a spec notification (:notification, esm_class 0x20, when
+    /// registered_delivery asks for intermediate notifications).
+    #[arg(long, value_name = "enroute|acceptd[:notification]", value_parser = parse_intermediate)]
+    intermediate: Option<(ReceiptState, IntermediateStyle)>,
     /// Answer ESME_RTHROTTLED to submits above N per second, over all sessions.
     #[arg(long, value_name = "N")]
     max_rate: Option<u32>,
@@ -295,6 +478,23 @@ pub(crate) fn run(a: &SmscArgs) -> ExitCode {
     config.users = a.users.iter().map(|u| u.user(a.max_binds)).collect();
     if a.hex_ids {
         config.id_format = IdFormat::Hex;
+    }
+    if let Some(f) = a.id_format {
+        config.id_format = f;
+    }
+    match a.receipt_delay {
+        Some(ReceiptDelay::Fixed(d)) => config.receipt_delay = d,
+        Some(dist) => config.receipt_delay_dist = Some(dist),
+        None => {}
+    }
+    if let Some(mix) = &a.receipt_mix {
+        config.state_mix.clone_from(&mix.0);
+    }
+    config.seed = a.seed;
+    config.receipt_content = a.receipt_content;
+    config.receipt_before_response = a.receipt_first;
+    if let Some((state, style)) = &a.intermediate {
+        config = config.intermediate_receipt(state.clone(), *style);
     }
     config.max_submits_per_second = a.max_rate;
     config.log_path.clone_from(&a.log);

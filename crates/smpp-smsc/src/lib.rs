@@ -22,7 +22,10 @@
 //! ([`SmscConfig::receipt_content`]), chosen messages failing
 //! ([`SmscConfig::final_state_every`], [`SmscConfig::final_state_for_destination`]), an
 //! intermediate receipt before the final one ([`SmscConfig::intermediate_receipt`]) and
-//! each final receipt sent twice ([`SmscConfig::duplicate_receipts`]).
+//! each final receipt sent twice ([`SmscConfig::duplicate_receipts`]). For load-like
+//! receipts it draws final states from a weighted mix ([`SmscConfig::state_mix`]), receipt
+//! delays from a distribution ([`SmscConfig::receipt_delay_dist`]) and UUID message ids
+//! ([`IdFormat::Uuid`]), all from [`SmscConfig::seed`], so a run is reproducible.
 //!
 //! With [`SmscConfig::tls`] (the `tls` feature, on by default) it serves SMPP over TLS with
 //! a certificate chain and key: connections come to the SMSC once their handshake is done;
