@@ -169,7 +169,9 @@ fn parse_mix(v: &str) -> Result<MixArg, String> {
     let mut mix = Vec::new();
     for part in v.split(',') {
         let Some((state, weight)) = part.split_once('=') else {
-            return Err(format!("expected STATE=WEIGHT[,STATE=WEIGHT...], not {part:?}"));
+            return Err(format!(
+                "expected STATE=WEIGHT[,STATE=WEIGHT...], not {part:?}"
+            ));
         };
         let weight: u32 = weight
             .trim()

@@ -112,7 +112,11 @@ fn an_smsc_with_an_all_undeliv_mix_sends_undeliv_receipts() {
     let s = out(&o);
     let _ = server.kill();
     let _ = server.wait();
-    assert!(s.contains("receipt for message id 1: UNDELIV"), "{s}\n{}", err(&o));
+    assert!(
+        s.contains("receipt for message id 1: UNDELIV"),
+        "{s}\n{}",
+        err(&o)
+    );
     assert!(!s.contains("DELIVRD"), "{s}");
 }
 

@@ -222,7 +222,10 @@ fn uniform_delays_fall_between_min_and_max_around_the_middle() {
         max: Duration::from_secs(5),
     };
     let d = delays(dist, 1);
-    assert!(d.iter().all(|x| (1.0..=5.0).contains(x)), "out of [1 s, 5 s]");
+    assert!(
+        d.iter().all(|x| (1.0..=5.0).contains(x)),
+        "out of [1 s, 5 s]"
+    );
     // The mean of 10,000 draws: 3 s within about 4 standard errors (0.0115 s).
     let m = mean(&d);
     assert!((m - 3.0).abs() < 0.05, "mean {m}");
