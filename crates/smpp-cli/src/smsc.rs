@@ -597,7 +597,57 @@ pub(crate) fn run(a: &SmscArgs) -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_user, UserArg};
+    use std::time::Duration;
+
+    use smpp_pdu::receipt::ReceiptState;
+    use smpp_smsc::{IdFormat, ReceiptDelay};
+
+    use super::{parse_id_format, parse_mix, parse_receipt_delay, parse_user, UserArg};
+
+    #[test]
+    fn receipt_flag_values() {
+        let s = Duration::from_secs;
+        assert_eq!(parse_receipt_delay("2s"), Ok(ReceiptDelay::Fixed(s(2))));
+        assert_eq!(
+            parse_receipt_delay("250ms"),
+            Ok(ReceiptDelay::Fixed(Duration::from_millis(250)))
+        );
+        assert_eq!(
+            parse_receipt_delay("1s..5s"),
+            Ok(ReceiptDelay::Uniform {
+                min: s(1),
+                max: s(5)
+            })
+        );
+        assert_eq!(
+            parse_receipt_delay("exp:2s"),
+            Ok(ReceiptDelay::Exponential {
+                mean: s(2),
+                cap: s(20)
+            })
+        );
+        assert_eq!(
+            parse_receipt_delay("exp:2s,cap=30s"),
+            Ok(ReceiptDelay::Exponential {
+                mean: s(2),
+                cap: s(30)
+            })
+        );
+        assert!(parse_receipt_delay("exp:2s,max=30s").is_err());
+        assert_eq!(
+            parse_mix("DELIVRD=90,undeliv=7,EXPIRED=3").map(|m| m.0),
+            Ok(vec![
+                (ReceiptState::Delivered, 90),
+                (ReceiptState::Undeliverable, 7),
+                (ReceiptState::Expired, 3)
+            ])
+        );
+        assert_eq!(
+            parse_id_format("padded-hex:10"),
+            Ok(IdFormat::PaddedHex { width: 10 })
+        );
+        assert_eq!(parse_id_format("UUID"), Ok(IdFormat::Uuid));
+    }
     use crate::common::Password;
 
     fn user(id: &str, pw: &str, max: Option<usize>) -> UserArg {
