@@ -52,17 +52,31 @@ pub(crate) struct ListenArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["addr", "system_id", "system_type", "password", "tls", "ca", "server_name", "store", "bind"]
+        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "bind"]
     )]
     config: Option<PathBuf>,
+    /// Use only this account of the configuration file, as a profile (`smpp send --smsc a
+    /// --to ... --text ...`). Without --config the file is $SMPP_CONFIG, else
+    /// ~/.config/smpp/smpp.toml.
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "bind"]
+    )]
+    smsc: Option<String>,
     /// Where to connect, as whom, and whether over TLS.
     #[command(flatten)]
     conn: Connection,
 }
 
 impl ListenArgs {
+    /// The configuration file, when --config or --smsc names one.
+    fn profile(&self) -> Option<PathBuf> {
+        batch::config_path(self.config.as_ref(), self.smsc.as_deref())
+    }
+
     fn check(&self) -> Result<(), String> {
-        if self.config.is_some() {
+        if self.profile().is_some() {
             return Ok(());
         }
         if self.conn.addr.is_none() {
@@ -84,8 +98,8 @@ pub(crate) fn run(o: &ListenArgs) -> ExitCode {
     if let Err(e) = o.check() {
         crate::usage_error("listen", &e);
     }
-    let result = match &o.config {
-        Some(path) => listen_pool(o, path),
+    let result = match o.profile() {
+        Some(path) => listen_pool(o, &path),
         None => listen(o).map_err(Failure::Run),
     };
     match result {
@@ -103,7 +117,7 @@ pub(crate) fn run(o: &ListenArgs) -> ExitCode {
 
 /// `listen --config`: every bind of the pool, what comes in on any of them.
 fn listen_pool(o: &ListenArgs, path: &Path) -> Result<(), Failure> {
-    let config = batch::load_config(path, false, true)?;
+    let config = batch::load_config(path, o.smsc.as_deref(), false, true)?;
     let pool = batch::open_pool(&config)?;
     if !o.json {
         let names: Vec<&str> = config.smsc.iter().map(|a| a.name.as_str()).collect();

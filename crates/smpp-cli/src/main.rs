@@ -9,6 +9,8 @@
 //! - `smpp smsc [OPTIONS]` runs the test SMSC until killed.
 //! - `smpp send`, `smpp listen` and `smpp bench` submit texts, print inbound messages and
 //!   generate load.
+//! - `smpp completions SHELL` prints a completion script for bash, zsh, fish, elvish or
+//!   PowerShell.
 //!
 //! Arguments are parsed with clap (derive): each subcommand's options are a struct in its
 //! module, and the connection options `send`, `listen` and `bench` share are
@@ -85,6 +87,12 @@ enum Command {
     /// --count went out. Without --addr, against an embedded SMSC. A progress line goes
     /// to stderr when it is a terminal.
     Bench(bench::BenchArgs),
+    /// Print a shell completion script: `smpp completions bash > /etc/bash_completion.d/smpp`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
@@ -99,6 +107,12 @@ fn main() -> ExitCode {
         Command::Send(a) => send::run(a),
         Command::Listen(a) => listen::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, "smpp", &mut script);
+            out::write_bytes(&script)
+        }
     }
 }
 

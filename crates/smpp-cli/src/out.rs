@@ -31,6 +31,15 @@ pub(crate) fn try_line(args: fmt::Arguments<'_>) -> io::Result<()> {
     out.flush()
 }
 
+/// Writes `bytes` to stdout as they are; exits as [`line`] does on an error.
+pub(crate) fn write_bytes(bytes: &[u8]) -> std::process::ExitCode {
+    let mut out = io::stdout().lock();
+    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
+        exit_on(&e);
+    }
+    std::process::ExitCode::SUCCESS
+}
+
 /// Writes one line to stdout; exits quietly with [`BROKEN_PIPE`] when the reader is
 /// gone, with 1 (after saying so on stderr) on another error.
 pub(crate) fn line(args: fmt::Arguments<'_>) {
