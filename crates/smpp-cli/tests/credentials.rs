@@ -53,7 +53,11 @@ fn the_password_comes_from_a_file_or_the_environment() {
     assert!(err(&o).contains("needs a password"), "{}", err(&o));
     // A missing file is named.
     let o = smpp(&send_args(&addr, &["--password-file", "/no/such/file"]));
-    assert!(err(&o).contains("--password-file /no/such/file"), "{}", err(&o));
+    assert!(
+        err(&o).contains("--password-file /no/such/file"),
+        "{}",
+        err(&o)
+    );
     assert_eq!(smsc.stats().submits, 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -74,12 +78,23 @@ fn smsc_picks_a_profile_from_the_configuration_file() {
     )
     .expect("write");
     let p = path.to_string_lossy().into_owned();
-    let args = ["send", "--smsc", "a", "--to", "447700900123", "--text", "hi", "--json"];
+    let args = [
+        "send",
+        "--smsc",
+        "a",
+        "--to",
+        "447700900123",
+        "--text",
+        "hi",
+        "--json",
+    ];
     let o = smpp_env(&args, &[("SMPP_CONFIG", &p), ("ALICE_PW", "s3cret")]);
     assert!(o.status.success(), "{}", err(&o));
     assert!(out(&o).contains("\"submitted\":1"), "{}", out(&o));
     let o = smpp_env(
-        &["send", "--config", &p, "--smsc", "b", "--to", "1", "--text", "x"],
+        &[
+            "send", "--config", &p, "--smsc", "b", "--to", "1", "--text", "x",
+        ],
         &[("ALICE_PW", "s3cret")],
     );
     assert_eq!(o.status.code(), Some(2));
@@ -94,7 +109,10 @@ fn completions_and_version() {
         let o = smpp(&["completions", shell]);
         assert!(o.status.success(), "{shell}: {}", err(&o));
         let script = out(&o);
-        assert!(script.contains("smpp") && script.contains("password-file"), "{shell}");
+        assert!(
+            script.contains("smpp") && script.contains("password-file"),
+            "{shell}"
+        );
     }
     let o = smpp(&["completions", "tcsh"]);
     assert_eq!(o.status.code(), Some(2));
