@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -150,9 +150,40 @@ fn read_rows_from(
 
 /// Loads a pool configuration file, checking that some account can submit (`submit`)
 /// and some can receive (`receive`). Every error is a [`Failure::Config`].
-pub(crate) fn load_config(path: &Path, submit: bool, receive: bool) -> Result<PoolConfig, Failure> {
-    let config = PoolConfig::load(path).map_err(|e| Failure::Config(e.to_string()))?;
+/// The configuration file to use: `--config`, or with `--smsc` alone $SMPP_CONFIG, else
+/// ~/.config/smpp/smpp.toml (under $XDG_CONFIG_HOME when set).
+pub(crate) fn config_path(config: Option<&PathBuf>, smsc: Option<&str>) -> Option<PathBuf> {
+    if let Some(p) = config {
+        return Some(p.clone());
+    }
+    smsc?;
+    if let Some(p) = std::env::var_os("SMPP_CONFIG") {
+        return Some(PathBuf::from(p));
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("smpp").join("smpp.toml"))
+}
+
+/// Reads the configuration file (only account `smsc` of it, when given) and checks that
+/// some account can submit or receive, as the command needs.
+pub(crate) fn load_config(
+    path: &Path,
+    smsc: Option<&str>,
+    submit: bool,
+    receive: bool,
+) -> Result<PoolConfig, Failure> {
+    let mut config = PoolConfig::load(path).map_err(|e| Failure::Config(e.to_string()))?;
     let name = path.display();
+    if let Some(wanted) = smsc {
+        config.smsc.retain(|a| a.name == wanted);
+        if config.smsc.is_empty() {
+            return Err(Failure::Config(format!(
+                "{name}: no [[smsc]] named {wanted:?}"
+            )));
+        }
+    }
     if submit && !config.smsc.iter().any(|a| a.bind.can_submit()) {
         return Err(Failure::Config(format!(
             "{name}: no account can submit (every bind is \"rx\")"

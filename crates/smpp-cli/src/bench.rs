@@ -51,9 +51,18 @@ pub(crate) struct BenchArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["addr", "system_id", "system_type", "password", "tls", "ca", "server_name", "store", "connections", "stats_every"]
+        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "connections", "stats_every"]
     )]
     config: Option<PathBuf>,
+    /// Use only this account of the configuration file, as a profile (`smpp send --smsc a
+    /// --to ... --text ...`). Without --config the file is $SMPP_CONFIG, else
+    /// ~/.config/smpp/smpp.toml.
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "connections", "stats_every"]
+    )]
+    smsc: Option<String>,
     /// Also print the clients' counters every SECONDS while running.
     #[arg(long, value_name = "SECONDS", value_parser = common::positive_seconds)]
     stats_every: Option<Duration>,
@@ -67,13 +76,14 @@ pub(crate) struct BenchArgs {
 
 /// Runs `smpp bench`.
 pub(crate) fn run(o: &BenchArgs) -> ExitCode {
-    if o.config.is_none() {
+    let profile = batch::config_path(o.config.as_ref(), o.smsc.as_deref());
+    if profile.is_none() {
         if let Err(e) = o.conn.check() {
             crate::usage_error("bench", &e);
         }
     }
-    let result = match &o.config {
-        Some(path) => bench_pool(o, path),
+    let result = match profile {
+        Some(path) => bench_pool(o, &path),
         None => bench(o).map_err(Failure::Run),
     };
     match result {
@@ -94,7 +104,7 @@ pub(crate) fn run(o: &BenchArgs) -> ExitCode {
 /// result line (no latency: the pool does not time single submits) and the binds'
 /// counters summed.
 fn bench_pool(o: &BenchArgs, path: &Path) -> Result<bool, Failure> {
-    let config = batch::load_config(path, true, false)?;
+    let config = batch::load_config(path, o.smsc.as_deref(), true, false)?;
     let pool = batch::open_pool(&config)?;
     let total = o.count;
     let texts = (0..total).map(|i| {

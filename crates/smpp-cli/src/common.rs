@@ -59,8 +59,8 @@ pub(crate) fn addr(v: &str) -> Result<Addr, String> {
 #[derive(Args, Clone, Debug)]
 #[command(next_help_heading = "Connection")]
 pub(crate) struct Connection {
-    /// The SMSC to connect to (a host name is resolved). Needs --system-id and
-    /// --password. Without it, send and bench start an embedded test SMSC on 127.0.0.1
+    /// The SMSC to connect to (a host name is resolved). Needs --system-id and a
+    /// password. Without it, send and bench start an embedded test SMSC on 127.0.0.1
     /// that accepts any bind; listen needs it.
     #[arg(long, value_name = "HOST:PORT", value_parser = addr)]
     pub(crate) addr: Option<Addr>,
@@ -70,9 +70,21 @@ pub(crate) struct Connection {
     /// The system_type to bind with (some SMSCs route or bill by it; default empty).
     #[arg(long, value_name = "TYPE", value_parser = system_type)]
     pub(crate) system_type: Option<String>,
-    /// The password to bind with (never logged).
-    #[arg(long, value_name = "PW", value_parser = password, allow_hyphen_values = true)]
+    /// The password to bind with (never logged). On the command line it shows in `ps`:
+    /// prefer SMPP_PASSWORD, --password-file, or the prompt on a terminal. Not used with
+    /// --config or --smsc (the file holds the passwords).
+    #[arg(
+        long,
+        value_name = "PW",
+        value_parser = password,
+        allow_hyphen_values = true,
+        env = "SMPP_PASSWORD",
+        hide_env_values = true
+    )]
     pub(crate) password: Option<Password>,
+    /// Read the password from the first line of this file.
+    #[arg(long, value_name = "FILE", conflicts_with = "password")]
+    pub(crate) password_file: Option<PathBuf>,
     /// Connect over TLS, trusting the system's root certificates (or only --ca). Needs
     /// --addr: the embedded SMSC is plaintext.
     #[arg(long)]
@@ -92,6 +104,32 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
+    /// The password: `--password` (or SMPP_PASSWORD), else the first line of
+    /// `--password-file`, else, connecting to `--addr` from a terminal, typed at a prompt
+    /// (not echoed); `None` when there is none.
+    pub(crate) fn secret(&self) -> Result<Option<String>, String> {
+        if let Some(p) = &self.password {
+            return Ok(Some(p.0.clone()));
+        }
+        if let Some(path) = &self.password_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--password-file {}: {e}", path.display()))?;
+            let line = text.lines().next().unwrap_or_default();
+            return Ok(Some(line.to_string()));
+        }
+        let Some(addr) = &self.addr else {
+            return Ok(None);
+        };
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() {
+            return Ok(None);
+        }
+        let who = self.system_id.as_deref().unwrap_or_default();
+        rpassword::prompt_password(format!("password for {who} at {}: ", addr.socket))
+            .map(Some)
+            .map_err(|e| format!("cannot read the password: {e}"))
+    }
+
     /// The socket address of `--addr`, if given.
     pub(crate) fn socket(&self) -> Option<SocketAddr> {
         self.addr.as_ref().map(|a| a.socket)
@@ -100,8 +138,8 @@ impl Connection {
     /// With `--addr`, `--system-id` and `--password` are required; `--ca` and
     /// `--server-name` need `--tls`, which needs `--addr`.
     pub(crate) fn check(&self) -> Result<(), String> {
-        if self.addr.is_some() && (self.system_id.is_none() || self.password.is_none()) {
-            return Err("--addr needs --system-id and --password".into());
+        if self.addr.is_some() && self.system_id.is_none() {
+            return Err("--addr needs --system-id".into());
         }
         if !self.tls && (self.ca.is_some() || self.server_name.is_some()) {
             return Err("--ca and --server-name need --tls".into());
@@ -130,7 +168,15 @@ impl Connection {
     /// A client configuration of this bind kind; with `--tls`, the CA file is read here.
     pub(crate) fn config(&self, kind: BindKind) -> Result<ClientConfig, String> {
         let id = self.system_id.as_deref().unwrap_or(EMBEDDED_ID);
-        let pw = self.password.as_ref().map_or(EMBEDDED_ID, |p| p.0.as_str());
+        let pw = match self.secret()? {
+            Some(pw) => pw,
+            None if self.addr.is_none() => EMBEDDED_ID.to_string(),
+            None => {
+                return Err("--addr needs a password: --password, --password-file, \
+                            SMPP_PASSWORD, or the prompt on a terminal"
+                    .into())
+            }
+        };
         let mut config = ClientConfig::new(kind, id, pw).response_timeout(Duration::from_secs(10));
         if let Some(t) = &self.system_type {
             config.bind.system_type = t.clone();

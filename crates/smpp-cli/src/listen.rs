@@ -52,17 +52,38 @@ pub(crate) struct ListenArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["addr", "system_id", "system_type", "password", "tls", "ca", "server_name", "store", "bind"]
+        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "bind"]
     )]
     config: Option<PathBuf>,
+    /// Use only this account of the configuration file, as a profile (`smpp send --smsc a
+    /// --to ... --text ...`). Without --config the file is $SMPP_CONFIG, else
+    /// ~/.config/smpp/smpp.toml.
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "bind"]
+    )]
+    smsc: Option<String>,
+    /// Reconnect (with backoff) when the connection drops, and keep listening.
+    #[arg(long)]
+    reconnect: bool,
+    /// Also append one JSON object per message to FILE (the terminal keeps the readable
+    /// lines), and print a count of what came on stderr at the end.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
     /// Where to connect, as whom, and whether over TLS.
     #[command(flatten)]
     conn: Connection,
 }
 
 impl ListenArgs {
+    /// The configuration file, when --config or --smsc names one.
+    fn profile(&self) -> Option<PathBuf> {
+        batch::config_path(self.config.as_ref(), self.smsc.as_deref())
+    }
+
     fn check(&self) -> Result<(), String> {
-        if self.config.is_some() {
+        if self.profile().is_some() {
             return Ok(());
         }
         if self.conn.addr.is_none() {
@@ -84,8 +105,8 @@ pub(crate) fn run(o: &ListenArgs) -> ExitCode {
     if let Err(e) = o.check() {
         crate::usage_error("listen", &e);
     }
-    let result = match &o.config {
-        Some(path) => listen_pool(o, path),
+    let result = match o.profile() {
+        Some(path) => listen_pool(o, &path),
         None => listen(o).map_err(Failure::Run),
     };
     match result {
@@ -103,7 +124,7 @@ pub(crate) fn run(o: &ListenArgs) -> ExitCode {
 
 /// `listen --config`: every bind of the pool, what comes in on any of them.
 fn listen_pool(o: &ListenArgs, path: &Path) -> Result<(), Failure> {
-    let config = batch::load_config(path, false, true)?;
+    let config = batch::load_config(path, o.smsc.as_deref(), false, true)?;
     let pool = batch::open_pool(&config)?;
     if !o.json {
         let names: Vec<&str> = config.smsc.iter().map(|a| a.name.as_str()).collect();
@@ -123,6 +144,9 @@ fn listen(o: &ListenArgs) -> Result<(), String> {
     if config.store.is_none() {
         config.lifecycle.tracker.early_receipt_hold = Duration::ZERO;
     }
+    if o.reconnect {
+        config = config.reconnect(smpp_client::Backoff::default());
+    }
     let client = common::connect(addr, config)?;
     if !o.json {
         errln!("listening on {addr}");
@@ -134,24 +158,44 @@ fn listen(o: &ListenArgs) -> Result<(), String> {
         .map_err(|e| format!("unbind failed: {e}"))
 }
 
-/// Prints what comes on `inbound` until --count arrived or --timeout passed.
+/// Prints what comes on `inbound` until --count arrived or --timeout passed: readable
+/// lines (with the time, in colour on a terminal unless NO_COLOR is set) or JSON, and with
+/// --output the JSON to a file as well.
 fn print_inbound(o: &ListenArgs, rx: &Receiver<Inbound>) -> Result<(), String> {
     let end = o.timeout.map(|t| Instant::now() + t);
     let mut seen = 0u64;
-    while o.count.is_none_or(|c| seen < c) {
+    let mut file = match &o.output {
+        Some(p) => Some(std::io::BufWriter::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| format!("--output {}: {e}", p.display()))?,
+        )),
+        None => None,
+    };
+    let colour = !o.json && crate::out::colour_on_stdout();
+    let mut tally: std::collections::BTreeMap<&'static str, u64> = Default::default();
+    let result = loop {
+        if o.count.is_some_and(|c| seen >= c) {
+            break Ok(());
+        }
         let inbound = match end {
             Some(end) => {
                 let left = end.saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    break;
+                    break Ok(());
                 }
                 match rx.recv_timeout(left) {
                     Ok(i) => i,
-                    Err(e) if e.is_timeout() => break,
-                    Err(_) => return Err("the connection closed".into()),
+                    Err(e) if e.is_timeout() => break Ok(()),
+                    Err(_) => break Err("the connection closed".to_string()),
                 }
             }
-            None => rx.recv().map_err(|_| "the connection closed".to_string())?,
+            None => match rx.recv() {
+                Ok(i) => i,
+                Err(_) => break Err("the connection closed".to_string()),
+            },
         };
         let Some((line, json, counts)) = render(&inbound) else {
             continue;
@@ -159,13 +203,64 @@ fn print_inbound(o: &ListenArgs, rx: &Receiver<Inbound>) -> Result<(), String> {
         if counts {
             seen += 1;
         }
+        *tally.entry(kind_word(&inbound)).or_default() += 1;
+        if let Some(f) = file.as_mut() {
+            use std::io::Write;
+            writeln!(f, "{json}")
+                .and_then(|()| f.flush())
+                .map_err(|e| format!("--output: {e}"))?;
+        }
         if o.json {
             outln!("{json}");
         } else {
-            outln!("{line}");
+            let when = crate::out::clock_utc();
+            let line = if colour { paint(&inbound, &line) } else { line };
+            outln!("{when} {line}");
         }
+    };
+    if o.output.is_some() {
+        let parts: Vec<String> = tally.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        errln!(
+            "{} item(s){}{}",
+            tally.values().sum::<u64>(),
+            if parts.is_empty() { "" } else { ": " },
+            parts.join(", ")
+        );
     }
-    Ok(())
+    result
+}
+
+/// What an inbound item is, in a word (for the --output tally).
+fn kind_word(i: &Inbound) -> &'static str {
+    match i.kind() {
+        InboundKind::Receipt { .. } => "receipt(s)",
+        InboundKind::Message { .. } => "MO message(s)",
+        InboundKind::Report(_) => "report(s)",
+        InboundKind::Incomplete(_) => "incomplete message(s)",
+        _ => "other PDU(s)",
+    }
+}
+
+/// The line's first word in colour: green for MO and delivered, red for failed receipts
+/// and reports, yellow for the rest.
+fn paint(i: &Inbound, line: &str) -> String {
+    let code = match i.kind() {
+        InboundKind::Message { .. } => "36",
+        InboundKind::Receipt { receipt, .. } if receipt.state.is_final() => {
+            if receipt.state == smpp_pdu::receipt::ReceiptState::Delivered {
+                "32"
+            } else {
+                "31"
+            }
+        }
+        InboundKind::Report(r) if r.outcome == smpp_client::Outcome::Delivered => "32",
+        InboundKind::Report(_) => "31",
+        _ => "33",
+    };
+    match line.split_once(' ') {
+        Some((word, rest)) => format!("\x1b[{code}m{word}\x1b[0m {rest}"),
+        None => line.to_string(),
+    }
 }
 
 /// The text line and the JSON object for an inbound item, and whether it counts towards

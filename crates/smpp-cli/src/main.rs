@@ -9,6 +9,10 @@
 //! - `smpp smsc [OPTIONS]` runs the test SMSC until killed.
 //! - `smpp send`, `smpp listen` and `smpp bench` submit texts, print inbound messages and
 //!   generate load.
+//! - `smpp query`, `cancel`, `replace`, `submit-multi`, `data-sm` and `enquire` perform
+//!   one ESME operation each.
+//! - `smpp completions SHELL` prints a completion script for bash, zsh, fish, elvish or
+//!   PowerShell.
 //!
 //! Arguments are parsed with clap (derive): each subcommand's options are a struct in its
 //! module, and the connection options `send`, `listen` and `bench` share are
@@ -28,6 +32,7 @@ mod demo;
 mod encode;
 mod listen;
 mod metrics;
+mod ops;
 mod out;
 mod send;
 mod smsc;
@@ -85,6 +90,24 @@ enum Command {
     /// --count went out. Without --addr, against an embedded SMSC. A progress line goes
     /// to stderr when it is a terminal.
     Bench(bench::BenchArgs),
+    /// The state of a message (query_sm).
+    Query(ops::QueryArgs),
+    /// Cancel a message not delivered yet (cancel_sm).
+    Cancel(ops::CancelArgs),
+    /// Replace the text of a message not delivered yet (replace_sm).
+    Replace(ops::ReplaceArgs),
+    /// One message to several destinations (submit_multi); exit 1 if any is refused.
+    SubmitMulti(ops::SubmitMultiArgs),
+    /// A message as data_sm, its text in message_payload.
+    DataSm(ops::DataSmArgs),
+    /// Bind and send enquire_link --count times, printing each round trip.
+    Enquire(ops::EnquireArgs),
+    /// Print a shell completion script: `smpp completions bash > /etc/bash_completion.d/smpp`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
@@ -99,6 +122,18 @@ fn main() -> ExitCode {
         Command::Send(a) => send::run(a),
         Command::Listen(a) => listen::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Query(a) => ops::query(a),
+        Command::Cancel(a) => ops::cancel(a),
+        Command::Replace(a) => ops::replace(a),
+        Command::SubmitMulti(a) => ops::submit_multi(a),
+        Command::DataSm(a) => ops::data_sm(a),
+        Command::Enquire(a) => ops::enquire(a),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, "smpp", &mut script);
+            out::write_bytes(&script)
+        }
     }
 }
 

@@ -31,6 +31,37 @@ pub(crate) fn try_line(args: fmt::Arguments<'_>) -> io::Result<()> {
     out.flush()
 }
 
+/// Writes `bytes` to stdout as they are; exits as [`line`] does on an error.
+pub(crate) fn write_bytes(bytes: &[u8]) -> std::process::ExitCode {
+    let mut out = io::stdout().lock();
+    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
+        exit_on(&e);
+    }
+    std::process::ExitCode::SUCCESS
+}
+
+/// Whether to colour what goes to stdout: a terminal, and `NO_COLOR` not set
+/// (<https://no-color.org>).
+pub(crate) fn colour_on_stdout() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
+}
+
+/// The time of day in UTC, `HH:MM:SS.mmm`, for readable lines.
+pub(crate) fn clock_utc() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = d.as_secs() % 86_400;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60,
+        d.subsec_millis()
+    )
+}
+
 /// Writes one line to stdout; exits quietly with [`BROKEN_PIPE`] when the reader is
 /// gone, with 1 (after saying so on stderr) on another error.
 pub(crate) fn line(args: fmt::Arguments<'_>) {

@@ -150,17 +150,31 @@ pub(crate) struct SendArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["addr", "system_id", "system_type", "password", "tls", "ca", "server_name", "store", "bind"]
+        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "bind"]
     )]
     config: Option<PathBuf>,
+    /// Use only this account of the configuration file, as a profile (`smpp send --smsc a
+    /// --to ... --text ...`). Without --config the file is $SMPP_CONFIG, else
+    /// ~/.config/smpp/smpp.toml.
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "bind"]
+    )]
+    smsc: Option<String>,
     /// Where to connect, as whom, and whether over TLS.
     #[command(flatten)]
     conn: Connection,
 }
 
 impl SendArgs {
+    /// The configuration file, when --config or --smsc names one.
+    fn profile(&self) -> Option<PathBuf> {
+        batch::config_path(self.config.as_ref(), self.smsc.as_deref())
+    }
+
     fn check(&self) -> Result<(), String> {
-        if self.config.is_none() {
+        if self.profile().is_none() {
             self.conn.check()?;
         }
         if self.file.is_none() && self.to.is_empty() {
@@ -169,7 +183,7 @@ impl SendArgs {
         if self.file.is_none() && self.text.is_none() {
             return Err("--text is required (or --file)".into());
         }
-        if self.config.is_none() && self.wait_receipt.is_some() && self.bind != SendBind::Trx {
+        if self.profile().is_none() && self.wait_receipt.is_some() && self.bind != SendBind::Trx {
             return Err(
                 "--wait-receipt needs --bind trx (receipts come on the same session)".into(),
             );
@@ -293,8 +307,8 @@ fn messages(o: &SendArgs) -> Result<Batch, Failure> {
 
 /// Binds: the pool of --config, or one client (to the embedded SMSC without --addr).
 fn connect(o: &SendArgs) -> Result<Target, Failure> {
-    if let Some(path) = &o.config {
-        let config = batch::load_config(path, true, o.wait_receipt.is_some())?;
+    if let Some(path) = o.profile() {
+        let config = batch::load_config(&path, o.smsc.as_deref(), true, o.wait_receipt.is_some())?;
         return Ok(Target::Pool(Box::new(batch::open_pool(&config)?)));
     }
     let (addr, smsc) = o.conn.resolve(Duration::from_millis(200))?;

@@ -294,7 +294,10 @@ fn listen_config_prints_an_mo() {
     let o = finish(child, Duration::from_secs(25), "smpp listen --config");
     let s = out(&o);
     assert!(o.status.success(), "{s}\n{}", err(&o));
-    assert_eq!(s, "MO       from 447700900123 to 12345: \"Hi pool\"\n");
+    // `HH:MM:SS.mmm ` and the line.
+    let (time, line) = s.split_at(13);
+    assert!(time.as_bytes()[2] == b':' && time.ends_with(' '), "{s}");
+    assert_eq!(line, "MO       from 447700900123 to 12345: \"Hi pool\"\n");
 
     // A pool that cannot receive.
     let tx = file(

@@ -8,8 +8,18 @@ use std::time::{Duration, Instant};
 
 /// Starts `smpp ARGS` with piped stdout and stderr and no stdin.
 pub(crate) fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_smpp"))
-        .args(args)
+    spawn_env(args, &[])
+}
+
+/// Starts `smpp ARGS` with these environment variables set (and `SMPP_PASSWORD` and
+/// `SMPP_CONFIG` removed unless given), piped stdout and stderr and no stdin.
+pub(crate) fn spawn_env(args: &[&str], env: &[(&str, &str)]) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_smpp"));
+    cmd.env_remove("SMPP_PASSWORD").env_remove("SMPP_CONFIG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -39,6 +49,15 @@ pub(crate) fn finish(mut child: Child, limit: Duration, what: &str) -> Output {
 pub(crate) fn smpp(args: &[&str]) -> Output {
     finish(
         spawn(args),
+        Duration::from_secs(30),
+        &format!("smpp {args:?}"),
+    )
+}
+
+/// Runs `smpp ARGS` with environment variables to its end (at most 30 s).
+pub(crate) fn smpp_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    finish(
+        spawn_env(args, env),
         Duration::from_secs(30),
         &format!("smpp {args:?}"),
     )

@@ -1,0 +1,121 @@
+//! Where the password comes from (--password-file, SMPP_PASSWORD, and never from nowhere),
+//! profiles (`--smsc NAME` from the configuration file, SMPP_CONFIG), completions and
+//! --version.
+
+mod common;
+
+use common::{err, out, smpp, smpp_env};
+use smpp_smsc::{Smsc, SmscConfig, User};
+
+fn smsc() -> Smsc {
+    Smsc::start(SmscConfig::default().user(User::new("alice", "s3cret"))).expect("SMSC")
+}
+
+fn send_args<'a>(addr: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "send",
+        "--addr",
+        addr,
+        "--system-id",
+        "alice",
+        "--to",
+        "447700900123",
+        "--text",
+        "hi",
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+#[test]
+fn the_password_comes_from_a_file_or_the_environment() {
+    let smsc = smsc();
+    let addr = smsc.local_addr().to_string();
+    let dir = std::env::temp_dir().join(format!("smpp-cred-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("pw");
+    std::fs::write(&file, "s3cret\n").expect("write");
+    let f = file.to_string_lossy().into_owned();
+    let o = smpp(&send_args(&addr, &["--password-file", &f]));
+    assert!(o.status.success(), "{}", err(&o));
+    let o = smpp_env(&send_args(&addr, &[]), &[("SMPP_PASSWORD", "s3cret")]);
+    assert!(o.status.success(), "{}", err(&o));
+    // The command line wins over the environment.
+    let o = smpp_env(
+        &send_args(&addr, &["--password", "wrong"]),
+        &[("SMPP_PASSWORD", "s3cret")],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("ESME_RINVPASWD"), "{}", err(&o));
+    // No password and no terminal to ask on: a clear error, nothing sent.
+    let o = smpp(&send_args(&addr, &[]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("needs a password"), "{}", err(&o));
+    // A missing file is named.
+    let o = smpp(&send_args(&addr, &["--password-file", "/no/such/file"]));
+    assert!(
+        err(&o).contains("--password-file /no/such/file"),
+        "{}",
+        err(&o)
+    );
+    assert_eq!(smsc.stats().submits, 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn smsc_picks_a_profile_from_the_configuration_file() {
+    let smsc = smsc();
+    let dir = std::env::temp_dir().join(format!("smpp-profile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("smpp.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[[smsc]]\nname = \"dead\"\naddr = \"127.0.0.1:1\"\nsystem_id = \"x\"\npassword = \"y\"\n\n\
+             [[smsc]]\nname = \"a\"\naddr = \"{}\"\nsystem_id = \"alice\"\npassword_env = \"ALICE_PW\"\n",
+            smsc.local_addr()
+        ),
+    )
+    .expect("write");
+    let p = path.to_string_lossy().into_owned();
+    let args = [
+        "send",
+        "--smsc",
+        "a",
+        "--to",
+        "447700900123",
+        "--text",
+        "hi",
+        "--json",
+    ];
+    let o = smpp_env(&args, &[("SMPP_CONFIG", &p), ("ALICE_PW", "s3cret")]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("\"submitted\":1"), "{}", out(&o));
+    let o = smpp_env(
+        &[
+            "send", "--config", &p, "--smsc", "b", "--to", "1", "--text", "x",
+        ],
+        &[("ALICE_PW", "s3cret")],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("no [[smsc]] named \"b\""), "{}", err(&o));
+    assert_eq!(smsc.stats().submits, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn completions_and_version() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = smpp(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", err(&o));
+        let script = out(&o);
+        assert!(
+            script.contains("smpp") && script.contains("password-file"),
+            "{shell}"
+        );
+    }
+    let o = smpp(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = smpp(&["--version"]);
+    assert!(out(&o).starts_with("smpp "), "{}", out(&o));
+}
