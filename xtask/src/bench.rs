@@ -3,7 +3,7 @@
 //! Each benchmark is a standalone crate, excluded from the workspace, run in release mode
 //! with `cargo run --release --manifest-path benches/<name>/Cargo.toml -- ARGS`.
 //!
-//! - `cargo xtask bench [ARGS...]` runs codec, content, session, lifecycle, e2e and peers, in that order,
+//! - `cargo xtask bench [ARGS...]` runs codec, content, session, lifecycle, e2e, peers and scale, in that order,
 //!   each with the same ARGS; every bench takes `--quick` and `--json`, so pass only those here.
 //! - `cargo xtask bench NAME [ARGS...]` runs one, with options of its own (such as codec's
 //!   `--rusmpp-tlv-cap 16`).
@@ -11,11 +11,22 @@
 //! `peers` runs other SMPP clients (node-smpp, smpplib) too: before it starts, they are
 //! installed into `target/peers` as `cargo xtask peers` does, and their locations are passed
 //! on in `SMPP_PEERS_NODE_PATH` and `SMPP_PEERS_PYTHON`.
+//!
+//! `scale` builds the `smpp` binary (`cargo build --release -p smpp-cli`) and runs
+//! `smpp smsc` as a child process holding 10,000 bound sessions (`--quick`: 1,000).
 
 use crate::{cargo, repo_root, run_status, Result};
 
 /// Every benchmark crate under `benches/`, in the order `cargo xtask bench` runs them.
-const BENCHES: &[&str] = &["codec", "content", "session", "lifecycle", "e2e", "peers"];
+const BENCHES: &[&str] = &[
+    "codec",
+    "content",
+    "session",
+    "lifecycle",
+    "e2e",
+    "peers",
+    "scale",
+];
 
 /// Runs the named benchmark with the remaining arguments, or every benchmark when the
 /// first argument is not a benchmark name.

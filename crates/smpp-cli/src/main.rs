@@ -30,6 +30,7 @@ mod common;
 mod decode;
 mod demo;
 mod encode;
+mod limits;
 mod listen;
 mod metrics;
 mod ops;

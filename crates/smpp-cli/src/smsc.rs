@@ -270,6 +270,11 @@ pub(crate) struct SmscArgs {
     /// MAXBINDS; a bind beyond that is refused with ESME_RBINDFAIL.
     #[arg(long, value_name = "N", default_value_t = User::new("", "").max_binds, value_parser = common::at_least_one_usize)]
     max_binds: usize,
+    /// How many connections may be open at once (the transport's max_connections and
+    /// max_sessions_per_listener); one past it is closed at once. The open-files limit is
+    /// raised to its hard limit at start, with a warning if that is below N and some spare.
+    #[arg(long, value_name = "N", default_value_t = smpp_transport_max_connections(), value_parser = common::at_least_one_usize)]
+    max_connections: usize,
     /// How long after a submit its delivery receipt goes out, in milliseconds (see also
     /// --receipt-delay).
     #[arg(long, value_name = "MS", default_value_t = 1000)]
@@ -370,6 +375,11 @@ pub(crate) struct SmscArgs {
     /// SMSC stops (port 0: a free port; the second line printed ends with the URL).
     #[arg(long, value_name = "ADDR")]
     metrics: Option<SocketAddr>,
+}
+
+/// The transport's default connection limit, the default of `--max-connections`.
+fn smpp_transport_max_connections() -> usize {
+    SmscConfig::default().transport.max_connections
 }
 
 /// Prints the SMSC's counters and its sessions' counters; the error if stdout failed.
@@ -507,6 +517,9 @@ pub(crate) fn run(a: &SmscArgs) -> ExitCode {
     config.close_after = a.close_after;
     config.garbage_after = a.garbage_after;
     config.max_failed_binds = a.max_failed_binds;
+    config.transport.max_connections = a.max_connections;
+    config.transport.max_sessions_per_listener = a.max_connections;
+    crate::limits::prepare(a.max_connections);
     config.failed_bind_window = a.failed_bind_window;
     let mut mo_system_ids = a.mo_system_id.clone();
     let (stats_every, duration, json) = (a.stats_every, a.duration, a.json);
