@@ -325,6 +325,17 @@ pub struct SmscConfig {
     /// see [`checks`]) instead of answering them with the spec's status: off by default,
     /// on for load tests that send whatever they send.
     pub lenient: bool,
+    /// `submit_multi` destinations (SME addresses) the SMSC refuses: each is answered in
+    /// `unsuccess_smes` with `ESME_RINVDSTADR`, the other destinations are served. Empty by
+    /// default.
+    pub refused_destinations: Vec<String>,
+    /// Distribution lists a `submit_multi` may name (`dest_flag` 2), by name, with their
+    /// member addresses (TON 1, NPI 1). A list not here is answered in `unsuccess_smes`
+    /// with `ESME_RINVDLNAME`. Empty by default.
+    pub distribution_lists: Vec<(String, Vec<String>)>,
+    /// Send receipts and MO messages as `data_sm` (built from the `deliver_sm`'s fields,
+    /// the text in `message_payload`) instead of `deliver_sm`. Off by default.
+    pub deliver_as_data_sm: bool,
     /// Settings of each accepted session.
     pub session: smpp_session::Config,
     /// Settings of the transport.
@@ -365,6 +376,9 @@ impl Default for SmscConfig {
             failed_bind_window: Duration::from_secs(60),
             strict_tlvs: true,
             lenient: false,
+            refused_destinations: Vec::new(),
+            distribution_lists: Vec::new(),
+            deliver_as_data_sm: false,
             session: smpp_session::Config::default(),
             transport: smpp_transport::Config::default(),
             #[cfg(feature = "tls-core")]
@@ -374,6 +388,32 @@ impl Default for SmscConfig {
 }
 
 impl SmscConfig {
+    /// Refuses `submit_multi` destination `addr` (see
+    /// [`SmscConfig::refused_destinations`]).
+    pub fn refuse_destination(mut self, addr: impl Into<String>) -> Self {
+        self.refused_destinations.push(addr.into());
+        self
+    }
+
+    /// Defines distribution list `name` with these member addresses (see
+    /// [`SmscConfig::distribution_lists`]).
+    pub fn distribution_list(
+        mut self,
+        name: impl Into<String>,
+        members: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        let members = members.into_iter().map(Into::into).collect();
+        self.distribution_lists.push((name.into(), members));
+        self
+    }
+
+    /// Sends receipts and MO messages as `data_sm` (see
+    /// [`SmscConfig::deliver_as_data_sm`]).
+    pub fn deliver_as_data_sm(mut self, on: bool) -> Self {
+        self.deliver_as_data_sm = on;
+        self
+    }
+
     /// Serves TLS with a certificate chain and private key in PEM (see
     /// [`TlsServerConfig::from_pem`]); a bad chain or key is a [`TlsError::Config`] that
     /// says what is wrong.

@@ -1,0 +1,278 @@
+//! The SMSC's operations beyond `submit_sm` on a virtual clock: `submit_multi` served per
+//! destination, receipts and MO as `data_sm`, the `broadcast_sm` family, outbind.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use smpp_pdu::receipt::Receipt;
+use smpp_pdu::tlv::Tlv;
+use smpp_pdu::{
+    BindTransceiver, Body, CommandStatus, DestAddress, Pdu, QuerySm, SubmitMulti, SubmitSm,
+};
+use smpp_session::Event;
+use smpp_smsc::core::{Core, Output};
+use smpp_smsc::SmscConfig;
+use smpp_transport::ConnEvent;
+
+const PEER: &str = "192.0.2.7:40000";
+
+/// A core at virtual time `t0`, and helpers to drive it.
+struct Rig {
+    core: Core,
+    t0: Instant,
+    seq: u32,
+}
+
+impl Rig {
+    fn new(config: SmscConfig) -> Rig {
+        let t0 = Instant::now();
+        Rig {
+            core: Core::new(
+                config,
+                t0,
+                SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+            ),
+            t0,
+            seq: 0,
+        }
+    }
+
+    fn at(&self, ms: u64) -> Instant {
+        self.t0 + Duration::from_millis(ms)
+    }
+
+    /// Every output so far, records left out.
+    fn outputs(&mut self) -> Vec<Output> {
+        std::iter::from_fn(|| self.core.poll_output())
+            .filter(|o| !matches!(o, Output::Record(_)))
+            .collect()
+    }
+
+    /// A transceiver of "esme" bound on connection `conn`.
+    fn bound(&mut self, conn: u64) {
+        let peer: SocketAddr = PEER.parse().unwrap();
+        self.core.connected(self.at(0), conn, peer);
+        self.seq += 1;
+        let pdu = Pdu::new(
+            self.seq,
+            BindTransceiver {
+                system_id: "esme".into(),
+                password: "pw".into(),
+                interface_version: 0x34,
+                ..Default::default()
+            },
+        );
+        let ev = ConnEvent::Session(Event::BindRequested {
+            sequence_number: self.seq,
+            pdu: pdu.into_owned(),
+        });
+        self.core.on_event(self.at(0), conn, ev);
+        let out = self.outputs();
+        assert!(matches!(out[..], [Output::AcceptBind { .. }]), "{out:?}");
+    }
+
+    fn request(&mut self, conn: u64, ms: u64, body: impl Into<Body<'static>>) -> Vec<Output> {
+        self.seq += 1;
+        let pdu = Pdu::new(self.seq, body.into());
+        self.core.on_event(
+            self.at(ms),
+            conn,
+            ConnEvent::Session(Event::Request {
+                sequence_number: self.seq,
+                pdu,
+            }),
+        );
+        self.outputs()
+    }
+
+    fn tick(&mut self, ms: u64) -> Vec<Output> {
+        self.core.handle_timeout(self.at(ms));
+        self.outputs()
+    }
+}
+
+fn sme(addr: &str) -> DestAddress<'static> {
+    DestAddress::SmeAddress {
+        dest_addr_ton: 1,
+        dest_addr_npi: 1,
+        destination_addr: addr.to_string().into(),
+    }
+}
+
+fn multi(dests: Vec<DestAddress<'static>>) -> SubmitMulti<'static> {
+    SubmitMulti {
+        source_addr: "12345".into(),
+        dest_addresses: dests,
+        registered_delivery: 1,
+        short_message: "hello all".into(),
+        ..Default::default()
+    }
+}
+
+/// The receipt in a `deliver_sm` request output, and its `source_addr`.
+fn deliver_receipt(o: &Output) -> (String, Receipt) {
+    match o {
+        Output::Request {
+            body: Body::DeliverSm(d),
+            ..
+        } => (
+            d.source_addr.to_str_lossy().into_owned(),
+            Receipt::parse(
+                &String::from_utf8_lossy(d.short_message.as_bytes()),
+                &d.tlvs,
+            )
+            .expect("receipt"),
+        ),
+        other => panic!("not a deliver_sm: {other:?}"),
+    }
+}
+
+fn query_state(r: &mut Rig, ms: u64, id: &str) -> (CommandStatus, u8) {
+    let out = r.request(
+        1,
+        ms,
+        QuerySm {
+            message_id: id.to_string().into(),
+            source_addr: "12345".into(),
+            ..Default::default()
+        },
+    );
+    match &out[..] {
+        [Output::Respond {
+            status,
+            body: Body::QuerySmResp(q),
+            ..
+        }] => (*status, q.message_state),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn submit_multi_serves_each_destination_with_its_own_message_and_receipt() {
+    let mut r = Rig::new(
+        SmscConfig::default()
+            .receipt_delay(Duration::from_secs(2))
+            .refuse_destination("447700900666"),
+    );
+    r.bound(1);
+    let out = r.request(
+        1,
+        10,
+        multi(vec![
+            sme("447700900111"),
+            sme("447700900666"),
+            sme("447700900222"),
+        ]),
+    );
+    let [Output::Respond {
+        status,
+        body: Body::SubmitMultiResp(resp),
+        ..
+    }] = &out[..]
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!(*status, CommandStatus::ESME_ROK);
+    assert_eq!(resp.message_id.to_str_lossy(), "1");
+    assert_eq!(resp.unsuccess_smes.len(), 1, "{resp:?}");
+    let u = &resp.unsuccess_smes[0];
+    assert_eq!(u.destination_addr.to_str_lossy(), "447700900666");
+    assert_eq!(u.error_status_code, CommandStatus::ESME_RINVDSTADR);
+    // Each accepted destination is a message of its own, enroute until its receipt.
+    assert_eq!(query_state(&mut r, 20, "1-1"), (CommandStatus::ESME_ROK, 1));
+    assert_eq!(query_state(&mut r, 20, "1-2"), (CommandStatus::ESME_ROK, 1));
+    assert_eq!(
+        query_state(&mut r, 20, "1-3").0,
+        CommandStatus::ESME_RQUERYFAIL
+    );
+    assert!(r.tick(2009).is_empty(), "not yet");
+    let out = r.tick(2010);
+    assert_eq!(out.len(), 2, "{out:?}");
+    let mut got: Vec<(String, String)> = out
+        .iter()
+        .map(deliver_receipt)
+        .map(|(from, rec)| (from, rec.id))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("447700900111".to_string(), "1-1".to_string()),
+            ("447700900222".to_string(), "1-2".to_string()),
+        ]
+    );
+    assert_eq!(
+        query_state(&mut r, 2020, "1-1"),
+        (CommandStatus::ESME_ROK, 2)
+    );
+    assert_eq!(r.core.stats().submits, 1);
+}
+
+#[test]
+fn submit_multi_answers_bad_destinations_and_unknown_lists_in_unsuccess_smes() {
+    let mut r = Rig::new(SmscConfig::default().distribution_list("team", ["111", "222"]));
+    r.bound(1);
+    let out = r.request(
+        1,
+        0,
+        multi(vec![
+            sme(""),
+            DestAddress::DistributionList {
+                dl_name: "nobody".into(),
+            },
+            DestAddress::DistributionList {
+                dl_name: "team".into(),
+            },
+        ]),
+    );
+    let [Output::Respond {
+        status,
+        body: Body::SubmitMultiResp(resp),
+        ..
+    }] = &out[..]
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!(*status, CommandStatus::ESME_ROK);
+    let refused: Vec<(String, CommandStatus)> = resp
+        .unsuccess_smes
+        .iter()
+        .map(|u| {
+            (
+                u.destination_addr.to_str_lossy().into_owned(),
+                u.error_status_code,
+            )
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (String::new(), CommandStatus::ESME_RINVDSTADR),
+            ("nobody".to_string(), CommandStatus::ESME_RINVDLNAME),
+        ]
+    );
+    // The list's two members are messages 1-1 and 1-2, receipted to their addresses.
+    let out = r.tick(100);
+    let mut from: Vec<String> = out.iter().map(|o| deliver_receipt(o).0).collect();
+    from.sort();
+    assert_eq!(from, ["111", "222"]);
+}
+
+#[allow(dead_code)]
+fn submit(rd: u8) -> SubmitSm<'static> {
+    SubmitSm {
+        source_addr: "12345".into(),
+        destination_addr: "447700900123".into(),
+        registered_delivery: rd,
+        short_message: "hello".into(),
+        ..Default::default()
+    }
+}
+
+#[allow(dead_code)]
+fn tlv_state(tlvs: &[Tlv<'_>]) -> Option<u8> {
+    tlvs.iter().find_map(|t| match t {
+        Tlv::MessageState(s) => Some(*s),
+        _ => None,
+    })
+}
