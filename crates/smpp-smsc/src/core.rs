@@ -15,7 +15,7 @@ use log::{debug, info, warn};
 use smpp_pdu::concat::{self, SplitMethod};
 use smpp_pdu::text::{self, Encoding, TextConfig};
 use smpp_pdu::tlv::Tlv;
-use smpp_pdu::{Body, CommandId, CommandStatus, DeliverSm, GenericNack, Pdu};
+use smpp_pdu::{Body, CommandId, CommandStatus, DataSm, DeliverSm, GenericNack, Pdu};
 use smpp_session::{BindKind, Event};
 use smpp_transport::{ConnEvent, ConnId, Outcome};
 
@@ -835,6 +835,12 @@ impl Core {
 
     /// Sends a request to `conn` (its outcome comes to [`Core::on_completed`]).
     pub(crate) fn send_request(&mut self, conn: ConnId, body: Body<'static>, kind: Sent) -> u64 {
+        let body = match body {
+            Body::DeliverSm(d) if self.config.deliver_as_data_sm && kind != Sent::Handler => {
+                Body::from(data_sm_of(d))
+            }
+            other => other,
+        };
         let tag = self.next_tag;
         self.next_tag += 1;
         let system_id = self.conns.get(&conn).and_then(|c| c.system_id.clone());
@@ -931,6 +937,33 @@ fn bind_kind(id: CommandId) -> Option<BindKind> {
         CommandId::BIND_RECEIVER => Some(BindKind::Receiver),
         CommandId::BIND_TRANSCEIVER => Some(BindKind::Transceiver),
         _ => None,
+    }
+}
+
+/// The `data_sm` that carries what `d` says ([`SmscConfig::deliver_as_data_sm`]): the same
+/// addresses, `esm_class`, `registered_delivery`, `data_coding` and TLVs (a receipt's
+/// `receipted_message_id` and `message_state` among them), with `short_message` moved into
+/// `message_payload` (`data_sm` has no `short_message`).
+pub(crate) fn data_sm_of(d: DeliverSm<'static>) -> DataSm<'static> {
+    let mut tlvs = d.tlvs;
+    let has_payload = tlvs.iter().any(|t| matches!(t, Tlv::MessagePayload(_)));
+    if !d.short_message.is_empty() && !has_payload {
+        tlvs.push(Tlv::MessagePayload(
+            d.short_message.as_bytes().to_vec().into(),
+        ));
+    }
+    DataSm {
+        service_type: d.service_type,
+        source_addr_ton: d.source_addr_ton,
+        source_addr_npi: d.source_addr_npi,
+        source_addr: d.source_addr,
+        dest_addr_ton: d.dest_addr_ton,
+        dest_addr_npi: d.dest_addr_npi,
+        destination_addr: d.destination_addr,
+        esm_class: d.esm_class,
+        registered_delivery: d.registered_delivery,
+        data_coding: d.data_coding,
+        tlvs,
     }
 }
 

@@ -258,7 +258,6 @@ fn submit_multi_answers_bad_destinations_and_unknown_lists_in_unsuccess_smes() {
     assert_eq!(from, ["111", "222"]);
 }
 
-#[allow(dead_code)]
 fn submit(rd: u8) -> SubmitSm<'static> {
     SubmitSm {
         source_addr: "12345".into(),
@@ -269,10 +268,65 @@ fn submit(rd: u8) -> SubmitSm<'static> {
     }
 }
 
-#[allow(dead_code)]
 fn tlv_state(tlvs: &[Tlv<'_>]) -> Option<u8> {
     tlvs.iter().find_map(|t| match t {
         Tlv::MessageState(s) => Some(*s),
         _ => None,
     })
+}
+
+#[test]
+fn receipts_and_mo_go_out_as_data_sm_when_asked() {
+    let mut r = Rig::new(
+        SmscConfig::default()
+            .receipt_delay(Duration::from_secs(1))
+            .deliver_as_data_sm(true),
+    );
+    r.bound(1);
+    let out = r.request(1, 0, submit(1));
+    assert!(matches!(out[..], [Output::Respond { .. }]), "{out:?}");
+    let out = r.tick(1000);
+    let [Output::Request {
+        body: Body::DataSm(d),
+        ..
+    }] = &out[..]
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!(d.esm_class, 0x04);
+    assert_eq!(d.source_addr.to_str_lossy(), "447700900123");
+    assert_eq!(d.destination_addr.to_str_lossy(), "12345");
+    assert_eq!(tlv_state(&d.tlvs), Some(2));
+    assert!(d
+        .tlvs
+        .iter()
+        .any(|t| matches!(t, Tlv::ReceiptedMessageId(id) if id.to_str_lossy() == "1")));
+    let text = d
+        .tlvs
+        .iter()
+        .find_map(|t| match t {
+            Tlv::MessagePayload(p) => Some(String::from_utf8_lossy(p.as_bytes()).into_owned()),
+            _ => None,
+        })
+        .expect("the text in message_payload");
+    assert!(text.starts_with("id:1 sub:001"), "{text}");
+    let rec = Receipt::from_data_sm(d).expect("a receipt");
+    assert_eq!(rec.id, "1");
+    // An MO too.
+    r.core
+        .inject_mo(r.at(1001), "esme", "447700900123", "12345", "hi")
+        .unwrap();
+    let out = r.outputs();
+    let [Output::Request {
+        body: Body::DataSm(d),
+        ..
+    }] = &out[..]
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!(d.esm_class, 0);
+    assert!(d
+        .tlvs
+        .iter()
+        .any(|t| matches!(t, Tlv::MessagePayload(p) if p.as_bytes() == b"hi")));
 }
