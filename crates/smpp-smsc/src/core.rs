@@ -21,6 +21,7 @@ use smpp_transport::{ConnEvent, ConnId, Outcome};
 
 use crate::{Record, Result, SmscConfig, SmscError, Stats};
 
+mod broadcast;
 mod handler;
 mod receipts;
 mod requests;
@@ -138,6 +139,8 @@ pub struct Core {
     pub(crate) conns: HashMap<ConnId, Conn>,
     next_id: u64,
     pub(crate) messages: HashMap<String, Message>,
+    /// Broadcasts accepted by `broadcast_sm`, by id.
+    pub(crate) broadcasts: HashMap<String, broadcast::Broadcast>,
     message_order: VecDeque<String>,
     /// Receipts waiting for their time, by (time, order of scheduling).
     pub(crate) receipts: BTreeMap<(Instant, u64), DueReceipt>,
@@ -194,6 +197,7 @@ impl Core {
             handler: None,
             conns: HashMap::new(),
             messages: HashMap::new(),
+            broadcasts: HashMap::new(),
             message_order: VecDeque::new(),
             receipts: BTreeMap::new(),
             receipt_seq: 0,

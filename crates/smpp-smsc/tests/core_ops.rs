@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use smpp_pdu::receipt::Receipt;
-use smpp_pdu::tlv::Tlv;
+use smpp_pdu::tlv::{BroadcastAreaIdentifier, Tlv};
 use smpp_pdu::{
-    BindTransceiver, Body, CommandStatus, DestAddress, Pdu, QuerySm, SubmitMulti, SubmitSm,
+    BindTransceiver, Body, BroadcastSm, CancelBroadcastSm, CommandStatus, DestAddress, Pdu,
+    QueryBroadcastSm, QuerySm, SubmitMulti, SubmitSm,
 };
 use smpp_session::Event;
 use smpp_smsc::core::{Core, Output};
@@ -329,4 +330,111 @@ fn receipts_and_mo_go_out_as_data_sm_when_asked() {
         .tlvs
         .iter()
         .any(|t| matches!(t, Tlv::MessagePayload(p) if p.as_bytes() == b"hi")));
+}
+
+fn area(name: &str) -> Tlv<'static> {
+    Tlv::BroadcastAreaIdentifier(BroadcastAreaIdentifier {
+        format: 0,
+        details: name.as_bytes().to_vec().into(),
+    })
+}
+
+fn query_broadcast(r: &mut Rig, id: &str) -> (CommandStatus, Vec<Tlv<'static>>) {
+    let out = r.request(
+        1,
+        0,
+        QueryBroadcastSm {
+            message_id: id.to_string().into(),
+            source_addr: "12345".into(),
+            ..Default::default()
+        },
+    );
+    match &out[..] {
+        [Output::Respond {
+            status,
+            body: Body::QueryBroadcastSmResp(q),
+            ..
+        }] => {
+            if status.is_ok() {
+                assert_eq!(q.message_id.to_str_lossy(), id);
+            }
+            (*status, q.tlvs.clone())
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn status_of(out: &[Output]) -> CommandStatus {
+    match out {
+        [Output::Respond { status, .. }] => *status,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn broadcasts_are_stored_queried_and_cancelled() {
+    let mut r = Rig::new(SmscConfig::default());
+    r.bound(1);
+    // Without an area it is refused.
+    let out = r.request(
+        1,
+        0,
+        BroadcastSm {
+            source_addr: "12345".into(),
+            ..Default::default()
+        },
+    );
+    assert_eq!(status_of(&out), CommandStatus::ESME_RMISSINGTLV);
+    let out = r.request(
+        1,
+        0,
+        BroadcastSm {
+            source_addr: "12345".into(),
+            tlvs: vec![
+                area("London"),
+                area("Leeds"),
+                Tlv::MessagePayload(b"storm warning".to_vec().into()),
+            ],
+            ..Default::default()
+        },
+    );
+    let id = match &out[..] {
+        [Output::Respond {
+            status: CommandStatus::ESME_ROK,
+            body: Body::BroadcastSmResp(b),
+            ..
+        }] => b.message_id.to_str_lossy().into_owned(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(id, "1");
+    let (status, tlvs) = query_broadcast(&mut r, &id);
+    assert_eq!(status, CommandStatus::ESME_ROK);
+    assert_eq!(
+        tlvs,
+        [
+            Tlv::MessageState(1),
+            area("London"),
+            area("Leeds"),
+            Tlv::BroadcastAreaSuccess(100)
+        ]
+    );
+    assert_eq!(
+        query_broadcast(&mut r, "99").0,
+        CommandStatus::ESME_RBCASTQUERYFAIL
+    );
+    let cancel = |id: &str| CancelBroadcastSm {
+        message_id: id.to_string().into(),
+        source_addr: "12345".into(),
+        ..Default::default()
+    };
+    let out = r.request(1, 0, cancel(&id));
+    assert_eq!(status_of(&out), CommandStatus::ESME_ROK);
+    let (_, tlvs) = query_broadcast(&mut r, &id);
+    assert_eq!(tlvs[0], Tlv::MessageState(3));
+    assert_eq!(tlvs.last(), Some(&Tlv::BroadcastAreaSuccess(0)));
+    // Cancelled once only; an unknown id cannot be cancelled.
+    let out = r.request(1, 0, cancel(&id));
+    assert_eq!(status_of(&out), CommandStatus::ESME_RBCASTCANCELFAIL);
+    let out = r.request(1, 0, cancel("42"));
+    assert_eq!(status_of(&out), CommandStatus::ESME_RBCASTCANCELFAIL);
 }

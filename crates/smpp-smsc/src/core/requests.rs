@@ -1,6 +1,7 @@
 //! The built-in answers to ESME requests: `submit_sm`, `data_sm`, `submit_multi` (accepted
 //! with a message id, receipts scheduled; `submit_multi` destination by destination), `query_sm`, `cancel_sm` and `replace_sm` on the
-//! stored messages, `ESME_RINVCMDID` for the rest.
+//! stored messages, the `broadcast_sm` family (see `broadcast.rs`), `ESME_RINVCMDID` for
+//! the rest.
 
 use log::debug;
 use smpp_pdu::receipt::ReceiptState;
@@ -226,6 +227,9 @@ impl Core {
                     );
                 }
             }
+            Body::BroadcastSm(b) => self.broadcast_sm(conn, seq, system_id, b),
+            Body::QueryBroadcastSm(q) => self.query_broadcast_sm(conn, seq, system_id, q),
+            Body::CancelBroadcastSm(c) => self.cancel_broadcast_sm(conn, seq, system_id, c),
             other => self.unsupported(conn, seq, other.command_id()),
         }
     }
