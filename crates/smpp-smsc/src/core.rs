@@ -130,6 +130,8 @@ pub(crate) enum Sent {
     Intermediate,
     /// Sent by a [`Handler`] through [`Ctx::deliver`].
     Handler,
+    /// An `outbind` on a connection the SMSC opened ([`Core::outbind`]).
+    Outbind,
 }
 
 /// The SMSC's logic, driven by events and `now`: see the [module](self) documentation.
@@ -298,6 +300,29 @@ impl Core {
         });
     }
 
+    /// The SMSC opened connection `conn` to an ESME at `peer` (which listens for it):
+    /// sends `outbind` with this `system_id` and `password` (reference §12.6). The ESME's
+    /// bind (as a receiver, or a transceiver in 5.0) then comes on `conn` and is served as
+    /// any bind: the accounts, the lockout and the handler decide it, and once bound the
+    /// connection gets receipts and MO messages like an accepted one.
+    pub fn outbind(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        peer: SocketAddr,
+        system_id: &str,
+        password: &str,
+    ) {
+        self.connected(now, conn, peer);
+        info!("connection {conn}: outbind to {peer} as {system_id:?}");
+        let body = Body::from(smpp_pdu::Outbind {
+            system_id: system_id.to_string().into(),
+            password: password.to_string().into(),
+            tlvs: Vec::new(),
+        });
+        self.send_request(conn, body, Sent::Outbind);
+    }
+
     /// An event of connection `conn`.
     pub fn on_event(&mut self, now: Instant, conn: ConnId, ev: ConnEvent) {
         self.now = self.now.max(now);
@@ -389,6 +414,14 @@ impl Core {
         let Some((conn, system_id, kind)) = self.in_flight.remove(&tag) else {
             return;
         };
+        if kind == Sent::Outbind {
+            // No response: `Sent` once it is queued, or why it could not be.
+            match outcome {
+                Outcome::Sent => debug!("connection {conn}: outbind sent"),
+                other => warn!("connection {conn}: outbind not sent: {other:?}"),
+            }
+            return;
+        }
         match outcome {
             Outcome::Response(pdu) => {
                 let ok = pdu.command_status.is_ok();
@@ -853,7 +886,7 @@ impl Core {
             Sent::Receipt => s.receipts_sent += 1,
             Sent::Mo => s.mo_sent += 1,
             Sent::Intermediate => s.intermediates_sent += 1,
-            Sent::Handler => {}
+            Sent::Handler | Sent::Outbind => {}
         });
         self.out.push_back(Output::Request { conn, tag, body });
         tag

@@ -807,6 +807,12 @@ pub(crate) enum Control {
     SessionStats {
         reply: Sender<smpp_session::Stats>,
     },
+    /// A connection the API opened to an ESME: send `outbind` on it.
+    Outbind {
+        conn: smpp_transport::Connection,
+        system_id: String,
+        password: String,
+    },
     Shutdown,
 }
 
@@ -817,6 +823,8 @@ pub struct Smsc {
     control: Sender<Control>,
     thread: Option<JoinHandle<()>>,
     transport: TransportHandle,
+    /// Session settings of the connections it opens for outbind.
+    session: smpp_session::Config,
 }
 
 impl fmt::Debug for Smsc {
@@ -868,6 +876,7 @@ impl Smsc {
             waiters: std::sync::atomic::AtomicUsize::new(0),
         });
         let (control, control_rx) = crossbeam_channel::unbounded();
+        let session = config.session.clone();
         let s = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("smpp-smsc".into())
@@ -893,7 +902,32 @@ impl Smsc {
             control,
             thread: Some(thread),
             transport,
+            session,
         })
+    }
+
+    /// Outbind (reference §12.6): dials an ESME listening on `addr` and sends it `outbind`
+    /// with `system_id` and `password`; returns the connection's id once `outbind` is handed
+    /// to the SMSC thread. The ESME then binds on that connection (as a receiver, or a
+    /// transceiver in 5.0), and the bind is served as any other: the accounts decide it,
+    /// and once bound the connection gets the receipts and MO messages of its `system_id`.
+    /// Plain TCP; the dial is bounded by the transport's `connect_timeout`.
+    pub fn outbind(
+        &self,
+        addr: SocketAddr,
+        system_id: &str,
+        password: &str,
+    ) -> Result<smpp_transport::ConnId> {
+        let conn = self.transport.connect_as_smsc(addr, self.session.clone())?;
+        let id = conn.id();
+        self.control
+            .send(Control::Outbind {
+                conn,
+                system_id: system_id.into(),
+                password: password.into(),
+            })
+            .map_err(|_| SmscError::Stopped)?;
+        Ok(id)
     }
 
     /// The address it listens on.

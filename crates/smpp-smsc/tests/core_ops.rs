@@ -438,3 +438,68 @@ fn broadcasts_are_stored_queried_and_cancelled() {
     let out = r.request(1, 0, cancel("42"));
     assert_eq!(status_of(&out), CommandStatus::ESME_RBCASTCANCELFAIL);
 }
+
+#[test]
+fn outbind_then_the_esme_binds_as_a_receiver_and_gets_mo() {
+    use smpp_pdu::{BindReceiver, Outbind};
+    use smpp_transport::Outcome;
+    let mut r = Rig::new(SmscConfig::default());
+    let peer: SocketAddr = PEER.parse().unwrap();
+    r.core.outbind(r.at(0), 7, peer, "smpp-smsc", "pw");
+    let out = r.outputs();
+    let [Output::Request {
+        conn: 7,
+        tag,
+        body:
+            Body::Outbind(Outbind {
+                system_id,
+                password,
+                ..
+            }),
+    }] = &out[..]
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!(system_id.to_str_lossy(), "smpp-smsc");
+    assert_eq!(password.expose(), b"pw");
+    r.core.on_completed(r.at(1), *tag, Outcome::Sent);
+    assert_eq!(r.core.stats().delivers_failed, 0);
+    assert_eq!(r.core.connections(), 1);
+    let pdu = Pdu::new(
+        1,
+        BindReceiver {
+            system_id: "esme".into(),
+            password: "x".into(),
+            interface_version: 0x34,
+            ..Default::default()
+        },
+    );
+    r.core.on_event(
+        r.at(2),
+        7,
+        ConnEvent::Session(Event::BindRequested {
+            sequence_number: 1,
+            pdu,
+        }),
+    );
+    let out = r.outputs();
+    assert!(
+        matches!(out[..], [Output::AcceptBind { conn: 7, .. }]),
+        "{out:?}"
+    );
+    r.core
+        .inject_mo(r.at(3), "esme", "447700900123", "12345", "hi")
+        .unwrap();
+    let out = r.outputs();
+    assert!(
+        matches!(
+            out[..],
+            [Output::Request {
+                conn: 7,
+                body: Body::DeliverSm(_),
+                ..
+            }]
+        ),
+        "{out:?}"
+    );
+}
