@@ -139,7 +139,7 @@ struct Conn {
 }
 
 enum Entry {
-    Listener(ListenerState),
+    Listener(Box<ListenerState>),
     Conn(Box<Conn>),
 }
 

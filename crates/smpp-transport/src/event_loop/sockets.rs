@@ -35,7 +35,7 @@ impl EventLoop {
             let secure = tls.is_some();
             self.entries.insert(
                 t,
-                Entry::Listener(ListenerState {
+                Entry::Listener(Box::new(ListenerState {
                     socket,
                     session,
                     tls,
@@ -44,7 +44,7 @@ impl EventLoop {
                     id,
                     open: 0,
                     esme,
-                }),
+                })),
             );
             info!(
                 "listening on {local_addr}{}",
