@@ -103,3 +103,28 @@ fn outbind_to_nobody_fails_at_once() {
     assert!(s.outbind(addr, "smpp-smsc", "pw").is_err());
     s.shutdown();
 }
+
+#[test]
+fn a_client_listening_for_outbind_binds_as_a_receiver_and_gets_mo() {
+    use smpp_client::{ClientConfig, OutbindListener};
+    let _ = env_logger::builder().is_test(true).try_init();
+    let s =
+        Smsc::start(SmscConfig::default().user(User::new("alice", "secret"))).expect("SMSC starts");
+    let listener = OutbindListener::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        ClientConfig::new(BindKind::Receiver, "alice", "secret"),
+    )
+    .unwrap();
+    s.outbind(listener.local_addr(), "smpp-smsc", "pw")
+        .expect("dials");
+    let c = listener.accept(WAIT).expect("bound after the outbind");
+    assert!(s.wait_for(WAIT, |st| st.bound == 1));
+    s.inject_mo("alice", "447700900123", "12345", "hello receiver")
+        .expect("a receiver of alice");
+    let inbound = c.inbound().recv_timeout(WAIT).expect("the MO");
+    assert_eq!(inbound.text(), Some("hello receiver"));
+    drop(inbound);
+    assert!(s.wait_for(WAIT, |st| st.delivers_acked == 1));
+    c.unbind().unwrap();
+    s.shutdown();
+}
