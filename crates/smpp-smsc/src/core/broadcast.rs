@@ -3,7 +3,8 @@
 //! until `cancel_broadcast_sm` makes it `DELETED` (3); `query_broadcast_sm` answers its
 //! `message_state`, its `broadcast_area_identifier`s and a `broadcast_area_success` of 100
 //! (a test SMSC reaches every area at once; 0 once cancelled). No cell broadcast is sent
-//! anywhere. A `broadcast_sm` with a `message_id` replaces that broadcast (same id).
+//! anywhere. A `broadcast_sm` with a `message_id` replaces that broadcast (same id). At
+//! most [`crate::SmscConfig::max_messages`] broadcasts are kept.
 
 use log::debug;
 use smpp_pdu::tlv::Tlv;
@@ -79,6 +80,20 @@ impl Core {
                 BroadcastSmResp::default(),
             );
         };
+        // At most `max_messages` are kept: a cancelled one goes first, else any other.
+        if !self.broadcasts.contains_key(&id)
+            && self.broadcasts.len() >= self.config.max_messages.max(1)
+        {
+            let old = self
+                .broadcasts
+                .iter()
+                .find(|(_, b)| b.state == DELETED)
+                .or_else(|| self.broadcasts.iter().next())
+                .map(|(k, _)| k.clone());
+            if let Some(old) = old {
+                self.broadcasts.remove(&old);
+            }
+        }
         self.broadcasts.insert(
             id.clone(),
             Broadcast {
