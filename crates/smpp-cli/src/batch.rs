@@ -219,7 +219,7 @@ pub(crate) enum Target {
     Client {
         client: Client,
         window: usize,
-        smsc: Option<Smsc>,
+        smsc: Option<Box<Smsc>>,
     },
     Pool(Box<Pool>),
 }

@@ -321,7 +321,7 @@ fn connect(o: &SendArgs) -> Result<Target, Failure> {
     Ok(Target::Client {
         client,
         window,
-        smsc,
+        smsc: smsc.map(Box::new),
     })
 }
 

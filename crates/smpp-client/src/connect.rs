@@ -164,6 +164,15 @@ pub(crate) fn open(
     #[cfg(not(feature = "tls-core"))]
     let conn = transport.connect(addr, config.session.clone());
     let conn = conn.map_err(Error::Connect)?;
+    bind_on(conn, addr, config)
+}
+
+/// Binds on `conn` (to `addr`) as `config` says and waits for the outcome.
+pub(crate) fn bind_on(
+    conn: Connection,
+    addr: SocketAddr,
+    config: &ClientConfig,
+) -> Result<Arc<Connection>, Error> {
     let (tx, rx) = crossbeam_channel::bounded(1);
     conn.bind(config.bind.clone(), 0, &tx)
         .map_err(|_| Error::Closed)?;

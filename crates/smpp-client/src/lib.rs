@@ -71,6 +71,7 @@ mod dispatch;
 mod error;
 mod inbound;
 mod options;
+mod outbind;
 mod pending;
 pub mod pool;
 mod rate;
@@ -100,6 +101,7 @@ use config::Jitter;
 pub use error::Error;
 pub use inbound::{Inbound, InboundKind};
 pub use options::{Sent, TextOptions};
+pub use outbind::OutbindListener;
 pub use pending::Pending;
 pub use smpp_lifecycle::{
     Incomplete, LifecycleConfig, Message, Outcome, Progress, ReceiptMatch, Report, SegmentReport,
@@ -455,6 +457,34 @@ impl Client {
             wake: (wake, wake_rx),
         };
         Client::start(transport, servers, config, jitter, &tracking, start)
+    }
+
+    /// A client on a connection already bound to `addr` (an outbind's), on `transport`.
+    pub(crate) fn on_connection(
+        transport: &TransportHandle,
+        conn: Arc<Connection>,
+        addr: SocketAddr,
+        config: ClientConfig,
+    ) -> Result<Client, Error> {
+        let (wake, wake_rx) = crossbeam_channel::bounded(1);
+        let tracking = Tracking::open(&config, &wake)?;
+        let rate = config
+            .max_rate
+            .map(|r| Arc::new(Mutex::new(RateLimiter::new(r, Instant::now()))));
+        let start = Start {
+            first: Ok((conn, addr)),
+            rate,
+            owns_tracking: true,
+            wake: (wake, wake_rx),
+        };
+        Client::start(
+            transport,
+            vec![ServerAddr::from(addr)],
+            config,
+            Jitter::new(),
+            &tracking,
+            start,
+        )
     }
 
     /// A bind of a pool: on the pool's tracking and its account's rate cap; a first

@@ -89,7 +89,8 @@ pub fn check_data_sm(d: &DataSm<'_>, version: u8) -> Result<(), CommandStatus> {
 
 /// Checks a `submit_multi` received on a bind of `interface_version` `version`: the fields
 /// it shares with `submit_sm`, the number of destinations (1 to 254 in 3.4, 255 in 5.0,
-/// else `ESME_RINVNUMDESTS`) and each destination's TON, NPI and address (or list name).
+/// else `ESME_RINVNUMDESTS`). Each destination is checked on its own by
+/// [`check_destination`].
 pub fn check_submit_multi(m: &SubmitMulti<'_>, version: u8) -> Result<(), CommandStatus> {
     check_service_type(&m.service_type)?;
     check_source(
@@ -104,22 +105,8 @@ pub fn check_submit_multi(m: &SubmitMulti<'_>, version: u8) -> Result<(), Comman
     if m.dest_addresses.is_empty() || m.dest_addresses.len() > max_dests {
         return Err(CommandStatus::ESME_RINVNUMDESTS);
     }
-    for d in &m.dest_addresses {
-        match d {
-            DestAddress::SmeAddress {
-                dest_addr_ton,
-                dest_addr_npi,
-                destination_addr,
-            } => check_dest(*dest_addr_ton, *dest_addr_npi, destination_addr, ADDR_MAX)?,
-            DestAddress::DistributionList { dl_name } => {
-                // A list name is COS(21) like an address; whether the list exists is the
-                // SMSC's business.
-                if dl_name.is_empty() || !is_cstr(dl_name, ADDR_MAX) {
-                    return Err(CommandStatus::ESME_RINVDLNAME);
-                }
-            }
-        }
-    }
+    // Each destination is checked on its own (`check_destination`): a refused one goes
+    // into `unsuccess_smes`, the others are served.
     check_esm_class(m.esm_class, Request::SubmitMulti, version)?;
     check_priority(m.priority_flag, version)?;
     check_time(&m.schedule_delivery_time, CommandStatus::ESME_RINVSCHED)?;
@@ -127,6 +114,29 @@ pub fn check_submit_multi(m: &SubmitMulti<'_>, version: u8) -> Result<(), Comman
     check_registered_delivery(m.registered_delivery, version)?;
     check_replace_flag(m.replace_if_present_flag)?;
     check_message(&m.short_message, &m.tlvs, short_message_max(version))
+}
+
+/// Checks one destination of a `submit_multi`: an SME address's TON, NPI and address
+/// (`ESME_RINVDSTTON`, `ESME_RINVDSTNPI`, `ESME_RINVDSTADR`), a distribution list's name
+/// (`ESME_RINVDLNAME`). A refused destination goes into the response's `unsuccess_smes`
+/// with this status; the rest of the `submit_multi` is served.
+pub fn check_destination(d: &DestAddress<'_>) -> Result<(), CommandStatus> {
+    match d {
+        DestAddress::SmeAddress {
+            dest_addr_ton,
+            dest_addr_npi,
+            destination_addr,
+        } => check_dest(*dest_addr_ton, *dest_addr_npi, destination_addr, ADDR_MAX),
+        DestAddress::DistributionList { dl_name } => {
+            // A list name is COS(21) like an address; whether the list exists is the
+            // SMSC's business.
+            if dl_name.is_empty() || !is_cstr(dl_name, ADDR_MAX) {
+                Err(CommandStatus::ESME_RINVDLNAME)
+            } else {
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Checks a `replace_sm`: `source_addr` TON, NPI and length, the two times,
@@ -611,7 +621,11 @@ mod tests {
         for (name, edit, version, want) in rows {
             let mut m = multi();
             edit(&mut m);
-            assert_eq!(check_submit_multi(&m, *version), *want, "{name}");
+            // The PDU's own checks, then each destination's (a refused one goes into
+            // `unsuccess_smes`).
+            let got = check_submit_multi(&m, *version)
+                .and_then(|()| m.dest_addresses.iter().try_for_each(check_destination));
+            assert_eq!(got, *want, "{name}");
         }
     }
 

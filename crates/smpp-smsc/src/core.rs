@@ -15,12 +15,13 @@ use log::{debug, info, warn};
 use smpp_pdu::concat::{self, SplitMethod};
 use smpp_pdu::text::{self, Encoding, TextConfig};
 use smpp_pdu::tlv::Tlv;
-use smpp_pdu::{Body, CommandId, CommandStatus, DeliverSm, GenericNack, Pdu};
+use smpp_pdu::{Body, CommandId, CommandStatus, DataSm, DeliverSm, GenericNack, Pdu};
 use smpp_session::{BindKind, Event};
 use smpp_transport::{ConnEvent, ConnId, Outcome};
 
 use crate::{Record, Result, SmscConfig, SmscError, Stats};
 
+mod broadcast;
 mod handler;
 mod receipts;
 mod requests;
@@ -130,6 +131,8 @@ pub(crate) enum Sent {
     Intermediate,
     /// Sent by a [`Handler`] through [`Ctx::deliver`].
     Handler,
+    /// An `outbind` on a connection the SMSC opened ([`Core::outbind`]).
+    Outbind,
 }
 
 /// The SMSC's logic, driven by events and `now`: see the [module](self) documentation.
@@ -141,6 +144,8 @@ pub struct Core {
     /// The seeded generator of [`SmscConfig::seed`].
     pub(crate) rng: rng::SplitMix64,
     pub(crate) messages: HashMap<String, Message>,
+    /// Broadcasts accepted by `broadcast_sm`, by id.
+    pub(crate) broadcasts: HashMap<String, broadcast::Broadcast>,
     message_order: VecDeque<String>,
     /// Receipts waiting for their time, by (time, order of scheduling).
     pub(crate) receipts: BTreeMap<(Instant, u64), DueReceipt>,
@@ -198,6 +203,7 @@ impl Core {
             handler: None,
             conns: HashMap::new(),
             messages: HashMap::new(),
+            broadcasts: HashMap::new(),
             message_order: VecDeque::new(),
             receipts: BTreeMap::new(),
             receipt_seq: 0,
@@ -298,6 +304,29 @@ impl Core {
         });
     }
 
+    /// The SMSC opened connection `conn` to an ESME at `peer` (which listens for it):
+    /// sends `outbind` with this `system_id` and `password` (reference §12.6). The ESME's
+    /// bind (as a receiver, or a transceiver in 5.0) then comes on `conn` and is served as
+    /// any bind: the accounts, the lockout and the handler decide it, and once bound the
+    /// connection gets receipts and MO messages like an accepted one.
+    pub fn outbind(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        peer: SocketAddr,
+        system_id: &str,
+        password: &str,
+    ) {
+        self.connected(now, conn, peer);
+        info!("connection {conn}: outbind to {peer} as {system_id:?}");
+        let body = Body::from(smpp_pdu::Outbind {
+            system_id: system_id.to_string().into(),
+            password: password.to_string().into(),
+            tlvs: Vec::new(),
+        });
+        self.send_request(conn, body, Sent::Outbind);
+    }
+
     /// An event of connection `conn`.
     pub fn on_event(&mut self, now: Instant, conn: ConnId, ev: ConnEvent) {
         self.now = self.now.max(now);
@@ -389,6 +418,14 @@ impl Core {
         let Some((conn, system_id, kind)) = self.in_flight.remove(&tag) else {
             return;
         };
+        if kind == Sent::Outbind {
+            // No response: `Sent` once it is queued, or why it could not be.
+            match outcome {
+                Outcome::Sent => debug!("connection {conn}: outbind sent"),
+                other => warn!("connection {conn}: outbind not sent: {other:?}"),
+            }
+            return;
+        }
         match outcome {
             Outcome::Response(pdu) => {
                 let ok = pdu.command_status.is_ok();
@@ -839,6 +876,12 @@ impl Core {
 
     /// Sends a request to `conn` (its outcome comes to [`Core::on_completed`]).
     pub(crate) fn send_request(&mut self, conn: ConnId, body: Body<'static>, kind: Sent) -> u64 {
+        let body = match body {
+            Body::DeliverSm(d) if self.config.deliver_as_data_sm && kind != Sent::Handler => {
+                Body::from(data_sm_of(d))
+            }
+            other => other,
+        };
         let tag = self.next_tag;
         self.next_tag += 1;
         let system_id = self.conns.get(&conn).and_then(|c| c.system_id.clone());
@@ -847,7 +890,7 @@ impl Core {
             Sent::Receipt => s.receipts_sent += 1,
             Sent::Mo => s.mo_sent += 1,
             Sent::Intermediate => s.intermediates_sent += 1,
-            Sent::Handler => {}
+            Sent::Handler | Sent::Outbind => {}
         });
         self.out.push_back(Output::Request { conn, tag, body });
         tag
@@ -935,6 +978,33 @@ fn bind_kind(id: CommandId) -> Option<BindKind> {
         CommandId::BIND_RECEIVER => Some(BindKind::Receiver),
         CommandId::BIND_TRANSCEIVER => Some(BindKind::Transceiver),
         _ => None,
+    }
+}
+
+/// The `data_sm` that carries what `d` says ([`SmscConfig::deliver_as_data_sm`]): the same
+/// addresses, `esm_class`, `registered_delivery`, `data_coding` and TLVs (a receipt's
+/// `receipted_message_id` and `message_state` among them), with `short_message` moved into
+/// `message_payload` (`data_sm` has no `short_message`).
+pub(crate) fn data_sm_of(d: DeliverSm<'static>) -> DataSm<'static> {
+    let mut tlvs = d.tlvs;
+    let has_payload = tlvs.iter().any(|t| matches!(t, Tlv::MessagePayload(_)));
+    if !d.short_message.is_empty() && !has_payload {
+        tlvs.push(Tlv::MessagePayload(
+            d.short_message.as_bytes().to_vec().into(),
+        ));
+    }
+    DataSm {
+        service_type: d.service_type,
+        source_addr_ton: d.source_addr_ton,
+        source_addr_npi: d.source_addr_npi,
+        source_addr: d.source_addr,
+        dest_addr_ton: d.dest_addr_ton,
+        dest_addr_npi: d.dest_addr_npi,
+        destination_addr: d.destination_addr,
+        esm_class: d.esm_class,
+        registered_delivery: d.registered_delivery,
+        data_coding: d.data_coding,
+        tlvs,
     }
 }
 

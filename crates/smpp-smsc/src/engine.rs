@@ -29,6 +29,9 @@ pub(crate) fn run(
     log: Option<File>,
 ) {
     let (done_tx, done_rx) = crossbeam_channel::unbounded::<Completed>();
+    // Events of the connections the SMSC opened for outbind (each has its own channel,
+    // forwarded here by a thread of its own).
+    let (outbound_tx, outbound_rx) = crossbeam_channel::unbounded::<(ConnId, ConnEvent)>();
     let never = crossbeam_channel::never();
     let events = listener.events().unwrap_or(&never).clone();
     let mut d = Driver {
@@ -49,6 +52,7 @@ pub(crate) fn run(
         let i_control = sel.recv(&control);
         let i_done = sel.recv(&done_rx);
         let i_events = sel.recv(&events);
+        let i_outbound = sel.recv(&outbound_rx);
         // Last, so every other index is known: what is left is the accept channel.
         if listening {
             sel.recv(listener.receiver());
@@ -68,6 +72,31 @@ pub(crate) fn run(
                 }) => {
                     let r = core.inject_mo(now, &system_id, &from, &to, &text);
                     let _ = reply.send(r);
+                }
+                Ok(Control::Outbind {
+                    conn,
+                    system_id,
+                    password,
+                }) => {
+                    let (id, peer) = (conn.id(), conn.peer_addr());
+                    let events = conn.events().clone();
+                    let tx = outbound_tx.clone();
+                    let forwarder = std::thread::Builder::new()
+                        .name(format!("smpp-smsc-outbind-{id}"))
+                        .spawn(move || {
+                            for ev in events.iter() {
+                                if tx.send((id, ev)).is_err() {
+                                    break;
+                                }
+                            }
+                        });
+                    match forwarder {
+                        Ok(_) => {
+                            d.conns.insert(id, conn);
+                            core.outbind(now, id, peer, &system_id, &password);
+                        }
+                        Err(e) => warn!("outbind to {peer}: no thread for its events: {e}"),
+                    }
                 }
                 Ok(Control::SessionStats { reply }) => {
                     let mut total = d.closed_stats.clone();
@@ -89,6 +118,14 @@ pub(crate) fn run(
                 if let Ok((id, ev)) = op.recv(&events) {
                     d.event(&mut core, &listener, now, id, ev);
                     for (id, ev) in events.try_iter().take(EVENT_BATCH) {
+                        d.event(&mut core, &listener, now, id, ev);
+                    }
+                }
+            }
+            Ok(op) if op.index() == i_outbound => {
+                if let Ok((id, ev)) = op.recv(&outbound_rx) {
+                    d.event(&mut core, &listener, now, id, ev);
+                    for (id, ev) in outbound_rx.try_iter().take(EVENT_BATCH) {
                         d.event(&mut core, &listener, now, id, ev);
                     }
                 }

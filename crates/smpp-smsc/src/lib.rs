@@ -378,6 +378,17 @@ pub struct SmscConfig {
     /// see [`checks`]) instead of answering them with the spec's status: off by default,
     /// on for load tests that send whatever they send.
     pub lenient: bool,
+    /// `submit_multi` destinations (SME addresses) the SMSC refuses: each is answered in
+    /// `unsuccess_smes` with `ESME_RINVDSTADR`, the other destinations are served. Empty by
+    /// default.
+    pub refused_destinations: Vec<String>,
+    /// Distribution lists a `submit_multi` may name (`dest_flag` 2), by name, with their
+    /// member addresses (TON 1, NPI 1). A list not here is answered in `unsuccess_smes`
+    /// with `ESME_RINVDLNAME`. Empty by default.
+    pub distribution_lists: Vec<(String, Vec<String>)>,
+    /// Send receipts and MO messages as `data_sm` (built from the `deliver_sm`'s fields,
+    /// the text in `message_payload`) instead of `deliver_sm`. Off by default.
+    pub deliver_as_data_sm: bool,
     /// Settings of each accepted session.
     pub session: smpp_session::Config,
     /// Settings of the transport.
@@ -421,6 +432,9 @@ impl Default for SmscConfig {
             failed_bind_window: Duration::from_secs(60),
             strict_tlvs: true,
             lenient: false,
+            refused_destinations: Vec::new(),
+            distribution_lists: Vec::new(),
+            deliver_as_data_sm: false,
             session: smpp_session::Config::default(),
             transport: smpp_transport::Config::default(),
             #[cfg(feature = "tls-core")]
@@ -430,6 +444,32 @@ impl Default for SmscConfig {
 }
 
 impl SmscConfig {
+    /// Refuses `submit_multi` destination `addr` (see
+    /// [`SmscConfig::refused_destinations`]).
+    pub fn refuse_destination(mut self, addr: impl Into<String>) -> Self {
+        self.refused_destinations.push(addr.into());
+        self
+    }
+
+    /// Defines distribution list `name` with these member addresses (see
+    /// [`SmscConfig::distribution_lists`]).
+    pub fn distribution_list(
+        mut self,
+        name: impl Into<String>,
+        members: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        let members = members.into_iter().map(Into::into).collect();
+        self.distribution_lists.push((name.into(), members));
+        self
+    }
+
+    /// Sends receipts and MO messages as `data_sm` (see
+    /// [`SmscConfig::deliver_as_data_sm`]).
+    pub fn deliver_as_data_sm(mut self, on: bool) -> Self {
+        self.deliver_as_data_sm = on;
+        self
+    }
+
     /// Serves TLS with a certificate chain and private key in PEM (see
     /// [`TlsServerConfig::from_pem`]); a bad chain or key is a [`TlsError::Config`] that
     /// says what is wrong.
@@ -852,6 +892,12 @@ pub(crate) enum Control {
     SessionStats {
         reply: Sender<smpp_session::Stats>,
     },
+    /// A connection the API opened to an ESME: send `outbind` on it.
+    Outbind {
+        conn: smpp_transport::Connection,
+        system_id: String,
+        password: String,
+    },
     Shutdown,
 }
 
@@ -862,6 +908,8 @@ pub struct Smsc {
     control: Sender<Control>,
     thread: Option<JoinHandle<()>>,
     transport: TransportHandle,
+    /// Session settings of the connections it opens for outbind.
+    session: smpp_session::Config,
 }
 
 impl fmt::Debug for Smsc {
@@ -913,6 +961,7 @@ impl Smsc {
             waiters: std::sync::atomic::AtomicUsize::new(0),
         });
         let (control, control_rx) = crossbeam_channel::unbounded();
+        let session = config.session.clone();
         let s = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("smpp-smsc".into())
@@ -938,7 +987,32 @@ impl Smsc {
             control,
             thread: Some(thread),
             transport,
+            session,
         })
+    }
+
+    /// Outbind (reference §12.6): dials an ESME listening on `addr` and sends it `outbind`
+    /// with `system_id` and `password`; returns the connection's id once `outbind` is handed
+    /// to the SMSC thread. The ESME then binds on that connection (as a receiver, or a
+    /// transceiver in 5.0), and the bind is served as any other: the accounts decide it,
+    /// and once bound the connection gets the receipts and MO messages of its `system_id`.
+    /// Plain TCP; the dial is bounded by the transport's `connect_timeout`.
+    pub fn outbind(
+        &self,
+        addr: SocketAddr,
+        system_id: &str,
+        password: &str,
+    ) -> Result<smpp_transport::ConnId> {
+        let conn = self.transport.connect_as_smsc(addr, self.session.clone())?;
+        let id = conn.id();
+        self.control
+            .send(Control::Outbind {
+                conn,
+                system_id: system_id.into(),
+                password: password.into(),
+            })
+            .map_err(|_| SmscError::Stopped)?;
+        Ok(id)
     }
 
     /// The address it listens on.

@@ -83,6 +83,8 @@ struct ListenerState {
     id: u64,
     /// Connections accepted from it and not yet removed.
     open: usize,
+    /// Its connections get ESME sessions (outbind), not SMSC ones.
+    esme: bool,
 }
 
 /// A listener's shared event channel holds this many times [`Config::event_capacity`]
@@ -132,10 +134,12 @@ struct Conn {
     listener: Option<Token>,
     /// The deadline it has in the loop's timer heap (entries with another time are stale).
     armed: Option<Instant>,
+    /// Whether its session is an SMSC's: accepted from a listener, or dialled for outbind.
+    smsc_role: bool,
 }
 
 enum Entry {
-    Listener(ListenerState),
+    Listener(Box<ListenerState>),
     Conn(Box<Conn>),
 }
 
@@ -231,15 +235,17 @@ impl EventLoop {
                     addr,
                     session,
                     tls,
+                    smsc,
                     reply,
-                } => self.connect(addr, session, tls, reply),
+                } => self.connect(addr, session, tls, smsc, reply),
                 Command::Listen {
                     addr,
                     session,
                     tls,
                     shared_events,
+                    esme,
                     reply,
-                } => self.listen(addr, session, tls, shared_events, reply),
+                } => self.listen(addr, session, tls, shared_events, esme, reply),
                 Command::CloseListener(id) => {
                     let t = self.entries.iter().find_map(|(t, e)| match e {
                         Entry::Listener(l) if l.id == id => Some(*t),

@@ -295,6 +295,9 @@ pub(crate) enum Command {
         addr: SocketAddr,
         session: smpp_session::Config,
         tls: Option<tls::TlsClientConfig>,
+        /// Whether the connection gets an SMSC session (an SMSC dialling an ESME for
+        /// outbind) rather than an ESME one.
+        smsc: bool,
         reply: Sender<Result<Connection, TransportError>>,
     },
     Listen {
@@ -302,6 +305,9 @@ pub(crate) enum Command {
         session: smpp_session::Config,
         tls: Option<tls::TlsServerConfig>,
         shared_events: bool,
+        /// Whether accepted connections get ESME sessions (an ESME waiting for an SMSC's
+        /// outbind) rather than SMSC ones.
+        esme: bool,
         reply: Sender<Result<Listener, TransportError>>,
     },
     CloseListener(u64),
@@ -462,17 +468,40 @@ impl TransportHandle {
         self.connect_with(addr, session, Some(tls.clone()))
     }
 
+    /// (SMSC) Opens a TCP connection to an ESME that listens, with an SMSC session on it:
+    /// for outbind (reference §12.6). Send `outbind` with [`Connection::request`] (its
+    /// outcome is [`Outcome::Sent`]); the ESME's bind then comes as on an accepted
+    /// connection ([`ConnEvent::Session`] with `BindRequested`). Plain TCP only.
+    pub fn connect_as_smsc(
+        &self,
+        addr: SocketAddr,
+        session: smpp_session::Config,
+    ) -> Result<Connection, TransportError> {
+        self.connect_role(addr, session, None, true)
+    }
+
     fn connect_with(
         &self,
         addr: SocketAddr,
         session: smpp_session::Config,
         tls: Option<tls::TlsClientConfig>,
     ) -> Result<Connection, TransportError> {
+        self.connect_role(addr, session, tls, false)
+    }
+
+    fn connect_role(
+        &self,
+        addr: SocketAddr,
+        session: smpp_session::Config,
+        tls: Option<tls::TlsClientConfig>,
+        smsc: bool,
+    ) -> Result<Connection, TransportError> {
         let (reply, rx) = crossbeam_channel::bounded(1);
         self.shared.send(Command::Connect {
             addr,
             session,
             tls,
+            smsc,
             reply,
         })?;
         rx.recv().map_err(|_| TransportError::Shutdown)?
@@ -529,6 +558,18 @@ impl TransportHandle {
         self.listen_with(addr, session, Some(tls.clone()), true)
     }
 
+    /// (ESME) Listens on `addr` for an SMSC that dials in for outbind (reference §12.6):
+    /// every accepted connection gets an ESME session, which reports the SMSC's `outbind`
+    /// as `Event::Outbind`; bind on it with [`Connection::bind`] (as a receiver, or a
+    /// transceiver in 5.0). Plain TCP only.
+    pub fn listen_as_esme(
+        &self,
+        addr: SocketAddr,
+        session: smpp_session::Config,
+    ) -> Result<Listener, TransportError> {
+        self.listen_role(addr, session, None, false, true)
+    }
+
     fn listen_with(
         &self,
         addr: SocketAddr,
@@ -536,12 +577,24 @@ impl TransportHandle {
         tls: Option<tls::TlsServerConfig>,
         shared_events: bool,
     ) -> Result<Listener, TransportError> {
+        self.listen_role(addr, session, tls, shared_events, false)
+    }
+
+    fn listen_role(
+        &self,
+        addr: SocketAddr,
+        session: smpp_session::Config,
+        tls: Option<tls::TlsServerConfig>,
+        shared_events: bool,
+        esme: bool,
+    ) -> Result<Listener, TransportError> {
         let (reply, rx) = crossbeam_channel::bounded(1);
         self.shared.send(Command::Listen {
             addr,
             session,
             tls,
             shared_events,
+            esme,
             reply,
         })?;
         rx.recv().map_err(|_| TransportError::Shutdown)?

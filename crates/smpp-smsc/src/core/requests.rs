@@ -1,17 +1,18 @@
 //! The built-in answers to ESME requests: `submit_sm`, `data_sm`, `submit_multi` (accepted
-//! with a message id, receipts scheduled), `query_sm`, `cancel_sm` and `replace_sm` on the
-//! stored messages, `ESME_RINVCMDID` for the rest.
+//! with a message id, receipts scheduled; `submit_multi` destination by destination), `query_sm`, `cancel_sm` and `replace_sm` on the
+//! stored messages, the `broadcast_sm` family (see `broadcast.rs`), `ESME_RINVCMDID` for
+//! the rest.
 
 use log::debug;
 use smpp_pdu::receipt::ReceiptState;
 use smpp_pdu::{
-    Body, CancelSmResp, CommandStatus, DataSmResp, Pdu, QuerySmResp, ReplaceSmResp,
-    SubmitMultiResp, SubmitSmResp,
+    Body, CancelSmResp, CommandStatus, DataSmResp, DestAddress, Pdu, QuerySmResp, ReplaceSmResp,
+    SubmitMulti, SubmitMultiResp, SubmitSmResp, UnsuccessSme,
 };
 use smpp_transport::ConnId;
 
 use super::receipts::{original_text, Accepted};
-use super::{Core, Message};
+use super::Core;
 use crate::checks;
 
 impl Core {
@@ -132,28 +133,7 @@ impl Core {
                         SubmitMultiResp::default(),
                     );
                 }
-                let (_, id) = self.new_id();
-                self.count(|s| s.submits += 1);
-                self.respond(
-                    conn,
-                    seq,
-                    CommandStatus::ESME_ROK,
-                    SubmitMultiResp {
-                        message_id: id.clone().into(),
-                        unsuccess_smes: vec![],
-                        tlvs: vec![],
-                    },
-                );
-                let state = self.config.receipt_state.clone();
-                self.remember(
-                    &id,
-                    Message {
-                        system_id,
-                        final_state: Some(state),
-                        source_addr: m.source_addr.to_str_lossy().into_owned(),
-                        destination_addr: String::new(),
-                    },
-                );
+                self.submit_multi(conn, seq, system_id, m);
             }
             Body::QuerySm(q) => {
                 self.count(|s| s.other_requests += 1);
@@ -247,8 +227,123 @@ impl Core {
                     );
                 }
             }
+            Body::BroadcastSm(b) => self.broadcast_sm(conn, seq, system_id, b),
+            Body::QueryBroadcastSm(q) => self.query_broadcast_sm(conn, seq, system_id, q),
+            Body::CancelBroadcastSm(c) => self.cancel_broadcast_sm(conn, seq, system_id, c),
             other => self.unsupported(conn, seq, other.command_id()),
         }
+    }
+
+    /// Serves a `submit_multi` destination by destination. The response carries one id
+    /// `S` for the submission; each accepted destination is a message of its own, with id
+    /// `S-k` (`k` = 1, 2, ... in the order of the destinations, a distribution list's
+    /// members in its place, refused destinations skipped), stored for `query_sm`,
+    /// `cancel_sm` and `replace_sm` and receipted on its own: its receipts carry `S-k` in
+    /// `receipted_message_id` and the text's `id:` (with
+    /// [`crate::ReceiptIdForm::Format`], the text carries `S`'s number in that format) and
+    /// the destination as `source_addr`. A refused destination (a bad address, one of
+    /// [`crate::SmscConfig::refused_destinations`], a list that is not one of
+    /// [`crate::SmscConfig::distribution_lists`]) goes into `unsuccess_smes` with its
+    /// status.
+    fn submit_multi(
+        &mut self,
+        conn: ConnId,
+        seq: u32,
+        system_id: Option<String>,
+        m: SubmitMulti<'static>,
+    ) {
+        let (number, id) = self.new_id();
+        let text = original_text(m.short_message.as_bytes(), m.esm_class, m.data_coding);
+        let source = (
+            m.source_addr_ton,
+            m.source_addr_npi,
+            m.source_addr.to_str_lossy().into_owned(),
+        );
+        let mut unsuccess = Vec::new();
+        let mut targets: Vec<(u8, u8, String)> = Vec::new();
+        for d in &m.dest_addresses {
+            let refused = match checks::check_destination(d) {
+                Err(status) => Err(status),
+                Ok(()) => match d {
+                    DestAddress::SmeAddress {
+                        dest_addr_ton,
+                        dest_addr_npi,
+                        destination_addr,
+                    } => {
+                        let addr = destination_addr.to_str_lossy().into_owned();
+                        if self.config.refused_destinations.contains(&addr) {
+                            Err(CommandStatus::ESME_RINVDSTADR)
+                        } else {
+                            targets.push((*dest_addr_ton, *dest_addr_npi, addr));
+                            Ok(())
+                        }
+                    }
+                    DestAddress::DistributionList { dl_name } => {
+                        let name = dl_name.to_str_lossy();
+                        match self
+                            .config
+                            .distribution_lists
+                            .iter()
+                            .find(|(n, _)| *n == name)
+                        {
+                            Some((_, members)) => {
+                                targets.extend(members.iter().map(|a| (1, 1, a.clone())));
+                                Ok(())
+                            }
+                            None => Err(CommandStatus::ESME_RINVDLNAME),
+                        }
+                    }
+                },
+            };
+            if let Err(status) = refused {
+                debug!("connection {conn}: submit_multi {id}: {d:?} refused: {status:?}");
+                let (ton, npi, addr) = match d {
+                    DestAddress::SmeAddress {
+                        dest_addr_ton,
+                        dest_addr_npi,
+                        destination_addr,
+                    } => (*dest_addr_ton, *dest_addr_npi, destination_addr.clone()),
+                    DestAddress::DistributionList { dl_name } => (0, 0, dl_name.clone()),
+                };
+                unsuccess.push(UnsuccessSme {
+                    dest_addr_ton: ton,
+                    dest_addr_npi: npi,
+                    destination_addr: addr,
+                    error_status_code: status,
+                });
+            }
+        }
+        let mut ids = Vec::with_capacity(targets.len());
+        for (k, dest) in targets.into_iter().enumerate() {
+            let one = format!("{id}-{}", k + 1);
+            ids.push(one.clone());
+            self.accepted(Accepted {
+                number,
+                id: one,
+                conn,
+                system_id: system_id.clone(),
+                registered_delivery: m.registered_delivery,
+                source: source.clone(),
+                dest,
+                text: text.clone(),
+            });
+        }
+        if self.config.receipt_before_response {
+            for one in &ids {
+                self.send_receipts_now(one);
+            }
+        }
+        self.count(|s| s.submits += 1);
+        self.respond(
+            conn,
+            seq,
+            CommandStatus::ESME_ROK,
+            SubmitMultiResp {
+                message_id: id.into(),
+                unsuccess_smes: unsuccess,
+                tlvs: vec![],
+            },
+        );
     }
 
     /// Remembers an accepted `submit_sm` or `data_sm`, schedules its receipts (and sends

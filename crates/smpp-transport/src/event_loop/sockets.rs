@@ -10,6 +10,7 @@ impl EventLoop {
         session: smpp_session::Config,
         tls: Option<tls::TlsServerConfig>,
         shared_events: bool,
+        esme: bool,
         reply: Sender<Result<Listener, TransportError>>,
     ) {
         let Some(shared) = self.shared.upgrade() else {
@@ -34,7 +35,7 @@ impl EventLoop {
             let secure = tls.is_some();
             self.entries.insert(
                 t,
-                Entry::Listener(ListenerState {
+                Entry::Listener(Box::new(ListenerState {
                     socket,
                     session,
                     tls,
@@ -42,7 +43,8 @@ impl EventLoop {
                     events: events_tx,
                     id,
                     open: 0,
-                }),
+                    esme,
+                })),
             );
             info!(
                 "listening on {local_addr}{}",
@@ -68,6 +70,7 @@ impl EventLoop {
                 Ok((stream, peer)) => {
                     let session_config = l.session.clone();
                     let accepted = l.accepted.clone();
+                    let smsc_role = !l.esme;
                     if self.conns >= self.config.max_connections {
                         warn!("refusing {peer}: {} connections open", self.conns);
                         drop(stream);
@@ -97,6 +100,7 @@ impl EventLoop {
                                 if let Some(Entry::Conn(c)) = self.entries.get_mut(&ct) {
                                     c.handshake = Some((deadline, Handoff::Accept(accepted)));
                                     c.listener = Some(t);
+                                    c.smsc_role = smsc_role;
                                 }
                                 trace!("accepted {peer}, TLS handshake");
                                 self.drive_handshake(ct);
@@ -114,8 +118,9 @@ impl EventLoop {
                         Ok(()) => {
                             if let Some(Entry::Conn(c)) = self.entries.get_mut(&ct) {
                                 c.listener = Some(t);
+                                c.smsc_role = smsc_role;
                             }
-                            let Some(conn) = self.new_handle(ct, now, true) else {
+                            let Some(conn) = self.new_handle(ct, now, smsc_role) else {
                                 // The peer reset before we got here (no peer address), or
                                 // the transport is going away: drop the half-made entry.
                                 self.remove(ct);
@@ -185,6 +190,7 @@ impl EventLoop {
                 stats: Arc::default(),
                 listener: None,
                 armed: None,
+                smsc_role: false,
             })),
         );
         self.touched.push(t);
@@ -246,6 +252,7 @@ impl EventLoop {
         addr: std::net::SocketAddr,
         session: smpp_session::Config,
         tls: Option<tls::TlsClientConfig>,
+        smsc: bool,
         reply: Sender<Result<Connection, TransportError>>,
     ) {
         if self.conns >= self.config.max_connections {
@@ -268,8 +275,15 @@ impl EventLoop {
         };
         let t = self.token();
         let deadline = Instant::now() + self.config.connect_timeout;
-        if let Err(e) = self.add_conn(t, stream, session, Some((deadline, reply.clone())), tls) {
-            let _ = reply.send(Err(TransportError::Io(e)));
+        match self.add_conn(t, stream, session, Some((deadline, reply.clone())), tls) {
+            Ok(()) => {
+                if let Some(Entry::Conn(c)) = self.entries.get_mut(&t) {
+                    c.smsc_role = smsc;
+                }
+            }
+            Err(e) => {
+                let _ = reply.send(Err(TransportError::Io(e)));
+            }
         }
     }
 
@@ -293,6 +307,7 @@ impl EventLoop {
             return;
         }
         let _ = c.stream.set_nodelay(true);
+        let smsc = c.smsc_role;
         if c.tls.is_some() {
             // The caller gets the connection once the handshake is done, within the
             // same connect deadline.
@@ -300,7 +315,7 @@ impl EventLoop {
             self.drive_handshake(t);
             return;
         }
-        match self.new_handle(t, Instant::now(), false) {
+        match self.new_handle(t, Instant::now(), smsc) {
             Some(conn) => {
                 debug!("connected to {}", conn.peer_addr);
                 if reply.send(Ok(conn)).is_err() {
@@ -354,7 +369,7 @@ impl EventLoop {
         let Some((_, handoff)) = c.handshake.take() else {
             return;
         };
-        let smsc = matches!(handoff, Handoff::Accept(_));
+        let smsc = c.smsc_role;
         let Some(conn) = self.new_handle(t, Instant::now(), smsc) else {
             if let Handoff::Connect(reply) = handoff {
                 let _ = reply.send(Err(TransportError::Shutdown));
