@@ -54,6 +54,7 @@ pub mod address;
 mod codec;
 pub mod concat;
 mod error;
+pub mod fields;
 mod header;
 mod ids;
 mod owned;
