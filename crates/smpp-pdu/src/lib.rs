@@ -57,6 +57,8 @@ mod error;
 pub mod fields;
 mod header;
 mod ids;
+#[cfg(feature = "json")]
+pub mod json;
 mod owned;
 mod pdu;
 pub mod receipt;
