@@ -18,7 +18,7 @@ use smpp_client::direct::{DirectClient, Event};
 use smpp_client::{ClientConfig, ClientStats, Error, OutgoingText};
 use smpp_pdu::SubmitSm;
 use smpp_session::{BindKind, SendError};
-use smpp_smsc::json::Object;
+use smpp_pdu::json::Object;
 
 use clap::Args;
 

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use crate::out::outln;
 use clap::Args;
 use smpp_pdu::{Header, Pdu};
-use smpp_smsc::json::{self, Object};
+use smpp_pdu::json::{self, Object};
 
 /// `smpp decode`: hex dumps to JSON lines.
 #[derive(Args, Debug)]

@@ -1,13 +1,21 @@
 //! `smpp encode`: JSON objects in (the format `smpp decode` prints), one hex line per PDU
 //! out.
 //!
-//! Derived members (`command_length`, `number_of_dests`, `no_unsuccess`, a TLV's `name`)
-//! and `decode`'s bookkeeping (`input`, `offset`) are ignored; the codec computes them.
-//! Any other member the PDU type does not have is an error (a typo would otherwise be
-//! dropped silently).
+//! The reader is a [`FieldSource`] over the JSON object: the codec's own builders
+//! (`Body::from_fields`, generated from the `pdu!` and `tlvs!` tables) ask it for each
+//! field by name and kind, so a field added to a table is read with no edit here.
+//! Derived members (`command_length`, `number_of_dests`, `no_unsuccess`, a TLV's `name`
+//! and `malformed`, `receipt`, `<field>_text` and `<field>_udh` beside user data given in
+//! hex) and `decode`'s bookkeeping (`input`, `offset`) are ignored; the codec computes
+//! them. Any other member the PDU type does not have is an error (a typo would otherwise
+//! be dropped silently).
 //! `command_status` defaults to `ESME_ROK` and `tlvs` to none; every other field of the
 //! PDU's type must be present. A C-octet string is taken from `<field>_hex` when present
-//! (what `decode` adds for octets that are not UTF-8), else from the JSON string.
+//! (what `decode` adds for octets that are not UTF-8), else from the JSON string. An
+//! enumerated field is its number in `<field>_value` when present, else its name or
+//! number. User data without its hex is `<field>_text` encoded by `data_coding`, after
+//! `<field>_udh.hex`. A TLV is its typed `value`, its `hex` value octets, or both (which
+//! must agree); an unknown tag's `value` is hex, as before.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
@@ -20,7 +28,7 @@ use serde_json::{Map, Value};
 use smpp_pdu::fields::{enum_value, EnumNames, FieldError, FieldSource, OctetsKind};
 use smpp_pdu::text::{self, TextConfig};
 use smpp_pdu::*;
-use smpp_smsc::json::Object;
+use smpp_pdu::json::Object;
 
 /// Why one input could not be turned into a PDU.
 #[derive(Debug)]
@@ -83,7 +91,7 @@ pub(crate) fn run(a: &EncodeArgs) -> ExitCode {
 fn encode_input(input: usize, text: &str) -> bool {
     match encode_json(text) {
         Ok(bytes) => {
-            outln!("{}", smpp_smsc::json::hex(&bytes));
+            outln!("{}", smpp_pdu::json::hex(&bytes));
             true
         }
         Err(f) => {

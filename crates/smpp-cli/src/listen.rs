@@ -10,7 +10,7 @@ use smpp_pdu::receipt::Receipt;
 use smpp_pdu::tlv::Tlv;
 use smpp_pdu::{Body, Pdu};
 use smpp_session::BindKind;
-use smpp_smsc::json::{self, Object};
+use smpp_pdu::json::{self, Object};
 
 use clap::{Args, ValueEnum};
 use crossbeam_channel::Receiver;

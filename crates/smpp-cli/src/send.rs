@@ -13,7 +13,7 @@ use smpp_pdu::text::Encoding;
 use smpp_pdu::time::{RelativeTime, SmppTime};
 use smpp_pdu::{Tag, Tlv};
 use smpp_session::BindKind;
-use smpp_smsc::json::Object;
+use smpp_pdu::json::Object;
 
 use clap::{Args, ValueEnum};
 
