@@ -10,8 +10,8 @@ use std::process::ExitCode;
 
 use crate::out::outln;
 use clap::Args;
-use smpp_pdu::{Header, Pdu};
 use smpp_pdu::json::{self, Object};
+use smpp_pdu::{Header, Pdu};
 
 /// `smpp decode`: hex dumps to JSON lines.
 #[derive(Args, Debug)]

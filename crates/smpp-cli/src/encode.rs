@@ -26,9 +26,9 @@ use crate::out::outln;
 use clap::Args;
 use serde_json::{Map, Value};
 use smpp_pdu::fields::{enum_value, EnumNames, FieldError, FieldSource, OctetsKind};
+use smpp_pdu::json::Object;
 use smpp_pdu::text::{self, TextConfig};
 use smpp_pdu::*;
-use smpp_pdu::json::Object;
 
 /// Why one input could not be turned into a PDU.
 #[derive(Debug)]
