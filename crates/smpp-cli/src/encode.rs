@@ -14,7 +14,9 @@
 //! (what `decode` adds for octets that are not UTF-8), else from the JSON string. An
 //! enumerated field is its number in `<field>_value` when present, else its name or
 //! number. User data without its hex is `<field>_text` encoded by `data_coding`, after
-//! `<field>_udh.hex`. A TLV is its typed `value`, its `hex` value octets, or both (which
+//! `<field>_udh.hex`. `wire_hex`, which `decode` adds when the codec would not write the
+//! PDU's octets back as they came (a tolerated form), is given back instead of the
+//! encoding when it still decodes to the PDU the fields describe. A TLV is its typed `value`, its `hex` value octets, or both (which
 //! must agree); an unknown tag's `value` is hex, as before.
 
 use std::cell::{Cell, RefCell};
@@ -113,6 +115,16 @@ fn encode_json(text: &str) -> Result<Vec<u8>> {
         return Err(fail("", "expected a JSON object"));
     };
     let pdu = pdu(&mut Fields::new(&obj, ""))?;
+    // `wire_hex` (what `decode` adds for a tolerated form) is given back when it still
+    // decodes to the PDU the fields describe; edited fields are encoded in the strict form.
+    if let Some(Value::String(wire)) = obj.get("wire_hex") {
+        let wire = parse_hex(wire).map_err(|e| fail("wire_hex", e))?;
+        if let Ok(Some((same, used))) = Pdu::decode(&wire) {
+            if used == wire.len() && same == pdu {
+                return Ok(wire);
+            }
+        }
+    }
     pdu.to_bytes().map_err(|e| fail(e.field(), e.to_string()))
 }
 
@@ -479,6 +491,7 @@ fn pdu(f: &mut Fields<'_>) -> Result<Pdu<'static>> {
         "number_of_dests",
         "no_unsuccess",
         "receipt",
+        "wire_hex",
     ])?;
     Ok(Pdu {
         command_status,

@@ -234,15 +234,13 @@ fn encode_reads_typed_values_names_and_text() {
 
 /// Every PDU in the fuzz seeds (the test vectors of the codec: every PDU type, tolerated
 /// forms, unknown commands, vendor and malformed TLVs), and every TLV the codec knows,
-/// goes through `decode | encode` and comes back as the codec writes it: byte for byte
-/// wherever the codec's own round trip is.
+/// goes through `decode | encode` and comes back byte for byte.
 #[test]
 fn decode_then_encode_is_byte_exact_over_the_vectors() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds/decode_pdu");
     let mut inputs = Vec::new();
     let mut expected = Vec::new();
-    let mut exact = 0;
-    let mut skipped = 0;
+    let mut tolerated = 0;
     let mut names: Vec<_> = std::fs::read_dir(dir)
         .expect("seeds")
         .map(|e| e.expect("entry").path())
@@ -254,17 +252,13 @@ fn decode_then_encode_is_byte_exact_over_the_vectors() {
         while let Ok(Some((pdu, used))) = Pdu::decode(&bytes[at..]) {
             let original = &bytes[at..at + used];
             at += used;
-            // Forms the decoder tolerates and the encoder refuses (255 destinations, a
-            // 255-octet short_message) cannot come back through `encode` either.
-            let Ok(again) = pdu.to_bytes() else {
-                skipped += 1;
-                continue;
-            };
-            if again == original {
-                exact += 1;
+            // Forms the codec normalises or refuses to write (a missing NUL, 255
+            // destinations, a 255-octet short_message) come back too, through `wire_hex`.
+            if pdu.to_bytes().ok().as_deref() != Some(original) {
+                tolerated += 1;
             }
             inputs.push(hex(original));
-            expected.push(hex(&again));
+            expected.push(hex(original));
         }
     }
     // Every TLV of the table, typed, in one PDU each.
@@ -290,14 +284,12 @@ fn decode_then_encode_is_byte_exact_over_the_vectors() {
                 .unwrap();
                 inputs.push(hex(&wire));
                 expected.push(hex(&wire));
-                exact += 1;
                 break;
             }
         }
     }
-    assert!(skipped <= 2, "{skipped} vectors the encoder refuses");
     assert!(inputs.len() > 100, "{} vectors", inputs.len());
-    assert!(exact > 90, "{exact} exact");
+    assert!(tolerated >= 5, "{tolerated} tolerated forms");
     let (code, decoded) = smpp(
         &["decode", "--reveal-passwords"],
         &(inputs.join("\n") + "\n"),
@@ -317,4 +309,24 @@ fn decode_then_encode_is_byte_exact_over_the_vectors() {
             decoded.lines().nth(i).unwrap()
         );
     }
+}
+
+/// `wire_hex` is only given back while the fields still describe it: an edited field is
+/// encoded in the strict form.
+#[test]
+fn wire_hex_gives_way_to_edited_fields() {
+    // `submit_sm_resp` whose message_id runs to the end of the body without its NUL.
+    let wire = "0000001580000004000000000000000141424344";
+    let wire = &wire[..wire.len() - 2];
+    let wire = format!("{:08x}{}", wire.len() / 2, &wire[8..]);
+    let (code, decoded) = smpp(&["decode", &wire], "");
+    assert_eq!(code, Some(0), "{decoded}");
+    assert!(decoded.contains(r#""wire_hex""#), "{decoded}");
+    let (_, back) = smpp(&["encode"], &decoded);
+    assert_eq!(back.trim(), wire);
+    let edited = decoded.replace(r#""message_id":"ABC""#, r#""message_id":"XYZ""#);
+    assert_ne!(edited, decoded);
+    let (code, back) = smpp(&["encode"], &edited);
+    assert_eq!(code, Some(0), "{back}");
+    assert_eq!(back.trim(), "0000001480000004000000000000000158595a00");
 }
