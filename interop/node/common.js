@@ -132,9 +132,12 @@ function compare(ours, node, opts) {
     diffs.push(`${where}: sequence_number ${ours.sequence_number} here, ${node.sequence_number} at node-smpp`);
   }
   for (const key of Object.keys(ours)) {
-    if (SKIP.has(key) || key.endsWith('_hex')) continue;
+    // Derived members of `smpp decode`: text and UDH of user data, numbers beside names,
+    // the parsed receipt.
+    if (SKIP.has(key) || /_(hex|text|udh|value)$/.test(key) || key === 'receipt') continue;
     if (key === 'password' && ours[key] === '***') continue;
-    const ov = ours[key];
+    // An enumerated field is its name, with the number in `<key>_value`.
+    const ov = ours[key + '_value'] !== undefined ? ours[key + '_value'] : ours[key];
     const nv = node.fields[RENAMED[key] || key];
     if (nv === undefined) {
       // node-smpp stops reading at command_length (header-only error responses).
@@ -176,12 +179,12 @@ function compare(ours, node, opts) {
     } else {
       seen[name] = 1;
     }
-    let expected = def ? tlvExpected(def, t.value) : t.value;
+    let expected = def ? tlvExpected(def, t.hex) : t.hex;
     // broadcast_end_time: node-smpp writes the 16 characters without the NUL the spec has
     // (COS-F 17); we accept both and print it NUL-terminated.
     if (tag === 0x0609 && typeof nv === 'string' && expected === nv + '\u0000') expected = nv;
     if (!same(expected, nv)) {
-      diffs.push(`${where}: TLV ${t.name} (${t.tag}) is ${JSON.stringify(expected)} (octets ${t.value}) here, ${JSON.stringify(nv)} at node-smpp`);
+      diffs.push(`${where}: TLV ${t.name} (${t.tag}) is ${JSON.stringify(expected)} (octets ${t.hex}) here, ${JSON.stringify(nv)} at node-smpp`);
     }
   }
   const params = (smpp.commands[ours.command] || {}).params || {};
@@ -214,7 +217,7 @@ function comparePy(ours, py) {
     if (key === 'sm_length' || (key === 'password' && ours.password === '***')) continue;
     const tlv = (ours.tlvs || []).find((t) => t.name === key);
       if (key in ours) {
-      const ov = ours[key];
+      const ov = ours[key + '_value'] !== undefined ? ours[key + '_value'] : ours[key];
       if (typeof pv === 'object') {
         const oh = key === 'short_message' ? ov : hexOfOurs(ours, key);
         if (oh !== pv.hex) diffs.push(`${where}: ${key} octets ${oh} here, ${pv.hex} at smpplib`);
@@ -224,7 +227,7 @@ function comparePy(ours, py) {
     } else if (tlv) {
       // smpplib drops the terminating NUL of a C-octet string TLV.
       const got = typeof pv === 'object'
-        ? (tlv.value === pv.hex + '00' ? pv.hex : tlv.value) : parseInt(tlv.value, 16);
+        ? (tlv.hex === pv.hex + '00' ? pv.hex : tlv.hex) : parseInt(tlv.hex, 16);
       const want = typeof pv === 'object' ? pv.hex : pv;
       if (got !== want) diffs.push(`${where}: TLV ${key} ${got} here, ${want} at smpplib`);
     } else {

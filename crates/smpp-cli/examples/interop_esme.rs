@@ -49,7 +49,7 @@ impl Log {
 }
 
 fn pdu_json(pdu: &Pdu<'_>) -> Value {
-    serde_json::from_str(&smpp_smsc::json::pdu_object(pdu)).expect("pdu_object writes JSON")
+    serde_json::from_str(&smpp_pdu::json::pdu_object(pdu)).expect("pdu_object writes JSON")
 }
 
 fn kind_name(kind: BindKind) -> &'static str {
@@ -105,7 +105,7 @@ fn refused(
     match client.request(body) {
         Err(smpp_client::Error::Status(s)) if s == expected => log.line(json!({
             "step": "refused", "label": label, "pdu": sent,
-            "status": smpp_smsc::json::status_name(s),
+            "status": smpp_pdu::json::status_name(s),
         })),
         other => Err(format!("{label}: expected {expected:?}, got {other:?}")),
     }
@@ -162,7 +162,7 @@ fn send_long(
     let octets = text::encode(text, encoding).map_err(|e| format!("{label}: {e}"))?;
     log.line(json!({
         "step": "text", "label": label, "text": text, "split": split,
-        "octets": smpp_smsc::json::hex(&octets), "message_ids": ids.message_ids,
+        "octets": smpp_pdu::json::hex(&octets), "message_ids": ids.message_ids,
         "fields": {
             // The automatic addresses: "Interop" is alphanumeric (5/0), the digits-only
             // destination takes the configured default (1/1).
@@ -215,7 +215,7 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
     match Client::connect(addr, config) {
         Err(smpp_client::Error::BindRejected(s)) => log.line(json!({
             "step": "bind_refused", "kind": "transmitter", "system_id": SYSTEM_ID,
-            "status": smpp_smsc::json::status_name(s),
+            "status": smpp_pdu::json::status_name(s),
         }))?,
         other => return Err(format!("bind with a wrong password: {other:?}")),
     }

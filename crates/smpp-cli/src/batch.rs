@@ -10,7 +10,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use smpp_client::pool::Pool;
 use smpp_client::{Client, Error, Inbound, OutgoingText, PoolConfig, Sent, TextOptions};
-use smpp_smsc::json::Object;
+use smpp_pdu::json::Object;
 use smpp_smsc::Smsc;
 
 /// Why a run stopped: a configuration (or input file) error, reported before any bind and

@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use smpp_client::blocking::Timeouts;
 use smpp_client::direct::{DirectClient, Event};
 use smpp_client::{ClientConfig, ClientStats, Error, OutgoingText};
+use smpp_pdu::json::Object;
 use smpp_pdu::SubmitSm;
 use smpp_session::{BindKind, SendError};
-use smpp_smsc::json::Object;
 
 use clap::Args;
 

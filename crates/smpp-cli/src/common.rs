@@ -219,7 +219,7 @@ pub(crate) fn str_array<S: AsRef<str>>(items: &[S]) -> String {
         if i > 0 {
             s.push(',');
         }
-        smpp_smsc::json::push_str(&mut s, id.as_ref());
+        smpp_pdu::json::push_str(&mut s, id.as_ref());
     }
     s.push(']');
     s

@@ -10,8 +10,8 @@ use std::process::ExitCode;
 
 use crate::out::outln;
 use clap::Args;
+use smpp_pdu::json::{self, Object};
 use smpp_pdu::{Header, Pdu};
-use smpp_smsc::json::{self, Object};
 
 /// `smpp decode`: hex dumps to JSON lines.
 #[derive(Args, Debug)]
@@ -117,6 +117,12 @@ fn decode_input(input: usize, text: &str, reveal: bool) -> bool {
                 o.num("command_length", used as u64);
                 json::header_members(&mut o, &pdu);
                 json::body_members(&mut o, &pdu.body);
+                // A form the decoder tolerates and the encoder writes otherwise (or not at
+                // all): the octets as they came, for `smpp encode` to give back.
+                let original = &buf[..used];
+                if pdu.to_bytes().ok().as_deref() != Some(original) {
+                    o.str("wire_hex", &json::hex(original));
+                }
                 outln!("{}", o.finish());
                 at += used;
             }

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use crate::out::{errln, outln};
 use clap::Args;
 use smpp_client::{Client, ClientConfig, InboundKind, TextOptions};
+use smpp_pdu::json::Object;
 use smpp_pdu::text::{self, Encoding, TextConfig};
 use smpp_session::BindKind;
-use smpp_smsc::json::Object;
 use smpp_smsc::{Smsc, SmscConfig, User};
 
 /// How long the demo waits for the receipts and the MO message.
@@ -54,7 +54,7 @@ fn ids_array(ids: &[String]) -> String {
         if i > 0 {
             s.push(',');
         }
-        smpp_smsc::json::push_str(&mut s, id);
+        smpp_pdu::json::push_str(&mut s, id);
     }
     s.push(']');
     s

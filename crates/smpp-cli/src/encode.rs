@@ -1,15 +1,25 @@
 //! `smpp encode`: JSON objects in (the format `smpp decode` prints), one hex line per PDU
 //! out.
 //!
-//! Derived members (`command_length`, `number_of_dests`, `no_unsuccess`, a TLV's `name`)
-//! and `decode`'s bookkeeping (`input`, `offset`) are ignored; the codec computes them.
-//! Any other member the PDU type does not have is an error (a typo would otherwise be
-//! dropped silently).
+//! The reader is a [`FieldSource`] over the JSON object: the codec's own builders
+//! (`Body::from_fields`, generated from the `pdu!` and `tlvs!` tables) ask it for each
+//! field by name and kind, so a field added to a table is read with no edit here.
+//! Derived members (`command_length`, `number_of_dests`, `no_unsuccess`, a TLV's `name`
+//! and `malformed`, `receipt`, `<field>_text` and `<field>_udh` beside user data given in
+//! hex) and `decode`'s bookkeeping (`input`, `offset`) are ignored; the codec computes
+//! them. Any other member the PDU type does not have is an error (a typo would otherwise
+//! be dropped silently).
 //! `command_status` defaults to `ESME_ROK` and `tlvs` to none; every other field of the
 //! PDU's type must be present. A C-octet string is taken from `<field>_hex` when present
-//! (what `decode` adds for octets that are not UTF-8), else from the JSON string.
+//! (what `decode` adds for octets that are not UTF-8), else from the JSON string. An
+//! enumerated field is its number in `<field>_value` when present, else its name or
+//! number. User data without its hex is `<field>_text` encoded by `data_coding`, after
+//! `<field>_udh.hex`. `wire_hex`, which `decode` adds when the codec would not write the
+//! PDU's octets back as they came (a tolerated form), is given back instead of the
+//! encoding when it still decodes to the PDU the fields describe. A TLV is its typed `value`, its `hex` value octets, or both (which
+//! must agree); an unknown tag's `value` is hex, as before.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -17,9 +27,10 @@ use std::process::ExitCode;
 use crate::out::outln;
 use clap::Args;
 use serde_json::{Map, Value};
-use smpp_pdu::tlv::Tlv;
+use smpp_pdu::fields::{enum_value, EnumNames, FieldError, FieldSource, OctetsKind};
+use smpp_pdu::json::Object;
+use smpp_pdu::text::{self, TextConfig};
 use smpp_pdu::*;
-use smpp_smsc::json::Object;
 
 /// Why one input could not be turned into a PDU.
 #[derive(Debug)]
@@ -82,7 +93,7 @@ pub(crate) fn run(a: &EncodeArgs) -> ExitCode {
 fn encode_input(input: usize, text: &str) -> bool {
     match encode_json(text) {
         Ok(bytes) => {
-            outln!("{}", smpp_smsc::json::hex(&bytes));
+            outln!("{}", smpp_pdu::json::hex(&bytes));
             true
         }
         Err(f) => {
@@ -103,7 +114,17 @@ fn encode_json(text: &str) -> Result<Vec<u8>> {
     let Value::Object(obj) = value else {
         return Err(fail("", "expected a JSON object"));
     };
-    let pdu = pdu(&Fields::new(&obj, ""))?;
+    let pdu = pdu(&mut Fields::new(&obj, ""))?;
+    // `wire_hex` (what `decode` adds for a tolerated form) is given back when it still
+    // decodes to the PDU the fields describe; edited fields are encoded in the strict form.
+    if let Some(Value::String(wire)) = obj.get("wire_hex") {
+        let wire = parse_hex(wire).map_err(|e| fail("wire_hex", e))?;
+        if let Ok(Some((same, used))) = Pdu::decode(&wire) {
+            if used == wire.len() && same == pdu {
+                return Ok(wire);
+            }
+        }
+    }
     pdu.to_bytes().map_err(|e| fail(e.field(), e.to_string()))
 }
 
@@ -113,6 +134,8 @@ struct Fields<'v> {
     prefix: String,
     /// The members looked at, so that a member nothing reads (a typo) is reported.
     used: RefCell<BTreeSet<String>>,
+    /// The `data_coding` read so far (for user data given as text).
+    data_coding: Cell<u8>,
 }
 
 impl<'v> Fields<'v> {
@@ -121,12 +144,24 @@ impl<'v> Fields<'v> {
             obj,
             prefix: prefix.to_string(),
             used: RefCell::new(BTreeSet::new()),
+            data_coding: Cell::new(0),
         }
     }
 
-    /// Whether the member is present (and marks it as read).
-    fn has(&self, name: &str) -> bool {
+    /// A source for a member object, inheriting what user data needs.
+    fn child(&self, obj: &'v Map<String, Value>, prefix: String) -> Fields<'v> {
+        let f = Fields::new(obj, &prefix);
+        f.data_coding.set(self.data_coding.get());
+        f
+    }
+
+    fn mark(&self, name: &str) {
         self.used.borrow_mut().insert(name.to_string());
+    }
+
+    /// Whether the member is present (and marks it as read).
+    fn present(&self, name: &str) -> bool {
+        self.mark(name);
         self.obj.contains_key(name)
     }
 
@@ -148,7 +183,7 @@ impl<'v> Fields<'v> {
     }
 
     fn get(&self, name: &str) -> Result<&'v Value> {
-        self.used.borrow_mut().insert(name.to_string());
+        self.mark(name);
         self.obj
             .get(name)
             .ok_or_else(|| fail(self.path(name), "missing field"))
@@ -160,9 +195,19 @@ impl<'v> Fields<'v> {
             .ok_or_else(|| fail(self.path(name), "expected a string"))
     }
 
+    /// A number, or (for tags and other hex-written values) a `0x` hex string.
     fn uint(&self, name: &str, max: u64) -> Result<u64> {
-        match self.get(name)?.as_u64() {
-            Some(n) if n <= max => Ok(n),
+        let v = self.get(name)?;
+        let n = v
+            .as_u64()
+            .or_else(|| v.as_str().and_then(hex_u32).map(u64::from));
+        match n {
+            Some(n) if n <= max => {
+                if name == "data_coding" {
+                    self.data_coding.set(n as u8);
+                }
+                Ok(n)
+            }
             _ => Err(fail(
                 self.path(name),
                 format!("expected an integer from 0 to {max}"),
@@ -170,34 +215,56 @@ impl<'v> Fields<'v> {
         }
     }
 
-    fn int(&self, name: &str) -> Result<u8> {
-        self.uint(name, 255).map(|n| n as u8)
-    }
-
     /// A C-octet string: `<name>_hex` when present, else the string's UTF-8 octets.
-    fn cstr(&self, name: &str) -> Result<COctetString<'static>> {
+    fn cstr(&self, name: &str) -> Result<Vec<u8>> {
         let hex_name = format!("{name}_hex");
-        if self.has(&hex_name) {
+        if self.present(&hex_name) {
             // The string member is then the lossy form of the same octets.
-            self.has(name);
-            return Ok(COctetString::new(self.octets_raw(&hex_name)?));
+            self.mark(name);
+            return self.octets_raw(&hex_name);
         }
-        Ok(COctetString::new(self.string(name)?.as_bytes().to_vec()))
+        Ok(self.string(name)?.as_bytes().to_vec())
     }
 
     fn octets_raw(&self, name: &str) -> Result<Vec<u8>> {
         parse_hex(self.string(name)?).map_err(|e| fail(self.path(name), e))
     }
 
-    fn octets(&self, name: &str) -> Result<OctetString<'static>> {
-        self.octets_raw(name).map(OctetString::new)
+    /// User data: hex, or else `<name>_text` encoded by `data_coding` after the octets of
+    /// `<name>_udh.hex`, if any. The derived members beside the hex are ignored.
+    fn message(&self, name: &str) -> Result<Vec<u8>> {
+        let (text_name, udh_name) = (format!("{name}_text"), format!("{name}_udh"));
+        let has_text = self.present(&text_name);
+        let has_udh = self.present(&udh_name);
+        if self.obj.contains_key(name) || !has_text {
+            return self.octets_raw(name);
+        }
+        let mut out = Vec::new();
+        if has_udh {
+            let udh = self.get(&udh_name)?;
+            let hex = udh
+                .get("hex")
+                .and_then(Value::as_str)
+                .ok_or_else(|| fail(self.path(&udh_name), "expected an object with hex"))?;
+            out = parse_hex(hex).map_err(|e| fail(self.path(&udh_name), e))?;
+        }
+        let dc = self.data_coding.get();
+        let encoding = match TextConfig::default().encoding_of(dc) {
+            Some(text::Encoding::Binary) | None => {
+                return Err(fail(
+                    self.path(&text_name),
+                    format!("data_coding {dc} is not a text encoding; give {name} as hex"),
+                ))
+            }
+            Some(e) => e,
+        };
+        let text = self.string(&text_name)?;
+        text::encode_into(text, encoding, &mut out)
+            .map_err(|e| fail(self.path(&text_name), e.to_string()))?;
+        Ok(out)
     }
 
-    fn password(&self, name: &str) -> Result<Password<'static>> {
-        self.cstr(name).map(Password)
-    }
-
-    fn status(&self, name: &str) -> Result<CommandStatus> {
+    fn status_of(&self, name: &str) -> Result<CommandStatus> {
         let s = self.string(name)?;
         match hex_u32(s) {
             Some(v) => Ok(CommandStatus(v)),
@@ -206,50 +273,125 @@ impl<'v> Fields<'v> {
         }
     }
 
-    fn array(&self, name: &str) -> Result<Vec<Fields<'v>>> {
-        let Value::Array(items) = self.get(name)? else {
-            return Err(fail(self.path(name), "expected an array"));
-        };
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| match item {
-                Value::Object(o) => Ok(Fields::new(o, &format!("{}[{i}].", self.path(name)))),
-                _ => Err(fail(
-                    format!("{}[{i}]", self.path(name)),
-                    "expected an object",
-                )),
-            })
-            .collect()
+    /// Runs `f` on a member source and checks that it read every member; errors from the
+    /// codec's builders get the member's path.
+    fn run_child(
+        &self,
+        child: &mut Fields<'v>,
+        ignored: &[&str],
+        f: &mut dyn FnMut(&mut dyn FieldSource) -> std::result::Result<(), FieldError>,
+    ) -> std::result::Result<(), FieldError> {
+        let prefix = child.prefix.clone();
+        f(child).map_err(|mut e| {
+            if !e.field.starts_with(&prefix) {
+                e.field = format!("{prefix}{}", e.field);
+            }
+            e
+        })?;
+        child.all_read(ignored).map_err(to_field_error)
+    }
+}
+
+fn to_field_error(f: Failure) -> FieldError {
+    FieldError::new(f.field, f.error)
+}
+
+fn from_field_error(e: FieldError) -> Failure {
+    fail(e.field, e.message)
+}
+
+/// The JSON reader on the codec's field builders: each PDU, destination and TLV asks for
+/// its fields by name and kind, in wire order.
+impl FieldSource for Fields<'_> {
+    fn has(&mut self, name: &'static str) -> bool {
+        self.present(name)
     }
 
-    /// The `tlvs` array (none when absent): each `{"tag":"0x1401","value":"hex"}`.
-    fn tlvs(&self) -> Result<Vec<Tlv<'static>>> {
-        if !self.has("tlvs") {
-            return Ok(Vec::new());
+    fn uint(&mut self, name: &'static str, max: u64) -> std::result::Result<u64, FieldError> {
+        Fields::uint(self, name, max).map_err(to_field_error)
+    }
+
+    fn enumerated(
+        &mut self,
+        name: &'static str,
+        names: EnumNames,
+    ) -> std::result::Result<u8, FieldError> {
+        let value_name = format!("{name}_value");
+        if self.present(&value_name) {
+            self.mark(name);
+            return Fields::uint(self, &value_name, 255)
+                .map(|n| n as u8)
+                .map_err(to_field_error);
         }
-        self.array("tlvs")?
-            .iter()
-            .map(|t| {
-                let tag_text = t.string("tag")?;
-                let tag = hex_u32(tag_text)
-                    .and_then(|v| u16::try_from(v).ok())
-                    .ok_or_else(|| {
-                        fail(
-                            t.path("tag"),
-                            format!("expected a 16-bit hex tag, got {tag_text:?}"),
-                        )
-                    })?;
-                let value = t.octets_raw("value")?;
-                if value.len() > usize::from(u16::MAX) {
-                    return Err(fail(t.path("value"), "longer than 65535 octets"));
-                }
-                t.all_read(&["name"])?;
-                // Typed where the value fits the tag's definition, raw otherwise: either way
-                // the encoder writes these octets back.
-                Ok(Tlv::decode(Tag(tag), &value).into_owned())
-            })
-            .collect()
+        match self.get(name).map_err(to_field_error)? {
+            Value::String(s) => enum_value(names, s)
+                .ok_or_else(|| FieldError::new(self.path(name), format!("unknown name {s:?}"))),
+            _ => Fields::uint(self, name, 255)
+                .map(|n| n as u8)
+                .map_err(to_field_error),
+        }
+    }
+
+    fn boolean(&mut self, name: &'static str) -> std::result::Result<bool, FieldError> {
+        self.get(name)
+            .map_err(to_field_error)?
+            .as_bool()
+            .ok_or_else(|| FieldError::new(self.path(name), "expected true or false"))
+    }
+
+    fn status(&mut self, name: &'static str) -> std::result::Result<CommandStatus, FieldError> {
+        self.status_of(name).map_err(to_field_error)
+    }
+
+    fn octets(
+        &mut self,
+        name: &'static str,
+        kind: OctetsKind,
+    ) -> std::result::Result<Vec<u8>, FieldError> {
+        match kind {
+            OctetsKind::COctet | OctetsKind::Time | OctetsKind::Password => self.cstr(name),
+            OctetsKind::Octets => self.octets_raw(name),
+            OctetsKind::Message => self.message(name),
+        }
+        .map_err(to_field_error)
+    }
+
+    fn object(
+        &mut self,
+        name: &'static str,
+        f: &mut dyn FnMut(&mut dyn FieldSource) -> std::result::Result<(), FieldError>,
+    ) -> std::result::Result<(), FieldError> {
+        let Value::Object(obj) = self.get(name).map_err(to_field_error)? else {
+            return Err(FieldError::new(self.path(name), "expected an object"));
+        };
+        let mut child = self.child(obj, format!("{}.", self.path(name)));
+        self.run_child(&mut child, &[], f)
+    }
+
+    fn list(
+        &mut self,
+        name: &'static str,
+        optional: bool,
+        f: &mut dyn FnMut(&mut dyn FieldSource) -> std::result::Result<(), FieldError>,
+    ) -> std::result::Result<(), FieldError> {
+        if optional && !self.present(name) {
+            return Ok(());
+        }
+        let Value::Array(items) = self.get(name).map_err(to_field_error)? else {
+            return Err(FieldError::new(self.path(name), "expected an array"));
+        };
+        for (i, item) in items.iter().enumerate() {
+            let Value::Object(obj) = item else {
+                return Err(FieldError::new(
+                    format!("{}[{i}]", self.path(name)),
+                    "expected an object",
+                ));
+            };
+            let mut child = self.child(obj, format!("{}[{i}].", self.path(name)));
+            // A TLV's `name` and `malformed` are derived from its tag and value.
+            self.run_child(&mut child, &["name", "malformed"], f)?;
+        }
+        Ok(())
     }
 }
 
@@ -292,14 +434,14 @@ fn command_id(f: &Fields<'_>) -> Result<CommandId> {
                 .find(|id| id.snake_name().is_some_and(|n| n.eq_ignore_ascii_case(s)))
         })
     };
-    let named = match f.has("command") {
+    let named = match f.present("command") {
         true => {
             let s = f.string("command")?;
             Some(by_name(s).ok_or_else(|| fail("command", format!("unknown command {s:?}")))?)
         }
         false => None,
     };
-    let numbered = match f.has("command_id") {
+    let numbered = match f.present("command_id") {
         true => {
             let s = f.string("command_id")?;
             Some(hex_u32(s).map(CommandId).ok_or_else(|| {
@@ -321,194 +463,40 @@ fn command_id(f: &Fields<'_>) -> Result<CommandId> {
     }
 }
 
-/// Builds a PDU struct from `kind field` pairs plus `tlvs`.
-macro_rules! build {
-    ($f:ident, $ty:ident { $($kind:ident $field:ident),* $(,)? }) => {
-        Body::from($ty {
-            $($field: build!(@get $f, $kind, $field),)*
-            tlvs: $f.tlvs()?,
-        })
-    };
-    (@get $f:ident, int, $field:ident) => { $f.int(stringify!($field))? };
-    (@get $f:ident, cstr, $field:ident) => { $f.cstr(stringify!($field))? };
-    (@get $f:ident, oct, $field:ident) => { $f.octets(stringify!($field))? };
-    (@get $f:ident, pw, $field:ident) => { $f.password(stringify!($field))? };
-    (@get $f:ident, dests, $field:ident) => { dests(&$f)? };
-    (@get $f:ident, unsuccess, $field:ident) => { unsuccess(&$f)? };
-}
-
-fn dests(f: &Fields<'_>) -> Result<Vec<DestAddress<'static>>> {
-    f.array("dest_addresses")?
-        .iter()
-        .map(|d| match d.int("dest_flag")? {
-            1 => {
-                let dest = DestAddress::SmeAddress {
-                    dest_addr_ton: d.int("dest_addr_ton")?,
-                    dest_addr_npi: d.int("dest_addr_npi")?,
-                    destination_addr: d.cstr("destination_addr")?,
-                };
-                d.all_read(&[])?;
-                Ok(dest)
-            }
-            2 => {
-                let dl_name = d.cstr("dl_name")?;
-                d.all_read(&[])?;
-                Ok(DestAddress::DistributionList { dl_name })
-            }
-            _ => Err(fail(d.path("dest_flag"), "expected 1 (SME) or 2 (list)")),
-        })
-        .collect()
-}
-
-fn unsuccess(f: &Fields<'_>) -> Result<Vec<UnsuccessSme<'static>>> {
-    f.array("unsuccess_smes")?
-        .iter()
-        .map(|u| {
-            let sme = UnsuccessSme {
-                dest_addr_ton: u.int("dest_addr_ton")?,
-                dest_addr_npi: u.int("dest_addr_npi")?,
-                destination_addr: u.cstr("destination_addr")?,
-                error_status_code: u.status("error_status_code")?,
-            };
-            u.all_read(&[])?;
-            Ok(sme)
-        })
-        .collect()
-}
-
-fn pdu(f: &Fields<'_>) -> Result<Pdu<'static>> {
-    if f.has("error") {
+fn pdu(f: &mut Fields<'_>) -> Result<Pdu<'static>> {
+    if f.present("error") {
         return Err(fail(
             "error",
             "this is an error line from `smpp decode`, not a PDU",
         ));
     }
     let id = command_id(f)?;
-    let command_status = if f.has("command_status") {
-        f.status("command_status")?
+    let command_status = if f.present("command_status") {
+        f.status_of("command_status")?
     } else {
         CommandStatus::ESME_ROK
     };
-    let sequence_number = f.uint("sequence_number", u64::from(u32::MAX))? as u32;
-    let body = body(f, id)?;
+    let sequence_number = Fields::uint(f, "sequence_number", u64::from(u32::MAX))? as u32;
+    if Body::field_specs(id).is_none() && f.present("tlvs") {
+        return Err(fail(
+            "tlvs",
+            "an unknown command carries its TLVs inside `body`",
+        ));
+    }
+    let body = Body::from_fields(id, f).map_err(from_field_error)?;
     f.all_read(&[
         "input",
         "offset",
         "command_length",
         "number_of_dests",
         "no_unsuccess",
+        "receipt",
+        "wire_hex",
     ])?;
     Ok(Pdu {
         command_status,
         sequence_number,
         body,
-    })
-}
-
-fn body(f: &Fields<'_>, id: CommandId) -> Result<Body<'static>> {
-    Ok(match id {
-        BindTransmitter::COMMAND_ID => build!(f, BindTransmitter {
-            cstr system_id, pw password, cstr system_type, int interface_version,
-            int addr_ton, int addr_npi, cstr address_range
-        }),
-        BindReceiver::COMMAND_ID => build!(f, BindReceiver {
-            cstr system_id, pw password, cstr system_type, int interface_version,
-            int addr_ton, int addr_npi, cstr address_range
-        }),
-        BindTransceiver::COMMAND_ID => build!(f, BindTransceiver {
-            cstr system_id, pw password, cstr system_type, int interface_version,
-            int addr_ton, int addr_npi, cstr address_range
-        }),
-        BindTransmitterResp::COMMAND_ID => build!(f, BindTransmitterResp { cstr system_id }),
-        BindReceiverResp::COMMAND_ID => build!(f, BindReceiverResp { cstr system_id }),
-        BindTransceiverResp::COMMAND_ID => build!(f, BindTransceiverResp { cstr system_id }),
-        Outbind::COMMAND_ID => build!(f, Outbind { cstr system_id, pw password }),
-        Unbind::COMMAND_ID => build!(f, Unbind {}),
-        UnbindResp::COMMAND_ID => build!(f, UnbindResp {}),
-        EnquireLink::COMMAND_ID => build!(f, EnquireLink {}),
-        EnquireLinkResp::COMMAND_ID => build!(f, EnquireLinkResp {}),
-        GenericNack::COMMAND_ID => build!(f, GenericNack {}),
-        CancelSmResp::COMMAND_ID => build!(f, CancelSmResp {}),
-        ReplaceSmResp::COMMAND_ID => build!(f, ReplaceSmResp {}),
-        CancelBroadcastSmResp::COMMAND_ID => build!(f, CancelBroadcastSmResp {}),
-        SubmitSm::COMMAND_ID => build!(f, SubmitSm {
-            cstr service_type, int source_addr_ton, int source_addr_npi, cstr source_addr,
-            int dest_addr_ton, int dest_addr_npi, cstr destination_addr, int esm_class,
-            int protocol_id, int priority_flag, cstr schedule_delivery_time,
-            cstr validity_period, int registered_delivery, int replace_if_present_flag,
-            int data_coding, int sm_default_msg_id, oct short_message
-        }),
-        DeliverSm::COMMAND_ID => build!(f, DeliverSm {
-            cstr service_type, int source_addr_ton, int source_addr_npi, cstr source_addr,
-            int dest_addr_ton, int dest_addr_npi, cstr destination_addr, int esm_class,
-            int protocol_id, int priority_flag, cstr schedule_delivery_time,
-            cstr validity_period, int registered_delivery, int replace_if_present_flag,
-            int data_coding, int sm_default_msg_id, oct short_message
-        }),
-        SubmitSmResp::COMMAND_ID => build!(f, SubmitSmResp { cstr message_id }),
-        DeliverSmResp::COMMAND_ID => build!(f, DeliverSmResp { cstr message_id }),
-        DataSmResp::COMMAND_ID => build!(f, DataSmResp { cstr message_id }),
-        BroadcastSmResp::COMMAND_ID => build!(f, BroadcastSmResp { cstr message_id }),
-        QueryBroadcastSmResp::COMMAND_ID => build!(f, QueryBroadcastSmResp { cstr message_id }),
-        SubmitMulti::COMMAND_ID => build!(f, SubmitMulti {
-            cstr service_type, int source_addr_ton, int source_addr_npi, cstr source_addr,
-            dests dest_addresses, int esm_class, int protocol_id, int priority_flag,
-            cstr schedule_delivery_time, cstr validity_period, int registered_delivery,
-            int replace_if_present_flag, int data_coding, int sm_default_msg_id,
-            oct short_message
-        }),
-        SubmitMultiResp::COMMAND_ID => build!(f, SubmitMultiResp {
-            cstr message_id, unsuccess unsuccess_smes
-        }),
-        DataSm::COMMAND_ID => build!(f, DataSm {
-            cstr service_type, int source_addr_ton, int source_addr_npi, cstr source_addr,
-            int dest_addr_ton, int dest_addr_npi, cstr destination_addr, int esm_class,
-            int registered_delivery, int data_coding
-        }),
-        QuerySm::COMMAND_ID => build!(f, QuerySm {
-            cstr message_id, int source_addr_ton, int source_addr_npi, cstr source_addr
-        }),
-        QuerySmResp::COMMAND_ID => build!(f, QuerySmResp {
-            cstr message_id, cstr final_date, int message_state, int error_code
-        }),
-        CancelSm::COMMAND_ID => build!(f, CancelSm {
-            cstr service_type, cstr message_id, int source_addr_ton, int source_addr_npi,
-            cstr source_addr, int dest_addr_ton, int dest_addr_npi, cstr destination_addr
-        }),
-        ReplaceSm::COMMAND_ID => build!(f, ReplaceSm {
-            cstr message_id, int source_addr_ton, int source_addr_npi, cstr source_addr,
-            cstr schedule_delivery_time, cstr validity_period, int registered_delivery,
-            int sm_default_msg_id, oct short_message
-        }),
-        AlertNotification::COMMAND_ID => build!(f, AlertNotification {
-            int source_addr_ton, int source_addr_npi, cstr source_addr,
-            int esme_addr_ton, int esme_addr_npi, cstr esme_addr
-        }),
-        BroadcastSm::COMMAND_ID => build!(f, BroadcastSm {
-            cstr service_type, int source_addr_ton, int source_addr_npi, cstr source_addr,
-            cstr message_id, int priority_flag, cstr schedule_delivery_time,
-            cstr validity_period, int replace_if_present_flag, int data_coding,
-            int sm_default_msg_id
-        }),
-        QueryBroadcastSm::COMMAND_ID => build!(f, QueryBroadcastSm {
-            cstr message_id, int source_addr_ton, int source_addr_npi, cstr source_addr
-        }),
-        CancelBroadcastSm::COMMAND_ID => build!(f, CancelBroadcastSm {
-            cstr service_type, cstr message_id, int source_addr_ton, int source_addr_npi,
-            cstr source_addr
-        }),
-        command_id => {
-            if f.has("tlvs") {
-                return Err(fail(
-                    "tlvs",
-                    "an unknown command carries its TLVs inside `body`",
-                ));
-            }
-            Body::Unknown {
-                command_id,
-                body: f.octets("body")?,
-            }
-        }
     })
 }
 

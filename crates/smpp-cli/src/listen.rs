@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use smpp_client::{Inbound, InboundKind, Incomplete, Message, ReceiptMatch};
+use smpp_pdu::json::{self, Object};
 use smpp_pdu::receipt::Receipt;
 use smpp_pdu::tlv::Tlv;
 use smpp_pdu::{Body, Pdu};
 use smpp_session::BindKind;
-use smpp_smsc::json::{self, Object};
 
 use clap::{Args, ValueEnum};
 use crossbeam_channel::Receiver;

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use smpp_client::Client;
 use smpp_pdu::address::{classify, Npi, Ton};
+use smpp_pdu::json::push_str;
 use smpp_pdu::text::{self, TextConfig};
 use smpp_pdu::tlv::Tlv;
 use smpp_pdu::{Body, CancelSm, DataSm, DestAddress, EnquireLink, QuerySm, ReplaceSm, SubmitMulti};
 use smpp_session::BindKind;
-use smpp_smsc::json::push_str;
 
 use crate::common::{self, Connection};
 use crate::out::{errln, outln};

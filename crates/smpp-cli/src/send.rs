@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use smpp_client::{Error, Inbound, InboundKind, Outcome, OutgoingText, Report, Sent, TextOptions};
 use smpp_pdu::address::{Npi, Ton};
 use smpp_pdu::concat::SplitMethod;
+use smpp_pdu::json::Object;
 use smpp_pdu::text::Encoding;
 use smpp_pdu::time::{RelativeTime, SmppTime};
 use smpp_pdu::{Tag, Tlv};
 use smpp_session::BindKind;
-use smpp_smsc::json::Object;
 
 use clap::{Args, ValueEnum};
 

@@ -152,8 +152,8 @@ fn decode_good_pdus() {
             r#""source_addr":"12345""#,
             r#""destination_addr":"447700900123""#,
             r#""registered_delivery":1"#,
-            r#""short_message":"48656c6c6f""#,
-            r#""tlvs":[{"tag":"0x001e","name":"receipted_message_id","value":"414200"}]"#,
+            r#""short_message":"48656c6c6f","short_message_text":"Hello""#,
+            r#""tlvs":[{"tag":"0x001e","name":"receipted_message_id","value":"AB","hex":"414200"}]"#,
         ] {
             assert!(l.contains(key), "{l} lacks {key}");
         }

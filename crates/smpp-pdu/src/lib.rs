@@ -54,8 +54,11 @@ pub mod address;
 mod codec;
 pub mod concat;
 mod error;
+pub mod fields;
 mod header;
 mod ids;
+#[cfg(feature = "json")]
+pub mod json;
 mod owned;
 mod pdu;
 pub mod receipt;

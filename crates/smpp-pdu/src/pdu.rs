@@ -15,6 +15,9 @@ use std::borrow::Cow;
 use crate::codec::Writer;
 use crate::codec::{check, COctetString, FieldWriter, OctetString, Password, Reader};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+use crate::fields::{
+    EnumNames, FieldError, FieldSource, FieldSpec, FieldValue, FieldVisitor, Visit, MESSAGE_STATE,
+};
 use crate::header::{Header, DEFAULT_MAX_COMMAND_LENGTH, HEADER_LEN};
 use crate::ids::{CommandId, CommandStatus, Tag};
 use crate::owned::IntoStatic;
@@ -52,6 +55,42 @@ mod kind {
             w: &mut Writer<'_>,
             v: &u8,
             _: &'static str,
+        ) -> Result<(), EncodeError> {
+            w.u8(*v);
+            Ok(())
+        }
+    }
+
+    pub(super) mod enm {
+        use super::*;
+        #[inline(always)]
+        pub(crate) fn size(_: &u8, _: &'static str, _: EnumNames) -> Result<usize, EncodeError> {
+            Ok(1)
+        }
+        #[inline(always)]
+        pub(crate) fn put(w: &mut FieldWriter<'_>, v: &u8, _: &'static str, _: EnumNames) {
+            w.u8(*v);
+        }
+        #[inline]
+        pub(crate) fn decode(
+            r: &mut Reader<'_>,
+            field: &'static str,
+            _: EnumNames,
+        ) -> Result<u8, DecodeError> {
+            r.u8(field)
+        }
+        #[cfg(test)]
+        #[inline]
+        pub(crate) fn len(_: &u8, _: &'static str, _: EnumNames) -> usize {
+            1
+        }
+        #[cfg(test)]
+        #[inline]
+        pub(crate) fn write(
+            w: &mut Writer<'_>,
+            v: &u8,
+            _: &'static str,
+            _: EnumNames,
         ) -> Result<(), EncodeError> {
             w.u8(*v);
             Ok(())
@@ -403,6 +442,171 @@ mod kind {
     }
 }
 
+/// The field visitor and builder of each kind of mandatory field, called by the `pdu!`
+/// macro like the codecs in `kind` (same extra arguments). Used by text forms only, never
+/// by `decode` or `encode`.
+mod fieldkind {
+    use super::*;
+    use crate::fields::{FieldKind, FieldSource, FieldValue, FieldVisitor, OctetsKind};
+
+    pub(super) mod int {
+        use super::*;
+        pub(crate) const KIND: FieldKind = FieldKind::Int;
+        pub(crate) fn visit(v: &mut dyn FieldVisitor, name: &'static str, x: &u8, _: &'static str) {
+            v.field(name, FieldValue::U8(*x));
+        }
+        pub(crate) fn build(
+            src: &mut dyn FieldSource,
+            name: &'static str,
+            _: &'static str,
+        ) -> Result<u8, FieldError> {
+            Ok(src.uint(name, 255)? as u8)
+        }
+    }
+
+    pub(super) mod enm {
+        use super::*;
+        pub(crate) const KIND: FieldKind = FieldKind::Enum;
+        pub(crate) fn visit(
+            v: &mut dyn FieldVisitor,
+            name: &'static str,
+            x: &u8,
+            _: &'static str,
+            names: EnumNames,
+        ) {
+            v.field(name, FieldValue::Enum(*x, names));
+        }
+        pub(crate) fn build(
+            src: &mut dyn FieldSource,
+            name: &'static str,
+            _: &'static str,
+            names: EnumNames,
+        ) -> Result<u8, FieldError> {
+            src.enumerated(name, names)
+        }
+    }
+
+    pub(super) mod cstr {
+        use super::*;
+        pub(crate) const KIND: FieldKind = FieldKind::COctet;
+        pub(crate) fn visit(
+            v: &mut dyn FieldVisitor,
+            name: &'static str,
+            x: &COctetString<'_>,
+            _: &'static str,
+            _: usize,
+            _: CommandStatus,
+        ) {
+            v.field(name, FieldValue::Octets(OctetsKind::COctet, x.as_bytes()));
+        }
+        pub(crate) fn build(
+            src: &mut dyn FieldSource,
+            name: &'static str,
+            _: &'static str,
+            _: usize,
+            _: CommandStatus,
+        ) -> Result<COctetString<'static>, FieldError> {
+            Ok(COctetString::new(src.octets(name, OctetsKind::COctet)?))
+        }
+    }
+
+    pub(super) mod password {
+        use super::*;
+        pub(crate) const KIND: FieldKind = FieldKind::Password;
+        pub(crate) fn visit(
+            v: &mut dyn FieldVisitor,
+            name: &'static str,
+            x: &Password<'_>,
+            _: &'static str,
+        ) {
+            v.field(name, FieldValue::Octets(OctetsKind::Password, x.expose()));
+        }
+        pub(crate) fn build(
+            src: &mut dyn FieldSource,
+            name: &'static str,
+            _: &'static str,
+        ) -> Result<Password<'static>, FieldError> {
+            Ok(Password(COctetString::new(
+                src.octets(name, OctetsKind::Password)?,
+            )))
+        }
+    }
+
+    pub(super) mod time {
+        use super::*;
+        pub(crate) const KIND: FieldKind = FieldKind::Time;
+        pub(crate) fn visit(
+            v: &mut dyn FieldVisitor,
+            name: &'static str,
+            x: &COctetString<'_>,
+            _: &'static str,
+            _: CommandStatus,
+        ) {
+            v.field(name, FieldValue::Octets(OctetsKind::Time, x.as_bytes()));
+        }
+        pub(crate) fn build(
+            src: &mut dyn FieldSource,
+            name: &'static str,
+            _: &'static str,
+            _: CommandStatus,
+        ) -> Result<COctetString<'static>, FieldError> {
+            Ok(COctetString::new(src.octets(name, OctetsKind::Time)?))
+        }
+    }
+
+    pub(super) mod sm {
+        use super::*;
+        pub(crate) const KIND: FieldKind = FieldKind::ShortMessage;
+        pub(crate) fn visit(v: &mut dyn FieldVisitor, name: &'static str, x: &OctetString<'_>) {
+            v.field(name, FieldValue::Octets(OctetsKind::Message, x.as_bytes()));
+        }
+        pub(crate) fn build(
+            src: &mut dyn FieldSource,
+            name: &'static str,
+        ) -> Result<OctetString<'static>, FieldError> {
+            Ok(OctetString::new(src.octets(name, OctetsKind::Message)?))
+        }
+    }
+
+    pub(super) mod dests {
+        use super::*;
+        pub(crate) const KIND: FieldKind = FieldKind::Dests;
+        pub(crate) fn visit(v: &mut dyn FieldVisitor, name: &'static str, x: &[DestAddress<'_>]) {
+            v.field(name, FieldValue::Dests(x));
+        }
+        pub(crate) fn build(
+            src: &mut dyn FieldSource,
+            name: &'static str,
+        ) -> Result<Vec<DestAddress<'static>>, FieldError> {
+            let mut out = Vec::new();
+            src.list(name, false, &mut |item| {
+                out.push(DestAddress::from_fields(item)?);
+                Ok(())
+            })?;
+            Ok(out)
+        }
+    }
+
+    pub(super) mod unsuccess {
+        use super::*;
+        pub(crate) const KIND: FieldKind = FieldKind::Unsuccess;
+        pub(crate) fn visit(v: &mut dyn FieldVisitor, name: &'static str, x: &[UnsuccessSme<'_>]) {
+            v.field(name, FieldValue::Unsuccess(x));
+        }
+        pub(crate) fn build(
+            src: &mut dyn FieldSource,
+            name: &'static str,
+        ) -> Result<Vec<UnsuccessSme<'static>>, FieldError> {
+            let mut out = Vec::new();
+            src.list(name, false, &mut |item| {
+                out.push(UnsuccessSme::from_fields(item)?);
+                Ok(())
+            })?;
+            Ok(out)
+        }
+    }
+}
+
 /// The most destinations the encoder writes in one `submit_multi` (SMPP 3.4 limit; the
 /// decoder also accepts 255, the 5.0 limit).
 pub const MAX_DESTS: usize = 254;
@@ -580,6 +784,29 @@ macro_rules! pdu {
             /// The first TLV with this tag.
             pub fn tlv(&self, tag: Tag) -> Option<&Tlv<'a>> {
                 self.tlvs.iter().find(|t| t.tag() == tag)
+            }
+
+            /// The mandatory fields of this PDU in wire order: the `pdu!` table.
+            pub const FIELDS: &'static [FieldSpec] = &[
+                $( FieldSpec { name: stringify!($field), kind: fieldkind::$kind::KIND }, )*
+            ];
+        }
+
+        impl Visit for $name<'_> {
+            /// Every mandatory field in wire order, then `tlvs`.
+            fn visit_fields(&self, _v: &mut dyn FieldVisitor) {
+                $( fieldkind::$kind::visit(_v, stringify!($field), &self.$field, $($arg),*); )*
+                _v.field("tlvs", FieldValue::Tlvs(&self.tlvs));
+            }
+        }
+
+        impl $name<'static> {
+            /// Builds this PDU from its fields, asked for in wire order, then `tlvs`
+            /// (absent is none).
+            pub fn from_fields(_src: &mut dyn FieldSource) -> Result<Self, FieldError> {
+                $( let $field = fieldkind::$kind::build(_src, stringify!($field), $($arg),*)?; )*
+                let tlvs = tlv::tlvs_from_fields(_src)?;
+                Ok($name { $($field,)* tlvs })
             }
         }
 
@@ -790,7 +1017,7 @@ pdu! {
         /// When the message reached a final state (SMPP time), or empty.
         final_date: COctetString<'a> => time("final_date", CommandStatus::ESME_RQUERYFAIL),
         /// The state (reference §7.7).
-        message_state: u8 => int("message_state"),
+        message_state: u8 => enm("message_state", MESSAGE_STATE),
         /// Network error code, 0 if none.
         error_code: u8 => int("error_code"),
     }
@@ -1018,6 +1245,18 @@ macro_rules! bodies {
             },
         }
 
+        impl Visit for Body<'_> {
+            /// The fields of the PDU type; an unknown body is one octets field `body`.
+            fn visit_fields(&self, v: &mut dyn FieldVisitor) {
+                match self {
+                    $(Body::$name(b) => b.visit_fields(v),)*
+                    Body::Unknown { body, .. } => {
+                        v.field("body", FieldValue::Octets(crate::fields::OctetsKind::Octets, body.as_bytes()))
+                    }
+                }
+            }
+        }
+
         impl<'a> Body<'a> {
             /// The `command_id` of this body.
             pub fn command_id(&self) -> CommandId {
@@ -1040,6 +1279,30 @@ macro_rules! bodies {
                         h.command_length as usize,
                     ))),
                 }
+            }
+
+            /// The mandatory fields of the body type of a known `command_id`, in wire
+            /// order (the `pdu!` table); `None` for unknown ids.
+            pub fn field_specs(command_id: CommandId) -> Option<&'static [FieldSpec]> {
+                Some(match command_id {
+                    $($name::COMMAND_ID => $name::FIELDS,)*
+                    _ => return None,
+                })
+            }
+
+            /// Builds the body of `command_id` from its fields ([`Visit`] gives them). An
+            /// unknown `command_id` takes its raw body from the octets `body`.
+            pub fn from_fields(
+                command_id: CommandId,
+                src: &mut dyn FieldSource,
+            ) -> Result<Body<'static>, FieldError> {
+                Ok(match command_id {
+                    $($name::COMMAND_ID => Body::$name($name::from_fields(src)?),)*
+                    command_id => Body::Unknown {
+                        command_id,
+                        body: OctetString::new(src.octets("body", crate::fields::OctetsKind::Octets)?),
+                    },
+                })
             }
 
             /// An all-default body for a known `command_id` (what a header-only error

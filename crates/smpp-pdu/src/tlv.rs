@@ -20,6 +20,9 @@ use byteorder::{BigEndian, ByteOrder};
 
 use crate::codec::{put, COctetString, OctetString, Reader};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+use crate::fields::{
+    FieldError, FieldSource, FieldValue, FieldVisitor, OctetsKind, Visit, MESSAGE_STATE,
+};
 use crate::ids::{CommandStatus, Tag};
 use crate::owned::IntoStatic;
 
@@ -558,8 +561,187 @@ impl RawTlv<'_> {
     }
 }
 
+/// How a TLV value type is walked and built field by field (for text forms only): a
+/// single value is the field `value`; a structured value is `value` holding its fields.
+pub(crate) trait TlvFields<'a>: Sized {
+    fn visit_value(&self, v: &mut dyn FieldVisitor);
+    fn build_value(src: &mut dyn FieldSource) -> Result<Self, FieldError>;
+}
+
+macro_rules! scalar_fields {
+    ($ty:ty, $x:ident => $value:expr, $src:ident => $build:expr) => {
+        impl TlvFields<'_> for $ty {
+            fn visit_value(&self, v: &mut dyn FieldVisitor) {
+                let $x = self;
+                v.field("value", $value);
+            }
+            fn build_value($src: &mut dyn FieldSource) -> Result<Self, FieldError> {
+                Ok($build)
+            }
+        }
+    };
+}
+
+scalar_fields!(u8, x => FieldValue::U8(*x), src => src.uint("value", 0xFF)? as u8);
+scalar_fields!(u16, x => FieldValue::U16(*x), src => src.uint("value", 0xFFFF)? as u16);
+scalar_fields!(u32, x => FieldValue::U32(*x), src => src.uint("value", u64::from(u32::MAX))? as u32);
+scalar_fields!(CommandStatus, x => FieldValue::Status(*x), src => src.status("value")?);
+
+/// An empty value has no `value` field.
+impl TlvFields<'_> for Option<u8> {
+    fn visit_value(&self, v: &mut dyn FieldVisitor) {
+        if let Some(x) = self {
+            v.field("value", FieldValue::U8(*x));
+        }
+    }
+    fn build_value(src: &mut dyn FieldSource) -> Result<Self, FieldError> {
+        if src.has("value") {
+            Ok(Some(src.uint("value", 0xFF)? as u8))
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+impl<'a> TlvFields<'a> for COctetString<'a> {
+    fn visit_value(&self, v: &mut dyn FieldVisitor) {
+        v.field(
+            "value",
+            FieldValue::Octets(OctetsKind::COctet, self.as_bytes()),
+        );
+    }
+    fn build_value(src: &mut dyn FieldSource) -> Result<Self, FieldError> {
+        Ok(COctetString::new(src.octets("value", OctetsKind::COctet)?))
+    }
+}
+
+impl<'a> TlvFields<'a> for OctetString<'a> {
+    fn visit_value(&self, v: &mut dyn FieldVisitor) {
+        v.field(
+            "value",
+            FieldValue::Octets(OctetsKind::Octets, self.as_bytes()),
+        );
+    }
+    fn build_value(src: &mut dyn FieldSource) -> Result<Self, FieldError> {
+        Ok(OctetString::new(src.octets("value", OctetsKind::Octets)?))
+    }
+}
+
+/// A structured TLV value: `value` is an object of the struct's fields, each given as
+/// `name: kind`, where kind is `u8`, `u16`, `bool` or `octets`.
+macro_rules! struct_fields {
+    (@val u8, $x:expr) => { FieldValue::U8($x) };
+    (@val u16, $x:expr) => { FieldValue::U16($x) };
+    (@val bool, $x:expr) => { FieldValue::Bool($x) };
+    (@val octets, $x:expr) => { FieldValue::Octets(OctetsKind::Octets, $x.as_bytes()) };
+    (@get u8, $s:ident, $n:expr) => { $s.uint($n, 0xFF)? as u8 };
+    (@get u16, $s:ident, $n:expr) => { $s.uint($n, 0xFFFF)? as u16 };
+    (@get bool, $s:ident, $n:expr) => { $s.boolean($n)? };
+    (@get octets, $s:ident, $n:expr) => { OctetString::new($s.octets($n, OctetsKind::Octets)?) };
+    ($name:ident $(<$lt:lifetime>)? { $($field:ident: $kind:ident),* }) => {
+        impl<'a> Visit for $name $(<$lt>)? {
+            fn visit_fields(&self, v: &mut dyn FieldVisitor) {
+                $( v.field(stringify!($field), struct_fields!(@val $kind, self.$field.clone())); )*
+            }
+        }
+        impl<'a> TlvFields<'a> for $name $(<$lt>)? {
+            fn visit_value(&self, v: &mut dyn FieldVisitor) {
+                v.field("value", FieldValue::Struct(self));
+            }
+            fn build_value(src: &mut dyn FieldSource) -> Result<Self, FieldError> {
+                let mut out = None;
+                src.object("value", &mut |s| {
+                    out = Some($name { $($field: struct_fields!(@get $kind, s, stringify!($field)),)* });
+                    Ok(())
+                })?;
+                out.ok_or_else(|| FieldError::new("value", "missing field"))
+            }
+        }
+    };
+}
+
+struct_fields!(CallbackNum<'a> { digit_mode: u8, addr_ton: u8, addr_npi: u8, number_digits: octets });
+struct_fields!(Subaddress<'a> { kind: u8, address: octets });
+struct_fields!(CallbackNumAtag<'a> { data_coding: u8, display_characters: octets });
+struct_fields!(NetworkErrorCode {
+    network_type: u8,
+    error_code: u16
+});
+struct_fields!(BroadcastContentType {
+    network_type: u8,
+    content_type: u16
+});
+struct_fields!(BroadcastFrequencyInterval {
+    time_unit: u8,
+    number: u16
+});
+struct_fields!(ItsSessionInfo {
+    session_number: u8,
+    sequence_number: u8,
+    end_of_session: bool
+});
+struct_fields!(BroadcastAreaIdentifier<'a> { format: u8, details: octets });
+struct_fields!(BillingIdentification<'a> { format: u8, data: octets });
+
+/// `behaviour`, then `time_unit` and `number` when the 5.0 period is present.
+impl Visit for MsValidity {
+    fn visit_fields(&self, v: &mut dyn FieldVisitor) {
+        v.field("behaviour", FieldValue::U8(self.behaviour));
+        if let Some((unit, number)) = self.period {
+            v.field("time_unit", FieldValue::U8(unit));
+            v.field("number", FieldValue::U16(number));
+        }
+    }
+}
+
+impl TlvFields<'_> for MsValidity {
+    fn visit_value(&self, v: &mut dyn FieldVisitor) {
+        v.field("value", FieldValue::Struct(self));
+    }
+    fn build_value(src: &mut dyn FieldSource) -> Result<Self, FieldError> {
+        let mut out = MsValidity::default();
+        src.object("value", &mut |s| {
+            out.behaviour = s.uint("behaviour", 0xFF)? as u8;
+            if s.has("time_unit") || s.has("number") {
+                out.period = Some((
+                    s.uint("time_unit", 0xFF)? as u8,
+                    s.uint("number", 0xFFFF)? as u16,
+                ));
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+/// The field walk and builder of one TLV variant: by its value type, or by a view named
+/// in the table (`=> message`: user data; `=> message_state`: the state names).
+macro_rules! tlv_view {
+    (visit, $v:ident, $x:ident, ) => {
+        TlvFields::visit_value($x, $v)
+    };
+    (visit, $v:ident, $x:ident, message) => {
+        $v.field(
+            "value",
+            FieldValue::Octets(OctetsKind::Message, $x.as_bytes()),
+        )
+    };
+    (visit, $v:ident, $x:ident, message_state) => {
+        $v.field("value", FieldValue::Enum(*$x, MESSAGE_STATE))
+    };
+    (build, $src:ident, $ty:ty, ) => {
+        <$ty as TlvFields>::build_value($src)?
+    };
+    (build, $src:ident, $ty:ty, message) => {
+        OctetString::new($src.octets("value", OctetsKind::Message)?)
+    };
+    (build, $src:ident, $ty:ty, message_state) => {
+        $src.enumerated("value", MESSAGE_STATE)?
+    };
+}
+
 macro_rules! tlvs {
-    ($( $(#[$meta:meta])* $variant:ident($ty:ty) = $konst:ident, $lname:literal, $min:expr, $max:expr; )*) => {
+    ($( $(#[$meta:meta])* $variant:ident($ty:ty) = $konst:ident, $lname:literal, $min:expr, $max:expr $(=> $view:ident)?; )*) => {
         /// One TLV, typed by its tag (reference §6.1). See the module documentation for how
         /// values that do not fit their definition are kept.
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -596,6 +778,16 @@ macro_rules! tlvs {
                 Tlv::Other(RawTlv { tag, value: OctetString(Cow::Borrowed(value)) })
             }
 
+            fn visit_value(&self, v: &mut dyn FieldVisitor) {
+                match self {
+                    $(Tlv::$variant(x) => tlv_view!(visit, v, x, $($view)?),)*
+                    Tlv::Other(raw) => v.field("hex", FieldValue::RawTlv {
+                        malformed: raw.is_malformed_known_tag(),
+                        value: raw.value.as_bytes(),
+                    }),
+                }
+            }
+
             fn encode_value(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
                 match self {
                     $(Tlv::$variant(v) => v.encode_value(out, $lname, $min, $max),)*
@@ -614,6 +806,47 @@ macro_rules! tlvs {
                 }
             }
 
+            /// Every tag of the table with its spec name, in table order.
+            pub const KNOWN: &'static [(Tag, &'static str)] = &[$((Tag::$konst, $lname),)*];
+
+            /// Builds a TLV from its fields: `tag`, then the typed `value` (a structured
+            /// value's fields inside it) or `hex`, the value octets. With both, they must
+            /// agree; with `hex` alone the octets are decoded as [`Tlv::decode`] does (a
+            /// malformed value of a known tag stays raw). An unknown tag's `value` is hex.
+            pub fn from_fields(src: &mut dyn FieldSource) -> Result<Tlv<'a>, FieldError> {
+                let tag = Tag(src.uint("tag", u64::from(u16::MAX))? as u16);
+                let raw = if src.has("hex") {
+                    let raw = src.octets("hex", OctetsKind::Octets)?;
+                    if raw.len() > usize::from(u16::MAX) {
+                        return Err(FieldError::new("hex", "longer than 65535 octets"));
+                    }
+                    Some(raw)
+                } else {
+                    None
+                };
+                if raw.is_none() || src.has("value") {
+                    let typed = match tag {
+                        $(Tag::$konst => Some(Tlv::$variant(tlv_view!(build, src, $ty, $($view)?))),)*
+                        _ => None,
+                    };
+                    if let Some(typed) = typed {
+                        if let Some(raw) = &raw {
+                            let mut out = Vec::new();
+                            typed.encode(&mut out).map_err(|e| FieldError::new("value", e.to_string()))?;
+                            if out[4..] != raw[..] {
+                                return Err(FieldError::new("value", "value and hex disagree"));
+                            }
+                        }
+                        return Ok(typed);
+                    }
+                }
+                let raw = match raw {
+                    Some(raw) => raw,
+                    None => src.octets("value", OctetsKind::Octets)?,
+                };
+                Ok(Tlv::decode(tag, &raw).into_owned())
+            }
+
             /// A copy that owns its bytes.
             pub fn into_owned(self) -> Tlv<'static> {
                 match self {
@@ -623,6 +856,25 @@ macro_rules! tlvs {
             }
         }
     };
+}
+
+impl Visit for Tlv<'_> {
+    /// `tag`, then `value` (typed, or structured with its own fields), or for a raw
+    /// TLV its octets.
+    fn visit_fields(&self, v: &mut dyn FieldVisitor) {
+        v.field("tag", FieldValue::Tag(self.tag()));
+        self.visit_value(v);
+    }
+}
+
+/// Builds the `tlvs` list of a PDU (absent is none).
+pub(crate) fn tlvs_from_fields(src: &mut dyn FieldSource) -> Result<Vec<Tlv<'static>>, FieldError> {
+    let mut out = Vec::new();
+    src.list("tlvs", true, &mut |item| {
+        out.push(Tlv::from_fields(item)?);
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 tlvs! {
@@ -694,13 +946,13 @@ tlvs! {
     /// `network_error_code` (`0x0423`).
     NetworkErrorCode(NetworkErrorCode) = NETWORK_ERROR_CODE, "network_error_code", 3, 3;
     /// `message_payload` (`0x0424`), up to 65535 octets.
-    MessagePayload(OctetString<'a>) = MESSAGE_PAYLOAD, "message_payload", 0, 65535;
+    MessagePayload(OctetString<'a>) = MESSAGE_PAYLOAD, "message_payload", 0, 65535 => message;
     /// `delivery_failure_reason` (`0x0425`).
     DeliveryFailureReason(u8) = DELIVERY_FAILURE_REASON, "delivery_failure_reason", 1, 1;
     /// `more_messages_to_send` (`0x0426`).
     MoreMessagesToSend(u8) = MORE_MESSAGES_TO_SEND, "more_messages_to_send", 1, 1;
     /// `message_state` (`0x0427`).
-    MessageState(u8) = MESSAGE_STATE, "message_state", 1, 1;
+    MessageState(u8) = MESSAGE_STATE, "message_state", 1, 1 => message_state;
     /// `congestion_state` (`0x0428`, SMPP 5.0), 0 to 100.
     CongestionState(u8) = CONGESTION_STATE, "congestion_state", 1, 1;
     /// `ussd_service_op` (`0x0501`).

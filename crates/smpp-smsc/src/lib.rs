@@ -62,7 +62,11 @@
 pub mod checks;
 pub mod core;
 mod engine;
-pub mod json;
+/// The JSON of PDUs, which lives in the codec (`smpp_pdu::json`, feature `json`); kept
+/// here under its old path.
+pub mod json {
+    pub use smpp_pdu::json::*;
+}
 
 use std::fmt;
 use std::net::SocketAddr;
