@@ -6,8 +6,8 @@
 use log::debug;
 use smpp_pdu::receipt::ReceiptState;
 use smpp_pdu::{
-    Body, CancelSmResp, CommandStatus, DataSmResp, DestAddress, Pdu, QuerySmResp, ReplaceSmResp,
-    SubmitMulti, SubmitMultiResp, SubmitSmResp, UnsuccessSme,
+    Body, CancelSmResp, CommandId, CommandStatus, DataSmResp, DestAddress, Pdu, QuerySmResp,
+    ReplaceSmResp, SubmitMulti, SubmitMultiResp, SubmitSmResp, UnsuccessSme,
 };
 use smpp_transport::ConnId;
 
@@ -41,100 +41,67 @@ impl Core {
                 return self.respond(conn, seq, status, body);
             }
         }
+        let id = pdu.command_id();
+        if id == CommandId::SUBMIT_SM {
+            self.submit_sms += 1;
+            if self
+                .config
+                .drop_every
+                .is_some_and(|n| n > 0 && self.submit_sms % n == 0)
+            {
+                debug!("connection {conn}: fault injection: submit_sm {seq} unanswered");
+                self.count(|s| s.dropped += 1);
+                return;
+            }
+        }
+        // One rate cap for every request that carries a message.
+        if matches!(
+            id,
+            CommandId::SUBMIT_SM | CommandId::DATA_SM | CommandId::SUBMIT_MULTI
+        ) && self.throttled()
+        {
+            self.count(|s| s.throttled += 1);
+            let body = id
+                .response()
+                .and_then(Body::empty)
+                .unwrap_or_else(|| smpp_pdu::GenericNack::default().into());
+            return self.respond(conn, seq, CommandStatus::ESME_RTHROTTLED, body);
+        }
         match pdu.body {
             Body::SubmitSm(sm) => {
-                self.submit_sms += 1;
-                if self
-                    .config
-                    .drop_every
-                    .is_some_and(|n| n > 0 && self.submit_sms % n == 0)
-                {
-                    debug!("connection {conn}: fault injection: submit_sm {seq} unanswered");
-                    self.count(|s| s.dropped += 1);
-                    return;
-                }
-                if self.throttled() {
-                    self.count(|s| s.throttled += 1);
-                    return self.respond(
-                        conn,
-                        seq,
-                        CommandStatus::ESME_RTHROTTLED,
-                        SubmitSmResp::default(),
-                    );
-                }
-                let (number, id) = self.new_id();
                 let text = original_text(sm.short_message.as_bytes(), sm.esm_class, sm.data_coding);
-                let m = Accepted {
-                    number,
-                    id: id.clone(),
-                    conn,
-                    system_id,
-                    registered_delivery: sm.registered_delivery,
-                    source: (
-                        sm.source_addr_ton,
-                        sm.source_addr_npi,
-                        sm.source_addr.to_str_lossy().into_owned(),
-                    ),
-                    dest: (
-                        sm.dest_addr_ton,
-                        sm.dest_addr_npi,
-                        sm.destination_addr.to_str_lossy().into_owned(),
-                    ),
-                    text,
-                };
-                let resp = SubmitSmResp {
-                    message_id: id.into(),
-                    tlvs: vec![],
-                };
-                self.accept_message(conn, seq, m, resp.into());
+                let source = party(sm.source_addr_ton, sm.source_addr_npi, &sm.source_addr);
+                let dest = party(sm.dest_addr_ton, sm.dest_addr_npi, &sm.destination_addr);
+                let rd = sm.registered_delivery;
+                self.accept_one(conn, seq, system_id, rd, (source, dest), text, |id| {
+                    SubmitSmResp {
+                        message_id: id.into(),
+                        tlvs: vec![],
+                    }
+                    .into()
+                });
             }
             Body::DataSm(d) => {
-                if self.throttled() {
-                    self.count(|s| s.throttled += 1);
-                    return self.respond(
-                        conn,
-                        seq,
-                        CommandStatus::ESME_RTHROTTLED,
-                        DataSmResp::default(),
-                    );
-                }
-                let (number, id) = self.new_id();
-                let m = Accepted {
-                    number,
-                    id: id.clone(),
+                let source = party(d.source_addr_ton, d.source_addr_npi, &d.source_addr);
+                let dest = party(d.dest_addr_ton, d.dest_addr_npi, &d.destination_addr);
+                let rd = d.registered_delivery;
+                self.accept_one(
                     conn,
+                    seq,
                     system_id,
-                    registered_delivery: d.registered_delivery,
-                    source: (
-                        d.source_addr_ton,
-                        d.source_addr_npi,
-                        d.source_addr.to_str_lossy().into_owned(),
-                    ),
-                    dest: (
-                        d.dest_addr_ton,
-                        d.dest_addr_npi,
-                        d.destination_addr.to_str_lossy().into_owned(),
-                    ),
-                    text: String::new(),
-                };
-                let resp = DataSmResp {
-                    message_id: id.into(),
-                    tlvs: vec![],
-                };
-                self.accept_message(conn, seq, m, resp.into());
+                    rd,
+                    (source, dest),
+                    String::new(),
+                    |id| {
+                        DataSmResp {
+                            message_id: id.into(),
+                            tlvs: vec![],
+                        }
+                        .into()
+                    },
+                );
             }
-            Body::SubmitMulti(m) => {
-                if self.throttled() {
-                    self.count(|s| s.throttled += 1);
-                    return self.respond(
-                        conn,
-                        seq,
-                        CommandStatus::ESME_RTHROTTLED,
-                        SubmitMultiResp::default(),
-                    );
-                }
-                self.submit_multi(conn, seq, system_id, m);
-            }
+            Body::SubmitMulti(m) => self.submit_multi(conn, seq, system_id, m),
             Body::QuerySm(q) => {
                 self.count(|s| s.other_requests += 1);
                 let id = q.message_id.to_str_lossy().into_owned();
@@ -346,6 +313,33 @@ impl Core {
         );
     }
 
+    /// Accepts a `submit_sm` or `data_sm` (`resp` makes its response from the new id):
+    /// remembers it, schedules its receipts, answers.
+    #[allow(clippy::too_many_arguments)]
+    fn accept_one(
+        &mut self,
+        conn: ConnId,
+        seq: u32,
+        system_id: Option<String>,
+        registered_delivery: u8,
+        (source, dest): ((u8, u8, String), (u8, u8, String)),
+        text: String,
+        resp: impl FnOnce(String) -> Body<'static>,
+    ) {
+        let (number, id) = self.new_id();
+        let m = Accepted {
+            number,
+            id: id.clone(),
+            conn,
+            system_id,
+            registered_delivery,
+            source,
+            dest,
+            text,
+        };
+        self.accept_message(conn, seq, m, resp(id));
+    }
+
     /// Remembers an accepted `submit_sm` or `data_sm`, schedules its receipts (and sends
     /// them now with [`crate::SmscConfig::receipt_before_response`]), then answers it with
     /// `resp`.
@@ -360,4 +354,9 @@ impl Core {
         self.count(|s| s.submits += 1);
         self.respond(conn, seq, CommandStatus::ESME_ROK, resp);
     }
+}
+
+/// An address with its TON and NPI, owned.
+fn party(ton: u8, npi: u8, addr: &smpp_pdu::COctetString<'_>) -> (u8, u8, String) {
+    (ton, npi, addr.to_str_lossy().into_owned())
 }
