@@ -24,7 +24,12 @@ fn rig(config: SmscConfig) -> Rig {
 /// Submits `n` messages asking for a receipt, all at `t0`; their ids in order.
 fn submit_all(rig: &mut Rig, n: usize) -> Vec<String> {
     let ids: Vec<String> = (0..n)
-        .map(|i| ok_id(&rig.request(1, 0, sm(&format!("4477009{i:05}"), "hello", 1))))
+        .map(|i| {
+            let id = ok_id(&rig.request(1, 0, sm(&format!("4477009{i:05}"), "hello", 1)));
+            // The records are not looked at here.
+            rig.records.clear();
+            id
+        })
         .collect();
     assert_eq!(ids.len(), n);
     ids
