@@ -898,6 +898,7 @@ fn still_serves(addr: SocketAddr) -> Result<(), String> {
 
 #[test]
 fn every_malformed_pdu_gets_its_specific_answer_and_the_smsc_keeps_serving() {
+    // Real sockets: raw malformed octets through the session's framing and decoder.
     let _ = env_logger::builder().is_test(true).try_init();
     let smsc = Smsc::start(
         SmscConfig::default()
@@ -944,6 +945,7 @@ fn every_malformed_pdu_gets_its_specific_answer_and_the_smsc_keeps_serving() {
 /// one, and the submit is accepted.
 #[test]
 fn lenient_tlvs_accept_a_malformed_known_tlv() {
+    // Real socket: a malformed TLV in raw octets goes through the session's decoder.
     let mut cfg = SmscConfig::default().user(User::new("alice", "secret"));
     cfg.strict_tlvs = false;
     let smsc = Smsc::start(cfg).expect("SMSC starts");
@@ -970,6 +972,7 @@ fn lenient_tlvs_accept_a_malformed_known_tlv() {
 /// With `lenient`, the values the field checks refuse are accepted, as load tests want.
 #[test]
 fn lenient_mode_accepts_what_the_field_checks_refuse() {
+    // Real socket: raw field octets the typed PDUs of a virtual-clock test cannot carry.
     let smsc = Smsc::start(
         SmscConfig::default()
             .user(User::new("alice", "secret"))

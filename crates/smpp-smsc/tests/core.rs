@@ -2,141 +2,16 @@
 //! hand, its outputs read back. No socket, no thread, no sleep: a receipt "five seconds
 //! later" is `handle_timeout(t0 + 5 s)`.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
-use smpp_pdu::receipt::Receipt;
-use smpp_pdu::{
-    BindTransceiver, BindTransmitter, Body, CancelSm, CommandId, CommandStatus, DeliverSmResp, Pdu,
-    QuerySm, SubmitSm,
-};
-use smpp_session::Event;
+use smpp_pdu::{Body, CancelSm, CommandId, CommandStatus, DeliverSmResp, Pdu, QuerySm, SubmitSm};
+use smpp_session::BindKind;
 use smpp_smsc::core::{BindInfo, Core, Ctx, Handler, Output, Request, Verdict};
 use smpp_smsc::{SmscConfig, User};
-use smpp_transport::{ConnEvent, Outcome};
+use smpp_transport::Outcome;
 
-const PEER: &str = "192.0.2.7:40000";
-
-/// A core at virtual time `t0`, and helpers to drive it.
-struct Rig {
-    core: Core,
-    t0: Instant,
-    seq: u32,
-}
-
-impl Rig {
-    fn new(config: SmscConfig) -> Rig {
-        let t0 = Instant::now();
-        Rig {
-            core: Core::new(
-                config,
-                t0,
-                SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
-            ),
-            t0,
-            seq: 0,
-        }
-    }
-
-    fn with(core: Core, t0: Instant) -> Rig {
-        Rig { core, t0, seq: 0 }
-    }
-
-    fn at(&self, ms: u64) -> Instant {
-        self.t0 + Duration::from_millis(ms)
-    }
-
-    /// Every output so far, records left out.
-    fn outputs(&mut self) -> Vec<Output> {
-        std::iter::from_fn(|| self.core.poll_output())
-            .filter(|o| !matches!(o, Output::Record(_)))
-            .collect()
-    }
-
-    fn connect(&mut self, conn: u64, ms: u64) {
-        let peer: SocketAddr = PEER.parse().unwrap();
-        self.core.connected(self.at(ms), conn, peer);
-    }
-
-    fn bind(&mut self, conn: u64, ms: u64, system_id: &str, password: &str) -> Vec<Output> {
-        self.seq += 1;
-        let pdu = Pdu::new(
-            self.seq,
-            BindTransceiver {
-                system_id: system_id.into(),
-                password: password.into(),
-                interface_version: 0x34,
-                ..Default::default()
-            },
-        );
-        let ev = ConnEvent::Session(Event::BindRequested {
-            sequence_number: self.seq,
-            pdu: pdu.into_owned(),
-        });
-        self.core.on_event(self.at(ms), conn, ev);
-        self.outputs()
-    }
-
-    fn request(&mut self, conn: u64, ms: u64, body: impl Into<Body<'static>>) -> Vec<Output> {
-        self.seq += 1;
-        let pdu = Pdu::new(self.seq, body.into());
-        self.core.on_event(
-            self.at(ms),
-            conn,
-            ConnEvent::Session(Event::Request {
-                sequence_number: self.seq,
-                pdu,
-            }),
-        );
-        self.outputs()
-    }
-
-    fn tick(&mut self, ms: u64) -> Vec<Output> {
-        self.core.handle_timeout(self.at(ms));
-        self.outputs()
-    }
-}
-
-fn submit(rd: u8) -> SubmitSm<'static> {
-    SubmitSm {
-        source_addr: "12345".into(),
-        destination_addr: "447700900123".into(),
-        registered_delivery: rd,
-        short_message: "hello".into(),
-        ..Default::default()
-    }
-}
-
-/// The status and message id of a `submit_sm_resp` output.
-fn submit_resp(o: &Output) -> (CommandStatus, String) {
-    match o {
-        Output::Respond {
-            status,
-            body: Body::SubmitSmResp(r),
-            ..
-        } => (*status, r.message_id.to_str_lossy().into_owned()),
-        other => panic!("not a submit_sm_resp: {other:?}"),
-    }
-}
-
-/// The receipt carried by a `deliver_sm` request output.
-fn receipt(o: &Output) -> (u64, Receipt) {
-    match o {
-        Output::Request {
-            tag,
-            body: Body::DeliverSm(d),
-            ..
-        } => (
-            *tag,
-            Receipt::parse(
-                &String::from_utf8_lossy(d.short_message.as_bytes()),
-                &d.tlvs,
-            )
-            .expect("receipt"),
-        ),
-        other => panic!("not a deliver_sm: {other:?}"),
-    }
-}
+mod common;
+use common::rig::{receipt, submit, submit_resp, Rig};
 
 #[test]
 fn a_receipt_goes_out_exactly_when_its_delay_has_passed() {
@@ -446,25 +321,7 @@ fn bad_times_are_refused_unless_lenient() {
 fn a_transmitter_bind_gets_no_receipt_its_receiver_does() {
     let mut r = Rig::new(SmscConfig::default());
     r.connect(1, 0);
-    r.seq += 1;
-    let pdu = Pdu::new(
-        r.seq,
-        BindTransmitter {
-            system_id: "esme".into(),
-            password: "pw".into(),
-            interface_version: 0x34,
-            ..Default::default()
-        },
-    );
-    r.core.on_event(
-        r.at(0),
-        1,
-        ConnEvent::Session(Event::BindRequested {
-            sequence_number: r.seq,
-            pdu: pdu.into_owned(),
-        }),
-    );
-    r.outputs();
+    r.bind_as(1, 0, BindKind::Transmitter, "esme", "pw");
     r.request(1, 1, submit(1));
     // No receiver yet: held (retried every 100 ms), then sent to the receiver that binds.
     assert!(r.tick(1001).is_empty());

@@ -2,95 +2,21 @@
 //! destination, receipts and MO as `data_sm`, the `broadcast_sm` family, outbind.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use smpp_pdu::receipt::Receipt;
 use smpp_pdu::tlv::{BroadcastAreaIdentifier, Tlv};
 use smpp_pdu::{
-    BindTransceiver, Body, BroadcastSm, CancelBroadcastSm, CommandStatus, DestAddress, Pdu,
-    QueryBroadcastSm, QuerySm, SubmitMulti, SubmitSm,
+    Body, BroadcastSm, CancelBroadcastSm, CommandStatus, DestAddress, Pdu, QueryBroadcastSm,
+    QuerySm, SubmitMulti,
 };
 use smpp_session::Event;
-use smpp_smsc::core::{Core, Output};
+use smpp_smsc::core::Output;
 use smpp_smsc::SmscConfig;
 use smpp_transport::ConnEvent;
 
-const PEER: &str = "192.0.2.7:40000";
-
-/// A core at virtual time `t0`, and helpers to drive it.
-struct Rig {
-    core: Core,
-    t0: Instant,
-    seq: u32,
-}
-
-impl Rig {
-    fn new(config: SmscConfig) -> Rig {
-        let t0 = Instant::now();
-        Rig {
-            core: Core::new(
-                config,
-                t0,
-                SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
-            ),
-            t0,
-            seq: 0,
-        }
-    }
-
-    fn at(&self, ms: u64) -> Instant {
-        self.t0 + Duration::from_millis(ms)
-    }
-
-    /// Every output so far, records left out.
-    fn outputs(&mut self) -> Vec<Output> {
-        std::iter::from_fn(|| self.core.poll_output())
-            .filter(|o| !matches!(o, Output::Record(_)))
-            .collect()
-    }
-
-    /// A transceiver of "esme" bound on connection `conn`.
-    fn bound(&mut self, conn: u64) {
-        let peer: SocketAddr = PEER.parse().unwrap();
-        self.core.connected(self.at(0), conn, peer);
-        self.seq += 1;
-        let pdu = Pdu::new(
-            self.seq,
-            BindTransceiver {
-                system_id: "esme".into(),
-                password: "pw".into(),
-                interface_version: 0x34,
-                ..Default::default()
-            },
-        );
-        let ev = ConnEvent::Session(Event::BindRequested {
-            sequence_number: self.seq,
-            pdu: pdu.into_owned(),
-        });
-        self.core.on_event(self.at(0), conn, ev);
-        let out = self.outputs();
-        assert!(matches!(out[..], [Output::AcceptBind { .. }]), "{out:?}");
-    }
-
-    fn request(&mut self, conn: u64, ms: u64, body: impl Into<Body<'static>>) -> Vec<Output> {
-        self.seq += 1;
-        let pdu = Pdu::new(self.seq, body.into());
-        self.core.on_event(
-            self.at(ms),
-            conn,
-            ConnEvent::Session(Event::Request {
-                sequence_number: self.seq,
-                pdu,
-            }),
-        );
-        self.outputs()
-    }
-
-    fn tick(&mut self, ms: u64) -> Vec<Output> {
-        self.core.handle_timeout(self.at(ms));
-        self.outputs()
-    }
-}
+mod common;
+use common::rig::{status_of, submit, Rig, PEER};
 
 fn sme(addr: &str) -> DestAddress<'static> {
     DestAddress::SmeAddress {
@@ -259,16 +185,6 @@ fn submit_multi_answers_bad_destinations_and_unknown_lists_in_unsuccess_smes() {
     assert_eq!(from, ["111", "222"]);
 }
 
-fn submit(rd: u8) -> SubmitSm<'static> {
-    SubmitSm {
-        source_addr: "12345".into(),
-        destination_addr: "447700900123".into(),
-        registered_delivery: rd,
-        short_message: "hello".into(),
-        ..Default::default()
-    }
-}
-
 fn tlv_state(tlvs: &[Tlv<'_>]) -> Option<u8> {
     tlvs.iter().find_map(|t| match t {
         Tlv::MessageState(s) => Some(*s),
@@ -360,13 +276,6 @@ fn query_broadcast(r: &mut Rig, id: &str) -> (CommandStatus, Vec<Tlv<'static>>) 
             }
             (*status, q.tlvs.clone())
         }
-        other => panic!("{other:?}"),
-    }
-}
-
-fn status_of(out: &[Output]) -> CommandStatus {
-    match out {
-        [Output::Respond { status, .. }] => *status,
         other => panic!("{other:?}"),
     }
 }

@@ -24,6 +24,7 @@ fn smsc() -> Smsc {
 
 #[test]
 fn a_receipt_as_data_sm_gives_the_client_one_report() {
+    // Real socket: a real client reads the data_sm receipt off the wire.
     let s = smsc();
     let cfg = ClientConfig::new(BindKind::Transceiver, "alice", "secret")
         .receipt_items(ReceiptItems::Unplaced);
@@ -56,6 +57,7 @@ fn a_receipt_as_data_sm_gives_the_client_one_report() {
 
 #[test]
 fn an_mo_as_data_sm_reaches_the_client_whole() {
+    // Real socket: a real client reassembles the data_sm MO off the wire.
     let s = smsc();
     let cfg = ClientConfig::new(BindKind::Transceiver, "alice", "secret");
     let c = Client::connect(s.local_addr(), cfg).expect("binds");

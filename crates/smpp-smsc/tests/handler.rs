@@ -13,6 +13,7 @@ use smpp_session::BindKind;
 
 #[test]
 fn the_example_smsc_refuses_every_third_submit_and_echoes_the_rest() {
+    // Real sockets: runs the crate's example program end to end with a real client.
     let smsc = custom_smsc::start("127.0.0.1:0".parse().unwrap()).expect("SMSC");
     let wrong = Client::connect(
         smsc.local_addr(),

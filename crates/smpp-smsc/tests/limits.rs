@@ -1,15 +1,16 @@
-//! Resource bounds of the test SMSC, each hit on purpose over 127.0.0.1: failed binds per
-//! address per window, sessions per listener, and the largest `command_length`. Hitting a
+//! Resource bounds of the transport and session under the test SMSC, each hit on purpose
+//! over 127.0.0.1: sessions per listener and the largest `command_length` (the failed-bind
+//! lockout is SMSC logic, tested on the virtual clock in `logic.rs`). Hitting a
 //! bound gives the spec's status or a close, never growth, and the SMSC keeps serving.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use smpp_client::{Client, ClientConfig, Error};
 use smpp_pdu::{CommandId, CommandStatus, SubmitSm};
 use smpp_session::BindKind;
-use smpp_smsc::{Smsc, SmscConfig, User};
+use smpp_smsc::{Smsc, SmscConfig};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -85,80 +86,11 @@ fn sm() -> SubmitSm<'static> {
     }
 }
 
-/// After `max` failed binds from 127.0.0.1 within the window, the next bind (even with the
-/// right password) gets `ESME_RBINDFAIL` and a close; sessions bound before are unaffected;
-/// once the window has passed, binds are checked again.
-#[test]
-fn failed_binds_per_address_lock_the_address_out_for_the_window() {
-    init();
-    let window = Duration::from_millis(1500);
-    let smsc = Smsc::start(
-        SmscConfig::default()
-            .user(User::new("alice", "secret"))
-            .failed_bind_limit(3, window),
-    )
-    .unwrap();
-    let addr = smsc.local_addr();
-    let bound = client(addr, "alice", "secret").expect("binds before any failure");
-    let first_failure = Instant::now();
-    for _ in 0..3 {
-        let (_s, status) = raw_bind(addr, "alice", "wrong");
-        assert_eq!(status, CommandStatus::ESME_RINVPASWD);
-    }
-    let (mut s, status) = raw_bind(addr, "alice", "secret");
-    assert_eq!(status, CommandStatus::ESME_RBINDFAIL, "locked out");
-    assert_eq!(read_pdu(&mut s), None, "a locked-out bind is closed");
-    assert!(first_failure.elapsed() < window, "the test ran too slowly");
-    // The engine counts after it answered: wait for it rather than race it.
-    assert!(
-        smsc.wait_for(Duration::from_secs(5), |st| (
-            st.bind_rejects,
-            st.bind_lockouts
-        ) == (4, 1)),
-        "{:?}",
-        smsc.stats()
-    );
-    // The session bound before keeps working.
-    bound.submit(&sm()).expect("bound session still served");
-    // After the window, the address may bind again.
-    std::thread::sleep(window.saturating_sub(first_failure.elapsed()) + Duration::from_millis(50));
-    let (_s, status) = raw_bind(addr, "alice", "secret");
-    assert_eq!(status, CommandStatus::ESME_ROK);
-    bound.unbind().unwrap();
-    smsc.shutdown();
-}
-
-/// The default limit (10 per minute) does not get in the way of a few wrong passwords,
-/// and 0 turns the limit off.
-#[test]
-fn failed_bind_limit_default_and_off() {
-    init();
-    assert_eq!(SmscConfig::default().max_failed_binds, 10);
-    assert_eq!(
-        SmscConfig::default().failed_bind_window,
-        Duration::from_secs(60)
-    );
-    let smsc = Smsc::start(
-        SmscConfig::default()
-            .user(User::new("alice", "secret"))
-            .failed_bind_limit(0, Duration::from_secs(60)),
-    )
-    .unwrap();
-    for _ in 0..20 {
-        let (_s, status) = raw_bind(smsc.local_addr(), "alice", "wrong");
-        assert_eq!(status, CommandStatus::ESME_RINVPASWD);
-    }
-    let (_s, status) = raw_bind(smsc.local_addr(), "alice", "secret");
-    assert_eq!(status, CommandStatus::ESME_ROK);
-    assert!(smsc.wait_for(Duration::from_secs(5), |st| st.bind_rejects == 20));
-    assert_eq!(smsc.stats().bind_lockouts, 0);
-    smsc.shutdown();
-}
-
 /// Past `max_sessions_per_listener` open sessions, a new connection is closed before any
 /// PDU is read; when one session ends, a new one is accepted again.
 #[test]
 fn sessions_per_listener_are_bounded() {
+    // Real sockets: the transport's per-listener session limit closes TCP connections.
     init();
     let mut cfg = SmscConfig::default();
     cfg.transport.max_sessions_per_listener = 3;
@@ -192,6 +124,7 @@ fn sessions_per_listener_are_bounded() {
 /// `generic_nack` `ESME_RINVCMDLEN` and the connection closes; one just within it is served.
 #[test]
 fn max_command_length_is_configurable() {
+    // Real socket: the session decoder's command_length limit on real octets, then the close.
     init();
     let mut cfg = SmscConfig::default();
     cfg.session = cfg.session.max_command_length(512);

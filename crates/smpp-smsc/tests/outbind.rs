@@ -23,6 +23,7 @@ fn next_session_event(conn: &Connection) -> Event {
 
 #[test]
 fn the_smsc_dials_sends_outbind_and_the_esme_binds_on_that_connection() {
+    // Real sockets: the SMSC dials out a TCP connection for outbind.
     let _ = env_logger::builder().is_test(true).try_init();
     let s =
         Smsc::start(SmscConfig::default().user(User::new("alice", "secret"))).expect("SMSC starts");
@@ -94,6 +95,7 @@ fn the_smsc_dials_sends_outbind_and_the_esme_binds_on_that_connection() {
 
 #[test]
 fn outbind_to_nobody_fails_at_once() {
+    // Real sockets: dialling an address nobody listens on fails at connect.
     let s = Smsc::start(SmscConfig::default()).expect("SMSC starts");
     // A port nobody listens on: bind one, then let it go.
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
@@ -106,6 +108,7 @@ fn outbind_to_nobody_fails_at_once() {
 
 #[test]
 fn a_client_listening_for_outbind_binds_as_a_receiver_and_gets_mo() {
+    // Real sockets: a real client listens for the SMSC's outbind.
     use smpp_client::{ClientConfig, OutbindListener};
     let _ = env_logger::builder().is_test(true).try_init();
     let s =

@@ -4,135 +4,51 @@
 //! from `SmscConfig::seed`. 10,000 submits each, no socket, no sleep.
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use smpp_pdu::receipt::{Receipt, ReceiptState};
-use smpp_pdu::{BindTransceiver, Body, CommandStatus, Pdu, SubmitSm};
-use smpp_session::Event;
-use smpp_smsc::core::{Core, Output};
 use smpp_smsc::{IdFormat, ReceiptDelay, SmscConfig};
-use smpp_transport::ConnEvent;
+
+mod common;
+use common::rig::{ok_id, receipt, sm, Rig};
 
 const N: usize = 10_000;
 
-/// One transceiver bound to a core at virtual time `t0`.
-struct Rig {
-    core: Core,
-    t0: Instant,
-    seq: u32,
+/// A core with one transceiver of "esme" bound on connection 1 at `t0`.
+fn rig(config: SmscConfig) -> Rig {
+    let mut rig = Rig::new(config);
+    rig.bound(1);
+    rig
 }
 
-impl Rig {
-    fn new(config: SmscConfig) -> Rig {
-        let t0 = Instant::now();
-        let mut core = Core::new(
-            config,
-            t0,
-            SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
-        );
-        let peer: SocketAddr = "192.0.2.7:40000".parse().unwrap();
-        core.connected(t0, 1, peer);
-        let pdu = Pdu::new(
-            1,
-            BindTransceiver {
-                system_id: "esme".into(),
-                password: "pw".into(),
-                interface_version: 0x34,
-                ..Default::default()
-            },
-        );
-        core.on_event(
-            t0,
-            1,
-            ConnEvent::Session(Event::BindRequested {
-                sequence_number: 1,
-                pdu: pdu.into_owned(),
-            }),
-        );
-        let mut rig = Rig { core, t0, seq: 1 };
-        let out = rig.outputs();
-        assert!(matches!(out[..], [Output::AcceptBind { .. }]), "{out:?}");
-        rig
-    }
+/// Submits `n` messages asking for a receipt, all at `t0`; their ids in order.
+fn submit_all(rig: &mut Rig, n: usize) -> Vec<String> {
+    let ids: Vec<String> = (0..n)
+        .map(|i| {
+            let id = ok_id(&rig.request(1, 0, sm(&format!("4477009{i:05}"), "hello", 1)));
+            // The records are not looked at here.
+            rig.records.clear();
+            id
+        })
+        .collect();
+    assert_eq!(ids.len(), n);
+    ids
+}
 
-    fn outputs(&mut self) -> Vec<Output> {
-        std::iter::from_fn(|| self.core.poll_output())
-            .filter(|o| !matches!(o, Output::Record(_)))
-            .collect()
-    }
-
-    /// Submits `n` messages asking for a receipt, all at `t0`; their ids in order.
-    fn submit_all(&mut self, n: usize) -> Vec<String> {
-        let mut ids = Vec::with_capacity(n);
-        for i in 0..n {
-            self.seq += 1;
-            let sm = SubmitSm {
-                source_addr: "12345".into(),
-                destination_addr: format!("4477009{i:05}").into(),
-                registered_delivery: 1,
-                short_message: "hello".into(),
-                ..Default::default()
-            };
-            self.core.on_event(
-                self.t0,
-                1,
-                ConnEvent::Session(Event::Request {
-                    sequence_number: self.seq,
-                    pdu: Pdu::new(self.seq, Body::from(sm)),
-                }),
-            );
-            for o in self.outputs() {
-                match o {
-                    Output::Respond {
-                        status,
-                        body: Body::SubmitSmResp(r),
-                        ..
-                    } => {
-                        assert_eq!(status, CommandStatus::ESME_ROK);
-                        ids.push(r.message_id.to_str_lossy().into_owned());
-                    }
-                    other => panic!("unexpected {other:?}"),
-                }
-            }
-        }
-        assert_eq!(ids.len(), n);
-        ids
-    }
-
-    /// Runs the clock from timeout to timeout until nothing is due; each receipt with the
-    /// time it went out after `t0`.
-    fn receipts(&mut self) -> Vec<(Duration, Receipt)> {
-        let mut got = Vec::new();
-        while let Some(t) = self.core.poll_timeout() {
-            self.core.handle_timeout(t);
-            for o in self.outputs() {
-                match o {
-                    Output::Request {
-                        body: Body::DeliverSm(d),
-                        ..
-                    } => {
-                        let r = Receipt::parse(
-                            &String::from_utf8_lossy(d.short_message.as_bytes()),
-                            &d.tlvs,
-                        )
-                        .expect("a receipt");
-                        got.push((t - self.t0, r));
-                    }
-                    other => panic!("unexpected {other:?}"),
-                }
-            }
-        }
-        got
-    }
+/// Runs the clock from timeout to timeout until nothing is due; each receipt with the
+/// time it went out after `t0`.
+fn receipts(rig: &mut Rig) -> Vec<(Duration, Receipt)> {
+    rig.run(u64::MAX / 2)
+        .iter()
+        .map(|(ms, o)| (Duration::from_millis(*ms), receipt(o).1))
+        .collect()
 }
 
 /// The final states of `N` messages under `config`, in the order of their ids.
 fn states(config: SmscConfig) -> Vec<ReceiptState> {
-    let mut rig = Rig::new(config);
-    let ids = rig.submit_all(N);
-    let by_id: HashMap<String, ReceiptState> = rig
-        .receipts()
+    let mut rig = rig(config);
+    let ids = submit_all(&mut rig, N);
+    let by_id: HashMap<String, ReceiptState> = receipts(&mut rig)
         .into_iter()
         .map(|(_, r)| (r.id, r.state))
         .collect();
@@ -200,10 +116,9 @@ fn a_mix_of_one_state_gives_it_to_every_message() {
 
 /// The delays of `N` receipts under `dist`, in seconds.
 fn delays(dist: ReceiptDelay, seed: u64) -> Vec<f64> {
-    let mut rig = Rig::new(SmscConfig::default().receipt_delay_dist(dist).seed(seed));
-    rig.submit_all(N);
-    let got: Vec<f64> = rig
-        .receipts()
+    let mut rig = rig(SmscConfig::default().receipt_delay_dist(dist).seed(seed));
+    submit_all(&mut rig, N);
+    let got: Vec<f64> = receipts(&mut rig)
         .into_iter()
         .map(|(d, _)| d.as_secs_f64())
         .collect();
@@ -278,9 +193,10 @@ fn well_formed_uuid(id: &str) -> bool {
 #[test]
 fn uuid_ids_are_unique_well_formed_and_seeded() {
     let run = |seed| {
-        let mut rig = Rig::new(SmscConfig::default().id_format(IdFormat::Uuid).seed(seed));
-        let ids = rig.submit_all(N);
-        let receipted: HashSet<String> = rig.receipts().into_iter().map(|(_, r)| r.id).collect();
+        let mut rig = rig(SmscConfig::default().id_format(IdFormat::Uuid).seed(seed));
+        let ids = submit_all(&mut rig, N);
+        let receipted: HashSet<String> =
+            receipts(&mut rig).into_iter().map(|(_, r)| r.id).collect();
         (ids, receipted)
     };
     let (ids, receipted) = run(9);

@@ -61,6 +61,7 @@ fn sm(i: usize) -> SubmitSm<'static> {
 
 #[test]
 fn smsc_restart_with_a_thousand_requests_in_flight() {
+    // Real sockets and time: restarts the SMSC on the same port with requests in flight.
     let _ = env_logger::builder().is_test(true).try_init();
     let before = counts();
     let smsc = Smsc::start(SmscConfig::default().drop_every(1)).expect("SMSC");

@@ -77,6 +77,7 @@ fn full_session(client: Client) {
 
 #[test]
 fn passwords_never_appear_in_logs_debug_or_display() {
+    // Real sockets: captures the logs of real sessions (plaintext and TLS).
     log::set_logger(&CAPTURE).unwrap();
     log::set_max_level(LevelFilter::Trace);
 

@@ -36,6 +36,7 @@ fn settles(name: &str, n: usize) -> bool {
 
 #[test]
 fn shutdown_joins_every_thread_with_clients_connected() {
+    // Real threads: shutdown must join every thread of a running SMSC.
     if !std::path::Path::new("/proc/self/task").exists() {
         return; // Not Linux: nothing to count.
     }

@@ -57,6 +57,7 @@ fn submit_on_all(conns: &[Connection], round: usize, ids: &mut HashSet<String>) 
 
 #[test]
 fn a_thousand_concurrent_binds_are_served() {
+    // Real sockets: a thousand concurrent TCP connections through the transport.
     let started = Instant::now();
     let smsc = Smsc::start(SmscConfig::default()).expect("SMSC starts"); // no users: any bind
     let addr = smsc.local_addr();

@@ -69,6 +69,7 @@ fn full_session(s: &Smsc, tls: TlsClientConfig) {
 
 #[test]
 fn bind_submit_receipt_unbind_over_tls() {
+    // Real sockets: a TLS handshake and session over 127.0.0.1.
     let p = pki(&["127.0.0.1", "smsc.test"]);
     let s = tls_smsc(&p);
     let ca = TlsClientConfig::with_ca_pem(p.ca.as_bytes()).unwrap();
@@ -82,6 +83,7 @@ fn bind_submit_receipt_unbind_over_tls() {
 
 #[test]
 fn refused_certificate_and_plaintext_client_get_clear_errors_and_the_smsc_keeps_serving() {
+    // Real sockets: TLS handshake failures on real connections.
     let p = pki(&["127.0.0.1"]);
     let s = tls_smsc(&p);
 
@@ -133,6 +135,7 @@ fn refused_certificate_and_plaintext_client_get_clear_errors_and_the_smsc_keeps_
 
 #[test]
 fn bad_certificate_files_are_refused_at_configuration() {
+    // Real listener: certificate files are checked when the SMSC starts.
     let p = pki(&["127.0.0.1"]);
     match SmscConfig::default().tls(p.key.as_bytes(), p.key.as_bytes()) {
         Err(TlsError::Config(why)) => assert!(why.contains("certificate chain"), "{why}"),
@@ -156,6 +159,7 @@ fn bad_certificate_files_are_refused_at_configuration() {
 #[test]
 #[cfg(feature = "tls")]
 fn tls_1_3_with_x25519mlkem768_by_default_and_a_classic_only_client_still_binds() {
+    // Real sockets: negotiates TLS key exchange with real clients.
     use std::sync::Arc;
 
     use rustls::pki_types::pem::PemObject;
