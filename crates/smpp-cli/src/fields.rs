@@ -151,9 +151,19 @@ pub(crate) fn hex(v: &str) -> Result<Vec<u8>, String> {
         .collect())
 }
 
+/// Octets given in hex on the command line (a type of its own: clap would take a
+/// `Vec<u8>` for a list of numbers).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Octets(pub(crate) Vec<u8>);
+
+/// A value parser for --hex: hex octets.
+pub(crate) fn octets(v: &str) -> Result<Octets, String> {
+    hex(v).map(Octets)
+}
+
 /// A value parser for --udh: a user data header in hex, its length octet (UDHL) first
 /// and matching the rest (`050003cc0201`).
-pub(crate) fn udh(v: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn udh(v: &str) -> Result<Octets, String> {
     let octets = hex(v)?;
     match octets.first() {
         None => Err("an empty UDH".into()),
@@ -161,7 +171,7 @@ pub(crate) fn udh(v: &str) -> Result<Vec<u8>, String> {
             "the length octet says {l}, but {} octet(s) follow it",
             octets.len() - 1
         )),
-        Some(_) => Ok(octets),
+        Some(_) => Ok(Octets(octets)),
     }
 }
 
@@ -216,7 +226,7 @@ mod tests {
         assert_eq!(hex("0x00ff 10").unwrap(), vec![0, 0xff, 0x10]);
         assert!(hex("abc").is_err());
         assert!(hex("zz").is_err());
-        assert_eq!(udh("050003cc0201").unwrap().len(), 6);
+        assert_eq!(udh("050003cc0201").unwrap().0.len(), 6);
         assert!(udh("050003cc02").unwrap_err().contains("length octet"));
         assert!(udh("").is_err());
     }
@@ -224,9 +234,18 @@ mod tests {
     #[test]
     fn addresses_take_the_given_ton_and_npi() {
         let d = (Ton::UNKNOWN, Npi::ISDN);
-        assert_eq!(address("+4477", None, None, d).unwrap(), (1, 1, "4477".into()));
-        assert_eq!(address("4477", None, None, d).unwrap(), (0, 1, "4477".into()));
-        assert_eq!(address("+44", Some(2), Some(8), d).unwrap(), (2, 8, "+44".into()));
+        assert_eq!(
+            address("+4477", None, None, d).unwrap(),
+            (1, 1, "4477".into())
+        );
+        assert_eq!(
+            address("4477", None, None, d).unwrap(),
+            (0, 1, "4477".into())
+        );
+        assert_eq!(
+            address("+44", Some(2), Some(8), d).unwrap(),
+            (2, 8, "+44".into())
+        );
         assert_eq!(address("", None, None, d).unwrap(), (0, 0, String::new()));
     }
 }

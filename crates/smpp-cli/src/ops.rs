@@ -412,8 +412,8 @@ pub(crate) fn submit_multi(o: &SubmitMultiArgs) -> ExitCode {
 pub(crate) fn data_sm(o: &DataSmArgs) -> ExitCode {
     run_op("data-sm", &o.conn, |c| {
         let (ton, npi, from) = o.source.resolve()?;
-        let (d_ton, d_npi, to) = address(&o.to, o.pdu.dest_ton, o.pdu.dest_npi)
-            .map_err(|e| format!("--to: {e}"))?;
+        let (d_ton, d_npi, to) =
+            address(&o.to, o.pdu.dest_ton, o.pdu.dest_npi).map_err(|e| format!("--to: {e}"))?;
         let (bytes, data_coding) = encode_one(&o.text)?;
         let r = c
             .data_sm(&DataSm {

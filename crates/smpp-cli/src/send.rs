@@ -109,10 +109,10 @@ pub(crate) struct SendArgs {
     #[arg(
         long,
         value_name = "HEX",
-        value_parser = fields::hex,
+        value_parser = fields::octets,
         conflicts_with_all = ["text", "file", "config", "smsc", "wait_receipt"]
     )]
-    hex: Option<Vec<u8>>,
+    hex: Option<fields::Octets>,
     /// A user data header (hex, its length octet first: 050003cc0201) to put in front of
     /// the --text or --hex body; sets esm_class 0x40 (UDHI). The whole must fit in one
     /// segment (140 octets).
@@ -122,7 +122,7 @@ pub(crate) struct SendArgs {
         value_parser = fields::udh,
         conflicts_with_all = ["file", "config", "smsc", "wait_receipt"]
     )]
-    udh: Option<Vec<u8>>,
+    udh: Option<fields::Octets>,
     #[command(flatten)]
     pdu: PduFields,
     #[command(flatten)]
@@ -192,9 +192,9 @@ impl SendArgs {
         if self.hex.is_none() && self.udh.is_none() {
             return Ok(None);
         }
-        let udh = self.udh.clone().unwrap_or_default();
+        let udh = self.udh.clone().map(|u| u.0).unwrap_or_default();
         let (body, data_coding, septets) = match (&self.hex, &self.text) {
-            (Some(hex), _) => (hex.clone(), self.pdu.data_coding.unwrap_or(4), false),
+            (Some(hex), _) => (hex.0.clone(), self.pdu.data_coding.unwrap_or(4), false),
             (None, Some(t)) => {
                 let config = TextConfig::default();
                 let encoding = match self.encoding {

@@ -85,8 +85,9 @@ impl Handler for Silent {
 
 #[test]
 fn an_smsc_that_does_not_answer_times_out() {
-    let smsc = Smsc::start_with_handler(SmscConfig::default().user(User::new("alice", "pw")), Silent)
-        .expect("SMSC");
+    let smsc =
+        Smsc::start_with_handler(SmscConfig::default().user(User::new("alice", "pw")), Silent)
+            .expect("SMSC");
     let addr = smsc.local_addr().to_string();
     for args in [
         &["query", "--id", "1"][..],
@@ -99,7 +100,11 @@ fn an_smsc_that_does_not_answer_times_out() {
         assert_eq!(o.status.code(), Some(1), "{}", err(&o));
         assert!(err(&o).contains("timed out"), "{}", err(&o));
         assert!(!err(&o).contains("bind"), "{}", err(&o));
-        assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "{:?}",
+            started.elapsed()
+        );
     }
     // Responses later than the timeout, the bind's included: the bind times out.
     let slow = smsc_with(SmscConfig::default().response_delay(Duration::from_secs(5)));
@@ -152,7 +157,11 @@ fn send_udh_goes_in_front_with_udhi() {
         ],
     ));
     assert!(o.status.success(), "{}", err(&o));
-    assert!(out(&o).starts_with("submitted to 447700900001"), "{}", out(&o));
+    assert!(
+        out(&o).starts_with("submitted to 447700900001"),
+        "{}",
+        out(&o)
+    );
     let o = smpp(&with(
         &addr,
         &[
@@ -195,14 +204,20 @@ fn send_udh_goes_in_front_with_udhi() {
 fn bad_hex_and_udh_name_their_flag() {
     let smsc = smsc();
     let addr = smsc.local_addr().to_string();
-    refused(&with(&addr, &["send", "--to", "1", "--hex", "abc"]), "--hex");
+    refused(
+        &with(&addr, &["send", "--to", "1", "--hex", "abc"]),
+        "--hex",
+    );
     refused(&with(&addr, &["send", "--to", "1", "--hex", "zz"]), "--hex");
     refused(
         &with(&addr, &["send", "--to", "1", "--hex", "00", "--text", "x"]),
         "--hex",
     );
     refused(
-        &with(&addr, &["send", "--to", "1", "--udh", "0500", "--text", "x"]),
+        &with(
+            &addr,
+            &["send", "--to", "1", "--udh", "0500", "--text", "x"],
+        ),
         "--udh",
     );
     let big = "00".repeat(141);
@@ -219,7 +234,15 @@ fn bad_hex_and_udh_name_their_flag() {
     refused(
         &with(
             &addr,
-            &["send", "--to", "1", "--udh", "0504158200f0", "--text", &text],
+            &[
+                "send",
+                "--to",
+                "1",
+                "--udh",
+                "0504158200f0",
+                "--text",
+                &text,
+            ],
         ),
         "--udh",
     );
@@ -365,6 +388,9 @@ fn bad_message_field_values_name_their_flag() {
         refused(&with(&addr, &args), flag);
     }
     // data_sm has no validity_period: the flag is not offered.
-    refused(&with(&addr, &[&data[..], &["--validity", "1h"]].concat()), "--validity");
+    refused(
+        &with(&addr, &[&data[..], &["--validity", "1h"]].concat()),
+        "--validity",
+    );
     assert_eq!(smsc.stats().submits, 0);
 }
