@@ -430,7 +430,6 @@ pub(crate) fn data_sm(o: &DataSmArgs) -> ExitCode {
                 tlvs: std::iter::once(Tlv::MessagePayload(bytes.into()))
                     .chain(o.pdu.tlvs.iter().cloned())
                     .collect(),
-                ..Default::default()
             })
             .map_err(|e| failed("data_sm", &e))?;
         let id = r.message_id.to_str_lossy().into_owned();

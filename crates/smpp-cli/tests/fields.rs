@@ -61,7 +61,7 @@ fn interface_version_sets_the_binds_version() {
                 Body::BindTransceiver(b) => Some(b.interface_version),
                 _ => None,
             })
-            .last();
+            .next_back();
         assert_eq!(got, Some(want), "{v}");
     }
     refused(
