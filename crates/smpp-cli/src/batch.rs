@@ -238,6 +238,17 @@ impl Target {
         }
     }
 
+    /// Submits one `submit_sm` as is (untracked) and gives its message id; a pool (which
+    /// only sends texts) answers [`Error::NoBind`].
+    pub(crate) fn submit(&self, sm: &smpp_pdu::SubmitSm<'_>) -> Result<String, Error> {
+        match self {
+            Target::Client { client, .. } => client
+                .submit(sm)
+                .map(|r| r.message_id.to_str_lossy().into_owned()),
+            Target::Pool(_) => Err(Error::NoBind),
+        }
+    }
+
     /// Sends every text, calling `progress` with each result (a client's in groups, after
     /// each `send_many` of a few windows' worth; a pool's as they come).
     pub(crate) fn send_many(

@@ -51,7 +51,7 @@ pub(crate) struct BenchArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "connections", "stats_every"]
+        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "connections", "stats_every", "interface_version", "response_timeout"]
     )]
     config: Option<PathBuf>,
     /// Use only this account of the configuration file, as a profile (`smpp send --smsc a
@@ -60,7 +60,7 @@ pub(crate) struct BenchArgs {
     #[arg(
         long,
         value_name = "NAME",
-        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "connections", "stats_every"]
+        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "connections", "stats_every", "interface_version", "response_timeout"]
     )]
     smsc: Option<String>,
     /// Also print the clients' counters every SECONDS while running.

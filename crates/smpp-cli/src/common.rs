@@ -70,6 +70,13 @@ pub(crate) struct Connection {
     /// The system_type to bind with (some SMSCs route or bill by it; default empty).
     #[arg(long, value_name = "TYPE", value_parser = system_type)]
     pub(crate) system_type: Option<String>,
+    /// The SMPP version to bind as: 3.4 (interface_version 0x34, the default) or 5.0
+    /// (0x50).
+    #[arg(long, value_name = "VERSION", value_parser = interface_version)]
+    pub(crate) interface_version: Option<u8>,
+    /// How long to wait for each response from the SMSC before giving up (default 10).
+    #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
+    pub(crate) response_timeout: Option<Duration>,
     /// The password to bind with (never logged). On the command line it shows in `ps`:
     /// prefer SMPP_PASSWORD, --password-file, or the prompt on a terminal. Not used with
     /// --config or --smsc (the file holds the passwords).
@@ -177,9 +184,13 @@ impl Connection {
                     .into())
             }
         };
-        let mut config = ClientConfig::new(kind, id, pw).response_timeout(Duration::from_secs(10));
+        let timeout = self.response_timeout.unwrap_or(Duration::from_secs(10));
+        let mut config = ClientConfig::new(kind, id, pw).response_timeout(timeout);
         if let Some(t) = &self.system_type {
             config.bind.system_type = t.clone();
+        }
+        if let Some(v) = self.interface_version {
+            config.bind.interface_version = v;
         }
         if let Some(url) = &self.store {
             let store = smpp_store::open(url).map_err(|e| format!("--store {url}: {e}"))?;
@@ -223,6 +234,15 @@ pub(crate) fn str_array<S: AsRef<str>>(items: &[S]) -> String {
     }
     s.push(']');
     s
+}
+
+/// A value parser for --interface-version: `3.4` (0x34) or `5.0` (0x50).
+fn interface_version(v: &str) -> Result<u8, String> {
+    match v {
+        "3.4" | "34" | "0x34" => Ok(0x34),
+        "5.0" | "5" | "50" | "0x50" => Ok(0x50),
+        _ => Err("expected 3.4 or 5.0".into()),
+    }
 }
 
 /// A value parser for --system-type: at most 12 characters (`C-Octet String(13)`).

@@ -52,7 +52,7 @@ pub(crate) struct ListenArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "bind"]
+        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "bind", "interface_version", "response_timeout"]
     )]
     config: Option<PathBuf>,
     /// Use only this account of the configuration file, as a profile (`smpp send --smsc a
@@ -61,7 +61,7 @@ pub(crate) struct ListenArgs {
     #[arg(
         long,
         value_name = "NAME",
-        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "bind"]
+        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "bind", "interface_version", "response_timeout"]
     )]
     smsc: Option<String>,
     /// Reconnect (with backoff) when the connection drops, and keep listening.

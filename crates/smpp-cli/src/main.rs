@@ -30,6 +30,7 @@ mod common;
 mod decode;
 mod demo;
 mod encode;
+mod fields;
 mod limits;
 mod listen;
 mod metrics;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use smpp_client::Client;
-use smpp_pdu::address::{classify, Npi, Ton};
+use smpp_pdu::address::{Npi, Ton};
 use smpp_pdu::json::push_str;
 use smpp_pdu::text::{self, TextConfig};
 use smpp_pdu::tlv::Tlv;
@@ -17,6 +17,7 @@ use smpp_pdu::{Body, CancelSm, DataSm, DestAddress, EnquireLink, QuerySm, Replac
 use smpp_session::BindKind;
 
 use crate::common::{self, Connection};
+use crate::fields::{self, PduFields, StoreFields};
 use crate::out::{errln, outln};
 
 /// An address and its TON/NPI: as given with both set, else classified (`+` digits as
@@ -27,10 +28,10 @@ pub(crate) struct Source {
     #[arg(long = "from", value_name = "ADDR", default_value = "")]
     from: String,
     /// TON of --from (with --source-npi, the address goes as given).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = fields::byte)]
     source_ton: Option<u8>,
     /// NPI of --from.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = fields::byte)]
     source_npi: Option<u8>,
 }
 
@@ -40,20 +41,9 @@ impl Source {
     }
 }
 
-/// An address with its TON/NPI, as [`Source`] says.
+/// An address with its TON/NPI, as [`Source`] says (digits as unknown/ISDN).
 fn address(a: &str, ton: Option<u8>, npi: Option<u8>) -> Result<(u8, u8, String), String> {
-    if let (Some(t), Some(n)) = (ton, npi) {
-        return Ok((t, n, a.to_string()));
-    }
-    if a.is_empty() {
-        return Ok((ton.unwrap_or(0), npi.unwrap_or(0), String::new()));
-    }
-    let c = classify(a, (Ton::UNKNOWN, Npi::ISDN)).map_err(|e| e.to_string())?;
-    Ok((
-        ton.unwrap_or(c.ton.0),
-        npi.unwrap_or(c.npi.0),
-        c.addr.to_string(),
-    ))
+    fields::address(a, ton, npi, (Ton::UNKNOWN, Npi::ISDN))
 }
 
 /// `smpp query`: the state of a message.
@@ -110,7 +100,7 @@ pub(crate) struct SubmitMultiArgs {
     /// A destination (repeat it, up to 254).
     #[arg(long, value_name = "ADDR", required = true)]
     to: Vec<String>,
-    /// The text (one PDU: at most 140 octets once encoded).
+    /// The text (one PDU: at most 254 octets once encoded).
     #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     text: String,
     #[command(flatten)]
@@ -118,6 +108,10 @@ pub(crate) struct SubmitMultiArgs {
     /// Ask for delivery receipts (registered_delivery 1).
     #[arg(long)]
     registered_delivery: bool,
+    #[command(flatten)]
+    pdu: PduFields,
+    #[command(flatten)]
+    stored: StoreFields,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -139,6 +133,8 @@ pub(crate) struct DataSmArgs {
     /// Ask for delivery receipts (registered_delivery 1).
     #[arg(long)]
     registered_delivery: bool,
+    #[command(flatten)]
+    pdu: PduFields,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -194,6 +190,16 @@ fn run_op(sub: &str, conn: &Connection, f: impl FnOnce(&Client) -> Result<(), St
     }
 }
 
+/// What failed and why; a missing response says it timed out.
+fn failed(what: &str, e: &smpp_client::Error) -> String {
+    match e {
+        smpp_client::Error::Timeout => {
+            format!("{what}: timed out ({e}; see --response-timeout)")
+        }
+        _ => format!("{what}: {e}"),
+    }
+}
+
 /// The name of a `message_state` value (reference §7.7).
 fn state_name(s: u8) -> &'static str {
     match s {
@@ -230,7 +236,7 @@ pub(crate) fn query(o: &QueryArgs) -> ExitCode {
                 source_addr: from.into(),
                 tlvs: vec![],
             })
-            .map_err(|e| format!("query_sm {}: {e}", o.id))?;
+            .map_err(|e| failed(&format!("query_sm {}", o.id), &e))?;
         let state = state_name(r.message_state);
         let final_date = r.final_date.to_str_lossy();
         if o.json {
@@ -270,7 +276,7 @@ pub(crate) fn cancel(o: &CancelArgs) -> ExitCode {
             source_addr: from.into(),
             ..Default::default()
         })
-        .map_err(|e| format!("cancel_sm {}: {e}", o.id))?;
+        .map_err(|e| failed(&format!("cancel_sm {}", o.id), &e))?;
         if o.json {
             outln!("{{\"event\":\"cancelled\",\"message_id\":{}}}", js(&o.id));
         } else {
@@ -310,7 +316,7 @@ pub(crate) fn replace(o: &ReplaceArgs) -> ExitCode {
             short_message: bytes.into(),
             ..Default::default()
         })
-        .map_err(|e| format!("replace_sm {}: {e}", o.id))?;
+        .map_err(|e| failed(&format!("replace_sm {}", o.id), &e))?;
         if o.json {
             outln!("{{\"event\":\"replaced\",\"message_id\":{}}}", js(&o.id));
         } else {
@@ -334,8 +340,8 @@ pub(crate) fn submit_multi(o: &SubmitMultiArgs) -> ExitCode {
         let dests =
             o.to.iter()
                 .map(|t| {
-                    let (t_ton, t_npi, addr) =
-                        address(t, None, None).map_err(|e| format!("--to {t}: {e}"))?;
+                    let (t_ton, t_npi, addr) = address(t, o.pdu.dest_ton, o.pdu.dest_npi)
+                        .map_err(|e| format!("--to {t}: {e}"))?;
                     Ok(DestAddress::SmeAddress {
                         dest_addr_ton: t_ton,
                         dest_addr_npi: t_npi,
@@ -343,18 +349,26 @@ pub(crate) fn submit_multi(o: &SubmitMultiArgs) -> ExitCode {
                     })
                 })
                 .collect::<Result<Vec<_>, String>>()?;
+        let (validity, schedule) = o.stored.times()?;
         let r = c
             .submit_multi(&SubmitMulti {
+                service_type: o.pdu.service_type.clone().unwrap_or_default().into(),
                 source_addr_ton: ton,
                 source_addr_npi: npi,
                 source_addr: from.into(),
                 dest_addresses: dests,
+                esm_class: o.pdu.esm_class.unwrap_or(0),
+                protocol_id: o.stored.protocol_id.unwrap_or(0),
+                priority_flag: o.stored.priority.unwrap_or(0),
+                schedule_delivery_time: schedule.into(),
+                validity_period: validity.into(),
                 registered_delivery: u8::from(o.registered_delivery),
-                data_coding,
+                data_coding: o.pdu.data_coding.unwrap_or(data_coding),
                 short_message: bytes.into(),
+                tlvs: o.pdu.tlvs.clone(),
                 ..Default::default()
             })
-            .map_err(|e| format!("submit_multi: {e}"))?;
+            .map_err(|e| failed("submit_multi", &e))?;
         let id = r.message_id.to_str_lossy().into_owned();
         let failed: Vec<(String, u32)> = r
             .unsuccess_smes
@@ -398,7 +412,8 @@ pub(crate) fn submit_multi(o: &SubmitMultiArgs) -> ExitCode {
 pub(crate) fn data_sm(o: &DataSmArgs) -> ExitCode {
     run_op("data-sm", &o.conn, |c| {
         let (ton, npi, from) = o.source.resolve()?;
-        let (d_ton, d_npi, to) = address(&o.to, None, None).map_err(|e| format!("--to: {e}"))?;
+        let (d_ton, d_npi, to) =
+            address(&o.to, o.pdu.dest_ton, o.pdu.dest_npi).map_err(|e| format!("--to: {e}"))?;
         let (bytes, data_coding) = encode_one(&o.text)?;
         let r = c
             .data_sm(&DataSm {
@@ -408,12 +423,15 @@ pub(crate) fn data_sm(o: &DataSmArgs) -> ExitCode {
                 dest_addr_ton: d_ton,
                 dest_addr_npi: d_npi,
                 destination_addr: to.into(),
+                service_type: o.pdu.service_type.clone().unwrap_or_default().into(),
+                esm_class: o.pdu.esm_class.unwrap_or(0),
                 registered_delivery: u8::from(o.registered_delivery),
-                data_coding,
-                tlvs: vec![Tlv::MessagePayload(bytes.into())],
-                ..Default::default()
+                data_coding: o.pdu.data_coding.unwrap_or(data_coding),
+                tlvs: std::iter::once(Tlv::MessagePayload(bytes.into()))
+                    .chain(o.pdu.tlvs.iter().cloned())
+                    .collect(),
             })
-            .map_err(|e| format!("data_sm: {e}"))?;
+            .map_err(|e| failed("data_sm", &e))?;
         let id = r.message_id.to_str_lossy().into_owned();
         if o.json {
             outln!("{{\"event\":\"submitted\",\"message_id\":{}}}", js(&id));
@@ -431,7 +449,7 @@ pub(crate) fn enquire(o: &EnquireArgs) -> ExitCode {
         for i in 1..=o.count {
             let t = Instant::now();
             c.request(Body::from(EnquireLink::default()))
-                .map_err(|e| format!("enquire_link {i}: {e}"))?;
+                .map_err(|e| failed(&format!("enquire_link {i}"), &e))?;
             let rtt = t.elapsed();
             times.push(rtt);
             let us = rtt.as_secs_f64() * 1e6;

@@ -11,14 +11,15 @@ use smpp_pdu::address::{Npi, Ton};
 use smpp_pdu::concat::SplitMethod;
 use smpp_pdu::json::Object;
 use smpp_pdu::text::Encoding;
-use smpp_pdu::time::{RelativeTime, SmppTime};
-use smpp_pdu::{Tag, Tlv};
+use smpp_pdu::text::{self, TextConfig};
+use smpp_pdu::SubmitSm;
 use smpp_session::BindKind;
 
 use clap::{Args, ValueEnum};
 
 use crate::batch::{self, BadRow, Failure, Tally, Target};
 use crate::common::{self, Connection};
+use crate::fields::{self, PduFields, StoreFields};
 use crate::out::{errln, outln};
 
 /// How `send` binds.
@@ -93,28 +94,6 @@ pub(crate) struct SendArgs {
     /// --to, each message gets REF-1, REF-2, ... in --to order.
     #[arg(long = "ref", value_name = "REF")]
     reference: Option<String>,
-    /// validity_period: a relative time (30s, 10m, 2h, 3d) or an SMPP time of 16
-    /// characters (YYMMDDhhmmsstnnp, e.g. 261231235959000+ or 000001000000000R).
-    #[arg(long, value_name = "TIME", value_parser = smpp_time)]
-    validity: Option<SmppTime>,
-    /// schedule_delivery_time, written as for --validity.
-    #[arg(long, value_name = "TIME", value_parser = smpp_time)]
-    schedule: Option<SmppTime>,
-    /// priority_flag (0 lowest to 3; SMPP 5.0 allows 4).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=4))]
-    priority: Option<u8>,
-    /// service_type (at most 5 characters: CMT, WAP, ...).
-    #[arg(long, value_name = "TYPE", value_parser = service_type)]
-    service_type: Option<String>,
-    /// protocol_id (GSM TP-PID).
-    #[arg(long, value_name = "N")]
-    protocol_id: Option<u8>,
-    /// data_coding to send instead of the one --encoding maps to.
-    #[arg(long, value_name = "N")]
-    data_coding: Option<u8>,
-    /// esm_class bits to set on every segment (decimal or 0x..).
-    #[arg(long, value_name = "N", value_parser = byte)]
-    esm_class: Option<u8>,
     /// Set replace_if_present_flag.
     #[arg(long)]
     replace_if_present: bool,
@@ -125,16 +104,29 @@ pub(crate) struct SendArgs {
     /// NPI of --from (see --source-ton).
     #[arg(long, value_name = "N")]
     source_npi: Option<u8>,
-    /// TON of each --to (see --source-ton; digits default to 1/1).
-    #[arg(long, value_name = "N")]
-    dest_ton: Option<u8>,
-    /// NPI of each --to.
-    #[arg(long, value_name = "N")]
-    dest_npi: Option<u8>,
-    /// A TLV to add to every segment, TAG=HEX: the tag by name (user_message_reference)
-    /// or number (0x1401, 5121), the value in hex. Repeatable.
-    #[arg(long = "tlv", value_name = "TAG=HEX", value_parser = tlv)]
-    tlvs: Vec<Tlv<'static>>,
+    /// Send these octets (hex) as the message body as is, instead of --text: one
+    /// segment, data_coding 4 (binary) unless --data-coding says otherwise.
+    #[arg(
+        long,
+        value_name = "HEX",
+        value_parser = fields::octets,
+        conflicts_with_all = ["text", "file", "config", "smsc", "wait_receipt"]
+    )]
+    hex: Option<fields::Octets>,
+    /// A user data header (hex, its length octet first: 050003cc0201) to put in front of
+    /// the --text or --hex body; sets esm_class 0x40 (UDHI). The whole must fit in one
+    /// segment (140 octets).
+    #[arg(
+        long,
+        value_name = "HEX",
+        value_parser = fields::udh,
+        conflicts_with_all = ["file", "config", "smsc", "wait_receipt"]
+    )]
+    udh: Option<fields::Octets>,
+    #[command(flatten)]
+    pdu: PduFields,
+    #[command(flatten)]
+    stored: StoreFields,
     /// Print one JSON object per event (submitted, receipt, report, row_error, failed,
     /// error, and a closing summary) instead of text.
     #[arg(long)]
@@ -150,7 +142,7 @@ pub(crate) struct SendArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "bind"]
+        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "bind", "interface_version", "response_timeout"]
     )]
     config: Option<PathBuf>,
     /// Use only this account of the configuration file, as a profile (`smpp send --smsc a
@@ -159,7 +151,7 @@ pub(crate) struct SendArgs {
     #[arg(
         long,
         value_name = "NAME",
-        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "bind"]
+        conflicts_with_all = ["addr", "system_id", "system_type", "password_file", "tls", "ca", "server_name", "store", "bind", "interface_version", "response_timeout"]
     )]
     smsc: Option<String>,
     /// Where to connect, as whom, and whether over TLS.
@@ -180,8 +172,11 @@ impl SendArgs {
         if self.file.is_none() && self.to.is_empty() {
             return Err("--to is required (or --file)".into());
         }
-        if self.file.is_none() && self.text.is_none() {
-            return Err("--text is required (or --file)".into());
+        if self.udh.is_some() && self.text.is_none() && self.hex.is_none() {
+            return Err("--udh needs --text or --hex".into());
+        }
+        if self.file.is_none() && self.text.is_none() && self.hex.is_none() {
+            return Err("--text is required (or --hex, or --file)".into());
         }
         if self.profile().is_none() && self.wait_receipt.is_some() && self.bind != SendBind::Trx {
             return Err(
@@ -189,6 +184,109 @@ impl SendArgs {
             );
         }
         Ok(())
+    }
+
+    /// With --hex or --udh: the one segment's short_message, data_coding and esm_class;
+    /// an error naming the flag when it does not fit one segment.
+    fn raw_body(&self) -> Result<Option<(Vec<u8>, u8, u8)>, String> {
+        if self.hex.is_none() && self.udh.is_none() {
+            return Ok(None);
+        }
+        let udh = self.udh.clone().map(|u| u.0).unwrap_or_default();
+        let (body, data_coding, septets) = match (&self.hex, &self.text) {
+            (Some(hex), _) => (hex.0.clone(), self.pdu.data_coding.unwrap_or(4), false),
+            (None, Some(t)) => {
+                let config = TextConfig::default();
+                let encoding = match self.encoding {
+                    EncodingArg::Auto => text::choose(t, &config),
+                    EncodingArg::Gsm7 => Encoding::Gsm7,
+                    EncodingArg::Ucs2 => Encoding::Ucs2,
+                    EncodingArg::Latin1 => Encoding::Latin1,
+                };
+                let bytes = text::encode(t, encoding).map_err(|e| format!("--text: {e}"))?;
+                let dc = config.data_coding(encoding).unwrap_or(match encoding {
+                    Encoding::Ucs2 => 8,
+                    Encoding::Latin1 => 3,
+                    _ => 0,
+                });
+                (
+                    bytes,
+                    self.pdu.data_coding.unwrap_or(dc),
+                    encoding == Encoding::Gsm7,
+                )
+            }
+            (None, None) => return Err("--udh needs --text or --hex".into()),
+        };
+        // One segment: 140 octets, or 160 septets (GSM 7-bit, the UDH taking whole
+        // septets) .
+        let fits = if septets {
+            body.len() + (udh.len() * 8).div_ceil(7) <= 160
+        } else {
+            udh.len() + body.len() <= 140
+        };
+        if !fits {
+            let flag = if udh.is_empty() { "--hex" } else { "--udh" };
+            let what = if septets {
+                format!("{} septet(s) of text", body.len())
+            } else {
+                format!("{} octet(s) of body", body.len())
+            };
+            return Err(format!(
+                "{flag}: {} octet(s) of UDH and {what} do not fit in one segment (140 octets)",
+                udh.len()
+            ));
+        }
+        let mut esm_class = self.pdu.esm_class.unwrap_or(0);
+        if !udh.is_empty() {
+            esm_class |= 0x40;
+        }
+        let mut short_message = udh;
+        short_message.extend_from_slice(&body);
+        Ok(Some((short_message, data_coding, esm_class)))
+    }
+
+    /// The submit_sm of a --hex or --udh message to `to`.
+    fn raw_submit(
+        &self,
+        to: &str,
+        (body, data_coding, esm_class): &(Vec<u8>, u8, u8),
+    ) -> Result<SubmitSm<'static>, String> {
+        let from = self.from.clone().unwrap_or_default();
+        let (s_ton, s_npi, from) = fields::address(
+            &from,
+            self.source_ton,
+            self.source_npi,
+            (Ton::UNKNOWN, Npi::UNKNOWN),
+        )
+        .map_err(|e| format!("--from: {e}"))?;
+        let (d_ton, d_npi, to) = fields::address(
+            to,
+            self.pdu.dest_ton,
+            self.pdu.dest_npi,
+            (Ton::INTERNATIONAL, Npi::ISDN),
+        )
+        .map_err(|e| format!("--to {to}: {e}"))?;
+        let (validity, schedule) = self.stored.times()?;
+        Ok(SubmitSm {
+            service_type: self.pdu.service_type.clone().unwrap_or_default().into(),
+            source_addr_ton: s_ton,
+            source_addr_npi: s_npi,
+            source_addr: from.into(),
+            dest_addr_ton: d_ton,
+            dest_addr_npi: d_npi,
+            destination_addr: to.into(),
+            esm_class: *esm_class,
+            protocol_id: self.stored.protocol_id.unwrap_or(0),
+            priority_flag: self.stored.priority.unwrap_or(0),
+            schedule_delivery_time: schedule.into(),
+            validity_period: validity.into(),
+            registered_delivery: u8::from(self.registered_delivery),
+            replace_if_present_flag: u8::from(self.replace_if_present),
+            data_coding: *data_coding,
+            sm_default_msg_id: 0,
+            short_message: body.clone().into(),
+            tlvs: self.pdu.tlvs.clone(),
+        })
     }
 
     fn kind(&self) -> BindKind {
@@ -201,19 +299,19 @@ impl SendArgs {
     fn text_options(&self) -> TextOptions {
         TextOptions {
             registered_delivery: u8::from(self.registered_delivery || self.wait_receipt.is_some()),
-            validity_period: self.validity,
-            schedule_delivery_time: self.schedule,
-            priority: self.priority.unwrap_or(0),
-            service_type: self.service_type.clone().unwrap_or_default(),
-            protocol_id: self.protocol_id.unwrap_or(0),
-            data_coding: self.data_coding,
-            esm_class: self.esm_class.unwrap_or(0),
+            validity_period: self.stored.validity,
+            schedule_delivery_time: self.stored.schedule,
+            priority: self.stored.priority.unwrap_or(0),
+            service_type: self.pdu.service_type.clone().unwrap_or_default(),
+            protocol_id: self.stored.protocol_id.unwrap_or(0),
+            data_coding: self.pdu.data_coding,
+            esm_class: self.pdu.esm_class.unwrap_or(0),
             replace_if_present: self.replace_if_present,
             source_addr_ton: self.source_ton.map(Ton),
             source_addr_npi: self.source_npi.map(Npi),
-            dest_addr_ton: self.dest_ton.map(Ton),
-            dest_addr_npi: self.dest_npi.map(Npi),
-            tlvs: self.tlvs.clone(),
+            dest_addr_ton: self.pdu.dest_ton.map(Ton),
+            dest_addr_npi: self.pdu.dest_npi.map(Npi),
+            tlvs: self.pdu.tlvs.clone(),
             // The tracker reports a message expired when its receipts miss the wait.
             report_timeout: self.wait_receipt,
             encoding: match self.encoding {
@@ -235,7 +333,7 @@ impl SendArgs {
 
 /// Runs `smpp send`.
 pub(crate) fn run(o: &SendArgs) -> ExitCode {
-    if let Err(e) = o.check() {
+    if let Err(e) = o.check().and_then(|()| o.raw_body().map(drop)) {
         crate::usage_error("send", &e);
     }
     match send(o) {
@@ -392,6 +490,15 @@ fn send(o: &SendArgs) -> Result<bool, Failure> {
     };
     if o.file.is_some() {
         target.send_many(texts, &mut on_result);
+    } else if let Some(raw) = o.raw_body()? {
+        for (k, t) in texts.iter().enumerate() {
+            let sm = o.raw_submit(&t.to, &raw)?;
+            let r = target.submit(&sm).map(|id| Sent {
+                message_ids: vec![id],
+                reference: t.options.reference.clone(),
+            });
+            on_result(k, &r);
+        }
     } else {
         for (k, t) in texts.iter().enumerate() {
             let r = target.send_text(&t.from, &t.to, &t.text, &t.options);
@@ -489,8 +596,12 @@ fn submitted(o: &SendArgs, line: Option<u64>, to: &str, sent: &Sent) {
             .raw("message_ids", &common::str_array(sent));
         outln!("{}", j.finish());
     } else {
+        let reference = match &sent.reference {
+            Some(r) => format!(" (reference {r})"),
+            None => String::new(),
+        };
         outln!(
-            "submitted to {to}: message id(s) {} (reference {reference})",
+            "submitted to {to}: message id(s) {}{reference}",
             sent.join(", ")
         );
     }
@@ -618,101 +729,4 @@ pub(crate) fn report_json(r: &Report, to: &str) -> String {
     };
     j.num("elapsed_ms", r.elapsed.as_millis() as u64);
     j.finish()
-}
-
-/// A value parser for --validity and --schedule: `30s`, `10m`, `2h`, `3d` (relative), or
-/// a 16-character SMPP time.
-fn smpp_time(v: &str) -> Result<SmppTime, String> {
-    if v.len() == 16 {
-        return match SmppTime::parse(v.as_bytes()) {
-            Ok(Some(t)) => Ok(t),
-            Ok(None) => Err("an empty time".into()),
-            Err(e) => Err(e.to_string()),
-        };
-    }
-    let (num, unit) = v.split_at(v.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
-    let n: u64 = num
-        .parse()
-        .map_err(|_| "expected 30s, 10m, 2h, 3d or a 16-character SMPP time".to_string())?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        other => return Err(format!("unknown unit {other:?}: use s, m, h or d")),
-    };
-    RelativeTime::from_seconds(secs)
-        .map(SmppTime::Relative)
-        .ok_or_else(|| "longer than a relative SMPP time holds (99 years)".into())
-}
-
-/// A value parser for --service-type: at most 5 characters.
-fn service_type(v: &str) -> Result<String, String> {
-    if v.len() > 5 {
-        return Err("at most 5 characters".into());
-    }
-    Ok(v.to_string())
-}
-
-/// A value parser for an octet in decimal or `0x` hexadecimal.
-fn byte(v: &str) -> Result<u8, String> {
-    let parsed = match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
-        Some(h) => u8::from_str_radix(h, 16),
-        None => v.parse(),
-    };
-    parsed.map_err(|e| e.to_string())
-}
-
-/// A value parser for --tlv TAG=HEX.
-fn tlv(v: &str) -> Result<Tlv<'static>, String> {
-    let (tag, hex) = v
-        .split_once('=')
-        .ok_or_else(|| "expected TAG=HEX (user_message_reference=002a, 0x1401=ff)".to_string())?;
-    let tag = match tag.strip_prefix("0x").or_else(|| tag.strip_prefix("0X")) {
-        Some(h) => u16::from_str_radix(h, 16)
-            .map(Tag)
-            .map_err(|e| e.to_string())?,
-        None => match tag.parse::<u16>() {
-            Ok(n) => Tag(n),
-            Err(_) => Tag::from_name(tag).ok_or_else(|| format!("unknown TLV name {tag:?}"))?,
-        },
-    };
-    if hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("the value {hex:?} is not hex octets"));
-    }
-    let value: Vec<u8> = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0))
-        .collect();
-    if value.len() > usize::from(u16::MAX) {
-        return Err("the value is longer than a TLV holds".into());
-    }
-    Ok(Tlv::decode(tag, &value).into_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_tlvs_and_bytes_parse() {
-        assert_eq!(
-            smpp_time("10m").unwrap(),
-            SmppTime::Relative(RelativeTime::from_seconds(600).unwrap())
-        );
-        assert!(smpp_time("261231235959000+").is_ok());
-        assert!(smpp_time("10y").unwrap_err().contains("unknown unit"));
-        assert!(smpp_time("soon").is_err());
-        assert_eq!(byte("0x40").unwrap(), 0x40);
-        assert_eq!(byte("3").unwrap(), 3);
-        assert!(byte("300").is_err());
-        assert_eq!(tlv("0x1401=ff").unwrap().tag(), Tag(0x1401));
-        assert_eq!(
-            tlv("user_message_reference=002a").unwrap(),
-            Tlv::UserMessageReference(42)
-        );
-        assert!(tlv("user_message_reference=2a2").is_err());
-        assert!(tlv("nonsense=00").unwrap_err().contains("unknown TLV name"));
-        assert!(tlv("0x1401").is_err());
-    }
 }
