@@ -313,6 +313,18 @@ pub(crate) struct SmscArgs {
     /// the receipt first); --receipt-delay does not apply.
     #[arg(long)]
     receipt_first: bool,
+    /// Send receipts and MO messages as data_sm instead of deliver_sm (the text in
+    /// message_payload).
+    #[arg(long)]
+    deliver_as_data_sm: bool,
+    /// A submit_multi destination to refuse (answered in unsuccess_smes with
+    /// ESME_RINVDSTADR while the others are served). Repeatable.
+    #[arg(long, value_name = "ADDR")]
+    refuse_destination: Vec<String>,
+    /// Accept requests whose fields a real SMSC refuses (bad times, flags out of range,
+    /// short_message with message_payload, ...), as load tests that send anything want.
+    #[arg(long)]
+    lenient: bool,
     /// Send an intermediate receipt (ENROUTE or ACCEPTD) right after accepting a message,
     /// before the final one: as a receipt (esm_class 0x04, whenever a final receipt is
     /// due; the default) or as a spec notification (:notification, esm_class 0x20, when
@@ -505,6 +517,11 @@ pub(crate) fn run(a: &SmscArgs) -> ExitCode {
     config.seed = a.seed;
     config.receipt_content = a.receipt_content;
     config.receipt_before_response = a.receipt_first;
+    config.deliver_as_data_sm = a.deliver_as_data_sm;
+    config
+        .refused_destinations
+        .clone_from(&a.refuse_destination);
+    config.lenient = a.lenient;
     if let Some((state, style)) = &a.intermediate {
         config = config.intermediate_receipt(state.clone(), *style);
     }

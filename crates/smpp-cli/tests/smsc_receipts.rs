@@ -146,3 +146,65 @@ fn uuid_ids_and_text_only_receipts_reach_the_client() {
     assert_eq!(id.len(), 36, "{id}");
     assert_eq!(id.matches('-').count(), 4, "{id}");
 }
+
+#[test]
+fn lenient_data_sm_delivery_and_refused_destinations_from_the_command_line() {
+    // Strict by default: priority 4 is refused on a 3.4 bind.
+    let (mut strict, addr) = smsc_process(&["--user", "esme:secret"]);
+    let send = |addr: &str, extra: &[&str]| {
+        let mut args = vec![
+            "send",
+            "--addr",
+            addr,
+            "--system-id",
+            "esme",
+            "--password",
+            "secret",
+            "--to",
+            "447700900123",
+            "--text",
+            "Hello",
+        ];
+        args.extend_from_slice(extra);
+        smpp(&args)
+    };
+    let o = send(&addr, &["--priority", "4"]);
+    let _ = strict.kill();
+    let _ = strict.wait();
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(err(&o).contains("ESME_RINVPRTFLG"), "{}", err(&o));
+    // Lenient, receipts as data_sm, one destination refused.
+    let (mut server, addr) = smsc_process(&[
+        "--user",
+        "esme:secret",
+        "--lenient",
+        "--deliver-as-data-sm",
+        "--refuse-destination",
+        "447700900002",
+        "--receipt-delay-ms",
+        "20",
+    ]);
+    let o = send(&addr, &["--priority", "4", "--wait-receipt", "10"]);
+    assert!(o.status.success(), "{}\n{}", out(&o), err(&o));
+    assert!(out(&o).contains("DELIVRD"), "{}", out(&o));
+    let o = smpp(&[
+        "submit-multi",
+        "--addr",
+        &addr,
+        "--system-id",
+        "esme",
+        "--password",
+        "secret",
+        "--to",
+        "447700900001",
+        "--to",
+        "447700900002",
+        "--text",
+        "hi",
+        "--json",
+    ]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(out(&o).contains("\"to\":\"447700900002\""), "{}", out(&o));
+}
