@@ -126,7 +126,7 @@ fn an_smsc_stopped_with_a_thousand_submits_in_flight_loses_nothing_and_comes_bac
     // (3 s: long enough that none of a's responses come before it is stopped, even on a
     // loaded machine, and shorter than the 5 s response timeout.)
     let a_config = SmscConfig::default().response_delay(Duration::from_secs(3));
-    let a = Smsc::start(a_config.clone()).expect("SMSC a");
+    let a = Smsc::start(a_config).expect("SMSC a");
     let a_addr = a.local_addr();
     let b = Smsc::start(SmscConfig::default()).expect("SMSC b");
     let fast = smpp_client::Backoff {
