@@ -437,27 +437,9 @@ fn send_times_out_when_the_bind_is_not_answered() {
     drop(holder);
 }
 
-/// Starts `smpp smsc --listen 127.0.0.1:PORT ARGS...` on a free port and waits until it
-/// accepts connections; returns the process and the address.
+/// `smpp smsc ARGS` on a free port (see `common::smsc_child`).
 fn smsc_process(args: &[&str]) -> (Child, String) {
-    // A free port (taken back at once; the SMSC binds it right after).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut all = vec!["smsc", "--listen", addr.as_str()];
-    all.extend_from_slice(args);
-    let server = spawn(&all);
-    let up = Instant::now();
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(
-            up.elapsed() < Duration::from_secs(10),
-            "the SMSC never listened"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (server, addr)
+    common::smsc_child(args)
 }
 
 /// `smpp smsc --stats-every --duration --json` prints its counters while it runs and once

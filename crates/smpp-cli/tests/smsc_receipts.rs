@@ -2,7 +2,6 @@
 //! `--receipt-mix`, `--receipt-delay`, `--id-format` and `--receipt-content` asked for.
 
 use std::process::Child;
-use std::time::{Duration, Instant};
 
 mod common;
 use common::*;
@@ -56,26 +55,12 @@ fn smsc_help_describes_the_receipt_flags() {
     }
 }
 
-/// Starts `smpp smsc --listen 127.0.0.1:PORT ARGS...` and waits until it accepts
-/// connections; returns the process and the address.
+/// `smpp smsc ARGS` on a free port (see `common::smsc_child`), stopping by itself after
+/// 20 s.
 fn smsc_process(args: &[&str]) -> (Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut all = vec!["smsc", "--listen", addr.as_str(), "--duration", "20"];
+    let mut all = vec!["--duration", "20"];
     all.extend_from_slice(args);
-    let server = spawn(&all);
-    let up = Instant::now();
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(
-            up.elapsed() < Duration::from_secs(10),
-            "the SMSC never listened"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (server, addr)
+    common::smsc_child(&all)
 }
 
 fn send_and_wait(addr: &str) -> std::process::Output {
