@@ -167,7 +167,7 @@ toEncode.push({
   priority_flag: 0, schedule_delivery_time: '', validity_period: '', registered_delivery: 1,
   replace_if_present_flag: 0, data_coding: 0, sm_default_msg_id: 0,
   short_message: '0608040102030148656c6c6f',
-  tlvs: [{ tag: '0x1401', name: 'vendor', value: 'cafe' }, { tag: '0x0204', name: 'user_message_reference', value: '0001' }],
+  tlvs: [{ tag: '0x1401', name: 'vendor', hex: 'cafe' }, { tag: '0x0204', name: 'user_message_reference', hex: '0001' }],
 });
 toEncode.push({
   command: 'deliver_sm', command_status: 'ESME_ROK', sequence_number: 4243, service_type: '',
@@ -176,9 +176,9 @@ toEncode.push({
   priority_flag: 0, schedule_delivery_time: '', validity_period: '', registered_delivery: 0,
   replace_if_present_flag: 0, data_coding: 0, sm_default_msg_id: 0, short_message: '',
   tlvs: [
-    { tag: '0x0424', name: 'message_payload', value: Buffer.from('id:42 sub:001 dlvrd:001 submit date:2611221200 done date:2611221201 stat:DELIVRD err:000 text:Hi').toString('hex') },
-    { tag: '0x001e', name: 'receipted_message_id', value: Buffer.from('42\0').toString('hex') },
-    { tag: '0x0427', name: 'message_state', value: '02' },
+    { tag: '0x0424', name: 'message_payload', hex: Buffer.from('id:42 sub:001 dlvrd:001 submit date:2611221200 done date:2611221201 stat:DELIVRD err:000 text:Hi').toString('hex') },
+    { tag: '0x001e', name: 'receipted_message_id', hex: Buffer.from('42\0').toString('hex') },
+    { tag: '0x0427', name: 'message_state', hex: '02' },
   ],
 });
 
@@ -239,9 +239,9 @@ forPy.forEach((o, i) => {
   const changed = (f) => { const x = JSON.parse(JSON.stringify(o)); f(x); return compare(x, view).length > 0; };
   c.ok(changed((x) => { x.short_message = x.short_message.slice(2); }) &&
     changed((x) => { x.registered_delivery ^= 1; }) &&
-    changed((x) => { x.tlvs[0].value = x.tlvs[0].value.replace(/.$/, (d) => (d === '0' ? '1' : '0')); }) &&
+    changed((x) => { x.tlvs[0].hex = x.tlvs[0].hex.replace(/.$/, (d) => (d === '0' ? '1' : '0')); }) &&
     changed((x) => { x.tlvs.pop(); }) &&
-    changed((x) => { x.tlvs.push({ tag: '0x0019', name: 'payload_type', value: '01' }); }),
+    changed((x) => { x.tlvs.push({ tag: '0x0019', name: 'payload_type', value: 1, hex: '01' }); }),
   'self-check: compare() missed a difference');
   const py = { command: 'submit_sm', command_status: 0, sequence_number: o.sequence_number, fields: { registered_delivery: o.registered_delivery ^ 1 } };
   c.ok(comparePy(o, py).length > 0, 'self-check: comparePy() missed a difference');
