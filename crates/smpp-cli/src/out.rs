@@ -31,7 +31,7 @@ pub(crate) fn try_line(args: fmt::Arguments<'_>) -> io::Result<()> {
     out.flush()
 }
 
-/// Writes `bytes` to stdout as they are; exits as [`line`] does on an error.
+/// Writes `bytes` to stdout as they are; exits as [`line()`] does on an error.
 pub(crate) fn write_bytes(bytes: &[u8]) -> std::process::ExitCode {
     let mut out = io::stdout().lock();
     if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {

@@ -34,7 +34,7 @@ use serde::Deserialize;
 use smpp_session::BindKind;
 use toml::Spanned;
 
-/// A pool of SMPP accounts read from a TOML file (see the [module](self) documentation
+/// A pool of SMPP accounts read from a TOML file (see docs/pool.md for the file format
 /// for the format).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PoolConfig {
@@ -199,7 +199,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl PoolConfig {
-    /// Parses and checks a configuration (see the [module](self) documentation); reads the
+    /// Parses and checks a configuration (see docs/pool.md for the file format); reads the
     /// variables `password_env` names. Errors name the line and key.
     pub fn from_toml(text: &str) -> Result<PoolConfig, ConfigError> {
         let raw: RawFile = toml::from_str(text).map_err(|e| from_toml_error(text, &e))?;
