@@ -34,8 +34,7 @@ use serde::Deserialize;
 use smpp_session::BindKind;
 use toml::Spanned;
 
-/// A pool of SMPP accounts read from a TOML file (see docs/pool.md for the file format
-/// for the format).
+/// A pool of SMPP accounts read from a TOML file (docs/pool.md describes the format).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PoolConfig {
     /// The `[[smsc]]` accounts, in file order; never empty after a successful parse.
