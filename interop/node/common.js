@@ -116,6 +116,11 @@ function same(a, b) {
 // Compares our JSON object of a PDU with node-smpp's view of the same PDU, field by field
 // (every mandatory field and every TLV, in both directions for TLVs). Returns a list of
 // differences, empty when they agree.
+// An enumerated field's number: `<key>_value` beside its name, or the field itself.
+function num(o, key) {
+  return o[key + '_value'] !== undefined ? o[key + '_value'] : o[key];
+}
+
 function compare(ours, node, opts) {
   opts = opts || {};
   const diffs = [];
@@ -146,7 +151,7 @@ function compare(ours, node, opts) {
     }
     if (key === 'dest_addresses') {
       const mapped = ov.map((d) => d.dest_flag === 2 ? { dl_name: d.dl_name } : {
-        dest_addr_ton: d.dest_addr_ton, dest_addr_npi: d.dest_addr_npi,
+        dest_addr_ton: num(d, 'dest_addr_ton'), dest_addr_npi: num(d, 'dest_addr_npi'),
         destination_addr: d.destination_addr,
       });
       if (!same(mapped, nv)) diffs.push(`${where}: dest_addresses ${JSON.stringify(mapped)} here, ${JSON.stringify(nv)} at node-smpp`);
@@ -154,7 +159,7 @@ function compare(ours, node, opts) {
     }
     if (key === 'unsuccess_smes') {
       const mapped = ov.map((u) => ({
-        dest_addr_ton: u.dest_addr_ton, dest_addr_npi: u.dest_addr_npi,
+        dest_addr_ton: num(u, 'dest_addr_ton'), dest_addr_npi: num(u, 'dest_addr_npi'),
         destination_addr: u.destination_addr, error_status_code: statusNumber(u.error_status_code),
       }));
       if (!same(mapped, nv)) diffs.push(`${where}: unsuccess_smes ${JSON.stringify(mapped)} here, ${JSON.stringify(nv)} at node-smpp`);

@@ -317,19 +317,25 @@ impl FieldSource for Fields<'_> {
         names: EnumNames,
     ) -> std::result::Result<u8, FieldError> {
         let value_name = format!("{name}_value");
-        if self.present(&value_name) {
+        let value = if self.present(&value_name) {
             self.mark(name);
-            return Fields::uint(self, &value_name, 255)
+            Fields::uint(self, &value_name, 255)
                 .map(|n| n as u8)
-                .map_err(to_field_error);
+                .map_err(to_field_error)?
+        } else {
+            match self.get(name).map_err(to_field_error)? {
+                Value::String(s) => enum_value(names, s).ok_or_else(|| {
+                    FieldError::new(self.path(name), format!("unknown name {s:?}"))
+                })?,
+                _ => Fields::uint(self, name, 255)
+                    .map(|n| n as u8)
+                    .map_err(to_field_error)?,
+            }
+        };
+        if name == "data_coding" {
+            self.data_coding.set(value);
         }
-        match self.get(name).map_err(to_field_error)? {
-            Value::String(s) => enum_value(names, s)
-                .ok_or_else(|| FieldError::new(self.path(name), format!("unknown name {s:?}"))),
-            _ => Fields::uint(self, name, 255)
-                .map(|n| n as u8)
-                .map_err(to_field_error),
-        }
+        Ok(value)
     }
 
     fn boolean(&mut self, name: &'static str) -> std::result::Result<bool, FieldError> {

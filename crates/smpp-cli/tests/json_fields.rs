@@ -139,6 +139,57 @@ fn decode_shows_typed_tlvs_enum_names_and_a_parsed_receipt() {
     assert_eq!(v["message_state"], "UNDELIVERABLE");
     assert_eq!(v["message_state_value"], 5);
     assert_eq!(MESSAGE_STATE.len(), 10);
+
+    // TON, NPI and data_coding by name, with the number beside; a value without a name
+    // (a GSM message class coding, a reserved TON) is the number alone.
+    let s = Pdu::new(
+        5,
+        SubmitSm {
+            source_addr_ton: 5,
+            source_addr_npi: 0,
+            dest_addr_ton: 1,
+            dest_addr_npi: 1,
+            data_coding: 8,
+            ..Default::default()
+        },
+    );
+    let v = decode_one(&s.to_bytes().unwrap());
+    assert_eq!(v["source_addr_ton"], "ALPHANUMERIC");
+    assert_eq!(v["source_addr_ton_value"], 5);
+    assert_eq!(v["source_addr_npi"], "UNKNOWN");
+    assert_eq!(v["dest_addr_ton"], "INTERNATIONAL");
+    assert_eq!(v["dest_addr_npi"], "ISDN");
+    assert_eq!(v["data_coding"], "UCS2");
+    assert_eq!(v["data_coding_value"], 8);
+    let s = Pdu::new(
+        6,
+        SubmitSm {
+            source_addr_ton: 9,
+            data_coding: 0xf1,
+            ..Default::default()
+        },
+    );
+    let v = decode_one(&s.to_bytes().unwrap());
+    assert_eq!(v["source_addr_ton"], 9);
+    assert!(v.get("source_addr_ton_value").is_none());
+    assert_eq!(v["data_coding"], 0xf1);
+
+    // Each destination of a submit_multi too.
+    let m = Pdu::new(
+        7,
+        SubmitMulti {
+            dest_addresses: vec![DestAddress::SmeAddress {
+                dest_addr_ton: 2,
+                dest_addr_npi: 8,
+                destination_addr: "0700900002".into(),
+            }],
+            ..Default::default()
+        },
+    );
+    let v = decode_one(&m.to_bytes().unwrap());
+    assert_eq!(v["dest_addresses"][0]["dest_addr_ton"], "NATIONAL");
+    assert_eq!(v["dest_addresses"][0]["dest_addr_npi"], "NATIONAL");
+    assert_eq!(v["dest_addresses"][0]["dest_addr_npi_value"], 8);
 }
 
 #[test]
@@ -201,7 +252,7 @@ fn decode_shows_text_by_data_coding_and_the_udh() {
 
 #[test]
 fn encode_reads_typed_values_names_and_text() {
-    let json = r#"{"command":"submit_sm","sequence_number":5,"service_type":"","source_addr_ton":1,"source_addr_npi":1,"source_addr":"447700900123","dest_addr_ton":1,"dest_addr_npi":1,"destination_addr":"447700900124","esm_class":0,"protocol_id":0,"priority_flag":0,"schedule_delivery_time":"","validity_period":"","registered_delivery":1,"replace_if_present_flag":0,"data_coding":8,"sm_default_msg_id":0,"short_message_text":"Hé","tlvs":[{"tag":"0x0427","value":"DELIVERED"},{"tag":"0x0423","value":{"network_type":3,"error_code":17}},{"tag":"0x020c","value":7},{"tag":"0x1401","hex":"beef"}]}"#;
+    let json = r#"{"command":"submit_sm","sequence_number":5,"service_type":"","source_addr_ton":"alphanumeric","source_addr_npi":0,"source_addr":"Brand","dest_addr_ton":1,"dest_addr_npi":"ISDN","destination_addr":"447700900124","esm_class":0,"protocol_id":0,"priority_flag":0,"schedule_delivery_time":"","validity_period":"","registered_delivery":1,"replace_if_present_flag":0,"data_coding":"UCS2","sm_default_msg_id":0,"short_message_text":"Hé","tlvs":[{"tag":"0x0427","value":"DELIVERED"},{"tag":"0x0423","value":{"network_type":3,"error_code":17}},{"tag":"0x020c","value":7},{"tag":"0x1401","hex":"beef"}]}"#;
     let (code, out) = smpp(&["encode", json], "");
     assert_eq!(code, Some(0), "{out}");
     let bytes: Vec<u8> = (0..out.trim().len())
@@ -213,6 +264,9 @@ fn encode_reads_typed_values_names_and_text() {
         panic!("{pdu:?}")
     };
     assert_eq!(s.short_message.as_bytes(), [0x00, 0x48, 0x00, 0xe9]);
+    assert_eq!((s.source_addr_ton, s.source_addr_npi), (5, 0));
+    assert_eq!((s.dest_addr_ton, s.dest_addr_npi), (1, 1));
+    assert_eq!(s.data_coding, 8);
     assert_eq!(s.tlvs[0], Tlv::MessageState(2));
     assert_eq!(
         s.tlvs[1],
@@ -230,6 +284,12 @@ fn encode_reads_typed_values_names_and_text() {
     assert_eq!(code, Some(1));
     assert!(out.contains(r#""field":"tlvs[0].value""#), "{out}");
     assert!(out.contains("disagree"), "{out}");
+
+    // A name the table does not have is an error naming the field.
+    let bad = json.replace(r#""data_coding":"UCS2""#, r#""data_coding":"UTF8""#);
+    let (code, out) = smpp(&["encode", &bad], "");
+    assert_eq!(code, Some(1));
+    assert!(out.contains(r#""field":"data_coding""#), "{out}");
 }
 
 /// Every PDU in the fuzz seeds (the test vectors of the codec: every PDU type, tolerated

@@ -31,6 +31,50 @@ pub const MESSAGE_STATE: EnumNames = &[
     (9, "SKIPPED"),
 ];
 
+/// Type of number (`*_ton`, reference §7.1).
+pub const TON: EnumNames = &[
+    (0, "UNKNOWN"),
+    (1, "INTERNATIONAL"),
+    (2, "NATIONAL"),
+    (3, "NETWORK_SPECIFIC"),
+    (4, "SUBSCRIBER"),
+    (5, "ALPHANUMERIC"),
+    (6, "ABBREVIATED"),
+];
+
+/// Numbering plan indicator (`*_npi`, reference §7.2).
+pub const NPI: EnumNames = &[
+    (0, "UNKNOWN"),
+    (1, "ISDN"),
+    (3, "DATA"),
+    (4, "TELEX"),
+    (6, "LAND_MOBILE"),
+    (8, "NATIONAL"),
+    (9, "PRIVATE"),
+    (10, "ERMES"),
+    (14, "INTERNET"),
+    (18, "WAP"),
+];
+
+/// `data_coding` values with an alphabet of their own (reference §7.6). The GSM
+/// coding groups (0xC0 and up: message waiting, message class) have no name and show as
+/// their number.
+pub const DATA_CODING: EnumNames = &[
+    (0, "SMSC_DEFAULT"),
+    (1, "IA5"),
+    (2, "BINARY_02"),
+    (3, "LATIN1"),
+    (4, "BINARY"),
+    (5, "JIS"),
+    (6, "CYRILLIC"),
+    (7, "HEBREW"),
+    (8, "UCS2"),
+    (9, "PICTOGRAM"),
+    (10, "ISO_2022_JP"),
+    (13, "EXTENDED_KANJI"),
+    (14, "KS_C_5601"),
+];
+
 /// The name of `value` in `names`.
 pub fn enum_name(names: EnumNames, value: u8) -> Option<&'static str> {
     names.iter().find(|(v, _)| *v == value).map(|(_, n)| *n)
@@ -229,8 +273,8 @@ impl Visit for DestAddress<'_> {
                 destination_addr,
             } => {
                 v.field("dest_flag", FieldValue::U8(1));
-                v.field("dest_addr_ton", FieldValue::U8(*dest_addr_ton));
-                v.field("dest_addr_npi", FieldValue::U8(*dest_addr_npi));
+                v.field("dest_addr_ton", FieldValue::Enum(*dest_addr_ton, TON));
+                v.field("dest_addr_npi", FieldValue::Enum(*dest_addr_npi, NPI));
                 v.field(
                     "destination_addr",
                     FieldValue::Octets(OctetsKind::COctet, destination_addr.as_bytes()),
@@ -252,8 +296,8 @@ impl DestAddress<'static> {
     pub fn from_fields(src: &mut dyn FieldSource) -> Result<Self, FieldError> {
         match src.uint("dest_flag", 255)? {
             1 => Ok(DestAddress::SmeAddress {
-                dest_addr_ton: src.uint("dest_addr_ton", 255)? as u8,
-                dest_addr_npi: src.uint("dest_addr_npi", 255)? as u8,
+                dest_addr_ton: src.enumerated("dest_addr_ton", TON)?,
+                dest_addr_npi: src.enumerated("dest_addr_npi", NPI)?,
                 destination_addr: COctetString::new(
                     src.octets("destination_addr", OctetsKind::COctet)?,
                 ),
@@ -268,8 +312,8 @@ impl DestAddress<'static> {
 
 impl Visit for UnsuccessSme<'_> {
     fn visit_fields(&self, v: &mut dyn FieldVisitor) {
-        v.field("dest_addr_ton", FieldValue::U8(self.dest_addr_ton));
-        v.field("dest_addr_npi", FieldValue::U8(self.dest_addr_npi));
+        v.field("dest_addr_ton", FieldValue::Enum(self.dest_addr_ton, TON));
+        v.field("dest_addr_npi", FieldValue::Enum(self.dest_addr_npi, NPI));
         v.field(
             "destination_addr",
             FieldValue::Octets(OctetsKind::COctet, self.destination_addr.as_bytes()),
@@ -285,8 +329,8 @@ impl UnsuccessSme<'static> {
     /// Builds an unsuccessful SME from its fields.
     pub fn from_fields(src: &mut dyn FieldSource) -> Result<Self, FieldError> {
         Ok(UnsuccessSme {
-            dest_addr_ton: src.uint("dest_addr_ton", 255)? as u8,
-            dest_addr_npi: src.uint("dest_addr_npi", 255)? as u8,
+            dest_addr_ton: src.enumerated("dest_addr_ton", TON)?,
+            dest_addr_npi: src.enumerated("dest_addr_npi", NPI)?,
             destination_addr: COctetString::new(
                 src.octets("destination_addr", OctetsKind::COctet)?,
             ),

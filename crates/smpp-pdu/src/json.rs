@@ -297,10 +297,8 @@ impl FieldVisitor for Writer<'_> {
         let o = &mut *self.o;
         match value {
             FieldValue::U8(x) => {
-                match name {
-                    "data_coding" => self.cx.data_coding = x,
-                    "esm_class" => self.cx.esm_class = x,
-                    _ => {}
+                if name == "esm_class" {
+                    self.cx.esm_class = x;
                 }
                 o.num(name, u64::from(x));
             }
@@ -313,14 +311,19 @@ impl FieldVisitor for Writer<'_> {
             FieldValue::Bool(x) => {
                 o.bool(name, x);
             }
-            FieldValue::Enum(x, names) => match enum_name(names, x) {
-                Some(n) => {
-                    o.str(name, n).num(&format!("{name}_value"), u64::from(x));
+            FieldValue::Enum(x, names) => {
+                if name == "data_coding" {
+                    self.cx.data_coding = x;
                 }
-                None => {
-                    o.num(name, u64::from(x));
+                match enum_name(names, x) {
+                    Some(n) => {
+                        o.str(name, n).num(&format!("{name}_value"), u64::from(x));
+                    }
+                    None => {
+                        o.num(name, u64::from(x));
+                    }
                 }
-            },
+            }
             FieldValue::Status(s) => {
                 o.str(name, &status_name(s));
             }

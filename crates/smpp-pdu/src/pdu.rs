@@ -16,7 +16,8 @@ use crate::codec::Writer;
 use crate::codec::{check, COctetString, FieldWriter, OctetString, Password, Reader};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::fields::{
-    EnumNames, FieldError, FieldSource, FieldSpec, FieldValue, FieldVisitor, Visit, MESSAGE_STATE,
+    EnumNames, FieldError, FieldSource, FieldSpec, FieldValue, FieldVisitor, Visit, DATA_CODING,
+    MESSAGE_STATE, NPI, TON,
 };
 use crate::header::{Header, DEFAULT_MAX_COMMAND_LENGTH, HEADER_LEN};
 use crate::ids::{CommandId, CommandStatus, Tag};
@@ -836,9 +837,9 @@ pdu! {
         /// `0x34` for 3.4, `0x50` for 5.0.
         interface_version: u8 => int("interface_version"),
         /// TON of `address_range`.
-        addr_ton: u8 => int("addr_ton"),
+        addr_ton: u8 => enm("addr_ton", TON),
         /// NPI of `address_range`.
-        addr_npi: u8 => int("addr_npi"),
+        addr_npi: u8 => enm("addr_npi", NPI),
         /// Addresses served by the ESME, `COS(41)`, usually empty.
         address_range: COctetString<'a> => cstr("address_range", 41, CommandStatus::ESME_RBINDFAIL),
     }
@@ -877,15 +878,15 @@ pdu! {
         /// `COS(6)`: empty for the default, or CMT, CPT, VMN, VMA, WAP, USSD.
         service_type: COctetString<'a> => cstr("service_type", 6, CommandStatus::ESME_RINVSERTYP),
         /// Type of number of the originator.
-        source_addr_ton: u8 => int("source_addr_ton"),
+        source_addr_ton: u8 => enm("source_addr_ton", TON),
         /// Numbering plan of the originator.
-        source_addr_npi: u8 => int("source_addr_npi"),
+        source_addr_npi: u8 => enm("source_addr_npi", NPI),
         /// Originator address, `COS(21)`.
         source_addr: COctetString<'a> => cstr("source_addr", 21, CommandStatus::ESME_RINVSRCADR),
         /// Type of number of the destination.
-        dest_addr_ton: u8 => int("dest_addr_ton"),
+        dest_addr_ton: u8 => enm("dest_addr_ton", TON),
         /// Numbering plan of the destination.
-        dest_addr_npi: u8 => int("dest_addr_npi"),
+        dest_addr_npi: u8 => enm("dest_addr_npi", NPI),
         /// Destination address, `COS(21)`.
         destination_addr: COctetString<'a> => cstr("destination_addr", 21, CommandStatus::ESME_RINVDSTADR),
         /// Messaging mode, message type (`0x04` receipt) and GSM features (`0x40` UDHI).
@@ -903,7 +904,7 @@ pdu! {
         /// 1 to replace a stored message with the same source, destination and service type.
         replace_if_present_flag: u8 => int("replace_if_present_flag"),
         /// Alphabet of the message (0 SMSC default, 3 Latin-1, 8 UCS-2, ...).
-        data_coding: u8 => int("data_coding"),
+        data_coding: u8 => enm("data_coding", DATA_CODING),
         /// Canned message id, 0 for none.
         sm_default_msg_id: u8 => int("sm_default_msg_id"),
         /// The message, up to 254 octets (255 accepted on decode); `sm_length` is derived.
@@ -929,9 +930,9 @@ pdu! {
         /// `COS(6)`.
         service_type: COctetString<'a> => cstr("service_type", 6, CommandStatus::ESME_RINVSERTYP),
         /// Type of number of the originator.
-        source_addr_ton: u8 => int("source_addr_ton"),
+        source_addr_ton: u8 => enm("source_addr_ton", TON),
         /// Numbering plan of the originator.
-        source_addr_npi: u8 => int("source_addr_npi"),
+        source_addr_npi: u8 => enm("source_addr_npi", NPI),
         /// Originator address, `COS(21)`.
         source_addr: COctetString<'a> => cstr("source_addr", 21, CommandStatus::ESME_RINVSRCADR),
         /// Destinations, 1 to 254 (`number_of_dests` is derived).
@@ -951,7 +952,7 @@ pdu! {
         /// As in `submit_sm`.
         replace_if_present_flag: u8 => int("replace_if_present_flag"),
         /// As in `submit_sm`.
-        data_coding: u8 => int("data_coding"),
+        data_coding: u8 => enm("data_coding", DATA_CODING),
         /// As in `submit_sm`.
         sm_default_msg_id: u8 => int("sm_default_msg_id"),
         /// As in `submit_sm`.
@@ -975,15 +976,15 @@ pdu! {
         /// `COS(6)`.
         service_type: COctetString<'a> => cstr("service_type", 6, CommandStatus::ESME_RINVSERTYP),
         /// Type of number of the originator.
-        source_addr_ton: u8 => int("source_addr_ton"),
+        source_addr_ton: u8 => enm("source_addr_ton", TON),
         /// Numbering plan of the originator.
-        source_addr_npi: u8 => int("source_addr_npi"),
+        source_addr_npi: u8 => enm("source_addr_npi", NPI),
         /// Originator address, `COS(65)`.
         source_addr: COctetString<'a> => cstr("source_addr", 65, CommandStatus::ESME_RINVSRCADR),
         /// Type of number of the destination.
-        dest_addr_ton: u8 => int("dest_addr_ton"),
+        dest_addr_ton: u8 => enm("dest_addr_ton", TON),
         /// Numbering plan of the destination.
-        dest_addr_npi: u8 => int("dest_addr_npi"),
+        dest_addr_npi: u8 => enm("dest_addr_npi", NPI),
         /// Destination address, `COS(65)`.
         destination_addr: COctetString<'a> => cstr("destination_addr", 65, CommandStatus::ESME_RINVDSTADR),
         /// As in `submit_sm`.
@@ -991,7 +992,7 @@ pdu! {
         /// As in `submit_sm`.
         registered_delivery: u8 => int("registered_delivery"),
         /// As in `submit_sm`.
-        data_coding: u8 => int("data_coding"),
+        data_coding: u8 => enm("data_coding", DATA_CODING),
     }
 }
 
@@ -1001,9 +1002,9 @@ pdu! {
         /// The id returned by `submit_sm_resp`, `COS(65)`.
         message_id: COctetString<'a> => cstr("message_id", 65, CommandStatus::ESME_RINVMSGID),
         /// Type of number of the original originator.
-        source_addr_ton: u8 => int("source_addr_ton"),
+        source_addr_ton: u8 => enm("source_addr_ton", TON),
         /// Numbering plan of the original originator.
-        source_addr_npi: u8 => int("source_addr_npi"),
+        source_addr_npi: u8 => enm("source_addr_npi", NPI),
         /// Original originator address, `COS(21)`.
         source_addr: COctetString<'a> => cstr("source_addr", 21, CommandStatus::ESME_RINVSRCADR),
     }
@@ -1031,15 +1032,15 @@ pdu! {
         /// The message to cancel, `COS(65)`, or empty.
         message_id: COctetString<'a> => cstr("message_id", 65, CommandStatus::ESME_RINVMSGID),
         /// Type of number of the originator.
-        source_addr_ton: u8 => int("source_addr_ton"),
+        source_addr_ton: u8 => enm("source_addr_ton", TON),
         /// Numbering plan of the originator.
-        source_addr_npi: u8 => int("source_addr_npi"),
+        source_addr_npi: u8 => enm("source_addr_npi", NPI),
         /// Originator address, `COS(21)`.
         source_addr: COctetString<'a> => cstr("source_addr", 21, CommandStatus::ESME_RINVSRCADR),
         /// Type of number of the destination.
-        dest_addr_ton: u8 => int("dest_addr_ton"),
+        dest_addr_ton: u8 => enm("dest_addr_ton", TON),
         /// Numbering plan of the destination.
-        dest_addr_npi: u8 => int("dest_addr_npi"),
+        dest_addr_npi: u8 => enm("dest_addr_npi", NPI),
         /// Destination address, `COS(21)`.
         destination_addr: COctetString<'a> => cstr("destination_addr", 21, CommandStatus::ESME_RINVDSTADR),
     }
@@ -1051,9 +1052,9 @@ pdu! {
         /// The message to replace, `COS(65)`.
         message_id: COctetString<'a> => cstr("message_id", 65, CommandStatus::ESME_RINVMSGID),
         /// Type of number of the originator.
-        source_addr_ton: u8 => int("source_addr_ton"),
+        source_addr_ton: u8 => enm("source_addr_ton", TON),
         /// Numbering plan of the originator.
-        source_addr_npi: u8 => int("source_addr_npi"),
+        source_addr_npi: u8 => enm("source_addr_npi", NPI),
         /// Originator address, `COS(21)`.
         source_addr: COctetString<'a> => cstr("source_addr", 21, CommandStatus::ESME_RINVSRCADR),
         /// New schedule, or empty to keep the original.
@@ -1073,15 +1074,15 @@ pdu! {
     /// `alert_notification` (reference §4.13): no response.
     [AlertNotification = ALERT_NOTIFICATION] {
         /// Type of number of the mobile station.
-        source_addr_ton: u8 => int("source_addr_ton"),
+        source_addr_ton: u8 => enm("source_addr_ton", TON),
         /// Numbering plan of the mobile station.
-        source_addr_npi: u8 => int("source_addr_npi"),
+        source_addr_npi: u8 => enm("source_addr_npi", NPI),
         /// The mobile station that became available, `COS(65)`.
         source_addr: COctetString<'a> => cstr("source_addr", 65, CommandStatus::ESME_RINVSRCADR),
         /// Type of number of the ESME.
-        esme_addr_ton: u8 => int("esme_addr_ton"),
+        esme_addr_ton: u8 => enm("esme_addr_ton", TON),
         /// Numbering plan of the ESME.
-        esme_addr_npi: u8 => int("esme_addr_npi"),
+        esme_addr_npi: u8 => enm("esme_addr_npi", NPI),
         /// The ESME that asked to be alerted, `COS(65)`.
         esme_addr: COctetString<'a> => cstr("esme_addr", 65, CommandStatus::ESME_RINVDSTADR),
     }
@@ -1094,9 +1095,9 @@ pdu! {
         /// `COS(6)`.
         service_type: COctetString<'a> => cstr("service_type", 6, CommandStatus::ESME_RINVSERTYP),
         /// Type of number of the originator.
-        source_addr_ton: u8 => int("source_addr_ton"),
+        source_addr_ton: u8 => enm("source_addr_ton", TON),
         /// Numbering plan of the originator.
-        source_addr_npi: u8 => int("source_addr_npi"),
+        source_addr_npi: u8 => enm("source_addr_npi", NPI),
         /// Originator address, `COS(21)`.
         source_addr: COctetString<'a> => cstr("source_addr", 21, CommandStatus::ESME_RINVSRCADR),
         /// Id of a broadcast to replace, `COS(65)`, or empty.
@@ -1110,7 +1111,7 @@ pdu! {
         /// As in `submit_sm`.
         replace_if_present_flag: u8 => int("replace_if_present_flag"),
         /// As in `submit_sm`.
-        data_coding: u8 => int("data_coding"),
+        data_coding: u8 => enm("data_coding", DATA_CODING),
         /// As in `submit_sm`.
         sm_default_msg_id: u8 => int("sm_default_msg_id"),
     }
@@ -1122,9 +1123,9 @@ pdu! {
         /// The broadcast to query, `COS(65)`.
         message_id: COctetString<'a> => cstr("message_id", 65, CommandStatus::ESME_RINVMSGID),
         /// Type of number of the originator.
-        source_addr_ton: u8 => int("source_addr_ton"),
+        source_addr_ton: u8 => enm("source_addr_ton", TON),
         /// Numbering plan of the originator.
-        source_addr_npi: u8 => int("source_addr_npi"),
+        source_addr_npi: u8 => enm("source_addr_npi", NPI),
         /// Originator address, `COS(21)`.
         source_addr: COctetString<'a> => cstr("source_addr", 21, CommandStatus::ESME_RINVSRCADR),
     }
@@ -1138,9 +1139,9 @@ pdu! {
         /// The broadcast to cancel, `COS(65)`.
         message_id: COctetString<'a> => cstr("message_id", 65, CommandStatus::ESME_RINVMSGID),
         /// Type of number of the originator.
-        source_addr_ton: u8 => int("source_addr_ton"),
+        source_addr_ton: u8 => enm("source_addr_ton", TON),
         /// Numbering plan of the originator.
-        source_addr_npi: u8 => int("source_addr_npi"),
+        source_addr_npi: u8 => enm("source_addr_npi", NPI),
         /// Originator address, `COS(21)`.
         source_addr: COctetString<'a> => cstr("source_addr", 21, CommandStatus::ESME_RINVSRCADR),
     }
