@@ -238,13 +238,15 @@ impl Target {
         }
     }
 
-    /// Submits one `submit_sm` as is (untracked) and gives its message id; a pool (which
+    /// Sends one message given as its `submit_sm`s (tracked, as a text is); a pool (which
     /// only sends texts) answers [`Error::NoBind`].
-    pub(crate) fn submit(&self, sm: &smpp_pdu::SubmitSm<'_>) -> Result<String, Error> {
+    pub(crate) fn send_segments(
+        &self,
+        segments: Vec<smpp_pdu::SubmitSm<'static>>,
+        options: &TextOptions,
+    ) -> Result<Sent, Error> {
         match self {
-            Target::Client { client, .. } => client
-                .submit(sm)
-                .map(|r| r.message_id.to_str_lossy().into_owned()),
+            Target::Client { client, .. } => client.send_segments(segments, options),
             Target::Pool(_) => Err(Error::NoBind),
         }
     }

@@ -110,7 +110,7 @@ pub(crate) struct SendArgs {
         long,
         value_name = "HEX",
         value_parser = fields::octets,
-        conflicts_with_all = ["text", "file", "config", "smsc", "wait_receipt"]
+        conflicts_with_all = ["text", "file", "config", "smsc"]
     )]
     hex: Option<fields::Octets>,
     /// A user data header (hex, its length octet first: 050003cc0201) to put in front of
@@ -120,7 +120,7 @@ pub(crate) struct SendArgs {
         long,
         value_name = "HEX",
         value_parser = fields::udh,
-        conflicts_with_all = ["file", "config", "smsc", "wait_receipt"]
+        conflicts_with_all = ["file", "config", "smsc"]
     )]
     udh: Option<fields::Octets>,
     #[command(flatten)]
@@ -280,7 +280,7 @@ impl SendArgs {
             priority_flag: self.stored.priority.unwrap_or(0),
             schedule_delivery_time: schedule.into(),
             validity_period: validity.into(),
-            registered_delivery: u8::from(self.registered_delivery),
+            registered_delivery: u8::from(self.registered_delivery || self.wait_receipt.is_some()),
             replace_if_present_flag: u8::from(self.replace_if_present),
             data_coding: *data_coding,
             sm_default_msg_id: 0,
@@ -493,10 +493,7 @@ fn send(o: &SendArgs) -> Result<bool, Failure> {
     } else if let Some(raw) = o.raw_body()? {
         for (k, t) in texts.iter().enumerate() {
             let sm = o.raw_submit(&t.to, &raw)?;
-            let r = target.submit(&sm).map(|id| Sent {
-                message_ids: vec![id],
-                reference: t.options.reference.clone(),
-            });
+            let r = target.send_segments(vec![sm], &t.options);
             on_result(k, &r);
         }
     } else {

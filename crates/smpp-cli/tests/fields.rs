@@ -136,6 +136,58 @@ fn send_hex_goes_as_is_with_data_coding_4() {
     assert_eq!(sm.esm_class, 0);
 }
 
+/// A --hex message is tracked like a text: with --wait-receipt it asks for a receipt and
+/// ends with one report under its reference.
+#[test]
+fn send_hex_with_wait_receipt_is_reported() {
+    let smsc = Smsc::start(
+        SmscConfig::default()
+            .user(User::new("alice", "pw"))
+            .receipt_delay(Duration::from_millis(50)),
+    )
+    .expect("SMSC");
+    let addr = smsc.local_addr().to_string();
+    let o = smpp(&with(
+        &addr,
+        &[
+            "send",
+            "--to",
+            "447700900001",
+            "--udh",
+            "0504158200f0",
+            "--hex",
+            "cafe",
+            "--bind",
+            "trx",
+            "--ref",
+            "bin-1",
+            "--wait-receipt",
+            "5",
+            "--json",
+        ],
+    ));
+    assert!(o.status.success(), "{}{}", out(&o), err(&o));
+    let report = out(&o)
+        .lines()
+        .find(|l| l.contains("\"event\":\"report\""))
+        .unwrap_or_else(|| panic!("no report: {}", out(&o)))
+        .to_string();
+    assert!(report.contains("\"reference\":\"bin-1\""), "{report}");
+    assert!(report.contains("\"outcome\":\"delivered\""), "{report}");
+    let sm = bodies(&smsc)
+        .into_iter()
+        .find_map(|b| match b {
+            Body::SubmitSm(s) => Some(s),
+            _ => None,
+        })
+        .expect("a submit_sm");
+    assert_eq!(sm.registered_delivery, 1);
+    assert_eq!(
+        sm.short_message.as_bytes(),
+        &[5, 4, 0x15, 0x82, 0, 0xf0, 0xca, 0xfe]
+    );
+}
+
 #[test]
 fn send_udh_goes_in_front_with_udhi() {
     let smsc = smsc();

@@ -61,6 +61,10 @@ pub enum Error {
     Config(crate::ConfigError),
     /// The SMSC answered with an unexpected PDU type.
     UnexpectedResponse,
+    /// A message given as its segments
+    /// ([`Client::send_segments`](crate::Client::send_segments)) has none, or more than
+    /// 255 (the most a concatenated message can have): nothing was sent.
+    Segments(usize),
 }
 
 impl fmt::Display for Error {
@@ -90,6 +94,9 @@ impl fmt::Display for Error {
             Error::NoBind => f.write_str("no bind of the pool could take the message: not sent"),
             Error::Config(e) => write!(f, "{e}"),
             Error::UnexpectedResponse => f.write_str("unexpected response type"),
+            Error::Segments(n) => {
+                write!(f, "a message of {n} segments cannot be sent (1 to 255)")
+            }
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Texts: [`Client::send_text`] and [`Client::send_many`]. A text is encoded, split into
+//! Texts: [`Client::send_text`], [`Client::send_many`] and [`Client::send_segments`]. A text is encoded, split into
 //! `submit_sm`s, tracked (one report per message on the inbound channel), sent with its
 //! segments pipelined, and each segment's outcome recorded with the tracker.
 
@@ -260,6 +260,42 @@ impl Client {
     ) -> Result<Sent, Error> {
         let prepared = self.inner.prepare(from, to, text, options)?;
         let window = prepared.segments.len();
+        self.send_prepared(std::iter::once(Ok(prepared)), window)
+            .pop()
+            .unwrap_or(Err(Error::Closed))
+    }
+
+    /// Sends one message the caller built as its `submit_sm`s (binary octets, a user data
+    /// header of its own, a coding this client does not write), tracked as
+    /// [`Client::send_text`] says: all segments in flight at once, one
+    /// [`Report`](smpp_lifecycle::Report) on [`Client::inbound`] when every segment has a
+    /// final state. The segments go as given (no address rule, no splitting); receipts
+    /// are expected as the first segment's `registered_delivery` asks. From `options` only
+    /// the reference, the report timeout and the per-call timeout apply.
+    ///
+    /// No segment, or more than 255, is [`Error::Segments`] and sends nothing.
+    pub fn send_segments(
+        &self,
+        segments: Vec<SubmitSm<'static>>,
+        options: &TextOptions,
+    ) -> Result<Sent, Error> {
+        let first = match segments.first() {
+            Some(first) if segments.len() <= 255 => first,
+            _ => return Err(Error::Segments(segments.len())),
+        };
+        let message = NewMessage {
+            reference: options.reference.clone(),
+            segments: segments.len(),
+            receipts: ReceiptPolicy::from_registered_delivery(first.registered_delivery),
+            report_timeout: options.report_timeout,
+            submitted_unix_ms: unix_ms(),
+        };
+        let window = segments.len();
+        let prepared = Prepared {
+            segments,
+            message,
+            timeout: options.timeout,
+        };
         self.send_prepared(std::iter::once(Ok(prepared)), window)
             .pop()
             .unwrap_or(Err(Error::Closed))

@@ -529,3 +529,45 @@ fn send_many_from_a_channel_sends_each_message_without_waiting_for_the_next() {
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     c.unbind().expect("unbind");
 }
+
+/// A message the caller built as its own `submit_sm`s (binary octets behind its own
+/// concatenation UDH) is tracked like a text: one report when both receipts came; no
+/// segment, or too many, is refused before anything goes out.
+#[test]
+fn a_message_sent_as_its_own_segments_gets_one_report() {
+    let smsc = Smsc::start(SmscConfig::default()).expect("SMSC");
+    let c = connect(&smsc, trx());
+    let segment = |seq: u8| smpp_pdu::SubmitSm {
+        destination_addr: "447700900123".into(),
+        esm_class: 0x40,
+        data_coding: 4,
+        registered_delivery: 1,
+        short_message: vec![5, 0, 3, 0x2a, 2, seq, 0xca, 0xfe].into(),
+        ..Default::default()
+    };
+    let sent = c
+        .send_segments(
+            vec![segment(1), segment(2)],
+            &TextOptions::default().reference("binary-1"),
+        )
+        .expect("sent");
+    assert_eq!(sent.message_ids.len(), 2);
+    assert_eq!(sent.reference.as_deref(), Some("binary-1"));
+    let (reports, _) = reports(&c, 1);
+    let r = &reports["binary-1"];
+    assert_eq!(r.outcome, Outcome::Delivered);
+    assert_eq!(r.segments.len(), 2);
+    assert_eq!(r.message_ids().collect::<Vec<_>>(), sent.message_ids);
+
+    for n in [0, 256] {
+        let e = c
+            .send_segments(vec![segment(1); n], &TextOptions::default())
+            .expect_err("refused");
+        assert!(
+            matches!(e, smpp_client::Error::Segments(m) if m == n),
+            "{e}"
+        );
+    }
+    assert_eq!(smsc.stats().submits, 2);
+    c.unbind().expect("unbind");
+}
