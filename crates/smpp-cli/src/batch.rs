@@ -304,9 +304,10 @@ impl Target {
     }
 }
 
-/// A progress bar on stderr when it is a terminal (and the output is not JSON).
+/// A progress bar on stderr when it is a terminal, the output is not JSON and there is
+/// more than one message (one message's line says all a bar would).
 pub(crate) fn progress_bar(total: u64, json: bool) -> Option<ProgressBar> {
-    if json || !std::io::stderr().is_terminal() {
+    if json || total < 2 || !std::io::stderr().is_terminal() {
         return None;
     }
     let bar = ProgressBar::new(total);

@@ -17,7 +17,8 @@ use crossbeam_channel::Receiver;
 
 use crate::batch::{self, Failure};
 use crate::common::{self, Connection};
-use crate::out::{errln, outln};
+use crate::out::{errln, outln, state_tone, tinted, Tone};
+use crate::send::report_tone;
 
 /// How `listen` binds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -174,7 +175,6 @@ fn print_inbound(o: &ListenArgs, rx: &Receiver<Inbound>) -> Result<(), String> {
         )),
         None => None,
     };
-    let colour = !o.json && crate::out::colour_on_stdout();
     let mut tally: std::collections::BTreeMap<&'static str, u64> = Default::default();
     let result = loop {
         if o.count.is_some_and(|c| seen >= c) {
@@ -214,8 +214,7 @@ fn print_inbound(o: &ListenArgs, rx: &Receiver<Inbound>) -> Result<(), String> {
             outln!("{json}");
         } else {
             let when = crate::out::clock_utc();
-            let line = if colour { paint(&inbound, &line) } else { line };
-            outln!("{when} {line}");
+            outln!("{when} {}", tinted(tone(&inbound), line));
         }
     };
     if o.output.is_some() {
@@ -241,25 +240,13 @@ fn kind_word(i: &Inbound) -> &'static str {
     }
 }
 
-/// The line's first word in colour: green for MO and delivered, red for failed receipts
-/// and reports, yellow for the rest.
-fn paint(i: &Inbound, line: &str) -> String {
-    let code = match i.kind() {
-        InboundKind::Message { .. } => "36",
-        InboundKind::Receipt { receipt, .. } if receipt.state.is_final() => {
-            if receipt.state == smpp_pdu::receipt::ReceiptState::Delivered {
-                "32"
-            } else {
-                "31"
-            }
-        }
-        InboundKind::Report(r) if r.outcome == smpp_client::Outcome::Delivered => "32",
-        InboundKind::Report(_) => "31",
-        _ => "33",
-    };
-    match line.split_once(' ') {
-        Some((word, rest)) => format!("\x1b[{code}m{word}\x1b[0m {rest}"),
-        None => line.to_string(),
+/// The tone of an inbound item's line: MO incoming, receipts and reports by their state.
+fn tone(i: &Inbound) -> Tone {
+    match i.kind() {
+        InboundKind::Message { .. } => Tone::Incoming,
+        InboundKind::Receipt { receipt, .. } => state_tone(&receipt.state),
+        InboundKind::Report(r) => report_tone(r),
+        _ => Tone::Pending,
     }
 }
 

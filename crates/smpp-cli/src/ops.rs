@@ -11,6 +11,7 @@ use clap::Args;
 use smpp_client::Client;
 use smpp_pdu::address::{Npi, Ton};
 use smpp_pdu::json::push_str;
+use smpp_pdu::receipt::ReceiptState;
 use smpp_pdu::text::{self, TextConfig};
 use smpp_pdu::tlv::Tlv;
 use smpp_pdu::{Body, CancelSm, DataSm, DestAddress, EnquireLink, QuerySm, ReplaceSm, SubmitMulti};
@@ -18,7 +19,7 @@ use smpp_session::BindKind;
 
 use crate::common::{self, Connection};
 use crate::fields::{self, PduFields, StoreFields};
-use crate::out::{errln, outln};
+use crate::out::{errln, outln, state_tone, tinted, Tone};
 
 /// An address and its TON/NPI: as given with both set, else classified (`+` digits as
 /// international, letters as alphanumeric, digits as unknown/ISDN).
@@ -200,21 +201,10 @@ fn failed(what: &str, e: &smpp_client::Error) -> String {
     }
 }
 
-/// The name of a `message_state` value (reference §7.7).
+/// The name of a `message_state` (the codec's table), `RESERVED` for a value it has none
+/// for.
 fn state_name(s: u8) -> &'static str {
-    match s {
-        0 => "SCHEDULED",
-        1 => "ENROUTE",
-        2 => "DELIVERED",
-        3 => "EXPIRED",
-        4 => "DELETED",
-        5 => "UNDELIVERABLE",
-        6 => "ACCEPTED",
-        7 => "UNKNOWN",
-        8 => "REJECTED",
-        9 => "SKIPPED",
-        _ => "RESERVED",
-    }
+    smpp_pdu::fields::enum_name(smpp_pdu::fields::MESSAGE_STATE, s).unwrap_or("RESERVED")
 }
 
 /// A JSON string literal.
@@ -249,7 +239,7 @@ pub(crate) fn query(o: &QueryArgs) -> ExitCode {
                 r.error_code
             );
         } else {
-            outln!(
+            let line = format!(
                 "{}: {state} ({}), final date {}, error code {}",
                 o.id,
                 r.message_state,
@@ -260,6 +250,8 @@ pub(crate) fn query(o: &QueryArgs) -> ExitCode {
                 },
                 r.error_code
             );
+            let tone = state_tone(&ReceiptState::from_message_state(r.message_state));
+            outln!("{}", tinted(tone, line));
         }
         Ok(())
     })
@@ -280,7 +272,7 @@ pub(crate) fn cancel(o: &CancelArgs) -> ExitCode {
         if o.json {
             outln!("{{\"event\":\"cancelled\",\"message_id\":{}}}", js(&o.id));
         } else {
-            outln!("{}: cancelled", o.id);
+            outln!("{}", tinted(Tone::Good, format!("{}: cancelled", o.id)));
         }
         Ok(())
     })
@@ -320,7 +312,7 @@ pub(crate) fn replace(o: &ReplaceArgs) -> ExitCode {
         if o.json {
             outln!("{{\"event\":\"replaced\",\"message_id\":{}}}", js(&o.id));
         } else {
-            outln!("{}: replaced", o.id);
+            outln!("{}", tinted(Tone::Good, format!("{}: replaced", o.id)));
         }
         Ok(())
     })
@@ -392,12 +384,16 @@ pub(crate) fn submit_multi(o: &SubmitMultiArgs) -> ExitCode {
                 list.join(",")
             );
         } else {
-            outln!(
+            let line = format!(
                 "submitted to {} destination(s): message id {id}",
                 o.to.len() - failed.len()
             );
+            outln!("{}", tinted(Tone::Good, line));
             for (a, s) in &failed {
-                outln!("  not to {a}: status 0x{s:08X}");
+                outln!(
+                    "{}",
+                    tinted(Tone::Bad, format!("  not to {a}: status 0x{s:08X}"))
+                );
             }
         }
         if failed.is_empty() {
@@ -436,7 +432,10 @@ pub(crate) fn data_sm(o: &DataSmArgs) -> ExitCode {
         if o.json {
             outln!("{{\"event\":\"submitted\",\"message_id\":{}}}", js(&id));
         } else {
-            outln!("submitted as data_sm: message id {id}");
+            outln!(
+                "{}",
+                tinted(Tone::Good, format!("submitted as data_sm: message id {id}"))
+            );
         }
         Ok(())
     })

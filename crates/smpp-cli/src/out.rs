@@ -40,11 +40,67 @@ pub(crate) fn write_bytes(bytes: &[u8]) -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
 
-/// Whether to colour what goes to stdout: a terminal, and `NO_COLOR` not set
-/// (<https://no-color.org>).
+/// Whether to colour what goes to stdout, decided once: `NO_COLOR` set and non-empty
+/// turns colour off (<https://no-color.org>); else `CLICOLOR_FORCE` set to anything but
+/// `0` turns it on; else stdout must be a terminal.
 pub(crate) fn colour_on_stdout() -> bool {
     use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| {
+        let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        if set("NO_COLOR").is_some() {
+            return false;
+        }
+        if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+            return true;
+        }
+        io::stdout().is_terminal()
+    })
+}
+
+/// What a readable line says, for its colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tone {
+    /// Done as asked (submitted, delivered, answered): green.
+    Good,
+    /// Failed (refused, undeliverable, expired): red.
+    Bad,
+    /// Neither yet (enroute, accepted, intermediate): yellow.
+    Pending,
+    /// Something that came in (an MO message): cyan.
+    Incoming,
+}
+
+/// `line` with its first word in `tone`'s colour when stdout takes colour (see
+/// [`colour_on_stdout`]), else as it is. Only the first word is coloured, so the columns
+/// after it stay aligned and readable in any theme.
+pub(crate) fn tinted(tone: Tone, line: String) -> String {
+    if !colour_on_stdout() {
+        return line;
+    }
+    let code = match tone {
+        Tone::Good => "32",
+        Tone::Bad => "31",
+        Tone::Pending => "33",
+        Tone::Incoming => "36",
+    };
+    match line.split_once(' ') {
+        Some((word, rest)) => format!("\x1b[{code}m{word}\x1b[0m {rest}"),
+        None => format!("\x1b[{code}m{line}\x1b[0m"),
+    }
+}
+
+/// The tone of a receipt's or a message's state: delivered is good, another final state
+/// bad, the rest pending.
+pub(crate) fn state_tone(state: &smpp_pdu::receipt::ReceiptState) -> Tone {
+    use smpp_pdu::receipt::ReceiptState;
+    if *state == ReceiptState::Delivered {
+        Tone::Good
+    } else if state.is_final() {
+        Tone::Bad
+    } else {
+        Tone::Pending
+    }
 }
 
 /// The time of day in UTC, `HH:MM:SS.mmm`, for readable lines.

@@ -20,7 +20,7 @@ use clap::{Args, ValueEnum};
 use crate::batch::{self, BadRow, Failure, Tally, Target};
 use crate::common::{self, Connection};
 use crate::fields::{self, PduFields, StoreFields};
-use crate::out::{errln, outln};
+use crate::out::{errln, outln, state_tone, tinted, Tone};
 
 /// How `send` binds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -527,7 +527,7 @@ fn send(o: &SendArgs) -> Result<bool, Failure> {
                         if o.json {
                             outln!("{}", report_json(report, &to));
                         } else {
-                            outln!("{}", report_line(report, &to));
+                            outln!("{}", tinted(report_tone(report), report_line(report, &to)));
                         }
                     });
                 }
@@ -597,10 +597,11 @@ fn submitted(o: &SendArgs, line: Option<u64>, to: &str, sent: &Sent) {
             Some(r) => format!(" (reference {r})"),
             None => String::new(),
         };
-        outln!(
+        let line = format!(
             "submitted to {to}: message id(s) {}{reference}",
             sent.join(", ")
         );
+        outln!("{}", tinted(Tone::Good, line));
     }
 }
 
@@ -650,7 +651,18 @@ fn receipt(o: &SendArgs, r: &smpp_pdu::receipt::Receipt) {
         }
         outln!("{}", j.finish());
     } else {
-        outln!("receipt for message id {}: {}", r.id, r.state.stat());
+        let line = format!("receipt for message id {}: {}", r.id, r.state.stat());
+        outln!("{}", tinted(state_tone(&r.state), line));
+    }
+}
+
+/// The tone of a report's line: delivered or accepted is good, unknown pending, the rest
+/// (failed, expired, evicted) bad.
+pub(crate) fn report_tone(r: &Report) -> Tone {
+    match r.outcome {
+        Outcome::Delivered | Outcome::Accepted => Tone::Good,
+        Outcome::Unknown => Tone::Pending,
+        _ => Tone::Bad,
     }
 }
 

@@ -1,6 +1,6 @@
-//! Where the password comes from (--password-file, SMPP_PASSWORD, and never from nowhere),
-//! profiles (`--smsc NAME` from the configuration file, SMPP_CONFIG), completions and
-//! --version.
+//! Where the password comes from (--password-file, SMPP_PASSWORD, the prompt on a
+//! terminal, and never from nowhere), profiles (`--smsc NAME` from the configuration file,
+//! SMPP_CONFIG), completions, --version, and colour (terminal, CLICOLOR_FORCE, NO_COLOR).
 
 mod common;
 
@@ -118,4 +118,96 @@ fn completions_and_version() {
     assert_eq!(o.status.code(), Some(2));
     let o = smpp(&["--version"]);
     assert!(out(&o).starts_with("smpp "), "{}", out(&o));
+}
+
+/// With no password given and a terminal on stdin, `smpp` asks for it there (not echoed)
+/// and binds with what is typed. `script` (util-linux) gives the child a terminal; the
+/// password is typed only once the prompt showed.
+#[test]
+fn the_password_is_asked_for_on_a_terminal() {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    }
+    let smsc = smsc();
+    let addr = smsc.local_addr().to_string();
+    let line = [env!("CARGO_BIN_EXE_smpp")]
+        .into_iter()
+        .chain(send_args(&addr, &[]))
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("SMPP_PASSWORD")
+        .env_remove("SMPP_CONFIG")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script runs");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let end = Instant::now() + Duration::from_secs(30);
+    let mut seen = String::new();
+    let mut typed = false;
+    while let Ok(chunk) = rx.recv_timeout(end.saturating_duration_since(Instant::now())) {
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+        if !typed && seen.contains(&format!("password for alice at {addr}: ")) {
+            let stdin = child.stdin.as_mut().expect("stdin");
+            stdin.write_all(b"s3cret\n").expect("type");
+            stdin.flush().expect("flush");
+            typed = true;
+        }
+    }
+    let o = common::finish(child, Duration::from_secs(10), "smpp under script");
+    reader.join().expect("reader");
+    assert!(typed, "no prompt: {seen}");
+    assert!(o.status.success(), "{seen}");
+    assert!(seen.contains("submitted to 447700900123"), "{seen}");
+    assert!(!seen.contains("s3cret"), "the password was echoed: {seen}");
+    assert_eq!(smsc.stats().submits, 1);
+}
+
+/// Readable lines are coloured only on a terminal or when CLICOLOR_FORCE asks, and never
+/// with NO_COLOR: the first word only, so the rest stays as it is.
+#[test]
+fn colour_only_when_asked_for_and_never_with_no_color() {
+    let smsc = smsc();
+    let addr = smsc.local_addr().to_string();
+    let args = send_args(&addr, &["--password", "s3cret"]);
+    let o = smpp_env(&args, &[("CLICOLOR_FORCE", "1")]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        out(&o).starts_with("\x1b[32msubmitted\x1b[0m to 447700900123"),
+        "{:?}",
+        out(&o)
+    );
+    for env in [
+        &[][..],
+        &[("CLICOLOR_FORCE", "0")][..],
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")][..],
+    ] {
+        let o = smpp_env(&args, env);
+        assert!(o.status.success(), "{}", err(&o));
+        assert!(
+            out(&o).starts_with("submitted to 447700900123") && !out(&o).contains('\x1b'),
+            "{env:?}: {:?}",
+            out(&o)
+        );
+    }
 }
