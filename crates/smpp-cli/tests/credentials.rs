@@ -2,6 +2,8 @@
 //! terminal, and never from nowhere), profiles (`--smsc NAME` from the configuration file,
 //! SMPP_CONFIG), completions, --version, and colour (terminal, CLICOLOR_FORCE, NO_COLOR).
 
+#![allow(clippy::print_stderr)] // says when the prompt test is skipped (no `script`)
+
 mod common;
 
 use common::{err, out, smpp, smpp_env};
