@@ -12,8 +12,8 @@
 //! outcome, an inbound message, a report, the close), waiting at most its timeout.
 //!
 //! The protocol and the bookkeeping are the session's and the lifecycle layer's, exactly as
-//! in the threaded [`Client`](crate::Client): this face only moves bytes between the stream
-//! and them, and turns what they say into [`Event`]s.
+//! in the threaded [`Client`](crate::Client), held by the sans-IO [`Core`] that the tokio
+//! face drives too: this face only moves bytes between the stream and it.
 //!
 //! # What the caller owes it
 //!
@@ -73,94 +73,26 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use log::{debug, info, warn};
-use smpp_lifecycle::{Lifecycle, LifecycleConfig, SubmitResult, TrackId, UnknownReason};
-use smpp_pdu::{
-    Body, CommandId, CommandStatus, DataSmResp, DeliverSmResp, GenericNack, Pdu, SubmitSm,
-};
-use smpp_session::{BindKind, CloseReason, Delivery, SendError, Session};
-use smpp_transport::{Outcome, TransportError};
+use log::warn;
+use smpp_lifecycle::Lifecycle;
+use smpp_pdu::{Body, SubmitSm};
+use smpp_session::Session;
+use smpp_transport::TransportError;
 
 pub use smpp_transport::blocking::Timeouts;
 
-use crate::inbound::{lifecycle_events, route_inbound};
-use crate::pending::outcome_to_result;
-use crate::texts::{prepare, submit_result};
-use crate::{ClientConfig, ClientStats, Error, InboundKind, Sent, TextOptions, UnbindOutcome};
+use crate::core::Core;
+pub use crate::core::{Event, RequestId, TextId};
+use crate::{ClientConfig, ClientStats, Error, TextOptions, UnbindOutcome};
 
 mod drive;
-mod events;
 
 use drive::READ_CHUNK;
-
-/// The handle of a request started with [`DirectClient::submit`] or
-/// [`DirectClient::request`]: its sequence number, which its [`Event::Response`] carries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestId(u32);
-
-impl RequestId {
-    /// The request's sequence number on the wire.
-    pub fn sequence_number(self) -> u32 {
-        self.0
-    }
-}
-
-/// The handle of a text sent with [`DirectClient::send_text`], which its [`Event::Sent`]
-/// carries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TextId(u64);
-
-/// What [`DirectClient::poll`] returns.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Event {
-    /// A request from [`DirectClient::submit`] or [`DirectClient::request`] resolved: its
-    /// response, or why there is none ([`Error::Status`] for an error response,
-    /// [`Error::Timeout`], [`Error::Disconnected`], [`Error::Failed`]). Exactly once per
-    /// request.
-    Response {
-        /// The request.
-        id: RequestId,
-        /// Its response or error.
-        result: Result<Pdu<'static>, Error>,
-    },
-    /// A text from [`DirectClient::send_text`] resolved: every segment was answered (or
-    /// failed). The message ids in order, or the first segment's error. Its
-    /// [`Report`](crate::Report) comes later as an [`Event::Inbound`] when it is tracked.
-    Sent {
-        /// The text.
-        id: TextId,
-        /// Its message ids and reference, or the first error.
-        result: Result<Sent, Error>,
-    },
-    /// Something from the SMSC, through the lifecycle layer: a receipt (with what the
-    /// tracker made of it), a whole MO message (reassembled), a message's one report,
-    /// progress, an unmatched receipt, an incomplete message, or another PDU. Inbound
-    /// requests were answered `ESME_ROK` already.
-    Inbound(InboundKind),
-    /// The session is over; always the last event. Every request was resolved before it.
-    Closed {
-        /// Why.
-        reason: CloseReason,
-        /// The stream's error, when an I/O error ended it (a reset, a refused TLS
-        /// certificate, ...).
-        error: Option<io::Error>,
-    },
-}
-
-/// A text on its way: its segments' outcomes so far.
-struct TextState {
-    tracked: Option<TrackId>,
-    reference: Option<String>,
-    ids: Vec<Option<Result<String, Error>>>,
-    remaining: usize,
-}
 
 /// An SMPP client (ESME) driven from the caller's thread over a blocking stream `S`; see
 /// the [module documentation](self).
@@ -169,49 +101,21 @@ struct TextState {
 /// call [`DirectClient::unbind`] for a clean end.
 pub struct DirectClient<S> {
     stream: S,
-    session: Session,
-    life: Lifecycle,
-    config: ClientConfig,
+    core: Core,
     /// Encoded PDUs not yet written, from `out_pos`.
     out: Vec<u8>,
     out_pos: usize,
     buf: Vec<u8>,
-    events: VecDeque<Event>,
-    /// Texts whose segments are not all answered.
-    texts: HashMap<u64, TextState>,
-    /// The segment each `submit_sm` in flight carries.
-    segments: HashMap<u32, (u64, usize)>,
-    /// Segments of accepted texts waiting for room in the window.
-    backlog: VecDeque<(u64, usize, SubmitSm<'static>)>,
-    next_text: u64,
-    next_concat: u16,
-    bind_seq: Option<u32>,
-    bind_rejected: Option<CommandStatus>,
-    unbind_seq: Option<u32>,
-    /// Why the session closed, once it has.
-    closed: Option<CloseReason>,
-    /// The I/O error that ended the connection, for [`Event::Closed`].
-    io_error: Option<io::Error>,
-    /// The I/O error's kind, kept for [`DirectClient::bind`]'s error after the event took
-    /// the error itself.
-    io_error_text: Option<(ErrorKind, String)>,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
-    unbind_closed_by_peer: u64,
-    /// Session events of one input, handled after it (its allocation is kept).
-    later: Vec<smpp_session::Event>,
 }
 
 impl<S> fmt::Debug for DirectClient<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The configuration's bind redacts its password; the stream is left out.
+        // The core's Debug redacts the password; the stream is left out.
         f.debug_struct("DirectClient")
-            .field("bind", &self.config.bind)
-            .field("state", &self.session.state())
-            .field("in_flight", &self.session.in_flight())
-            .field("backlog", &self.backlog.len())
-            .field("events", &self.events.len())
-            .field("closed", &self.closed)
+            .field("core", &self.core)
+            .field("unwritten", &(self.out.len() - self.out_pos))
             .finish_non_exhaustive()
     }
 }
@@ -247,57 +151,47 @@ impl<S> DirectClient<S> {
 
     /// Whether the session is bound (and not unbinding or closed).
     pub fn is_bound(&self) -> bool {
-        self.session.is_bound() && self.unbind_seq.is_none()
+        self.core.is_bound()
     }
 
     /// Requests in flight (what the window counts), without the segments waiting for room.
     pub fn in_flight(&self) -> usize {
-        self.session.in_flight()
+        self.core.in_flight()
     }
 
     /// Events queued: the next this many calls to [`DirectClient::poll`] return at once,
     /// without I/O (a caller that timestamps what arrives needs the clock only when this
     /// is 0).
     pub fn queued_events(&self) -> usize {
-        self.events.len()
+        self.core.queued_events()
     }
 
     /// Octets encoded and not yet taken by the stream (a peer that stops reading leaves
     /// them here; requests among them still time out as usual).
     pub fn unwritten(&self) -> usize {
-        self.out.len() - self.out_pos + self.session.pending_output()
+        self.out.len() - self.out_pos + self.core.session().pending_output()
     }
 
     /// Whether a request may be started now: the session is bound, the window has room and
     /// no text segment is waiting for it. [`DirectClient::submit`] and
     /// [`DirectClient::send_text`] refuse with `WindowFull` otherwise.
     pub fn has_room(&self) -> bool {
-        self.backlog.is_empty()
-            && self.is_bound()
-            && self.session.in_flight() < self.session.config().window
+        self.core.has_room()
     }
 
     /// The session (its state, its configuration, its counters).
     pub fn session(&self) -> &Session {
-        &self.session
+        self.core.session()
     }
 
     /// The lifecycle layer (the tracker and its counters, the inbox).
     pub fn lifecycle(&self) -> &Lifecycle {
-        &self.life
+        self.core.lifecycle()
     }
 
     /// What the client counted: the session's counters, the tracker's, whether it is bound.
     pub fn stats(&self) -> ClientStats {
-        ClientStats {
-            session: self.session.stats(),
-            reconnects: 0,
-            throttled_retries: 0,
-            unbind_closed_by_peer: self.unbind_closed_by_peer,
-            connected: self.is_bound(),
-            tracker: self.life.tracker().stats(),
-            store: None,
-        }
+        self.core.stats()
     }
 }
 
@@ -314,67 +208,29 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
             warn!("the direct client keeps no store: tracking is in memory only");
         }
         let now = Instant::now();
-        let session = Session::esme(config.session.clone(), now);
-        let life = Lifecycle::new(LifecycleConfig {
-            text: config.text,
-            ..config.lifecycle.clone()
-        });
+        // The session closes at its bind timeout; this is a second bound, never reached.
+        let limit = now
+            + config
+                .session
+                .bind_timeout
+                .max(config.session.response_timeout)
+            + Duration::from_secs(1);
         let mut c = DirectClient {
             stream,
-            session,
-            life,
-            config,
+            core: Core::bind(config, now)?,
             out: Vec::with_capacity(READ_CHUNK),
             out_pos: 0,
             buf: vec![0; READ_CHUNK],
-            events: VecDeque::new(),
-            texts: HashMap::new(),
-            segments: HashMap::new(),
-            backlog: VecDeque::new(),
-            next_text: 1,
-            next_concat: 1,
-            bind_seq: None,
-            bind_rejected: None,
-            unbind_seq: None,
-            closed: None,
-            io_error: None,
-            io_error_text: None,
             read_timeout: None,
             write_timeout: None,
-            unbind_closed_by_peer: 0,
-            later: Vec::new(),
         };
-        let seq = c
-            .session
-            .bind(now, c.config.bind.clone())
-            .map_err(Error::Refused)?;
-        c.bind_seq = Some(seq);
-        // The session closes at its bind timeout; this is a second bound, never reached.
-        let limit = now
-            + c.config
-                .session
-                .bind_timeout
-                .max(c.config.session.response_timeout)
-            + Duration::from_secs(1);
         loop {
-            if c.session.is_bound() {
-                c.bind_seq = None;
-                // What came with the bind response (an MO sent at once, say) stays queued
-                // for the first poll: the bind itself makes no event.
-                info!("bound as {:?}", c.config.bind.kind);
-                return Ok(c);
-            }
-            if let Some(status) = c.bind_rejected {
-                return Err(Error::BindRejected(status));
-            }
-            if let Some(reason) = c.closed {
-                return Err(match (c.io_error_text.take(), reason) {
-                    (Some((kind, text)), _) => {
-                        Error::Connect(TransportError::Io(io::Error::new(kind, text)))
-                    }
-                    (None, CloseReason::BindTimeout) => Error::Timeout,
-                    (None, _) => Error::Disconnected,
-                });
+            // What came with the bind response (an MO sent at once, say) stays queued for
+            // the first poll: the bind itself makes no event.
+            match c.core.bind_outcome() {
+                Some(Ok(())) => return Ok(c),
+                Some(Err(e)) => return Err(e),
+                None => {}
             }
             if Instant::now() >= limit {
                 return Err(Error::Timeout);
@@ -385,10 +241,11 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
 
     /// Starts a `submit_sm` and returns its handle; its [`Event::Response`] comes from
     /// [`DirectClient::poll`]. Never blocks: refused with
-    /// [`Error::Refused`]`(`[`SendError::WindowFull`]`)` when the window has no room (poll,
-    /// then try again), and as the session says when it is not bound to submit.
+    /// [`Error::Refused`]`(`[`SendError`](smpp_session::SendError)`::WindowFull)` when the
+    /// window has no room (poll, then try again), and as the session says when it is not
+    /// bound to submit.
     pub fn submit(&mut self, sm: &SubmitSm<'_>) -> Result<RequestId, Error> {
-        self.request(Body::from(sm.clone()))
+        self.core.submit(Instant::now(), sm)
     }
 
     /// Starts any ESME request (`query_sm`, `cancel_sm`, `replace_sm`, `submit_multi`,
@@ -396,24 +253,7 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
     /// [`DirectClient::submit`] does. Binds and unbinds go through
     /// [`DirectClient::bind`] and [`DirectClient::unbind`].
     pub fn request(&mut self, body: Body<'_>) -> Result<RequestId, Error> {
-        if self.closed.is_some() {
-            return Err(Error::Closed);
-        }
-        let id = body.command_id();
-        if BindKind::from_command_id(id).is_some() || id == CommandId::UNBIND {
-            return Err(Error::Refused(SendError::InvalidState {
-                command_id: id,
-                state: self.session.state(),
-            }));
-        }
-        // Segments of texts accepted earlier go first.
-        if !self.backlog.is_empty() && id.response().is_some() {
-            return Err(Error::Refused(SendError::WindowFull));
-        }
-        self.session
-            .send_request(Instant::now(), &body)
-            .map(RequestId)
-            .map_err(refused)
+        self.core.request(Instant::now(), &body)
     }
 
     /// Sends a text as the threaded [`Client::send_text`](crate::Client::send_text) does
@@ -422,11 +262,10 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
     /// receipts), without blocking: returns its handle, and its [`Event::Sent`] comes from
     /// [`DirectClient::poll`] once every segment is answered.
     ///
-    /// Accepted when [`DirectClient::has_room`] (else
-    /// [`Error::Refused`]`(`[`SendError::WindowFull`]`)`): the segments that fit go into
-    /// the window now, the others as it frees. A text that cannot be prepared or tracked
-    /// fails here and nothing is sent; so does one whose first segment the session refuses
-    /// (not bound to submit), which the tracker then reports failed.
+    /// Accepted when [`DirectClient::has_room`] (else `WindowFull`): the segments that fit
+    /// go into the window now, the others as it frees. A text that cannot be prepared or
+    /// tracked fails here and nothing is sent; so does one whose first segment the session
+    /// refuses (not bound to submit), which the tracker then reports failed.
     ///
     /// [`TextOptions::timeout`] does not apply here: each segment waits at most the
     /// session's response timeout.
@@ -437,93 +276,30 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
         text: &str,
         options: &TextOptions,
     ) -> Result<TextId, Error> {
-        if self.closed.is_some() {
-            return Err(Error::Closed);
-        }
-        if !self.has_room() {
-            return Err(Error::Refused(if self.unbind_seq.is_some() {
-                SendError::Unbinding
-            } else if !self.session.is_bound() {
-                SendError::InvalidState {
-                    command_id: CommandId::SUBMIT_SM,
-                    state: self.session.state(),
-                }
-            } else {
-                SendError::WindowFull
-            }));
-        }
-        let concat_ref = self.next_concat;
-        self.next_concat = self.next_concat.wrapping_add(1);
-        let prepared = prepare(&self.config, concat_ref, from, to, text, options)?;
-        let now = Instant::now();
-        let reference = prepared.message.reference.clone();
-        let n = prepared.segments.len();
-        // Tracked before the first segment goes out, so that a receipt racing its response
-        // finds the message.
-        let tracked = if self.config.lifecycle.tracking {
-            let t = self
-                .life
-                .tracker_mut()
-                .submit(now, prepared.message)
-                .map_err(Error::Track);
-            self.drain_lifecycle();
-            Some(t?)
-        } else {
-            None
-        };
-        let id = self.next_text;
-        self.next_text += 1;
-        self.texts.insert(
-            id,
-            TextState {
-                tracked: tracked.as_ref().map(|t| t.id),
-                reference: tracked.map(|t| t.reference).or(reference),
-                ids: (0..n).map(|_| None).collect(),
-                remaining: n,
-            },
-        );
-        let mut segments = prepared.segments.into_iter().enumerate();
-        if let Some((_, first)) = segments.next() {
-            match self.session.send_request(now, &Body::from(first)) {
-                Ok(seq) => {
-                    self.segments.insert(seq, (id, 0));
-                }
-                Err(e) => {
-                    // Nothing went: the text fails here (no `Sent` event), and the tracker
-                    // reports it failed.
-                    if let Some(track) = self.texts.remove(&id).and_then(|t| t.tracked) {
-                        for j in 0..n {
-                            self.life.tracker_mut().on_submit_result(
-                                now,
-                                track,
-                                j,
-                                SubmitResult::NotSent,
-                            );
-                        }
-                    }
-                    self.drain_lifecycle();
-                    return Err(refused(e));
-                }
-            }
-        }
-        for (j, sm) in segments {
-            self.backlog.push_back((id, j, sm));
-        }
-        self.feed_backlog(now);
-        Ok(TextId(id))
+        self.core.send_text(Instant::now(), from, to, text, options)
+    }
+
+    /// Sends one message the caller built as its `submit_sm`s, tracked as
+    /// [`DirectClient::send_text`] says (see
+    /// [`Client::send_segments`](crate::Client::send_segments)).
+    pub fn send_segments(
+        &mut self,
+        segments: Vec<SubmitSm<'static>>,
+        options: &TextOptions,
+    ) -> Result<TextId, Error> {
+        self.core.send_segments(Instant::now(), segments, options)
     }
 
     /// Writes what is queued (requests, acknowledgements), bounded by the time it may take
     /// as [`DirectClient::poll`] bounds it, without reading.
     pub fn flush(&mut self) -> Result<(), Error> {
-        if self.closed.is_some() && self.events.is_empty() {
+        if self.core.is_closed() && self.core.queued_events() == 0 {
             return Err(Error::Closed);
         }
         let now = Instant::now();
-        self.feed_backlog(now);
+        self.core.handle_timeout(now);
         let wake = self.next_wake(now + Duration::from_secs(1));
         self.write_out(wake);
-        self.translate(Instant::now());
         Ok(())
     }
 
@@ -535,10 +311,10 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
     /// link is idle, response timeouts, receipt and reassembly timeouts. After
     /// [`Event::Closed`] has been returned, [`Error::Closed`].
     pub fn poll(&mut self, timeout: Duration) -> Result<Option<Event>, Error> {
-        if let Some(e) = self.events.pop_front() {
+        if let Some(e) = self.core.poll_event() {
             return Ok(Some(e));
         }
-        if self.closed.is_some() {
+        if self.core.is_closed() {
             return Err(Error::Closed);
         }
         let start = Instant::now();
@@ -547,10 +323,10 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
             .unwrap_or(start + Duration::from_secs(86_400));
         loop {
             self.turn(deadline, true);
-            if let Some(e) = self.events.pop_front() {
+            if let Some(e) = self.core.poll_event() {
                 return Ok(Some(e));
             }
-            if self.closed.is_some() {
+            if self.core.is_closed() {
                 return Err(Error::Closed);
             }
             if Instant::now() >= deadline {
@@ -569,42 +345,17 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
     /// An SMSC that closes the connection on our `unbind` instead of answering it has
     /// ended the session as asked: `Ok(`[`UnbindOutcome::ClosedByPeer`]`)`.
     pub fn unbind(&mut self) -> Result<UnbindOutcome, Error> {
-        if self.closed.is_some() {
-            return Err(Error::Closed);
-        }
         let now = Instant::now();
-        let seq = self.session.unbind(now).map_err(refused)?;
-        self.unbind_seq = Some(seq);
-        let limit = now + self.config.session.unbind_timeout + Duration::from_secs(1);
-        while self.closed.is_none() && Instant::now() < limit {
+        self.core.unbind(now)?;
+        let limit = now + self.core.config().session.unbind_timeout + Duration::from_secs(1);
+        while !self.core.is_closed() && Instant::now() < limit {
             self.turn(limit, false);
         }
-        match self.closed {
-            Some(CloseReason::Unbound) => {
-                info!("unbound");
-                Ok(UnbindOutcome::Acknowledged)
-            }
-            Some(CloseReason::PeerClosed) => {
-                info!("the SMSC closed the connection on our unbind; the session is over");
-                self.unbind_closed_by_peer += 1;
-                Ok(UnbindOutcome::ClosedByPeer)
-            }
-            Some(CloseReason::UnbindTimeout) | None => {
-                if self.closed.is_none() {
-                    self.session.close(Instant::now());
-                    self.translate(Instant::now());
-                }
-                Err(Error::Timeout)
-            }
-            Some(_) => Err(Error::Disconnected),
+        if !self.core.is_closed() {
+            // Overdue: the session ends here.
+            self.core.close(Instant::now());
+            return Err(Error::Timeout);
         }
-    }
-}
-
-/// A session refusal as the client's error (a closed session is [`Error::Closed`]).
-fn refused(e: SendError) -> Error {
-    match e {
-        SendError::Closed => Error::Closed,
-        e => Error::Refused(e),
+        self.core.unbind_outcome().unwrap_or(Err(Error::Timeout))
     }
 }

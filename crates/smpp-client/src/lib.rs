@@ -66,6 +66,7 @@ mod close;
 mod config;
 mod config_file;
 mod connect;
+pub mod core;
 pub mod direct;
 mod dispatch;
 mod error;

@@ -134,6 +134,31 @@ pub(crate) fn prepare(
     })
 }
 
+/// A message the caller built as its `submit_sm`s, ready to go: tracked with the
+/// reference and timeouts of `options`, receipts as the first segment's
+/// `registered_delivery` asks. No segment, or more than 255, is [`Error::Segments`].
+pub(crate) fn prepare_segments(
+    segments: Vec<SubmitSm<'static>>,
+    options: &TextOptions,
+) -> Result<Prepared, Error> {
+    let first = match segments.first() {
+        Some(first) if segments.len() <= 255 => first,
+        _ => return Err(Error::Segments(segments.len())),
+    };
+    let message = NewMessage {
+        reference: options.reference.clone(),
+        segments: segments.len(),
+        receipts: ReceiptPolicy::from_registered_delivery(first.registered_delivery),
+        report_timeout: options.report_timeout,
+        submitted_unix_ms: unix_ms(),
+    };
+    Ok(Prepared {
+        segments,
+        message,
+        timeout: options.timeout,
+    })
+}
+
 impl Inner {
     /// [`prepare`] with the client's configuration and its next concatenation reference.
     fn prepare(
@@ -279,23 +304,8 @@ impl Client {
         segments: Vec<SubmitSm<'static>>,
         options: &TextOptions,
     ) -> Result<Sent, Error> {
-        let first = match segments.first() {
-            Some(first) if segments.len() <= 255 => first,
-            _ => return Err(Error::Segments(segments.len())),
-        };
-        let message = NewMessage {
-            reference: options.reference.clone(),
-            segments: segments.len(),
-            receipts: ReceiptPolicy::from_registered_delivery(first.registered_delivery),
-            report_timeout: options.report_timeout,
-            submitted_unix_ms: unix_ms(),
-        };
         let window = segments.len();
-        let prepared = Prepared {
-            segments,
-            message,
-            timeout: options.timeout,
-        };
+        let prepared = prepare_segments(segments, options)?;
         self.send_prepared(std::iter::once(Ok(prepared)), window)
             .pop()
             .unwrap_or(Err(Error::Closed))

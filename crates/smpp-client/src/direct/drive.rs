@@ -2,6 +2,8 @@
 //! bounded by the call's deadline and the next timer), and how the stream's timeouts are
 //! kept.
 
+use std::io::{self, ErrorKind};
+
 use super::*;
 
 /// Octets read from the stream per call.
@@ -16,50 +18,31 @@ const MIN_WAIT: Duration = Duration::from_millis(1);
 const SLACK: Duration = Duration::from_millis(1);
 
 impl<S: Read + Write + Timeouts> DirectClient<S> {
-    /// One round: timers, the backlog, write, read (bounded by `deadline` and the next
-    /// timer), timers again, and what the session and the lifecycle layer said, as events.
-    /// With `prompt`, a round that has events before it reads returns without reading (a
-    /// `poll` returns them at once); `bind` and `unbind` read regardless.
+    /// One round: timers and the backlog, write, read (bounded by `deadline` and the next
+    /// timer), timers again. With `prompt`, a round that has events before it reads
+    /// returns without reading (a `poll` returns them at once); `bind` and `unbind` read
+    /// regardless.
     pub(super) fn turn(&mut self, deadline: Instant, prompt: bool) {
-        let now = Instant::now();
-        self.timers(now);
-        self.feed_backlog(now);
-        self.translate(now);
+        self.core.handle_timeout(Instant::now());
         let wake = self.next_wake(deadline);
         self.write_out(wake);
-        self.translate(Instant::now());
-        if self.closed.is_some() || (prompt && !self.events.is_empty()) {
+        if self.core.is_closed() || (prompt && self.core.queued_events() > 0) {
             return;
         }
         self.read_in(wake);
-        let now = Instant::now();
-        self.timers(now);
-        self.feed_backlog(now);
-        self.translate(now);
         // What the input was answered with (a deliver_sm_resp, an enquire_link_resp) goes
         // out now, before the caller gets the events and perhaps does not poll for a
         // while: an SMSC waiting for its answer would resend or give up.
-        if self.session.has_transmit() {
+        if self.core.has_transmit() {
             self.write_out(self.next_wake(deadline));
-            self.translate(Instant::now());
         }
     }
 
-    /// The earliest of `deadline` and the session's and the lifecycle's next deadlines.
+    /// The earliest of `deadline` and the core's next deadline.
     pub(super) fn next_wake(&self, deadline: Instant) -> Instant {
-        [self.session.poll_timeout(), self.life.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .fold(deadline, Instant::min)
-    }
-
-    pub(super) fn timers(&mut self, now: Instant) {
-        if self.session.poll_timeout().is_some_and(|t| t <= now) {
-            self.session.handle_timeout(now);
-        }
-        if self.life.poll_timeout().is_some_and(|t| t <= now) {
-            self.life.handle_timeout(now);
-        }
+        self.core
+            .poll_timeout()
+            .map_or(deadline, |t| t.min(deadline))
     }
 
     /// Writes the session's output, as much as the stream takes before `wake`.
@@ -68,7 +51,7 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
             self.out.clear();
             self.out_pos = 0;
         }
-        while self.session.poll_transmit(&mut self.out).is_some() {}
+        self.core.poll_transmit(&mut self.out);
         if self.out_pos == self.out.len() {
             // Nothing of ours, but a TLS stream may still hold records a blocked write left
             // (a flush of a plain stream does nothing).
@@ -78,7 +61,7 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
         let now = Instant::now();
         if let Some(t) = keep_or_set(self.write_timeout, wake.saturating_duration_since(now)) {
             if let Err(e) = self.stream.set_write_timeout(Some(t)) {
-                self.lost(now, e);
+                self.core.handle_io_error(now, e);
                 return;
             }
             self.write_timeout = Some(t);
@@ -86,14 +69,15 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
         while self.out_pos < self.out.len() {
             match self.stream.write(&self.out[self.out_pos..]) {
                 Ok(0) => {
-                    self.lost(now, io::Error::from(ErrorKind::WriteZero));
+                    self.core
+                        .handle_io_error(now, io::Error::from(ErrorKind::WriteZero));
                     return;
                 }
                 Ok(n) => self.out_pos += n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if is_wait(&e) => break,
                 Err(e) => {
-                    self.lost(Instant::now(), e);
+                    self.core.handle_io_error(Instant::now(), e);
                     return;
                 }
             }
@@ -106,7 +90,7 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
         match self.stream.flush() {
             Ok(()) => {}
             Err(e) if is_wait(&e) || e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => self.lost(Instant::now(), e),
+            Err(e) => self.core.handle_io_error(Instant::now(), e),
         }
     }
 
@@ -115,62 +99,17 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
         let now = Instant::now();
         if let Some(t) = keep_or_set(self.read_timeout, wake.saturating_duration_since(now)) {
             if let Err(e) = self.stream.set_read_timeout(Some(t)) {
-                self.lost(now, e);
+                self.core.handle_io_error(now, e);
                 return;
             }
             self.read_timeout = Some(t);
         }
         match self.stream.read(&mut self.buf) {
-            Ok(0) => {
-                debug!("the SMSC closed the connection");
-                self.session.handle_eof(Instant::now());
-            }
-            Ok(n) => self.feed(Instant::now(), n),
+            Ok(0) => self.core.handle_eof(Instant::now()),
+            Ok(n) => self.core.handle_input(Instant::now(), &self.buf[..n]),
             Err(e) if is_wait(&e) || e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => self.lost(Instant::now(), e),
+            Err(e) => self.core.handle_io_error(Instant::now(), e),
         }
-    }
-
-    /// Feeds the `n` octets read to the session. While only raw requests are out (no
-    /// text's segment, no bind or unbind), the responses at the head of the input become
-    /// events straight from the borrowed input (one copy each, into the event), as long as
-    /// nothing else comes between them; everything from the first other delivery on is
-    /// handled in order as [`DirectClient::translate`] does. The order of the events is the
-    /// session's either way.
-    pub(super) fn feed(&mut self, now: Instant, n: usize) {
-        let fast = self.segments.is_empty() && self.bind_seq.is_none() && self.unbind_seq.is_none();
-        let mut later = std::mem::take(&mut self.later);
-        let (session, buf, events) = (&mut self.session, &self.buf, &mut self.events);
-        let mut direct = fast;
-        session.handle_input_with(now, &buf[..n], |d| match d {
-            Delivery::Response {
-                sequence_number,
-                pdu,
-                ..
-            } if direct => events.push_back(Event::Response {
-                id: RequestId(sequence_number),
-                result: outcome_to_result(Outcome::Response(pdu.into_owned())),
-            }),
-            other => {
-                direct = false;
-                later.push(other.into_event());
-            }
-        });
-        for ev in later.drain(..) {
-            self.on_session_event(now, ev);
-        }
-        self.later = later;
-    }
-
-    /// The stream failed: the connection is lost, and every request with it.
-    pub(super) fn lost(&mut self, now: Instant, e: io::Error) {
-        if self.closed.is_some() {
-            return;
-        }
-        warn!("connection lost: {e}");
-        self.io_error_text = Some((e.kind(), e.to_string()));
-        self.io_error = Some(e);
-        self.session.handle_eof(now);
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::*;
 
-impl<S: Read + Write + Timeouts> DirectClient<S> {
+impl Core {
     /// Moves segments waiting for room into the window.
     pub(super) fn feed_backlog(&mut self, now: Instant) {
         while !self.backlog.is_empty() && self.session.in_flight() < self.session.config().window {
@@ -215,6 +215,10 @@ impl<S: Read + Write + Timeouts> DirectClient<S> {
         }
         self.life.expire_all(now);
         self.drain_lifecycle();
+        if reason == CloseReason::PeerClosed && self.unbind_seq.is_some() {
+            info!("the SMSC closed the connection on our unbind; the session is over");
+            self.unbind_closed_by_peer += 1;
+        }
         self.closed = Some(reason);
         self.events.push_back(Event::Closed {
             reason,

@@ -1,0 +1,583 @@
+//! The client's sans-IO core: [`Core`], an ESME [`Session`] and a [`Lifecycle`] (tracking,
+//! receipts, reassembly) with the rules every face of this crate and of `smpp-tokio`
+//! shares, and no I/O of its own. It is fed bytes, end of stream and `now`, and hands out
+//! bytes to write, the next deadline and [`Event`]s, as the session does; a face (the
+//! caller-driven [`DirectClient`](crate::direct::DirectClient), the tokio client) adds a
+//! stream and a way to wait.
+//!
+//! What it does beyond the session: texts are prepared (encoded, addressed, split),
+//! tracked before their first segment goes out, their segments fed into the window as it
+//! frees (a text's segments go in order, before any later request) and their outcomes
+//! settled into one [`Event::Sent`]; inbound `deliver_sm`/`data_sm` go through the
+//! lifecycle layer and are answered `ESME_ROK`, anything else `generic_nack`; when the
+//! session closes, segments never sent fail, every tracked message gets its report, and
+//! [`Event::Closed`] comes last.
+//!
+//! # Driving it
+//!
+//! After every call that takes `&mut self`, write what [`Core::poll_transmit`] gives and
+//! take the events of [`Core::poll_event`]; wait for input or [`Core::poll_timeout`],
+//! whichever comes first, then call [`Core::handle_input`] or [`Core::handle_timeout`]
+//! (reads that end the stream: [`Core::handle_eof`], [`Core::handle_io_error`]).
+//!
+//! ```
+//! use std::time::Instant;
+//! use smpp_client::core::{Core, Event};
+//! use smpp_client::ClientConfig;
+//! use smpp_session::BindKind;
+//!
+//! let now = Instant::now();
+//! let mut core = Core::bind(ClientConfig::new(BindKind::Transceiver, "id", "pw"), now)?;
+//! let mut out = Vec::new();
+//! assert!(core.poll_transmit(&mut out)); // the bind_transceiver, to write to the SMSC
+//! assert!(core.bind_outcome().is_none()); // waiting for its answer
+//! core.handle_eof(now); // the SMSC went away before answering
+//! assert!(matches!(core.poll_event(), Some(Event::Closed { .. })));
+//! assert!(core.bind_outcome().is_some_and(|r| r.is_err()));
+//! # Ok::<(), smpp_client::Error>(())
+//! ```
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::io::{self, ErrorKind};
+use std::time::Instant;
+
+use log::{debug, info, warn};
+use smpp_lifecycle::{Lifecycle, LifecycleConfig, SubmitResult, TrackId, UnknownReason};
+use smpp_pdu::{
+    Body, CommandId, CommandStatus, DataSmResp, DeliverSmResp, GenericNack, Pdu, SubmitSm,
+};
+use smpp_session::{BindKind, CloseReason, Delivery, SendError, Session};
+use smpp_transport::{Outcome, TransportError};
+
+use crate::inbound::{lifecycle_events, route_inbound};
+use crate::pending::outcome_to_result;
+use crate::texts::{prepare, submit_result, Prepared};
+use crate::{ClientConfig, ClientStats, Error, InboundKind, Sent, TextOptions, UnbindOutcome};
+
+mod events;
+
+/// The handle of a request started with [`Core::submit`] or [`Core::request`]: its
+/// sequence number, which its [`Event::Response`] carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub(crate) u32);
+
+impl RequestId {
+    /// The request's sequence number on the wire.
+    pub fn sequence_number(self) -> u32 {
+        self.0
+    }
+}
+
+/// The handle of a text sent with [`Core::send_text`] (or a message with
+/// [`Core::send_segments`]), which its [`Event::Sent`] carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TextId(pub(crate) u64);
+
+/// What [`Core::poll_event`] returns.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// A request from [`Core::submit`] or [`Core::request`] resolved: its response, or why
+    /// there is none ([`Error::Status`] for an error response, [`Error::Timeout`],
+    /// [`Error::Disconnected`], [`Error::Failed`]). Exactly once per request.
+    Response {
+        /// The request.
+        id: RequestId,
+        /// Its response or error.
+        result: Result<Pdu<'static>, Error>,
+    },
+    /// A text from [`Core::send_text`] resolved: every segment was answered (or failed).
+    /// The message ids in order, or the first segment's error. Its
+    /// [`Report`](crate::Report) comes later as an [`Event::Inbound`] when it is tracked.
+    Sent {
+        /// The text.
+        id: TextId,
+        /// Its message ids and reference, or the first error.
+        result: Result<Sent, Error>,
+    },
+    /// Something from the SMSC, through the lifecycle layer: a receipt (with what the
+    /// tracker made of it), a whole MO message (reassembled), a message's one report,
+    /// progress, an unmatched receipt, an incomplete message, or another PDU. Inbound
+    /// requests were answered `ESME_ROK` already.
+    Inbound(InboundKind),
+    /// The session is over; always the last event. Every request was resolved before it.
+    Closed {
+        /// Why.
+        reason: CloseReason,
+        /// The stream's error, when an I/O error ended it (a reset, a refused TLS
+        /// certificate, ...).
+        error: Option<io::Error>,
+    },
+}
+
+/// A text on its way: its segments' outcomes so far.
+struct TextState {
+    tracked: Option<TrackId>,
+    reference: Option<String>,
+    ids: Vec<Option<Result<String, Error>>>,
+    remaining: usize,
+}
+
+/// An ESME session with its lifecycle layer and no I/O; see the [module
+/// documentation](self).
+pub struct Core {
+    session: Session,
+    life: Lifecycle,
+    config: ClientConfig,
+    events: VecDeque<Event>,
+    /// Texts whose segments are not all answered.
+    texts: HashMap<u64, TextState>,
+    /// The segment each `submit_sm` in flight carries.
+    segments: HashMap<u32, (u64, usize)>,
+    /// Segments of accepted texts waiting for room in the window.
+    backlog: VecDeque<(u64, usize, SubmitSm<'static>)>,
+    next_text: u64,
+    next_concat: u16,
+    bind_seq: Option<u32>,
+    bind_rejected: Option<CommandStatus>,
+    unbind_seq: Option<u32>,
+    /// Why the session closed, once it has.
+    closed: Option<CloseReason>,
+    /// The I/O error that ended the connection, for [`Event::Closed`].
+    io_error: Option<io::Error>,
+    /// The I/O error's kind and text, kept for the bind's error after the event took the
+    /// error itself.
+    io_error_text: Option<(ErrorKind, String)>,
+    unbind_closed_by_peer: u64,
+    /// Session events of one input, handled after it (its allocation is kept).
+    later: Vec<smpp_session::Event>,
+}
+
+impl fmt::Debug for Core {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The configuration's bind redacts its password.
+        f.debug_struct("Core")
+            .field("bind", &self.config.bind)
+            .field("state", &self.session.state())
+            .field("in_flight", &self.session.in_flight())
+            .field("backlog", &self.backlog.len())
+            .field("events", &self.events.len())
+            .field("closed", &self.closed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Core {
+    /// A new session that starts its bind as `config.bind` says (the bind PDU waits in
+    /// [`Core::poll_transmit`]); [`Core::bind_outcome`] says when it is answered.
+    ///
+    /// Of [`ClientConfig`], the core uses the bind, the session settings, the text
+    /// alphabets and addressing, the lifecycle settings and `receipt_items`; a store, a
+    /// rate cap, throttling retries and reconnecting are the faces' business.
+    pub fn bind(config: ClientConfig, now: Instant) -> Result<Core, Error> {
+        let session = Session::esme(config.session.clone(), now);
+        let life = Lifecycle::new(LifecycleConfig {
+            text: config.text,
+            ..config.lifecycle.clone()
+        });
+        let mut c = Core {
+            session,
+            life,
+            config,
+            events: VecDeque::new(),
+            texts: HashMap::new(),
+            segments: HashMap::new(),
+            backlog: VecDeque::new(),
+            next_text: 1,
+            next_concat: 1,
+            bind_seq: None,
+            bind_rejected: None,
+            unbind_seq: None,
+            closed: None,
+            io_error: None,
+            io_error_text: None,
+            unbind_closed_by_peer: 0,
+            later: Vec::new(),
+        };
+        let seq = c
+            .session
+            .bind(now, c.config.bind.clone())
+            .map_err(Error::Refused)?;
+        c.bind_seq = Some(seq);
+        Ok(c)
+    }
+
+    /// Where the bind stands: `None` while its answer is awaited, `Some(Ok(()))` once
+    /// bound, and an error when it was refused ([`Error::BindRejected`]), timed out
+    /// ([`Error::Timeout`]) or the connection ended first ([`Error::Connect`] holding the
+    /// stream's error, else [`Error::Disconnected`]).
+    pub fn bind_outcome(&mut self) -> Option<Result<(), Error>> {
+        if self.session.is_bound() {
+            if self.bind_seq.take().is_some() {
+                info!("bound as {:?}", self.config.bind.kind);
+            }
+            return Some(Ok(()));
+        }
+        if let Some(status) = self.bind_rejected {
+            return Some(Err(Error::BindRejected(status)));
+        }
+        let reason = self.closed?;
+        Some(Err(match (&self.io_error_text, reason) {
+            (Some((kind, text)), _) => {
+                Error::Connect(TransportError::Io(io::Error::new(*kind, text.clone())))
+            }
+            (None, CloseReason::BindTimeout) => Error::Timeout,
+            (None, _) => Error::Disconnected,
+        }))
+    }
+
+    /// Starts a `submit_sm` and returns its handle; its [`Event::Response`] comes from
+    /// [`Core::poll_event`]. Refused with [`Error::Refused`]`(`[`SendError::WindowFull`]`)`
+    /// when the window has no room, and as the session says when it is not bound to
+    /// submit.
+    pub fn submit(&mut self, now: Instant, sm: &SubmitSm<'_>) -> Result<RequestId, Error> {
+        self.request(now, &Body::from(sm.clone()))
+    }
+
+    /// Starts any ESME request (`query_sm`, `cancel_sm`, `replace_sm`, `submit_multi`,
+    /// `data_sm`, `submit_sm`, `enquire_link`) and returns its handle, as
+    /// [`Core::submit`] does. Binds and unbinds go through [`Core::bind`] and
+    /// [`Core::unbind`].
+    pub fn request(&mut self, now: Instant, body: &Body<'_>) -> Result<RequestId, Error> {
+        if self.closed.is_some() {
+            return Err(Error::Closed);
+        }
+        let id = body.command_id();
+        if BindKind::from_command_id(id).is_some() || id == CommandId::UNBIND {
+            return Err(Error::Refused(SendError::InvalidState {
+                command_id: id,
+                state: self.session.state(),
+            }));
+        }
+        // Segments of texts accepted earlier go first.
+        if !self.backlog.is_empty() && id.response().is_some() {
+            return Err(Error::Refused(SendError::WindowFull));
+        }
+        self.session
+            .send_request(now, body)
+            .map(RequestId)
+            .map_err(refused)
+    }
+
+    /// Sends a text as the threaded [`Client::send_text`](crate::Client::send_text) does
+    /// (encoded, addressed, split, tracked before its first segment goes out, one
+    /// [`Report`](crate::Report) when [`TextOptions::registered_delivery`] asks for
+    /// receipts): returns its handle, and its [`Event::Sent`] comes once every segment is
+    /// answered.
+    ///
+    /// Accepted when [`Core::has_room`] (else
+    /// [`Error::Refused`]`(`[`SendError::WindowFull`]`)`): the segments that fit go into
+    /// the window now, the others as it frees. A text that cannot be prepared or tracked
+    /// fails here and nothing is sent; so does one whose first segment the session refuses
+    /// (not bound to submit), which the tracker then reports failed.
+    ///
+    /// [`TextOptions::timeout`] does not apply here: each segment waits at most the
+    /// session's response timeout.
+    pub fn send_text(
+        &mut self,
+        now: Instant,
+        from: &str,
+        to: &str,
+        text: &str,
+        options: &TextOptions,
+    ) -> Result<TextId, Error> {
+        self.check_room()?;
+        let concat_ref = self.next_concat;
+        self.next_concat = self.next_concat.wrapping_add(1);
+        let prepared = prepare(&self.config, concat_ref, from, to, text, options)?;
+        self.send_prepared(now, prepared)
+    }
+
+    /// Sends one message the caller built as its `submit_sm`s, tracked as
+    /// [`Core::send_text`] says (see
+    /// [`Client::send_segments`](crate::Client::send_segments)); no segment, or more than
+    /// 255, is [`Error::Segments`].
+    pub fn send_segments(
+        &mut self,
+        now: Instant,
+        segments: Vec<SubmitSm<'static>>,
+        options: &TextOptions,
+    ) -> Result<TextId, Error> {
+        self.check_room()?;
+        let prepared = crate::texts::prepare_segments(segments, options)?;
+        self.send_prepared(now, prepared)
+    }
+
+    /// Starts the unbind; [`Core::unbind_outcome`] says how it ended. Requests still in
+    /// flight when the session closes fail with [`Error::Disconnected`], segments not sent
+    /// yet fail too, and every tracked message gets its report.
+    pub fn unbind(&mut self, now: Instant) -> Result<(), Error> {
+        if self.closed.is_some() {
+            return Err(Error::Closed);
+        }
+        let seq = self.session.unbind(now).map_err(refused)?;
+        self.unbind_seq = Some(seq);
+        Ok(())
+    }
+
+    /// How the unbind ended, once the session is closed (`None` before): acknowledged,
+    /// or closed by the SMSC in answer (which ends the session as asked), else
+    /// [`Error::Timeout`] or [`Error::Disconnected`].
+    pub fn unbind_outcome(&self) -> Option<Result<UnbindOutcome, Error>> {
+        Some(match self.closed? {
+            CloseReason::Unbound => Ok(UnbindOutcome::Acknowledged),
+            CloseReason::PeerClosed if self.unbind_seq.is_some() => Ok(UnbindOutcome::ClosedByPeer),
+            CloseReason::UnbindTimeout => Err(Error::Timeout),
+            _ => Err(Error::Disconnected),
+        })
+    }
+
+    /// Ends the session at once, without an unbind (what a face does when the unbind's
+    /// answer is overdue): every request fails, every tracked message gets its report,
+    /// then [`Event::Closed`].
+    pub fn close(&mut self, now: Instant) {
+        if self.closed.is_none() {
+            self.session.close(now);
+            self.translate(now);
+        }
+    }
+
+    /// Feeds octets read from the stream: responses, inbound requests (answered), the
+    /// lifecycle layer's output, all as events; then runs the timers that are due.
+    pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        self.feed(now, bytes);
+        self.handle_timeout(now);
+    }
+
+    /// Runs what is due at `now`: the session's timers (`enquire_link`, response
+    /// timeouts), the lifecycle's (receipt waits, reassembly), and the backlog of segments.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.session.poll_timeout().is_some_and(|t| t <= now) {
+            self.session.handle_timeout(now);
+        }
+        if self.life.poll_timeout().is_some_and(|t| t <= now) {
+            self.life.handle_timeout(now);
+        }
+        self.feed_backlog(now);
+        self.translate(now);
+    }
+
+    /// The stream ended (the SMSC closed it): the session closes.
+    pub fn handle_eof(&mut self, now: Instant) {
+        debug!("the SMSC closed the connection");
+        self.session.handle_eof(now);
+        self.translate(now);
+    }
+
+    /// The stream failed: the connection is lost, and every request with it; the error
+    /// is kept for [`Event::Closed`] and the bind's outcome.
+    pub fn handle_io_error(&mut self, now: Instant, e: io::Error) {
+        if self.closed.is_some() {
+            return;
+        }
+        warn!("connection lost: {e}");
+        self.io_error_text = Some((e.kind(), e.to_string()));
+        self.io_error = Some(e);
+        self.session.handle_eof(now);
+        self.translate(now);
+    }
+
+    /// Appends everything the session has to send to `out`; whether there was anything.
+    pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> bool {
+        let mut any = false;
+        while self.session.poll_transmit(out).is_some() {
+            any = true;
+        }
+        any
+    }
+
+    /// Whether [`Core::poll_transmit`] has something to give.
+    pub fn has_transmit(&self) -> bool {
+        self.session.has_transmit()
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The earliest deadline of the session and the lifecycle layer: call
+    /// [`Core::handle_timeout`] then.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match (self.session.poll_timeout(), self.life.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether the session is over ([`Event::Closed`] was queued).
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_some()
+    }
+
+    /// Whether the session is bound (and not unbinding or closed).
+    pub fn is_bound(&self) -> bool {
+        self.session.is_bound() && self.unbind_seq.is_none()
+    }
+
+    /// Requests in flight (what the window counts), without the segments waiting for room.
+    pub fn in_flight(&self) -> usize {
+        self.session.in_flight()
+    }
+
+    /// Events queued for [`Core::poll_event`].
+    pub fn queued_events(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether a request may be started now: the session is bound, the window has room and
+    /// no text segment is waiting for it. [`Core::submit`] and [`Core::send_text`] refuse
+    /// with `WindowFull` otherwise.
+    pub fn has_room(&self) -> bool {
+        self.backlog.is_empty()
+            && self.is_bound()
+            && self.session.in_flight() < self.session.config().window
+    }
+
+    /// The session (its state, its configuration, its counters).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The lifecycle layer (the tracker and its counters, the inbox).
+    pub fn lifecycle(&self) -> &Lifecycle {
+        &self.life
+    }
+
+    /// The configuration it was bound with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// What it counted: the session's counters, the tracker's, whether it is bound.
+    pub fn stats(&self) -> ClientStats {
+        ClientStats {
+            session: self.session.stats(),
+            reconnects: 0,
+            throttled_retries: 0,
+            unbind_closed_by_peer: self.unbind_closed_by_peer,
+            connected: self.is_bound(),
+            tracker: self.life.tracker().stats(),
+            store: None,
+        }
+    }
+
+    /// Refuses a text when there is no room for it, saying why.
+    fn check_room(&self) -> Result<(), Error> {
+        if self.closed.is_some() {
+            return Err(Error::Closed);
+        }
+        if self.has_room() {
+            return Ok(());
+        }
+        Err(Error::Refused(if self.unbind_seq.is_some() {
+            SendError::Unbinding
+        } else if !self.session.is_bound() {
+            SendError::InvalidState {
+                command_id: CommandId::SUBMIT_SM,
+                state: self.session.state(),
+            }
+        } else {
+            SendError::WindowFull
+        }))
+    }
+
+    /// Tracks a prepared message and puts its segments into the window (or the backlog).
+    fn send_prepared(&mut self, now: Instant, prepared: Prepared) -> Result<TextId, Error> {
+        let reference = prepared.message.reference.clone();
+        let n = prepared.segments.len();
+        // Tracked before the first segment goes out, so that a receipt racing its response
+        // finds the message.
+        let tracked = if self.config.lifecycle.tracking {
+            let t = self
+                .life
+                .tracker_mut()
+                .submit(now, prepared.message)
+                .map_err(Error::Track);
+            self.drain_lifecycle();
+            Some(t?)
+        } else {
+            None
+        };
+        let id = self.next_text;
+        self.next_text += 1;
+        self.texts.insert(
+            id,
+            TextState {
+                tracked: tracked.as_ref().map(|t| t.id),
+                reference: tracked.map(|t| t.reference).or(reference),
+                ids: (0..n).map(|_| None).collect(),
+                remaining: n,
+            },
+        );
+        let mut segments = prepared.segments.into_iter().enumerate();
+        if let Some((_, first)) = segments.next() {
+            match self.session.send_request(now, &Body::from(first)) {
+                Ok(seq) => {
+                    self.segments.insert(seq, (id, 0));
+                }
+                Err(e) => {
+                    // Nothing went: the text fails here (no `Sent` event), and the tracker
+                    // reports it failed.
+                    if let Some(track) = self.texts.remove(&id).and_then(|t| t.tracked) {
+                        for j in 0..n {
+                            self.life.tracker_mut().on_submit_result(
+                                now,
+                                track,
+                                j,
+                                SubmitResult::NotSent,
+                            );
+                        }
+                    }
+                    self.drain_lifecycle();
+                    return Err(refused(e));
+                }
+            }
+        }
+        for (j, sm) in segments {
+            self.backlog.push_back((id, j, sm));
+        }
+        self.feed_backlog(now);
+        Ok(TextId(id))
+    }
+
+    /// Feeds octets to the session. While only raw requests are out (no text's segment,
+    /// no bind or unbind), the responses at the head of the input become events straight
+    /// from the borrowed input (one copy each, into the event), as long as nothing else
+    /// comes between them; everything from the first other delivery on is handled in
+    /// order as [`Core::translate`] does. The order of the events is the session's either
+    /// way.
+    fn feed(&mut self, now: Instant, bytes: &[u8]) {
+        let fast = self.segments.is_empty() && self.bind_seq.is_none() && self.unbind_seq.is_none();
+        let mut later = std::mem::take(&mut self.later);
+        let (session, events) = (&mut self.session, &mut self.events);
+        let mut direct = fast;
+        session.handle_input_with(now, bytes, |d| match d {
+            Delivery::Response {
+                sequence_number,
+                pdu,
+                ..
+            } if direct => events.push_back(Event::Response {
+                id: RequestId(sequence_number),
+                result: outcome_to_result(Outcome::Response(pdu.into_owned())),
+            }),
+            other => {
+                direct = false;
+                later.push(other.into_event());
+            }
+        });
+        for ev in later.drain(..) {
+            self.on_session_event(now, ev);
+        }
+        self.later = later;
+    }
+}
+
+/// A session refusal as the client's error (a closed session is [`Error::Closed`]).
+fn refused(e: SendError) -> Error {
+    match e {
+        SendError::Closed => Error::Closed,
+        e => Error::Refused(e),
+    }
+}
