@@ -138,6 +138,28 @@ mod tests {
         );
     }
 
+    /// The client's sans-IO core (`smpp_client::core`, under the caller-driven client and
+    /// the tokio face) follows the core crates' rule inside a crate that does I/O.
+    #[test]
+    fn client_core_does_no_io_reads_no_clock_and_spawns_nothing() {
+        let root = repo_root();
+        let dir = root.join("crates/smpp-client/src");
+        let mut files = vec![dir.join("core.rs")];
+        files.extend(rust_files(&dir.join("core")));
+        let mut violations = Vec::new();
+        for file in files.iter().filter(|f| f.is_file()) {
+            for (i, line) in read(file).lines().enumerate() {
+                for hit in forbidden_in_line(line) {
+                    violations.push(format!("{}:{}: uses `{hit}`", relative(file), i + 1));
+                }
+            }
+        }
+        report(
+            "smpp_client::core must not do I/O, read clocks or spawn: `now` is passed in",
+            violations,
+        );
+    }
+
     /// Socket code the application crates must leave to the transport.
     const SOCKET_CODE: &[&str] = &["TcpStream", "TcpListener", "UdpSocket", "mio::"];
 

@@ -17,7 +17,7 @@ use smpp_pdu::text::{self, Encoding, TextConfig};
 use smpp_pdu::tlv::Tlv;
 use smpp_pdu::{Body, CommandId, CommandStatus, DataSm, DeliverSm, GenericNack, Pdu};
 use smpp_session::{BindKind, Event};
-use smpp_transport::{ConnEvent, ConnId, Outcome};
+use smpp_transport::{ConnEvent, Outcome};
 
 use crate::{Record, Result, SmscConfig, SmscError, Stats};
 
@@ -29,6 +29,8 @@ pub(crate) mod rng;
 
 pub use handler::{BindInfo, Ctx, Handler, Request, Verdict};
 use receipts::DueReceipt;
+/// A connection's id (the transport's), as [`Request::conn`] and [`Ctx::bound`] give it.
+pub use smpp_transport::ConnId;
 
 /// What the core asks its driver to do, in order.
 #[derive(Debug)]

@@ -365,6 +365,18 @@ mod imp {
             self
         }
 
+        /// The rustls configuration, for a face that runs TLS itself (smpp-tokio's client
+        /// hands it to tokio-rustls).
+        pub fn rustls_config(&self) -> Arc<ClientConfig> {
+            Arc::clone(&self.config)
+        }
+
+        /// The name a connection to `addr` asks for and checks the certificate against:
+        /// [`TlsClientConfig::server_name`], else the address itself.
+        pub fn server_name_for(&self, addr: SocketAddr) -> Result<ServerName<'static>, TlsError> {
+            self.name_for(addr)
+        }
+
         /// The name the connection to `addr` asks for.
         pub(crate) fn name_for(&self, addr: SocketAddr) -> Result<ServerName<'static>, TlsError> {
             match &self.server_name {
@@ -412,6 +424,12 @@ mod imp {
         /// certificates, ...).
         pub fn from_rustls(config: Arc<ServerConfig>) -> Self {
             TlsServerConfig { config }
+        }
+
+        /// The rustls configuration, for a face that runs TLS itself (smpp-tokio's server
+        /// hands it to tokio-rustls).
+        pub fn rustls_config(&self) -> Arc<ServerConfig> {
+            Arc::clone(&self.config)
         }
     }
 

@@ -1,0 +1,317 @@
+//! [`Client`], the handle, and [`Inbound`], the stream of what the SMSC sends; the task
+//! that owns the connection is in `client/task.rs`.
+
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use smpp_client::core::Core;
+use smpp_client::{
+    ClientConfig, ClientStats, Error, InboundKind, Sent, TextOptions, UnbindOutcome,
+};
+use smpp_pdu::{
+    Body, CancelSm, DataSm, DataSmResp, EnquireLink, Pdu, QuerySm, QuerySmResp, ReplaceSm,
+    SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp,
+};
+use smpp_transport::TransportError;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpStream, ToSocketAddrs};
+use tokio::sync::{mpsc, oneshot};
+
+mod task;
+
+use task::{Command, Reply, Shared};
+
+/// An async SMPP client (ESME): a handle to the task that owns one bound connection; see
+/// the [crate documentation](crate).
+///
+/// Cheap to clone; every clone talks to the same connection. When the last handle is
+/// dropped, the task unbinds (waiting at most the unbind timeout) and ends; the
+/// [`Inbound`] stream then ends after its last item.
+#[derive(Clone)]
+pub struct Client {
+    tx: mpsc::Sender<Command>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("closed", &self.tx.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Connects over TCP to the first address of `addr` that accepts within
+    /// `config.transport.connect_timeout` (Nagle's algorithm off), over TLS when
+    /// `config.tls` is set, and binds as [`Client::bind`] does.
+    ///
+    /// A connection that fails (refused, unreachable, timed out, a TLS handshake refused)
+    /// is [`Error::Connect`]; the bind's own errors are [`Client::bind`]'s.
+    pub async fn connect(
+        addr: impl ToSocketAddrs,
+        config: ClientConfig,
+    ) -> Result<(Client, Inbound), Error> {
+        let timeout = config.transport.connect_timeout;
+        let tcp = match tokio::time::timeout(timeout, connect_tcp(addr)).await {
+            Ok(r) => r?,
+            Err(_) => return Err(io_error(std::io::ErrorKind::TimedOut.into())),
+        };
+        match config.tls.clone() {
+            None => Client::bind(tcp, config).await,
+            #[cfg(feature = "tls-core")]
+            Some(tls) => {
+                let peer = tcp.peer_addr().map_err(io_error)?;
+                let name = tls
+                    .server_name_for(peer)
+                    .map_err(|e| Error::Connect(TransportError::Tls(e)))?;
+                let connector = tokio_rustls::TlsConnector::from(tls.rustls_config());
+                let stream = match tokio::time::timeout(timeout, connector.connect(name, tcp)).await
+                {
+                    Ok(r) => r.map_err(io_error)?,
+                    Err(_) => return Err(io_error(std::io::ErrorKind::TimedOut.into())),
+                };
+                Client::bind(stream, config).await
+            }
+            #[cfg(not(feature = "tls-core"))]
+            Some(_) => Err(Error::Connect(TransportError::Tls(
+                smpp_transport::TlsError::Config(
+                    "TLS is not built in: enable smpp-tokio's `tls` feature".into(),
+                ),
+            ))),
+        }
+    }
+
+    /// Binds on a connected stream (a `TcpStream`, a TLS stream, anything async), as
+    /// `config.bind` says: spawns the connection's task on the current runtime and returns
+    /// once the SMSC accepted the bind, with the handle and the stream of inbound items.
+    ///
+    /// A refused bind is [`Error::BindRejected`]; a stream that fails or closes first is
+    /// [`Error::Connect`] (or [`Error::Disconnected`]); no answer within the bind timeout
+    /// is [`Error::Timeout`].
+    pub async fn bind<S>(stream: S, config: ClientConfig) -> Result<(Client, Inbound), Error>
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        if config.store.is_some() {
+            log::warn!("smpp-tokio keeps no store yet: tracking is in memory only");
+        }
+        let window = config.session.window.max(1);
+        let capacity = config.inbound_capacity.max(1);
+        let core = Core::bind(config, Instant::now())?;
+        let (tx, rx) = mpsc::channel(window);
+        let (in_tx, in_rx) = mpsc::channel(capacity);
+        let (bound_tx, bound_rx) = oneshot::channel();
+        let shared = Arc::new(Shared::default());
+        tokio::spawn(task::run(
+            stream,
+            core,
+            rx,
+            in_tx,
+            bound_tx,
+            Arc::clone(&shared),
+        ));
+
+        bound_rx.await.unwrap_or(Err(Error::Disconnected))?;
+        Ok((Client { tx, shared }, Inbound { rx: in_rx }))
+    }
+
+    /// Sends a command to the task and waits for its reply.
+    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, Error> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(make(reply)).await.map_err(|_| Error::Closed)?;
+        rx.await.unwrap_or(Err(Error::Closed))
+    }
+
+    /// Any ESME request (`submit_sm`, `query_sm`, `cancel_sm`, `replace_sm`,
+    /// `submit_multi`, `data_sm`, `enquire_link`): resolves with its response (a
+    /// non-zero `command_status` is [`Error::Status`]). Binds and unbinds are refused
+    /// ([`Error::Refused`]); use [`Client::bind`] and [`Client::unbind`].
+    pub async fn request(&self, body: Body<'static>) -> Result<Pdu<'static>, Error> {
+        self.call(|reply| Command::Request { body, reply }).await
+    }
+
+    /// `submit_sm`, as it is (no tracking; [`Client::send_text`] tracks).
+    pub async fn submit(&self, sm: SubmitSm<'static>) -> Result<SubmitSmResp<'static>, Error> {
+        match self.request(Body::from(sm)).await?.body {
+            Body::SubmitSmResp(r) => Ok(r),
+            _ => Err(Error::UnexpectedResponse),
+        }
+    }
+
+    /// Sends a text as the blocking
+    /// [`smpp_client::Client::send_text`] does: encoded (the cheapest alphabet unless
+    /// told), addressed (automatic TON/NPI unless set), split when long, tracked before its
+    /// first segment goes out, every segment in flight as the window allows. Resolves with
+    /// the message ids in segment order and the reference once every segment is answered
+    /// (the first error otherwise); the message's one [`Report`](crate::Report) comes on
+    /// [`Inbound`] when its receipts are in (or it expired).
+    ///
+    /// [`TextOptions::timeout`] does not apply: each segment waits at most the session's
+    /// response timeout.
+    pub async fn send_text(
+        &self,
+        from: &str,
+        to: &str,
+        text: &str,
+        options: &TextOptions,
+    ) -> Result<Sent, Error> {
+        let (from, to, text, options) = (from.into(), to.into(), text.into(), options.clone());
+        self.call(|reply| Command::Text {
+            from,
+            to,
+            text,
+            options,
+            reply,
+        })
+        .await
+    }
+
+    /// Sends one message the caller built as its `submit_sm`s (binary octets, its own
+    /// UDH), tracked as [`Client::send_text`] says (see
+    /// [`smpp_client::Client::send_segments`]).
+    pub async fn send_segments(
+        &self,
+        segments: Vec<SubmitSm<'static>>,
+        options: &TextOptions,
+    ) -> Result<Sent, Error> {
+        let options = options.clone();
+        self.call(|reply| Command::Segments {
+            segments,
+            options,
+            reply,
+        })
+        .await
+    }
+
+    /// `query_sm`.
+    pub async fn query(&self, q: QuerySm<'static>) -> Result<QuerySmResp<'static>, Error> {
+        match self.request(Body::from(q)).await?.body {
+            Body::QuerySmResp(r) => Ok(r),
+            _ => Err(Error::UnexpectedResponse),
+        }
+    }
+
+    /// `cancel_sm`.
+    pub async fn cancel(&self, c: CancelSm<'static>) -> Result<(), Error> {
+        self.request(Body::from(c)).await.map(drop)
+    }
+
+    /// `replace_sm`.
+    pub async fn replace(&self, r: ReplaceSm<'static>) -> Result<(), Error> {
+        self.request(Body::from(r)).await.map(drop)
+    }
+
+    /// `submit_multi`.
+    pub async fn submit_multi(
+        &self,
+        m: SubmitMulti<'static>,
+    ) -> Result<SubmitMultiResp<'static>, Error> {
+        match self.request(Body::from(m)).await?.body {
+            Body::SubmitMultiResp(r) => Ok(r),
+            _ => Err(Error::UnexpectedResponse),
+        }
+    }
+
+    /// `data_sm`.
+    pub async fn data_sm(&self, d: DataSm<'static>) -> Result<DataSmResp<'static>, Error> {
+        match self.request(Body::from(d)).await?.body {
+            Body::DataSmResp(r) => Ok(r),
+            _ => Err(Error::UnexpectedResponse),
+        }
+    }
+
+    /// `enquire_link` (the task also sends one by itself whenever the link is idle).
+    pub async fn enquire_link(&self) -> Result<(), Error> {
+        self.request(Body::from(EnquireLink::default()))
+            .await
+            .map(drop)
+    }
+
+    /// Unbinds at once: requests still in flight fail with [`Error::Disconnected`], calls
+    /// still waiting for the window with [`Error::NotSent`], and every tracked message
+    /// gets its report (await the calls first for their responses). An SMSC that closes
+    /// the connection on our `unbind` instead of answering has ended the session as
+    /// asked: `Ok(`[`UnbindOutcome::ClosedByPeer`]`)`.
+    pub async fn unbind(&self) -> Result<UnbindOutcome, Error> {
+        self.call(|reply| Command::Unbind { reply }).await
+    }
+
+    /// What the connection counted: the session's counters, the tracker's, whether it is
+    /// bound.
+    pub async fn stats(&self) -> Result<ClientStats, Error> {
+        self.call(|reply| Command::Stats { reply }).await
+    }
+
+    /// Results that came for calls whose future had been dropped (see the crate's
+    /// cancellation notes).
+    pub fn dropped_results(&self) -> u64 {
+        self.shared.dropped_results.load(Ordering::Relaxed)
+    }
+
+    /// Inbound items discarded because the [`Inbound`] stream had been dropped.
+    pub fn discarded_inbound(&self) -> u64 {
+        self.shared.dropped_inbound.load(Ordering::Relaxed)
+    }
+
+    /// Whether the connection's task has ended (calls then fail with [`Error::Closed`]).
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
+
+/// What the SMSC sends, through the lifecycle layer: receipts, each tracked message's one
+/// report, whole MO messages (reassembled), progress, unmatched receipts, incomplete
+/// messages, other PDUs. Every inbound request was answered before its item came here.
+///
+/// A [`Stream`](futures_core::Stream) of [`InboundKind`], and [`Inbound::recv`] for a
+/// plain loop; it ends once the connection is over and every item was taken.
+#[derive(Debug)]
+pub struct Inbound {
+    rx: mpsc::Receiver<InboundKind>,
+}
+
+impl Inbound {
+    /// The next item; `None` once the connection is over and every item was taken.
+    /// Cancellation safe: an item is never lost to a dropped `recv`.
+    pub async fn recv(&mut self) -> Option<InboundKind> {
+        self.rx.recv().await
+    }
+
+    /// The next item if one is waiting (`None` when none is, or the stream ended).
+    pub fn try_recv(&mut self) -> Option<InboundKind> {
+        self.rx.try_recv().ok()
+    }
+}
+
+impl futures_core::Stream for Inbound {
+    type Item = InboundKind;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<InboundKind>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+/// The first address of `addr` that accepts, Nagle's algorithm off.
+async fn connect_tcp(addr: impl ToSocketAddrs) -> Result<TcpStream, Error> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await.map_err(io_error)? {
+        match TcpStream::connect(a).await {
+            Ok(s) => {
+                s.set_nodelay(true).map_err(io_error)?;
+                return Ok(s);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(io_error(last.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "no address to connect to")
+    })))
+}
+
+fn io_error(e: std::io::Error) -> Error {
+    Error::Connect(TransportError::Io(e))
+}

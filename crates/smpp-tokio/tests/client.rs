@@ -1,0 +1,369 @@
+//! The tokio client against the test SMSC over 127.0.0.1: the three bind kinds, thousands
+//! of calls in flight through slow and out-of-order responses (each future gets its own
+//! answer, none stalls), texts with receipts matched into one report, MO through the
+//! stream, a refused bind, a lost connection resolving everything once, the last handle
+//! unbinding, and TLS. Every wait is bounded.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use smpp_pdu::{Body, CommandStatus, SubmitSm, SubmitSmResp};
+use smpp_session::BindKind;
+use smpp_smsc::core::{ConnId, Ctx, Handler, Request, Verdict};
+use smpp_smsc::{Smsc, SmscConfig, User};
+use smpp_tokio::{Client, ClientConfig, Error, InboundKind, Outcome, TextOptions, UnbindOutcome};
+use tokio::time::timeout;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn config(kind: BindKind) -> ClientConfig {
+    ClientConfig::new(kind, "esme", "pw").response_timeout(Duration::from_secs(10))
+}
+
+fn smsc() -> Smsc {
+    Smsc::start(SmscConfig::default().receipt_delay(Duration::from_millis(20))).expect("SMSC")
+}
+
+/// Waits (without blocking the runtime) until the SMSC's counters satisfy `cond`.
+async fn until(smsc: &Smsc, cond: impl Fn(&smpp_smsc::Stats) -> bool) {
+    timeout(WAIT, async {
+        while !cond(&smsc.stats()) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("not in time: {:?}", smsc.stats()));
+}
+
+/// The next report on the stream (skipping receipts and the rest), within `WAIT`.
+async fn report(inbound: &mut smpp_tokio::Inbound) -> smpp_tokio::Report {
+    timeout(WAIT, async {
+        while let Some(item) = inbound.recv().await {
+            if let InboundKind::Report(r) = item {
+                return r;
+            }
+        }
+        panic!("the stream ended before a report");
+    })
+    .await
+    .expect("a report in time")
+}
+
+#[tokio::test]
+async fn binds_as_each_kind_and_submits_where_it_may() {
+    let smsc = smsc();
+    for kind in [
+        BindKind::Transmitter,
+        BindKind::Receiver,
+        BindKind::Transceiver,
+    ] {
+        let (client, _inbound) = Client::connect(smsc.local_addr(), config(kind))
+            .await
+            .expect("bind");
+        let r = client
+            .submit(SubmitSm {
+                destination_addr: "447700900123".into(),
+                short_message: "hi".into(),
+                ..Default::default()
+            })
+            .await;
+        match kind {
+            BindKind::Receiver => assert!(matches!(r, Err(Error::Refused(_))), "{r:?}"),
+            _ => assert!(!r.expect("submitted").message_id.is_empty()),
+        }
+        assert_eq!(
+            client.unbind().await.expect("unbind"),
+            UnbindOutcome::Acknowledged
+        );
+        assert!(matches!(client.enquire_link().await, Err(Error::Closed)));
+    }
+    assert_eq!(smsc.stats().submits, 2);
+}
+
+/// Holds every submit_sm and answers them in groups, in reverse order, after a delay; each
+/// answer's message id is `id-` and the submit's text, so a future that got another's
+/// answer shows it.
+struct Shuffled {
+    held: Vec<(ConnId, u32, String)>,
+    group: usize,
+}
+
+impl Handler for Shuffled {
+    fn request(&mut self, req: &Request<'_>, ctx: &mut Ctx<'_>) -> Verdict {
+        let Body::SubmitSm(sm) = &req.pdu.body else {
+            return Verdict::Builtin;
+        };
+        let text = String::from_utf8_lossy(sm.short_message.as_bytes()).into_owned();
+        self.held.push((req.conn, req.sequence_number, text));
+        if self.held.len() >= self.group {
+            std::thread::sleep(Duration::from_millis(2));
+            for (conn, seq, text) in self.held.drain(..).rev() {
+                let body = Body::from(SubmitSmResp {
+                    message_id: format!("id-{text}").into(),
+                    ..Default::default()
+                });
+                ctx.respond(conn, seq, CommandStatus::ESME_ROK, body);
+            }
+        }
+        Verdict::Ignore
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_in_flight_each_get_their_own_answer_at_any_window() {
+    // Whole groups only: a last partial group would never be answered.
+    for (window, calls, group) in [(1, 200, 1), (7, 2_002, 7), (256, 5_120, 64)] {
+        let smsc = Smsc::start_with_handler(
+            SmscConfig::default(),
+            Shuffled {
+                held: Vec::new(),
+                group,
+            },
+        )
+        .expect("SMSC");
+        let (client, _inbound) = Client::connect(
+            smsc.local_addr(),
+            config(BindKind::Transmitter).window(window),
+        )
+        .await
+        .expect("bind");
+        let answered = Arc::new(AtomicU64::new(0));
+        let run = futures::stream::iter(0..calls).for_each_concurrent(None, |n| {
+            let (client, answered) = (client.clone(), Arc::clone(&answered));
+            async move {
+                let r = client
+                    .submit(SubmitSm {
+                        destination_addr: "1".into(),
+                        short_message: n.to_string().into(),
+                        ..Default::default()
+                    })
+                    .await
+                    .expect("answered");
+                assert_eq!(r.message_id.to_str_lossy(), format!("id-{n}"));
+                answered.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        timeout(WAIT, run)
+            .await
+            .unwrap_or_else(|_| panic!("window {window}: stalled"));
+        assert_eq!(answered.load(Ordering::Relaxed), calls as u64);
+        let stats = client.stats().await.expect("stats");
+        assert_eq!(stats.session.response_timeouts, 0);
+        client.unbind().await.expect("unbind");
+    }
+}
+
+#[tokio::test]
+async fn texts_get_one_report_each_with_their_receipts_matched() {
+    let smsc = smsc();
+    let (client, mut inbound) = Client::connect(smsc.local_addr(), config(BindKind::Transceiver))
+        .await
+        .expect("bind");
+    let long = "A long message, in several parts. ".repeat(8);
+    let options = TextOptions::default().registered_delivery(1);
+    let (oa, ob) = (options.clone().reference("a"), options.reference("b"));
+    let (a, b) = tokio::join!(
+        client.send_text("MyBrand", "+447700900123", "short", &oa),
+        client.send_text("MyBrand", "+447700900123", &long, &ob),
+    );
+    let (a, b) = (a.expect("a"), b.expect("b"));
+    assert_eq!(a.message_ids.len(), 1);
+    assert!(b.message_ids.len() > 1);
+    let mut reports = HashMap::new();
+    for _ in 0..2 {
+        let r = report(&mut inbound).await;
+        reports.insert(r.reference.clone(), r);
+    }
+    assert_eq!(reports["a"].outcome, Outcome::Delivered);
+    assert_eq!(reports["b"].outcome, Outcome::Delivered);
+    assert_eq!(reports["b"].segments.len(), b.message_ids.len());
+    client.unbind().await.expect("unbind");
+}
+
+#[tokio::test]
+async fn mo_messages_come_on_the_stream_and_the_stream_ends_with_the_session() {
+    let smsc = Smsc::start(SmscConfig::default().user(User::new("esme", "pw"))).expect("SMSC");
+    let (client, inbound) = Client::connect(smsc.local_addr(), config(BindKind::Receiver))
+        .await
+        .expect("bind");
+    for n in 0..3 {
+        smsc.inject_mo("esme", "447700900999", "12345", &format!("MO {n}"))
+            .expect("inject");
+    }
+    let texts: Vec<String> = timeout(
+        WAIT,
+        inbound
+            .filter_map(|i| async move {
+                match i {
+                    InboundKind::Message { message, .. } => message.text,
+                    _ => None,
+                }
+            })
+            .take(3)
+            .collect(),
+    )
+    .await
+    .expect("three MO in time");
+    assert_eq!(texts, ["MO 0", "MO 1", "MO 2"]);
+    client.unbind().await.expect("unbind");
+}
+
+#[tokio::test]
+async fn a_refused_bind_is_an_error() {
+    let smsc = Smsc::start(SmscConfig::default().user(User::new("esme", "right"))).expect("SMSC");
+    let r = Client::connect(
+        smsc.local_addr(),
+        ClientConfig::new(BindKind::Transceiver, "esme", "wrong"),
+    )
+    .await;
+    assert!(
+        matches!(r, Err(Error::BindRejected(CommandStatus::ESME_RINVPASWD))),
+        "{r:?}"
+    );
+}
+
+/// Answers nothing, ever.
+struct Silent;
+
+impl Handler for Silent {
+    fn request(&mut self, _: &Request<'_>, _: &mut Ctx<'_>) -> Verdict {
+        Verdict::Ignore
+    }
+}
+
+#[tokio::test]
+async fn a_lost_connection_resolves_every_call_once() {
+    let smsc = Smsc::start_with_handler(SmscConfig::default(), Silent).expect("SMSC");
+    let (client, mut inbound) =
+        Client::connect(smsc.local_addr(), config(BindKind::Transceiver).window(4))
+            .await
+            .expect("bind");
+    let calls: Vec<_> = (0..10)
+        .map(|n| {
+            let c = client.clone();
+            tokio::spawn(async move {
+                c.send_text("A", "1", &format!("{n}"), &TextOptions::default())
+                    .await
+            })
+        })
+        .collect();
+    // Four in flight, six waiting; then the SMSC goes away.
+    timeout(WAIT, async {
+        while smsc
+            .received()
+            .iter()
+            .filter(|r| r.command_id == smpp_pdu::CommandId::SUBMIT_SM)
+            .count()
+            < 4
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("four submits reach the SMSC");
+    smsc.shutdown();
+    let mut disconnected = 0;
+    let mut not_sent = 0;
+    for c in calls {
+        match timeout(WAIT, c).await.expect("resolved").expect("task") {
+            Err(Error::Disconnected) => disconnected += 1,
+            // Never sent: taken before the end, or (waiting for room in the command
+            // channel) after it.
+            Err(Error::NotSent | Error::Closed) => not_sent += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!((disconnected, not_sent), (4, 6));
+    // The four tracked messages in flight are reported, their outcome unknown (the
+    // connection dropped before any answer), then the stream ends.
+    let mut reports = 0;
+    while let Some(item) = timeout(WAIT, inbound.recv()).await.expect("in time") {
+        if let InboundKind::Report(r) = item {
+            assert_eq!(r.outcome, Outcome::Unknown, "{r:?}");
+            reports += 1;
+        }
+    }
+    assert_eq!(reports, 4);
+    assert!(matches!(client.enquire_link().await, Err(Error::Closed)));
+}
+
+#[tokio::test]
+async fn dropping_the_last_handle_unbinds_and_dropped_futures_are_counted() {
+    let smsc = Smsc::start(SmscConfig::default().response_delay(Duration::from_millis(100)))
+        .expect("SMSC");
+    let (client, _inbound) = Client::connect(smsc.local_addr(), config(BindKind::Transmitter))
+        .await
+        .expect("bind");
+    // A call given up before its answer: the submit still goes, its result is counted.
+    let sm = SubmitSm {
+        destination_addr: "447700900123".into(),
+        ..Default::default()
+    };
+    let gave_up = timeout(Duration::from_millis(10), client.submit(sm)).await;
+    assert!(gave_up.is_err());
+    until(&smsc, |s| s.submits == 1).await;
+    let other = client.clone();
+    timeout(WAIT, async {
+        while other.dropped_results() == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("counted");
+    drop((client, other));
+    until(&smsc, |s| s.unbinds == 1).await;
+}
+
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn binds_and_gets_receipts_over_tls() {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "smpp-tokio test CA");
+    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let smsc = Smsc::start(
+        SmscConfig::default()
+            .receipt_delay(Duration::from_millis(5))
+            .tls(cert.pem().as_bytes(), key.serialize_pem().as_bytes())
+            .unwrap(),
+    )
+    .expect("SMSC");
+    let tls = smpp_client::TlsClientConfig::with_ca_pem(ca_pem.as_bytes()).unwrap();
+    let (client, mut inbound) =
+        Client::connect(smsc.local_addr(), config(BindKind::Transceiver).tls(tls))
+            .await
+            .expect("bind over TLS");
+    let options = TextOptions::default()
+        .registered_delivery(1)
+        .reference("tls-1");
+    client
+        .send_text("MyBrand", "447700900123", "over TLS", &options)
+        .await
+        .expect("sent");
+    assert_eq!(report(&mut inbound).await.outcome, Outcome::Delivered);
+    assert_eq!(
+        client.unbind().await.expect("unbind"),
+        UnbindOutcome::Acknowledged
+    );
+
+    // A certificate from another CA: the connect fails, saying so.
+    let other = KeyPair::generate().unwrap();
+    let mut other_ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    other_ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let other_pem = other_ca.self_signed(&other).unwrap().pem();
+    let tls = smpp_client::TlsClientConfig::with_ca_pem(other_pem.as_bytes()).unwrap();
+    let r = Client::connect(smsc.local_addr(), config(BindKind::Transceiver).tls(tls)).await;
+    assert!(matches!(r, Err(Error::Connect(_))), "{r:?}");
+}
