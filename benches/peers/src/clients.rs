@@ -394,6 +394,59 @@ fn their_bind() -> rusmpp::pdus::BindTransmitter {
         .build()
 }
 
+/// Our `smpp-tokio` client: `window` `submit` futures at once in a `FuturesUnordered`, in a
+/// current-thread runtime (the connection's task and this one share the thread).
+pub(crate) fn ours_tokio(addr: SocketAddr, lim: Limits) -> Result<Measured, String> {
+    use smpp_session::BindKind;
+    use smpp_tokio::{Client, ClientConfig};
+
+    let run = async {
+        let cfg = ClientConfig::new(BindKind::Transmitter, "bench", "pw")
+            .window(lim.window)
+            .enquire_link_interval(None);
+        let (client, _inbound) = Client::connect(addr, cfg)
+            .await
+            .map_err(|e| format!("ours-tokio: bind: {e}"))?;
+        let sm = our_submit();
+        let phase = |max: u64, secs: Option<f64>| {
+            let client = &client;
+            let sm = &sm;
+            async move {
+                let mut budget = Budget::new(max, secs);
+                let mut latencies = Vec::with_capacity(max.min(4_000_000) as usize);
+                let mut in_flight = FuturesUnordered::new();
+                loop {
+                    if in_flight.len() < lim.window {
+                        if let Some(t0) = budget.next() {
+                            let sm = sm.clone();
+                            in_flight.push(async move { (t0, client.submit(sm).await) });
+                            continue;
+                        }
+                    }
+                    let Some((t0, r)) = in_flight.next().await else {
+                        break;
+                    };
+                    r.map_err(|e| format!("ours-tokio: submit: {e}"))?;
+                    latencies.push(t0.elapsed().as_nanos() as u64);
+                }
+                Ok::<_, String>(Measured {
+                    completed: latencies.len() as u64,
+                    elapsed: budget.start.elapsed(),
+                    latencies,
+                })
+            }
+        };
+        phase(lim.warmup, None).await?;
+        let m = phase(lim.max, Some(lim.secs)).await?;
+        client
+            .unbind()
+            .await
+            .map_err(|e| format!("ours-tokio: unbind: {e}"))?;
+        Ok(m)
+    };
+    runtime()?.block_on(run)
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

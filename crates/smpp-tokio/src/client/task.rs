@@ -66,8 +66,8 @@ const LINGER: Duration = Duration::from_secs(1);
 enum Wake {
     Wrote(io::Result<usize>),
     Read(io::Result<usize>),
-    /// Room in the inbound channel (`None`: the stream was dropped).
-    Room(Option<mpsc::OwnedPermit<InboundKind>>),
+    /// Room in the inbound channel (`false`: the stream was dropped).
+    Room(bool),
     /// A command (`None`: every handle was dropped).
     Command(Option<Command>),
     Timer,
@@ -133,10 +133,21 @@ pub(crate) async fn run<S>(
     let far = || tokio::time::Instant::now() + Duration::from_secs(86_400);
     let sleep = tokio::time::sleep_until(far());
     tokio::pin!(sleep);
+    // When the timer is set to fire. It is re-armed only for an earlier deadline (or once
+    // it fired): waking early is harmless (the core finds nothing due and says when), and
+    // the deadline moves with nearly every response.
     let mut armed: Option<Instant> = None;
     let mut handles = true;
     let mut drained = false;
     loop {
+        // Every call already queued is taken at once, so that a burst of calls goes out
+        // in one write.
+        while handles && d.waiting.len() < d.window {
+            match cmds.try_recv() {
+                Ok(c) => d.command(c),
+                Err(_) => break,
+            }
+        }
         d.settle();
         if d.closed_at.is_some() && !drained {
             // Calls made before the end that the task had not taken yet never went out.
@@ -155,10 +166,11 @@ pub(crate) async fn run<S>(
             Some(at) => Some(at + LINGER),
             None => d.core.poll_timeout(),
         };
-        if deadline != armed {
-            armed = deadline;
-            let at = deadline.map_or_else(far, tokio::time::Instant::from_std);
-            sleep.as_mut().reset(at);
+        if let Some(t) = deadline {
+            if armed.is_none_or(|a| t < a) {
+                armed = Some(t);
+                sleep.as_mut().reset(tokio::time::Instant::from_std(t));
+            }
         }
         let open = d.closed_at.is_none();
         let (writing, reading) = (d.out_pos < d.out.len(), open && d.inbound.is_empty());
@@ -167,7 +179,7 @@ pub(crate) async fn run<S>(
             biased;
             r = d.wr.write(&d.out[d.out_pos..]), if writing => Wake::Wrote(r),
             r = d.rd.read(&mut d.buf), if reading => Wake::Read(r),
-            p = d.inbound_tx.clone().reserve_owned(), if !d.inbound.is_empty() => Wake::Room(p.ok()),
+            r = d.inbound_tx.reserve(), if !d.inbound.is_empty() => Wake::Room(r.is_ok()),
             c = cmds.recv(), if taking => Wake::Command(c),
             () = &mut sleep, if armed.is_some() => Wake::Timer,
         };
@@ -177,12 +189,10 @@ pub(crate) async fn run<S>(
             Wake::Read(Ok(0)) => d.core.handle_eof(Instant::now()),
             Wake::Read(Ok(n)) => d.core.handle_input(Instant::now(), &d.buf[..n]),
             Wake::Wrote(Err(e)) | Wake::Read(Err(e)) => d.lost(e),
-            Wake::Room(Some(permit)) => {
-                if let Some(item) = d.inbound.pop_front() {
-                    permit.send(item);
-                }
-            }
-            Wake::Room(None) => d.discard_inbound(),
+            // The permit was let go at once: the channel has room, and only this task
+            // sends on it, so the items go in `settle`.
+            Wake::Room(true) => {}
+            Wake::Room(false) => d.discard_inbound(),
             Wake::Command(Some(c)) => d.command(c),
             Wake::Command(None) => {
                 // Every handle is gone: the session ends with an unbind.
@@ -193,6 +203,8 @@ pub(crate) async fn run<S>(
                 }
             }
             Wake::Timer => {
+                armed = None;
+                sleep.as_mut().reset(far());
                 if open {
                     d.core.handle_timeout(Instant::now());
                 }
