@@ -1,6 +1,7 @@
 //! [`Client`], the handle, and [`Inbound`], the stream of what the SMSC sends; the task
 //! that owns the connection is in `client/task.rs`.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -22,7 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 
 mod task;
 
-use task::{Command, Reply, Shared};
+use task::{Call, Command, Shared};
 
 /// An async SMPP client (ESME): a handle to the task that owns one bound connection; see
 /// the [crate documentation](crate).
@@ -32,7 +33,7 @@ use task::{Command, Reply, Shared};
 /// [`Inbound`] stream then ends after its last item.
 #[derive(Clone)]
 pub struct Client {
-    tx: mpsc::Sender<Command>,
+    tx: mpsc::Sender<Box<Command>>,
     shared: Arc<Shared>,
 }
 
@@ -119,10 +120,15 @@ impl Client {
         Ok((Client { tx, shared }, Inbound { rx: in_rx }))
     }
 
-    /// Sends a command to the task and waits for its reply.
-    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, Error> {
-        let (reply, rx) = oneshot::channel();
-        self.tx.send(make(reply)).await.map_err(|_| Error::Closed)?;
+    /// Sends a command to the task and waits for its reply. The command is boxed and made
+    /// before the future exists, so the future itself stays small (a call's future is
+    /// moved, and often boxed, by whatever runs it).
+    async fn call<T: Send + 'static>(
+        &self,
+        cmd: Box<Command>,
+        rx: oneshot::Receiver<Result<T, Error>>,
+    ) -> Result<T, Error> {
+        self.tx.send(cmd).await.map_err(|_| Error::Closed)?;
         rx.await.unwrap_or(Err(Error::Closed))
     }
 
@@ -130,15 +136,25 @@ impl Client {
     /// `submit_multi`, `data_sm`, `enquire_link`): resolves with its response (a
     /// non-zero `command_status` is [`Error::Status`]). Binds and unbinds are refused
     /// ([`Error::Refused`]); use [`Client::bind`] and [`Client::unbind`].
-    pub async fn request(&self, body: Body<'static>) -> Result<Pdu<'static>, Error> {
-        self.call(|reply| Command::Request { body, reply }).await
+    pub fn request(
+        &self,
+        body: Body<'static>,
+    ) -> impl Future<Output = Result<Pdu<'static>, Error>> + Send + '_ {
+        let (reply, rx) = oneshot::channel();
+        self.call(Box::new(Command::Call(Call::Request { body, reply })), rx)
     }
 
     /// `submit_sm`, as it is (no tracking; [`Client::send_text`] tracks).
-    pub async fn submit(&self, sm: SubmitSm<'static>) -> Result<SubmitSmResp<'static>, Error> {
-        match self.request(Body::from(sm)).await?.body {
-            Body::SubmitSmResp(r) => Ok(r),
-            _ => Err(Error::UnexpectedResponse),
+    pub fn submit(
+        &self,
+        sm: SubmitSm<'static>,
+    ) -> impl Future<Output = Result<SubmitSmResp<'static>, Error>> + Send + '_ {
+        let response = self.request(Body::from(sm));
+        async move {
+            match response.await?.body {
+                Body::SubmitSmResp(r) => Ok(r),
+                _ => Err(Error::UnexpectedResponse),
+            }
         }
     }
 
@@ -152,39 +168,39 @@ impl Client {
     ///
     /// [`TextOptions::timeout`] does not apply: each segment waits at most the session's
     /// response timeout.
-    pub async fn send_text(
+    pub fn send_text(
         &self,
         from: &str,
         to: &str,
         text: &str,
         options: &TextOptions,
-    ) -> Result<Sent, Error> {
-        let (from, to, text, options) = (from.into(), to.into(), text.into(), options.clone());
-        self.call(|reply| Command::Text {
-            from,
-            to,
-            text,
-            options,
+    ) -> impl Future<Output = Result<Sent, Error>> + Send + '_ {
+        let (reply, rx) = oneshot::channel();
+        let cmd = Command::Call(Call::Text {
+            from: from.into(),
+            to: to.into(),
+            text: text.into(),
+            options: options.clone(),
             reply,
-        })
-        .await
+        });
+        self.call(Box::new(cmd), rx)
     }
 
     /// Sends one message the caller built as its `submit_sm`s (binary octets, its own
     /// UDH), tracked as [`Client::send_text`] says (see
     /// [`smpp_client::Client::send_segments`]).
-    pub async fn send_segments(
+    pub fn send_segments(
         &self,
         segments: Vec<SubmitSm<'static>>,
         options: &TextOptions,
-    ) -> Result<Sent, Error> {
-        let options = options.clone();
-        self.call(|reply| Command::Segments {
+    ) -> impl Future<Output = Result<Sent, Error>> + Send + '_ {
+        let (reply, rx) = oneshot::channel();
+        let cmd = Command::Call(Call::Segments {
             segments,
-            options,
+            options: options.clone(),
             reply,
-        })
-        .await
+        });
+        self.call(Box::new(cmd), rx)
     }
 
     /// `query_sm`.
@@ -237,13 +253,15 @@ impl Client {
     /// the connection on our `unbind` instead of answering has ended the session as
     /// asked: `Ok(`[`UnbindOutcome::ClosedByPeer`]`)`.
     pub async fn unbind(&self) -> Result<UnbindOutcome, Error> {
-        self.call(|reply| Command::Unbind { reply }).await
+        let (reply, rx) = oneshot::channel();
+        self.call(Box::new(Command::Unbind { reply }), rx).await
     }
 
     /// What the connection counted: the session's counters, the tracker's, whether it is
     /// bound.
     pub async fn stats(&self) -> Result<ClientStats, Error> {
-        self.call(|reply| Command::Stats { reply }).await
+        let (reply, rx) = oneshot::channel();
+        self.call(Box::new(Command::Stats { reply }), rx).await
     }
 
     /// Results that came for calls whose future had been dropped (see the crate's

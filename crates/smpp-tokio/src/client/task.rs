@@ -28,8 +28,21 @@ pub(crate) struct Shared {
     pub(crate) dropped_inbound: AtomicU64,
 }
 
-/// What a handle asks of the task.
+/// What a handle asks of the task (always boxed, so the variants' sizes do not matter).
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Command {
+    /// A call that goes into the window.
+    Call(Call),
+    Unbind {
+        reply: Reply<UnbindOutcome>,
+    },
+    Stats {
+        reply: Reply<ClientStats>,
+    },
+}
+
+/// A call that goes into the window (or waits for room there).
+pub(crate) enum Call {
     Request {
         body: Body<'static>,
         reply: Reply<Pdu<'static>>,
@@ -46,12 +59,6 @@ pub(crate) enum Command {
         options: TextOptions,
         reply: Reply<Sent>,
     },
-    Unbind {
-        reply: Reply<UnbindOutcome>,
-    },
-    Stats {
-        reply: Reply<ClientStats>,
-    },
 }
 
 /// Octets read per call.
@@ -61,15 +68,13 @@ const READ_CHUNK: usize = 64 * 1024;
 const LINGER: Duration = Duration::from_secs(1);
 
 /// What woke the task.
-// It lives on the stack for one turn; boxing the command would allocate per call.
-#[allow(clippy::large_enum_variant)]
 enum Wake {
     Wrote(io::Result<usize>),
     Read(io::Result<usize>),
     /// Room in the inbound channel (`false`: the stream was dropped).
     Room(bool),
     /// A command (`None`: every handle was dropped).
-    Command(Option<Command>),
+    Command(Option<Box<Command>>),
     Timer,
 }
 
@@ -83,7 +88,7 @@ struct Driver<S> {
     out: Vec<u8>,
     out_pos: usize,
     /// Calls waiting for room in the window, in the order they came.
-    waiting: VecDeque<Command>,
+    waiting: VecDeque<Call>,
     requests: HashMap<RequestId, Reply<Pdu<'static>>>,
     texts: HashMap<TextId, Reply<Sent>>,
     unbinds: Vec<Reply<UnbindOutcome>>,
@@ -103,7 +108,7 @@ struct Driver<S> {
 pub(crate) async fn run<S>(
     stream: S,
     core: Core,
-    mut cmds: mpsc::Receiver<Command>,
+    mut cmds: mpsc::Receiver<Box<Command>>,
     inbound_tx: mpsc::Sender<InboundKind>,
     bound: oneshot::Sender<Result<(), Error>>,
     shared: Arc<Shared>,
@@ -153,7 +158,7 @@ pub(crate) async fn run<S>(
             // Calls made before the end that the task had not taken yet never went out.
             drained = true;
             while let Ok(c) = cmds.try_recv() {
-                refuse(c, Error::NotSent);
+                refuse_command(c, Error::NotSent);
             }
         }
         if let Some(at) = d.closed_at {
@@ -316,10 +321,10 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         self.shared.dropped_inbound.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// A call from a handle: started now when nothing waits before it and it fits,
-    /// queued otherwise.
-    fn command(&mut self, c: Command) {
-        match c {
+    /// A command from a handle: a call is started now when nothing waits before it and
+    /// it fits, queued otherwise.
+    fn command(&mut self, c: Box<Command>) {
+        match *c {
             Command::Stats { reply } => {
                 let _ = reply.send(Ok(self.core.stats()));
             }
@@ -340,8 +345,8 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                     }
                 }
             }
-            c if self.waiting.is_empty() && self.fits() => self.start(c),
-            c => self.waiting.push_back(c),
+            Command::Call(call) if self.waiting.is_empty() && self.fits() => self.start(call),
+            Command::Call(call) => self.waiting.push_back(call),
         }
     }
 
@@ -361,16 +366,16 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
     }
 
     /// Hands a call to the core; its reply waits for the core's event.
-    fn start(&mut self, c: Command) {
+    fn start(&mut self, call: Call) {
         let now = Instant::now();
-        match c {
-            Command::Request { body, reply } => match self.core.request(now, &body) {
+        match call {
+            Call::Request { body, reply } => match self.core.request(now, &body) {
                 Ok(id) => {
                     self.requests.insert(id, reply);
                 }
                 Err(e) => self.deliver(reply, Err(e)),
             },
-            Command::Text {
+            Call::Text {
                 from,
                 to,
                 text,
@@ -382,7 +387,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 }
                 Err(e) => self.deliver(reply, Err(e)),
             },
-            Command::Segments {
+            Call::Segments {
                 segments,
                 options,
                 reply,
@@ -392,7 +397,6 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 }
                 Err(e) => self.deliver(reply, Err(e)),
             },
-            c @ (Command::Unbind { .. } | Command::Stats { .. }) => self.command(c),
         }
     }
 
@@ -404,14 +408,21 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
 }
 
 /// Answers a call that will not be started.
-fn refuse(c: Command, e: Error) {
-    match c {
-        Command::Request { reply, .. } => {
+fn refuse(call: Call, e: Error) {
+    match call {
+        Call::Request { reply, .. } => {
             let _ = reply.send(Err(e));
         }
-        Command::Text { reply, .. } | Command::Segments { reply, .. } => {
+        Call::Text { reply, .. } | Call::Segments { reply, .. } => {
             let _ = reply.send(Err(e));
         }
+    }
+}
+
+/// Answers a command that will not be carried out.
+fn refuse_command(c: Box<Command>, e: Error) {
+    match *c {
+        Command::Call(call) => refuse(call, e),
         Command::Unbind { reply } => {
             let _ = reply.send(Err(e));
         }
