@@ -103,7 +103,17 @@ pub(crate) struct Conn {
     pub(crate) version: u8,
     /// PDUs received on it (for the fault injection after N PDUs).
     pub(crate) pdus: u64,
+    /// Requests sent on it and not completed yet.
+    pub(crate) outstanding: usize,
+    /// Requests held back while [`MAX_OUTSTANDING`] are outstanding (an ESME that answers
+    /// slower than receipts come): sent, in order, as outcomes come back, instead of
+    /// overflowing the transport's queue and being lost.
+    pub(crate) deferred: VecDeque<(Body<'static>, Sent)>,
 }
+
+/// Requests the core keeps outstanding per connection before it holds the next ones back
+/// (below the transport's queue of 4,096 per connection).
+pub(crate) const MAX_OUTSTANDING: usize = 2048;
 
 impl Conn {
     pub(crate) fn can_receive(&self) -> bool {
@@ -298,6 +308,8 @@ impl Core {
                 kind: None,
                 version: 0x34,
                 pdus: 0,
+                outstanding: 0,
+                deferred: VecDeque::new(),
             },
         );
         self.count(|s| {
@@ -406,7 +418,13 @@ impl Core {
             return;
         };
         let bound = c.kind.is_some();
+        // What was held back for it cannot go any more.
+        let lost = c.deferred.len() as u64;
+        if lost > 0 {
+            warn!("connection {conn} closed with {lost} requests held back");
+        }
         self.count(|s| {
+            s.delivers_failed += lost;
             s.open_connections = s.open_connections.saturating_sub(1);
             if bound {
                 s.bound = s.bound.saturating_sub(1);
@@ -420,6 +438,7 @@ impl Core {
         let Some((conn, system_id, kind)) = self.in_flight.remove(&tag) else {
             return;
         };
+        self.completed_on(conn);
         if kind == Sent::Outbind {
             // No response: `Sent` once it is queued, or why it could not be.
             match outcome {
@@ -877,16 +896,33 @@ impl Core {
     }
 
     /// Sends a request to `conn` (its outcome comes to [`Core::on_completed`]).
-    pub(crate) fn send_request(&mut self, conn: ConnId, body: Body<'static>, kind: Sent) -> u64 {
+    pub(crate) fn send_request(&mut self, conn: ConnId, body: Body<'static>, kind: Sent) {
         let body = match body {
             Body::DeliverSm(d) if self.config.deliver_as_data_sm && kind != Sent::Handler => {
                 Body::from(data_sm_of(d))
             }
             other => other,
         };
+        if let Some(c) = self.conns.get_mut(&conn) {
+            if c.outstanding >= MAX_OUTSTANDING || !c.deferred.is_empty() {
+                c.deferred.push_back((body, kind));
+                return;
+            }
+        }
+        self.send_now(conn, body, kind);
+    }
+
+    /// Hands a request to the transport, counted as outstanding on its connection.
+    fn send_now(&mut self, conn: ConnId, body: Body<'static>, kind: Sent) {
         let tag = self.next_tag;
         self.next_tag += 1;
-        let system_id = self.conns.get(&conn).and_then(|c| c.system_id.clone());
+        let system_id = match self.conns.get_mut(&conn) {
+            Some(c) => {
+                c.outstanding += 1;
+                c.system_id.clone()
+            }
+            None => None,
+        };
         self.in_flight.insert(tag, (conn, system_id, kind));
         self.count(|s| match kind {
             Sent::Receipt => s.receipts_sent += 1,
@@ -895,7 +931,19 @@ impl Core {
             Sent::Handler | Sent::Outbind => {}
         });
         self.out.push_back(Output::Request { conn, tag, body });
-        tag
+    }
+
+    /// A request on `conn` completed: the next held-back one goes.
+    fn completed_on(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.outstanding = c.outstanding.saturating_sub(1);
+        if c.outstanding < MAX_OUTSTANDING {
+            if let Some((body, kind)) = c.deferred.pop_front() {
+                self.send_now(conn, body, kind);
+            }
+        }
     }
 
     /// Answers a request the core does not serve.

@@ -333,3 +333,30 @@ fn a_transmitter_bind_gets_no_receipt_its_receiver_does() {
         "{out:?}"
     );
 }
+
+/// An ESME that answers slower than its receipts come: past 2,048 outstanding the core
+/// holds receipts back (instead of overflowing the transport's queue, which would lose
+/// them) and sends the next as each earlier one completes; those still held when the
+/// connection closes are counted failed.
+#[test]
+fn receipts_past_the_outstanding_limit_wait_for_answers_instead_of_being_lost() {
+    let mut r = Rig::new(SmscConfig::default().receipt_delay(Duration::from_millis(10)));
+    r.bound(1);
+    for _ in 0..3_000 {
+        r.request(1, 0, submit(1));
+    }
+    let out = r.tick(10);
+    let sent: Vec<&Output> = out
+        .iter()
+        .filter(|o| matches!(o, Output::Request { .. }))
+        .collect();
+    assert_eq!(sent.len(), 2_048, "the rest are held back");
+    // Each answer lets the next go (`ack` takes the outputs it causes, so the count of
+    // what the core sent in all tells).
+    for o in &sent[..100] {
+        r.ack(10, o);
+    }
+    assert_eq!(r.core.stats().receipts_sent, 2_048 + 100);
+    r.core.closed(1);
+    assert_eq!(r.core.stats().delivers_failed, 3_000 - 2_048 - 100);
+}

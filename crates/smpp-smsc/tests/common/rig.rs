@@ -153,8 +153,9 @@ impl Rig {
         self.outputs()
     }
 
-    /// Runs the clock from timeout to timeout until nothing is due (or `until_ms`); every
-    /// output with the virtual time (ms after `t0`) it came at.
+    /// Runs the clock from timeout to timeout until nothing is due (or `until_ms`), the
+    /// ESME acknowledging every request at once; every output with the virtual time (ms
+    /// after `t0`) it came at.
     pub fn run(&mut self, until_ms: u64) -> Vec<(u64, Output)> {
         let mut got = Vec::new();
         while let Some(t) = self.core.poll_timeout() {
@@ -163,7 +164,20 @@ impl Rig {
             }
             self.core.handle_timeout(t);
             let ms = (t - self.t0).as_millis() as u64;
-            got.extend(self.outputs().into_iter().map(|o| (ms, o)));
+            // An ESME that answers at once: each request is acknowledged as it comes (the
+            // core holds requests back past its outstanding limit until earlier ones
+            // complete), and what that releases comes at the same time.
+            let mut batch = self.outputs();
+            let mut i = 0;
+            while i < batch.len() {
+                if let Output::Request { tag, .. } = &batch[i] {
+                    let ok = Outcome::Response(Pdu::new(9, DeliverSmResp::default()));
+                    self.core.on_completed(self.at(ms), *tag, ok);
+                    batch.extend(self.outputs());
+                }
+                i += 1;
+            }
+            got.extend(batch.into_iter().map(|o| (ms, o)));
         }
         got
     }
