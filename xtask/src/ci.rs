@@ -51,6 +51,8 @@ const STEPS: &[Step] = &[
             "--package",
             "smpp-client",
             "--package",
+            "smpp-tokio",
+            "--package",
             "smpp-smsc",
             "--no-default-features",
         ],

@@ -61,29 +61,20 @@ impl Client {
             Ok(r) => r?,
             Err(_) => return Err(io_error(std::io::ErrorKind::TimedOut.into())),
         };
-        match config.tls.clone() {
-            None => Client::bind(tcp, config).await,
-            #[cfg(feature = "tls-core")]
-            Some(tls) => {
-                let peer = tcp.peer_addr().map_err(io_error)?;
-                let name = tls
-                    .server_name_for(peer)
-                    .map_err(|e| Error::Connect(TransportError::Tls(e)))?;
-                let connector = tokio_rustls::TlsConnector::from(tls.rustls_config());
-                let stream = match tokio::time::timeout(timeout, connector.connect(name, tcp)).await
-                {
-                    Ok(r) => r.map_err(io_error)?,
-                    Err(_) => return Err(io_error(std::io::ErrorKind::TimedOut.into())),
-                };
-                Client::bind(stream, config).await
-            }
-            #[cfg(not(feature = "tls-core"))]
-            Some(_) => Err(Error::Connect(TransportError::Tls(
-                smpp_transport::TlsError::Config(
-                    "TLS is not built in: enable smpp-tokio's `tls` feature".into(),
-                ),
-            ))),
+        #[cfg(feature = "tls-core")]
+        if let Some(tls) = config.tls.clone() {
+            let peer = tcp.peer_addr().map_err(io_error)?;
+            let name = tls
+                .server_name_for(peer)
+                .map_err(|e| Error::Connect(TransportError::Tls(e)))?;
+            let connector = tokio_rustls::TlsConnector::from(tls.rustls_config());
+            let stream = match tokio::time::timeout(timeout, connector.connect(name, tcp)).await {
+                Ok(r) => r.map_err(io_error)?,
+                Err(_) => return Err(io_error(std::io::ErrorKind::TimedOut.into())),
+            };
+            return Client::bind(stream, config).await;
         }
+        Client::bind(tcp, config).await
     }
 
     /// Binds on a connected stream (a `TcpStream`, a TLS stream, anything async), as
