@@ -147,6 +147,12 @@ pub struct Core {
     unbind_closed_by_peer: u64,
     /// Session events of one input, handled after it (its allocation is kept).
     later: Vec<smpp_session::Event>,
+    /// Whether tracked messages stay open when the session closes ([`Core::keep_tracking`]).
+    keep_tracking: bool,
+    /// Sessions bound again by [`Core::rebind`].
+    rebinds: u64,
+    /// The counters of the sessions before this one.
+    past: smpp_session::Stats,
 }
 
 impl fmt::Debug for Core {
@@ -194,6 +200,9 @@ impl Core {
             io_error_text: None,
             unbind_closed_by_peer: 0,
             later: Vec::new(),
+            keep_tracking: false,
+            rebinds: 0,
+            past: smpp_session::Stats::default(),
         };
         let seq = c
             .session
@@ -201,6 +210,48 @@ impl Core {
             .map_err(Error::Refused)?;
         c.bind_seq = Some(seq);
         Ok(c)
+    }
+
+    /// Keeps tracked messages open when the session closes, for a face that binds again
+    /// ([`Core::rebind`]): their receipts may come on the next session. Off by default:
+    /// a close reports every open message (expired). A face that keeps them calls
+    /// [`Core::expire_open`] when it gives up for good.
+    pub fn keep_tracking(&mut self, on: bool) {
+        self.keep_tracking = on;
+    }
+
+    /// After the session closed: a new session on a new connection, starting its bind as
+    /// [`Core::bind`] does, with the same lifecycle layer (open messages, held receipts,
+    /// partial MO messages) and counters. [`Error::Refused`] while the session is still
+    /// open.
+    pub fn rebind(&mut self, now: Instant) -> Result<(), Error> {
+        if self.closed.is_none() {
+            return Err(Error::Refused(SendError::InvalidState {
+                command_id: self.config.bind.kind.command_id(),
+                state: self.session.state(),
+            }));
+        }
+        let mut session = Session::esme(self.config.session.clone(), now);
+        let seq = session
+            .bind(now, self.config.bind.clone())
+            .map_err(Error::Refused)?;
+        self.past.merge(&self.session.stats());
+        self.session = session;
+        self.bind_seq = Some(seq);
+        self.bind_rejected = None;
+        self.unbind_seq = None;
+        self.closed = None;
+        self.io_error = None;
+        self.io_error_text = None;
+        self.rebinds += 1;
+        Ok(())
+    }
+
+    /// Reports every open tracked message now (expired: no receipt will be read any
+    /// more), for a face that kept them open ([`Core::keep_tracking`]) and gives up.
+    pub fn expire_open(&mut self, now: Instant) {
+        self.life.expire_all(now);
+        self.drain_lifecycle();
     }
 
     /// Where the bind stands: `None` while its answer is awaited, `Some(Ok(()))` once
@@ -450,11 +501,14 @@ impl Core {
         &self.config
     }
 
-    /// What it counted: the session's counters, the tracker's, whether it is bound.
+    /// What it counted: the session's counters (summed over every session since
+    /// [`Core::bind`]), the tracker's, whether it is bound.
     pub fn stats(&self) -> ClientStats {
+        let mut session = self.past.clone();
+        session.merge(&self.session.stats());
         ClientStats {
-            session: self.session.stats(),
-            reconnects: 0,
+            session,
+            reconnects: self.rebinds,
             throttled_retries: 0,
             unbind_closed_by_peer: self.unbind_closed_by_peer,
             connected: self.is_bound(),

@@ -291,3 +291,71 @@ fn a_refused_bind_says_so() {
         Some(Err(Error::BindRejected(CommandStatus::ESME_RINVPASWD)))
     ));
 }
+
+/// With tracking kept across sessions, a message submitted on one session is reported
+/// when its receipt comes on the next one, after `rebind`; `expire_open` reports what is
+/// still open when the face gives up.
+#[test]
+fn a_receipt_on_the_next_session_after_rebind_completes_its_message() {
+    let mut p = Pair::bound(4);
+    p.core.keep_tracking(true);
+    let options = TextOptions::default().reference("across");
+    p.core
+        .send_text(p.now, "A", "447700900123", "hello", &options)
+        .expect("accepted");
+    p.core
+        .send_text(
+            p.now,
+            "A",
+            "447700900123",
+            "never",
+            &TextOptions::default().reference("open"),
+        )
+        .expect("accepted");
+    p.pump();
+    let submits = p.submits();
+    p.answer(submits[0].0, "M1");
+    p.answer(submits[1].0, "M2");
+    p.pump();
+    // The connection drops: nothing is reported yet.
+    p.core.handle_eof(p.now);
+    p.pump();
+    assert!(
+        !p.events
+            .iter()
+            .any(|e| matches!(e, Event::Inbound(InboundKind::Report(_)))),
+        "{:?}",
+        p.events
+    );
+    // A new connection, a new SMSC session, the same tracker.
+    p.core.rebind(p.now).expect("rebind");
+    p.smsc = Session::smsc(Config::default(), p.now);
+    p.pump();
+    let seq = p.take_smsc(|e| match e {
+        S::BindRequested {
+            sequence_number, ..
+        } => Some(*sequence_number),
+        _ => None,
+    });
+    p.smsc.accept_bind(p.now, seq, "SMSC").expect("accept");
+    p.pump();
+    assert!(matches!(p.core.bind_outcome(), Some(Ok(()))));
+    p.receipt("M1", ReceiptState::Delivered);
+    p.pump();
+    let reports: Vec<_> = p
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Inbound(InboundKind::Report(r)) => Some((r.reference.clone(), r.outcome)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reports, [("across".to_string(), Outcome::Delivered)]);
+    assert_eq!(p.core.stats().reconnects, 1);
+    p.core.expire_open(p.now);
+    p.pump();
+    assert!(p.events.iter().any(|e| matches!(
+        e,
+        Event::Inbound(InboundKind::Report(r)) if r.reference == "open" && r.outcome == Outcome::Expired
+    )));
+}

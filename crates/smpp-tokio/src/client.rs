@@ -2,11 +2,12 @@
 //! that owns the connection is in `client/task.rs`.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use smpp_client::core::Core;
 use smpp_client::{
@@ -50,41 +51,90 @@ impl Client {
     /// `config.transport.connect_timeout` (Nagle's algorithm off), over TLS when
     /// `config.tls` is set, and binds as [`Client::bind`] does.
     ///
+    /// With [`ClientConfig::reconnect`](smpp_client::ClientConfig::reconnect) set, the first
+    /// connect is tried [`ClientConfig::connect_attempts`](smpp_client::ClientConfig::connect_attempts)
+    /// times with the backoff between (a refused bind ends it at once), and a bound
+    /// connection that drops is made again and bound again with the backoff between
+    /// attempts, for as long as a handle lives: calls made meanwhile wait (those in flight
+    /// when it dropped resolve with [`Error::Disconnected`]), and tracked messages stay
+    /// open, so their receipts may come on the new connection.
+    ///
     /// A connection that fails (refused, unreachable, timed out, a TLS handshake refused)
     /// is [`Error::Connect`]; the bind's own errors are [`Client::bind`]'s.
     pub async fn connect(
         addr: impl ToSocketAddrs,
         config: ClientConfig,
     ) -> Result<(Client, Inbound), Error> {
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host(addr)
+            .await
+            .map_err(io_error)?
+            .collect();
         let timeout = config.transport.connect_timeout;
-        let tcp = match tokio::time::timeout(timeout, connect_tcp(addr)).await {
-            Ok(r) => r?,
-            Err(_) => return Err(io_error(std::io::ErrorKind::TimedOut.into())),
-        };
         #[cfg(feature = "tls-core")]
         if let Some(tls) = config.tls.clone() {
-            let peer = tcp.peer_addr().map_err(io_error)?;
-            let name = tls
-                .server_name_for(peer)
-                .map_err(|e| Error::Connect(TransportError::Tls(e)))?;
-            let connector = tokio_rustls::TlsConnector::from(tls.rustls_config());
-            let stream = match tokio::time::timeout(timeout, connector.connect(name, tcp)).await {
-                Ok(r) => r.map_err(io_error)?,
-                Err(_) => return Err(io_error(std::io::ErrorKind::TimedOut.into())),
-            };
-            return Client::bind(stream, config).await;
+            let dial: task::Dialer<_> = Box::new(move || {
+                Box::pin(connect_tls(addrs.clone(), timeout, tls.clone())) as task::Dialing<_>
+            });
+            return Client::connect_with(dial, config).await;
         }
-        Client::bind(tcp, config).await
+        let dial: task::Dialer<_> =
+            Box::new(move || Box::pin(connect_tcp(addrs.clone(), timeout)) as task::Dialing<_>);
+        Client::connect_with(dial, config).await
+    }
+
+    /// The first connect (retried as the configuration says) and the bind, with the
+    /// dialer kept for reconnecting.
+    async fn connect_with<S>(
+        mut dial: task::Dialer<S>,
+        config: ClientConfig,
+    ) -> Result<(Client, Inbound), Error>
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let Some(backoff) = config.reconnect else {
+            let stream = dial().await?;
+            return Client::bind_with(stream, config, None).await;
+        };
+        let attempts = config.connect_attempts.max(1);
+        let mut last = Error::Closed;
+        for n in 0..attempts {
+            if n > 0 {
+                tokio::time::sleep(backoff.delay(n - 1)).await;
+            }
+            let stream = match dial().await {
+                Ok(s) => s,
+                Err(e) => {
+                    log::warn!("connect attempt {} of {attempts} failed: {e}", n + 1);
+                    last = e;
+                    continue;
+                }
+            };
+            let reconnect = Some(task::Reconnect { dial, backoff });
+            return Client::bind_with(stream, config, reconnect).await;
+        }
+        Err(last)
     }
 
     /// Binds on a connected stream (a `TcpStream`, a TLS stream, anything async), as
     /// `config.bind` says: spawns the connection's task on the current runtime and returns
     /// once the SMSC accepted the bind, with the handle and the stream of inbound items.
+    /// A client bound this way does not reconnect (it cannot open a stream of its own).
     ///
     /// A refused bind is [`Error::BindRejected`]; a stream that fails or closes first is
     /// [`Error::Connect`] (or [`Error::Disconnected`]); no answer within the bind timeout
     /// is [`Error::Timeout`].
     pub async fn bind<S>(stream: S, config: ClientConfig) -> Result<(Client, Inbound), Error>
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        Client::bind_with(stream, config, None).await
+    }
+
+    async fn bind_with<S>(
+        stream: S,
+        config: ClientConfig,
+        reconnect: Option<task::Reconnect<S>>,
+    ) -> Result<(Client, Inbound), Error>
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
@@ -105,8 +155,8 @@ impl Client {
             in_tx,
             bound_tx,
             Arc::clone(&shared),
+            reconnect,
         ));
-
         bound_rx.await.unwrap_or(Err(Error::Disconnected))?;
         Ok((Client { tx, shared }, Inbound { rx: in_rx }))
     }
@@ -304,21 +354,41 @@ impl futures_core::Stream for Inbound {
     }
 }
 
-/// The first address of `addr` that accepts, Nagle's algorithm off.
-async fn connect_tcp(addr: impl ToSocketAddrs) -> Result<TcpStream, Error> {
+/// The first of `addrs` that accepts within `timeout`, Nagle's algorithm off.
+async fn connect_tcp(addrs: Vec<SocketAddr>, timeout: Duration) -> Result<TcpStream, Error> {
     let mut last = None;
-    for a in tokio::net::lookup_host(addr).await.map_err(io_error)? {
-        match TcpStream::connect(a).await {
-            Ok(s) => {
+    for a in addrs {
+        match tokio::time::timeout(timeout, TcpStream::connect(a)).await {
+            Ok(Ok(s)) => {
                 s.set_nodelay(true).map_err(io_error)?;
                 return Ok(s);
             }
-            Err(e) => last = Some(e),
+            Ok(Err(e)) => last = Some(e),
+            Err(_) => last = Some(std::io::ErrorKind::TimedOut.into()),
         }
     }
     Err(io_error(last.unwrap_or_else(|| {
         std::io::Error::new(std::io::ErrorKind::NotFound, "no address to connect to")
     })))
+}
+
+/// [`connect_tcp`], then the TLS handshake (bounded by `timeout` too).
+#[cfg(feature = "tls-core")]
+async fn connect_tls(
+    addrs: Vec<SocketAddr>,
+    timeout: Duration,
+    tls: smpp_client::TlsClientConfig,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Error> {
+    let tcp = connect_tcp(addrs, timeout).await?;
+    let peer = tcp.peer_addr().map_err(io_error)?;
+    let name = tls
+        .server_name_for(peer)
+        .map_err(|e| Error::Connect(TransportError::Tls(e)))?;
+    let connector = tokio_rustls::TlsConnector::from(tls.rustls_config());
+    match tokio::time::timeout(timeout, connector.connect(name, tcp)).await {
+        Ok(r) => r.map_err(io_error),
+        Err(_) => Err(io_error(std::io::ErrorKind::TimedOut.into())),
+    }
 }
 
 fn io_error(e: std::io::Error) -> Error {

@@ -367,3 +367,110 @@ async fn binds_and_gets_receipts_over_tls() {
     let r = Client::connect(smsc.local_addr(), config(BindKind::Transceiver).tls(tls)).await;
     assert!(matches!(r, Err(Error::Connect(_))), "{r:?}");
 }
+
+/// An SMSC that drops every connection after two PDUs: the client makes the connection
+/// again (with the backoff), calls made meanwhile wait and go on the next one, and a
+/// message submitted on one connection is reported when its receipt comes on a later one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_is_made_again_and_tracking_goes_on() {
+    let smsc = Smsc::start(
+        SmscConfig::default()
+            .close_after(2)
+            .receipt_delay(Duration::from_millis(200)),
+    )
+    .expect("SMSC");
+    let backoff = smpp_client::Backoff {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(100),
+        factor: 2.0,
+        jitter: 0.0,
+    };
+    let (client, mut inbound) = Client::connect(
+        smsc.local_addr(),
+        config(BindKind::Transceiver).reconnect(backoff),
+    )
+    .await
+    .expect("bind");
+    let options = TextOptions::default().registered_delivery(1);
+    // Each connection takes one submit (bind + submit = two PDUs) and closes.
+    let mut sent = Vec::new();
+    for reference in ["a", "b", "c"] {
+        let r = timeout(
+            WAIT,
+            client.send_text(
+                "MyBrand",
+                "447700900123",
+                reference,
+                &options.clone().reference(reference),
+            ),
+        )
+        .await
+        .expect("resolved");
+        sent.push(r.expect("submitted: the call waited for the new connection"));
+    }
+    let mut outcomes = HashMap::new();
+    while outcomes.len() < 3 {
+        let r = report(&mut inbound).await;
+        outcomes.insert(r.reference.clone(), r.outcome);
+    }
+    assert!(
+        outcomes.values().all(|o| *o == Outcome::Delivered),
+        "{outcomes:?}"
+    );
+    let stats = client.stats().await.expect("stats");
+    assert!(stats.reconnects >= 3, "{}", stats.reconnects);
+    assert_eq!(smsc.stats().submits, 3);
+}
+
+/// While the SMSC is gone, calls wait for the connection; an unbind stops the attempts:
+/// it answers that the connection is gone, the waiting calls were never sent, and every
+/// open message is reported before the stream ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unbind_while_reconnecting_ends_the_client_cleanly() {
+    let smsc =
+        Smsc::start(SmscConfig::default().receipt_delay(Duration::from_secs(600))).expect("SMSC");
+    let backoff = smpp_client::Backoff {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(50),
+        factor: 2.0,
+        jitter: 0.5,
+    };
+    let (client, mut inbound) = Client::connect(
+        smsc.local_addr(),
+        config(BindKind::Transceiver).reconnect(backoff),
+    )
+    .await
+    .expect("bind");
+    let open = TextOptions::default()
+        .registered_delivery(1)
+        .reference("open");
+    client
+        .send_text("MyBrand", "447700900123", "waits for a receipt", &open)
+        .await
+        .expect("sent");
+    smsc.shutdown();
+    // A call made now waits for a connection that will not come.
+    let waiting = {
+        let c = client.clone();
+        tokio::spawn(async move { c.enquire_link().await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "the call waits while reconnecting");
+    assert!(matches!(
+        timeout(WAIT, client.unbind()).await.expect("answered"),
+        Err(Error::Disconnected)
+    ));
+    assert!(matches!(
+        timeout(WAIT, waiting)
+            .await
+            .expect("resolved")
+            .expect("task"),
+        Err(Error::NotSent)
+    ));
+    let r = report(&mut inbound).await;
+    assert_eq!(
+        (r.reference.as_str(), r.outcome),
+        ("open", Outcome::Expired)
+    );
+    assert!(timeout(WAIT, inbound.recv()).await.expect("ends").is_none());
+}

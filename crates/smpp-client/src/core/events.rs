@@ -213,7 +213,9 @@ impl Core {
                 SubmitResult::Unknown(UnknownReason::Disconnected),
             );
         }
-        self.life.expire_all(now);
+        if !self.keep_tracking {
+            self.life.expire_all(now);
+        }
         self.drain_lifecycle();
         if reason == CloseReason::PeerClosed && self.unbind_seq.is_some() {
             info!("the SMSC closed the connection on our unbind; the session is over");

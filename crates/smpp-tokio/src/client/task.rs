@@ -3,14 +3,16 @@
 //! each command's reply from the core's events.
 
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use log::{debug, warn};
 use smpp_client::core::{Core, Event, RequestId, TextId};
-use smpp_client::{ClientStats, Error, InboundKind, Sent, TextOptions, UnbindOutcome};
+use smpp_client::{Backoff, ClientStats, Error, InboundKind, Sent, TextOptions, UnbindOutcome};
 use smpp_pdu::{Body, Pdu, SubmitSm};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::mpsc::error::TrySendError;
@@ -18,6 +20,19 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Where a command's result goes.
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, Error>>;
+
+/// A connection attempt in progress.
+pub(crate) type Dialing<S> = Pin<Box<dyn Future<Output = Result<S, Error>> + Send>>;
+
+/// Opens a new connection to the same SMSC (TCP, and TLS when configured), for
+/// reconnecting.
+pub(crate) type Dialer<S> = Box<dyn FnMut() -> Dialing<S> + Send>;
+
+/// How the task reconnects when the connection drops.
+pub(crate) struct Reconnect<S> {
+    pub(crate) dial: Dialer<S>,
+    pub(crate) backoff: Backoff,
+}
 
 /// Counters the handles read.
 #[derive(Debug, Default)]
@@ -78,6 +93,13 @@ enum Wake {
     Timer,
 }
 
+/// What woke a task that owns a stream of type `S`.
+enum WakeS<S> {
+    Other(Wake),
+    /// A reconnect attempt ended.
+    Dialed(Result<S, Error>),
+}
+
 /// The connection's state, held by its task.
 struct Driver<S> {
     core: Core,
@@ -99,8 +121,21 @@ struct Driver<S> {
     bound: Option<oneshot::Sender<Result<(), Error>>>,
     shared: Arc<Shared>,
     window: usize,
-    /// When the session closed.
+    /// When the session closed for good.
     closed_at: Option<Instant>,
+    /// While the connection is being made again: when the next attempt starts (`None`
+    /// while one is under way).
+    retry_at: Option<Instant>,
+    /// Whether the connection is being made again (calls wait meanwhile).
+    reconnecting: bool,
+    /// Failed attempts since the last bind that held.
+    attempt: u32,
+    /// Whether reconnecting is possible (a dialer and a backoff were given).
+    can_reconnect: bool,
+    /// Whether every handle was dropped.
+    orphaned: bool,
+    /// The delays between attempts.
+    backoff: Backoff,
 }
 
 /// Runs one connection until its session is over, what it still had to write is written
@@ -112,11 +147,20 @@ pub(crate) async fn run<S>(
     inbound_tx: mpsc::Sender<InboundKind>,
     bound: oneshot::Sender<Result<(), Error>>,
     shared: Arc<Shared>,
+    reconnect: Option<Reconnect<S>>,
 ) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     let (rd, wr) = tokio::io::split(stream);
     let window = core.session().config().window.max(1);
+    let mut core = core;
+    // Open messages survive a dropped connection when it is made again.
+    core.keep_tracking(reconnect.is_some());
+    let (mut dial, backoff) = match reconnect {
+        Some(r) => (Some(r.dial), Some(r.backoff)),
+        None => (None, None),
+    };
+    let mut dialing: Option<Dialing<S>> = None;
     let mut d = Driver {
         core,
         rd,
@@ -134,6 +178,12 @@ pub(crate) async fn run<S>(
         shared,
         window,
         closed_at: None,
+        retry_at: None,
+        reconnecting: false,
+        attempt: 0,
+        can_reconnect: dial.is_some(),
+        orphaned: false,
+        backoff: backoff.unwrap_or_default(),
     };
     let far = || tokio::time::Instant::now() + Duration::from_secs(86_400);
     let sleep = tokio::time::sleep_until(far());
@@ -167,9 +217,10 @@ pub(crate) async fn run<S>(
                 break;
             }
         }
-        let deadline = match d.closed_at {
-            Some(at) => Some(at + LINGER),
-            None => d.core.poll_timeout(),
+        let deadline = match (d.closed_at, d.reconnecting) {
+            (Some(at), _) => Some(at + LINGER),
+            (None, true) => d.retry_at,
+            (None, false) => d.core.poll_timeout(),
         };
         if let Some(t) = deadline {
             if armed.is_none_or(|a| t < a) {
@@ -177,16 +228,50 @@ pub(crate) async fn run<S>(
                 sleep.as_mut().reset(tokio::time::Instant::from_std(t));
             }
         }
-        let open = d.closed_at.is_none();
-        let (writing, reading) = (d.out_pos < d.out.len(), open && d.inbound.is_empty());
+        let open = d.closed_at.is_none() && !d.reconnecting;
+        let writing = open && d.out_pos < d.out.len();
+        let reading = open && d.inbound.is_empty();
         let taking = handles && d.waiting.len() < d.window;
         let wake = tokio::select! {
             biased;
-            r = d.wr.write(&d.out[d.out_pos..]), if writing => Wake::Wrote(r),
-            r = d.rd.read(&mut d.buf), if reading => Wake::Read(r),
-            r = d.inbound_tx.reserve(), if !d.inbound.is_empty() => Wake::Room(r.is_ok()),
-            c = cmds.recv(), if taking => Wake::Command(c),
-            () = &mut sleep, if armed.is_some() => Wake::Timer,
+            r = d.wr.write(&d.out[d.out_pos..]), if writing => WakeS::Other(Wake::Wrote(r)),
+            r = d.rd.read(&mut d.buf), if reading => WakeS::Other(Wake::Read(r)),
+            r = async { dialing.as_mut().expect("checked").await }, if dialing.is_some() => {
+                WakeS::Dialed(r)
+            }
+            r = d.inbound_tx.reserve(), if !d.inbound.is_empty() => {
+                WakeS::Other(Wake::Room(r.is_ok()))
+            }
+            c = cmds.recv(), if taking => WakeS::Other(Wake::Command(c)),
+            () = &mut sleep, if armed.is_some() => WakeS::Other(Wake::Timer),
+        };
+        let wake = match wake {
+            WakeS::Other(w) => w,
+            WakeS::Dialed(r) => {
+                dialing = None;
+                if !d.reconnecting {
+                    // Given up meanwhile (an unbind, the last handle dropped).
+                    continue;
+                }
+                match r {
+                    Ok(stream) => {
+                        let (rd, wr) = tokio::io::split(stream);
+                        (d.rd, d.wr) = (rd, wr);
+                        d.out.clear();
+                        d.out_pos = 0;
+                        d.reconnecting = false;
+                        if let Err(e) = d.core.rebind(Instant::now()) {
+                            warn!("cannot bind again: {e}");
+                            d.give_up();
+                        }
+                    }
+                    Err(e) => {
+                        warn!("reconnect attempt {} failed: {e}", d.attempt);
+                        d.schedule_retry();
+                    }
+                }
+                continue;
+            }
         };
         match wake {
             Wake::Wrote(Ok(0)) => d.lost(io::ErrorKind::WriteZero.into()),
@@ -202,7 +287,11 @@ pub(crate) async fn run<S>(
             Wake::Command(None) => {
                 // Every handle is gone: the session ends with an unbind.
                 handles = false;
-                if open && d.core.is_bound() {
+                d.orphaned = true;
+                if d.reconnecting {
+                    dialing = None;
+                    d.give_up();
+                } else if open && d.core.is_bound() {
                     debug!("every handle dropped: unbinding");
                     let _ = d.core.unbind(Instant::now());
                 }
@@ -212,6 +301,12 @@ pub(crate) async fn run<S>(
                 sleep.as_mut().reset(far());
                 if open {
                     d.core.handle_timeout(Instant::now());
+                } else if d.reconnecting && d.retry_at.is_some_and(|t| t <= Instant::now()) {
+                    d.retry_at = None;
+                    if let Some(dial) = dial.as_mut() {
+                        debug!("reconnecting (attempt {})", d.attempt + 1);
+                        dialing = Some(dial());
+                    }
                 }
             }
         }
@@ -234,6 +329,10 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             self.event(ev);
         }
         self.flush_inbound();
+        if self.attempt > 0 && matches!(self.core.bind_outcome(), Some(Ok(()))) {
+            debug!("bound again after {} failed attempt(s)", self.attempt);
+            self.attempt = 0;
+        }
         if let Some(tx) = self.bound.take() {
             match self.core.bind_outcome() {
                 Some(r) => {
@@ -272,7 +371,16 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                     Some(e) => warn!("session closed ({reason:?}): {e}"),
                     None => debug!("session closed ({reason:?})"),
                 }
+                // A connection that was bound and dropped without our unbind is made
+                // again (when configured); calls wait for it.
+                let ours = !self.unbinds.is_empty() || self.orphaned;
+                if self.can_reconnect && self.bound.is_none() && !ours {
+                    self.reconnecting = true;
+                    self.schedule_retry();
+                    return;
+                }
                 self.closed_at = Some(Instant::now());
+                self.core.expire_open(Instant::now());
                 // The core resolved every request before its close; whatever is left
                 // (nothing, unless a rule changed) is resolved here rather than left open.
                 for (_, reply) in std::mem::take(&mut self.requests) {
@@ -329,6 +437,12 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 let _ = reply.send(Ok(self.core.stats()));
             }
             Command::Unbind { reply } => {
+                if self.reconnecting {
+                    // No session to unbind: the attempts stop and the client closes.
+                    self.give_up();
+                    let _ = reply.send(Err(Error::Disconnected));
+                    return;
+                }
                 if self.core.is_closed() {
                     let _ = reply.send(Err(Error::Closed));
                     return;
@@ -353,7 +467,28 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
     /// Whether a call would be started now: there is room, or the session cannot take
     /// any (not bound, closed), and the call gets the core's refusal at once.
     fn fits(&self) -> bool {
-        self.core.has_room() || !self.core.is_bound()
+        self.core.has_room() || self.closed_at.is_some()
+    }
+
+    /// The next reconnect attempt after the backoff's delay for this one.
+    fn schedule_retry(&mut self) {
+        let delay = self.backoff.delay_with_jitter(self.attempt, unit_random());
+        self.attempt += 1;
+        debug!("reconnect attempt {} in {delay:?}", self.attempt);
+        self.retry_at = Some(Instant::now() + delay);
+    }
+
+    /// Stops reconnecting: the client is closed for good, waiting calls were never sent,
+    /// and every open message is reported.
+    fn give_up(&mut self) {
+        self.reconnecting = false;
+        self.retry_at = None;
+        let now = Instant::now();
+        self.closed_at = Some(now);
+        for c in std::mem::take(&mut self.waiting) {
+            refuse(c, Error::NotSent);
+        }
+        self.core.expire_open(now);
     }
 
     /// Starts the waiting calls, in order, while they fit.
@@ -405,6 +540,15 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         self.out_pos = self.out.len();
         self.core.handle_io_error(Instant::now(), e);
     }
+}
+
+/// A number in `[0, 1)` for the backoff's jitter, different in every call (from the
+/// standard library's randomly keyed hasher; no generator needed for this).
+fn unit_random() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Answers a call that will not be started.
