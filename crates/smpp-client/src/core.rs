@@ -52,6 +52,7 @@ use smpp_transport::{Outcome, TransportError};
 
 use crate::inbound::{lifecycle_events, route_inbound};
 use crate::pending::outcome_to_result;
+use crate::rate::RateLimiter;
 use crate::texts::{prepare, submit_result, Prepared};
 use crate::{ClientConfig, ClientStats, Error, InboundKind, Sent, TextOptions, UnbindOutcome};
 
@@ -153,6 +154,18 @@ pub struct Core {
     rebinds: u64,
     /// The counters of the sessions before this one.
     past: smpp_session::Stats,
+    /// The rate cap of [`ClientConfig::max_rate`] on submits.
+    rate: Option<RateLimiter>,
+    /// The latest time a call passed in (for [`Core::has_room`]'s rate check).
+    now: Instant,
+}
+
+/// Whether a request counts against the rate cap (it carries a message).
+fn is_submit(id: CommandId) -> bool {
+    matches!(
+        id,
+        CommandId::SUBMIT_SM | CommandId::DATA_SM | CommandId::SUBMIT_MULTI
+    )
 }
 
 impl fmt::Debug for Core {
@@ -174,10 +187,13 @@ impl Core {
     /// [`Core::poll_transmit`]); [`Core::bind_outcome`] says when it is answered.
     ///
     /// Of [`ClientConfig`], the core uses the bind, the session settings, the text
-    /// alphabets and addressing, the lifecycle settings and `receipt_items`; a store, a
-    /// rate cap, throttling retries and reconnecting are the faces' business.
+    /// alphabets and addressing, the lifecycle settings, `receipt_items` and `max_rate`
+    /// (submits, `data_sm`s and `submit_multi`s evenly spaced, every segment counted, the
+    /// rate halved for a while on a throttling answer); a store, throttling retries and
+    /// reconnecting are the faces' business.
     pub fn bind(config: ClientConfig, now: Instant) -> Result<Core, Error> {
         let session = Session::esme(config.session.clone(), now);
+        let config_rate = config.max_rate.map(|r| RateLimiter::new(r, now));
         let life = Lifecycle::new(LifecycleConfig {
             text: config.text,
             ..config.lifecycle.clone()
@@ -203,6 +219,8 @@ impl Core {
             keep_tracking: false,
             rebinds: 0,
             past: smpp_session::Stats::default(),
+            rate: config_rate,
+            now,
         };
         let seq = c
             .session
@@ -305,10 +323,34 @@ impl Core {
         if !self.backlog.is_empty() && id.response().is_some() {
             return Err(Error::Refused(SendError::WindowFull));
         }
-        self.session
-            .send_request(now, body)
-            .map(RequestId)
-            .map_err(refused)
+        self.tick(now);
+        let capped = is_submit(id);
+        if capped && !self.rate_ready() {
+            return Err(Error::Refused(SendError::WindowFull));
+        }
+        let seq = self.session.send_request(now, body).map_err(refused)?;
+        if capped {
+            self.take_slot();
+        }
+        Ok(RequestId(seq))
+    }
+
+    /// Moves the core's notion of now forward.
+    fn tick(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+    }
+
+    /// Whether the rate cap lets a submit go now.
+    pub(crate) fn rate_ready(&self) -> bool {
+        self.rate.as_ref().is_none_or(|r| r.next_slot() <= self.now)
+    }
+
+    /// A submit went: the next one waits its turn.
+    pub(crate) fn take_slot(&mut self) {
+        let now = self.now;
+        if let Some(r) = self.rate.as_mut() {
+            let _ = r.reserve(now);
+        }
     }
 
     /// Sends a text as the threaded [`Client::send_text`](crate::Client::send_text) does
@@ -333,6 +375,7 @@ impl Core {
         text: &str,
         options: &TextOptions,
     ) -> Result<TextId, Error> {
+        self.tick(now);
         self.check_room()?;
         let concat_ref = self.next_concat;
         self.next_concat = self.next_concat.wrapping_add(1);
@@ -350,6 +393,7 @@ impl Core {
         segments: Vec<SubmitSm<'static>>,
         options: &TextOptions,
     ) -> Result<TextId, Error> {
+        self.tick(now);
         self.check_room()?;
         let prepared = crate::texts::prepare_segments(segments, options)?;
         self.send_prepared(now, prepared)
@@ -392,6 +436,7 @@ impl Core {
     /// Feeds octets read from the stream: responses, inbound requests (answered), the
     /// lifecycle layer's output, all as events; then runs the timers that are due.
     pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        self.tick(now);
         self.feed(now, bytes);
         self.handle_timeout(now);
     }
@@ -399,6 +444,7 @@ impl Core {
     /// Runs what is due at `now`: the session's timers (`enquire_link`, response
     /// timeouts), the lifecycle's (receipt waits, reassembly), and the backlog of segments.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.tick(now);
         if self.session.poll_timeout().is_some_and(|t| t <= now) {
             self.session.handle_timeout(now);
         }
@@ -451,10 +497,17 @@ impl Core {
     /// The earliest deadline of the session and the lifecycle layer: call
     /// [`Core::handle_timeout`] then.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.session.poll_timeout(), self.life.poll_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        // The rate cap's next slot, while it holds a send back (a segment waiting, or a
+        // caller told there is no room): room comes then.
+        let slot = self
+            .rate
+            .as_ref()
+            .map(RateLimiter::next_slot)
+            .filter(|&t| t > self.now);
+        [self.session.poll_timeout(), self.life.poll_timeout(), slot]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Whether the session is over ([`Event::Closed`] was queued).
@@ -477,13 +530,15 @@ impl Core {
         self.events.len()
     }
 
-    /// Whether a request may be started now: the session is bound, the window has room and
-    /// no text segment is waiting for it. [`Core::submit`] and [`Core::send_text`] refuse
+    /// Whether a request may be started now: the session is bound, the window has room, no
+    /// text segment is waiting for it, and the rate cap (if any) lets a submit go (as of
+    /// the latest `now` passed in; [`Core::poll_timeout`] says when it will). [`Core::submit`] and [`Core::send_text`] refuse
     /// with `WindowFull` otherwise.
     pub fn has_room(&self) -> bool {
         self.backlog.is_empty()
             && self.is_bound()
             && self.session.in_flight() < self.session.config().window
+            && self.rate_ready()
     }
 
     /// The session (its state, its configuration, its counters).
@@ -569,6 +624,7 @@ impl Core {
         if let Some((_, first)) = segments.next() {
             match self.session.send_request(now, &Body::from(first)) {
                 Ok(seq) => {
+                    self.take_slot();
                     self.segments.insert(seq, (id, 0));
                 }
                 Err(e) => {
@@ -607,20 +663,27 @@ impl Core {
         let mut later = std::mem::take(&mut self.later);
         let (session, events) = (&mut self.session, &mut self.events);
         let mut direct = fast;
+        let mut throttled = false;
         session.handle_input_with(now, bytes, |d| match d {
             Delivery::Response {
                 sequence_number,
                 pdu,
                 ..
-            } if direct => events.push_back(Event::Response {
-                id: RequestId(sequence_number),
-                result: outcome_to_result(Outcome::Response(pdu.into_owned())),
-            }),
+            } if direct => {
+                throttled |= crate::pending::is_throttled(pdu.command_status);
+                events.push_back(Event::Response {
+                    id: RequestId(sequence_number),
+                    result: outcome_to_result(Outcome::Response(pdu.into_owned())),
+                });
+            }
             other => {
                 direct = false;
                 later.push(other.into_event());
             }
         });
+        if let (true, Some(rate)) = (throttled, self.rate.as_mut()) {
+            rate.throttled(now);
+        }
         for ev in later.drain(..) {
             self.on_session_event(now, ev);
         }

@@ -53,6 +53,11 @@ impl RateLimiter {
         start - now
     }
 
+    /// When the next send may go (the next free slot; in the past when one may go now).
+    pub(crate) fn next_slot(&self) -> Instant {
+        self.next
+    }
+
     /// The SMSC answered a throttling status at `now`.
     pub(crate) fn throttled(&mut self, now: Instant) {
         if self

@@ -23,9 +23,15 @@ struct Pair {
 
 impl Pair {
     fn new(window: usize) -> Pair {
+        Pair::with(window, |_| {})
+    }
+
+    /// A pair whose client configuration `f` adjusts.
+    fn with(window: usize, f: impl FnOnce(&mut ClientConfig)) -> Pair {
         let now = Instant::now();
         let mut config = ClientConfig::new(BindKind::Transceiver, "esme", "pw");
         config.session.window = window;
+        f(&mut config);
         config.session.response_timeout = Duration::from_secs(5);
         let core = Core::bind(config, now).expect("bind starts");
         let smsc = Session::smsc(Config::default(), now);
@@ -40,7 +46,11 @@ impl Pair {
 
     /// A bound pair.
     fn bound(window: usize) -> Pair {
-        let mut p = Pair::new(window);
+        Pair::bound_with(window, |_| {})
+    }
+
+    fn bound_with(window: usize, f: impl FnOnce(&mut ClientConfig)) -> Pair {
+        let mut p = Pair::with(window, f);
         p.pump();
         let seq = p.take_smsc(|e| match e {
             S::BindRequested {
@@ -358,4 +368,60 @@ fn a_receipt_on_the_next_session_after_rebind_completes_its_message() {
         e,
         Event::Inbound(InboundKind::Report(r)) if r.reference == "open" && r.outcome == Outcome::Expired
     )));
+}
+
+/// A rate cap of 10 submits a second spaces them 100 ms apart on the clock (a long text's
+/// segments counted one by one), `has_room` says no until the next slot and
+/// `poll_timeout` says when it comes; a throttling answer halves the rate.
+#[test]
+fn the_rate_cap_spaces_submits_and_comes_down_on_throttling() {
+    let mut p = Pair::bound_with(100, |c| c.max_rate = Some(10.0));
+    let t0 = p.now;
+    let mut sent_at = Vec::new();
+    let text = "x".repeat(300); // two segments
+    p.core
+        .send_text(p.now, "A", "447700900123", &text, &TextOptions::default())
+        .expect("accepted");
+    while sent_at.len() < 12 {
+        p.pump();
+        for (seq, _) in p.submits() {
+            sent_at.push(p.now - t0);
+            p.answer(seq, &format!("m{}", sent_at.len()));
+        }
+        if p.core.has_room() {
+            p.core.submit(p.now, &SubmitSm::default()).expect("room");
+            continue;
+        }
+        let next = p.core.poll_timeout().expect("a slot to wait for");
+        p.advance(next - p.now);
+    }
+    for pair in sent_at.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_millis(99),
+            "{sent_at:?}"
+        );
+    }
+    assert!(sent_at[10] >= Duration::from_millis(999), "{sent_at:?}");
+    // A throttling answer: the next gap is twice as long.
+    p.core.submit(p.now, &SubmitSm::default()).ok();
+    p.pump();
+    let throttled = p.submits();
+    let seq = throttled.first().expect("a submit").0;
+    let body = Body::from(SubmitSmResp::default());
+    p.smsc
+        .send_response(p.now, seq, CommandStatus::ESME_RTHROTTLED, body)
+        .expect("answer");
+    p.pump();
+    let mut wait_room = |p: &mut Pair| {
+        while !p.core.has_room() {
+            let next = p.core.poll_timeout().expect("a slot");
+            p.advance(next - p.now);
+        }
+    };
+    // The slot taken before the answer stands; the one after it is 200 ms on.
+    wait_room(&mut p);
+    p.core.submit(p.now, &SubmitSm::default()).expect("room");
+    let a = p.now;
+    wait_room(&mut p);
+    assert!(p.now - a >= Duration::from_millis(199), "{:?}", p.now - a);
 }

@@ -62,12 +62,22 @@
 //! application takes items again. Nothing is dropped while [`Inbound`] is alive; once it
 //! is dropped, items are counted and discarded.
 //!
+//! # Reconnecting and the rate cap
+//!
+//! With [`ClientConfig::reconnect`](smpp_client::ClientConfig::reconnect), a client from
+//! [`Client::connect`] makes a dropped connection again (see there). With
+//! [`ClientConfig::max_rate`](smpp_client::ClientConfig::max_rate), submits go evenly
+//! spaced (every segment of a text counted), the rate halved for a while on a throttling
+//! answer: calls wait for their slot as they wait for the window.
+//!
 //! # What is not here yet
 //!
-//! Reconnecting, a store, a rate cap and throttling retries (the blocking
-//! [`smpp_client::Client`] has them), a pool and a server face. Of [`ClientConfig`], this
-//! client uses the bind, the session settings, TLS, the text alphabets and addressing, the
-//! lifecycle settings, `receipt_items`, `inbound_capacity` and the connect timeout.
+//! A store, throttling retries (a throttling answer is the call's [`Error::Status`]), a
+//! pool and a server face; the blocking [`smpp_client::Client`] and
+//! [`smpp_client::pool::Pool`] have the first three. Of [`ClientConfig`], this client uses
+//! the bind, the session settings, TLS, reconnect and `connect_attempts`, `max_rate`, the
+//! text alphabets and addressing, the lifecycle settings, `receipt_items`,
+//! `inbound_capacity` and the connect timeout.
 
 #![forbid(unsafe_code)]
 

@@ -474,3 +474,30 @@ async fn an_unbind_while_reconnecting_ends_the_client_cleanly() {
     );
     assert!(timeout(WAIT, inbound.recv()).await.expect("ends").is_none());
 }
+
+/// The rate cap (the core's rule, tested on a virtual clock in smpp-client) holds through
+/// this face: 21 submits at 40 a second take at least half a second. On the wall clock,
+/// since it is the task's real timer under test; bounded to a second or so.
+#[tokio::test]
+async fn the_rate_cap_spaces_calls_made_all_at_once() {
+    let smsc = smsc();
+    let mut cfg = config(BindKind::Transmitter);
+    cfg.max_rate = Some(40.0);
+    let (client, _inbound) = Client::connect(smsc.local_addr(), cfg).await.expect("bind");
+    let started = std::time::Instant::now();
+    let calls = (0..21).map(|_| {
+        client.submit(SubmitSm {
+            destination_addr: "447700900123".into(),
+            ..Default::default()
+        })
+    });
+    for r in timeout(WAIT, futures::future::join_all(calls))
+        .await
+        .expect("in time")
+    {
+        r.expect("submitted");
+    }
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(490), "{took:?}");
+    client.unbind().await.expect("unbind");
+}

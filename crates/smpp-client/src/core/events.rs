@@ -7,13 +7,17 @@ use super::*;
 impl Core {
     /// Moves segments waiting for room into the window.
     pub(super) fn feed_backlog(&mut self, now: Instant) {
-        while !self.backlog.is_empty() && self.session.in_flight() < self.session.config().window {
+        while !self.backlog.is_empty()
+            && self.session.in_flight() < self.session.config().window
+            && self.rate_ready()
+        {
             let Some((id, j, sm)) = self.backlog.pop_front() else {
                 break;
             };
             let body = Body::from(sm);
             match self.session.send_request(now, &body) {
                 Ok(seq) => {
+                    self.take_slot();
                     self.segments.insert(seq, (id, j));
                 }
                 Err(SendError::WindowFull) => {
@@ -85,6 +89,12 @@ impl Core {
 
     /// A request resolved: a segment of a text, the bind or unbind, or the caller's.
     pub(super) fn resolve(&mut self, now: Instant, seq: u32, result: Result<Pdu<'static>, Error>) {
+        if let (Err(Error::Status(s)), Some(rate)) = (&result, self.rate.as_mut()) {
+            if crate::pending::is_throttled(*s) {
+                // The SMSC asks for less: the cap comes down for a while.
+                rate.throttled(now);
+            }
+        }
         if self.bind_seq == Some(seq) || self.unbind_seq == Some(seq) {
             // The session reports the bind and the unbind by their own events.
             return;
