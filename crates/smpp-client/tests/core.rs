@@ -412,7 +412,7 @@ fn the_rate_cap_spaces_submits_and_comes_down_on_throttling() {
         .send_response(p.now, seq, CommandStatus::ESME_RTHROTTLED, body)
         .expect("answer");
     p.pump();
-    let mut wait_room = |p: &mut Pair| {
+    let wait_room = |p: &mut Pair| {
         while !p.core.has_room() {
             let next = p.core.poll_timeout().expect("a slot");
             p.advance(next - p.now);
