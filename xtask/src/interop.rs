@@ -1,11 +1,12 @@
 //! `cargo xtask interop`: our stack against implementations nobody on this team wrote.
 //!
 //! Installs the pinned peers (see [`crate::peers`]), builds the `smpp` CLI and the Rust
-//! drivers (`crates/smpp-cli/examples/interop_esme.rs` and `interop_tls.rs`), then runs four
+//! drivers (`crates/smpp-cli/examples/interop_esme.rs` and `interop_tls.rs`), then runs five
 //! scenarios, each a node script under `interop/node/` that prints its failed checks and a
 //! count and exits non-zero on any failure:
 //!
-//! 1. `esme_vs_node_smsc.js`: our client against a node-smpp SMSC.
+//! 1. `esme_vs_node_smsc.js`: our client against a node-smpp SMSC, run twice: with the
+//!    blocking `smpp-client` and with `smpp-tokio`'s async client (`SMPP_INTEROP_FACE`).
 //! 2. `peers_vs_our_smsc.js`: the node-smpp and python-smpplib ESMEs against `smpp smsc`.
 //! 3. `codec.js`: PDUs encoded by one side and decoded by the other, field by field.
 //! 4. `tls.js`: TLS with a classic-only peer (no post-quantum key exchange), both ways: our
@@ -94,6 +95,8 @@ struct Scenario {
     script: &'static str,
     /// `--flag value` pairs.
     args: Vec<(&'static str, PathBuf)>,
+    /// Environment variables for the script (and the drivers it starts).
+    env: Vec<(&'static str, &'static str)>,
 }
 
 /// `cargo xtask interop`.
@@ -131,12 +134,23 @@ pub(crate) fn run() -> Result {
     let logs = target.join("interop");
     std::fs::create_dir_all(&logs).map_err(|e| format!("creating {}: {e}", logs.display()))?;
     let scripts = repo_root().join("interop").join("node");
+    // The tokio face writes its logs apart, so that both runs can be looked at.
+    let tokio_logs = logs.join("tokio");
+    std::fs::create_dir_all(&tokio_logs)
+        .map_err(|e| format!("creating {}: {e}", tokio_logs.display()))?;
 
     let scenarios = [
         Scenario {
             name: "our client vs the node-smpp SMSC",
             script: "esme_vs_node_smsc.js",
             args: vec![("--driver", driver.clone()), ("--dir", logs.clone())],
+            env: vec![],
+        },
+        Scenario {
+            name: "smpp-tokio's client vs the node-smpp SMSC",
+            script: "esme_vs_node_smsc.js",
+            args: vec![("--driver", driver.clone()), ("--dir", tokio_logs.clone())],
+            env: vec![("SMPP_INTEROP_FACE", "tokio")],
         },
         Scenario {
             name: "node-smpp and smpplib ESMEs vs smpp smsc",
@@ -146,11 +160,13 @@ pub(crate) fn run() -> Result {
                 ("--python", python.clone()),
                 ("--dir", logs.clone()),
             ],
+            env: vec![],
         },
         Scenario {
             name: "codec cross-check",
             script: "codec.js",
             args: vec![("--smpp", smpp.clone()), ("--python", python.clone())],
+            env: vec![],
         },
         Scenario {
             name: "TLS with a classic-only peer, both ways",
@@ -160,11 +176,18 @@ pub(crate) fn run() -> Result {
                 ("--smpp", smpp.clone()),
                 ("--dir", logs.clone()),
             ],
+            env: vec![],
         },
     ];
     let mut failed = Vec::new();
     let mut timings = Vec::new();
-    for Scenario { name, script, args } in scenarios {
+    for Scenario {
+        name,
+        script,
+        args,
+        env,
+    } in scenarios
+    {
         println!("\n--> interop: {name}");
         let t = Instant::now();
         let mut cmd = Command::new("node");
@@ -173,6 +196,9 @@ pub(crate) fn run() -> Result {
             .current_dir(repo_root());
         for (flag, value) in args {
             cmd.arg(flag).arg(value);
+        }
+        for (key, value) in env {
+            cmd.env(key, value);
         }
         if let Err(e) = run_bounded(&mut cmd, SCENARIO_TIMEOUT) {
             println!("interop: {name}: {e}");

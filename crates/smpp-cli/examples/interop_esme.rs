@@ -11,6 +11,9 @@
 //! step is written to FILE as a JSON line holding the PDU exactly as this side encoded or
 //! decoded it (the objects of `smpp decode`); the interop script compares them with what
 //! node-smpp logged. Exits 1 (after writing an `error` line) when a step fails.
+//!
+//! With `SMPP_INTEROP_FACE=tokio` the same steps go through `smpp-tokio`'s async client
+//! instead of the blocking `smpp-client` (`cargo xtask interop` runs both).
 
 #![allow(clippy::print_stderr)]
 
@@ -21,7 +24,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use smpp_client::{Client, ClientConfig, TextOptions};
+use smpp_client::{Client, ClientConfig, InboundKind, Sent, TextOptions};
 use smpp_pdu::concat::SplitMethod;
 use smpp_pdu::text::{self, Encoding};
 use smpp_pdu::tlv::Tlv;
@@ -60,7 +63,101 @@ fn kind_name(kind: BindKind) -> &'static str {
     }
 }
 
-fn connect(addr: SocketAddr, kind: BindKind, log: &mut Log) -> Result<Client, String> {
+/// The client under test: the blocking `smpp-client`, or `smpp-tokio`'s async client
+/// (each call run to its end on a runtime of its own).
+enum Face {
+    Blocking(Client),
+    Tokio {
+        rt: tokio::runtime::Runtime,
+        client: smpp_tokio::Client,
+        inbound: smpp_tokio::Inbound,
+    },
+}
+
+/// Whether `SMPP_INTEROP_FACE=tokio` asks for the async client.
+fn tokio_face() -> bool {
+    std::env::var("SMPP_INTEROP_FACE").is_ok_and(|v| v == "tokio")
+}
+
+impl Face {
+    fn connect(addr: SocketAddr, config: ClientConfig) -> Result<Face, smpp_client::Error> {
+        if !tokio_face() {
+            return Client::connect(addr, config).map(Face::Blocking);
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let (client, inbound) = rt.block_on(smpp_tokio::Client::connect(addr, config))?;
+        Ok(Face::Tokio {
+            rt,
+            client,
+            inbound,
+        })
+    }
+
+    fn request(&self, body: Body<'static>) -> Result<Pdu<'static>, smpp_client::Error> {
+        match self {
+            Face::Blocking(c) => c.request(body),
+            Face::Tokio { rt, client, .. } => rt.block_on(client.request(body)),
+        }
+    }
+
+    fn send_text(
+        &self,
+        from: &str,
+        to: &str,
+        text: &str,
+        options: &TextOptions,
+    ) -> Result<Sent, smpp_client::Error> {
+        match self {
+            Face::Blocking(c) => c.send_text(from, to, text, options),
+            Face::Tokio { rt, client, .. } => {
+                rt.block_on(client.send_text(from, to, text, options))
+            }
+        }
+    }
+
+    /// The next inbound item within `wait`, handed to `f`; `None` when none came.
+    fn recv<R>(&mut self, wait: Duration, f: impl FnOnce(&InboundKind) -> R) -> Option<R> {
+        match self {
+            Face::Blocking(c) => c.inbound().recv_timeout(wait).ok().map(|i| f(i.kind())),
+            Face::Tokio { rt, inbound, .. } => rt
+                .block_on(async { tokio::time::timeout(wait, inbound.recv()).await })
+                .ok()
+                .flatten()
+                .map(|k| f(&k)),
+        }
+    }
+
+    fn unbind(self) -> Result<(), smpp_client::Error> {
+        match self {
+            Face::Blocking(c) => c.unbind().map(drop),
+            Face::Tokio { rt, client, .. } => rt.block_on(client.unbind()).map(drop),
+        }
+    }
+}
+
+/// The PDU of an inbound item: a receipt, a message carried by one PDU, another PDU.
+fn pdu_of(k: &InboundKind) -> Option<&Pdu<'static>> {
+    match k {
+        InboundKind::Receipt { pdu, .. } | InboundKind::Pdu { pdu, .. } => Some(pdu),
+        InboundKind::Message { pdu, .. } => pdu.as_ref(),
+        _ => None,
+    }
+}
+
+/// The text of an inbound item: an MO message's, or another PDU's when it is text.
+fn text_of(k: &InboundKind) -> Option<&str> {
+    match k {
+        InboundKind::Message { message, .. } => message.text.as_deref(),
+        InboundKind::Pdu { text, .. } => text.as_deref(),
+        _ => None,
+    }
+}
+
+fn connect(addr: SocketAddr, kind: BindKind, log: &mut Log) -> Result<Face, String> {
     let mut config = ClientConfig::new(kind, SYSTEM_ID, PASSWORD)
         .response_timeout(Duration::from_secs(5))
         .enquire_link_interval(None)
@@ -68,7 +165,7 @@ fn connect(addr: SocketAddr, kind: BindKind, log: &mut Log) -> Result<Client, St
         // Each MO PDU is compared with node-smpp's log as it came, not reassembled.
         .reassemble(false);
     config.bind = config.bind.interface_version(0x34);
-    let client = Client::connect(addr, config).map_err(|e| format!("bind {kind:?}: {e}"))?;
+    let client = Face::connect(addr, config).map_err(|e| format!("bind {kind:?}: {e}"))?;
     log.line(json!({
         "step": "bind", "kind": kind_name(kind), "system_id": SYSTEM_ID,
         "interface_version": 0x34,
@@ -79,7 +176,7 @@ fn connect(addr: SocketAddr, kind: BindKind, log: &mut Log) -> Result<Client, St
 /// Sends one request, logs it with its response (the request's sequence number taken from
 /// the response, which echoes it) and, for a text message, the text it carries.
 fn request(
-    client: &Client,
+    client: &Face,
     label: &str,
     body: Body<'static>,
     text: Option<&str>,
@@ -95,7 +192,7 @@ fn request(
 
 /// Sends a request the SMSC is expected to refuse with `expected`, logs it.
 fn refused(
-    client: &Client,
+    client: &Face,
     label: &str,
     body: Body<'static>,
     expected: CommandStatus,
@@ -130,7 +227,7 @@ fn short_submit(text: &str, encoding: Encoding, data_coding: u8) -> SubmitSm<'st
 }
 
 fn send_long(
-    client: &Client,
+    client: &Face,
     label: &str,
     text: &str,
     encoding: Encoding,
@@ -178,30 +275,36 @@ fn send_long(
 }
 
 /// Receives `n` inbound messages (receipts and MO), logging each.
-fn receive(client: &Client, n: usize, log: &mut Log) -> Result<(), String> {
+fn receive(client: &mut Face, n: usize, log: &mut Log) -> Result<(), String> {
     let deadline = Instant::now() + INBOUND_WAIT;
     let mut i = 0;
     while i < n {
         let left = deadline.saturating_duration_since(Instant::now());
-        let inbound = client
-            .inbound()
-            .recv_timeout(left)
-            .map_err(|_| format!("only {i} of {n} deliveries arrived within {INBOUND_WAIT:?}"))?;
-        // The wire is compared PDU by PDU: the lifecycle's reports are not deliveries.
-        let Some(pdu) = inbound.pdu() else { continue };
+        let line = client
+            .recv(left, |kind| {
+                // The wire is compared PDU by PDU: the lifecycle's reports are not
+                // deliveries.
+                let pdu = pdu_of(kind)?;
+                let receipt = match kind {
+                    InboundKind::Receipt { receipt: r, .. } => Some(
+                        json!({ "id": r.id, "stat": r.state.stat(), "err": r.err, "text": r.text }),
+                    ),
+                    _ => None,
+                };
+                Some(json!({
+                    "step": "inbound", "pdu": pdu_json(pdu), "text": text_of(kind),
+                    "receipt": receipt,
+                }))
+            })
+            .ok_or_else(|| format!("only {i} of {n} deliveries arrived within {INBOUND_WAIT:?}"))?;
+        let Some(line) = line else { continue };
         i += 1;
-        let receipt = inbound
-            .receipt()
-            .map(|r| json!({ "id": r.id, "stat": r.state.stat(), "err": r.err, "text": r.text }));
-        log.line(json!({
-            "step": "inbound", "pdu": pdu_json(pdu), "text": inbound.text(),
-            "receipt": receipt,
-        }))?;
+        log.line(line)?;
     }
     Ok(())
 }
 
-fn unbind(client: Client, log: &mut Log) -> Result<(), String> {
+fn unbind(client: Face, log: &mut Log) -> Result<(), String> {
     client.unbind().map_err(|e| format!("unbind: {e}"))?;
     log.line(json!({ "step": "unbind" }))
 }
@@ -212,12 +315,13 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
         .response_timeout(Duration::from_secs(5))
         .enquire_link_interval(None);
     config.bind = config.bind.interface_version(0x34);
-    match Client::connect(addr, config) {
+    match Face::connect(addr, config) {
         Err(smpp_client::Error::BindRejected(s)) => log.line(json!({
             "step": "bind_refused", "kind": "transmitter", "system_id": SYSTEM_ID,
             "status": smpp_pdu::json::status_name(s),
         }))?,
-        other => return Err(format!("bind with a wrong password: {other:?}")),
+        Err(e) => return Err(format!("bind with a wrong password: {e}")),
+        Ok(_) => return Err("bind with a wrong password: accepted".into()),
     }
 
     // 1. Transmitter: every request type, short texts in three alphabets, long texts in
@@ -418,16 +522,16 @@ fn run(addr: SocketAddr, log: &mut Log) -> Result<(), String> {
 
     // 2. Receiver: node-smpp delivers the three receipts of the short submits, then three MO
     //    messages (GSM, UCS-2, Latin-1 in message_payload).
-    let rx = connect(addr, BindKind::Receiver, log)?;
-    receive(&rx, 6, log)?;
+    let mut rx = connect(addr, BindKind::Receiver, log)?;
+    receive(&mut rx, 6, log)?;
     unbind(rx, log)?;
 
     // 3. Transceiver: a submit with a receipt on the same session, MO messages, a keep-alive.
-    let trx = connect(addr, BindKind::Transceiver, log)?;
+    let mut trx = connect(addr, BindKind::Transceiver, log)?;
     let text = "Transceiver test";
     let body = Body::from(short_submit(text, Encoding::Gsm7, 0));
     request(&trx, "submit_trx", body, Some(text), log)?;
-    receive(&trx, 4, log)?;
+    receive(&mut trx, 4, log)?;
     request(
         &trx,
         "enquire_link_trx",
