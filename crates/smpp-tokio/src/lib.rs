@@ -1,4 +1,5 @@
-//! SMPP for tokio: an async ESME client on the same sans-IO core as `smpp-client`.
+//! SMPP for tokio: an async ESME client on the same sans-IO core as `smpp-client`, and an
+//! SMSC server ([`Server`]) on `smpp-smsc`'s sans-IO core and handler API.
 //!
 //! The protocol and the bookkeeping are not written here. The session
 //! (`smpp-session`), the lifecycle layer (tracking, receipts matched to their message,
@@ -72,9 +73,8 @@
 //!
 //! # What is not here yet
 //!
-//! A store, throttling retries (a throttling answer is the call's [`Error::Status`]), a
-//! pool and a server face; the blocking [`smpp_client::Client`] and
-//! [`smpp_client::pool::Pool`] have the first three. Of [`ClientConfig`], this client uses
+//! A store, throttling retries (a throttling answer is the call's [`Error::Status`]) and a
+//! pool; the blocking [`smpp_client::Client`] and [`smpp_client::pool::Pool`] have them. Of [`ClientConfig`], this client uses
 //! the bind, the session settings, TLS, reconnect and `connect_attempts`, `max_rate`, the
 //! text alphabets and addressing, the lifecycle settings, `receipt_items`,
 //! `inbound_capacity` and the connect timeout.
@@ -82,8 +82,10 @@
 #![forbid(unsafe_code)]
 
 mod client;
+pub mod server;
 
 pub use client::{Client, Inbound};
+pub use server::Server;
 pub use smpp_client::{
     ClientConfig, ClientStats, Error, InboundKind, Outcome, Report, Sent, TextOptions,
     UnbindOutcome,
