@@ -40,6 +40,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{self, ErrorKind};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use log::{debug, info, warn};
@@ -124,7 +125,7 @@ struct TextState {
 /// documentation](self).
 pub struct Core {
     session: Session,
-    life: Lifecycle,
+    life: Life,
     config: ClientConfig,
     events: VecDeque<Event>,
     /// Texts whose segments are not all answered.
@@ -160,6 +161,77 @@ pub struct Core {
     now: Instant,
 }
 
+/// The lifecycle layer of a core: its own, or one shared with other cores (a pool's).
+enum Life {
+    Own(Box<Lifecycle>),
+    Shared(Arc<Mutex<Lifecycle>>),
+}
+
+/// Mutable access to a [`Life`]: the core's own, or the shared one locked.
+enum LifeGuard<'a> {
+    Own(&'a mut Lifecycle),
+    Shared(MutexGuard<'a, Lifecycle>),
+}
+
+/// Read access to a [`Life`].
+enum LifeRef<'a> {
+    Own(&'a Lifecycle),
+    Shared(MutexGuard<'a, Lifecycle>),
+}
+
+impl std::ops::Deref for LifeGuard<'_> {
+    type Target = Lifecycle;
+    fn deref(&self) -> &Lifecycle {
+        match self {
+            LifeGuard::Own(l) => l,
+            LifeGuard::Shared(g) => g,
+        }
+    }
+}
+
+impl std::ops::DerefMut for LifeGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Lifecycle {
+        match self {
+            LifeGuard::Own(l) => l,
+            LifeGuard::Shared(g) => g,
+        }
+    }
+}
+
+impl std::ops::Deref for LifeRef<'_> {
+    type Target = Lifecycle;
+    fn deref(&self) -> &Lifecycle {
+        match self {
+            LifeRef::Own(l) => l,
+            LifeRef::Shared(g) => g,
+        }
+    }
+}
+
+/// A shared lifecycle's lock; a poisoned one is taken over (the lifecycle keeps no
+/// invariant a panic elsewhere could have left half done that matters more than going on).
+fn locked(m: &Mutex<Lifecycle>) -> MutexGuard<'_, Lifecycle> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Life {
+    /// The lifecycle to change.
+    fn lock(&mut self) -> LifeGuard<'_> {
+        match self {
+            Life::Own(l) => LifeGuard::Own(l),
+            Life::Shared(m) => LifeGuard::Shared(locked(m)),
+        }
+    }
+
+    /// The lifecycle to read.
+    fn read(&self) -> LifeRef<'_> {
+        match self {
+            Life::Own(l) => LifeRef::Own(l),
+            Life::Shared(m) => LifeRef::Shared(locked(m)),
+        }
+    }
+}
+
 /// Whether a request counts against the rate cap (it carries a message).
 fn is_submit(id: CommandId) -> bool {
     matches!(
@@ -192,12 +264,31 @@ impl Core {
     /// rate halved for a while on a throttling answer); a store, throttling retries and
     /// reconnecting are the faces' business.
     pub fn bind(config: ClientConfig, now: Instant) -> Result<Core, Error> {
-        let session = Session::esme(config.session.clone(), now);
-        let config_rate = config.max_rate.map(|r| RateLimiter::new(r, now));
         let life = Lifecycle::new(LifecycleConfig {
             text: config.text,
             ..config.lifecycle.clone()
         });
+        Core::bind_on(config, now, Life::Own(Box::new(life)))
+    }
+
+    /// [`Core::bind`] with a lifecycle layer shared with other cores (the binds of a
+    /// pool): a receipt read by any of them is matched to a message any of them sent, and
+    /// the reports come from whichever core read what completed them. Tracking is kept
+    /// across closes ([`Core::keep_tracking`]): the owner of the lifecycle reports what is
+    /// left open when the last core is done ([`Lifecycle::expire_all`]).
+    pub fn bind_shared(
+        config: ClientConfig,
+        now: Instant,
+        life: Arc<Mutex<Lifecycle>>,
+    ) -> Result<Core, Error> {
+        let mut core = Core::bind_on(config, now, Life::Shared(life))?;
+        core.keep_tracking = true;
+        Ok(core)
+    }
+
+    fn bind_on(config: ClientConfig, now: Instant, life: Life) -> Result<Core, Error> {
+        let session = Session::esme(config.session.clone(), now);
+        let config_rate = config.max_rate.map(|r| RateLimiter::new(r, now));
         let mut c = Core {
             session,
             life,
@@ -266,9 +357,14 @@ impl Core {
     }
 
     /// Reports every open tracked message now (expired: no receipt will be read any
-    /// more), for a face that kept them open ([`Core::keep_tracking`]) and gives up.
+    /// more), for a face that kept them open ([`Core::keep_tracking`]) and gives up. With
+    /// a shared lifecycle ([`Core::bind_shared`]) it does nothing: the other cores may
+    /// still read their receipts, and the lifecycle's owner decides.
     pub fn expire_open(&mut self, now: Instant) {
-        self.life.expire_all(now);
+        if let Life::Shared(_) = self.life {
+            return;
+        }
+        self.life.lock().expire_all(now);
         self.drain_lifecycle();
     }
 
@@ -448,8 +544,11 @@ impl Core {
         if self.session.poll_timeout().is_some_and(|t| t <= now) {
             self.session.handle_timeout(now);
         }
-        if self.life.poll_timeout().is_some_and(|t| t <= now) {
-            self.life.handle_timeout(now);
+        {
+            let mut life = self.life.lock();
+            if life.poll_timeout().is_some_and(|t| t <= now) {
+                life.handle_timeout(now);
+            }
         }
         self.feed_backlog(now);
         self.translate(now);
@@ -504,10 +603,14 @@ impl Core {
             .as_ref()
             .map(RateLimiter::next_slot)
             .filter(|&t| t > self.now);
-        [self.session.poll_timeout(), self.life.poll_timeout(), slot]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.session.poll_timeout(),
+            self.life.read().poll_timeout(),
+            slot,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Whether the session is over ([`Event::Closed`] was queued).
@@ -546,9 +649,10 @@ impl Core {
         &self.session
     }
 
-    /// The lifecycle layer (the tracker and its counters, the inbox).
-    pub fn lifecycle(&self) -> &Lifecycle {
-        &self.life
+    /// The lifecycle layer (the tracker and its counters, the inbox), locked while the
+    /// guard lives when it is shared.
+    pub fn lifecycle(&self) -> impl std::ops::Deref<Target = Lifecycle> + '_ {
+        self.life.read()
     }
 
     /// The configuration it was bound with.
@@ -567,7 +671,7 @@ impl Core {
             throttled_retries: 0,
             unbind_closed_by_peer: self.unbind_closed_by_peer,
             connected: self.is_bound(),
-            tracker: self.life.tracker().stats(),
+            tracker: self.life.read().tracker().stats(),
             store: None,
         }
     }
@@ -601,6 +705,7 @@ impl Core {
         let tracked = if self.config.lifecycle.tracking {
             let t = self
                 .life
+                .lock()
                 .tracker_mut()
                 .submit(now, prepared.message)
                 .map_err(Error::Track);
@@ -632,7 +737,7 @@ impl Core {
                     // reports it failed.
                     if let Some(track) = self.texts.remove(&id).and_then(|t| t.tracked) {
                         for j in 0..n {
-                            self.life.tracker_mut().on_submit_result(
+                            self.life.lock().tracker_mut().on_submit_result(
                                 now,
                                 track,
                                 j,
@@ -689,6 +794,14 @@ impl Core {
         }
         self.later = later;
     }
+}
+
+/// What a lifecycle layer has to say, as the inbound items every face hands out (reports,
+/// progress, unmatched receipts, whole MO messages, incomplete ones): for the owner of a
+/// shared lifecycle ([`Core::bind_shared`]) that drives it itself, after
+/// [`Lifecycle::expire_all`] say.
+pub fn lifecycle_items(life: &mut Lifecycle) -> Vec<InboundKind> {
+    lifecycle_events(life).collect()
 }
 
 /// A session refusal as the client's error (a closed session is [`Error::Closed`]).

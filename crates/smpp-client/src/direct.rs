@@ -186,7 +186,7 @@ impl<S> DirectClient<S> {
     }
 
     /// The lifecycle layer (the tracker and its counters, the inbox).
-    pub fn lifecycle(&self) -> &Lifecycle {
+    pub fn lifecycle(&self) -> impl std::ops::Deref<Target = Lifecycle> + '_ {
         self.core.lifecycle()
     }
 

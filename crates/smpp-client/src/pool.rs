@@ -18,6 +18,7 @@
 mod run;
 mod spread;
 
+pub use spread::Spread;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,7 +33,6 @@ use crate::{
     StoreHandle, TextOptions, Tracking,
 };
 use smpp_transport::{Transport, TransportHandle};
-use spread::Spread;
 
 pub use crate::config_file::BindMode;
 

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -13,6 +13,7 @@ use smpp_client::core::Core;
 use smpp_client::{
     ClientConfig, ClientStats, Error, InboundKind, Sent, TextOptions, UnbindOutcome,
 };
+use smpp_lifecycle::Lifecycle;
 use smpp_pdu::{
     Body, CancelSm, DataSm, DataSmResp, EnquireLink, Pdu, QuerySm, QuerySmResp, ReplaceSm,
     SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp,
@@ -69,17 +70,27 @@ impl Client {
             .await
             .map_err(io_error)?
             .collect();
+        Client::connect_on(addrs, config, None).await
+    }
+
+    /// [`Client::connect`] to resolved addresses, with the core's lifecycle layer shared
+    /// with other clients (a pool's) when `life` is given.
+    pub(crate) async fn connect_on(
+        addrs: Vec<SocketAddr>,
+        config: ClientConfig,
+        life: Option<Arc<Mutex<Lifecycle>>>,
+    ) -> Result<(Client, Inbound), Error> {
         let timeout = config.transport.connect_timeout;
         #[cfg(feature = "tls-core")]
         if let Some(tls) = config.tls.clone() {
             let dial: task::Dialer<_> = Box::new(move || {
                 Box::pin(connect_tls(addrs.clone(), timeout, tls.clone())) as task::Dialing<_>
             });
-            return Client::connect_with(dial, config).await;
+            return Client::connect_with(dial, config, life).await;
         }
         let dial: task::Dialer<_> =
             Box::new(move || Box::pin(connect_tcp(addrs.clone(), timeout)) as task::Dialing<_>);
-        Client::connect_with(dial, config).await
+        Client::connect_with(dial, config, life).await
     }
 
     /// The first connect (retried as the configuration says) and the bind, with the
@@ -87,13 +98,14 @@ impl Client {
     async fn connect_with<S>(
         mut dial: task::Dialer<S>,
         config: ClientConfig,
+        life: Option<Arc<Mutex<Lifecycle>>>,
     ) -> Result<(Client, Inbound), Error>
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
         let Some(backoff) = config.reconnect else {
             let stream = dial().await?;
-            return Client::bind_with(stream, config, None).await;
+            return Client::bind_with(stream, config, None, life).await;
         };
         let attempts = config.connect_attempts.max(1);
         let mut last = Error::Closed;
@@ -110,7 +122,7 @@ impl Client {
                 }
             };
             let reconnect = Some(task::Reconnect { dial, backoff });
-            return Client::bind_with(stream, config, reconnect).await;
+            return Client::bind_with(stream, config, reconnect, life).await;
         }
         Err(last)
     }
@@ -127,13 +139,14 @@ impl Client {
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
-        Client::bind_with(stream, config, None).await
+        Client::bind_with(stream, config, None, None).await
     }
 
     async fn bind_with<S>(
         stream: S,
         config: ClientConfig,
         reconnect: Option<task::Reconnect<S>>,
+        life: Option<Arc<Mutex<Lifecycle>>>,
     ) -> Result<(Client, Inbound), Error>
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
@@ -143,7 +156,10 @@ impl Client {
         }
         let window = config.session.window.max(1);
         let capacity = config.inbound_capacity.max(1);
-        let core = Core::bind(config, Instant::now())?;
+        let core = match life {
+            Some(life) => Core::bind_shared(config, Instant::now(), life)?,
+            None => Core::bind(config, Instant::now())?,
+        };
         let (tx, rx) = mpsc::channel(window);
         let (in_tx, in_rx) = mpsc::channel(capacity);
         let (bound_tx, bound_rx) = oneshot::channel();
@@ -316,6 +332,12 @@ impl Client {
         self.shared.dropped_inbound.load(Ordering::Relaxed)
     }
 
+    /// Whether the session is bound now (not while it binds again after a drop, nor after
+    /// the end).
+    pub fn is_bound(&self) -> bool {
+        self.shared.bound.load(Ordering::Relaxed)
+    }
+
     /// Whether the connection's task has ended (calls then fail with [`Error::Closed`]).
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
@@ -330,7 +352,7 @@ impl Client {
 /// plain loop; it ends once the connection is over and every item was taken.
 #[derive(Debug)]
 pub struct Inbound {
-    rx: mpsc::Receiver<InboundKind>,
+    pub(crate) rx: mpsc::Receiver<InboundKind>,
 }
 
 impl Inbound {

@@ -73,8 +73,9 @@
 //!
 //! # What is not here yet
 //!
-//! A store, throttling retries (a throttling answer is the call's [`Error::Status`]) and a
-//! pool; the blocking [`smpp_client::Client`] and [`smpp_client::pool::Pool`] have them. Of [`ClientConfig`], this client uses
+//! A store and throttling retries (a throttling answer is the call's [`Error::Status`]);
+//! the blocking [`smpp_client::Client`] has them. [`Pool`] binds over several accounts
+//! from the same configuration file as the blocking pool (see docs/pool.md). Of [`ClientConfig`], this client uses
 //! the bind, the session settings, TLS, reconnect and `connect_attempts`, `max_rate`, the
 //! text alphabets and addressing, the lifecycle settings, `receipt_items`,
 //! `inbound_capacity` and the connect timeout.
@@ -82,9 +83,11 @@
 #![forbid(unsafe_code)]
 
 mod client;
+pub mod pool;
 pub mod server;
 
 pub use client::{Client, Inbound};
+pub use pool::Pool;
 pub use server::Server;
 pub use smpp_client::{
     ClientConfig, ClientStats, Error, InboundKind, Outcome, Report, Sent, TextOptions,

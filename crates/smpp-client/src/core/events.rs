@@ -143,6 +143,7 @@ impl Core {
         t.remaining -= 1;
         if let Some(track) = t.tracked {
             self.life
+                .lock()
                 .tracker_mut()
                 .on_submit_result(now, track, j, outcome);
         }
@@ -186,11 +187,12 @@ impl Core {
             }
         };
         if status == CommandStatus::ESME_ROK {
-            if self.life.poll_timeout().is_some_and(|t| t <= now) {
-                self.life.handle_timeout(now);
+            let mut life = self.life.lock();
+            if life.poll_timeout().is_some_and(|t| t <= now) {
+                life.handle_timeout(now);
             }
             for (kind, _) in route_inbound(
-                &mut self.life,
+                &mut life,
                 now,
                 pdu,
                 &self.config.text,
@@ -224,7 +226,7 @@ impl Core {
             );
         }
         if !self.keep_tracking {
-            self.life.expire_all(now);
+            self.life.lock().expire_all(now);
         }
         self.drain_lifecycle();
         if reason == CloseReason::PeerClosed && self.unbind_seq.is_some() {
@@ -240,6 +242,6 @@ impl Core {
 
     pub(super) fn drain_lifecycle(&mut self) {
         self.events
-            .extend(lifecycle_events(&mut self.life).map(Event::Inbound));
+            .extend(lifecycle_events(&mut self.life.lock()).map(Event::Inbound));
     }
 }

@@ -1,26 +1,27 @@
 //! Which account takes the next message: smooth weighted round robin over the accounts
-//! that can take one now. No clock, no I/O; tested alone.
+//! that can take one now. No clock, no I/O; tested alone. Public so that every pool (this
+//! crate's, `smpp-tokio`'s) picks by the same rule.
 
 /// Smooth weighted round robin: over any run of picks among the same candidates, each
 /// takes a share of picks proportional to its weight, interleaved rather than in blocks
 /// (weights 2 and 1 give A, B, A, A, B, A, ...), and an account that cannot take a message
 /// (down, or its queue full) is skipped without losing its place.
 #[derive(Clone, Debug)]
-pub(crate) struct Spread {
+pub struct Spread {
     weights: Vec<i64>,
     current: Vec<i64>,
 }
 
 impl Spread {
     /// Accounts with these weights (a weight of 0 counts as 1).
-    pub(crate) fn new(weights: impl IntoIterator<Item = u32>) -> Spread {
+    pub fn new(weights: impl IntoIterator<Item = u32>) -> Spread {
         let weights: Vec<i64> = weights.into_iter().map(|w| i64::from(w.max(1))).collect();
         let current = vec![0; weights.len()];
         Spread { weights, current }
     }
 
     /// The next account among those `can_take` says yes to, or `None` when none can.
-    pub(crate) fn pick(&mut self, can_take: impl Fn(usize) -> bool) -> Option<usize> {
+    pub fn pick(&mut self, can_take: impl Fn(usize) -> bool) -> Option<usize> {
         let mut total = 0;
         let mut best: Option<usize> = None;
         for i in 0..self.weights.len() {

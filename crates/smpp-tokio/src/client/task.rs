@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     pub(crate) dropped_results: AtomicU64,
     /// Inbound items discarded because the stream had been dropped.
     pub(crate) dropped_inbound: AtomicU64,
+    /// Whether the session is bound now (for a pool choosing a bind).
+    pub(crate) bound: std::sync::atomic::AtomicBool,
 }
 
 /// What a handle asks of the task (always boxed, so the variants' sizes do not matter).
@@ -155,7 +157,9 @@ pub(crate) async fn run<S>(
     let window = core.session().config().window.max(1);
     let mut core = core;
     // Open messages survive a dropped connection when it is made again.
-    core.keep_tracking(reconnect.is_some());
+    if reconnect.is_some() {
+        core.keep_tracking(true);
+    }
     let (mut dial, backoff) = match reconnect {
         Some(r) => (Some(r.dial), Some(r.backoff)),
         None => (None, None),
@@ -341,6 +345,9 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 None => self.bound = Some(tx),
             }
         }
+        self.shared
+            .bound
+            .store(self.core.is_bound(), Ordering::Relaxed);
         if self.core.is_closed() && !self.unbinds.is_empty() {
             let outcome = self.core.unbind_outcome();
             for reply in self.unbinds.drain(..) {

@@ -1,0 +1,283 @@
+//! [`Pool`]: binds over one or more SMSC accounts on tokio, from the same configuration
+//! file as the blocking pool ([`smpp_client::PoolConfig`]).
+//!
+//! Every bind is a [`Client`] of this crate (its own task, reconnecting with backoff); all
+//! of them share one lifecycle layer, so a receipt read on any receiving bind is matched to
+//! the message any transmitting bind sent, and one [`Inbound`] stream carries every
+//! report, receipt and MO message. Messages go to the accounts by weight (the blocking
+//! pool's [`Spread`]), and within an account to its bound binds in turn.
+//!
+//! Delivery is at most once, as in the blocking pool: a message in flight on a bind that
+//! drops resolves as [`Error::Disconnected`] (outcome unknown) and is never sent again by
+//! the pool; one that a bind took but never wrote ([`Error::NotSent`]) goes to another
+//! bind; one that no bind could take within the failover wait is [`Error::NoBind`].
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use log::{info, warn};
+use smpp_client::pool::Spread;
+use smpp_client::{
+    Backoff, ClientConfig, ConfigError, Error, InboundKind, PoolConfig, Sent, TextOptions,
+    TrackerStats,
+};
+use smpp_lifecycle::{Lifecycle, LifecycleConfig};
+use smpp_pdu::{SubmitSm, SubmitSmResp};
+use smpp_session::BindKind;
+use tokio::sync::mpsc;
+
+use crate::{Client, Inbound};
+
+/// How long a message waits for a bind to come up before it is [`Error::NoBind`].
+const FAILOVER_WAIT: Duration = Duration::from_secs(5);
+
+/// One bind of the pool.
+struct Member {
+    account: usize,
+    kind: BindKind,
+    client: Client,
+}
+
+/// One account: its name, weight and the binds that submit.
+struct Account {
+    name: String,
+    submitters: Vec<usize>,
+    /// The next of `submitters` to try.
+    next: AtomicUsize,
+}
+
+/// Binds over several SMSC accounts, on tokio; see the [module documentation](self).
+pub struct Pool {
+    members: Vec<Member>,
+    accounts: Vec<Account>,
+    spread: Mutex<Spread>,
+    life: Arc<Mutex<Lifecycle>>,
+    /// Where the last reports go when the pool closes.
+    inbound: mpsc::Sender<InboundKind>,
+    failover_wait: Duration,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("binds", &self.members.len())
+            .field("up", &self.up())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pool {
+    /// Opens every bind of every account of `config` (each with reconnect), and returns
+    /// the pool with the one stream of what every receiving bind reads. An account's
+    /// `max_rate` is shared by dividing it among its transmitting binds. Fails when a bind
+    /// cannot be opened (naming its account) or the file asks for what this build lacks.
+    pub async fn connect(config: &PoolConfig) -> Result<(Pool, Inbound), Error> {
+        let life = Arc::new(Mutex::new(Lifecycle::new(LifecycleConfig::default())));
+        let capacity = ClientConfig::new(BindKind::Transceiver, "", "").inbound_capacity;
+        let (tx, rx) = mpsc::channel(capacity);
+        let mut members = Vec::new();
+        let mut accounts = Vec::new();
+        for (a, account) in config.smsc.iter().enumerate() {
+            let addrs = resolve(&account.addr).await.map_err(|e| {
+                Error::Config(ConfigError {
+                    path: None,
+                    line: None,
+                    key: Some("addr".into()),
+                    message: format!("account `{}`: {e}", account.name),
+                })
+            })?;
+            let kinds = account.bind.kinds();
+            let submitting =
+                kinds.iter().filter(|k| **k != BindKind::Receiver).count() * account.binds.max(1);
+            let mut submitters = Vec::new();
+            for &kind in kinds {
+                for _ in 0..account.binds.max(1) {
+                    let mut cfg = account.client_config(kind).map_err(Error::Config)?;
+                    cfg = cfg.reconnect(Backoff::default());
+                    cfg.max_rate = account.max_rate.map(|r| r / submitting.max(1) as f64);
+                    let (client, inbound) =
+                        Client::connect_on(addrs.clone(), cfg, Some(Arc::clone(&life)))
+                            .await
+                            .map_err(|e| {
+                                warn!("account `{}`: {kind:?} bind failed: {e}", account.name);
+                                e
+                            })?;
+                    tokio::spawn(forward(inbound, tx.clone()));
+                    if kind != BindKind::Receiver {
+                        submitters.push(members.len());
+                    }
+                    members.push(Member {
+                        account: a,
+                        kind,
+                        client,
+                    });
+                }
+            }
+            info!(
+                "account `{}`: {} bind(s) up",
+                account.name,
+                kinds.len() * account.binds.max(1)
+            );
+            accounts.push(Account {
+                name: account.name.clone(),
+                submitters,
+                next: AtomicUsize::new(0),
+            });
+        }
+        let spread = Spread::new(config.smsc.iter().map(|a| a.weight));
+        Ok((
+            Pool {
+                members,
+                accounts,
+                spread: Mutex::new(spread),
+                life,
+                inbound: tx,
+                failover_wait: FAILOVER_WAIT,
+            },
+            Inbound { rx },
+        ))
+    }
+
+    /// Sets how long a message waits for a bind to come up before it is
+    /// [`Error::NoBind`] (5 s by default).
+    pub fn failover_wait(mut self, wait: Duration) -> Pool {
+        self.failover_wait = wait;
+        self
+    }
+
+    /// Binds up now.
+    pub fn up(&self) -> usize {
+        self.members.iter().filter(|m| m.client.is_bound()).count()
+    }
+
+    /// The accounts' names and how many of each one's binds are up.
+    pub fn accounts(&self) -> Vec<(String, usize)> {
+        self.accounts
+            .iter()
+            .enumerate()
+            .map(|(a, acc)| {
+                let up = self
+                    .members
+                    .iter()
+                    .filter(|m| m.account == a && m.client.is_bound())
+                    .count();
+                (acc.name.clone(), up)
+            })
+            .collect()
+    }
+
+    /// The shared tracker's counters.
+    pub fn tracker_stats(&self) -> TrackerStats {
+        self.life
+            .lock()
+            .map(|l| l.tracker().stats())
+            .unwrap_or_default()
+    }
+
+    /// A bound transmitting bind, by account weight then in turn within the account;
+    /// waits for one up to the failover wait.
+    async fn pick(&self, skip: &[usize]) -> Result<usize, Error> {
+        let end = Instant::now() + self.failover_wait;
+        loop {
+            let ready = |m: usize| !skip.contains(&m) && self.members[m].client.is_bound();
+            let picked = {
+                let mut spread = self.spread.lock().unwrap_or_else(|e| e.into_inner());
+                spread.pick(|a| self.accounts[a].submitters.iter().any(|&m| ready(m)))
+            };
+            if let Some(a) = picked {
+                let acc = &self.accounts[a];
+                let n = acc.submitters.len();
+                let start = acc.next.fetch_add(1, Ordering::Relaxed);
+                if let Some(m) = (0..n)
+                    .map(|i| acc.submitters[(start + i) % n])
+                    .find(|&m| ready(m))
+                {
+                    return Ok(m);
+                }
+            }
+            if Instant::now() >= end {
+                return Err(Error::NoBind);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Sends a text through a bind the pool picks (see [`Client::send_text`]); its report
+    /// comes on the pool's [`Inbound`] whichever bind reads its receipts. A message a bind
+    /// could not write goes to another; see the module documentation for the rest.
+    pub async fn send_text(
+        &self,
+        from: &str,
+        to: &str,
+        text: &str,
+        options: &TextOptions,
+    ) -> Result<Sent, Error> {
+        let mut tried = Vec::new();
+        loop {
+            let m = self.pick(&tried).await?;
+            match self.members[m]
+                .client
+                .send_text(from, to, text, options)
+                .await
+            {
+                Err(Error::NotSent | Error::Closed) => tried.push(m),
+                other => return other,
+            }
+        }
+    }
+
+    /// A `submit_sm` as it is (untracked), through a bind the pool picks.
+    pub async fn submit(&self, sm: SubmitSm<'static>) -> Result<SubmitSmResp<'static>, Error> {
+        let mut tried = Vec::new();
+        loop {
+            let m = self.pick(&tried).await?;
+            match self.members[m].client.submit(sm.clone()).await {
+                Err(Error::NotSent | Error::Closed) => tried.push(m),
+                other => return other,
+            }
+        }
+    }
+
+    /// Unbinds every bind, then reports every message still open (expired: no receipt
+    /// will be read any more) on the pool's stream, which then ends.
+    pub async fn close(self) {
+        for m in &self.members {
+            if let Err(e) = m.client.unbind().await {
+                warn!(
+                    "{:?} bind of `{}`: unbind: {e}",
+                    m.kind, self.accounts[m.account].name
+                );
+            }
+        }
+        let items = {
+            let mut life = self.life.lock().unwrap_or_else(|e| e.into_inner());
+            life.expire_all(Instant::now());
+            smpp_client::core::lifecycle_items(&mut life)
+        };
+        for item in items {
+            if self.inbound.send(item).await.is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// Hands a bind's inbound items to the pool's stream.
+async fn forward(mut inbound: Inbound, tx: mpsc::Sender<InboundKind>) {
+    while let Some(item) = inbound.recv().await {
+        if tx.send(item).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The socket addresses of `addrs` (`host:port` each), in order.
+async fn resolve(addrs: &[String]) -> std::io::Result<Vec<SocketAddr>> {
+    let mut out = Vec::new();
+    for a in addrs {
+        out.extend(tokio::net::lookup_host(a.as_str()).await?);
+    }
+    Ok(out)
+}
