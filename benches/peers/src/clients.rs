@@ -394,6 +394,46 @@ fn their_bind() -> rusmpp::pdus::BindTransmitter {
         .build()
 }
 
+/// One measured phase of a futures-based client: `call()` futures kept `window` at a time
+/// in a `FuturesUnordered` until the budget is spent, each response's latency recorded
+/// (`done` counts them as they come, for a stall report).
+async fn futures_phase<Fut, T, E>(
+    window: usize,
+    max: u64,
+    secs: Option<f64>,
+    mut call: impl FnMut() -> Fut,
+    done: &std::cell::Cell<u64>,
+    what: &str,
+) -> Result<Measured, String>
+where
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: std::fmt::Display,
+{
+    let mut budget = Budget::new(max, secs);
+    let mut latencies = Vec::with_capacity(max.min(4_000_000) as usize);
+    let mut in_flight = FuturesUnordered::new();
+    loop {
+        if in_flight.len() < window {
+            if let Some(t0) = budget.next() {
+                let f = call();
+                in_flight.push(async move { (t0, f.await) });
+                continue;
+            }
+        }
+        let Some((t0, r)) = in_flight.next().await else {
+            break;
+        };
+        r.map_err(|e| format!("{what}: {e}"))?;
+        latencies.push(t0.elapsed().as_nanos() as u64);
+        done.set(done.get() + 1);
+    }
+    Ok(Measured {
+        completed: latencies.len() as u64,
+        elapsed: budget.start.elapsed(),
+        latencies,
+    })
+}
+
 /// Our `smpp-tokio` client: `window` `submit` futures at once in a `FuturesUnordered`, in a
 /// current-thread runtime (the connection's task and this one share the thread).
 pub(crate) fn ours_tokio(addr: SocketAddr, lim: Limits) -> Result<Measured, String> {
@@ -408,33 +448,10 @@ pub(crate) fn ours_tokio(addr: SocketAddr, lim: Limits) -> Result<Measured, Stri
             .await
             .map_err(|e| format!("ours-tokio: bind: {e}"))?;
         let sm = our_submit();
+        let done = std::cell::Cell::new(0u64);
         let phase = |max: u64, secs: Option<f64>| {
-            let client = &client;
-            let sm = &sm;
-            async move {
-                let mut budget = Budget::new(max, secs);
-                let mut latencies = Vec::with_capacity(max.min(4_000_000) as usize);
-                let mut in_flight = FuturesUnordered::new();
-                loop {
-                    if in_flight.len() < lim.window {
-                        if let Some(t0) = budget.next() {
-                            let sm = sm.clone();
-                            in_flight.push(async move { (t0, client.submit(sm).await) });
-                            continue;
-                        }
-                    }
-                    let Some((t0, r)) = in_flight.next().await else {
-                        break;
-                    };
-                    r.map_err(|e| format!("ours-tokio: submit: {e}"))?;
-                    latencies.push(t0.elapsed().as_nanos() as u64);
-                }
-                Ok::<_, String>(Measured {
-                    completed: latencies.len() as u64,
-                    elapsed: budget.start.elapsed(),
-                    latencies,
-                })
-            }
+            let call = || client.submit(sm.clone());
+            futures_phase(lim.window, max, secs, call, &done, "ours-tokio: submit")
         };
         phase(lim.warmup, None).await?;
         let m = phase(lim.max, Some(lim.secs)).await?;
@@ -484,34 +501,8 @@ pub(crate) fn rusmppc(
             .map_err(|e| format!("rusmppc: bind: {e}"))?;
         let sm = their_submit();
         let phase = |max: u64, secs: Option<f64>| {
-            let client = &client;
-            let sm = &sm;
-            let completed = &completed;
-            async move {
-                let mut budget = Budget::new(max, secs);
-                let mut latencies = Vec::with_capacity(max.min(4_000_000) as usize);
-                let mut in_flight = FuturesUnordered::new();
-                loop {
-                    if in_flight.len() < lim.window {
-                        if let Some(t0) = budget.next() {
-                            let sm = sm.clone();
-                            in_flight.push(async move { (t0, client.submit_sm(sm).await) });
-                            continue;
-                        }
-                    }
-                    let Some((t0, r)) = in_flight.next().await else {
-                        break;
-                    };
-                    r.map_err(|e| format!("rusmppc: submit_sm: {e}"))?;
-                    latencies.push(t0.elapsed().as_nanos() as u64);
-                    completed.set(completed.get() + 1);
-                }
-                Ok::<_, String>(Measured {
-                    completed: latencies.len() as u64,
-                    elapsed: budget.start.elapsed(),
-                    latencies,
-                })
-            }
+            let call = || client.submit_sm(sm.clone());
+            futures_phase(lim.window, max, secs, call, &completed, "rusmppc: submit_sm")
         };
         phase(lim.warmup, None).await?;
         let m = phase(lim.max, Some(lim.secs)).await?;

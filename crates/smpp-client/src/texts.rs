@@ -120,18 +120,34 @@ pub(crate) fn prepare(
         .iter()
         .map(|s| s.to_submit_sm(&template))
         .collect();
-    let message = NewMessage {
-        reference: options.reference.clone(),
-        segments: segments.len(),
-        receipts: ReceiptPolicy::from_registered_delivery(options.registered_delivery),
-        report_timeout: options.report_timeout,
-        submitted_unix_ms: unix_ms(),
-    };
-    Ok(Prepared {
+    Ok(Prepared::new(
         segments,
-        message,
-        timeout: options.timeout,
-    })
+        options.registered_delivery,
+        options,
+    ))
+}
+
+impl Prepared {
+    /// `segments` to go as one tracked message, with the reference and timeouts of
+    /// `options` and receipts as `registered_delivery` asks.
+    fn new(
+        segments: Vec<SubmitSm<'static>>,
+        registered_delivery: u8,
+        options: &TextOptions,
+    ) -> Prepared {
+        let message = NewMessage {
+            reference: options.reference.clone(),
+            segments: segments.len(),
+            receipts: ReceiptPolicy::from_registered_delivery(registered_delivery),
+            report_timeout: options.report_timeout,
+            submitted_unix_ms: unix_ms(),
+        };
+        Prepared {
+            segments,
+            message,
+            timeout: options.timeout,
+        }
+    }
 }
 
 /// A message the caller built as its `submit_sm`s, ready to go: tracked with the
@@ -141,22 +157,11 @@ pub(crate) fn prepare_segments(
     segments: Vec<SubmitSm<'static>>,
     options: &TextOptions,
 ) -> Result<Prepared, Error> {
-    let first = match segments.first() {
-        Some(first) if segments.len() <= 255 => first,
+    let registered_delivery = match segments.first() {
+        Some(first) if segments.len() <= 255 => first.registered_delivery,
         _ => return Err(Error::Segments(segments.len())),
     };
-    let message = NewMessage {
-        reference: options.reference.clone(),
-        segments: segments.len(),
-        receipts: ReceiptPolicy::from_registered_delivery(first.registered_delivery),
-        report_timeout: options.report_timeout,
-        submitted_unix_ms: unix_ms(),
-    };
-    Ok(Prepared {
-        segments,
-        message,
-        timeout: options.timeout,
-    })
+    Ok(Prepared::new(segments, registered_delivery, options))
 }
 
 impl Inner {

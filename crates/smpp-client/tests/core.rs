@@ -51,17 +51,29 @@ impl Pair {
 
     fn bound_with(window: usize, f: impl FnOnce(&mut ClientConfig)) -> Pair {
         let mut p = Pair::with(window, f);
-        p.pump();
-        let seq = p.take_smsc(|e| match e {
+        p.accept_bind();
+        p
+    }
+
+    /// The SMSC accepts the bind the core sent; the core is bound.
+    fn accept_bind(&mut self) {
+        self.pump();
+        let seq = self.bind_request();
+        self.smsc
+            .accept_bind(self.now, seq, "SMSC")
+            .expect("accept");
+        self.pump();
+        assert!(matches!(self.core.bind_outcome(), Some(Ok(()))));
+    }
+
+    /// The sequence number of the bind the SMSC received.
+    fn bind_request(&mut self) -> u32 {
+        self.take_smsc(|e| match e {
             S::BindRequested {
                 sequence_number, ..
             } => Some(*sequence_number),
             _ => None,
-        });
-        p.smsc.accept_bind(p.now, seq, "SMSC").expect("accept");
-        p.pump();
-        assert!(matches!(p.core.bind_outcome(), Some(Ok(()))));
-        p
+        })
     }
 
     /// Moves bytes both ways until neither side has anything to say.
@@ -286,12 +298,7 @@ fn an_smsc_that_closes_on_unbind_ends_the_session_as_asked() {
 fn a_refused_bind_says_so() {
     let mut p = Pair::new(1);
     p.pump();
-    let seq = p.take_smsc(|e| match e {
-        S::BindRequested {
-            sequence_number, ..
-        } => Some(*sequence_number),
-        _ => None,
-    });
+    let seq = p.bind_request();
     p.smsc
         .reject_bind(p.now, seq, CommandStatus::ESME_RINVPASWD)
         .expect("reject");
@@ -340,16 +347,7 @@ fn a_receipt_on_the_next_session_after_rebind_completes_its_message() {
     // A new connection, a new SMSC session, the same tracker.
     p.core.rebind(p.now).expect("rebind");
     p.smsc = Session::smsc(Config::default(), p.now);
-    p.pump();
-    let seq = p.take_smsc(|e| match e {
-        S::BindRequested {
-            sequence_number, ..
-        } => Some(*sequence_number),
-        _ => None,
-    });
-    p.smsc.accept_bind(p.now, seq, "SMSC").expect("accept");
-    p.pump();
-    assert!(matches!(p.core.bind_outcome(), Some(Ok(()))));
+    p.accept_bind();
     p.receipt("M1", ReceiptState::Delivered);
     p.pump();
     let reports: Vec<_> = p
