@@ -55,7 +55,9 @@ use crate::inbound::{lifecycle_events, route_inbound};
 use crate::pending::outcome_to_result;
 use crate::rate::RateLimiter;
 use crate::texts::{prepare, submit_result, Prepared};
-use crate::{ClientConfig, ClientStats, Error, InboundKind, Sent, TextOptions, UnbindOutcome};
+use crate::{
+    ClientConfig, ClientStats, Error, InboundKind, Sent, TextOptions, ThrottlePolicy, UnbindOutcome,
+};
 
 mod events;
 
@@ -159,6 +161,31 @@ pub struct Core {
     rate: Option<RateLimiter>,
     /// The latest time a call passed in (for [`Core::has_room`]'s rate check).
     now: Instant,
+    /// Under [`ThrottlePolicy::Retry`]: what each request in flight needs to be sent again.
+    keep: HashMap<u32, Retry>,
+    /// Throttled requests waiting for their turn to go again, with when.
+    due: Vec<(Instant, Retry)>,
+    /// A resent request's sequence number -> the one its caller holds.
+    aliases: HashMap<u32, u32>,
+    /// Requests sent again after a throttling answer.
+    throttled_retries: u64,
+}
+
+/// A request kept to be sent again after a throttling answer.
+pub(crate) struct Retry {
+    body: Body<'static>,
+    /// Resends so far.
+    attempt: u32,
+    origin: Origin,
+}
+
+/// Whose a kept request is.
+#[derive(Clone, Copy)]
+pub(crate) enum Origin {
+    /// A caller's request, by the sequence number its handle holds.
+    Raw(u32),
+    /// Segment `.1` of text `.0`.
+    Segment(u64, usize),
 }
 
 /// The lifecycle layer of a core: its own, or one shared with other cores (a pool's).
@@ -261,8 +288,10 @@ impl Core {
     /// Of [`ClientConfig`], the core uses the bind, the session settings, the text
     /// alphabets and addressing, the lifecycle settings, `receipt_items` and `max_rate`
     /// (submits, `data_sm`s and `submit_multi`s evenly spaced, every segment counted, the
-    /// rate halved for a while on a throttling answer); a store, throttling retries and
-    /// reconnecting are the faces' business.
+    /// rate halved for a while on a throttling answer) and `throttle` (with
+    /// [`ThrottlePolicy::Retry`], a request or segment answered `ESME_RTHROTTLED` or
+    /// `ESME_RMSGQFUL` goes again after the backoff, as often as allowed, its caller seeing
+    /// only the last answer); a store and reconnecting are the faces' business.
     pub fn bind(config: ClientConfig, now: Instant) -> Result<Core, Error> {
         let life = Lifecycle::new(LifecycleConfig {
             text: config.text,
@@ -312,6 +341,10 @@ impl Core {
             past: smpp_session::Stats::default(),
             rate: config_rate,
             now,
+            keep: HashMap::new(),
+            due: Vec::new(),
+            aliases: HashMap::new(),
+            throttled_retries: 0,
         };
         let seq = c
             .session
@@ -428,7 +461,116 @@ impl Core {
         if capped {
             self.take_slot();
         }
+        if self.retrying() {
+            let body = body.clone().into_owned();
+            self.keep.insert(
+                seq,
+                Retry {
+                    body,
+                    attempt: 0,
+                    origin: Origin::Raw(seq),
+                },
+            );
+        }
         Ok(RequestId(seq))
+    }
+
+    /// Whether throttled requests are sent again ([`ThrottlePolicy::Retry`]).
+    pub(crate) fn retrying(&self) -> bool {
+        matches!(self.config.throttle, ThrottlePolicy::Retry { attempts, .. } if attempts > 0)
+    }
+
+    /// Keeps segment `j` of text `id`, sent as `seq`, for sending again.
+    pub(crate) fn keep_segment(&mut self, seq: u32, id: u64, j: usize, sm: &SubmitSm<'static>) {
+        if self.retrying() {
+            self.keep.insert(
+                seq,
+                Retry {
+                    body: Body::from(sm.clone()),
+                    attempt: 0,
+                    origin: Origin::Segment(id, j),
+                },
+            );
+        }
+    }
+
+    /// A response (or its absence) for `seq`: under the retry policy a throttling answer
+    /// puts the request back in line for its turn (true: nothing else to do with it).
+    pub(crate) fn held_for_retry(
+        &mut self,
+        now: Instant,
+        seq: u32,
+        result: &Result<Pdu<'static>, Error>,
+    ) -> bool {
+        let Some(kept) = self.keep.remove(&seq) else {
+            return false;
+        };
+        let ThrottlePolicy::Retry { attempts, backoff } = self.config.throttle else {
+            return false;
+        };
+        let throttled = matches!(result, Err(Error::Status(s)) if crate::pending::is_throttled(*s));
+        if !throttled || kept.attempt >= attempts {
+            return false;
+        }
+        // A deterministic spread in [0, 1) for the jitter (no generator in the core).
+        let unit =
+            (u64::from(seq).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64;
+        let at = now + backoff.delay_with_jitter(kept.attempt, unit);
+        debug!("seq {seq} throttled: sent again in {:?}", at - now);
+        if let Origin::Segment(..) = kept.origin {
+            self.segments.remove(&seq);
+        }
+        self.aliases.remove(&seq);
+        self.throttled_retries += 1;
+        self.due.push((at, kept));
+        true
+    }
+
+    /// Sends the throttled requests whose turn came, while the window and the rate cap
+    /// have room.
+    pub(crate) fn resend_due(&mut self, now: Instant) {
+        while let Some(i) = self
+            .due
+            .iter()
+            .enumerate()
+            .filter(|(_, (at, _))| *at <= now)
+            .min_by_key(|(_, (at, _))| *at)
+            .map(|(i, _)| i)
+        {
+            if self.session.in_flight() >= self.session.config().window || !self.rate_ready() {
+                return;
+            }
+            let (_, mut r) = self.due.swap_remove(i);
+            r.attempt += 1;
+            match self.session.send_request(now, &r.body) {
+                Ok(seq) => {
+                    if is_submit(r.body.command_id()) {
+                        self.take_slot();
+                    }
+                    match r.origin {
+                        Origin::Raw(original) => {
+                            self.aliases.insert(seq, original);
+                        }
+                        Origin::Segment(id, j) => {
+                            self.segments.insert(seq, (id, j));
+                        }
+                    }
+                    self.keep.insert(seq, r);
+                }
+                Err(e) => self.give_up_retry(now, r, refused(e)),
+            }
+        }
+    }
+
+    /// A kept request that will not go again: its caller gets `e`.
+    pub(crate) fn give_up_retry(&mut self, now: Instant, r: Retry, e: Error) {
+        match r.origin {
+            Origin::Raw(original) => self.events.push_back(Event::Response {
+                id: RequestId(original),
+                result: Err(e),
+            }),
+            Origin::Segment(id, j) => self.segment_done(now, id, j, Err(e), SubmitResult::NotSent),
+        }
     }
 
     /// Moves the core's notion of now forward.
@@ -550,6 +692,7 @@ impl Core {
                 life.handle_timeout(now);
             }
         }
+        self.resend_due(now);
         self.feed_backlog(now);
         self.translate(now);
     }
@@ -668,7 +811,7 @@ impl Core {
         ClientStats {
             session,
             reconnects: self.rebinds,
-            throttled_retries: 0,
+            throttled_retries: self.throttled_retries,
             unbind_closed_by_peer: self.unbind_closed_by_peer,
             connected: self.is_bound(),
             tracker: self.life.read().tracker().stats(),
@@ -727,10 +870,14 @@ impl Core {
         );
         let mut segments = prepared.segments.into_iter().enumerate();
         if let Some((_, first)) = segments.next() {
-            match self.session.send_request(now, &Body::from(first)) {
+            let body = Body::from(first);
+            match self.session.send_request(now, &body) {
                 Ok(seq) => {
                     self.take_slot();
                     self.segments.insert(seq, (id, 0));
+                    if let Body::SubmitSm(sm) = &body {
+                        self.keep_segment(seq, id, 0, sm);
+                    }
                 }
                 Err(e) => {
                     // Nothing went: the text fails here (no `Sent` event), and the tracker
@@ -764,7 +911,10 @@ impl Core {
     /// order as [`Core::translate`] does. The order of the events is the session's either
     /// way.
     fn feed(&mut self, now: Instant, bytes: &[u8]) {
-        let fast = self.segments.is_empty() && self.bind_seq.is_none() && self.unbind_seq.is_none();
+        let fast = self.segments.is_empty()
+            && self.bind_seq.is_none()
+            && self.unbind_seq.is_none()
+            && self.keep.is_empty();
         let mut later = std::mem::take(&mut self.later);
         let (session, events) = (&mut self.session, &mut self.events);
         let mut direct = fast;

@@ -43,12 +43,14 @@
 //! could no longer come), and later calls fail with [`Error::Closed`].
 //!
 //! Of [`ClientConfig`], the direct client uses the bind, the session settings, the text
-//! alphabets and addressing, the lifecycle settings and the rate cap (`max_rate`: submits
+//! alphabets and addressing, the lifecycle settings, the rate cap (`max_rate`: submits
 //! evenly spaced, lowered for a while on a throttling answer; `has_room` says no until the
-//! next slot). The threaded client's other machinery is not here: no reconnect (bind a new
-//! client on a new stream), no store, no throttling retry (an `ESME_RTHROTTLED` answer is
-//! the request's error), no manual acknowledgement (every `deliver_sm`/`data_sm` is
-//! answered `ESME_ROK` as it is read, after the lifecycle layer saw it).
+//! next slot) and the throttling policy (`throttle`: with `ThrottlePolicy::Retry` a
+//! throttled request goes again after the backoff, its handle getting only the last
+//! answer). The threaded client's other machinery is not here: no reconnect (bind a new
+//! client on a new stream), no store, no manual acknowledgement (every
+//! `deliver_sm`/`data_sm` is answered `ESME_ROK` as it is read, after the lifecycle layer
+//! saw it).
 //!
 //! ```no_run
 //! use std::time::Duration;

@@ -423,3 +423,96 @@ fn the_rate_cap_spaces_submits_and_comes_down_on_throttling() {
     wait_room(&mut p);
     assert!(p.now - a >= Duration::from_millis(199), "{:?}", p.now - a);
 }
+
+/// Under `ThrottlePolicy::Retry`, a request or a text's segment answered `ESME_RTHROTTLED`
+/// goes again after the backoff, on the clock, and its caller sees only the last answer
+/// under the handle it holds; past the attempts allowed the throttling status is the answer.
+#[test]
+fn throttled_requests_go_again_after_the_backoff() {
+    let backoff = smpp_client::Backoff {
+        initial: Duration::from_millis(100),
+        max: Duration::from_millis(100),
+        factor: 1.0,
+        jitter: 0.0,
+    };
+    let mut p = Pair::bound_with(8, |c| {
+        c.throttle = smpp_client::ThrottlePolicy::Retry {
+            attempts: 2,
+            backoff,
+        }
+    });
+    let throttle = |p: &mut Pair, seq: u32| {
+        p.smsc
+            .send_response(
+                p.now,
+                seq,
+                CommandStatus::ESME_RTHROTTLED,
+                Body::from(SubmitSmResp::default()),
+            )
+            .expect("answer");
+    };
+    // A raw submit: throttled once, then accepted.
+    let id = p.core.submit(p.now, &SubmitSm::default()).expect("sent");
+    p.pump();
+    let first = p.submits();
+    throttle(&mut p, first[0].0);
+    p.pump();
+    assert!(p.events.is_empty(), "held for its turn: {:?}", p.events);
+    p.advance(Duration::from_millis(99));
+    assert!(p.submits().is_empty(), "not before the backoff");
+    p.advance(Duration::from_millis(1));
+    let again = p.submits();
+    assert_eq!(again.len(), 1, "sent again");
+    assert_ne!(again[0].0, first[0].0);
+    p.answer(again[0].0, "M1");
+    p.pump();
+    assert!(matches!(
+        p.events.as_slice(),
+        [Event::Response { id: got, result: Ok(_) }] if *got == id
+    ));
+    p.events.clear();
+    // A text of two segments: the second throttled once; the outcome has both ids in order.
+    let text = "y".repeat(300);
+    p.core
+        .send_text(p.now, "A", "447700900123", &text, &TextOptions::default())
+        .expect("accepted");
+    p.pump();
+    let segs = p.submits();
+    assert_eq!(segs.len(), 2);
+    p.answer(segs[0].0, "S1");
+    throttle(&mut p, segs[1].0);
+    p.pump();
+    p.advance(Duration::from_millis(100));
+    let again = p.submits();
+    p.answer(again[0].0, "S2");
+    p.pump();
+    let sent: Vec<_> = p
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Sent { result, .. } => Some(result.as_ref().expect("sent").message_ids.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent, [vec!["S1".to_string(), "S2".to_string()]]);
+    p.events.clear();
+    // Throttled every time: after two more attempts, the status is the answer.
+    let id = p.core.submit(p.now, &SubmitSm::default()).expect("sent");
+    for _ in 0..3 {
+        p.pump();
+        let s = p.submits();
+        assert_eq!(s.len(), 1);
+        throttle(&mut p, s[0].0);
+        p.pump();
+        p.advance(Duration::from_millis(100));
+    }
+    assert!(
+        matches!(
+            p.events.as_slice(),
+            [Event::Response { id: got, result: Err(Error::Status(CommandStatus::ESME_RTHROTTLED)) }] if *got == id
+        ),
+        "{:?}",
+        p.events
+    );
+    assert_eq!(p.core.stats().throttled_retries, 4);
+}

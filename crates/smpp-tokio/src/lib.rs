@@ -63,22 +63,24 @@
 //! application takes items again. Nothing is dropped while [`Inbound`] is alive; once it
 //! is dropped, items are counted and discarded.
 //!
-//! # Reconnecting and the rate cap
+//! # Reconnecting, the rate cap and throttling
 //!
 //! With [`ClientConfig::reconnect`](smpp_client::ClientConfig::reconnect), a client from
 //! [`Client::connect`] makes a dropped connection again (see there). With
 //! [`ClientConfig::max_rate`](smpp_client::ClientConfig::max_rate), submits go evenly
 //! spaced (every segment of a text counted), the rate halved for a while on a throttling
-//! answer: calls wait for their slot as they wait for the window.
+//! answer: calls wait for their slot as they wait for the window. With
+//! [`ThrottlePolicy::Retry`](smpp_client::ThrottlePolicy::Retry) a request or segment
+//! answered `ESME_RTHROTTLED` or `ESME_RMSGQFUL` goes again after the backoff, the call
+//! resolving with the last answer.
 //!
 //! # What is not here yet
 //!
-//! A store and throttling retries (a throttling answer is the call's [`Error::Status`]);
-//! the blocking [`smpp_client::Client`] has them. [`Pool`] binds over several accounts
-//! from the same configuration file as the blocking pool (see docs/pool.md). Of [`ClientConfig`], this client uses
-//! the bind, the session settings, TLS, reconnect and `connect_attempts`, `max_rate`, the
-//! text alphabets and addressing, the lifecycle settings, `receipt_items`,
-//! `inbound_capacity` and the connect timeout.
+//! A store (the blocking [`smpp_client::Client`] has one). [`Pool`] binds over several
+//! accounts from the same configuration file as the blocking pool (see docs/pool.md). Of
+//! [`ClientConfig`], this client uses the bind, the session settings, TLS, reconnect and
+//! `connect_attempts`, `max_rate`, `throttle`, the text alphabets and addressing, the
+//! lifecycle settings, `receipt_items`, `inbound_capacity` and the connect timeout.
 
 #![forbid(unsafe_code)]
 

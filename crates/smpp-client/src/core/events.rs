@@ -19,6 +19,9 @@ impl Core {
                 Ok(seq) => {
                     self.take_slot();
                     self.segments.insert(seq, (id, j));
+                    if let Body::SubmitSm(sm) = &body {
+                        self.keep_segment(seq, id, j, sm);
+                    }
                 }
                 Err(SendError::WindowFull) => {
                     // Not expected (the window was checked); it waits for the next room.
@@ -89,6 +92,9 @@ impl Core {
 
     /// A request resolved: a segment of a text, the bind or unbind, or the caller's.
     pub(super) fn resolve(&mut self, now: Instant, seq: u32, result: Result<Pdu<'static>, Error>) {
+        if !self.keep.is_empty() && self.held_for_retry(now, seq, &result) {
+            return;
+        }
         if let (Err(Error::Status(s)), Some(rate)) = (&result, self.rate.as_mut()) {
             if crate::pending::is_throttled(*s) {
                 // The SMSC asks for less: the cap comes down for a while.
@@ -114,8 +120,9 @@ impl Core {
             self.segment_done(now, id, j, r, outcome);
             return;
         }
+        let id = self.aliases.remove(&seq).unwrap_or(seq);
         self.events.push_back(Event::Response {
-            id: RequestId(seq),
+            id: RequestId(id),
             result,
         });
     }
@@ -210,6 +217,12 @@ impl Core {
     /// (no receipt can come any more), then [`Event::Closed`].
     pub(super) fn on_closed(&mut self, now: Instant, reason: CloseReason) {
         info!("session closed: {reason:?}");
+        // Throttled requests waiting for their turn never went again.
+        for (_, r) in std::mem::take(&mut self.due) {
+            self.give_up_retry(now, r, Error::NotSent);
+        }
+        self.keep.clear();
+        self.aliases.clear();
         while let Some((id, j, _)) = self.backlog.pop_front() {
             self.segment_done(now, id, j, Err(Error::Disconnected), SubmitResult::NotSent);
         }

@@ -337,6 +337,11 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             debug!("bound again after {} failed attempt(s)", self.attempt);
             self.attempt = 0;
         }
+        // Before the bind's answer goes out, so that a handle never sees itself unbound
+        // once connected.
+        self.shared
+            .bound
+            .store(self.core.is_bound(), Ordering::Relaxed);
         if let Some(tx) = self.bound.take() {
             match self.core.bind_outcome() {
                 Some(r) => {
@@ -345,9 +350,6 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 None => self.bound = Some(tx),
             }
         }
-        self.shared
-            .bound
-            .store(self.core.is_bound(), Ordering::Relaxed);
         if self.core.is_closed() && !self.unbinds.is_empty() {
             let outcome = self.core.unbind_outcome();
             for reply in self.unbinds.drain(..) {
