@@ -746,10 +746,21 @@ impl Core {
             .as_ref()
             .map(RateLimiter::next_slot)
             .filter(|&t| t > self.now);
+        // A throttled request's turn: in the future, or (already due) when the window and
+        // the rate have room for it; one due with no room waits for a response, which brings
+        // room and runs the core anyway.
+        let room = self.session.in_flight() < self.session.config().window;
+        let retry = self
+            .due
+            .iter()
+            .map(|(at, _)| *at)
+            .filter(|&t| t > self.now || (room && self.rate_ready()))
+            .min();
         [
             self.session.poll_timeout(),
             self.life.read().poll_timeout(),
             slot,
+            retry,
         ]
         .into_iter()
         .flatten()

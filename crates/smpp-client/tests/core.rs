@@ -460,6 +460,11 @@ fn throttled_requests_go_again_after_the_backoff() {
     assert!(p.events.is_empty(), "held for its turn: {:?}", p.events);
     p.advance(Duration::from_millis(99));
     assert!(p.submits().is_empty(), "not before the backoff");
+    // The core says when: a driver that waits for poll_timeout sends it on time.
+    assert_eq!(
+        p.core.poll_timeout(),
+        Some(p.now + Duration::from_millis(1))
+    );
     p.advance(Duration::from_millis(1));
     let again = p.submits();
     assert_eq!(again.len(), 1, "sent again");

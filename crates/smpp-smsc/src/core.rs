@@ -115,6 +115,10 @@ pub(crate) struct Conn {
 /// (below the transport's queue of 4,096 per connection).
 pub(crate) const MAX_OUTSTANDING: usize = 2048;
 
+/// Requests held back per connection at most; past it (an ESME that stopped answering for
+/// good) new ones are counted failed, so that memory stays bounded.
+pub(crate) const MAX_DEFERRED: usize = 65_536;
+
 impl Conn {
     pub(crate) fn can_receive(&self) -> bool {
         matches!(self.kind, Some(BindKind::Receiver | BindKind::Transceiver))
@@ -905,6 +909,11 @@ impl Core {
         };
         if let Some(c) = self.conns.get_mut(&conn) {
             if c.outstanding >= MAX_OUTSTANDING || !c.deferred.is_empty() {
+                if c.deferred.len() >= MAX_DEFERRED {
+                    warn!("connection {conn}: {MAX_DEFERRED} requests held back; dropping one");
+                    self.count(|s| s.delivers_failed += 1);
+                    return;
+                }
                 c.deferred.push_back((body, kind));
                 return;
             }

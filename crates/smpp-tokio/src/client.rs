@@ -35,7 +35,10 @@ use task::{Call, Command, Shared};
 /// [`Inbound`] stream then ends after its last item.
 #[derive(Clone)]
 pub struct Client {
+    /// Calls (bounded: the window's worth waits in the channel).
     tx: mpsc::Sender<Box<Command>>,
+    /// Unbind and stats, taken by the task whatever the calls are doing.
+    control: mpsc::UnboundedSender<Box<Command>>,
     shared: Arc<Shared>,
 }
 
@@ -80,17 +83,18 @@ impl Client {
         config: ClientConfig,
         life: Option<Arc<Mutex<Lifecycle>>>,
     ) -> Result<(Client, Inbound), Error> {
+        let pooled = life.is_some();
         let timeout = config.transport.connect_timeout;
         #[cfg(feature = "tls-core")]
         if let Some(tls) = config.tls.clone() {
             let dial: task::Dialer<_> = Box::new(move || {
                 Box::pin(connect_tls(addrs.clone(), timeout, tls.clone())) as task::Dialing<_>
             });
-            return Client::connect_with(dial, config, life).await;
+            return Client::connect_with(dial, config, life, pooled).await;
         }
         let dial: task::Dialer<_> =
             Box::new(move || Box::pin(connect_tcp(addrs.clone(), timeout)) as task::Dialing<_>);
-        Client::connect_with(dial, config, life).await
+        Client::connect_with(dial, config, life, pooled).await
     }
 
     /// The first connect (retried as the configuration says) and the bind, with the
@@ -99,13 +103,14 @@ impl Client {
         mut dial: task::Dialer<S>,
         config: ClientConfig,
         life: Option<Arc<Mutex<Lifecycle>>>,
+        refuse_while_down: bool,
     ) -> Result<(Client, Inbound), Error>
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
         let Some(backoff) = config.reconnect else {
             let stream = dial().await?;
-            return Client::bind_with(stream, config, None, life).await;
+            return Client::bind_with(stream, config, None, life, refuse_while_down).await;
         };
         let attempts = config.connect_attempts.max(1);
         let mut last = Error::Closed;
@@ -122,7 +127,7 @@ impl Client {
                 }
             };
             let reconnect = Some(task::Reconnect { dial, backoff });
-            return Client::bind_with(stream, config, reconnect, life).await;
+            return Client::bind_with(stream, config, reconnect, life, refuse_while_down).await;
         }
         Err(last)
     }
@@ -139,7 +144,7 @@ impl Client {
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
-        Client::bind_with(stream, config, None, None).await
+        Client::bind_with(stream, config, None, None, false).await
     }
 
     async fn bind_with<S>(
@@ -147,6 +152,7 @@ impl Client {
         config: ClientConfig,
         reconnect: Option<task::Reconnect<S>>,
         life: Option<Arc<Mutex<Lifecycle>>>,
+        refuse_while_down: bool,
     ) -> Result<(Client, Inbound), Error>
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
@@ -161,20 +167,28 @@ impl Client {
             None => Core::bind(config, Instant::now())?,
         };
         let (tx, rx) = mpsc::channel(window);
+        let (control, control_rx) = mpsc::unbounded_channel();
         let (in_tx, in_rx) = mpsc::channel(capacity);
         let (bound_tx, bound_rx) = oneshot::channel();
         let shared = Arc::new(Shared::default());
-        tokio::spawn(task::run(
-            stream,
-            core,
-            rx,
-            in_tx,
-            bound_tx,
-            Arc::clone(&shared),
-            reconnect,
-        ));
+        let links = task::Links {
+            cmds: rx,
+            control: control_rx,
+            inbound_tx: in_tx,
+            bound: bound_tx,
+            shared: Arc::clone(&shared),
+            refuse_while_down,
+        };
+        tokio::spawn(task::run(stream, core, links, reconnect));
         bound_rx.await.unwrap_or(Err(Error::Disconnected))?;
-        Ok((Client { tx, shared }, Inbound { rx: in_rx }))
+        Ok((
+            Client {
+                tx,
+                control,
+                shared,
+            },
+            Inbound { rx: in_rx },
+        ))
     }
 
     /// Sends a command to the task and waits for its reply. The command is boxed and made
@@ -185,7 +199,10 @@ impl Client {
         cmd: Box<Command>,
         rx: oneshot::Receiver<Result<T, Error>>,
     ) -> Result<T, Error> {
-        self.tx.send(cmd).await.map_err(|_| Error::Closed)?;
+        match *cmd {
+            Command::Call(_) => self.tx.send(cmd).await.map_err(|_| Error::Closed)?,
+            _ => self.control.send(cmd).map_err(|_| Error::Closed)?,
+        }
         rx.await.unwrap_or(Err(Error::Closed))
     }
 
@@ -340,7 +357,7 @@ impl Client {
 
     /// Whether the connection's task has ended (calls then fail with [`Error::Closed`]).
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        self.control.is_closed()
     }
 }
 

@@ -60,7 +60,9 @@
 //! Inbound items wait in a channel of
 //! [`ClientConfig::inbound_capacity`](smpp_client::ClientConfig::inbound_capacity); once it
 //! is full the task stops reading from the SMSC (which then stops sending) until the
-//! application takes items again. Nothing is dropped while [`Inbound`] is alive; once it
+//! application takes items again. Reading stops for responses too: a program that sends
+//! with receipts asked for must read the stream while it sends, or its calls time out
+//! once the stream is full (the `send_many` example reads and sends at once). Nothing is dropped while [`Inbound`] is alive; once it
 //! is dropped, items are counted and discarded.
 //!
 //! # Reconnecting, the rate cap and throttling

@@ -10,7 +10,9 @@
 //! Delivery is at most once, as in the blocking pool: a message in flight on a bind that
 //! drops resolves as [`Error::Disconnected`] (outcome unknown) and is never sent again by
 //! the pool; one that a bind took but never wrote ([`Error::NotSent`]) goes to another
-//! bind; one that no bind could take within the failover wait is [`Error::NoBind`].
+//! bind (a bind that is down refuses calls at once, so the pool moves them on instead of
+//! waiting for that bind to come back); one that no bind could take within the failover
+//! wait is [`Error::NoBind`].
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -241,7 +243,8 @@ impl Pool {
     }
 
     /// Unbinds every bind, then reports every message still open (expired: no receipt
-    /// will be read any more) on the pool's stream, which then ends.
+    /// will be read any more) on the pool's stream, which then ends. Returns without
+    /// waiting for the stream to be read.
     pub async fn close(self) {
         for m in &self.members {
             if let Err(e) = m.client.unbind().await {
@@ -256,11 +259,16 @@ impl Pool {
             life.expire_all(Instant::now());
             smpp_client::core::lifecycle_items(&mut life)
         };
-        for item in items {
-            if self.inbound.send(item).await.is_err() {
-                break;
+        // Handed over by a task of their own: an application that reads its stream only
+        // after `close` returns must not be kept waiting for room.
+        let tx = self.inbound.clone();
+        tokio::spawn(async move {
+            for item in items {
+                if tx.send(item).await.is_err() {
+                    break;
+                }
             }
-        }
+        });
     }
 }
 

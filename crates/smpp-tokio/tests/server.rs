@@ -201,3 +201,33 @@ async fn shutdown_closes_every_connection() {
     assert!(timeout(WAIT, inbound.recv()).await.expect("ends").is_none());
     assert!(matches!(client.enquire_link().await, Err(Error::Closed)));
 }
+
+/// A connection the core closes right after a response (fault injection) ends cleanly:
+/// the core hears of the close (the connection is no longer counted) and the client sees
+/// its response, then the drop.
+#[tokio::test]
+async fn a_connection_closed_after_a_response_is_reported_closed() {
+    let server = Server::start(SmscConfig::default().close_after(2))
+        .await
+        .expect("listening");
+    let (client, mut inbound) = Client::connect(
+        server.local_addr(),
+        config(BindKind::Transceiver, "esme", "pw"),
+    )
+    .await
+    .expect("bind");
+    let r = client
+        .submit(SubmitSm {
+            destination_addr: "1".into(),
+            ..Default::default()
+        })
+        .await;
+    assert!(r.is_ok(), "{r:?}");
+    assert!(timeout(WAIT, inbound.recv()).await.expect("ends").is_none());
+    assert!(
+        server.wait_for(WAIT, |s| s.open_connections == 0).await,
+        "{:?}",
+        server.stats()
+    );
+    server.shutdown().await;
+}

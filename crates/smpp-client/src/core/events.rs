@@ -92,14 +92,14 @@ impl Core {
 
     /// A request resolved: a segment of a text, the bind or unbind, or the caller's.
     pub(super) fn resolve(&mut self, now: Instant, seq: u32, result: Result<Pdu<'static>, Error>) {
-        if !self.keep.is_empty() && self.held_for_retry(now, seq, &result) {
-            return;
-        }
         if let (Err(Error::Status(s)), Some(rate)) = (&result, self.rate.as_mut()) {
             if crate::pending::is_throttled(*s) {
                 // The SMSC asks for less: the cap comes down for a while.
                 rate.throttled(now);
             }
+        }
+        if !self.keep.is_empty() && self.held_for_retry(now, seq, &result) {
+            return;
         }
         if self.bind_seq == Some(seq) || self.unbind_seq == Some(seq) {
             // The session reports the bind and the unbind by their own events.

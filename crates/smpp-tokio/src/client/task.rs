@@ -28,6 +28,17 @@ pub(crate) type Dialing<S> = Pin<Box<dyn Future<Output = Result<S, Error>> + Sen
 /// reconnecting.
 pub(crate) type Dialer<S> = Box<dyn FnMut() -> Dialing<S> + Send>;
 
+/// The task's ends of the handles' channels, and how it treats calls while down.
+pub(crate) struct Links {
+    pub(crate) cmds: mpsc::Receiver<Box<Command>>,
+    pub(crate) control: mpsc::UnboundedReceiver<Box<Command>>,
+    pub(crate) inbound_tx: mpsc::Sender<InboundKind>,
+    pub(crate) bound: oneshot::Sender<Result<(), Error>>,
+    pub(crate) shared: Arc<Shared>,
+    /// Refuse calls (`NotSent`) while reconnecting instead of keeping them waiting.
+    pub(crate) refuse_while_down: bool,
+}
+
 /// How the task reconnects when the connection drops.
 pub(crate) struct Reconnect<S> {
     pub(crate) dial: Dialer<S>,
@@ -87,6 +98,7 @@ const LINGER: Duration = Duration::from_secs(1);
 /// What woke the task.
 enum Wake {
     Wrote(io::Result<usize>),
+    Flushed(io::Result<()>),
     Read(io::Result<usize>),
     /// Room in the inbound channel (`false`: the stream was dropped).
     Room(bool),
@@ -138,21 +150,28 @@ struct Driver<S> {
     orphaned: bool,
     /// The delays between attempts.
     backoff: Backoff,
+    /// Whether calls are refused (`NotSent`) while the connection is being made again
+    /// instead of waiting for it (a pool's binds: the pool sends them elsewhere).
+    refuse_while_down: bool,
+    /// Whether `out` was written and the stream still has to be flushed (a TLS stream
+    /// keeps records a write left while the socket was full).
+    unflushed: bool,
 }
 
 /// Runs one connection until its session is over, what it still had to write is written
 /// (or [`LINGER`] passed) and every inbound item was handed over.
-pub(crate) async fn run<S>(
-    stream: S,
-    core: Core,
-    mut cmds: mpsc::Receiver<Box<Command>>,
-    inbound_tx: mpsc::Sender<InboundKind>,
-    bound: oneshot::Sender<Result<(), Error>>,
-    shared: Arc<Shared>,
-    reconnect: Option<Reconnect<S>>,
-) where
+pub(crate) async fn run<S>(stream: S, core: Core, links: Links, reconnect: Option<Reconnect<S>>)
+where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
+    let Links {
+        mut cmds,
+        mut control,
+        inbound_tx,
+        bound,
+        shared,
+        refuse_while_down,
+    } = links;
     let (rd, wr) = tokio::io::split(stream);
     let window = core.session().config().window.max(1);
     let mut core = core;
@@ -188,6 +207,8 @@ pub(crate) async fn run<S>(
         can_reconnect: dial.is_some(),
         orphaned: false,
         backoff: backoff.unwrap_or_default(),
+        refuse_while_down,
+        unflushed: false,
     };
     let far = || tokio::time::Instant::now() + Duration::from_secs(86_400);
     let sleep = tokio::time::sleep_until(far());
@@ -214,6 +235,9 @@ pub(crate) async fn run<S>(
             while let Ok(c) = cmds.try_recv() {
                 refuse_command(c, Error::NotSent);
             }
+            while let Ok(c) = control.try_recv() {
+                refuse_command(c, Error::NotSent);
+            }
         }
         if let Some(at) = d.closed_at {
             let written = d.out_pos == d.out.len() || at.elapsed() >= LINGER;
@@ -221,8 +245,11 @@ pub(crate) async fn run<S>(
                 break;
             }
         }
+        // After the close, what is left is written for up to LINGER; past it the task only
+        // waits for room to hand over the last inbound items (no timer to spin on).
+        let lingering = d.closed_at.is_some_and(|at| at.elapsed() < LINGER);
         let deadline = match (d.closed_at, d.reconnecting) {
-            (Some(at), _) => Some(at + LINGER),
+            (Some(at), _) => lingering.then_some(at + LINGER),
             (None, true) => d.retry_at,
             (None, false) => d.core.poll_timeout(),
         };
@@ -233,12 +260,20 @@ pub(crate) async fn run<S>(
             }
         }
         let open = d.closed_at.is_none() && !d.reconnecting;
-        let writing = open && d.out_pos < d.out.len();
+        let can_write = (open || lingering) && !d.reconnecting;
+        let writing = can_write && d.out_pos < d.out.len();
+        let flushing = can_write && !writing && d.unflushed;
         let reading = open && d.inbound.is_empty();
         let taking = handles && d.waiting.len() < d.window;
         let wake = tokio::select! {
             biased;
-            r = d.wr.write(&d.out[d.out_pos..]), if writing => WakeS::Other(Wake::Wrote(r)),
+            w = async {
+                if writing {
+                    Wake::Wrote(d.wr.write(&d.out[d.out_pos..]).await)
+                } else {
+                    Wake::Flushed(d.wr.flush().await)
+                }
+            }, if writing || flushing => WakeS::Other(w),
             r = d.rd.read(&mut d.buf), if reading => WakeS::Other(Wake::Read(r)),
             r = async { dialing.as_mut().expect("checked").await }, if dialing.is_some() => {
                 WakeS::Dialed(r)
@@ -246,6 +281,7 @@ pub(crate) async fn run<S>(
             r = d.inbound_tx.reserve(), if !d.inbound.is_empty() => {
                 WakeS::Other(Wake::Room(r.is_ok()))
             }
+            c = control.recv(), if handles => WakeS::Other(Wake::Command(c)),
             c = cmds.recv(), if taking => WakeS::Other(Wake::Command(c)),
             () = &mut sleep, if armed.is_some() => WakeS::Other(Wake::Timer),
         };
@@ -279,7 +315,12 @@ pub(crate) async fn run<S>(
         };
         match wake {
             Wake::Wrote(Ok(0)) => d.lost(io::ErrorKind::WriteZero.into()),
-            Wake::Wrote(Ok(n)) => d.out_pos += n,
+            Wake::Wrote(Ok(n)) => {
+                d.out_pos += n;
+                d.unflushed = true;
+            }
+            Wake::Flushed(Ok(())) => d.unflushed = false,
+            Wake::Flushed(Err(e)) => d.lost(e),
             Wake::Read(Ok(0)) => d.core.handle_eof(Instant::now()),
             Wake::Read(Ok(n)) => d.core.handle_input(Instant::now(), &d.buf[..n]),
             Wake::Wrote(Err(e)) | Wake::Read(Err(e)) => d.lost(e),
@@ -337,6 +378,11 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             debug!("bound again after {} failed attempt(s)", self.attempt);
             self.attempt = 0;
         }
+        // Every handle went while the session was binding: it ends once bound.
+        if self.orphaned && self.core.is_bound() && self.closed_at.is_none() {
+            debug!("every handle dropped while binding: unbinding");
+            let _ = self.core.unbind(Instant::now());
+        }
         // Before the bind's answer goes out, so that a handle never sees itself unbound
         // once connected.
         self.shared
@@ -386,6 +432,11 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 if self.can_reconnect && self.bound.is_none() && !ours {
                     self.reconnecting = true;
                     self.schedule_retry();
+                    if self.refuse_while_down {
+                        for c in std::mem::take(&mut self.waiting) {
+                            refuse(c, Error::NotSent);
+                        }
+                    }
                     return;
                 }
                 self.closed_at = Some(Instant::now());
@@ -467,6 +518,9 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                         let _ = reply.send(Err(e));
                     }
                 }
+            }
+            Command::Call(call) if self.reconnecting && self.refuse_while_down => {
+                refuse(call, Error::NotSent);
             }
             Command::Call(call) if self.waiting.is_empty() && self.fits() => self.start(call),
             Command::Call(call) => self.waiting.push_back(call),

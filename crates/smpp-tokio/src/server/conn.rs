@@ -49,9 +49,10 @@ pub(crate) async fn run(
     let send = |m: FromConn| {
         let _ = to_core.send(m);
     };
+    // Why the session closed, once it has (kept across the passes that still write).
+    let mut closed = None;
     loop {
         // Take what the session said, then write what it holds.
-        let mut closed = None;
         while let Some(ev) = session.poll_event() {
             match ev {
                 Event::Response {
@@ -78,17 +79,18 @@ pub(crate) async fn run(
                         send(FromConn::Completed(tag, Outcome::Failed(reason)));
                     }
                 }
-                Event::Closed { reason } => closed = Some(reason),
+                Event::Closed { reason } => closed = closed.or(Some(reason)),
                 other => send(FromConn::Event(id, ConnEvent::Session(other))),
             }
         }
         while session.poll_transmit(&mut out).is_some() {}
         if !out.is_empty() {
-            if let Err(e) = wr.write_all(&out).await {
+            let r = wr.write_all(&out).await;
+            out.clear();
+            if let Err(e) = r {
                 io_error.get_or_insert(e);
                 session.handle_eof(Instant::now());
             }
-            out.clear();
             continue;
         }
         if let Some(reason) = closed {
