@@ -38,6 +38,17 @@ fn bodies(smsc: &Smsc) -> Vec<Body<'static>> {
         .collect()
 }
 
+/// The submit_sms the SMSC received, in order.
+fn submits(smsc: &Smsc) -> Vec<smpp_pdu::SubmitSm<'static>> {
+    bodies(smsc)
+        .into_iter()
+        .filter_map(|b| match b {
+            Body::SubmitSm(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Runs `smpp ARGS`, expecting exit 2 and stderr naming `flag`.
 fn refused(args: &[&str], flag: &str) {
     let o = smpp(args);
@@ -140,13 +151,7 @@ fn send_hex_goes_as_is_with_data_coding_4() {
     ));
     assert!(o.status.success(), "{}", err(&o));
     assert!(out(&o).contains("\"event\":\"submitted\""), "{}", out(&o));
-    let sm = bodies(&smsc)
-        .into_iter()
-        .find_map(|b| match b {
-            Body::SubmitSm(s) => Some(s),
-            _ => None,
-        })
-        .expect("a submit_sm");
+    let sm = submits(&smsc).into_iter().next().expect("a submit_sm");
     assert_eq!(sm.short_message.as_bytes(), &[0x00, 0xff, 0x10]);
     assert_eq!(sm.data_coding, 4);
     assert_eq!(sm.esm_class, 0);
@@ -190,13 +195,7 @@ fn send_hex_with_wait_receipt_is_reported() {
         .to_string();
     assert!(report.contains("\"reference\":\"bin-1\""), "{report}");
     assert!(report.contains("\"outcome\":\"delivered\""), "{report}");
-    let sm = bodies(&smsc)
-        .into_iter()
-        .find_map(|b| match b {
-            Body::SubmitSm(s) => Some(s),
-            _ => None,
-        })
-        .expect("a submit_sm");
+    let sm = submits(&smsc).into_iter().next().expect("a submit_sm");
     assert_eq!(sm.registered_delivery, 1);
     assert_eq!(
         sm.short_message.as_bytes(),
@@ -245,13 +244,7 @@ fn send_udh_goes_in_front_with_udhi() {
         ],
     ));
     assert!(o.status.success(), "{}", err(&o));
-    let sms: Vec<_> = bodies(&smsc)
-        .into_iter()
-        .filter_map(|b| match b {
-            Body::SubmitSm(s) => Some(s),
-            _ => None,
-        })
-        .collect();
+    let sms = submits(&smsc);
     assert_eq!(sms.len(), 2);
     assert_eq!(
         sms[0].short_message.as_bytes(),
