@@ -20,20 +20,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use log::{info, warn};
-use smpp_client::pool::Spread;
+use smpp_client::pool::{PoolOptions, Resend, Spread};
 use smpp_client::{
-    Backoff, ClientConfig, ConfigError, Error, InboundKind, PoolConfig, Sent, TextOptions,
-    TrackerStats,
+    Backoff, ConfigError, Error, InboundKind, PoolConfig, Sent, TextOptions, TrackerStats,
 };
-use smpp_lifecycle::{Lifecycle, LifecycleConfig};
+use smpp_lifecycle::Lifecycle;
 use smpp_pdu::{SubmitSm, SubmitSmResp};
 use smpp_session::BindKind;
 use tokio::sync::mpsc;
 
 use crate::{Client, Inbound};
-
-/// How long a message waits for a bind to come up before it is [`Error::NoBind`].
-const FAILOVER_WAIT: Duration = Duration::from_secs(5);
 
 /// One bind of the pool.
 struct Member {
@@ -51,6 +47,8 @@ struct Account {
 }
 
 /// Binds over several SMSC accounts, on tokio; see the [module documentation](self).
+/// A message waits at most the failover wait ([`PoolOptions::failover_wait`], 30 s by
+/// default) for a bind to take it.
 pub struct Pool {
     members: Vec<Member>,
     accounts: Vec<Account>,
@@ -76,9 +74,34 @@ impl Pool {
     /// `max_rate` is shared by dividing it among its transmitting binds. Fails when a bind
     /// cannot be opened (naming its account) or the file asks for what this build lacks.
     pub async fn connect(config: &PoolConfig) -> Result<(Pool, Inbound), Error> {
-        let life = Arc::new(Mutex::new(Lifecycle::new(LifecycleConfig::default())));
-        let capacity = ClientConfig::new(BindKind::Transceiver, "", "").inbound_capacity;
-        let (tx, rx) = mpsc::channel(capacity);
+        Pool::connect_with(config, &PoolOptions::default()).await
+    }
+
+    /// [`Pool::connect`] with the pool-wide settings of the blocking pool's
+    /// [`PoolOptions`]: the lifecycle (tracking, reassembly, bounds, expiry), the inbound
+    /// stream's capacity, which receipts come as items of their own, and the failover
+    /// wait. A store and resending are not on tokio yet: asking for them is
+    /// [`Error::Config`].
+    pub async fn connect_with(
+        config: &PoolConfig,
+        options: &PoolOptions,
+    ) -> Result<(Pool, Inbound), Error> {
+        let unsupported = |key: &str, what: &str| {
+            Error::Config(ConfigError {
+                path: None,
+                line: None,
+                key: Some(key.into()),
+                message: format!("{what} is not supported by smpp-tokio's pool yet"),
+            })
+        };
+        if options.store.is_some() {
+            return Err(unsupported("store", "a store"));
+        }
+        if options.resend != Resend::Never {
+            return Err(unsupported("resend", "resending"));
+        }
+        let life = Arc::new(Mutex::new(Lifecycle::new(options.lifecycle.clone())));
+        let (tx, rx) = mpsc::channel(options.inbound_capacity.max(1));
         let mut members = Vec::new();
         let mut accounts = Vec::new();
         for (a, account) in config.smsc.iter().enumerate() {
@@ -97,7 +120,9 @@ impl Pool {
             for &kind in kinds {
                 for _ in 0..account.binds.max(1) {
                     let mut cfg = account.client_config(kind).map_err(Error::Config)?;
-                    cfg = cfg.reconnect(Backoff::default());
+                    cfg = cfg
+                        .reconnect(Backoff::default())
+                        .receipt_items(options.receipt_items);
                     cfg.max_rate = account.max_rate.map(|r| r / submitting.max(1) as f64);
                     let (client, inbound) =
                         Client::connect_on(addrs.clone(), cfg, Some(Arc::clone(&life)))
@@ -136,17 +161,10 @@ impl Pool {
                 spread: Mutex::new(spread),
                 life,
                 inbound: tx,
-                failover_wait: FAILOVER_WAIT,
+                failover_wait: options.failover_wait,
             },
             Inbound { rx },
         ))
-    }
-
-    /// Sets how long a message waits for a bind to come up before it is
-    /// [`Error::NoBind`] (5 s by default).
-    pub fn failover_wait(mut self, wait: Duration) -> Pool {
-        self.failover_wait = wait;
-        self
     }
 
     /// Binds up now.

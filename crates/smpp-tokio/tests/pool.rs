@@ -113,3 +113,89 @@ async fn when_an_smsc_goes_away_the_other_carries_the_load() {
     );
     pool.close().await;
 }
+
+/// Answers nothing, ever.
+struct Silent;
+
+impl smpp_smsc::core::Handler for Silent {
+    fn request(
+        &mut self,
+        _: &smpp_smsc::core::Request<'_>,
+        _: &mut smpp_smsc::core::Ctx<'_>,
+    ) -> smpp_smsc::core::Verdict {
+        smpp_smsc::core::Verdict::Ignore
+    }
+}
+
+/// A message waiting for room on a bind whose SMSC goes away moves to another bind (it was
+/// never written); the one in flight there resolves once, outcome unknown; with every bind
+/// down, a message is `NoBind` after the failover wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_waiting_on_a_bind_that_drops_moves_to_another() {
+    let silent = Smsc::start_with_handler(SmscConfig::default(), Silent).expect("SMSC");
+    let b = smsc_from(1_000_000);
+    let config = PoolConfig::from_toml(&format!(
+        r#"
+[[smsc]]
+name = "silent"
+addr = ["{}"]
+system_id = "esme"
+password = "pw"
+bind = "tx"
+window = 1
+response_timeout = 30
+
+[[smsc]]
+name = "b"
+addr = ["{}"]
+system_id = "esme"
+password = "pw"
+bind = "tx"
+"#,
+        silent.local_addr(),
+        b.local_addr()
+    ))
+    .expect("a valid file");
+    let options = smpp_client::pool::PoolOptions {
+        failover_wait: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let (pool, _inbound) = Pool::connect_with(&config, &options).await.expect("binds");
+    let pool = std::sync::Arc::new(pool);
+    let send = |n: u32| {
+        let pool = std::sync::Arc::clone(&pool);
+        tokio::spawn(async move {
+            let o = TextOptions::default()
+                .registered_delivery(0)
+                .reference(format!("w{n}"));
+            pool.send_text("MyBrand", "447700900123", "hi", &o).await
+        })
+    };
+    // By weight (1:1) the first goes to the silent SMSC and stays in flight there, the
+    // second to b, the third to the silent one, where it waits for room.
+    let first = send(1);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let second = send(2).await.expect("task");
+    assert!(second.is_ok(), "{second:?}");
+    let third = send(3);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!third.is_finished() && !first.is_finished());
+    silent.shutdown();
+    let third = timeout(WAIT, third).await.expect("resolved").expect("task");
+    assert!(third.is_ok(), "moved to b: {third:?}");
+    let first = timeout(WAIT, first).await.expect("resolved").expect("task");
+    assert!(
+        matches!(first, Err(smpp_tokio::Error::Disconnected)),
+        "outcome unknown, not sent again: {first:?}"
+    );
+    assert_eq!(b.stats().submits, 2);
+    // Every bind down: NoBind after the failover wait.
+    b.shutdown();
+    let started = std::time::Instant::now();
+    let r = timeout(WAIT, send(4))
+        .await
+        .expect("resolved")
+        .expect("task");
+    assert!(matches!(r, Err(smpp_tokio::Error::NoBind)), "{r:?}");
+    assert!(started.elapsed() >= Duration::from_millis(250));
+}
