@@ -280,13 +280,19 @@ impl SendArgs {
             priority_flag: self.stored.priority.unwrap_or(0),
             schedule_delivery_time: schedule.into(),
             validity_period: validity.into(),
-            registered_delivery: u8::from(self.registered_delivery || self.wait_receipt.is_some()),
+            registered_delivery: self.registered_delivery(),
             replace_if_present_flag: u8::from(self.replace_if_present),
             data_coding: *data_coding,
             sm_default_msg_id: 0,
             short_message: body.clone().into(),
             tlvs: self.pdu.tlvs.clone(),
         })
+    }
+
+    /// The `registered_delivery` of what is sent: a receipt is asked for with
+    /// --registered-delivery, and whenever --wait-receipt waits for one.
+    fn registered_delivery(&self) -> u8 {
+        u8::from(self.registered_delivery || self.wait_receipt.is_some())
     }
 
     fn kind(&self) -> BindKind {
@@ -298,7 +304,7 @@ impl SendArgs {
 
     fn text_options(&self) -> TextOptions {
         TextOptions {
-            registered_delivery: u8::from(self.registered_delivery || self.wait_receipt.is_some()),
+            registered_delivery: self.registered_delivery(),
             validity_period: self.stored.validity,
             schedule_delivery_time: self.stored.schedule,
             priority: self.stored.priority.unwrap_or(0),

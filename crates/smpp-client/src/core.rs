@@ -461,17 +461,7 @@ impl Core {
         if capped {
             self.take_slot();
         }
-        if self.retrying() {
-            let body = body.clone().into_owned();
-            self.keep.insert(
-                seq,
-                Retry {
-                    body,
-                    attempt: 0,
-                    origin: Origin::Raw(seq),
-                },
-            );
-        }
+        self.keep_for_retry(seq, Origin::Raw(seq), body);
         Ok(RequestId(seq))
     }
 
@@ -480,17 +470,15 @@ impl Core {
         matches!(self.config.throttle, ThrottlePolicy::Retry { attempts, .. } if attempts > 0)
     }
 
-    /// Keeps segment `j` of text `id`, sent as `seq`, for sending again.
-    pub(crate) fn keep_segment(&mut self, seq: u32, id: u64, j: usize, sm: &SubmitSm<'static>) {
+    /// Under the retry policy, keeps the request sent as `seq` for sending again.
+    pub(crate) fn keep_for_retry(&mut self, seq: u32, origin: Origin, body: &Body<'_>) {
         if self.retrying() {
-            self.keep.insert(
-                seq,
-                Retry {
-                    body: Body::from(sm.clone()),
-                    attempt: 0,
-                    origin: Origin::Segment(id, j),
-                },
-            );
+            let retry = Retry {
+                body: body.clone().into_owned(),
+                attempt: 0,
+                origin,
+            };
+            self.keep.insert(seq, retry);
         }
     }
 
@@ -886,9 +874,7 @@ impl Core {
                 Ok(seq) => {
                     self.take_slot();
                     self.segments.insert(seq, (id, 0));
-                    if let Body::SubmitSm(sm) = &body {
-                        self.keep_segment(seq, id, 0, sm);
-                    }
+                    self.keep_for_retry(seq, Origin::Segment(id, 0), &body);
                 }
                 Err(e) => {
                     // Nothing went: the text fails here (no `Sent` event), and the tracker

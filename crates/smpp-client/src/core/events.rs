@@ -19,9 +19,7 @@ impl Core {
                 Ok(seq) => {
                     self.take_slot();
                     self.segments.insert(seq, (id, j));
-                    if let Body::SubmitSm(sm) = &body {
-                        self.keep_segment(seq, id, j, sm);
-                    }
+                    self.keep_for_retry(seq, Origin::Segment(id, j), &body);
                 }
                 Err(SendError::WindowFull) => {
                     // Not expected (the window was checked); it waits for the next room.

@@ -95,8 +95,8 @@ const READ_CHUNK: usize = 64 * 1024;
 /// How long the task keeps writing what is left after the session closed.
 const LINGER: Duration = Duration::from_secs(1);
 
-/// What woke the task.
-enum Wake {
+/// What woke the task that owns a stream of type `S`.
+enum Wake<S> {
     Wrote(io::Result<usize>),
     Flushed(io::Result<()>),
     Read(io::Result<usize>),
@@ -105,11 +105,6 @@ enum Wake {
     /// A command (`None`: every handle was dropped).
     Command(Option<Box<Command>>),
     Timer,
-}
-
-/// What woke a task that owns a stream of type `S`.
-enum WakeS<S> {
-    Other(Wake),
     /// A reconnect attempt ended.
     Dialed(Result<S, Error>),
 }
@@ -273,47 +268,36 @@ where
                 } else {
                     Wake::Flushed(d.wr.flush().await)
                 }
-            }, if writing || flushing => WakeS::Other(w),
-            r = d.rd.read(&mut d.buf), if reading => WakeS::Other(Wake::Read(r)),
+            }, if writing || flushing => w,
+            r = d.rd.read(&mut d.buf), if reading => Wake::Read(r),
             r = async { dialing.as_mut().expect("checked").await }, if dialing.is_some() => {
-                WakeS::Dialed(r)
+                Wake::Dialed(r)
             }
-            r = d.inbound_tx.reserve(), if !d.inbound.is_empty() => {
-                WakeS::Other(Wake::Room(r.is_ok()))
-            }
-            c = control.recv(), if handles => WakeS::Other(Wake::Command(c)),
-            c = cmds.recv(), if taking => WakeS::Other(Wake::Command(c)),
-            () = &mut sleep, if armed.is_some() => WakeS::Other(Wake::Timer),
-        };
-        let wake = match wake {
-            WakeS::Other(w) => w,
-            WakeS::Dialed(r) => {
-                dialing = None;
-                if !d.reconnecting {
-                    // Given up meanwhile (an unbind, the last handle dropped).
-                    continue;
-                }
-                match r {
-                    Ok(stream) => {
-                        let (rd, wr) = tokio::io::split(stream);
-                        (d.rd, d.wr) = (rd, wr);
-                        d.out.clear();
-                        d.out_pos = 0;
-                        d.reconnecting = false;
-                        if let Err(e) = d.core.rebind(Instant::now()) {
-                            warn!("cannot bind again: {e}");
-                            d.give_up();
-                        }
-                    }
-                    Err(e) => {
-                        warn!("reconnect attempt {} failed: {e}", d.attempt);
-                        d.schedule_retry();
-                    }
-                }
-                continue;
-            }
+            r = d.inbound_tx.reserve(), if !d.inbound.is_empty() => Wake::Room(r.is_ok()),
+            c = control.recv(), if handles => Wake::Command(c),
+            c = cmds.recv(), if taking => Wake::Command(c),
+            () = &mut sleep, if armed.is_some() => Wake::Timer,
         };
         match wake {
+            // Given up meanwhile (an unbind, the last handle dropped).
+            Wake::Dialed(_) if !d.reconnecting => dialing = None,
+            Wake::Dialed(Ok(stream)) => {
+                dialing = None;
+                let (rd, wr) = tokio::io::split(stream);
+                (d.rd, d.wr) = (rd, wr);
+                d.out.clear();
+                d.out_pos = 0;
+                d.reconnecting = false;
+                if let Err(e) = d.core.rebind(Instant::now()) {
+                    warn!("cannot bind again: {e}");
+                    d.give_up();
+                }
+            }
+            Wake::Dialed(Err(e)) => {
+                dialing = None;
+                warn!("reconnect attempt {} failed: {e}", d.attempt);
+                d.schedule_retry();
+            }
             Wake::Wrote(Ok(0)) => d.lost(io::ErrorKind::WriteZero.into()),
             Wake::Wrote(Ok(n)) => {
                 d.out_pos += n;
