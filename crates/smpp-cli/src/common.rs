@@ -108,6 +108,11 @@ pub(crate) struct Connection {
     /// redis://HOST:PORT[/DB].
     #[arg(long, value_name = "URL")]
     pub(crate) store: Option<String>,
+    /// With --store shared with `--config` processes: the name of the SMSC account (its
+    /// `name` in the file), so that ids match across processes. An SMSC's message ids are
+    /// unique only among its own, so a pool keeps each account's apart.
+    #[arg(long, value_name = "NAME", requires = "store")]
+    pub(crate) account: Option<String>,
 }
 
 impl Connection {
@@ -196,6 +201,7 @@ impl Connection {
             let store = smpp_store::open(url).map_err(|e| format!("--store {url}: {e}"))?;
             config = config.store(smpp_client::StoreHandle::new(store));
         }
+        config.account = self.account.clone();
         if !self.tls {
             return Ok(config);
         }

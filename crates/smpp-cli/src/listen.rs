@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use smpp_client::{Inbound, InboundKind, Incomplete, Message, ReceiptMatch};
 use smpp_pdu::json::{self, Object};
 use smpp_pdu::receipt::Receipt;
-use smpp_pdu::tlv::Tlv;
 use smpp_pdu::{Body, Pdu};
 use smpp_session::BindKind;
 
@@ -264,7 +263,7 @@ fn render(i: &Inbound) -> Option<(String, String, bool)> {
             matched,
         } => Some((
             receipt_line(pdu, receipt, matched),
-            receipt_event(pdu, receipt, matched),
+            receipt_event(pdu, matched),
             // A receipt of a tracked message counts with the message's report.
             !matches!(matched, ReceiptMatch::Held | ReceiptMatch::Matched { .. }),
         )),
@@ -300,14 +299,6 @@ fn render(i: &Inbound) -> Option<(String, String, bool)> {
         )),
         InboundKind::Incomplete(m) => Some((incomplete_line(m), incomplete_json(m), false)),
         _ => None,
-    }
-}
-
-fn tlvs<'a>(body: &'a Body<'static>) -> &'a [Tlv<'static>] {
-    match body {
-        Body::DeliverSm(d) => &d.tlvs,
-        Body::DataSm(d) => &d.tlvs,
-        _ => &[],
     }
 }
 
@@ -379,9 +370,10 @@ fn incomplete_line(m: &Incomplete) -> String {
     )
 }
 
-/// A receipt: the PDU's fields, `text`, the parsed `receipt`, and what the tracker made of
-/// it (`matched`: matched, held, duplicate or unmatched; `reference` when matched).
-pub(crate) fn receipt_event(pdu: &Pdu<'static>, r: &Receipt, m: &ReceiptMatch) -> String {
+/// A receipt: the PDU's fields, `text`, the parsed `receipt` (the codec's, once), and what
+/// the tracker made of it (`matched`: matched, held, duplicate or unmatched; `reference`
+/// when matched).
+pub(crate) fn receipt_event(pdu: &Pdu<'static>, m: &ReceiptMatch) -> String {
     let mut o = Object::new();
     o.str("event", "receipt");
     json::header_members(&mut o, pdu);
@@ -392,7 +384,6 @@ pub(crate) fn receipt_event(pdu: &Pdu<'static>, r: &Receipt, m: &ReceiptMatch) -
         Some(r) => o.str("reference", r),
         None => o.raw("reference", "null"),
     };
-    o.raw("receipt", &receipt_json(r, tlvs(&pdu.body)));
     o.finish()
 }
 
@@ -447,44 +438,5 @@ fn incomplete_json(m: &Incomplete) -> String {
             smpp_pdu::concat::GiveUpReason::Evicted => "evicted",
         },
     );
-    o.finish()
-}
-
-fn receipt_json(r: &Receipt, tlvs: &[Tlv<'static>]) -> String {
-    let mut o = Object::new();
-    let opt = |o: &mut Object, k: &str, v: Option<String>| {
-        match v {
-            Some(v) => o.str(k, &v),
-            None => o.raw(k, "null"),
-        };
-    };
-    o.str("id", &r.id);
-    opt(&mut o, "sub", r.sub.clone());
-    opt(&mut o, "dlvrd", r.dlvrd.clone());
-    opt(&mut o, "submit_date", r.submit_date.map(|d| d.to_string()));
-    opt(&mut o, "done_date", r.done_date.map(|d| d.to_string()));
-    o.str("stat", r.state.stat());
-    opt(&mut o, "stat_raw", r.stat_raw.clone());
-    opt(&mut o, "err", r.err.clone());
-    opt(&mut o, "text", r.text.clone());
-    for t in tlvs {
-        match t {
-            Tlv::MessageState(s) => {
-                o.num("message_state", u64::from(*s));
-            }
-            Tlv::NetworkErrorCode(n) => {
-                let mut e = Object::new();
-                e.num("network_type", u64::from(n.network_type))
-                    .num("error_code", u64::from(n.error_code));
-                o.raw("network_error_code", &e.finish());
-            }
-            _ => {}
-        }
-    }
-    let mut fields = Object::new();
-    for (k, v) in &r.fields {
-        fields.str(k, v);
-    }
-    o.raw("fields", &fields.finish());
     o.finish()
 }

@@ -275,12 +275,19 @@ fn listen_prints_mo_and_receipts_as_json() {
         .expect("receipt line");
     assert!(
         r.contains(&format!(
-            r#""receipt":{{"id":"{}","sub":"001","dlvrd":"001","submit_date":""#,
+            r#""receipt":{{"id":"{}","stat":"DELIVRD","final":true,"#,
             ids[0]
         )),
         "{r}"
     );
+    assert_eq!(
+        r.matches(r#""receipt":"#).count(),
+        1,
+        "the parsed receipt once, not a second object under the same key: {r}"
+    );
     for key in [
+        r#""sub":"001","dlvrd":"001""#,
+        r#""submit_date":""#,
         r#""done_date":""#,
         r#""stat":"DELIVRD""#,
         r#""err":""#,

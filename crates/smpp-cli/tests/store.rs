@@ -175,6 +175,50 @@ fn transmitter_and_receiver_processes(store: &str) {
     );
 }
 
+/// A sender and a later listener that name the same SMSC account (`--account`, as a pool's
+/// processes do): the receipt is looked up under the account's key and reported.
+fn sent_and_reported_under_one_account(store: &str) {
+    let smsc = smsc(Duration::from_millis(300));
+    let addr = smsc.local_addr().to_string();
+    let mut args = vec![
+        "send",
+        "--bind",
+        "tx",
+        "--to",
+        "447700900123",
+        "--text",
+        "one account",
+        "--ref",
+        "A1",
+        "--registered-delivery",
+        "--account",
+        "smsc-a",
+    ];
+    args.extend(conn(&addr, store));
+    let o = finish(spawn(&args), Duration::from_secs(20), "smpp send");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut args = vec![
+        "listen",
+        "--bind",
+        "rx",
+        "--json",
+        "--count",
+        "1",
+        "--timeout",
+        "30",
+        "--account",
+        "smsc-a",
+    ];
+    args.extend(conn(&addr, store));
+    let s = listened(spawn(&args));
+    assert!(
+        s.lines().any(|l| l.starts_with(r#"{"event":"report""#)
+            && l.contains(r#""reference":"A1""#)
+            && l.contains(r#""outcome":"delivered""#)),
+        "{s}"
+    );
+}
+
 fn sqlite_url(name: &str) -> (String, std::path::PathBuf) {
     let path = std::env::temp_dir().join(format!("smpp-cli-{name}-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&path);
@@ -187,6 +231,7 @@ fn sqlite_store_across_processes() {
         ("later", sent_then_reported_by_a_later_process as fn(&str)),
         ("killed", killed_sender_then_reported_by_a_new_process),
         ("two", transmitter_and_receiver_processes),
+        ("account", sent_and_reported_under_one_account),
     ] {
         let (url, path) = sqlite_url(name);
         f(&url);

@@ -193,6 +193,13 @@ pub struct ClientConfig {
     /// How long a send waits for its records to be written before it returns
     /// [`Error::NotDurable`](crate::Error::NotDurable) (5 s by default).
     pub store_timeout: Duration,
+    /// The name of the SMSC account this client binds to, when it shares its tracking with
+    /// clients of other SMSCs (one store, a pool): an SMSC's message ids are unique only
+    /// among its own, so a receipt this client reads matches only messages it (or another
+    /// client of the same account) sent. `None` by default (a client on its own); a
+    /// [`Pool`](crate::pool::Pool) sets each account's name. A sender and a receiver in
+    /// two processes sharing a store must give the same name, or none.
+    pub account: Option<String>,
     /// Connect over TLS with these roots and server name; `None` for plaintext.
     #[cfg(feature = "tls-core")]
     pub tls: Option<TlsClientConfig>,
@@ -217,9 +224,16 @@ impl ClientConfig {
             lifecycle: LifecycleConfig::default(),
             store: None,
             store_timeout: Duration::from_secs(5),
+            account: None,
             #[cfg(feature = "tls-core")]
             tls: None,
         }
+    }
+
+    /// Names the SMSC account its message ids belong to (see [`ClientConfig::account`]).
+    pub fn account(mut self, name: impl Into<String>) -> Self {
+        self.account = Some(name.into());
+        self
     }
 
     /// Connects over TLS (see [`TlsClientConfig`]).

@@ -305,7 +305,8 @@ impl PoolConfig {
 
 impl AccountConfig {
     /// A client configuration for one bind of this account, of `kind`: credentials,
-    /// `system_type`, window, enquire_link interval, response timeout and TLS. The rate
+    /// `system_type`, window, enquire_link interval, response timeout, TLS, and the
+    /// account's name as [`ClientConfig::account`](crate::ClientConfig::account). The rate
     /// cap is not set: the account's binds share [`AccountConfig::max_rate`].
     ///
     /// Fails when the CA file cannot be read or used, or when the file asks for TLS and
@@ -314,6 +315,8 @@ impl AccountConfig {
         let mut config =
             crate::ClientConfig::new(kind, &self.system_id, &self.password).window(self.window);
         config.bind.system_type = self.system_type.clone();
+        // Its message ids are its own: see `ClientConfig::account`.
+        config.account = Some(self.name.clone());
         match self.enquire_link {
             None => {}
             Some(d) if d.is_zero() => config = config.enquire_link_interval(None),

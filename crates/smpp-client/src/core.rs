@@ -129,6 +129,8 @@ pub struct Core {
     session: Session,
     life: Life,
     config: ClientConfig,
+    /// [`ClientConfig::account`], shared with the tracker's keys.
+    account: Option<Arc<str>>,
     events: VecDeque<Event>,
     /// Texts whose segments are not all answered.
     texts: HashMap<u64, TextState>,
@@ -321,6 +323,7 @@ impl Core {
         let mut c = Core {
             session,
             life,
+            account: config.account.as_deref().map(Arc::from),
             config,
             events: VecDeque::new(),
             texts: HashMap::new(),

@@ -156,6 +156,7 @@ fn inbound_request(
     let routed = route_inbound(
         &mut life,
         now,
+        inner.account.as_ref(),
         pdu,
         &inner.config.text,
         inner.config.receipt_items,

@@ -162,11 +162,12 @@ fn kind_of(e: Event) -> Option<InboundKind> {
 pub(crate) fn route_inbound(
     life: &mut Lifecycle,
     now: Instant,
+    account: Option<&Arc<str>>,
     pdu: Pdu<'static>,
     text_config: &TextConfig,
     receipts: ReceiptItems,
 ) -> Vec<(InboundKind, bool)> {
-    let routed = life.on_inbound(now, &pdu.body);
+    let routed = life.on_inbound_in(now, account, &pdu.body);
     let mut pdu = Some(pdu);
     let mut items = Vec::new();
     match routed {

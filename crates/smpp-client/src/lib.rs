@@ -211,6 +211,8 @@ pub(crate) struct Inner {
     addr: Mutex<SocketAddr>,
     jitter: Jitter,
     config: ClientConfig,
+    /// [`ClientConfig::account`], shared with the tracker's keys.
+    account: Option<Arc<str>>,
     conn: RwLock<Option<Arc<Connection>>>,
     next_tag: AtomicU64,
     next_reference: AtomicU64,
@@ -545,6 +547,7 @@ impl Client {
             addr: Mutex::new(addr),
             jitter,
             rate: start.rate,
+            account: config.account.as_deref().map(Arc::from),
             config,
             conn: RwLock::new(conn),
             next_tag: AtomicU64::new(1),

@@ -290,6 +290,9 @@ impl Pool {
             c.store = options.store.clone();
             c.inbound_capacity = options.inbound_capacity;
             c.receipt_items = options.receipt_items;
+            // Two accounts (two SMSCs) may give out the same ids: each bind's ids and
+            // receipts belong to its account.
+            c.account = Some(a.name.clone());
             c
         };
         let (wake0, wake0_rx) = crossbeam_channel::bounded(1);

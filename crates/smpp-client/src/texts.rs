@@ -220,7 +220,7 @@ impl Inner {
         let now = Instant::now();
         for (id, segment, result) in records.drain(..) {
             life.tracker_mut()
-                .on_submit_result(now, id, segment, result);
+                .on_submit_result_in(now, self.account.as_ref(), id, segment, result);
         }
         self.to_store(&mut life);
         let mut items = Vec::new();

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use smpp_client::pool::{Account, BindMode, Pool, PoolOptions};
 use smpp_client::{ClientConfig, Error, Outcome, OutgoingText, PoolConfig, TextOptions};
+use smpp_pdu::receipt::ReceiptState;
 use smpp_pdu::Body;
 use smpp_session::BindKind;
 use smpp_smsc::{Smsc, SmscConfig};
@@ -273,6 +274,66 @@ fn receipts_on_a_receiver_bind_match_what_a_transmitter_bind_sent() {
     assert_eq!(rx.sent.count(smpp_pdu::CommandId::SUBMIT_SM), 0);
     assert_eq!(rx.received.count(smpp_pdu::CommandId::DELIVER_SM), 50);
     assert_eq!(tx.received.count(smpp_pdu::CommandId::DELIVER_SM), 0);
+    pool.close();
+}
+
+/// Two SMSCs that both number their message ids from 1, as independent SMSCs do: each
+/// receipt finds the message its own SMSC accepted (a's say DELIVRD, b's UNDELIV), none
+/// is taken by the other account's message with the same id, and none is left unmatched.
+#[test]
+fn equal_ids_from_two_smscs_each_find_their_own_message() {
+    let start = |state| {
+        let mut c = SmscConfig::default().receipt_delay(Duration::from_millis(20));
+        c.receipt_state = state;
+        Smsc::start(c).expect("SMSC")
+    };
+    let (a, b) = (
+        start(ReceiptState::Delivered),
+        start(ReceiptState::Undeliverable),
+    );
+    let pool = Pool::connect(
+        vec![
+            Account::new("a", [a.local_addr()], config("esme")).mode(BindMode::TxRx),
+            Account::new("b", [b.local_addr()], config("esme")),
+        ],
+        PoolOptions::default(),
+    )
+    .expect("pool");
+    let results = pool.send_many(texts(60, true), |_, _| {});
+    assert!(results.iter().all(Result::is_ok));
+    let (na, nb) = (a.stats().submits, b.stats().submits);
+    assert_eq!(na + nb, 60);
+    assert!(na > 0 && nb > 0, "both accounts used: {na} and {nb}");
+    let mut reports = HashMap::new();
+    let end = Instant::now() + WAIT;
+    while reports.len() < 60 {
+        let item = pool
+            .inbound()
+            .recv_timeout(end.saturating_duration_since(Instant::now()))
+            .expect("reports within the wait");
+        if let Some(r) = item.report() {
+            let account = r.segments[0].account.as_deref().map(str::to_string);
+            let expected = match account.as_deref() {
+                Some("a") => Outcome::Delivered,
+                Some("b") => Outcome::Failed,
+                other => panic!("{}: account {other:?}", r.reference),
+            };
+            assert_eq!(r.outcome, expected, "{r:?}");
+            assert!(reports.insert(r.reference.clone(), account).is_none());
+        }
+    }
+    let through_a = reports
+        .values()
+        .filter(|a| a.as_deref() == Some("a"))
+        .count();
+    assert_eq!(through_a as u64, na);
+    let stats = pool.stats().tracker;
+    assert_eq!((stats.delivered, stats.failed), (na, nb), "{stats:?}");
+    assert_eq!(
+        (stats.receipts_unmatched, stats.receipts_duplicate),
+        (0, 0),
+        "{stats:?}"
+    );
     pool.close();
 }
 

@@ -14,16 +14,30 @@
 //! agreement). Which of them the tracker may use depends on the link: an all-digit id
 //! reads as decimal and as hexadecimal, so the cross forms would match the wrong message
 //! on an SMSC that writes both ids the same way; see [`IdForms`](crate::IdForms).
+//!
+//! An SMSC's ids are unique only among its own: two SMSCs (or two accounts of one) may
+//! both give out `"1"`. A key therefore belongs to an *account*, the name of the SMSC
+//! account that issued the id (none for a client on its own): a receipt read on an
+//! account's bind finds only the segments sent on that account ([`IdKey::scoped`]).
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// Between an account's name and the id in [`IdKey::store_key`]: a control character no
+/// SMSC writes in a message id, so a scoped key never reads as an unscoped one.
+pub const ACCOUNT_SEPARATOR: char = '\u{1f}';
 
 /// Ids up to this many octets are kept without an allocation.
 const INLINE: usize = 22;
 
-/// A normalised message id: the key a segment is indexed under.
+/// A normalised message id, with the account that issued it: the key a segment is
+/// indexed under.
 #[derive(Clone)]
-pub struct IdKey(Repr);
+pub struct IdKey {
+    account: Option<Arc<str>>,
+    id: Repr,
+}
 
 #[derive(Clone)]
 enum Repr {
@@ -36,16 +50,66 @@ impl IdKey {
         if s.len() <= INLINE {
             let mut buf = [0u8; INLINE];
             buf[..s.len()].copy_from_slice(s.as_bytes());
-            IdKey(Repr::Inline {
-                len: s.len() as u8,
-                buf,
-            })
+            IdKey {
+                account: None,
+                id: Repr::Inline {
+                    len: s.len() as u8,
+                    buf,
+                },
+            }
         } else {
-            IdKey(Repr::Heap(s.into()))
+            IdKey {
+                account: None,
+                id: Repr::Heap(s.into()),
+            }
         }
     }
 
-    /// The key of `id`; `None` for an empty (or all-blank) id, which names no message.
+    /// The key of `id` issued by `account` (`None`: a client on its own); `None` for an
+    /// empty (or all-blank) id.
+    pub fn scoped(account: Option<&Arc<str>>, id: &str) -> Option<IdKey> {
+        let mut k = IdKey::of(id)?;
+        k.account = account.cloned();
+        Some(k)
+    }
+
+    /// The keys a receipt with this id, read on `account`'s bind, may find its segment
+    /// under.
+    pub fn candidates_in(account: Option<&Arc<str>>, id: &str) -> Candidates {
+        let mut c = IdKey::candidates(id);
+        if account.is_some() {
+            for k in [&mut c.own, &mut c.hex_of_decimal, &mut c.decimal_of_hex]
+                .into_iter()
+                .flatten()
+            {
+                k.account = account.cloned();
+            }
+        }
+        c
+    }
+
+    /// The account that issued the id, if one was named.
+    pub fn account(&self) -> Option<&Arc<str>> {
+        self.account.as_ref()
+    }
+
+    /// The key as a store keeps it: the normalised id, after the account's name and
+    /// [`ACCOUNT_SEPARATOR`] when there is an account.
+    pub fn store_key(&self) -> String {
+        match &self.account {
+            None => self.as_str().to_string(),
+            Some(a) => {
+                let mut s = String::with_capacity(a.len() + 1 + self.as_bytes().len());
+                s.push_str(a);
+                s.push(ACCOUNT_SEPARATOR);
+                s.push_str(self.as_str());
+                s
+            }
+        }
+    }
+
+    /// The key of `id` with no account; `None` for an empty (or all-blank) id, which names
+    /// no message.
     pub fn of(id: &str) -> Option<IdKey> {
         let id = id.trim();
         if id.is_empty() {
@@ -107,15 +171,15 @@ impl IdKey {
     }
 
     fn as_bytes(&self) -> &[u8] {
-        match &self.0 {
+        match &self.id {
             Repr::Inline { len, buf } => &buf[..*len as usize],
             Repr::Heap(s) => s.as_bytes(),
         }
     }
 
-    /// The normalised id.
+    /// The normalised id (without the account).
     pub fn as_str(&self) -> &str {
-        match &self.0 {
+        match &self.id {
             Repr::Inline { len, buf } => {
                 // Built from a `&str` cut at its own length, so always UTF-8.
                 std::str::from_utf8(&buf[..*len as usize]).unwrap_or("")
@@ -127,7 +191,7 @@ impl IdKey {
 
 impl PartialEq for IdKey {
     fn eq(&self, other: &IdKey) -> bool {
-        self.as_bytes() == other.as_bytes()
+        self.as_bytes() == other.as_bytes() && self.account == other.account
     }
 }
 
@@ -135,18 +199,28 @@ impl Eq for IdKey {}
 
 impl Hash for IdKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
+        if let Some(a) = &self.account {
+            state.write(a.as_bytes());
+            state.write_u8(0x1f);
+        }
         state.write(self.as_bytes());
     }
 }
 
 impl fmt::Debug for IdKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
+        match &self.account {
+            None => fmt::Debug::fmt(self.as_str(), f),
+            Some(a) => write!(f, "{a}:{:?}", self.as_str()),
+        }
     }
 }
 
 impl fmt::Display for IdKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(a) = &self.account {
+            write!(f, "{a}:")?;
+        }
         f.write_str(self.as_str())
     }
 }

@@ -157,15 +157,27 @@ impl Lifecycle {
     /// Takes an inbound request body: a receipt (`deliver_sm` or `data_sm` whose
     /// esm_class says so, parsed with TLVs first) goes to the tracker, an MO to the inbox.
     pub fn on_inbound(&mut self, now: Instant, body: &Body<'_>) -> Routed {
+        self.on_inbound_in(now, None, body)
+    }
+
+    /// [`Lifecycle::on_inbound`] for a PDU read on a bind of `account` (a pool's account
+    /// name): a receipt matches only what that account accepted
+    /// ([`Tracker::on_receipt_in`]).
+    pub fn on_inbound_in(
+        &mut self,
+        now: Instant,
+        account: Option<&Arc<str>>,
+        body: &Body<'_>,
+    ) -> Routed {
         match body {
             Body::DeliverSm(d) if Receipt::is_receipt(d.esm_class) => {
                 match Receipt::from_deliver_sm(d) {
-                    Ok(r) => self.receipt(now, r),
+                    Ok(r) => self.receipt(now, account, r),
                     Err(_) => Routed::Pass,
                 }
             }
             Body::DataSm(d) if Receipt::is_receipt(d.esm_class) => match Receipt::from_data_sm(d) {
-                Ok(r) => self.receipt(now, r),
+                Ok(r) => self.receipt(now, account, r),
                 Err(_) => Routed::Pass,
             },
             Body::DeliverSm(d) => match &mut self.inbox {
@@ -186,10 +198,10 @@ impl Lifecycle {
         }
     }
 
-    fn receipt(&mut self, now: Instant, receipt: Receipt) -> Routed {
+    fn receipt(&mut self, now: Instant, account: Option<&Arc<str>>, receipt: Receipt) -> Routed {
         let receipt = Arc::new(receipt);
         let matched = if self.tracking {
-            self.tracker.on_receipt(now, receipt.clone())
+            self.tracker.on_receipt_in(now, account, receipt.clone())
         } else {
             ReceiptMatch::Untracked
         };

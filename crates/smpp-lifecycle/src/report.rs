@@ -128,6 +128,9 @@ pub struct SegmentReport {
     pub state: SegmentState,
     /// The last receipt for it (final or intermediate), with every raw field.
     pub receipt: Option<Arc<Receipt>>,
+    /// The SMSC account that accepted it (a pool's account name), when one was named: its
+    /// message id is unique only there.
+    pub account: Option<Arc<str>>,
 }
 
 /// The one final report of a tracked message.

@@ -30,6 +30,8 @@ pub struct StoredSegment {
     pub state: SegmentState,
     /// The `err:` of its final receipt, when it had one.
     pub err: Option<String>,
+    /// The SMSC account that gave the message id, when one was named.
+    pub account: Option<String>,
 }
 
 /// A tracked message as a store keeps it.
@@ -54,7 +56,8 @@ pub enum StoreOp {
     /// A new message, before its first `submit_sm` goes out.
     Put(Record),
     /// A segment's `submit_sm_resp` gave it a message id; the store indexes `key` (the
-    /// normalised id, [`IdKey::as_str`](crate::ids::IdKey::as_str)) to the message.
+    /// normalised id with its account, [`IdKey::store_key`](crate::ids::IdKey::store_key))
+    /// to the message.
     SetId {
         /// The message.
         reference: String,
@@ -62,7 +65,9 @@ pub enum StoreOp {
         segment: u16,
         /// The id as the SMSC wrote it.
         message_id: String,
-        /// The normalised id.
+        /// The SMSC account that gave it, when one was named.
+        account: Option<String>,
+        /// The normalised id, with its account.
         key: String,
     },
     /// A segment reached a final state.
@@ -228,6 +233,7 @@ impl Store for MemoryStore {
                     reference,
                     segment,
                     message_id,
+                    account,
                     key,
                 } => {
                     if let Some(s) = self
@@ -236,6 +242,7 @@ impl Store for MemoryStore {
                         .and_then(|r| r.segments.get_mut(usize::from(*segment)))
                     {
                         s.message_id = Some(message_id.clone());
+                        s.account = account.clone();
                         s.state = SegmentState::Submitted;
                         self.keys.insert(key.clone(), reference.clone());
                     }
@@ -367,6 +374,7 @@ pub fn conformance(store: &mut dyn Store) {
         message_id: id.map(str::to_string),
         state,
         err: None,
+        account: None,
     };
     let record = |reference: &str, submitted: u64, n: usize| Record {
         reference: reference.into(),
@@ -402,12 +410,14 @@ pub fn conformance(store: &mut dyn Store) {
                 reference: "r1".into(),
                 segment: 0,
                 message_id: "000000001A".into(),
+                account: None,
                 key: "1a".into(),
             },
             StoreOp::SetId {
                 reference: "r1".into(),
                 segment: 1,
                 message_id: "000000001B".into(),
+                account: None,
                 key: "1b".into(),
             },
         ]),
@@ -540,6 +550,55 @@ pub fn conformance(store: &mut dyn Store) {
             keys: vec![],
         }]),
     );
+    // Two accounts that gave out the same id: each key finds its own message, with the
+    // account kept on the segment.
+    let sep = crate::ids::ACCOUNT_SEPARATOR;
+    let (ka, kb) = (format!("a{sep}7"), format!("b{sep}7"));
+    step(
+        "ids of two accounts",
+        store.apply(&[
+            StoreOp::Put(record("ra", 4_000, 1)),
+            StoreOp::Put(record("rb", 4_001, 1)),
+            StoreOp::SetId {
+                reference: "ra".into(),
+                segment: 0,
+                message_id: "7".into(),
+                account: Some("a".into()),
+                key: ka.clone(),
+            },
+            StoreOp::SetId {
+                reference: "rb".into(),
+                segment: 0,
+                message_id: "7".into(),
+                account: Some("b".into()),
+                key: kb.clone(),
+            },
+        ]),
+    );
+    for (key, reference, account) in [(&ka, "ra", "a"), (&kb, "rb", "b")] {
+        let found = store.find(key).expect("find").expect("an account's id");
+        assert_eq!(found.reference, reference, "{key:?} finds its own message");
+        assert_eq!(found.segments[0].account.as_deref(), Some(account));
+    }
+    assert_eq!(
+        store.find("7").expect("find"),
+        None,
+        "an id without its account finds neither"
+    );
+    step(
+        "remove both",
+        store.apply(&[
+            StoreOp::Remove {
+                reference: "ra".into(),
+                keys: vec![ka.clone()],
+            },
+            StoreOp::Remove {
+                reference: "rb".into(),
+                keys: vec![kb.clone()],
+            },
+        ]),
+    );
+    assert_eq!(store.find(&kb).expect("find"), None);
     // Text round trips.
     for s in [
         SegmentState::Sending,

@@ -397,8 +397,11 @@ pub struct Tracker {
     held: Ordered<Held>,
     /// Every candidate key of each held receipt -> the held receipts (oldest first).
     held_index: FastMap<IdKey, HeldIds>,
-    /// The id forms in use: the configured ones, or what [`IdForms::Auto`] learnt.
+    /// The id forms in use for ids with no account: the configured ones, or what
+    /// [`IdForms::Auto`] learnt.
     forms: IdForms,
+    /// The same for each named account (SMSCs write ids each in their own way).
+    account_forms: Vec<(Arc<str>, IdForms)>,
     deadlines: Deadlines<Due>,
     /// Fingerprints of finished messages' ids, for duplicate detection: a direct-mapped
     /// table (one write per finished segment, one read per lookup), 0 for an empty slot.
@@ -427,6 +430,7 @@ impl Tracker {
             held: Ordered::default(),
             held_index: FastMap::default(),
             forms,
+            account_forms: Vec::new(),
             deadlines: Deadlines::default(),
             finished: Vec::new(),
             next_id: 1,
@@ -509,6 +513,7 @@ impl Tracker {
                 message_id: None,
                 state: SegmentState::Sending,
                 receipt: None,
+                account: None,
             })
             .collect();
         let id = self.begin(Message {
@@ -532,6 +537,7 @@ impl Tracker {
                         message_id: None,
                         state: SegmentState::Sending,
                         err: None,
+                        account: None,
                     })
                     .collect(),
             }));
@@ -577,6 +583,20 @@ impl Tracker {
         segment: usize,
         result: SubmitResult,
     ) {
+        self.on_submit_result_in(now, None, id, segment, result);
+    }
+
+    /// [`Tracker::on_submit_result`] for a segment sent on a bind of `account` (a pool's
+    /// account name): its message id is unique only among that account's, so only a
+    /// receipt read on the same account's binds ([`Tracker::on_receipt_in`]) matches it.
+    pub fn on_submit_result_in(
+        &mut self,
+        now: Instant,
+        account: Option<&Arc<str>>,
+        id: TrackId,
+        segment: usize,
+        result: SubmitResult,
+    ) {
         let Some(m) = self.messages.get_mut(id.0) else {
             debug!("response for a message no longer tracked ({id:?})");
             return;
@@ -595,8 +615,9 @@ impl Tracker {
         let mut key = None;
         seg.state = match result {
             SubmitResult::Accepted { message_id } => {
-                key = IdKey::of(&message_id);
+                key = IdKey::scoped(account, &message_id);
                 seg.message_id = Some(message_id);
+                seg.account = account.cloned();
                 if key.is_none() && m.receipts != ReceiptPolicy::None {
                     warn!("{:?}: the SMSC gave segment {segment} an empty message id; no receipt can match it", m.reference);
                 }
@@ -619,7 +640,8 @@ impl Tracker {
                         reference,
                         segment: segment as u16,
                         message_id: message_id.clone(),
-                        key: key.as_str().to_string(),
+                        account: account.map(|a| a.to_string()),
+                        key: key.store_key(),
                     }
                 }
                 _ => StoreOp::SetState {
@@ -651,11 +673,23 @@ impl Tracker {
     /// The receipt is shared (`Arc`) with whoever else holds it: the report of its
     /// message carries it, and a driver can hand the same receipt to its application.
     pub fn on_receipt(&mut self, now: Instant, receipt: impl Into<Arc<Receipt>>) -> ReceiptMatch {
+        self.on_receipt_in(now, None, receipt)
+    }
+
+    /// [`Tracker::on_receipt`] for a receipt read on a bind of `account` (a pool's account
+    /// name): it matches only segments that account accepted
+    /// ([`Tracker::on_submit_result_in`]).
+    pub fn on_receipt_in(
+        &mut self,
+        now: Instant,
+        account: Option<&Arc<str>>,
+        receipt: impl Into<Arc<Receipt>>,
+    ) -> ReceiptMatch {
         let receipt: Arc<Receipt> = receipt.into();
         // The usual case first: the id as written finds its segment, and the other
         // readings are not worked out at all.
-        if matches!(self.forms, IdForms::Same | IdForms::Auto) {
-            if let Some(own) = IdKey::of(&receipt.id) {
+        if matches!(self.forms_of(account), IdForms::Same | IdForms::Auto) {
+            if let Some(own) = IdKey::scoped(account, &receipt.id) {
                 if let Some(&(id, seg)) = self.index.get(&own) {
                     let c = Candidates {
                         own: Some(own.clone()),
@@ -667,7 +701,7 @@ impl Tracker {
                 }
             }
         }
-        let keys = IdKey::candidates(&receipt.id);
+        let keys = IdKey::candidates_in(account, &receipt.id);
         if keys.is_empty() {
             return self.unmatched(receipt, UnmatchedReason::NoId);
         }
@@ -676,7 +710,7 @@ impl Tracker {
         }
         // A repeat of a finished message's receipt: only a reading the forms trust counts
         // (under Auto, the id as written), or another message's receipt would be lost.
-        let repeat = match self.forms {
+        let repeat = match self.forms_of(account) {
             IdForms::Auto => keys.own.as_ref().is_some_and(|k| self.was_finished(k)),
             _ => self.lookup_keys(&keys).any(|(k, _)| self.was_finished(k)),
         };
@@ -762,7 +796,7 @@ impl Tracker {
             .decimal_of_hex
             .as_ref()
             .map(|k| (k, Relation::DecimalOfHex));
-        let order = match self.forms {
+        let order = match self.forms_of(c.own.as_ref().and_then(IdKey::account)) {
             IdForms::Same => [own, None, None],
             // A receipt id that is not all digits can only be read as written.
             IdForms::HexResponseDecimalReceipt => [hod.or(own), None, None],
@@ -776,7 +810,7 @@ impl Tracker {
     /// may be trusted with the forms in use; under [`IdForms::Auto`] a trusted cross match
     /// settles the forms.
     fn accept(&mut self, relation: Relation, c: &Candidates, k: &IdKey) -> bool {
-        if self.forms != IdForms::Auto {
+        if self.forms_of(k.account()) != IdForms::Auto {
             return true;
         }
         let learnt = match relation {
@@ -792,10 +826,33 @@ impl Tracker {
             Relation::HexOfDecimal | Relation::DecimalOfHex => return false,
         };
         if let Some(f) = learnt {
-            info!("message ids: this link writes them as {f:?}");
-            self.forms = f;
+            match k.account() {
+                None => {
+                    info!("message ids: this link writes them as {f:?}");
+                    self.forms = f;
+                }
+                Some(a) => {
+                    info!("message ids: account {a} writes them as {f:?}");
+                    match self.account_forms.iter_mut().find(|(n, _)| n == a) {
+                        Some((_, forms)) => *forms = f,
+                        None => self.account_forms.push((a.clone(), f)),
+                    }
+                }
+            }
         }
         true
+    }
+
+    /// The id forms in use for `account`'s ids.
+    fn forms_of(&self, account: Option<&Arc<str>>) -> IdForms {
+        match account {
+            None => self.forms,
+            Some(a) => self
+                .account_forms
+                .iter()
+                .find(|(n, _)| n == a)
+                .map_or(self.config.id_forms, |(_, f)| *f),
+        }
     }
 
     /// The tracked segment a receipt with these keys belongs to.
@@ -910,7 +967,7 @@ impl Tracker {
             let keys = m
                 .segments
                 .iter()
-                .filter_map(|s| key_of(s).map(|k| k.as_str().to_string()))
+                .filter_map(|s| key_of(s).map(|k| k.store_key()))
                 .collect();
             self.store_ops.push_back(StoreOp::Remove {
                 reference: m.reference.to_string(),
@@ -1037,7 +1094,7 @@ impl Tracker {
                     let keys = match self.held.get(h) {
                         Some(held) => self
                             .lookup_keys(&held.keys)
-                            .map(|(k, _)| k.as_str().to_string())
+                            .map(|(k, _)| k.store_key())
                             .collect(),
                         None => continue,
                     };
@@ -1128,6 +1185,7 @@ impl Tracker {
                     message_id: s.message_id,
                     state: s.state,
                     receipt: None,
+                    account: s.account.map(Arc::from),
                 };
                 if !is_closed(&s, policy) {
                     open += 1;
@@ -1245,7 +1303,9 @@ fn is_closed(s: &SegmentReport, receipts: ReceiptPolicy) -> bool {
 
 /// The index key of a segment (none before its response, or for an empty id).
 fn key_of(s: &SegmentReport) -> Option<IdKey> {
-    s.message_id.as_deref().and_then(IdKey::of)
+    s.message_id
+        .as_deref()
+        .and_then(|id| IdKey::scoped(s.account.as_ref(), id))
 }
 
 /// The outcome of a message whose segments are all closed.

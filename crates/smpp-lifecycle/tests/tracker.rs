@@ -2,6 +2,7 @@
 //! expiry, bounds, and one final report per message whatever the interleaving.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -718,6 +719,97 @@ fn auto_learns_the_forms_from_an_id_with_a_letter() {
     ));
 }
 
+/// Two SMSC accounts that give out the same ids (each counts from 1): a receipt read on an
+/// account's bind finds the message that account accepted, never the other's.
+#[test]
+fn equal_ids_from_two_accounts_each_find_their_own_message() {
+    let t0 = Instant::now();
+    let (a, b): (Arc<str>, Arc<str>) = ("smsc-a".into(), "smsc-b".into());
+    let mut t = Tracker::new(TrackerConfig::default());
+    let ma = t.submit(t0, NewMessage::new(1).reference("via-a")).unwrap();
+    let mb = t.submit(t0, NewMessage::new(1).reference("via-b")).unwrap();
+    // b's receipt comes before b's response: held under b's key, not matched to a's.
+    t.on_submit_result_in(t0, Some(&a), ma.id, 0, accepted("1"));
+    assert_eq!(
+        t.on_receipt_in(t0, Some(&b), receipt("1", "UNDELIV")),
+        ReceiptMatch::Held
+    );
+    t.on_submit_result_in(t0, Some(&b), mb.id, 0, accepted("1"));
+    let r = one_report(&mut t);
+    assert_eq!(
+        (r.reference.as_str(), r.outcome),
+        ("via-b", Outcome::Failed)
+    );
+    assert_eq!(r.segments[0].account.as_deref(), Some("smsc-b"));
+    // A receipt with no account, or another account's, does not take a's message.
+    assert!(matches!(
+        t.on_receipt_in(t0, Some(&b), receipt("1", "DELIVRD")),
+        ReceiptMatch::Duplicate | ReceiptMatch::Held
+    ));
+    assert!(matches!(
+        t.on_receipt(t0, receipt("1", "DELIVRD")),
+        ReceiptMatch::Held
+    ));
+    assert!(matches!(
+        t.on_receipt_in(t0, Some(&a), receipt("0001", "DELIVRD")),
+        ReceiptMatch::Matched { ref reference, .. } if &**reference == "via-a"
+    ));
+    let r = one_report(&mut t);
+    assert_eq!(
+        (r.reference.as_str(), r.outcome),
+        ("via-a", Outcome::Delivered)
+    );
+    assert_eq!(r.segments[0].account.as_deref(), Some("smsc-a"));
+    // The receipt read with no account never finds a message: it runs out unmatched.
+    t.handle_timeout(t0 + Duration::from_secs(60));
+    let unmatched = events(&mut t)
+        .into_iter()
+        .filter(|e| matches!(e, Event::Unmatched(_)))
+        .count();
+    assert!(unmatched >= 1, "held receipts end unmatched");
+    assert_eq!(t.tracked(), 0);
+}
+
+/// Each account's id forms are learnt on their own: one SMSC writing hexadecimal in the
+/// response and decimal in the receipt does not change how another's ids are read.
+#[test]
+fn id_forms_are_learnt_per_account() {
+    let t0 = Instant::now();
+    let (a, b): (Arc<str>, Arc<str>) = ("a".into(), "b".into());
+    let mut t = Tracker::new(TrackerConfig::default());
+    let submit = |t: &mut Tracker, account: &Arc<str>, reference: &str, id: &str| {
+        let m = t
+            .submit(t0, NewMessage::new(1).reference(reference))
+            .unwrap();
+        t.on_submit_result_in(t0, Some(account), m.id, 0, accepted(id));
+    };
+    // a: response 1A, receipt id:26 (the same number in decimal): learnt as cross forms.
+    submit(&mut t, &a, "a1", "1A");
+    assert!(matches!(
+        t.on_receipt_in(t0, Some(&a), receipt("26", "DELIVRD")),
+        ReceiptMatch::Matched { ref reference, .. } if &**reference == "a1"
+    ));
+    // b: the same id written the same way on both sides, with a letter: learnt as same.
+    submit(&mut t, &b, "b1", "00AB");
+    assert!(matches!(
+        t.on_receipt_in(t0, Some(&b), receipt("ab", "DELIVRD")),
+        ReceiptMatch::Matched { ref reference, .. } if &**reference == "b1"
+    ));
+    // On b, id:26 is the response 26, not 1a; on a, it is 1a.
+    submit(&mut t, &b, "b-1a", "1a");
+    submit(&mut t, &b, "b-26", "26");
+    submit(&mut t, &a, "a-1a", "1a");
+    submit(&mut t, &a, "a-26", "26");
+    assert!(matches!(
+        t.on_receipt_in(t0, Some(&b), receipt("26", "DELIVRD")),
+        ReceiptMatch::Matched { ref reference, .. } if &**reference == "b-26"
+    ));
+    assert!(matches!(
+        t.on_receipt_in(t0, Some(&a), receipt("26", "DELIVRD")),
+        ReceiptMatch::Matched { ref reference, .. } if &**reference == "a-1a"
+    ));
+}
+
 /// Held receipts whose ids read as each other's cross forms (123 in hex is 291) each go
 /// to the response that wrote their own id.
 #[test]
@@ -877,6 +969,45 @@ mod journal {
         );
         assert_eq!(ops.len(), 5);
         assert_eq!(one_report(&mut t).outcome, Outcome::Failed);
+    }
+
+    /// A segment an account accepted is written with its account, under a key no other
+    /// account's id can take, and found again through that key by another process.
+    #[test]
+    fn an_accounts_ids_are_written_and_found_with_the_account() {
+        let t0 = Instant::now();
+        let mut store = MemoryStore::new();
+        let mut a = journaled();
+        let mut b = journaled();
+        let acct: Arc<str> = "smsc-a".into();
+        let m = a.submit(t0, NewMessage::new(1).reference("r")).unwrap();
+        a.on_submit_result_in(t0, Some(&acct), m.id, 0, accepted("0042"));
+        let ops: Vec<StoreOp> = std::iter::from_fn(|| a.poll_store_op()).collect();
+        let sep = smpp_lifecycle::ids::ACCOUNT_SEPARATOR;
+        assert!(
+            matches!(&ops[1], StoreOp::SetId { account: Some(n), key, .. } if n == "smsc-a" && *key == format!("smsc-a{sep}42")),
+            "{ops:?}"
+        );
+        store.apply(&ops).unwrap();
+        // Process b reads the receipt on another account: the store has nothing for it.
+        assert_eq!(
+            b.on_receipt_in(t0, Some(&"smsc-b".into()), receipt("42", "DELIVRD")),
+            ReceiptMatch::Held
+        );
+        b.handle_timeout(t0 + Duration::from_secs(1));
+        sync(&mut b, &mut store, t0, 1_000);
+        assert_eq!(b.tracked(), 0, "another account's id adopts nothing");
+        // On the right account it adopts the message, account and all, and reports it.
+        assert_eq!(
+            b.on_receipt_in(t0, Some(&acct), receipt("42", "DELIVRD")),
+            ReceiptMatch::Held
+        );
+        b.handle_timeout(t0 + Duration::from_secs(2));
+        sync(&mut b, &mut store, t0, 1_000);
+        let r = reports(&mut b);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(r[0].outcome, Outcome::Delivered);
+        assert_eq!(r[0].segments[0].account.as_deref(), Some("smsc-a"));
     }
 
     #[test]

@@ -8,8 +8,8 @@
 //!
 //! | key | type | holds |
 //! | --- | --- | --- |
-//! | `smpp:msg:{reference}` | hash | one open message: `receipts` (`none`, `final`, `failure`), `submitted` and `expires` (ms since the Unix epoch), `segments` (how many), and per segment `i` (0-based) `seg:{i}:id` (the SMSC's id, once known), `seg:{i}:state` ([`state_to_text`]), `seg:{i}:err` (a final receipt's `err:`), `seg:{i}:key` (the normalised id it is indexed by) |
-//! | `smpp:id:{key}` | string | the reference of the message one of whose segments has the normalised id `key` |
+//! | `smpp:msg:{reference}` | hash | one open message: `receipts` (`none`, `final`, `failure`), `submitted` and `expires` (ms since the Unix epoch), `segments` (how many), and per segment `i` (0-based) `seg:{i}:id` (the SMSC's id, once known), `seg:{i}:state` ([`state_to_text`]), `seg:{i}:err` (a final receipt's `err:`), `seg:{i}:key` (the normalised id it is indexed by), `seg:{i}:account` (the SMSC account that gave the id, when one was named) |
+//! | `smpp:id:{key}` | string | the reference of the message one of whose segments has the normalised id `key` ([`IdKey::store_key`](smpp_lifecycle::ids::IdKey::store_key): the account's name and `\x1f` before the id when there is an account) |
 //! | `smpp:open` | sorted set | every open reference, scored by `submitted`: [`Store::load_open`] reads it oldest first |
 //! | `smpp:expiry` | sorted set | every open reference, scored by `expires`: [`Store::purge_expired`] reads it |
 //!
@@ -102,13 +102,18 @@ return 1
 ";
 
 /// A segment's id. KEYS: hash, id key. ARGV: reference, segment, message id, normalised
-/// key, grace (ms, for a hash without a TTL).
+/// key, grace (ms, for a hash without a TTL), [account].
 const SET_ID: &str = r"
 local n = tonumber(redis.call('HGET', KEYS[1], 'segments'))
 local seg = tonumber(ARGV[2])
 if not n or seg >= n then return 0 end
 local p = 'seg:' .. ARGV[2] .. ':'
 redis.call('HSET', KEYS[1], p .. 'id', ARGV[3], p .. 'state', 'submitted', p .. 'key', ARGV[4])
+if ARGV[6] then
+  redis.call('HSET', KEYS[1], p .. 'account', ARGV[6])
+else
+  redis.call('HDEL', KEYS[1], p .. 'account')
+end
 redis.call('SET', KEYS[2], ARGV[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl <= 0 then ttl = tonumber(ARGV[5]) end
@@ -513,6 +518,9 @@ impl RedisStore {
                         if let Some(err) = &s.err {
                             pipe.arg(format!("seg:{i}:err")).arg(err);
                         }
+                        if let Some(account) = &s.account {
+                            pipe.arg(format!("seg:{i}:account")).arg(account);
+                        }
                     }
                     pipe.ignore();
                 }
@@ -520,6 +528,7 @@ impl RedisStore {
                     reference,
                     segment,
                     message_id,
+                    account,
                     key,
                 } => {
                     pipe.cmd("EVALSHA")
@@ -531,8 +540,11 @@ impl RedisStore {
                         .arg(segment)
                         .arg(message_id)
                         .arg(key)
-                        .arg(self.grace_ms)
-                        .ignore();
+                        .arg(self.grace_ms);
+                    if let Some(account) = account {
+                        pipe.arg(account);
+                    }
+                    pipe.ignore();
                 }
                 StoreOp::SetState {
                     reference,
@@ -639,6 +651,7 @@ impl RedisStore {
         let mut segments: Vec<Option<StoredSegment>> = vec![None; count];
         let mut ids: Vec<Option<String>> = vec![None; count];
         let mut errs: Vec<Option<String>> = vec![None; count];
+        let mut accounts: Vec<Option<String>> = vec![None; count];
         for (i, name, value) in segs {
             if i >= count {
                 return Err(corrupt(&format!("segment {i} of {count}")));
@@ -651,10 +664,12 @@ impl RedisStore {
                         message_id: None,
                         state,
                         err: None,
+                        account: None,
                     });
                 }
                 "id" => ids[i] = Some(value),
                 "err" => errs[i] = Some(value),
+                "account" => accounts[i] = Some(value),
                 "key" => {}
                 _ => return Err(corrupt(&format!("segment field {name}"))),
             }
@@ -663,11 +678,13 @@ impl RedisStore {
             .into_iter()
             .zip(ids)
             .zip(errs)
+            .zip(accounts)
             .enumerate()
-            .map(|(i, ((s, id), err))| {
+            .map(|(i, (((s, id), err), account))| {
                 let mut s = s.ok_or_else(|| corrupt(&format!("segment {i} has no state")))?;
                 s.message_id = id;
                 s.err = err;
+                s.account = account;
                 Ok(s)
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

@@ -4,8 +4,9 @@
 //!
 //! The file is an ordinary SQLite database (`sqlite3 track.db .schema` shows it). Its
 //! header carries `PRAGMA application_id = 0x534d5050` ("SMPP") and `PRAGMA user_version`
-//! = the schema version (1); [`SqliteStore::open`] refuses a file with anything else as
-//! [`StoreErrorKind::Corrupt`] instead of writing into it.
+//! = the schema version (2); [`SqliteStore::open`] refuses a file with anything else as
+//! [`StoreErrorKind::Corrupt`] instead of writing into it, and brings a file of schema 1
+//! (which had no `account` column) up to 2 in one transaction.
 //!
 //! ```sql
 //! -- One row per open message.
@@ -25,12 +26,13 @@
 //!     message_id TEXT,             -- the id as the SMSC wrote it, once known
 //!     state      TEXT NOT NULL,    -- state_to_text: sending, submitted, final:DELIVRD...
 //!     err        TEXT,             -- the err: of its final receipt
+//!     account    TEXT,             -- the SMSC account that gave message_id, if named
 //!     PRIMARY KEY (reference, idx)
 //! ) WITHOUT ROWID;
 //!
 //! -- The normalised message ids (IdKey) that find a message: one row per StoreOp::SetId.
 //! CREATE TABLE ids (
-//!     id_key    TEXT PRIMARY KEY NOT NULL, -- the normalised id
+//!     id_key    TEXT PRIMARY KEY NOT NULL, -- the normalised id (IdKey::store_key)
 //!     reference TEXT NOT NULL,             -- messages.reference
 //!     idx       INTEGER NOT NULL           -- segments.idx
 //! ) WITHOUT ROWID;
@@ -126,7 +128,10 @@ use smpp_lifecycle::{Record, Store, StoreError, StoreErrorKind, StoreOp, StoredS
 const APPLICATION_ID: i32 = 0x534d_5050;
 
 /// `PRAGMA user_version` of the schema this version writes.
-const SCHEMA_VERSION: i32 = 1;
+const SCHEMA_VERSION: i32 = 2;
+
+/// What brings a file of schema 1 up to [`SCHEMA_VERSION`]: segments learnt their account.
+const UPGRADE_FROM_1: &str = "ALTER TABLE segments ADD COLUMN account TEXT;";
 
 /// How long a writer waits for another one before failing, unless told otherwise.
 const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -146,6 +151,7 @@ CREATE TABLE segments (
     message_id TEXT,
     state      TEXT NOT NULL,
     err        TEXT,
+    account    TEXT,
     PRIMARY KEY (reference, idx)
 ) WITHOUT ROWID;
 CREATE TABLE ids (
@@ -161,9 +167,9 @@ const PUT_MESSAGE: &str = "INSERT INTO messages (reference, receipts, submitted_
      ON CONFLICT (reference) DO UPDATE SET receipts = excluded.receipts,
          submitted_unix_ms = excluded.submitted_unix_ms, expires_unix_ms = excluded.expires_unix_ms";
 const PUT_SEGMENT: &str =
-    "INSERT INTO segments (reference, idx, message_id, state, err) VALUES (?1, ?2, ?3, ?4, ?5)";
-const SET_ID_SEGMENT: &str =
-    "UPDATE segments SET message_id = ?3, state = ?4 WHERE reference = ?1 AND idx = ?2";
+    "INSERT INTO segments (reference, idx, message_id, state, err, account) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+const SET_ID_SEGMENT: &str = "UPDATE segments SET message_id = ?3, state = ?4, account = ?5
+     WHERE reference = ?1 AND idx = ?2";
 const SET_ID_KEY: &str = "INSERT OR REPLACE INTO ids (id_key, reference, idx) VALUES (?1, ?2, ?3)";
 const SET_STATE: &str =
     "UPDATE segments SET state = ?3, err = ?4 WHERE reference = ?1 AND idx = ?2";
@@ -175,7 +181,7 @@ const CONTAINS: &str = "SELECT 1 FROM messages WHERE reference = ?1";
 const GET_MESSAGE: &str =
     "SELECT receipts, submitted_unix_ms, expires_unix_ms FROM messages WHERE reference = ?1";
 const GET_SEGMENTS: &str =
-    "SELECT idx, message_id, state, err FROM segments WHERE reference = ?1 ORDER BY idx";
+    "SELECT idx, message_id, state, err, account FROM segments WHERE reference = ?1 ORDER BY idx";
 const OLDEST: &str =
     "SELECT reference FROM messages ORDER BY submitted_unix_ms, reference LIMIT ?1";
 const PURGE_IDS: &str =
@@ -220,6 +226,8 @@ enum Identity {
     Empty,
     /// A store of this version.
     Current,
+    /// A store of an earlier version, to bring up to this one.
+    Older(i32),
     /// A store of a later version.
     Newer(i32),
     /// Something else.
@@ -238,6 +246,7 @@ fn identity(conn: &Connection) -> rusqlite::Result<Identity> {
         (0, 0) if objects == 0 => Identity::Empty,
         (APPLICATION_ID, SCHEMA_VERSION) => Identity::Current,
         (APPLICATION_ID, v) if v > SCHEMA_VERSION => Identity::Newer(v),
+        (APPLICATION_ID, 1) => Identity::Older(1),
         _ => Identity::Foreign {
             application_id,
             user_version,
@@ -315,7 +324,7 @@ impl SqliteStore {
             );
         }
         store.set_durability(Durability::default())?;
-        if found == Identity::Empty {
+        if matches!(found, Identity::Empty | Identity::Older(_)) {
             store.create_schema()?;
         }
         log::debug!(
@@ -332,7 +341,7 @@ impl SqliteStore {
 
     fn check_identity(&self, found: &Identity) -> Result<(), StoreError> {
         let why = match found {
-            Identity::Empty | Identity::Current => return Ok(()),
+            Identity::Empty | Identity::Current | Identity::Older(_) => return Ok(()),
             Identity::Newer(v) => format!(
                 "written by a later version of smpp-store (schema {v}; this one reads schema \
                  {SCHEMA_VERSION})"
@@ -351,8 +360,9 @@ impl SqliteStore {
         ))
     }
 
-    /// Creates the schema of an empty file, once even when several processes open it at
-    /// the same time (the first to take the write lock creates, the others find it made).
+    /// Creates the schema of an empty file, or brings an older one up to this version,
+    /// once even when several processes open it at the same time (the first to take the
+    /// write lock does it, the others find it done).
     fn create_schema(&mut self) -> Result<(), StoreError> {
         let tx = self
             .conn
@@ -367,6 +377,16 @@ impl SqliteStore {
                 .map_err(|e| error(&self.path, "create the schema", e))?;
             log::info!(
                 "sqlite:{}: created a store (schema {SCHEMA_VERSION})",
+                self.path
+            );
+            Ok(())
+        } else if found == Identity::Older(1) {
+            tx.execute_batch(UPGRADE_FROM_1)
+                .and_then(|()| tx.pragma_update(None, "user_version", SCHEMA_VERSION))
+                .and_then(|()| tx.commit())
+                .map_err(|e| error(&self.path, "upgrade the schema", e))?;
+            log::info!(
+                "sqlite:{}: upgraded the store from schema 1 to {SCHEMA_VERSION}",
                 self.path
             );
             Ok(())
@@ -538,6 +558,7 @@ fn load_record(
         let message_id: Option<String> = row.get(1).map_err(read)?;
         let state: String = row.get(2).map_err(read)?;
         let err: Option<String> = row.get(3).map_err(read)?;
+        let account: Option<String> = row.get(4).map_err(read)?;
         if usize::try_from(idx).ok() != Some(segments.len()) {
             return Err(corrupt(
                 path,
@@ -557,6 +578,7 @@ fn load_record(
             message_id,
             state,
             err,
+            account,
         });
     }
     Ok(Some(Record {
@@ -590,6 +612,7 @@ fn apply_op(conn: &Connection, op: &StoreOp) -> rusqlite::Result<()> {
                     s.message_id,
                     state_to_text(&s.state),
                     s.err,
+                    s.account,
                 ])?;
             }
         }
@@ -597,6 +620,7 @@ fn apply_op(conn: &Connection, op: &StoreOp) -> rusqlite::Result<()> {
             reference,
             segment,
             message_id,
+            account,
             key,
         } => {
             let changed = conn.prepare_cached(SET_ID_SEGMENT)?.execute(params![
@@ -604,6 +628,7 @@ fn apply_op(conn: &Connection, op: &StoreOp) -> rusqlite::Result<()> {
                 segment,
                 message_id,
                 state_to_text(&smpp_lifecycle::SegmentState::Submitted),
+                account,
             ])?;
             // Like the memory store: an id is indexed only for a segment that exists.
             if changed > 0 {

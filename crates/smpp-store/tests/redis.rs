@@ -56,6 +56,7 @@ fn record(reference: &str, submitted: u64, segments: usize) -> Record {
                 message_id: None,
                 state: SegmentState::Sending,
                 err: None,
+                account: None,
             })
             .collect(),
     }
@@ -66,6 +67,7 @@ fn set_id(reference: &str, segment: u16, id: &str) -> StoreOp {
         reference: reference.into(),
         segment,
         message_id: id.to_uppercase(),
+        account: None,
         key: id.into(),
     }
 }

@@ -52,6 +52,7 @@ fn record(reference: &str, submitted: u64, segments: usize) -> Record {
                 message_id: None,
                 state: SegmentState::Sending,
                 err: None,
+                account: None,
             })
             .collect(),
     }
@@ -62,6 +63,7 @@ fn set_id(reference: &str, segment: u16, key: &str) -> StoreOp {
         reference: reference.into(),
         segment,
         message_id: key.to_uppercase(),
+        account: None,
         key: key.into(),
     }
 }
@@ -129,7 +131,7 @@ fn writes_survive_closing_and_reopening() {
     let version: i32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("user_version");
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .expect("journal_mode");
@@ -463,11 +465,81 @@ fn foreign_files_are_corrupt_and_left_untouched() {
     let newer = dir.file("newer.db");
     drop(SqliteStore::open(&newer).expect("create"));
     rusqlite::Connection::open(&newer)
-        .and_then(|c| c.execute_batch("PRAGMA user_version = 2"))
+        .and_then(|c| c.execute_batch("PRAGMA user_version = 3"))
         .expect("bump the version");
     let err = SqliteStore::open(&newer).expect_err("a later schema");
     assert_eq!(err.kind, StoreErrorKind::Corrupt, "{err}");
     assert!(err.message.contains("later version"), "{err}");
+}
+
+/// A file written by the first schema (no `account` column) is brought up to date when
+/// opened: its open messages are still found, and segments can now keep their account.
+#[test]
+fn a_store_of_schema_1_is_upgraded_in_place() {
+    let dir = TempDir::new("upgrade");
+    let path = dir.file("track.db");
+    {
+        let conn = rusqlite::Connection::open(&path).expect("create");
+        conn.execute_batch(
+            "CREATE TABLE messages (reference TEXT PRIMARY KEY NOT NULL, receipts TEXT NOT NULL,
+                 submitted_unix_ms INTEGER NOT NULL, expires_unix_ms INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE INDEX messages_by_submitted ON messages (submitted_unix_ms);
+             CREATE INDEX messages_by_expiry ON messages (expires_unix_ms);
+             CREATE TABLE segments (reference TEXT NOT NULL, idx INTEGER NOT NULL, message_id TEXT,
+                 state TEXT NOT NULL, err TEXT, PRIMARY KEY (reference, idx)) WITHOUT ROWID;
+             CREATE TABLE ids (id_key TEXT PRIMARY KEY NOT NULL, reference TEXT NOT NULL,
+                 idx INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE INDEX ids_by_reference ON ids (reference);
+             INSERT INTO messages VALUES ('old', 'final', 1000, 61000);
+             INSERT INTO segments VALUES ('old', 0, '0001A', 'submitted', NULL);
+             INSERT INTO ids VALUES ('1a', 'old', 0);
+             PRAGMA application_id = 1397575760;
+             PRAGMA user_version = 1;",
+        )
+        .expect("a schema-1 store");
+    }
+    let mut store = SqliteStore::open(&path).expect("a schema-1 file opens");
+    let old = store
+        .find("1a")
+        .expect("find")
+        .expect("its message is kept");
+    assert_eq!(old.reference, "old");
+    assert_eq!(old.segments[0].message_id.as_deref(), Some("0001A"));
+    assert_eq!(old.segments[0].account, None);
+    let sep = smpp_lifecycle::ids::ACCOUNT_SEPARATOR;
+    store
+        .apply(&[
+            StoreOp::Put(record("new", 2_000, 1)),
+            StoreOp::SetId {
+                reference: "new".into(),
+                segment: 0,
+                message_id: "1A".into(),
+                account: Some("smsc-b".into()),
+                key: format!("smsc-b{sep}1a"),
+            },
+        ])
+        .expect("write with an account");
+    drop(store);
+    let version: i32 = rusqlite::Connection::open(&path)
+        .and_then(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+        .expect("user_version");
+    assert_eq!(version, 2);
+    let mut store = SqliteStore::open(&path).expect("reopen");
+    let new = store
+        .find(&format!("smsc-b{sep}1a"))
+        .expect("find")
+        .expect("the account's key");
+    assert_eq!(new.reference, "new");
+    assert_eq!(new.segments[0].account.as_deref(), Some("smsc-b"));
+    assert_eq!(
+        store
+            .find("1a")
+            .expect("find")
+            .map(|r| r.reference)
+            .as_deref(),
+        Some("old"),
+        "the same id without an account is another key"
+    );
 }
 
 #[test]

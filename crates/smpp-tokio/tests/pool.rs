@@ -7,18 +7,18 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use smpp_client::PoolConfig;
+use smpp_pdu::receipt::ReceiptState;
 use smpp_smsc::{Smsc, SmscConfig};
 use smpp_tokio::{InboundKind, Outcome, Pool, TextOptions};
 use tokio::time::timeout;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// A test SMSC whose message ids start at `first_id`. The two SMSCs of a test issue
-/// disjoint ids: the shared tracker does not yet tell apart equal ids from two accounts
-/// (see docs/pool.md).
-fn smsc_from(first_id: u64) -> Smsc {
+/// A test SMSC whose receipts say `state`. Every SMSC of these tests numbers its message
+/// ids from 1, as independent SMSCs do: the shared tracker keeps each account's ids apart.
+fn smsc(state: ReceiptState) -> Smsc {
     let mut config = SmscConfig::default().receipt_delay(Duration::from_millis(20));
-    config.first_id = first_id;
+    config.receipt_state = state;
     Smsc::start(config).expect("SMSC")
 }
 
@@ -50,7 +50,11 @@ weight = 1
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn weights_shared_tracking_and_one_stream() {
-    let (a, b) = (smsc_from(1), smsc_from(1_000_000));
+    // Both SMSCs give out ids 1, 2, 3...; a's receipts say DELIVRD, b's UNDELIV.
+    let (a, b) = (
+        smsc(ReceiptState::Delivered),
+        smsc(ReceiptState::Undeliverable),
+    );
     let (pool, mut inbound) = Pool::connect(&config(&a, &b)).await.expect("binds");
     assert_eq!(pool.up(), 4);
     let options = TextOptions::default().registered_delivery(1);
@@ -62,14 +66,22 @@ async fn weights_shared_tracking_and_one_stream() {
     }
     // Two thirds to account a (weight 2), one third to b.
     assert_eq!((a.stats().submits, b.stats().submits), (20, 10));
-    // Every message is reported delivered, account a's from receipts its receiver bind
-    // read for what its transmitter bind sent.
+    // Every message is reported with its own SMSC's receipt (account a's from receipts
+    // its receiver bind read for what its transmitter bind sent), although both SMSCs
+    // used the same ids: delivered through a, failed through b.
     let mut reports = HashMap::new();
     timeout(WAIT, async {
         while reports.len() < 30 {
             match inbound.recv().await {
                 Some(InboundKind::Report(r)) => {
-                    assert!(reports.insert(r.reference.clone(), r.outcome).is_none());
+                    let account = r.segments[0].account.as_deref().map(str::to_string);
+                    let expected = match account.as_deref() {
+                        Some("a") => Outcome::Delivered,
+                        Some("b") => Outcome::Failed,
+                        other => panic!("{}: account {other:?}", r.reference),
+                    };
+                    assert_eq!(r.outcome, expected, "{r:?}");
+                    assert!(reports.insert(r.reference.clone(), account).is_none());
                 }
                 Some(_) => {}
                 None => panic!("the stream ended"),
@@ -78,17 +90,19 @@ async fn weights_shared_tracking_and_one_stream() {
     })
     .await
     .expect("30 reports in time");
-    assert!(
-        reports.values().all(|o| *o == Outcome::Delivered),
-        "{reports:?}"
+    let stats = pool.tracker_stats();
+    assert_eq!((stats.delivered, stats.failed), (20, 10), "{stats:?}");
+    assert_eq!(
+        (stats.receipts_unmatched, stats.receipts_duplicate),
+        (0, 0),
+        "{stats:?}"
     );
-    assert_eq!(pool.tracker_stats().delivered, 30);
     pool.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_an_smsc_goes_away_the_other_carries_the_load() {
-    let (a, b) = (smsc_from(1), smsc_from(1_000_000));
+    let (a, b) = (smsc(ReceiptState::Delivered), smsc(ReceiptState::Delivered));
     let (pool, _inbound) = Pool::connect(&config(&a, &b)).await.expect("binds");
     a.shutdown();
     timeout(WAIT, async {
@@ -133,7 +147,7 @@ impl smpp_smsc::core::Handler for Silent {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_waiting_on_a_bind_that_drops_moves_to_another() {
     let silent = Smsc::start_with_handler(SmscConfig::default(), Silent).expect("SMSC");
-    let b = smsc_from(1_000_000);
+    let b = smsc(ReceiptState::Delivered);
     let config = PoolConfig::from_toml(&format!(
         r#"
 [[smsc]]

@@ -147,10 +147,13 @@ impl Core {
         *slot = Some(r);
         t.remaining -= 1;
         if let Some(track) = t.tracked {
-            self.life
-                .lock()
-                .tracker_mut()
-                .on_submit_result(now, track, j, outcome);
+            self.life.lock().tracker_mut().on_submit_result_in(
+                now,
+                self.account.as_ref(),
+                track,
+                j,
+                outcome,
+            );
         }
         if t.remaining > 0 {
             return;
@@ -199,6 +202,7 @@ impl Core {
             for (kind, _) in route_inbound(
                 &mut life,
                 now,
+                self.account.as_ref(),
                 pdu,
                 &self.config.text,
                 self.config.receipt_items,
