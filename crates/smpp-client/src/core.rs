@@ -51,6 +51,8 @@ use smpp_pdu::{
 use smpp_session::{BindKind, CloseReason, Delivery, SendError, Session};
 use smpp_transport::{Outcome, TransportError};
 
+pub use crate::store::{open_tracking, Opened, StoreLink, StoreWake};
+
 use crate::inbound::{lifecycle_events, route_inbound};
 use crate::pending::outcome_to_result;
 use crate::rate::RateLimiter;
@@ -818,6 +820,7 @@ impl Core {
             connected: self.is_bound(),
             tracker: self.life.read().tracker().stats(),
             store: None,
+            rate_now: self.rate.as_ref().map(|r| r.current_at(self.now)),
         }
     }
 

@@ -282,52 +282,7 @@ impl Tracking {
         // Unbounded underneath (a bounded crossbeam channel allocates and initializes every
         // slot up front: 65,536 were about 27 MiB per client); `forward` enforces the capacity.
         let (in_tx, in_rx) = crossbeam_channel::unbounded();
-        let mut lifecycle = config.lifecycle.clone();
-        if config.store.is_some() {
-            lifecycle.tracker.journal = true;
-            // Processes sharing a store must not generate the same references.
-            if lifecycle.tracker.reference_prefix.is_empty() {
-                lifecycle.tracker.reference_prefix =
-                    format!("{:x}-{:x}-", std::process::id(), texts::unix_ms());
-            }
-        }
-        let life = Arc::new(Mutex::new(Lifecycle::new(LifecycleConfig {
-            text: config.text,
-            ..lifecycle
-        })));
-        // Messages still open in the store (a restart) are tracked again.
-        if let Some(store) = &config.store {
-            let open = store
-                .0
-                .lock()
-                .map_err(|_| {
-                    Error::Store(smpp_lifecycle::StoreError::new(
-                        smpp_lifecycle::StoreErrorKind::Other,
-                        "the store's lock is poisoned",
-                    ))
-                })?
-                .load_open(config.lifecycle.tracker.max_tracked)
-                .map_err(Error::Store)?;
-            if !open.is_empty() {
-                log::info!(
-                    "tracking {} open message(s) from the store again",
-                    open.len()
-                );
-            }
-            if let Ok(mut l) = life.lock() {
-                let (now, wall) = (Instant::now(), texts::unix_ms());
-                for r in open {
-                    l.tracker_mut().adopt(now, wall, r);
-                }
-            }
-        }
-        let store = match &config.store {
-            Some(handle) => Some(
-                store::StoreLink::start(handle.clone(), Arc::clone(&life), nudge.clone())
-                    .map_err(|e| Error::Connect(TransportError::Io(e)))?,
-            ),
-            None => None,
-        };
+        let (life, store) = store::open_tracking(config, Arc::new(nudge.clone()))?;
         Ok(Tracking {
             life,
             out: Arc::new(Mutex::new(Some(in_tx.clone()))),
@@ -340,7 +295,7 @@ impl Tracking {
 }
 
 /// What a client counted since it was created: see [`Client::stats`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ClientStats {
     /// The session counters (PDUs per command and status both ways, timeouts, failures,
@@ -363,6 +318,9 @@ pub struct ClientStats {
     /// The store's counters (writes, batches, pending writes, errors, lookups), with a
     /// store configured.
     pub store: Option<StoreStats>,
+    /// With a rate cap: the rate allowed now (submits per second), the cap or less while
+    /// the SMSC throttles.
+    pub rate_now: Option<f64>,
 }
 
 /// A bound SMPP client. Dropping it unbinds (waiting at most the unbind timeout) and
@@ -640,6 +598,11 @@ impl Client {
                 .map(|l| l.tracker().stats())
                 .unwrap_or_default(),
             store: self.inner.store.as_ref().map(|s| s.stats()),
+            rate_now: self
+                .inner
+                .rate
+                .as_ref()
+                .and_then(|r| r.lock().ok().map(|r| r.current_at(Instant::now()))),
         }
     }
 }

@@ -232,7 +232,33 @@ pub struct AccountStats {
     pub binds: Vec<BindStats>,
 }
 
+impl BindStats {
+    /// A bind's state and counters (for other faces' pools, such as `smpp-tokio`'s).
+    pub fn new(kind: BindKind, health: Health, stats: ClientStats) -> BindStats {
+        BindStats {
+            kind,
+            health,
+            stats,
+        }
+    }
+}
+
 impl AccountStats {
+    /// An account's binds and cap (for other faces' pools, such as `smpp-tokio`'s).
+    pub fn new(
+        name: impl Into<String>,
+        max_rate: Option<f64>,
+        rate_now: Option<f64>,
+        binds: Vec<BindStats>,
+    ) -> AccountStats {
+        AccountStats {
+            name: name.into(),
+            max_rate,
+            rate_now,
+            binds,
+        }
+    }
+
     /// Submits (`submit_sm` requests) sent on its binds.
     pub fn submits(&self) -> u64 {
         self.binds
@@ -255,6 +281,13 @@ pub struct PoolStats {
     pub accounts: Vec<AccountStats>,
     /// The shared tracker's counters.
     pub tracker: TrackerStats,
+}
+
+impl PoolStats {
+    /// A pool's counters (for other faces' pools, such as `smpp-tokio`'s).
+    pub fn new(accounts: Vec<AccountStats>, tracker: TrackerStats) -> PoolStats {
+        PoolStats { accounts, tracker }
+    }
 }
 
 impl Pool {

@@ -83,6 +83,19 @@ impl RateLimiter {
         self.current
     }
 
+    /// The rate allowed at `now`, without recording the recovery (for counters read
+    /// through a shared reference).
+    pub(crate) fn current_at(&self, now: Instant) -> f64 {
+        let mut copy = RateLimiter {
+            cap: self.cap,
+            current: self.current,
+            next: self.next,
+            cut: self.cut,
+            stepped: self.stepped,
+        };
+        copy.current(now)
+    }
+
     /// The configured cap.
     pub(crate) fn cap(&self) -> f64 {
         self.cap

@@ -2,6 +2,11 @@
 //! transaction or pipeline per batch), answers the tracker's lookups, and tells the
 //! sending threads when their writes are durable. Store I/O never happens on the sending
 //! threads or the dispatcher, and never while the lifecycle lock is held.
+//!
+//! Every face uses it: the threaded client and its pool, and `smpp-tokio` (through
+//! [`open_tracking`], [`StoreLink`] and a [`StoreWake`] of its own). A store's I/O is
+//! blocking (SQLite, a Redis connection), so it runs on a thread of its own whatever the
+//! face.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,8 +69,87 @@ enum Work {
     Stop,
 }
 
-/// The sending threads' side of the store thread.
-pub(crate) struct StoreLink {
+/// How the store thread tells the face that drives the lifecycle that something changed.
+pub trait StoreWake: Send + Sync + 'static {
+    /// A read was answered (a message taken over from the store, a report decided): the
+    /// lifecycle may have events to hand out.
+    fn answered(&self);
+    /// The writes up to `seq` (see [`StoreLink::take`]) are in the store.
+    fn durable(&self, seq: u64) {
+        let _ = seq;
+    }
+}
+
+/// The threaded client's dispatcher: woken through its channel (durability is waited for
+/// with [`StoreLink::wait_durable`]).
+impl StoreWake for Sender<()> {
+    fn answered(&self) {
+        let _ = self.try_send(());
+    }
+}
+
+/// What [`open_tracking`] gives: the lifecycle behind its lock, and the store thread when
+/// there is a store.
+pub type Opened = (Arc<Mutex<Lifecycle>>, Option<Arc<StoreLink>>);
+
+/// The lifecycle layer a client with `config` tracks its messages in, shared behind a lock
+/// with its store's thread: with [`ClientConfig::store`](crate::ClientConfig::store), every
+/// change is journaled, generated references get a per-process prefix (processes sharing a
+/// store must not make the same ones), the messages still open in the store are tracked
+/// again (a restart), and the store thread is started; it calls `wake` as
+/// [`StoreWake`] says.
+pub fn open_tracking(
+    config: &crate::ClientConfig,
+    wake: Arc<dyn StoreWake>,
+) -> Result<Opened, crate::Error> {
+    let mut lifecycle = config.lifecycle.clone();
+    if config.store.is_some() {
+        lifecycle.tracker.journal = true;
+        if lifecycle.tracker.reference_prefix.is_empty() {
+            lifecycle.tracker.reference_prefix =
+                format!("{:x}-{:x}-", std::process::id(), unix_ms());
+        }
+    }
+    let life = Arc::new(Mutex::new(Lifecycle::new(
+        smpp_lifecycle::LifecycleConfig {
+            text: config.text,
+            ..lifecycle
+        },
+    )));
+    let Some(store) = &config.store else {
+        return Ok((life, None));
+    };
+    let open = store
+        .0
+        .lock()
+        .map_err(|_| {
+            crate::Error::Store(StoreError::new(
+                StoreErrorKind::Other,
+                "the store's lock is poisoned",
+            ))
+        })?
+        .load_open(config.lifecycle.tracker.max_tracked)
+        .map_err(crate::Error::Store)?;
+    if !open.is_empty() {
+        info!(
+            "tracking {} open message(s) from the store again",
+            open.len()
+        );
+    }
+    if let Ok(mut l) = life.lock() {
+        let (now, wall) = (Instant::now(), unix_ms());
+        for r in open {
+            l.tracker_mut().adopt(now, wall, r);
+        }
+    }
+    let link = StoreLink::start(store.clone(), Arc::clone(&life), wake)
+        .map_err(|e| crate::Error::Connect(smpp_transport::TransportError::Io(e)))?;
+    Ok((life, Some(link)))
+}
+
+/// The store thread, seen from the face: hand it the lifecycle's writes and reads
+/// ([`StoreLink::take`]), learn when they are durable, stop it.
+pub struct StoreLink {
     tx: Sender<Work>,
     next_seq: AtomicU64,
     /// The sequence number of the last batch written, and its waiters.
@@ -80,12 +164,12 @@ pub(crate) struct StoreLink {
 const MAX_PENDING: u64 = 1 << 20;
 
 impl StoreLink {
-    /// Starts the store thread; `life` is the lifecycle it answers for and `nudge` wakes
-    /// the dispatcher when an answer produced events to forward.
-    pub(crate) fn start(
+    /// Starts the store thread; `life` is the lifecycle it answers for, `wake` is told
+    /// when an answer produced events and when writes are durable.
+    pub fn start(
         store: StoreHandle,
         life: Arc<Mutex<Lifecycle>>,
-        nudge: Sender<()>,
+        wake: Arc<dyn StoreWake>,
     ) -> std::io::Result<Arc<StoreLink>> {
         let (tx, rx) = crossbeam_channel::unbounded();
         let link = Arc::new(StoreLink {
@@ -99,7 +183,7 @@ impl StoreLink {
         let l = Arc::clone(&link);
         let handle = std::thread::Builder::new()
             .name("smpp-store".into())
-            .spawn(move || run(&l, &store, &life, &nudge, &rx))?;
+            .spawn(move || run(&l, &store, &life, &*wake, &rx))?;
         if let Ok(mut t) = link.thread.lock() {
             *t = Some(handle);
         }
@@ -109,7 +193,7 @@ impl StoreLink {
     /// Moves what the lifecycle has for the store to the store thread (call it with the
     /// lifecycle lock held, right after changing it). Returns the sequence number that
     /// [`StoreLink::wait_durable`] waits for, when there were writes.
-    pub(crate) fn take(&self, life: &mut Lifecycle) -> Option<u64> {
+    pub fn take(&self, life: &mut Lifecycle) -> Option<u64> {
         let ops: Vec<StoreOp> = std::iter::from_fn(|| life.poll_store_op()).collect();
         let requests: Vec<StoreRequest> =
             std::iter::from_fn(|| life.poll_store_request()).collect();
@@ -127,8 +211,29 @@ impl StoreLink {
         Some(seq)
     }
 
-    /// Waits until the writes up to `seq` are durable, at most `limit`.
-    pub(crate) fn wait_durable(&self, seq: u64, limit: Duration) -> Result<(), StoreError> {
+    /// The sequence number of the last writes in the store: every [`StoreLink::take`]
+    /// up to it is durable.
+    pub fn durable(&self) -> u64 {
+        self.durable.lock().map(|d| *d).unwrap_or(0)
+    }
+
+    /// The error to give a send whose writes were not durable in time (`limit`).
+    pub fn not_durable(&self, limit: Duration) -> StoreError {
+        let last = self
+            .stats
+            .lock()
+            .ok()
+            .and_then(|s| s.last_error.clone())
+            .unwrap_or_else(|| "no answer".into());
+        StoreError::new(
+            StoreErrorKind::Unavailable,
+            format!("not written within {limit:?} (the store keeps trying): {last}"),
+        )
+    }
+
+    /// Waits (blocking the thread) until the writes up to `seq` are durable, at most
+    /// `limit`.
+    pub fn wait_durable(&self, seq: u64, limit: Duration) -> Result<(), StoreError> {
         let end = Instant::now() + limit;
         let Ok(mut done) = self.durable.lock() else {
             return Err(StoreError::new(StoreErrorKind::Other, "store thread gone"));
@@ -136,16 +241,7 @@ impl StoreLink {
         while *done < seq {
             let left = end.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                let last = self
-                    .stats
-                    .lock()
-                    .ok()
-                    .and_then(|s| s.last_error.clone())
-                    .unwrap_or_else(|| "no answer".into());
-                return Err(StoreError::new(
-                    StoreErrorKind::Unavailable,
-                    format!("not written within {limit:?} (the store keeps trying): {last}"),
-                ));
+                return Err(self.not_durable(limit));
             }
             done = match self.written.wait_timeout(done, left) {
                 Ok((d, _)) => d,
@@ -156,12 +252,13 @@ impl StoreLink {
     }
 
     /// What the store thread counted.
-    pub(crate) fn stats(&self) -> StoreStats {
+    pub fn stats(&self) -> StoreStats {
         self.stats.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// Writes what is left (trying for at most `limit`) and stops the thread.
-    pub(crate) fn stop(&self, limit: Duration) {
+    /// Writes what is left (trying for at most `limit`) and stops the thread (blocking the
+    /// caller meanwhile).
+    pub fn stop(&self, limit: Duration) {
         let last = self.next_seq.load(Ordering::Relaxed).saturating_sub(1);
         if let Err(e) = self.wait_durable(last, limit) {
             warn!("store: stopping with writes not done: {e}");
@@ -183,7 +280,7 @@ fn run(
     link: &StoreLink,
     store: &StoreHandle,
     life: &Mutex<Lifecycle>,
-    nudge: &Sender<()>,
+    wake: &dyn StoreWake,
     rx: &Receiver<Work>,
 ) {
     let mut batch: Vec<StoreOp> = Vec::new();
@@ -228,6 +325,7 @@ fn run(
                     *d = (*d).max(batch_seq);
                 }
                 link.written.notify_all();
+                wake.durable(batch_seq);
                 continue;
             }
             if let Ok(mut s) = link.stats.lock() {
@@ -254,6 +352,7 @@ fn run(
                         *d = (*d).max(batch_seq);
                     }
                     link.written.notify_all();
+                    wake.durable(batch_seq);
                 }
                 Err(e) => {
                     failures = failures.saturating_add(1);
@@ -283,7 +382,7 @@ fn run(
             }
         }
         for r in requests {
-            answer(link, store, life, nudge, r);
+            answer(link, store, life, wake, r);
         }
         if stopping && batch.is_empty() && rx.is_empty() {
             return;
@@ -348,7 +447,7 @@ fn answer(
     link: &StoreLink,
     store: &StoreHandle,
     life: &Mutex<Lifecycle>,
-    nudge: &Sender<()>,
+    wake: &dyn StoreWake,
     request: StoreRequest,
 ) {
     match request {
@@ -386,7 +485,7 @@ fn answer(
                 }
                 link.take(&mut l);
             }
-            let _ = nudge.try_send(());
+            wake.answered();
         }
         StoreRequest::StillOpen { reference } => {
             let r = store.0.lock().map_err(|_| {
@@ -404,7 +503,7 @@ fn answer(
                     .on_still_open(Instant::now(), &reference, open);
                 link.take(&mut l);
             }
-            let _ = nudge.try_send(());
+            wake.answered();
         }
         other => warn!("store: request not understood: {other:?}"),
     }

@@ -5,15 +5,14 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use smpp_client::core::Core;
 use smpp_client::{
-    ClientConfig, ClientStats, Error, InboundKind, Sent, TextOptions, UnbindOutcome,
+    ClientConfig, ClientStats, Error, Health, InboundKind, Sent, TextOptions, UnbindOutcome,
 };
-use smpp_lifecycle::Lifecycle;
 use smpp_pdu::{
     Body, CancelSm, DataSm, DataSmResp, EnquireLink, Pdu, QuerySm, QuerySmResp, ReplaceSm,
     SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp,
@@ -23,8 +22,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpStream, ToSocketAddrs};
 use tokio::sync::{mpsc, oneshot};
 
+pub(crate) mod store;
 mod task;
 
+use store::{TaskStore, Tracking};
 use task::{Call, Command, Shared};
 
 /// An async SMPP client (ESME): a handle to the task that owns one bound connection; see
@@ -76,25 +77,25 @@ impl Client {
         Client::connect_on(addrs, config, None).await
     }
 
-    /// [`Client::connect`] to resolved addresses, with the core's lifecycle layer shared
-    /// with other clients (a pool's) when `life` is given.
+    /// [`Client::connect`] to resolved addresses, with the tracking (lifecycle layer and
+    /// store) shared with other clients (a pool's) when `tracking` is given.
     pub(crate) async fn connect_on(
         addrs: Vec<SocketAddr>,
         config: ClientConfig,
-        life: Option<Arc<Mutex<Lifecycle>>>,
+        tracking: Option<Tracking>,
     ) -> Result<(Client, Inbound), Error> {
-        let pooled = life.is_some();
+        let pooled = tracking.is_some();
         let timeout = config.transport.connect_timeout;
         #[cfg(feature = "tls-core")]
         if let Some(tls) = config.tls.clone() {
             let dial: task::Dialer<_> = Box::new(move || {
                 Box::pin(connect_tls(addrs.clone(), timeout, tls.clone())) as task::Dialing<_>
             });
-            return Client::connect_with(dial, config, life, pooled).await;
+            return Client::connect_with(dial, config, tracking, pooled).await;
         }
         let dial: task::Dialer<_> =
             Box::new(move || Box::pin(connect_tcp(addrs.clone(), timeout)) as task::Dialing<_>);
-        Client::connect_with(dial, config, life, pooled).await
+        Client::connect_with(dial, config, tracking, pooled).await
     }
 
     /// The first connect (retried as the configuration says) and the bind, with the
@@ -102,7 +103,7 @@ impl Client {
     async fn connect_with<S>(
         mut dial: task::Dialer<S>,
         config: ClientConfig,
-        life: Option<Arc<Mutex<Lifecycle>>>,
+        tracking: Option<Tracking>,
         refuse_while_down: bool,
     ) -> Result<(Client, Inbound), Error>
     where
@@ -110,7 +111,7 @@ impl Client {
     {
         let Some(backoff) = config.reconnect else {
             let stream = dial().await?;
-            return Client::bind_with(stream, config, None, life, refuse_while_down).await;
+            return Client::bind_with(stream, config, None, tracking, refuse_while_down).await;
         };
         let attempts = config.connect_attempts.max(1);
         let mut last = Error::Closed;
@@ -127,7 +128,7 @@ impl Client {
                 }
             };
             let reconnect = Some(task::Reconnect { dial, backoff });
-            return Client::bind_with(stream, config, reconnect, life, refuse_while_down).await;
+            return Client::bind_with(stream, config, reconnect, tracking, refuse_while_down).await;
         }
         Err(last)
     }
@@ -151,20 +152,36 @@ impl Client {
         stream: S,
         config: ClientConfig,
         reconnect: Option<task::Reconnect<S>>,
-        life: Option<Arc<Mutex<Lifecycle>>>,
+        tracking: Option<Tracking>,
         refuse_while_down: bool,
     ) -> Result<(Client, Inbound), Error>
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
-        if config.store.is_some() {
-            log::warn!("smpp-tokio keeps no store yet: tracking is in memory only");
-        }
         let window = config.session.window.max(1);
         let capacity = config.inbound_capacity.max(1);
-        let core = match life {
-            Some(life) => Core::bind_shared(config, Instant::now(), life)?,
-            None => Core::bind(config, Instant::now())?,
+        let store_timeout = config.store_timeout;
+        // A pool's binds share its tracking; a client alone with a store has tracking of
+        // its own behind a lock, shared with its store thread.
+        let (tracking, owner) = match tracking {
+            Some(t) => (Some(t), false),
+            None if config.store.is_some() => (Some(Tracking::open(&config).await?), true),
+            None => (None, false),
+        };
+        let store = tracking
+            .as_ref()
+            .and_then(|t| TaskStore::new(t, store_timeout, owner));
+        let core = match &tracking {
+            Some(t) => Core::bind_shared(config, Instant::now(), Arc::clone(&t.life)),
+            None => Core::bind(config, Instant::now()),
+        };
+        let core = match (core, &tracking) {
+            (Ok(core), _) => core,
+            (Err(e), Some(t)) if owner => {
+                t.finish(store_timeout).await;
+                return Err(e);
+            }
+            (Err(e), _) => return Err(e),
         };
         let (tx, rx) = mpsc::channel(window);
         let (control, control_rx) = mpsc::unbounded_channel();
@@ -178,6 +195,7 @@ impl Client {
             bound: bound_tx,
             shared: Arc::clone(&shared),
             refuse_while_down,
+            store,
         };
         tokio::spawn(task::run(stream, core, links, reconnect));
         bound_rx.await.unwrap_or(Err(Error::Disconnected))?;
@@ -347,6 +365,16 @@ impl Client {
     /// Inbound items discarded because the [`Inbound`] stream had been dropped.
     pub fn discarded_inbound(&self) -> u64 {
         self.shared.dropped_inbound.load(Ordering::Relaxed)
+    }
+
+    /// Bound since when (`None` while it is not), and the last thing that went wrong (a
+    /// lost connection, a failed reconnect attempt, a refused bind).
+    pub fn health(&self) -> Health {
+        self.shared
+            .health
+            .lock()
+            .map(|h| h.clone())
+            .unwrap_or_default()
     }
 
     /// Whether the session is bound now (not while it binds again after a drop, nor after

@@ -62,7 +62,7 @@
 //! is full the task stops reading from the SMSC (which then stops sending) until the
 //! application takes items again. Reading stops for responses too: a program that sends
 //! with receipts asked for must read the stream while it sends, or its calls time out
-//! once the stream is full (the `send_many` example reads and sends at once). Nothing is dropped while [`Inbound`] is alive; once it
+//! once the stream is full (the `tokio_send_many` example reads and sends at once). Nothing is dropped while [`Inbound`] is alive; once it
 //! is dropped, items are counted and discarded.
 //!
 //! # Reconnecting, the rate cap and throttling
@@ -76,13 +76,22 @@
 //! answered `ESME_RTHROTTLED` or `ESME_RMSGQFUL` goes again after the backoff, the call
 //! resolving with the last answer.
 //!
-//! # What is not here yet
+//! With [`ClientConfig::store`](smpp_client::ClientConfig::store) (`smpp_store::open`),
+//! tracking is durable as in the blocking client: every change is journaled by a store
+//! thread of its own (store I/O is blocking, so it never runs on the runtime), a
+//! `send_text` is answered once its message's records are written
+//! ([`Error::NotDurable`](smpp_client::Error::NotDurable) after
+//! [`ClientConfig::store_timeout`](smpp_client::ClientConfig::store_timeout)), the
+//! messages still open in the store are tracked again at connect, a receipt that matches
+//! nothing here is looked up there, and when the client ends its open messages are left
+//! to the store for a later client or another process.
 //!
-//! A store (the blocking [`smpp_client::Client`] has one). [`Pool`] binds over several
-//! accounts from the same configuration file as the blocking pool (see docs/pool.md). Of
-//! [`ClientConfig`], this client uses the bind, the session settings, TLS, reconnect and
-//! `connect_attempts`, `max_rate`, `throttle`, the text alphabets and addressing, the
-//! lifecycle settings, `receipt_items`, `inbound_capacity` and the connect timeout.
+//! [`Pool`] binds over several accounts from the same configuration file as the blocking
+//! pool (see docs/pool.md). Of [`ClientConfig`], this client uses the bind, the session
+//! settings, TLS, reconnect and `connect_attempts`, `max_rate`, `throttle`, the text
+//! alphabets and addressing, the lifecycle settings, the store, `store_timeout`,
+//! `account`, `receipt_items`, `inbound_capacity` and the connect timeout; not
+//! `manual_ack`.
 
 #![forbid(unsafe_code)]
 

@@ -16,19 +16,20 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use log::{info, warn};
-use smpp_client::pool::{PoolOptions, Resend, Spread};
+use smpp_client::pool::{AccountStats, BindStats, PoolOptions, PoolStats, Resend, Spread};
 use smpp_client::{
-    Backoff, ConfigError, Error, InboundKind, PoolConfig, Sent, TextOptions, TrackerStats,
+    Backoff, ConfigError, Error, InboundKind, OutgoingText, PoolConfig, Sent, TextOptions,
+    TrackerStats,
 };
-use smpp_lifecycle::Lifecycle;
 use smpp_pdu::{SubmitSm, SubmitSmResp};
 use smpp_session::BindKind;
 use tokio::sync::mpsc;
 
+use crate::client::store::Tracking;
 use crate::{Client, Inbound};
 
 /// One bind of the pool.
@@ -36,11 +37,15 @@ struct Member {
     account: usize,
     kind: BindKind,
     client: Client,
+    /// Its window (requests in flight at once).
+    window: usize,
 }
 
 /// One account: its name, weight and the binds that submit.
 struct Account {
     name: String,
+    /// Its cap (for the whole account).
+    max_rate: Option<f64>,
     submitters: Vec<usize>,
     /// The next of `submitters` to try.
     next: AtomicUsize,
@@ -53,7 +58,10 @@ pub struct Pool {
     members: Vec<Member>,
     accounts: Vec<Account>,
     spread: Mutex<Spread>,
-    life: Arc<Mutex<Lifecycle>>,
+    /// The lifecycle every bind shares, and the store thread when there is a store.
+    tracking: Tracking,
+    /// How long closing waits for the store's last writes.
+    store_timeout: Duration,
     /// Where the last reports go when the pool closes.
     inbound: mpsc::Sender<InboundKind>,
     failover_wait: Duration,
@@ -78,9 +86,11 @@ impl Pool {
     }
 
     /// [`Pool::connect`] with the pool-wide settings of the blocking pool's
-    /// [`PoolOptions`]: the lifecycle (tracking, reassembly, bounds, expiry), the inbound
-    /// stream's capacity, which receipts come as items of their own, and the failover
-    /// wait. A store and resending are not on tokio yet: asking for them is
+    /// [`PoolOptions`]: the lifecycle (tracking, reassembly, bounds, expiry), the store
+    /// (every bind's messages journaled there, a send answered once its records are
+    /// written, open messages taken back at start and left to the store at
+    /// [`Pool::close`]), the inbound stream's capacity, which receipts come as items of
+    /// their own, and the failover wait. Resending is not on tokio yet: asking for it is
     /// [`Error::Config`].
     pub async fn connect_with(
         config: &PoolConfig,
@@ -94,13 +104,35 @@ impl Pool {
                 message: format!("{what} is not supported by smpp-tokio's pool yet"),
             })
         };
-        if options.store.is_some() {
-            return Err(unsupported("store", "a store"));
-        }
         if options.resend != Resend::Never {
             return Err(unsupported("resend", "resending"));
         }
-        let life = Arc::new(Mutex::new(Lifecycle::new(options.lifecycle.clone())));
+        // One lifecycle (and store thread) for every bind, with the first account's text
+        // settings, as the blocking pool has it.
+        let Some(first) = config.smsc.first() else {
+            return Err(Error::NoBind);
+        };
+        let mut base = first
+            .client_config(BindKind::Transceiver)
+            .map_err(Error::Config)?;
+        base.lifecycle = options.lifecycle.clone();
+        base.store = options.store.clone();
+        let tracking = Tracking::open(&base).await?;
+        match Pool::open(config, options, &tracking, base.store_timeout).await {
+            Ok(p) => Ok(p),
+            Err(e) => {
+                tracking.finish(base.store_timeout).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn open(
+        config: &PoolConfig,
+        options: &PoolOptions,
+        tracking: &Tracking,
+        store_timeout: Duration,
+    ) -> Result<(Pool, Inbound), Error> {
         let (tx, rx) = mpsc::channel(options.inbound_capacity.max(1));
         let mut members = Vec::new();
         let mut accounts = Vec::new();
@@ -125,7 +157,7 @@ impl Pool {
                         .receipt_items(options.receipt_items);
                     cfg.max_rate = account.max_rate.map(|r| r / submitting.max(1) as f64);
                     let (client, inbound) =
-                        Client::connect_on(addrs.clone(), cfg, Some(Arc::clone(&life)))
+                        Client::connect_on(addrs.clone(), cfg, Some(tracking.clone()))
                             .await
                             .map_err(|e| {
                                 warn!("account `{}`: {kind:?} bind failed: {e}", account.name);
@@ -139,6 +171,7 @@ impl Pool {
                         account: a,
                         kind,
                         client,
+                        window: account.window.max(1),
                     });
                 }
             }
@@ -149,6 +182,7 @@ impl Pool {
             );
             accounts.push(Account {
                 name: account.name.clone(),
+                max_rate: account.max_rate,
                 submitters,
                 next: AtomicUsize::new(0),
             });
@@ -159,7 +193,8 @@ impl Pool {
                 members,
                 accounts,
                 spread: Mutex::new(spread),
-                life,
+                tracking: tracking.clone(),
+                store_timeout,
                 inbound: tx,
                 failover_wait: options.failover_wait,
             },
@@ -188,9 +223,64 @@ impl Pool {
             .collect()
     }
 
+    /// Per account and per bind: the cap and the rate allowed now (summed over the
+    /// account's transmitting binds, which share the cap), each bind's health (bound
+    /// since when, the last error) and counters; and the shared tracker's counters. A bind
+    /// whose task has ended shows default counters.
+    pub async fn stats(&self) -> PoolStats {
+        let mut accounts = Vec::new();
+        for (a, acc) in self.accounts.iter().enumerate() {
+            let mut binds = Vec::new();
+            let mut rate_now = None;
+            for m in self.members.iter().filter(|m| m.account == a) {
+                let stats = m.client.stats().await.unwrap_or_default();
+                if let Some(r) = stats.rate_now {
+                    rate_now = Some(rate_now.unwrap_or(0.0) + r);
+                }
+                binds.push(BindStats::new(m.kind, m.client.health(), stats));
+            }
+            accounts.push(AccountStats::new(
+                acc.name.clone(),
+                acc.max_rate,
+                rate_now,
+                binds,
+            ));
+        }
+        PoolStats::new(accounts, self.tracker_stats())
+    }
+
+    /// Sends every text of `texts` through the pool, as [`Pool::send_text`] does each,
+    /// with as many in flight at once as the transmitting binds' windows hold (so every
+    /// window stays full, whichever account is faster); the results in the order of
+    /// `texts`. Cancellation: dropping the future stops taking texts; those already
+    /// handed to a bind go out and their results are counted as dropped.
+    pub async fn send_many<I>(&self, texts: I) -> Vec<Result<Sent, Error>>
+    where
+        I: IntoIterator<Item = OutgoingText>,
+    {
+        use futures_util::StreamExt;
+        let in_flight: usize = self
+            .accounts
+            .iter()
+            .flat_map(|a| a.submitters.iter())
+            .map(|&m| self.members[m].window)
+            .sum();
+        let mut results: Vec<(usize, Result<Sent, Error>)> =
+            futures_util::stream::iter(texts.into_iter().enumerate())
+                .map(|(i, t)| async move {
+                    (i, self.send_text(&t.from, &t.to, &t.text, &t.options).await)
+                })
+                .buffer_unordered(in_flight.max(1))
+                .collect()
+                .await;
+        results.sort_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
+    }
+
     /// The shared tracker's counters.
     pub fn tracker_stats(&self) -> TrackerStats {
-        self.life
+        self.tracking
+            .life
             .lock()
             .map(|l| l.tracker().stats())
             .unwrap_or_default()
@@ -272,11 +362,8 @@ impl Pool {
                 );
             }
         }
-        let items = {
-            let mut life = self.life.lock().unwrap_or_else(|e| e.into_inner());
-            life.expire_all(Instant::now());
-            smpp_client::core::lifecycle_items(&mut life)
-        };
+        // What is open is reported (with a store: left to it, its last writes done).
+        let items = self.tracking.finish(self.store_timeout).await;
         // Handed over by a task of their own: an application that reads its stream only
         // after `close` returns must not be kept waiting for room.
         let tx = self.inbound.clone();

@@ -203,8 +203,16 @@ bind = "tx"
         "outcome unknown, not sent again: {first:?}"
     );
     assert_eq!(b.stats().submits, 2);
-    // Every bind down: NoBind after the failover wait.
+    // Every bind down (and seen down: a send picked while b's close is on its way would
+    // be written there and answered Disconnected): NoBind after the failover wait.
     b.shutdown();
+    timeout(WAIT, async {
+        while pool.up() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("every bind seen down");
     let started = std::time::Instant::now();
     let r = timeout(WAIT, send(4))
         .await
@@ -212,4 +220,67 @@ bind = "tx"
         .expect("task");
     assert!(matches!(r, Err(smpp_tokio::Error::NoBind)), "{r:?}");
     assert!(started.elapsed() >= Duration::from_millis(250));
+}
+
+/// `send_many` keeps every bind's window full and gives the results in the order of the
+/// texts; `stats` gives each account's binds with their counters and health, which shows
+/// a bind whose SMSC went away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_many_and_per_bind_stats() {
+    let (a, b) = (smsc(ReceiptState::Delivered), smsc(ReceiptState::Delivered));
+    let (pool, _inbound) = Pool::connect(&config(&a, &b)).await.expect("binds");
+    let texts = (0..300).map(|n| {
+        smpp_client::OutgoingText::new("MyBrand", "447700900123", format!("bulk {n}")).options(
+            TextOptions::default()
+                .registered_delivery(0)
+                .reference(format!("bulk-{n}")),
+        )
+    });
+    let results = timeout(WAIT, pool.send_many(texts))
+        .await
+        .expect("sent in time");
+    assert_eq!(results.len(), 300);
+    for (n, r) in results.iter().enumerate() {
+        let sent = r.as_ref().expect("sent");
+        assert_eq!(
+            sent.reference.as_deref(),
+            Some(format!("bulk-{n}").as_str())
+        );
+    }
+    let (na, nb) = (a.stats().submits, b.stats().submits);
+    assert_eq!(na + nb, 300);
+    assert!(na > 0 && nb > 0, "both accounts used: {na} and {nb}");
+    let stats = pool.stats().await;
+    let names: Vec<&str> = stats.accounts.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["a", "b"]);
+    assert_eq!(
+        (stats.accounts[0].submits(), stats.accounts[1].submits()),
+        (na, nb),
+        "the binds' own counters agree with the SMSCs'"
+    );
+    assert_eq!(
+        (stats.accounts[0].binds.len(), stats.accounts[1].binds.len()),
+        (2, 2)
+    );
+    assert!(stats
+        .accounts
+        .iter()
+        .flat_map(|s| &s.binds)
+        .all(|b| b.stats.connected && b.health.up_since.is_some()));
+    // SMSC a goes away: its binds are down, since no time, with the reason.
+    a.shutdown();
+    timeout(WAIT, async {
+        while pool.up() > 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("account a's binds seen down");
+    let stats = pool.stats().await;
+    for bind in &stats.accounts[0].binds {
+        assert!(bind.health.up_since.is_none(), "{:?}", bind.health);
+        assert!(bind.health.last_error.is_some(), "{:?}", bind.health);
+    }
+    assert_eq!(stats.accounts[1].up(), 2);
+    pool.close().await;
 }

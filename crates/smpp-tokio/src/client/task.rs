@@ -12,11 +12,15 @@ use std::time::{Duration, Instant};
 
 use log::{debug, warn};
 use smpp_client::core::{Core, Event, RequestId, TextId};
-use smpp_client::{Backoff, ClientStats, Error, InboundKind, Sent, TextOptions, UnbindOutcome};
+use smpp_client::{
+    Backoff, ClientStats, Error, Health, InboundKind, Sent, TextOptions, UnbindOutcome,
+};
 use smpp_pdu::{Body, Pdu, SubmitSm};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
+
+use super::store::TaskStore;
 
 /// Where a command's result goes.
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, Error>>;
@@ -37,6 +41,8 @@ pub(crate) struct Links {
     pub(crate) shared: Arc<Shared>,
     /// Refuse calls (`NotSent`) while reconnecting instead of keeping them waiting.
     pub(crate) refuse_while_down: bool,
+    /// The store, when the tracking has one.
+    pub(crate) store: Option<TaskStore>,
 }
 
 /// How the task reconnects when the connection drops.
@@ -54,6 +60,17 @@ pub(crate) struct Shared {
     pub(crate) dropped_inbound: AtomicU64,
     /// Whether the session is bound now (for a pool choosing a bind).
     pub(crate) bound: std::sync::atomic::AtomicBool,
+    /// Bound since when, and the last thing that went wrong.
+    pub(crate) health: std::sync::Mutex<Health>,
+}
+
+impl Shared {
+    fn set_last_error(&self, e: String) {
+        self.health
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .last_error = Some(e);
+    }
 }
 
 /// What a handle asks of the task (always boxed, so the variants' sizes do not matter).
@@ -107,6 +124,8 @@ enum Wake<S> {
     Timer,
     /// A reconnect attempt ended.
     Dialed(Result<S, Error>),
+    /// The store thread answered a read or finished writes (`false`: it stopped).
+    Store(bool),
 }
 
 /// The connection's state, held by its task.
@@ -151,6 +170,8 @@ struct Driver<S> {
     /// Whether `out` was written and the stream still has to be flushed (a TLS stream
     /// keeps records a write left while the socket was full).
     unflushed: bool,
+    /// The store, when the tracking has one: sends are answered once their records are.
+    store: Option<TaskStore>,
 }
 
 /// Runs one connection until its session is over, what it still had to write is written
@@ -166,7 +187,9 @@ where
         bound,
         shared,
         refuse_while_down,
+        store,
     } = links;
+    let mut signal = store.as_ref().and_then(TaskStore::signal);
     let (rd, wr) = tokio::io::split(stream);
     let window = core.session().config().window.max(1);
     let mut core = core;
@@ -204,6 +227,7 @@ where
         backoff: backoff.unwrap_or_default(),
         refuse_while_down,
         unflushed: false,
+        store,
     };
     let far = || tokio::time::Instant::now() + Duration::from_secs(86_400);
     let sleep = tokio::time::sleep_until(far());
@@ -234,9 +258,10 @@ where
                 refuse_command(c, Error::NotSent);
             }
         }
+        let store_due = d.store.as_ref().and_then(TaskStore::deadline);
         if let Some(at) = d.closed_at {
             let written = d.out_pos == d.out.len() || at.elapsed() >= LINGER;
-            if written && d.inbound.is_empty() {
+            if written && d.inbound.is_empty() && store_due.is_none() {
                 break;
             }
         }
@@ -247,6 +272,11 @@ where
             (Some(at), _) => lingering.then_some(at + LINGER),
             (None, true) => d.retry_at,
             (None, false) => d.core.poll_timeout(),
+        };
+        // A send waiting for its records is answered when its wait runs out.
+        let deadline = match (deadline, store_due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
         if let Some(t) = deadline {
             if armed.is_none_or(|a| t < a) {
@@ -274,6 +304,9 @@ where
                 Wake::Dialed(r)
             }
             r = d.inbound_tx.reserve(), if !d.inbound.is_empty() => Wake::Room(r.is_ok()),
+            r = async { signal.as_mut().expect("checked").changed().await }, if signal.is_some() => {
+                Wake::Store(r.is_ok())
+            }
             c = control.recv(), if handles => Wake::Command(c),
             c = cmds.recv(), if taking => Wake::Command(c),
             () = &mut sleep, if armed.is_some() => Wake::Timer,
@@ -296,6 +329,7 @@ where
             Wake::Dialed(Err(e)) => {
                 dialing = None;
                 warn!("reconnect attempt {} failed: {e}", d.attempt);
+                d.shared.set_last_error(e.to_string());
                 d.schedule_retry();
             }
             Wake::Wrote(Ok(0)) => d.lost(io::ErrorKind::WriteZero.into()),
@@ -313,6 +347,14 @@ where
             Wake::Room(true) => {}
             Wake::Room(false) => d.discard_inbound(),
             Wake::Command(Some(c)) => d.command(c),
+            // What the store's answers changed in the lifecycle comes out with the core's
+            // timers (running them early is harmless); durable sends go in `settle`.
+            Wake::Store(true) => {
+                if d.closed_at.is_none() && !d.reconnecting {
+                    d.core.handle_timeout(Instant::now());
+                }
+            }
+            Wake::Store(false) => signal = None,
             Wake::Command(None) => {
                 // Every handle is gone: the session ends with an unbind.
                 handles = false;
@@ -341,6 +383,16 @@ where
         }
     }
     let _ = d.wr.shutdown().await;
+    // A client alone ends its tracking: what is open is left to the store, the last
+    // writes go in, and what the lifecycle still has to say goes on the stream.
+    if let Some(store) = d.store.take().filter(|s| s.owner) {
+        let limit = d.core.config().store_timeout;
+        for item in store.tracking().finish(limit).await {
+            if d.inbound_tx.send(item).await.is_err() {
+                break;
+            }
+        }
+    }
     debug!("connection task ended");
 }
 
@@ -357,6 +409,12 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         while let Some(ev) = self.core.poll_event() {
             self.event(ev);
         }
+        if let Some(store) = &mut self.store {
+            store.take();
+            for (reply, result) in store.ready(Instant::now()) {
+                self.deliver(reply, result);
+            }
+        }
         self.flush_inbound();
         if self.attempt > 0 && matches!(self.core.bind_outcome(), Some(Ok(()))) {
             debug!("bound again after {} failed attempt(s)", self.attempt);
@@ -369,12 +427,17 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         }
         // Before the bind's answer goes out, so that a handle never sees itself unbound
         // once connected.
-        self.shared
-            .bound
-            .store(self.core.is_bound(), Ordering::Relaxed);
+        let bound = self.core.is_bound();
+        if self.shared.bound.swap(bound, Ordering::Relaxed) != bound {
+            let mut h = self.shared.health.lock().unwrap_or_else(|e| e.into_inner());
+            h.up_since = bound.then(std::time::SystemTime::now);
+        }
         if let Some(tx) = self.bound.take() {
             match self.core.bind_outcome() {
                 Some(r) => {
+                    if let Err(e) = &r {
+                        self.shared.set_last_error(e.to_string());
+                    }
                     let _ = tx.send(r);
                 }
                 None => self.bound = Some(tx),
@@ -401,18 +464,35 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 None => debug!("a response for {id:?}, which no call waits for"),
             },
             Event::Sent { id, result } => match self.texts.remove(&id) {
-                Some(reply) => self.deliver(reply, result),
+                // With a store, what is answered as sent is written there first.
+                Some(reply) => match &mut self.store {
+                    Some(store) => {
+                        if let Some((reply, result)) = store.answer(reply, result) {
+                            self.deliver(reply, result);
+                        }
+                    }
+                    None => self.deliver(reply, result),
+                },
                 None => debug!("an outcome for {id:?}, which no call waits for"),
             },
             Event::Inbound(item) => self.inbound.push_back(item),
             Event::Closed { reason, error } => {
+                let quiet = error.is_none();
                 match error {
-                    Some(e) => warn!("session closed ({reason:?}): {e}"),
+                    Some(e) => {
+                        warn!("session closed ({reason:?}): {e}");
+                        self.shared.set_last_error(e.to_string());
+                    }
                     None => debug!("session closed ({reason:?})"),
                 }
                 // A connection that was bound and dropped without our unbind is made
                 // again (when configured); calls wait for it.
                 let ours = !self.unbinds.is_empty() || self.orphaned;
+                // A close without an I/O error (the SMSC unbound or hung up) is the reason.
+                if quiet && !ours {
+                    self.shared
+                        .set_last_error(format!("the session closed ({reason:?})"));
+                }
                 if self.can_reconnect && self.bound.is_none() && !ours {
                     self.reconnecting = true;
                     self.schedule_retry();
@@ -478,7 +558,9 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
     fn command(&mut self, c: Box<Command>) {
         match *c {
             Command::Stats { reply } => {
-                let _ = reply.send(Ok(self.core.stats()));
+                let mut stats = self.core.stats();
+                stats.store = self.store.as_ref().and_then(TaskStore::stats);
+                let _ = reply.send(Ok(stats));
             }
             Command::Unbind { reply } => {
                 if self.reconnecting {

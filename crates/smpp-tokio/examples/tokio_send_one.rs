@@ -1,6 +1,6 @@
 //! Sends one text and waits for its delivery report.
 //!
-//! `cargo run -p smpp-tokio --example send_one [ADDR ID PASSWORD]`: without arguments it
+//! `cargo run -p smpp-tokio --example tokio_send_one [ADDR ID PASSWORD]`: without arguments it
 //! starts the test SMSC on 127.0.0.1 for itself.
 
 #![allow(clippy::print_stdout)]

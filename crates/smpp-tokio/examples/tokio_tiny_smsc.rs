@@ -2,7 +2,7 @@
 //! built-in test SMSC answering the requests (message ids, a delivery receipt a second
 //! later), and its counters printed every five seconds.
 //!
-//! `cargo run -p smpp-tokio --example tiny_smsc [ADDR]` (127.0.0.1:2775 by default); try it
+//! `cargo run -p smpp-tokio --example tokio_tiny_smsc [ADDR]` (127.0.0.1:2775 by default); try it
 //! with `cargo run -p smpp-cli -- send --addr 127.0.0.1:2775 --system-id me --password x
 //! --to 447700900123 --text hi --bind trx --wait-receipt 5`.
 

@@ -2,7 +2,7 @@
 //! its window full (the rest wait in order), and one report per message comes on the
 //! inbound stream.
 //!
-//! `cargo run --release -p smpp-tokio --example send_many [ADDR ID PASSWORD]`: without
+//! `cargo run --release -p smpp-tokio --example tokio_send_many [ADDR ID PASSWORD]`: without
 //! arguments it starts the test SMSC on 127.0.0.1 for itself.
 
 #![allow(clippy::print_stdout)]

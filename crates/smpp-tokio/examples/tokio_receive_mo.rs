@@ -1,6 +1,6 @@
 //! Binds as a receiver and prints MO messages (long ones reassembled) as they come.
 //!
-//! `cargo run -p smpp-tokio --example receive_mo [ADDR ID PASSWORD]`: without arguments
+//! `cargo run -p smpp-tokio --example tokio_receive_mo [ADDR ID PASSWORD]`: without arguments
 //! it starts the test SMSC on 127.0.0.1, which sends it three messages, one of them long.
 
 #![allow(clippy::print_stdout)]
