@@ -37,7 +37,8 @@ mod tests {
 
     /// The I/O-free crates and the dependencies each may have.
     const CORE_CRATES: &[(&str, &[&str])] = &[
-        ("crates/smpp-pdu", &["byteorder", "log"]),
+        // serde_json only parses text for the optional `json-in` reader (no I/O).
+        ("crates/smpp-pdu", &["byteorder", "log", "serde_json"]),
         ("crates/smpp-session", &["smpp-pdu", "log"]),
         ("crates/smpp-lifecycle", &["smpp-pdu", "log"]),
     ];

@@ -59,6 +59,8 @@ mod header;
 mod ids;
 #[cfg(feature = "json")]
 pub mod json;
+#[cfg(feature = "json-in")]
+pub mod json_in;
 mod owned;
 mod pdu;
 pub mod receipt;
