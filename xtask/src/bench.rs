@@ -10,7 +10,8 @@
 //!
 //! `peers` runs other SMPP clients (node-smpp, smpplib) too: before it starts, they are
 //! installed into `target/peers` as `cargo xtask peers` does, and their locations are passed
-//! on in `SMPP_PEERS_NODE_PATH` and `SMPP_PEERS_PYTHON`.
+//! on in `SMPP_PEERS_NODE_PATH` and `SMPP_PEERS_PYTHON`; the Python package of this
+//! repository is built (release) and installed into the same virtualenv.
 //!
 //! `scale` builds the `smpp` binary (`cargo build --release -p smpp-cli`) and runs
 //! `smpp smsc` as a child process holding 10,000 bound sessions (`--quick`: 1,000).
@@ -58,7 +59,8 @@ pub(crate) fn run(args: &[String]) -> Result {
         let mut cmd = cargo();
         if name == "peers" {
             let node = crate::peers::ensure_node()?;
-            let python = crate::peers::ensure_python()?;
+            // The Python package too (release build), for the `python-ours` row.
+            let python = crate::python::install(true)?;
             cmd.env("SMPP_PEERS_NODE_PATH", node)
                 .env("SMPP_PEERS_PYTHON", python);
         }
@@ -96,7 +98,7 @@ mod tests {
     #[test]
     fn the_peer_load_scripts_exist() {
         let peers = repo_root().join("benches").join("peers");
-        for script in ["node/load.js", "python/load.py"] {
+        for script in ["node/load.js", "python/load.py", "python/ours.py"] {
             assert!(
                 peers.join(script).is_file(),
                 "benches/peers/{script} is missing"

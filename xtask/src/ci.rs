@@ -92,6 +92,22 @@ const STEPS: &[Step] = &[
         env: &[],
     },
     Step {
+        // The Python package (`cargo xtask python`): fmt and clippy on python/, a wheel
+        // built with maturin and installed into the peers' virtualenv, its pytest suite.
+        name: "python",
+        args: &[
+            "run",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--bin",
+            "xtask",
+            "--",
+            "python",
+        ],
+        env: &[],
+    },
+    Step {
         name: "doc",
         args: &["doc", "--workspace", "--no-deps"],
         env: &[("RUSTDOCFLAGS", "-D warnings")],

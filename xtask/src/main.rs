@@ -24,6 +24,7 @@ mod deps_check;
 mod fuzz;
 mod interop;
 mod peers;
+mod python;
 mod soak;
 mod tidy;
 
@@ -49,6 +50,8 @@ commands:
                               (npm `smpp`, PyPI `smpplib`) and print where they are
   interop                     run our client, SMSC and codec against node-smpp and
                               smpplib on 127.0.0.1 (installs them first)
+  python [--release]          the Python package (python/): fmt and clippy, a wheel
+                              built with maturin into target/peers/venv, its pytest
   tidy                        run the architecture checks (cargo test -p xtask)
   deps-check [PACKAGE...]     in a copy under target/deps-check: cargo update every
                               lock (workspace, benches/*, fuzz) and build each package
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
             Ok(())
         }),
         "interop" => no_args("interop", rest).and_then(|()| interop::run()),
+        "python" => python::run(rest),
         "tidy" => no_args("tidy", rest).and_then(|()| tidy::run()),
         "deps-check" => deps_check::run(rest),
         "help" | "-h" | "--help" => {

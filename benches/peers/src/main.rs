@@ -293,7 +293,7 @@ impl Peers {
                 self.node_path.display()
             ));
         }
-        if clients.contains(&"python") && !self.python.is_file() {
+        if clients.iter().any(|c| c.starts_with("python")) && !self.python.is_file() {
             return Err(format!(
                 "smpplib's virtualenv {} is missing (run `cargo xtask peers`)",
                 self.python.display()
@@ -358,6 +358,11 @@ fn measure(
             c.arg(peers.scripts.join("python/load.py"));
             c
         }
+        "python-ours" => {
+            let mut c = on_cpu(peers.python.as_os_str(), cpu);
+            c.arg(peers.scripts.join("python/ours.py"));
+            c
+        }
         _ => {
             let exe = std::env::current_exe().map_err(|e| e.to_string())?;
             let mut c = on_cpu(exe.as_os_str(), cpu);
@@ -366,7 +371,7 @@ fn measure(
         }
     };
     cmd.args(&args);
-    if !matches!(kind, "node" | "python") {
+    if !matches!(kind, "node" | "python" | "python-ours") {
         cmd.arg(timeout.to_string());
     }
     let result = run_child(cmd, kind, Duration::from_secs_f64(timeout + 10.0));
@@ -445,6 +450,7 @@ const CLIENTS: &[(&str, &str)] = &[
     ("rusmppc", "rusmppc 0.4.0"),
     ("node", "node smpp 0.5.1"),
     ("python", "python smpplib 2.2.4"),
+    ("python-ours", "python smpp_rs (ours, send_many)"),
 ];
 
 /// With `--pin`, every server process runs on this CPU and every client process on the other.
@@ -861,6 +867,22 @@ fn print_ratios(o: &Options, rows: &[Row]) {
                     if met { "MET" } else { "MISSED" }
                 );
             }
+        }
+    }
+    // The Python package (its issue): 10x smpplib at window 256.
+    if let (Some(ours), Some(theirs)) = (at("python-ours", 256), at("python", 256)) {
+        let ratio = ours / theirs;
+        let met = ratio >= 10.0;
+        if o.json {
+            println!(
+                "{{\"target\":{},\"ratio\":{ratio:.2},\"required\":10,\"met\":{met}}}",
+                json_str("python smpp_rs at window 256 over python smpplib at window 256")
+            );
+        } else {
+            println!(
+                "python smpp_rs (send_many) at window 256: {ours:.0}/s\n  {ratio:>6.2}x python smpplib at window 256 (target >= 10x: {})",
+                if met { "MET" } else { "MISSED" }
+            );
         }
     }
     let Some(ours) = at("ours", 256).or(at("ours-session", 256)) else {
