@@ -80,7 +80,7 @@
 //! tracking is durable as in the blocking client: every change is journaled by a store
 //! thread of its own (store I/O is blocking, so it never runs on the runtime), a
 //! `send_text` is answered once its message's records are written
-//! ([`Error::NotDurable`](smpp_client::Error::NotDurable) after
+//! ([`Error::NotDurable`] after
 //! [`ClientConfig::store_timeout`](smpp_client::ClientConfig::store_timeout)), the
 //! messages still open in the store are tracked again at connect, a receipt that matches
 //! nothing here is looked up there, and when the client ends its open messages are left
