@@ -70,15 +70,22 @@ function makeCerts() {
     ca: fs.readFileSync(path.join(certDir, 'ca.crt')),
     cert: fs.readFileSync(path.join(certDir, 'server.crt')),
     key: fs.readFileSync(path.join(certDir, 'server.key')),
+    selfSigned: {
+      cert: fs.readFileSync(path.join(certDir, 'selfsigned.crt')),
+      key: fs.readFileSync(path.join(certDir, 'selfsigned.key')),
+    },
   };
 }
 
-// A: node-smpp's TLS server, our client.
-async function nodeServerOurClient(pki) {
+// A: node-smpp's TLS server, our client. `pinned`: the server presents a self-signed
+// certificate marked as a CA (as `openssl req -x509` makes them, what SMSCs hand out) and
+// our client pins it (--pin) instead of trusting a CA.
+async function nodeServerOurClient(pki, pinned) {
   fs.rmSync(driverReport, { force: true }); // no report left from an earlier run
   const seen = { sessions: [], pdus: [], errors: [] };
+  const identity = pinned ? pki.selfSigned : pki;
   const server = smpp.createServer({
-    key: pki.key, cert: pki.cert, ecdhCurve: 'X25519:P-256:P-384', minVersion: 'TLSv1.2',
+    key: identity.key, cert: identity.cert, ecdhCurve: 'X25519:P-256:P-384', minVersion: 'TLSv1.2',
   }, (session) => {
     // The callback of a TLS server runs once the handshake is complete.
     const socket = session.socket;
@@ -111,8 +118,11 @@ async function nodeServerOurClient(pki) {
   let driver = null;
   try {
     exit = await within(30000, 'our client against the node-smpp TLS server', new Promise((resolve) => {
+      const trust = pinned
+        ? ['--pin', path.join(certDir, 'selfsigned.crt')]
+        : ['--ca', path.join(certDir, 'ca.crt')];
       driver = childProcess.spawn(opts.driver, [
-        'esme', '--addr', `127.0.0.1:${port}`, '--ca', path.join(certDir, 'ca.crt'), '--out', driverReport,
+        'esme', '--addr', `127.0.0.1:${port}`, ...trust, '--out', driverReport,
       ], { stdio: ['ignore', 'inherit', 'inherit'] });
       driver.on('error', (e) => resolve(`cannot start ${opts.driver}: ${e.message}`));
       driver.on('exit', (code, signal) => resolve(code === 0 ? null : `exited with ${signal || code}`));
@@ -125,7 +135,9 @@ async function nodeServerOurClient(pki) {
   server.close();
   for (const s of server.sessions.slice()) s.destroy();
 
-  const who = 'A (node-smpp TLS server, our client)';
+  const who = pinned
+    ? 'A2 (node-smpp TLS server with a self-signed CA-flagged certificate, our client pinning it)'
+    : 'A (node-smpp TLS server, our client)';
   c.ok(!exit, `${who}: the driver ${exit}`);
   let ours = {};
   try {
@@ -154,7 +166,7 @@ async function nodeServerOurClient(pki) {
     `${who}: our client got status ${ours.submit_status}, message id ${ours.message_id}; node-smpp answered tls-1`);
   c.ok(ours.enquire_link_status === 0 && ours.unbound === true,
     `${who}: enquire_link status ${ours.enquire_link_status}, unbound ${ours.unbound}`);
-  process.stdout.write(`  A: our client <-> node-smpp TLS server: ${tls.version} ${tls.cipher_suite} ${tls.key_exchange_group}\n`);
+  process.stdout.write(`  ${pinned ? 'A2' : 'A'}: our client <-> node-smpp TLS server${pinned ? ' (pinned self-signed)' : ''}: ${tls.version} ${tls.cipher_suite} ${tls.key_exchange_group}\n`);
 }
 
 // Starts `smpp smsc` with TLS; resolves with its port.
@@ -258,7 +270,8 @@ async function nodeClientOurSmsc(pki) {
   process.stdout.write(`  node ${process.version}, OpenSSL ${process.versions.openssl}\n`);
   try {
     const pki = makeCerts();
-    await nodeServerOurClient(pki);
+    await nodeServerOurClient(pki, false);
+    await nodeServerOurClient(pki, true);
     await nodeClientOurSmsc(pki);
   } catch (e) {
     c.ok(false, String(e && e.stack || e));

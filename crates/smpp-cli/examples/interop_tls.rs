@@ -3,15 +3,17 @@
 //!
 //! ```text
 //! interop_tls certs --dir DIR
-//! interop_tls esme --addr 127.0.0.1:PORT --ca FILE --out FILE
+//! interop_tls esme --addr 127.0.0.1:PORT (--ca FILE | --pin FILE) --out FILE
 //! ```
 //!
 //! `certs` writes a fresh private CA (`DIR/ca.crt`) and a server certificate it signed for
 //! `127.0.0.1` and `localhost` (`DIR/server.crt`, key in `DIR/server.key`), generated now
-//! with rcgen: no key is ever committed.
+//! with rcgen: no key is ever committed. It also writes a self-signed certificate marked as
+//! a CA, as `openssl req -x509` makes it (`DIR/selfsigned.crt`, `DIR/selfsigned.key`), the
+//! kind SMSCs hand out, for the pinned run.
 //!
 //! `esme` connects with TLS and the default provider (which offers `X25519MLKEM768` first),
-//! trusting only the CA in FILE, binds as transceiver (system_id `tlsesme`, password
+//! trusting only the CA in FILE (`--ca`), or exactly the certificate in FILE (`--pin`), binds as transceiver (system_id `tlsesme`, password
 //! `tlspw`), sends one `submit_sm` and an `enquire_link`, and unbinds. It writes one
 //! JSON object to FILE: what the handshake negotiated (`Client::tls_info`), the message id
 //! the SMSC gave and the response statuses; the interop script checks them against what the
@@ -46,13 +48,39 @@ fn certs(dir: &Path) -> Result<(), String> {
     let p = pki::pki(&["127.0.0.1", "localhost"]);
     write(dir, "ca.crt", &p.ca)?;
     write(dir, "server.crt", &p.cert)?;
-    write(dir, "server.key", &p.key)
+    write(dir, "server.key", &p.key)?;
+    let key = rcgen::KeyPair::generate().map_err(|e| e.to_string())?;
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .map_err(|e| e.to_string())?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
+    write(dir, "selfsigned.crt", &cert.pem())?;
+    write(dir, "selfsigned.key", &key.serialize_pem())
+}
+
+/// How the SMSC's certificate is checked.
+enum Trust<'a> {
+    Ca(&'a Path),
+    Pin(&'a Path),
 }
 
 /// Binds over TLS, submits, keeps alive, unbinds; fills `report` as it goes.
-fn esme(addr: SocketAddr, ca: &Path, report: &mut Value) -> Result<(), String> {
-    let pem = std::fs::read(ca).map_err(|e| format!("reading {}: {e}", ca.display()))?;
-    let tls = TlsClientConfig::with_ca_pem(&pem).map_err(|e| format!("--ca: {e}"))?;
+fn esme(addr: SocketAddr, trust: Trust<'_>, report: &mut Value) -> Result<(), String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
+    let tls = match trust {
+        Trust::Ca(ca) => {
+            TlsClientConfig::with_ca_pem(&read(ca)?).map_err(|e| format!("--ca: {e}"))?
+        }
+        Trust::Pin(cert) => {
+            let pins =
+                smpp_client::CertPin::from_pem(&read(cert)?).map_err(|e| format!("--pin: {e}"))?;
+            TlsClientConfig::pinned(pins, false).map_err(|e| format!("--pin: {e}"))?
+        }
+    };
     let config = ClientConfig::new(BindKind::Transceiver, SYSTEM_ID, PASSWORD)
         .response_timeout(Duration::from_secs(5))
         .enquire_link_interval(None)
@@ -96,7 +124,7 @@ fn esme(addr: SocketAddr, ca: &Path, report: &mut Value) -> Result<(), String> {
 fn usage() -> ExitCode {
     eprintln!(
         "usage: interop_tls certs --dir DIR\n       \
-         interop_tls esme --addr 127.0.0.1:PORT --ca FILE --out FILE"
+         interop_tls esme --addr 127.0.0.1:PORT (--ca FILE | --pin FILE) --out FILE"
     );
     ExitCode::from(2)
 }
@@ -123,10 +151,14 @@ fn main() -> ExitCode {
             }
         }
         Some("esme") => {
-            let (Some(addr), Some(ca), Some(out)) =
-                (value("--addr"), value("--ca"), value("--out"))
-            else {
+            let (Some(addr), Some(out)) = (value("--addr"), value("--out")) else {
                 return usage();
+            };
+            let (ca, pin) = (value("--ca"), value("--pin"));
+            let trust = match (&ca, &pin) {
+                (Some(ca), None) => Trust::Ca(Path::new(ca)),
+                (None, Some(pin)) => Trust::Pin(Path::new(pin)),
+                _ => return usage(),
             };
             let addr: SocketAddr = match addr.parse() {
                 Ok(a) => a,
@@ -136,7 +168,7 @@ fn main() -> ExitCode {
                 }
             };
             let mut report = json!({});
-            let outcome = esme(addr, Path::new(&ca), &mut report);
+            let outcome = esme(addr, trust, &mut report);
             if let Err(e) = &outcome {
                 eprintln!("interop_tls esme: {e}");
                 report["error"] = json!(e);

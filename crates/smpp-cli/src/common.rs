@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use smpp_client::{Client, ClientConfig, TlsClientConfig};
+use smpp_client::{Client, ClientConfig};
 use smpp_session::BindKind;
 use smpp_smsc::{Smsc, SmscConfig};
 
@@ -35,7 +35,7 @@ pub(crate) struct Addr {
     /// The first address the host resolved to.
     pub(crate) socket: SocketAddr,
     /// The host of `--addr` when it is a name (the TLS server name by default).
-    host: Option<String>,
+    pub(crate) host: Option<String>,
 }
 
 /// Parses `HOST:PORT`, resolving a host name.
@@ -92,17 +92,10 @@ pub(crate) struct Connection {
     /// Read the password from the first line of this file.
     #[arg(long, value_name = "FILE", conflicts_with = "password")]
     pub(crate) password_file: Option<PathBuf>,
-    /// Connect over TLS, trusting the system's root certificates (or only --ca). Needs
-    /// --addr: the embedded SMSC is plaintext.
-    #[arg(long)]
-    pub(crate) tls: bool,
-    /// With --tls: trust only the CA certificates in this PEM file.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) ca: Option<PathBuf>,
-    /// With --tls: the name the server's certificate must carry (default: the host of
-    /// --addr).
-    #[arg(long, value_name = "NAME")]
-    pub(crate) server_name: Option<String>,
+    /// TLS: --tls, --ca, --server-name, --pin-cert, --pin-sha256, --allow-expired,
+    /// --insecure, --client-cert, --client-key.
+    #[command(flatten)]
+    pub(crate) tls: crate::tls_args::TlsArgs,
     /// Keep tracked messages in a store, so that a later `smpp listen` (or another
     /// process) matches their receipts: memory (the default), sqlite:PATH, or
     /// redis://HOST:PORT[/DB].
@@ -153,11 +146,8 @@ impl Connection {
         if self.addr.is_some() && self.system_id.is_none() {
             return Err("--addr needs --system-id".into());
         }
-        if !self.tls && (self.ca.is_some() || self.server_name.is_some()) {
-            return Err("--ca and --server-name need --tls".into());
-        }
-        if self.tls && self.addr.is_none() {
-            return Err("--tls needs --addr (the embedded SMSC is plaintext)".into());
+        if self.tls.wanted() && self.addr.is_none() {
+            return Err("TLS needs --addr (the embedded SMSC is plaintext)".into());
         }
         Ok(())
     }
@@ -202,24 +192,11 @@ impl Connection {
             config = config.store(smpp_client::StoreHandle::new(store));
         }
         config.account = self.account.clone();
-        if !self.tls {
-            return Ok(config);
-        }
-        let mut tls = match &self.ca {
-            Some(path) => {
-                let pem =
-                    std::fs::read(path).map_err(|e| format!("--ca {}: {e}", path.display()))?;
-                TlsClientConfig::with_ca_pem(&pem)
-                    .map_err(|e| format!("--ca {}: {e}", path.display()))?
-            }
-            None => TlsClientConfig::system_roots()
-                .map_err(|e| format!("--tls without --ca: the system's roots: {e}"))?,
-        };
-        let host = self.addr.as_ref().and_then(|a| a.host.as_ref());
-        if let Some(name) = self.server_name.as_ref().or(host) {
-            tls = tls.server_name(name.clone());
-        }
-        Ok(config.tls(tls))
+        let host = self.addr.as_ref().and_then(|a| a.host.as_deref());
+        Ok(match self.tls.client_config(host)? {
+            Some(tls) => config.tls(tls),
+            None => config,
+        })
     }
 }
 

@@ -39,6 +39,8 @@ mod out;
 mod send;
 mod smsc;
 mod stats;
+mod tls_args;
+mod tls_probe;
 
 use std::process::ExitCode;
 
@@ -104,6 +106,13 @@ enum Command {
     DataSm(ops::DataSmArgs),
     /// Bind and send enquire_link --count times, printing each round trip.
     Enquire(ops::EnquireArgs),
+    /// Show an SMSC's TLS certificate chain, the negotiated version and cipher, and
+    /// whether the certificate would be trusted (with --ca, --pin-cert, ... as given).
+    ///
+    /// The handshake is completed whatever the certificate, and nothing is sent after it.
+    /// Exit 0 when the certificate would be accepted, 1 when not (the reason is printed,
+    /// with what to do), 2 for a usage error.
+    TlsProbe(tls_probe::TlsProbeArgs),
     /// Print a shell completion script: `smpp completions bash > /etc/bash_completion.d/smpp`.
     Completions {
         /// The shell.
@@ -130,6 +139,7 @@ fn main() -> ExitCode {
         Command::SubmitMulti(a) => ops::submit_multi(a),
         Command::DataSm(a) => ops::data_sm(a),
         Command::Enquire(a) => ops::enquire(a),
+        Command::TlsProbe(a) => tls_probe::run(a),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             let mut script = Vec::new();

@@ -251,6 +251,10 @@ pub(crate) struct SmscArgs {
     /// The private key (PEM) of --tls-cert.
     #[arg(long, value_name = "FILE")]
     tls_key: Option<PathBuf>,
+    /// With --tls-cert: require every ESME to present a client certificate issued by a CA
+    /// of this PEM file (mutual TLS).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
     /// An account ESMEs bind with (repeatable). Without any, every bind is accepted.
     ///
     /// The ID ends at the first ':'. MAXBINDS, how many sessions of the account may be
@@ -575,6 +579,18 @@ pub(crate) fn run(a: &SmscArgs) -> ExitCode {
                         key.display()
                     )
                 })
+            });
+            let configured = configured.and_then(|mut c| {
+                let Some(ca) = &a.tls_client_ca else {
+                    return Ok(c);
+                };
+                let pem = read(ca)?;
+                let server = c.tls.take().expect("set just above");
+                c.tls =
+                    Some(server.require_client_cert(&pem).map_err(|e| {
+                        format!("smpp smsc: --tls-client-ca {}: {e}", ca.display())
+                    })?);
+                Ok(c)
             });
             match configured {
                 Ok(c) => config = c,

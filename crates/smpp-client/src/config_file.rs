@@ -146,14 +146,29 @@ pub struct StoreConfig {
     pub url: String,
 }
 
-/// An account's `tls` entry: `tls = true` (system roots, no server name) or a table.
+/// An account's `tls` entry: `tls = true` (system roots, no server name) or a table with
+/// the settings of the CLI's TLS options. Relative paths are taken from the configuration
+/// file's directory by [`PoolConfig::load`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TlsFileConfig {
-    /// A PEM file of CA certificates to trust instead of the system's roots. A relative
-    /// path is taken from the configuration file's directory by [`PoolConfig::load`].
+    /// A PEM file of CA certificates to trust instead of the system's roots.
     pub ca: Option<PathBuf>,
     /// The name to check the server's certificate against, instead of its IP address.
     pub server_name: Option<String>,
+    /// The SMSC's own certificate (PEM), trusted whatever issued it (`pin_cert`).
+    pub pin_cert: Option<PathBuf>,
+    /// The SMSC's certificate by its SHA-256 fingerprint (`pin_sha256`).
+    pub pin_sha256: Option<String>,
+    /// With a pinned certificate: accept it expired (`allow_expired`).
+    pub allow_expired: bool,
+    /// Accept any certificate without a check, with a warning at every connect
+    /// (`insecure`; lab use only).
+    pub insecure: bool,
+    /// A client certificate chain (PEM) for SMSCs that require one (`client_cert`).
+    pub client_cert: Option<PathBuf>,
+    /// Its private key (PEM) (`client_key`).
+    pub client_key: Option<PathBuf>,
 }
 
 /// Why a configuration file was refused: where (file, line, key) and what.
@@ -266,7 +281,15 @@ impl PoolConfig {
         let mut config = PoolConfig::from_toml(&text).map_err(with_path)?;
         let dir = path.parent().unwrap_or(Path::new(""));
         for a in &mut config.smsc {
-            if let Some(ca) = a.tls.as_mut().and_then(|t| t.ca.as_mut()) {
+            let files = a.tls.as_mut().into_iter().flat_map(|t| {
+                [
+                    &mut t.ca,
+                    &mut t.pin_cert,
+                    &mut t.client_cert,
+                    &mut t.client_key,
+                ]
+            });
+            for ca in files.flatten() {
                 if ca.is_relative() {
                     *ca = dir.join(&*ca);
                 }
@@ -337,35 +360,68 @@ impl AccountConfig {
         config: crate::ClientConfig,
         tls: &TlsFileConfig,
     ) -> Result<crate::ClientConfig, ConfigError> {
-        let mut client = match &tls.ca {
-            Some(ca) => {
-                let pem = std::fs::read(ca).map_err(|e| {
-                    ConfigError::new(
-                        None,
-                        Some("tls.ca"),
-                        format!(
-                            "account `{}`: cannot read CA file `{}`: {e}",
-                            self.name,
-                            ca.display()
-                        ),
-                    )
-                })?;
-                crate::TlsClientConfig::with_ca_pem(&pem).map_err(|e| {
-                    ConfigError::new(
-                        None,
-                        Some("tls.ca"),
-                        format!("account `{}`: CA file `{}`: {e}", self.name, ca.display()),
-                    )
-                })?
-            }
-            None => crate::TlsClientConfig::system_roots().map_err(|e| {
-                ConfigError::new(
-                    None,
-                    Some("tls"),
-                    format!("account `{}`: system roots: {e}", self.name),
-                )
-            })?,
+        let err = |key: &str, what: String| {
+            ConfigError::new(None, Some(key), format!("account `{}`: {what}", self.name))
         };
+        let read = |key: &str, path: &PathBuf| {
+            std::fs::read(path)
+                .map_err(|e| err(key, format!("cannot read `{}`: {e}", path.display())))
+        };
+        let mut pins = Vec::new();
+        if let Some(path) = &tls.pin_cert {
+            pins.extend(
+                crate::CertPin::from_pem(&read("tls.pin_cert", path)?)
+                    .map_err(|e| err("tls.pin_cert", format!("`{}`: {e}", path.display())))?,
+            );
+        }
+        if let Some(hex) = &tls.pin_sha256 {
+            pins.push(
+                crate::CertPin::from_hex(hex).map_err(|e| err("tls.pin_sha256", e.to_string()))?,
+            );
+        }
+        let exclusive = [!pins.is_empty(), tls.insecure, tls.ca.is_some()];
+        if exclusive.iter().filter(|b| **b).count() > 1 {
+            return Err(err(
+                "tls",
+                "give one of a pinned certificate (pin_cert, pin_sha256), insecure and ca".into(),
+            ));
+        }
+        if tls.allow_expired && pins.is_empty() {
+            return Err(err(
+                "tls.allow_expired",
+                "goes with pin_cert or pin_sha256".into(),
+            ));
+        }
+        let mut client = if !pins.is_empty() {
+            crate::TlsClientConfig::pinned(pins, tls.allow_expired)
+                .map_err(|e| err("tls", e.to_string()))?
+        } else if tls.insecure {
+            crate::TlsClientConfig::dangerous_accept_any().map_err(|e| err("tls", e.to_string()))?
+        } else {
+            match &tls.ca {
+                Some(ca) => crate::TlsClientConfig::with_ca_pem(&read("tls.ca", ca)?)
+                    .map_err(|e| err("tls.ca", format!("CA file `{}`: {e}", ca.display())))?,
+                None => crate::TlsClientConfig::system_roots()
+                    .map_err(|e| err("tls", format!("system roots: {e}")))?,
+            }
+        };
+        match (&tls.client_cert, &tls.client_key) {
+            (Some(cert), Some(key)) => {
+                client = client
+                    .with_client_cert(
+                        &read("tls.client_cert", cert)?,
+                        &read("tls.client_key", key)?,
+                    )
+                    .map_err(|e| err("tls.client_cert", e.to_string()))?;
+            }
+            (None, None) => {}
+            _ => {
+                return Err(err(
+                    "tls.client_cert",
+                    "client_cert and client_key go together".into(),
+                ))
+            }
+        }
         if let Some(name) = &tls.server_name {
             client = client.server_name(name.clone());
         }
@@ -460,6 +516,14 @@ struct RawTls(Option<TlsFileConfig>);
 struct RawTlsTable {
     ca: Option<PathBuf>,
     server_name: Option<String>,
+    pin_cert: Option<PathBuf>,
+    pin_sha256: Option<String>,
+    #[serde(default)]
+    allow_expired: bool,
+    #[serde(default)]
+    insecure: bool,
+    client_cert: Option<PathBuf>,
+    client_key: Option<PathBuf>,
 }
 
 impl<'de> Deserialize<'de> for RawTls {
@@ -468,7 +532,10 @@ impl<'de> Deserialize<'de> for RawTls {
         impl<'de> Visitor<'de> for V {
             type Value = RawTls;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("true, false or a table { ca = \"FILE\", server_name = \"NAME\" }")
+                f.write_str(
+                    "true, false or a table { ca, server_name, pin_cert, pin_sha256, \
+                     allow_expired, insecure, client_cert, client_key }",
+                )
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawTls, E> {
                 Ok(RawTls(v.then(TlsFileConfig::default)))
@@ -478,6 +545,12 @@ impl<'de> Deserialize<'de> for RawTls {
                 Ok(RawTls(Some(TlsFileConfig {
                     ca: t.ca,
                     server_name: t.server_name,
+                    pin_cert: t.pin_cert,
+                    pin_sha256: t.pin_sha256,
+                    allow_expired: t.allow_expired,
+                    insecure: t.insecure,
+                    client_cert: t.client_cert,
+                    client_key: t.client_key,
                 })))
             }
         }
@@ -810,6 +883,7 @@ url = "sqlite:/var/lib/smpp/track.db"
                     tls: Some(TlsFileConfig {
                         ca: Some("ca.pem".into()),
                         server_name: Some("smsc.example.com".into()),
+                        ..TlsFileConfig::default()
                     }),
                 },
                 AccountConfig {
@@ -1088,5 +1162,45 @@ url = "sqlite:/var/lib/smpp/track.db"
             e.message.contains("`far`") && e.message.contains("no-such-host.invalid:2775"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn tls_tables_take_pins_insecure_and_client_certificates() {
+        let text = r#"
+[[smsc]]
+name = "pinned"
+addr = ["127.0.0.1:2775"]
+system_id = "a"
+password = "b"
+tls = { pin_sha256 = "AB:CD", allow_expired = true }
+"#;
+        let c = PoolConfig::from_toml(text).expect("the keys are known");
+        let tls = c.smsc[0].tls.as_ref().expect("a tls table");
+        assert_eq!(tls.pin_sha256.as_deref(), Some("AB:CD"));
+        assert!(tls.allow_expired);
+        // A fingerprint that is not one is refused naming the key.
+        let e = c.smsc[0]
+            .client_config(BindKind::Transceiver)
+            .expect_err("not 32 octets");
+        assert_eq!(e.key.as_deref(), Some("tls.pin_sha256"), "{e}");
+        let both = text.replace(
+            "tls = { pin_sha256 = \"AB:CD\", allow_expired = true }",
+            "tls = { insecure = true, ca = \"ca.pem\" }",
+        );
+        let e = PoolConfig::from_toml(&both).unwrap().smsc[0]
+            .client_config(BindKind::Transceiver)
+            .expect_err("insecure and a CA");
+        assert!(e.message.contains("give one of"), "{e}");
+        let half = text.replace(
+            "tls = { pin_sha256 = \"AB:CD\", allow_expired = true }",
+            "tls = { insecure = true, client_cert = \"c.pem\" }",
+        );
+        let e = PoolConfig::from_toml(&half).unwrap().smsc[0]
+            .client_config(BindKind::Transceiver)
+            .expect_err("a certificate without its key");
+        assert!(e.message.contains("go together"), "{e}");
+        let typo = text.replace("allow_expired", "allow_expird");
+        let e = PoolConfig::from_toml(&typo).expect_err("an unknown key");
+        assert!(e.to_string().contains("allow_expird"), "{e}");
     }
 }

@@ -113,7 +113,7 @@ pub use smpp_lifecycle::{
 /// stream implements.
 pub use smpp_transport::blocking;
 #[cfg(feature = "tls-core")]
-pub use smpp_transport::TlsClientConfig;
+pub use smpp_transport::{CertPin, CertificateSummary, TlsClientConfig};
 pub use smpp_transport::{TlsError, TlsInfo};
 pub use store::{StoreHandle, StoreStats};
 pub use texts::OutgoingText;

@@ -125,3 +125,70 @@ pub fn connect_tls(
     let tcp = connect(addr, timeout).map_err(crate::TransportError::Io)?;
     Ok(rustls::StreamOwned::new(conn, tcp))
 }
+
+/// What [`probe_tls`] learnt of a TLS server.
+#[cfg(feature = "tls-core")]
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct TlsProbe {
+    /// The version, cipher suite and key exchange negotiated.
+    pub info: crate::TlsInfo,
+    /// The certificates the server presented, its own first (`None` for one that cannot be
+    /// read as X.509).
+    pub chain: Vec<Option<crate::CertificateSummary>>,
+    /// What the configuration's check says of them: `Ok`, or the refusal in words (as a
+    /// connection would give it); `None` for a configuration made with
+    /// [`TlsClientConfig::from_rustls`](crate::TlsClientConfig::from_rustls).
+    pub verdict: Option<Result<(), String>>,
+}
+
+/// Connects to `addr` over TLS and completes the handshake whatever the certificate, to
+/// show what the server presents and negotiates, and what `tls`'s check would say of it
+/// (`smpp tls-probe`). Nothing is sent after the handshake. Fails when the connection or
+/// the handshake itself fails (no TLS on the port, no common version, a client
+/// certificate the server refuses).
+#[cfg(feature = "tls-core")]
+pub fn probe_tls(
+    addr: std::net::SocketAddr,
+    tls: &crate::TlsClientConfig,
+    timeout: Duration,
+) -> Result<TlsProbe, crate::TransportError> {
+    let (probing, probe) = tls.probing().map_err(crate::TransportError::Tls)?;
+    let mut stream = connect_tls(addr, &probing, timeout)?;
+    let io = |e: io::Error| crate::TransportError::Io(e);
+    stream.sock.set_read_timeout(Some(timeout)).map_err(io)?;
+    stream.sock.set_write_timeout(Some(timeout)).map_err(io)?;
+    while stream.conn.is_handshaking() {
+        if let Err(e) = stream.conn.complete_io(&mut stream.sock) {
+            // rustls' own error, when it has one, says more than the socket's.
+            let tls_error = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                .cloned();
+            return Err(match tls_error {
+                Some(t) => crate::TransportError::Tls(crate::tls::classify(t)),
+                None if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    crate::TransportError::Tls(crate::TlsError::ClosedDuringHandshake)
+                }
+                None => io(e),
+            });
+        }
+    }
+    let info = crate::tls::info_of(&stream.conn);
+    stream.conn.send_close_notify();
+    let _ = stream.conn.complete_io(&mut stream.sock);
+    let seen = probe.result();
+    Ok(TlsProbe {
+        info,
+        chain: seen
+            .as_ref()
+            .map(|r| {
+                r.chain
+                    .iter()
+                    .map(|c| crate::CertificateSummary::of_der(c))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        verdict: seen.and_then(|r| r.verdict),
+    })
+}

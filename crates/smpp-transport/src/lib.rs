@@ -94,6 +94,8 @@ mod event_loop;
 mod tls;
 
 #[cfg(feature = "tls-core")]
+pub use tls::{CertPin, CertificateSummary};
+#[cfg(feature = "tls-core")]
 pub use tls::{TlsClientConfig, TlsServerConfig};
 pub use tls::{TlsError, TlsInfo};
 

@@ -57,10 +57,27 @@ impl fmt::Display for TlsError {
             TlsError::Certificate(why) => {
                 write!(f, "TLS: the peer's certificate was refused: {why}")
             }
-            TlsError::AlertReceived(alert) => write!(
-                f,
-                "TLS: the peer aborted the handshake with alert {alert} (does it trust our certificate?)"
-            ),
+            TlsError::AlertReceived(alert) => match alert.as_str() {
+                "CertificateRequired" => f.write_str(
+                    "TLS: the peer requires a client certificate (alert CertificateRequired): \
+                     give one with --client-cert FILE --client-key FILE",
+                ),
+                "UnknownCA" | "BadCertificate" | "CertificateUnknown" | "AccessDenied" => write!(
+                    f,
+                    "TLS: the peer does not trust our client certificate (alert {alert}): \
+                     it must be issued by a CA the peer trusts"
+                ),
+                "HandshakeFailure" | "ProtocolVersion" | "InsufficientSecurity" => write!(
+                    f,
+                    "TLS: the peer found no TLS version or cipher suite in common with us \
+                     (alert {alert})"
+                ),
+                _ => write!(
+                    f,
+                    "TLS: the peer aborted the handshake with alert {alert} (does it trust our \
+                     certificate?)"
+                ),
+            },
             TlsError::NotTls => f.write_str(
                 "TLS: the peer does not speak TLS (a plaintext SMPP peer on a TLS connection?)",
             ),
@@ -117,7 +134,12 @@ pub(crate) fn looks_like_tls(first: &[u8]) -> bool {
 pub use imp::{TlsClientConfig, TlsServerConfig};
 
 #[cfg(feature = "tls-core")]
-pub(crate) use imp::TlsConn;
+mod verify;
+#[cfg(feature = "tls-core")]
+pub use verify::{CertPin, CertificateSummary};
+
+#[cfg(feature = "tls-core")]
+pub(crate) use imp::{classify, info_of, TlsConn};
 
 /// The ring provider, assembled from rustls' public parts: `rustls::crypto::ring::
 /// default_provider` is deprecated since rustls 0.23.48 (no post-quantum key exchange), and
@@ -239,11 +261,13 @@ mod imp {
     use std::net::SocketAddr;
     use std::sync::Arc;
 
+    use rustls::client::danger::ServerCertVerifier;
     use rustls::crypto::CryptoProvider;
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
     use rustls::{ClientConfig, RootCertStore, ServerConfig};
 
+    use super::verify::{self, CertPin};
     use super::{ReadError, ReadWrite, TlsError, TlsInfo};
 
     /// The provider our configurations use: the process-wide one when the application
@@ -288,16 +312,29 @@ mod imp {
         Ok(certs)
     }
 
-    /// How a client connects with TLS: the trusted roots and, optionally, the server name
-    /// to ask for and check the certificate against. Cheap to clone.
+    /// A client certificate chain and its key (mutual TLS).
+    type ClientAuth = Arc<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>;
+
+    /// How a client connects with TLS: how the SMSC's certificate is checked (trusted
+    /// roots, a pinned certificate, or not at all), optionally a client certificate, and
+    /// the server name to ask for and check the certificate against. Cheap to clone.
     ///
     /// Without [`TlsClientConfig::server_name`] the name is the IP address connected to,
     /// so the server's certificate must name that address; set it when the certificate
     /// names a host.
+    ///
+    /// A refused certificate is [`TlsError::Certificate`] saying what was wrong in words
+    /// (not issued by a trusted CA, issued for other names, expired, marked as a CA), what
+    /// to do about it, and the certificate's subject, issuer, dates, names and SHA-256
+    /// fingerprint (to pin it, when it is the SMSC's own).
     #[derive(Clone)]
     pub struct TlsClientConfig {
         pub(crate) config: Arc<ClientConfig>,
         pub(crate) server_name: Option<String>,
+        /// How the server's certificate is checked (`None` for a configuration made
+        /// elsewhere, [`TlsClientConfig::from_rustls`]).
+        verifier: Option<Arc<dyn ServerCertVerifier>>,
+        client_auth: Option<ClientAuth>,
     }
 
     impl fmt::Debug for TlsClientConfig {
@@ -309,19 +346,119 @@ mod imp {
     }
 
     impl TlsClientConfig {
+        /// A configuration checking certificates with `verifier`.
+        fn with_verifier(
+            provider: Arc<CryptoProvider>,
+            verifier: Arc<dyn ServerCertVerifier>,
+            client_auth: Option<ClientAuth>,
+        ) -> Result<Self, TlsError> {
+            let builder = ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| TlsError::Config(e.to_string()))?
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::clone(&verifier));
+            let config = match &client_auth {
+                None => builder.with_no_client_auth(),
+                Some(auth) => builder
+                    .with_client_auth_cert(auth.0.clone(), auth.1.clone_key())
+                    .map_err(|e| {
+                        TlsError::Config(format!("client certificate and key refused: {e}"))
+                    })?,
+            };
+            Ok(TlsClientConfig {
+                config: Arc::new(config),
+                server_name: None,
+                verifier: Some(verifier),
+                client_auth,
+            })
+        }
+
         fn with_roots(roots: RootCertStore) -> Result<Self, TlsError> {
             if roots.is_empty() {
                 return Err(TlsError::Config("no trusted root certificate".into()));
             }
-            let config = ClientConfig::builder_with_provider(provider()?)
-                .with_safe_default_protocol_versions()
-                .map_err(|e| TlsError::Config(e.to_string()))?
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            Ok(TlsClientConfig {
-                config: Arc::new(config),
-                server_name: None,
-            })
+            let provider = provider()?;
+            let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots),
+                Arc::clone(&provider),
+            )
+            .build()
+            .map_err(|e| TlsError::Config(format!("trusted roots refused: {e}")))?;
+            Self::with_verifier(provider, Arc::new(verify::Explaining { inner }), None)
+        }
+
+        /// Trusts exactly these certificates of the SMSC (its own, compared by SHA-256;
+        /// see [`CertPin::from_pem`] and [`CertPin::from_hex`]), whatever issued them and
+        /// whatever their basic constraints: for SMSCs that hand out a self-signed
+        /// certificate. The server name is not checked (the pin names the certificate);
+        /// the dates are, unless `allow_expired`. The handshake's signatures are checked
+        /// as always: the SMSC must hold the certificate's key.
+        pub fn pinned(pins: Vec<CertPin>, allow_expired: bool) -> Result<Self, TlsError> {
+            if pins.is_empty() {
+                return Err(TlsError::Config("no certificate to pin".into()));
+            }
+            let provider = provider()?;
+            let algorithms = provider.signature_verification_algorithms;
+            Self::with_verifier(
+                provider,
+                Arc::new(verify::Pinned {
+                    pins,
+                    allow_expired,
+                    algorithms,
+                }),
+                None,
+            )
+        }
+
+        /// Accepts any certificate without a check (lab use only): every handshake logs a
+        /// warning with the certificate it accepted. The connection is encrypted, but
+        /// anyone between here and the SMSC can read and change it.
+        pub fn dangerous_accept_any() -> Result<Self, TlsError> {
+            let provider = provider()?;
+            let algorithms = provider.signature_verification_algorithms;
+            Self::with_verifier(provider, Arc::new(verify::AcceptAny { algorithms }), None)
+        }
+
+        /// Presents this client certificate (mutual TLS, for SMSCs that require one): a
+        /// chain (PEM, ours first) and its private key (PEM: PKCS#8, PKCS#1 or SEC1).
+        /// Fails on a configuration made with [`TlsClientConfig::from_rustls`] (give the
+        /// certificate to rustls there).
+        pub fn with_client_cert(self, chain_pem: &[u8], key_pem: &[u8]) -> Result<Self, TlsError> {
+            let certs = certs_from_pem(chain_pem, "client certificate")?;
+            let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| {
+                TlsError::Config(format!("client private key: cannot read PEM: {e}"))
+            })?;
+            let Some(verifier) = self.verifier.clone() else {
+                return Err(TlsError::Config(
+                    "a configuration from rustls takes its client certificate there".into(),
+                ));
+            };
+            let provider = Arc::clone(self.config.crypto_provider());
+            let mut out = Self::with_verifier(provider, verifier, Some(Arc::new((certs, key))))?;
+            out.server_name = self.server_name;
+            Ok(out)
+        }
+
+        /// Whether a client certificate is configured.
+        pub fn has_client_cert(&self) -> bool {
+            self.client_auth.is_some()
+        }
+
+        /// A configuration that completes any handshake and records, instead of enforcing,
+        /// what this one's check says: for `smpp tls-probe`.
+        pub(crate) fn probing(&self) -> Result<(Self, Arc<verify::Probe>), TlsError> {
+            let provider = Arc::clone(self.config.crypto_provider());
+            let probe = Arc::new(verify::Probe::new(
+                self.verifier.clone(),
+                provider.signature_verification_algorithms,
+            ));
+            let mut out = Self::with_verifier(
+                provider,
+                Arc::clone(&probe) as Arc<dyn ServerCertVerifier>,
+                self.client_auth.clone(),
+            )?;
+            out.server_name = self.server_name.clone();
+            Ok((out, probe))
         }
 
         /// Trusts the operating system's root certificates (read once, here; `SSL_CERT_FILE`
@@ -355,6 +492,8 @@ mod imp {
             TlsClientConfig {
                 config,
                 server_name: None,
+                verifier: None,
+                client_auth: None,
             }
         }
 
@@ -387,10 +526,14 @@ mod imp {
         }
     }
 
-    /// How a listener serves TLS: its certificate chain and private key. Cheap to clone.
+    /// How a listener serves TLS: its certificate chain and private key, and optionally the
+    /// CAs whose client certificates it requires. Cheap to clone.
     #[derive(Clone)]
     pub struct TlsServerConfig {
         pub(crate) config: Arc<ServerConfig>,
+        /// The certificate and key, to build the configuration again with client
+        /// authentication (`None` for a configuration made elsewhere).
+        identity: Option<ClientAuth>,
     }
 
     impl fmt::Debug for TlsServerConfig {
@@ -413,17 +556,56 @@ mod imp {
                 .with_safe_default_protocol_versions()
                 .map_err(|e| TlsError::Config(e.to_string()))?
                 .with_no_client_auth()
-                .with_single_cert(certs, key)
+                .with_single_cert(certs.clone(), key.clone_key())
                 .map_err(|e| TlsError::Config(format!("certificate and key refused: {e}")))?;
             Ok(TlsServerConfig {
                 config: Arc::new(config),
+                identity: Some(Arc::new((certs, key))),
+            })
+        }
+
+        /// Requires every client to present a certificate issued by one of the CAs of this
+        /// PEM text (mutual TLS); a client without one, or with another, fails the
+        /// handshake. Fails on a configuration made with
+        /// [`TlsServerConfig::from_rustls`].
+        pub fn require_client_cert(self, ca_pem: &[u8]) -> Result<Self, TlsError> {
+            let Some(identity) = self.identity.clone() else {
+                return Err(TlsError::Config(
+                    "a configuration from rustls sets client authentication there".into(),
+                ));
+            };
+            let mut roots = RootCertStore::empty();
+            for cert in certs_from_pem(ca_pem, "client CA")? {
+                roots
+                    .add(cert)
+                    .map_err(|e| TlsError::Config(format!("client CA refused: {e}")))?;
+            }
+            let provider = Arc::clone(self.config.crypto_provider());
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                Arc::clone(&provider),
+            )
+            .build()
+            .map_err(|e| TlsError::Config(format!("client CA refused: {e}")))?;
+            let config = ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| TlsError::Config(e.to_string()))?
+                .with_client_cert_verifier(verifier)
+                .with_single_cert(identity.0.clone(), identity.1.clone_key())
+                .map_err(|e| TlsError::Config(format!("certificate and key refused: {e}")))?;
+            Ok(TlsServerConfig {
+                config: Arc::new(config),
+                identity: Some(identity),
             })
         }
 
         /// Uses a rustls configuration made elsewhere (client authentication, several
         /// certificates, ...).
         pub fn from_rustls(config: Arc<ServerConfig>) -> Self {
-            TlsServerConfig { config }
+            TlsServerConfig {
+                config,
+                identity: None,
+            }
         }
 
         /// The rustls configuration, for a face that runs TLS itself (smpp-tokio's server
@@ -433,9 +615,27 @@ mod imp {
         }
     }
 
+    /// What a connection negotiated.
+    pub(crate) fn info_of<D>(conn: &rustls::ConnectionCommon<D>) -> TlsInfo {
+        TlsInfo {
+            version: conn
+                .protocol_version()
+                .map_or_else(|| "none".into(), |v| format!("{v:?}")),
+            cipher_suite: conn
+                .negotiated_cipher_suite()
+                .map_or_else(|| "none".into(), |s| format!("{:?}", s.suite())),
+            key_exchange_group: conn
+                .negotiated_key_exchange_group()
+                .map(|g| format!("{:?}", g.name())),
+        }
+    }
+
     /// Maps a rustls error to ours.
-    fn classify(e: rustls::Error) -> TlsError {
+    pub(crate) fn classify(e: rustls::Error) -> TlsError {
         match e {
+            rustls::Error::InvalidCertificate(c) if verify::refusal_text(&c).is_some() => {
+                TlsError::Certificate(verify::refusal_text(&c).unwrap_or_default())
+            }
             rustls::Error::InvalidCertificate(c) => {
                 // The variant's name (`UnknownIssuer`, `NotValidForNameContext`, ...), then
                 // rustls' sentence when it says more.
@@ -497,19 +697,9 @@ mod imp {
 
         /// What the handshake negotiated (once it is complete).
         pub(crate) fn info(&self) -> TlsInfo {
-            TlsInfo {
-                version: self
-                    .conn
-                    .protocol_version()
-                    .map_or_else(|| "none".into(), |v| format!("{v:?}")),
-                cipher_suite: self
-                    .conn
-                    .negotiated_cipher_suite()
-                    .map_or_else(|| "none".into(), |s| format!("{:?}", s.suite())),
-                key_exchange_group: self
-                    .conn
-                    .negotiated_key_exchange_group()
-                    .map(|g| format!("{:?}", g.name())),
+            match &self.conn {
+                rustls::Connection::Client(c) => info_of(c),
+                rustls::Connection::Server(s) => info_of(s),
             }
         }
 

@@ -226,7 +226,7 @@ fn server_name_override_is_checked_against_the_certificate() {
     for tls in [ca.clone(), ca.clone().server_name("other.test")] {
         match t.connect_tls(addr, &tls, smpp_session::Config::default()) {
             Err(TransportError::Tls(TlsError::Certificate(why))) => {
-                assert!(why.contains("NotValidForName"), "{why}");
+                assert!(why.contains("issued for smsc.test, not for"), "{why}");
                 let text = TransportError::Tls(TlsError::Certificate(why)).to_string();
                 assert!(text.contains("certificate"), "{text}");
             }
@@ -261,7 +261,7 @@ fn untrusted_certificate_is_a_typed_error_naming_the_issuer() {
         .unwrap_err();
     match &err {
         TransportError::Tls(TlsError::Certificate(why)) => {
-            assert!(why.contains("UnknownIssuer"), "{why}")
+            assert!(why.contains("not issued by a CA we trust"), "{why}")
         }
         other => panic!("expected a certificate error, got {other:?}"),
     }

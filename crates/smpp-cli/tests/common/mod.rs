@@ -28,24 +28,54 @@ pub(crate) fn spawn_env(args: &[&str], env: &[(&str, &str)]) -> Child {
 }
 
 /// Waits for `child` at most `limit` (then kills it and fails the test, with its output).
+/// Its stdout and stderr are read meanwhile, on threads of their own: a child that writes
+/// more than a pipe holds (a completion script) would otherwise block and never end.
 pub(crate) fn finish(mut child: Child, limit: Duration, what: &str) -> Output {
+    use std::io::Read;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let started = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
         if started.elapsed() > limit {
             let _ = child.kill();
-            let o = child.wait_with_output().expect("output");
+            let _ = child.wait();
             panic!(
                 "{what} did not finish within {limit:?}\n{}\n{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
+                String::from_utf8_lossy(&out.join().unwrap_or_default()),
+                String::from_utf8_lossy(&err.join().unwrap_or_default())
             );
         }
         std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
     }
-    child.wait_with_output().expect("output")
 }
 
-/// Runs `smpp ARGS` to its end (at most 30 s).
 pub(crate) fn smpp(args: &[&str]) -> Output {
     finish(
         spawn(args),

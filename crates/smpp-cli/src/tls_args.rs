@@ -1,0 +1,116 @@
+//! The TLS options of every command that connects (`send`, `listen`, `query`, ...,
+//! `tls-probe`): how the SMSC's certificate is checked (system roots, `--ca`, a pinned
+//! certificate, or `--insecure`), the client certificate, and the server name.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use smpp_client::{CertPin, TlsClientConfig};
+
+/// TLS to the SMSC.
+#[derive(Args, Clone, Debug, Default)]
+pub(crate) struct TlsArgs {
+    /// Connect over TLS, trusting the system's root certificates (or only --ca, or the
+    /// pinned certificate). Implied by any other TLS option. Needs --addr: the embedded
+    /// SMSC is plaintext.
+    #[arg(long)]
+    pub(crate) tls: bool,
+    /// Trust only the CA certificates in this PEM file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca: Option<PathBuf>,
+    /// The name the server's certificate must carry (default: the host of --addr).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) server_name: Option<String>,
+    /// Trust exactly this certificate of the SMSC (PEM; repeatable), whatever issued it
+    /// and whatever its basic constraints: for SMSCs that hand out a self-signed
+    /// certificate. Its name is not checked; its dates are, unless --allow-expired.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["ca", "insecure"])]
+    pub(crate) pin_cert: Vec<PathBuf>,
+    /// Like --pin-cert, by the certificate's SHA-256 fingerprint (64 hex digits, ':'
+    /// between octets allowed, as `openssl x509 -fingerprint -sha256` prints it and as a
+    /// refused certificate's message shows it; repeatable).
+    #[arg(long, value_name = "HEX", conflicts_with_all = ["ca", "insecure"])]
+    pub(crate) pin_sha256: Vec<String>,
+    /// With a pinned certificate: accept it even when it expired (or is not valid yet).
+    #[arg(long)]
+    pub(crate) allow_expired: bool,
+    /// Accept any certificate without a check (lab use only: anyone between here and the
+    /// SMSC can read and change the traffic). A warning is printed at every connect.
+    #[arg(long, conflicts_with = "ca")]
+    pub(crate) insecure: bool,
+    /// Present this client certificate (PEM chain, ours first) for SMSCs that require
+    /// one (mutual TLS); needs --client-key.
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    pub(crate) client_cert: Option<PathBuf>,
+    /// The private key (PEM) of --client-cert.
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    pub(crate) client_key: Option<PathBuf>,
+}
+
+fn read(flag: &str, path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{flag} {}: {e}", path.display()))
+}
+
+impl TlsArgs {
+    /// Whether TLS was asked for, by --tls or any other TLS option.
+    pub(crate) fn wanted(&self) -> bool {
+        self.tls
+            || self.ca.is_some()
+            || self.server_name.is_some()
+            || !self.pin_cert.is_empty()
+            || !self.pin_sha256.is_empty()
+            || self.insecure
+            || self.client_cert.is_some()
+    }
+
+    /// The client configuration (`None` without TLS); `host` is the host of --addr, the
+    /// default server name.
+    pub(crate) fn client_config(
+        &self,
+        host: Option<&str>,
+    ) -> Result<Option<TlsClientConfig>, String> {
+        if !self.wanted() {
+            return Ok(None);
+        }
+        if self.allow_expired && self.pin_cert.is_empty() && self.pin_sha256.is_empty() {
+            return Err("--allow-expired goes with --pin-cert or --pin-sha256".into());
+        }
+        let mut pins = Vec::new();
+        for path in &self.pin_cert {
+            let pem = read("--pin-cert", path)?;
+            pins.extend(
+                CertPin::from_pem(&pem)
+                    .map_err(|e| format!("--pin-cert {}: {e}", path.display()))?,
+            );
+        }
+        for hex in &self.pin_sha256 {
+            pins.push(CertPin::from_hex(hex).map_err(|e| format!("--pin-sha256: {e}"))?);
+        }
+        let mut tls = if !pins.is_empty() {
+            TlsClientConfig::pinned(pins, self.allow_expired).map_err(|e| e.to_string())?
+        } else if self.insecure {
+            TlsClientConfig::dangerous_accept_any().map_err(|e| e.to_string())?
+        } else if let Some(path) = &self.ca {
+            TlsClientConfig::with_ca_pem(&read("--ca", path)?)
+                .map_err(|e| format!("--ca {}: {e}", path.display()))?
+        } else {
+            TlsClientConfig::system_roots()
+                .map_err(|e| format!("TLS without --ca: the system's roots: {e}"))?
+        };
+        if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
+            tls = tls
+                .with_client_cert(&read("--client-cert", cert)?, &read("--client-key", key)?)
+                .map_err(|e| {
+                    format!(
+                        "--client-cert {} --client-key {}: {e}",
+                        cert.display(),
+                        key.display()
+                    )
+                })?;
+        }
+        if let Some(name) = self.server_name.as_deref().or(host) {
+            tls = tls.server_name(name.to_string());
+        }
+        Ok(Some(tls))
+    }
+}
