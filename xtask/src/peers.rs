@@ -7,7 +7,7 @@
 //! reproduces the same peers. A missing tool (node, npm, python3) is an error with a clear
 //! message: the callers never skip silently.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::{repo_root, run_status, Result};
@@ -124,8 +124,16 @@ pub(crate) fn ensure_python() -> Result<PathBuf> {
     );
     run_status(Command::new("python3").args(["-m", "venv"]).arg(&venv))
         .map_err(|e| format!("python3 -m venv failed (Debian needs python3-venv): {e}"))?;
+    pip_install(&python, &[format!("smpplib=={SMPPLIB_VERSION}")])
+        .map_err(|e| format!("installing smpplib failed (is PyPI reachable?): {e}"))?;
+    Ok(python)
+}
+
+/// `python -m pip install --quiet` of these requirements (or wheel files) into the
+/// interpreter's environment.
+pub(crate) fn pip_install(python: &Path, requirements: &[String]) -> Result {
     run_status(
-        Command::new(&python)
+        Command::new(python)
             .args([
                 "-m",
                 "pip",
@@ -133,8 +141,6 @@ pub(crate) fn ensure_python() -> Result<PathBuf> {
                 "--quiet",
                 "--disable-pip-version-check",
             ])
-            .arg(format!("smpplib=={SMPPLIB_VERSION}")),
+            .args(requirements),
     )
-    .map_err(|e| format!("installing smpplib failed (is PyPI reachable?): {e}"))?;
-    Ok(python)
 }

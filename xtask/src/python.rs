@@ -71,17 +71,12 @@ pub(crate) fn install(release: bool) -> Result<PathBuf> {
         .ok_or("the virtualenv's python has no directory")?;
     let maturin = bin.join("maturin");
     if !has_version(&maturin, MATURIN_VERSION) || !has_pytest(&python) {
-        run_status(
-            Command::new(&python)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                ])
-                .arg(format!("maturin=={MATURIN_VERSION}"))
-                .arg(format!("pytest=={PYTEST_VERSION}")),
+        crate::peers::pip_install(
+            &python,
+            &[
+                format!("maturin=={MATURIN_VERSION}"),
+                format!("pytest=={PYTEST_VERSION}"),
+            ],
         )
         .map_err(|e| format!("installing maturin and pytest failed (is PyPI reachable?): {e}"))?;
     }
@@ -105,18 +100,13 @@ pub(crate) fn install(release: bool) -> Result<PathBuf> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|x| x == "whl"))
         .ok_or_else(|| format!("no wheel in {}", wheels.display()))?;
-    run_status(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--force-reinstall",
-                "--no-deps",
-            ])
-            .arg(&wheel),
+    crate::peers::pip_install(
+        &python,
+        &[
+            "--force-reinstall".into(),
+            "--no-deps".into(),
+            wheel.display().to_string(),
+        ],
     )
     .map_err(|e| format!("installing {} failed: {e}", wheel.display()))?;
     Ok(python)

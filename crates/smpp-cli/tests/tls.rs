@@ -3,41 +3,18 @@
 //! run at trace level, and the password never shows in their logs. Every wait is bounded.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 mod common;
+use common::TempDir;
 
 #[path = "../../smpp-smsc/tests/pki/mod.rs"]
 mod pki;
 
 /// The account's password: it must never appear in a log.
 const PASSWORD: &str = "tlsPw-42";
-
-/// A directory of this test's own, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("smpp-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path.to_str().unwrap().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn smpp(args: &[&str], envs: &[(&str, &str)]) -> Output {
     common::finish(
