@@ -1,6 +1,7 @@
 //! `Client`: `smpp_client::Client` for Python. Every call that waits lets the GIL go; the
 //! long ones (`next_event`, `send_many`) wait in slices and look at Ctrl-C between them.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -28,9 +29,11 @@ const SLICE: Duration = Duration::from_millis(100);
 /// `report_timeout` (seconds a report may wait for its receipts), `max_rate` (submits per
 /// second), `track` (follow every message to a `"report"` event, on by default; a bulk
 /// sender that wants no reports turns it off, since reports wait until they are read).
-#[pyclass(module = "smpp_rs")]
+#[pyclass(module = "smpp_rs", frozen)]
 pub(crate) struct Client {
-    inner: Option<smpp_client::Client>,
+    /// `None` once closed. Each call takes its own reference, so that another thread may
+    /// close the client while one waits in it.
+    inner: Mutex<Option<Arc<smpp_client::Client>>>,
     window: usize,
 }
 
@@ -45,16 +48,26 @@ fn bind_kind(bind: &str) -> PyResult<BindKind> {
     }
 }
 
+/// The longest duration taken (about 31 years): later instants overflow the clock.
+const MAX_SECONDS: f64 = 1e9;
+
 fn seconds(what: &str, s: f64) -> PyResult<Duration> {
+    if s > MAX_SECONDS {
+        return Err(PyValueError::new_err(format!(
+            "{what} must be at most {MAX_SECONDS} seconds, not {s}"
+        )));
+    }
     Duration::try_from_secs_f64(s).map_err(|_| {
         PyValueError::new_err(format!("{what} must be a number of seconds >= 0, not {s}"))
     })
 }
 
 impl Client {
-    fn client(&self, py: Python<'_>) -> PyResult<&smpp_client::Client> {
+    fn client(&self, py: Python<'_>) -> PyResult<Arc<smpp_client::Client>> {
         self.inner
-            .as_ref()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
             .ok_or_else(|| raise(py, "ConnectionError", "the client is closed".into(), &[]))
     }
 }
@@ -288,7 +301,7 @@ impl Client {
             .detach(|| smpp_client::Client::connect_to([addr.as_str()], config))
             .map_err(|e| to_py(py, e))?;
         Ok(Client {
-            inner: Some(client),
+            inner: Mutex::new(Some(Arc::new(client))),
             window: window.max(1),
         })
     }
@@ -362,7 +375,7 @@ impl Client {
         let end = timeout
             .map(|t| seconds("timeout", t))
             .transpose()?
-            .map(|t| Instant::now() + t);
+            .and_then(|t| Instant::now().checked_add(t));
         loop {
             let wait = match end {
                 Some(end) => end.saturating_duration_since(Instant::now()).min(SLICE),
@@ -438,8 +451,9 @@ impl Client {
 
     /// Unbinds and closes (waiting at most the unbind timeout). Events already received
     /// stay readable until then; a closed client raises `ConnectionError` on every call.
-    fn close(&mut self, py: Python<'_>) {
-        if let Some(c) = self.inner.take() {
+    fn close(&self, py: Python<'_>) {
+        let taken = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(c) = taken {
             py.detach(move || {
                 let _ = c.unbind();
                 drop(c);
@@ -452,7 +466,7 @@ impl Client {
     }
 
     #[pyo3(signature = (*_args))]
-    fn __exit__(&mut self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
         self.close(py);
         false
     }
@@ -461,7 +475,7 @@ impl Client {
         format!(
             "Client(window={}, {})",
             self.window,
-            if self.inner.is_some() {
+            if self.inner.lock().is_ok_and(|i| i.is_some()) {
                 "open"
             } else {
                 "closed"

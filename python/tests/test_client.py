@@ -210,3 +210,22 @@ def test_without_tracking_there_are_no_reports(smsc):
         assert {e.kind for e in receipts} == {"receipt"}
         assert {e.matched for e in receipts} == {"untracked"}
         assert c.stats()["tracker"]["submitted"] == 0
+
+
+def test_another_thread_can_close_a_client_that_waits(smsc):
+    c = smpp_rs.Client(smsc.address, "esme", "secret")
+    threading.Timer(0.3, c.close).start()
+    started = time.monotonic()
+    with pytest.raises(smpp_rs.ConnectionError):
+        c.next_event()  # no timeout: the close ends it
+    assert time.monotonic() - started < 10
+
+
+def test_durations_beyond_the_clock_are_refused(smsc):
+    with pytest.raises(ValueError):
+        smpp_rs.Client(smsc.address, "esme", "secret", timeout=1e19)
+    with smpp_rs.Client(smsc.address, "esme", "secret") as c:
+        with pytest.raises(ValueError):
+            c.next_event(timeout=1e300)
+        with pytest.raises(ValueError):
+            c.send_text("MyBrand", "447700900123", "x", validity=-1)

@@ -211,6 +211,14 @@ impl StoreLink {
         Some(seq)
     }
 
+    /// The sequence number of the last writes handed to the store thread, by any caller of
+    /// [`StoreLink::take`]: whatever the lifecycle held when a `take` returned is at or
+    /// below it (another thread's `take` may have moved this caller's writes), so a send is
+    /// durable once [`StoreLink::durable`] reaches it.
+    pub fn last_taken(&self) -> u64 {
+        self.next_seq.load(Ordering::Relaxed).saturating_sub(1)
+    }
+
     /// The sequence number of the last writes in the store: every [`StoreLink::take`]
     /// up to it is durable.
     pub fn durable(&self) -> u64 {
@@ -254,6 +262,12 @@ impl StoreLink {
     /// What the store thread counted.
     pub fn stats(&self) -> StoreStats {
         self.stats.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Tells the thread to write what is left and stop, without waiting for it (for a
+    /// `Drop` that cannot block).
+    pub fn stop_soon(&self) {
+        let _ = self.tx.send(Work::Stop);
     }
 
     /// Writes what is left (trying for at most `limit`) and stops the thread (blocking the

@@ -453,7 +453,20 @@ async fn connect_tls(
         .map_err(|e| Error::Connect(TransportError::Tls(e)))?;
     let connector = tokio_rustls::TlsConnector::from(tls.rustls_config());
     match tokio::time::timeout(timeout, connector.connect(name, tcp)).await {
-        Ok(r) => r.map_err(io_error),
+        // rustls' own error, when it has one, as the transport's typed TLS error (a
+        // refused certificate in words, an alert by name).
+        Ok(r) => r.map_err(|e| {
+            let tls = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<tokio_rustls::rustls::Error>())
+                .cloned();
+            match tls {
+                Some(t) => {
+                    Error::Connect(TransportError::Tls(smpp_client::TlsError::from_rustls(t)))
+                }
+                None => io_error(e),
+            }
+        }),
         Err(_) => Err(io_error(std::io::ErrorKind::TimedOut.into())),
     }
 }

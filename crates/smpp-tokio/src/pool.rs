@@ -377,6 +377,16 @@ impl Pool {
     }
 }
 
+/// A pool dropped without [`Pool::close`] still stops its store thread (after the writes it
+/// holds); its binds unbind as their handles go.
+impl Drop for Pool {
+    fn drop(&mut self) {
+        if let Some(link) = &self.tracking.link {
+            link.stop_soon();
+        }
+    }
+}
+
 /// Hands a bind's inbound items to the pool's stream.
 async fn forward(mut inbound: Inbound, tx: mpsc::Sender<InboundKind>) {
     while let Some(item) = inbound.recv().await {

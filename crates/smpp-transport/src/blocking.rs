@@ -144,9 +144,10 @@ pub struct TlsProbe {
 
 /// Connects to `addr` over TLS and completes the handshake whatever the certificate, to
 /// show what the server presents and negotiates, and what `tls`'s check would say of it
-/// (`smpp tls-probe`). Nothing is sent after the handshake. Fails when the connection or
-/// the handshake itself fails (no TLS on the port, no common version, a client
-/// certificate the server refuses).
+/// (`smpp tls-probe`). Nothing is sent after the handshake; it then listens up to half a
+/// second for the server's verdict on a client certificate (TLS 1.3 gives it after the
+/// handshake). Fails when the connection or the handshake itself fails (no TLS on the
+/// port, no common version, a client certificate the server refuses or requires).
 #[cfg(feature = "tls-core")]
 pub fn probe_tls(
     addr: std::net::SocketAddr,
@@ -158,21 +159,34 @@ pub fn probe_tls(
     let io = |e: io::Error| crate::TransportError::Io(e);
     stream.sock.set_read_timeout(Some(timeout)).map_err(io)?;
     stream.sock.set_write_timeout(Some(timeout)).map_err(io)?;
-    while stream.conn.is_handshaking() {
-        if let Err(e) = stream.conn.complete_io(&mut stream.sock) {
-            // rustls' own error, when it has one, says more than the socket's.
-            let tls_error = e
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-                .cloned();
-            return Err(match tls_error {
-                Some(t) => crate::TransportError::Tls(crate::tls::classify(t)),
-                None if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    crate::TransportError::Tls(crate::TlsError::ClosedDuringHandshake)
-                }
-                None => io(e),
-            });
+    // rustls' own error, when the socket's carries one, says more than the socket's.
+    let failed = |e: io::Error| {
+        let tls_error = e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            .cloned();
+        match tls_error {
+            Some(t) => crate::TransportError::Tls(crate::tls::classify(t)),
+            None if e.kind() == io::ErrorKind::UnexpectedEof => {
+                crate::TransportError::Tls(crate::TlsError::ClosedDuringHandshake)
+            }
+            None => io(e),
         }
+    };
+    while stream.conn.is_handshaking() {
+        stream.conn.complete_io(&mut stream.sock).map_err(failed)?;
+    }
+    // In TLS 1.3 the server judges a client certificate (or its absence) after our
+    // Finished: a refusal is an alert after the handshake. Listen briefly for one.
+    stream
+        .sock
+        .set_read_timeout(Some(timeout.min(Duration::from_millis(500))))
+        .map_err(io)?;
+    let mut first = [0u8; 1];
+    // Only an alert counts: quiet, data, or a close without one are no verdict.
+    match io::Read::read(&mut stream, &mut first) {
+        Err(e) if e.get_ref().is_some_and(|i| i.is::<rustls::Error>()) => return Err(failed(e)),
+        _ => {}
     }
     let info = crate::tls::info_of(&stream.conn);
     stream.conn.send_close_notify();

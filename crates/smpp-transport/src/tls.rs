@@ -64,13 +64,15 @@ impl fmt::Display for TlsError {
                 ),
                 "UnknownCA" | "BadCertificate" | "CertificateUnknown" | "AccessDenied" => write!(
                     f,
-                    "TLS: the peer does not trust our client certificate (alert {alert}): \
-                     it must be issued by a CA the peer trusts"
+                    "TLS: the peer refused our certificate (alert {alert}): as a client, the \
+                     SMSC does not trust the issuer of our client certificate; as a server, \
+                     the ESME does not trust ours"
                 ),
                 "HandshakeFailure" | "ProtocolVersion" | "InsufficientSecurity" => write!(
                     f,
-                    "TLS: the peer found no TLS version or cipher suite in common with us \
-                     (alert {alert})"
+                    "TLS: the peer ended the handshake (alert {alert}): no TLS version or \
+                     cipher suite in common, or (TLS 1.2) a client certificate it requires \
+                     is missing"
                 ),
                 _ => write!(
                     f,
@@ -97,6 +99,15 @@ impl fmt::Display for TlsError {
 }
 
 impl std::error::Error for TlsError {}
+
+#[cfg(feature = "tls-core")]
+impl TlsError {
+    /// rustls' error as ours (for a face that runs rustls itself, as smpp-tokio does): a
+    /// certificate refused by our verifiers keeps its words, an alert its name.
+    pub fn from_rustls(e: rustls::Error) -> TlsError {
+        classify(e)
+    }
+}
 
 /// What a TLS connection negotiated, for logs and checks: see
 /// [`crate::Connection::tls_info`]. The names are rustls' (IANA's names with underscores).

@@ -295,6 +295,17 @@ fn mutual_tls_required_and_missing_then_given() {
         "{text}"
     );
 
+    // tls-probe sees the refusal too, though the handshake itself completed.
+    let l = listener(&t, &server);
+    let addr = l.local_addr();
+    let _accepting = std::thread::spawn(move || l.accept_timeout(Duration::from_secs(3)));
+    match probe_tls(addr, &trust, WAIT) {
+        Err(TransportError::Tls(e)) => {
+            assert!(e.to_string().contains("client certificate"), "{e}")
+        }
+        other => panic!("the probe must fail without a client certificate: {other:?}"),
+    }
+
     // With one the SMSC trusts: bound.
     let with_cert = trust
         .with_client_cert(client_id.cert.as_bytes(), client_id.key.as_bytes())

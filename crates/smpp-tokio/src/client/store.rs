@@ -86,8 +86,6 @@ pub(crate) struct TaskStore {
     timeout: Duration,
     /// Sends waiting for their records, oldest first (their deadlines in order too).
     waits: VecDeque<Wait>,
-    /// The last writes handed to the store thread.
-    last_seq: u64,
     /// Whether this task ends the tracking when it ends (a client alone; a pool's binds
     /// leave it to the pool).
     pub(crate) owner: bool,
@@ -101,7 +99,6 @@ impl TaskStore {
             tracking: tracking.clone(),
             timeout,
             waits: VecDeque::new(),
-            last_seq: 0,
             owner,
         })
     }
@@ -122,29 +119,28 @@ impl TaskStore {
             return;
         };
         let mut life = self.tracking.life.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(seq) = link.take(&mut life) {
-            self.last_seq = seq;
-        }
+        link.take(&mut life);
     }
 
     /// A send's outcome: answered now when what was written so far is durable (or it
-    /// failed: a failed send has nothing to wait for), else once it is.
+    /// failed: a failed send has nothing to wait for), else once it is. The mark waited
+    /// for is the last writes anyone handed over: the store thread's answers, or another
+    /// bind of a pool, may have taken this send's writes before this task did.
     pub(crate) fn answer(
         &mut self,
         reply: Reply<Sent>,
         result: Result<Sent, Error>,
     ) -> Option<(Reply<Sent>, Result<Sent, Error>)> {
         self.take();
-        let durable = self
-            .tracking
-            .link
-            .as_ref()
-            .map_or(u64::MAX, |l| l.durable());
-        if result.is_err() || durable >= self.last_seq {
+        let Some(link) = &self.tracking.link else {
+            return Some((reply, result));
+        };
+        let seq = link.last_taken();
+        if result.is_err() || link.durable() >= seq {
             return Some((reply, result));
         }
         self.waits.push_back(Wait {
-            seq: self.last_seq,
+            seq,
             deadline: Instant::now() + self.timeout,
             reply,
             result,
