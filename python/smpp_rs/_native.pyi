@@ -46,6 +46,12 @@ class Client:
         report_timeout: Optional[float] = None,
         max_rate: Optional[float] = None,
         track: bool = True,
+        pin_cert: Union[str, List[str], None] = None,
+        pin_sha256: Union[str, List[str], None] = None,
+        allow_expired: bool = False,
+        insecure: bool = False,
+        client_cert: Optional[str] = None,
+        client_key: Optional[str] = None,
     ) -> None: ...
     def send_text(
         self,

@@ -25,7 +25,10 @@ const SLICE: Duration = Duration::from_millis(100);
 /// `system_type`, `timeout` (response timeout, seconds), `enquire_link` (seconds, `None`
 /// for none), `reconnect` (bool), `store` (`"sqlite:PATH"` or `"redis://HOST:PORT[/DB]"`),
 /// `account` (the SMSC account name ids belong to, with a shared store), `tls` (bool),
-/// `ca` (a PEM file), `server_name`, `reassembly` (bool, on by default),
+/// `ca` (a PEM file), `server_name`, `pin_cert` (the SMSC's own certificate, a PEM file or
+/// a list of them), `pin_sha256` (its fingerprint, or a list), `allow_expired`,
+/// `insecure` (no check, with a warning at every connect), `client_cert` and `client_key`
+/// (mutual TLS); any TLS option turns TLS on (see docs/tls.md), `reassembly` (bool, on by default),
 /// `report_timeout` (seconds a report may wait for its receipts), `max_rate` (submits per
 /// second), `track` (follow every message to a `"report"` event, on by default; a bulk
 /// sender that wants no reports turns it off, since reports wait until they are read).
@@ -106,6 +109,18 @@ fn registered_delivery(o: TextOptions, v: Option<&Bound<'_, PyAny>>) -> PyResult
         PyTypeError::new_err("registered_delivery is a bool or an int from 0 to 255")
     })?;
     Ok(o.registered_delivery(octet))
+}
+
+/// A string, or a list of strings (`pin_cert`, `pin_sha256`).
+fn str_or_list(name: &str, v: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
+    let Some(v) = v else {
+        return Ok(Vec::new());
+    };
+    if let Ok(one) = v.extract::<String>() {
+        return Ok(vec![one]);
+    }
+    v.extract::<Vec<String>>()
+        .map_err(|_| PyTypeError::new_err(format!("{name} is a string or a list of strings")))
 }
 
 /// One named field of a text's options (see `send_text`).
@@ -229,7 +244,9 @@ impl Client {
         addr, system_id, password, bind = "trx", window = 64, *, system_type = None,
         timeout = 10.0, enquire_link = Some(30.0), reconnect = false, store = None,
         account = None, tls = false, ca = None, server_name = None, reassembly = true,
-        report_timeout = None, max_rate = None, track = true
+        report_timeout = None, max_rate = None, track = true, pin_cert = None,
+        pin_sha256 = None, allow_expired = false, insecure = false, client_cert = None,
+        client_key = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -252,6 +269,12 @@ impl Client {
         report_timeout: Option<f64>,
         max_rate: Option<f64>,
         track: bool,
+        pin_cert: Option<&Bound<'_, PyAny>>,
+        pin_sha256: Option<&Bound<'_, PyAny>>,
+        allow_expired: bool,
+        insecure: bool,
+        client_cert: Option<String>,
+        client_key: Option<String>,
     ) -> PyResult<Client> {
         let mut config = ClientConfig::new(bind_kind(bind)?, system_id, password)
             .window(window.max(1))
@@ -282,20 +305,32 @@ impl Client {
             config.lifecycle.tracker.report_timeout = seconds("report_timeout", t)?;
         }
         config.max_rate = max_rate;
-        if tls {
-            let mut t = match &ca {
-                Some(path) => {
-                    let pem = std::fs::read(path)
-                        .map_err(|e| raise(py, "ConfigError", format!("ca {path}: {e}"), &[]))?;
-                    smpp_client::TlsClientConfig::with_ca_pem(&pem)
-                }
-                None => smpp_client::TlsClientConfig::system_roots(),
-            }
-            .map_err(|e| raise(py, "ConfigError", format!("TLS: {e}"), &[]))?;
-            if let Some(name) = server_name {
-                t = t.server_name(name);
-            }
-            config = config.tls(t);
+        // The TLS settings and their rules are the configuration file's
+        // (`TlsFileConfig::client_config`); an error names the argument.
+        let mut t = smpp_client::TlsFileConfig::default();
+        t.ca = ca.map(Into::into);
+        t.server_name = server_name;
+        t.pin_cert = str_or_list("pin_cert", pin_cert)?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        t.pin_sha256 = str_or_list("pin_sha256", pin_sha256)?;
+        t.allow_expired = allow_expired;
+        t.insecure = insecure;
+        t.client_cert = client_cert.map(Into::into);
+        t.client_key = client_key.map(Into::into);
+        let wanted = tls
+            || t.ca.is_some()
+            || !t.pin_cert.is_empty()
+            || !t.pin_sha256.is_empty()
+            || t.insecure
+            || t.client_cert.is_some();
+        if wanted {
+            let tls_config = py.detach(|| t.client_config()).map_err(|e| {
+                let key = if e.key.is_empty() { "tls" } else { e.key };
+                raise(py, "ConfigError", format!("{key}: {}", e.message), &[])
+            })?;
+            config = config.tls(tls_config);
         }
         let client = py
             .detach(|| smpp_client::Client::connect_to([addr.as_str()], config))

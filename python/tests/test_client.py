@@ -229,3 +229,21 @@ def test_durations_beyond_the_clock_are_refused(smsc):
             c.next_event(timeout=1e300)
         with pytest.raises(ValueError):
             c.send_text("MyBrand", "447700900123", "x", validity=-1)
+
+
+def test_tls_settings_are_checked_naming_the_argument(smsc):
+    with pytest.raises(smpp_rs.ConfigError) as e:
+        smpp_rs.Client(smsc.address, "esme", "secret", pin_sha256="zz")
+    assert "pin_sha256" in str(e.value)
+    with pytest.raises(smpp_rs.ConfigError) as e:
+        smpp_rs.Client(smsc.address, "esme", "secret", pin_cert=["/nonexistent/smsc.crt"])
+    assert "pin_cert" in str(e.value) and "/nonexistent/smsc.crt" in str(e.value)
+    with pytest.raises(smpp_rs.ConfigError) as e:
+        smpp_rs.Client(smsc.address, "esme", "secret", insecure=True, ca="/x.pem")
+    assert "give one of" in str(e.value)
+    with pytest.raises(TypeError):
+        smpp_rs.Client(smsc.address, "esme", "secret", pin_sha256=42)
+    # A TLS option turns TLS on: the plaintext test SMSC then is no TLS peer.
+    with pytest.raises(smpp_rs.ConnectionError) as e:
+        smpp_rs.Client(smsc.address, "esme", "secret", insecure=True, timeout=2)
+    assert "TLS" in str(e.value)

@@ -2,10 +2,10 @@
 //! `tls-probe`): how the SMSC's certificate is checked (system roots, `--ca`, a pinned
 //! certificate, or `--insecure`), the client certificate, and the server name.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
-use smpp_client::{CertPin, TlsClientConfig};
+use smpp_client::{TlsClientConfig, TlsFileConfig};
 
 /// TLS to the SMSC.
 #[derive(Args, Clone, Debug, Default)]
@@ -47,10 +47,6 @@ pub(crate) struct TlsArgs {
     pub(crate) client_key: Option<PathBuf>,
 }
 
-fn read(flag: &str, path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{flag} {}: {e}", path.display()))
-}
-
 impl TlsArgs {
     /// Whether TLS was asked for, by --tls or any other TLS option.
     pub(crate) fn wanted(&self) -> bool {
@@ -64,7 +60,8 @@ impl TlsArgs {
     }
 
     /// The client configuration (`None` without TLS); `host` is the host of --addr, the
-    /// default server name.
+    /// default server name. The rules are the configuration file's
+    /// (`TlsFileConfig::client_config`); an error names the option.
     pub(crate) fn client_config(
         &self,
         host: Option<&str>,
@@ -72,45 +69,21 @@ impl TlsArgs {
         if !self.wanted() {
             return Ok(None);
         }
-        if self.allow_expired && self.pin_cert.is_empty() && self.pin_sha256.is_empty() {
-            return Err("--allow-expired goes with --pin-cert or --pin-sha256".into());
-        }
-        let mut pins = Vec::new();
-        for path in &self.pin_cert {
-            let pem = read("--pin-cert", path)?;
-            pins.extend(
-                CertPin::from_pem(&pem)
-                    .map_err(|e| format!("--pin-cert {}: {e}", path.display()))?,
-            );
-        }
-        for hex in &self.pin_sha256 {
-            pins.push(CertPin::from_hex(hex).map_err(|e| format!("--pin-sha256: {e}"))?);
-        }
-        let mut tls = if !pins.is_empty() {
-            TlsClientConfig::pinned(pins, self.allow_expired).map_err(|e| e.to_string())?
-        } else if self.insecure {
-            TlsClientConfig::dangerous_accept_any().map_err(|e| e.to_string())?
-        } else if let Some(path) = &self.ca {
-            TlsClientConfig::with_ca_pem(&read("--ca", path)?)
-                .map_err(|e| format!("--ca {}: {e}", path.display()))?
-        } else {
-            TlsClientConfig::system_roots()
-                .map_err(|e| format!("TLS without --ca: the system's roots: {e}"))?
-        };
-        if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
-            tls = tls
-                .with_client_cert(&read("--client-cert", cert)?, &read("--client-key", key)?)
-                .map_err(|e| {
-                    format!(
-                        "--client-cert {} --client-key {}: {e}",
-                        cert.display(),
-                        key.display()
-                    )
-                })?;
-        }
-        if let Some(name) = self.server_name.as_deref().or(host) {
-            tls = tls.server_name(name.to_string());
-        }
-        Ok(Some(tls))
+        let mut t = TlsFileConfig::default();
+        t.ca = self.ca.clone();
+        t.server_name = self.server_name.clone().or(host.map(str::to_string));
+        t.pin_cert = self.pin_cert.clone();
+        t.pin_sha256 = self.pin_sha256.clone();
+        t.allow_expired = self.allow_expired;
+        t.insecure = self.insecure;
+        t.client_cert = self.client_cert.clone();
+        t.client_key = self.client_key.clone();
+        t.client_config().map(Some).map_err(|e| {
+            if e.key.is_empty() {
+                format!("TLS: {}", e.message)
+            } else {
+                format!("--{}: {}", e.key.replace('_', "-"), e.message)
+            }
+        })
     }
 }

@@ -156,10 +156,12 @@ pub struct TlsFileConfig {
     pub ca: Option<PathBuf>,
     /// The name to check the server's certificate against, instead of its IP address.
     pub server_name: Option<String>,
-    /// The SMSC's own certificate (PEM), trusted whatever issued it (`pin_cert`).
-    pub pin_cert: Option<PathBuf>,
-    /// The SMSC's certificate by its SHA-256 fingerprint (`pin_sha256`).
-    pub pin_sha256: Option<String>,
+    /// The SMSC's own certificates (PEM), trusted whatever issued them (`pin_cert`: a
+    /// path, or a list of paths).
+    pub pin_cert: Vec<PathBuf>,
+    /// The SMSC's certificates by their SHA-256 fingerprints (`pin_sha256`: one, or a
+    /// list).
+    pub pin_sha256: Vec<String>,
     /// With a pinned certificate: accept it expired (`allow_expired`).
     pub allow_expired: bool,
     /// Accept any certificate without a check, with a warning at every connect
@@ -169,6 +171,89 @@ pub struct TlsFileConfig {
     pub client_cert: Option<PathBuf>,
     /// Its private key (PEM) (`client_key`).
     pub client_key: Option<PathBuf>,
+}
+
+/// A TLS setting that cannot be used: its key (as the configuration file names it:
+/// `pin_cert`, `client_key`, ...; empty for the table as a whole) and why.
+#[cfg(feature = "tls-core")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsSettingError {
+    /// The key at fault (`ca`, `pin_cert`, `pin_sha256`, `allow_expired`, `insecure`,
+    /// `client_cert`, `client_key`), or empty.
+    pub key: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+#[cfg(feature = "tls-core")]
+impl TlsFileConfig {
+    /// The client TLS configuration these settings describe: the one place the rules live
+    /// for the configuration file, the CLI's TLS options and the Python package. A pinned
+    /// certificate (`pin_cert`, `pin_sha256`), `insecure` and `ca` exclude each other;
+    /// `allow_expired` needs a pin; `client_cert` and `client_key` go together; without a
+    /// pin, `insecure` or `ca`, the system's roots are trusted. Files are read here.
+    pub fn client_config(&self) -> Result<crate::TlsClientConfig, TlsSettingError> {
+        let err = |key: &'static str, message: String| TlsSettingError { key, message };
+        let read = |key: &'static str, path: &PathBuf| {
+            std::fs::read(path)
+                .map_err(|e| err(key, format!("cannot read `{}`: {e}", path.display())))
+        };
+        let mut pins = Vec::new();
+        for path in &self.pin_cert {
+            pins.extend(
+                crate::CertPin::from_pem(&read("pin_cert", path)?)
+                    .map_err(|e| err("pin_cert", format!("`{}`: {e}", path.display())))?,
+            );
+        }
+        for hex in &self.pin_sha256 {
+            pins.push(crate::CertPin::from_hex(hex).map_err(|e| err("pin_sha256", e.to_string()))?);
+        }
+        let exclusive = [!pins.is_empty(), self.insecure, self.ca.is_some()];
+        if exclusive.iter().filter(|b| **b).count() > 1 {
+            return Err(err(
+                "",
+                "give one of a pinned certificate (pin_cert, pin_sha256), insecure and ca".into(),
+            ));
+        }
+        if self.allow_expired && pins.is_empty() {
+            return Err(err(
+                "allow_expired",
+                "goes with pin_cert or pin_sha256".into(),
+            ));
+        }
+        let mut client = if !pins.is_empty() {
+            crate::TlsClientConfig::pinned(pins, self.allow_expired)
+                .map_err(|e| err("", e.to_string()))?
+        } else if self.insecure {
+            crate::TlsClientConfig::dangerous_accept_any()
+                .map_err(|e| err("insecure", e.to_string()))?
+        } else {
+            match &self.ca {
+                Some(ca) => crate::TlsClientConfig::with_ca_pem(&read("ca", ca)?)
+                    .map_err(|e| err("ca", format!("CA file `{}`: {e}", ca.display())))?,
+                None => crate::TlsClientConfig::system_roots()
+                    .map_err(|e| err("", format!("system roots: {e}")))?,
+            }
+        };
+        match (&self.client_cert, &self.client_key) {
+            (Some(cert), Some(key)) => {
+                client = client
+                    .with_client_cert(&read("client_cert", cert)?, &read("client_key", key)?)
+                    .map_err(|e| err("client_cert", e.to_string()))?;
+            }
+            (None, None) => {}
+            _ => {
+                return Err(err(
+                    "client_cert",
+                    "client_cert and client_key go together".into(),
+                ))
+            }
+        }
+        if let Some(name) = &self.server_name {
+            client = client.server_name(name.clone());
+        }
+        Ok(client)
+    }
 }
 
 /// Why a configuration file was refused: where (file, line, key) and what.
@@ -282,14 +367,10 @@ impl PoolConfig {
         let dir = path.parent().unwrap_or(Path::new(""));
         for a in &mut config.smsc {
             let files = a.tls.as_mut().into_iter().flat_map(|t| {
-                [
-                    &mut t.ca,
-                    &mut t.pin_cert,
-                    &mut t.client_cert,
-                    &mut t.client_key,
-                ]
+                let single = [&mut t.ca, &mut t.client_cert, &mut t.client_key];
+                single.into_iter().flatten().chain(t.pin_cert.iter_mut())
             });
-            for ca in files.flatten() {
+            for ca in files {
                 if ca.is_relative() {
                     *ca = dir.join(&*ca);
                 }
@@ -360,71 +441,18 @@ impl AccountConfig {
         config: crate::ClientConfig,
         tls: &TlsFileConfig,
     ) -> Result<crate::ClientConfig, ConfigError> {
-        let err = |key: &str, what: String| {
-            ConfigError::new(None, Some(key), format!("account `{}`: {what}", self.name))
-        };
-        let read = |key: &str, path: &PathBuf| {
-            std::fs::read(path)
-                .map_err(|e| err(key, format!("cannot read `{}`: {e}", path.display())))
-        };
-        let mut pins = Vec::new();
-        if let Some(path) = &tls.pin_cert {
-            pins.extend(
-                crate::CertPin::from_pem(&read("tls.pin_cert", path)?)
-                    .map_err(|e| err("tls.pin_cert", format!("`{}`: {e}", path.display())))?,
-            );
-        }
-        if let Some(hex) = &tls.pin_sha256 {
-            pins.push(
-                crate::CertPin::from_hex(hex).map_err(|e| err("tls.pin_sha256", e.to_string()))?,
-            );
-        }
-        let exclusive = [!pins.is_empty(), tls.insecure, tls.ca.is_some()];
-        if exclusive.iter().filter(|b| **b).count() > 1 {
-            return Err(err(
-                "tls",
-                "give one of a pinned certificate (pin_cert, pin_sha256), insecure and ca".into(),
-            ));
-        }
-        if tls.allow_expired && pins.is_empty() {
-            return Err(err(
-                "tls.allow_expired",
-                "goes with pin_cert or pin_sha256".into(),
-            ));
-        }
-        let mut client = if !pins.is_empty() {
-            crate::TlsClientConfig::pinned(pins, tls.allow_expired)
-                .map_err(|e| err("tls", e.to_string()))?
-        } else if tls.insecure {
-            crate::TlsClientConfig::dangerous_accept_any().map_err(|e| err("tls", e.to_string()))?
-        } else {
-            match &tls.ca {
-                Some(ca) => crate::TlsClientConfig::with_ca_pem(&read("tls.ca", ca)?)
-                    .map_err(|e| err("tls.ca", format!("CA file `{}`: {e}", ca.display())))?,
-                None => crate::TlsClientConfig::system_roots()
-                    .map_err(|e| err("tls", format!("system roots: {e}")))?,
-            }
-        };
-        match (&tls.client_cert, &tls.client_key) {
-            (Some(cert), Some(key)) => {
-                client = client
-                    .with_client_cert(
-                        &read("tls.client_cert", cert)?,
-                        &read("tls.client_key", key)?,
-                    )
-                    .map_err(|e| err("tls.client_cert", e.to_string()))?;
-            }
-            (None, None) => {}
-            _ => {
-                return Err(err(
-                    "tls.client_cert",
-                    "client_cert and client_key go together".into(),
-                ))
-            }
-        }
-        if let Some(name) = &tls.server_name {
-            client = client.server_name(name.clone());
-        }
+        let client = tls.client_config().map_err(|e| {
+            let key = if e.key.is_empty() {
+                "tls".to_string()
+            } else {
+                format!("tls.{}", e.key)
+            };
+            ConfigError::new(
+                None,
+                Some(&key),
+                format!("account `{}`: {}", self.name, e.message),
+            )
+        })?;
         Ok(config.tls(client))
     }
 
@@ -511,13 +539,39 @@ impl<'de> Deserialize<'de> for Addrs {
 /// `tls`: `true`, `false` or a table.
 struct RawTls(Option<TlsFileConfig>);
 
+/// A value, or a list of them.
+struct OneOrMany<T>(Vec<T>);
+
+impl<T> Default for OneOrMany<T> {
+    fn default() -> Self {
+        OneOrMany(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either<T> {
+            Many(Vec<T>),
+            One(T),
+        }
+        Ok(OneOrMany(match Either::deserialize(d)? {
+            Either::Many(v) => v,
+            Either::One(x) => vec![x],
+        }))
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTlsTable {
     ca: Option<PathBuf>,
     server_name: Option<String>,
-    pin_cert: Option<PathBuf>,
-    pin_sha256: Option<String>,
+    #[serde(default)]
+    pin_cert: OneOrMany<PathBuf>,
+    #[serde(default)]
+    pin_sha256: OneOrMany<String>,
     #[serde(default)]
     allow_expired: bool,
     #[serde(default)]
@@ -545,8 +599,8 @@ impl<'de> Deserialize<'de> for RawTls {
                 Ok(RawTls(Some(TlsFileConfig {
                     ca: t.ca,
                     server_name: t.server_name,
-                    pin_cert: t.pin_cert,
-                    pin_sha256: t.pin_sha256,
+                    pin_cert: t.pin_cert.0,
+                    pin_sha256: t.pin_sha256.0,
                     allow_expired: t.allow_expired,
                     insecure: t.insecure,
                     client_cert: t.client_cert,
@@ -1176,7 +1230,7 @@ tls = { pin_sha256 = "AB:CD", allow_expired = true }
 "#;
         let c = PoolConfig::from_toml(text).expect("the keys are known");
         let tls = c.smsc[0].tls.as_ref().expect("a tls table");
-        assert_eq!(tls.pin_sha256.as_deref(), Some("AB:CD"));
+        assert_eq!(tls.pin_sha256, ["AB:CD"]);
         assert!(tls.allow_expired);
         // A fingerprint that is not one is refused naming the key.
         let e = c.smsc[0]

@@ -93,6 +93,8 @@ use smpp_transport::{Connection, Transport, TransportError, TransportHandle};
 pub use close::UnbindOutcome;
 
 pub use config::{Addressing, Backoff, ClientConfig, ReceiptItems, ThrottlePolicy};
+#[cfg(feature = "tls-core")]
+pub use config_file::TlsSettingError;
 pub use config_file::{
     AccountConfig, BindMode, ConfigError, PoolConfig, StoreConfig, TlsFileConfig,
 };
