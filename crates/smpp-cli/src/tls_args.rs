@@ -56,6 +56,7 @@ impl TlsArgs {
             || !self.pin_cert.is_empty()
             || !self.pin_sha256.is_empty()
             || self.insecure
+            || self.allow_expired
             || self.client_cert.is_some()
     }
 
@@ -79,10 +80,21 @@ impl TlsArgs {
         t.client_cert = self.client_cert.clone();
         t.client_key = self.client_key.clone();
         t.client_config().map(Some).map_err(|e| {
+            // The file's key names, as this command's options.
+            let mut message = e.message;
+            for key in [
+                "pin_cert",
+                "pin_sha256",
+                "allow_expired",
+                "client_cert",
+                "client_key",
+            ] {
+                message = message.replace(key, &format!("--{}", key.replace('_', "-")));
+            }
             if e.key.is_empty() {
-                format!("TLS: {}", e.message)
+                format!("TLS: {message}")
             } else {
-                format!("--{}: {}", e.key.replace('_', "-"), e.message)
+                format!("--{}: {message}", e.key.replace('_', "-"))
             }
         })
     }
