@@ -1,5 +1,6 @@
 //! `Smsc`: the test SMSC (`smpp_smsc::Smsc`) in-process, for testing ESME code from Python.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
@@ -20,17 +21,21 @@ use crate::errors::raise;
 /// do), `first_id` (the first message id), `max_submits_per_second` (answer
 /// `ESME_RTHROTTLED` above it), `mo_split` (how `inject_mo` sends a long text: `"udh"`,
 /// `"udh16"`, `"sar"` or `"payload"`).
-#[pyclass(module = "smpp_rs")]
+#[pyclass(module = "smpp_rs", frozen)]
 pub(crate) struct Smsc {
-    inner: Option<smpp_smsc::Smsc>,
+    /// `None` once stopped. Each call takes its own reference, so that another thread may
+    /// stop it meanwhile (the SMSC stops when the last reference goes).
+    inner: Mutex<Option<Arc<smpp_smsc::Smsc>>>,
     /// The only account, when `users` had one: `inject_mo`'s default.
     only_user: Option<String>,
 }
 
 impl Smsc {
-    fn smsc(&self, py: Python<'_>) -> PyResult<&smpp_smsc::Smsc> {
+    fn smsc(&self, py: Python<'_>) -> PyResult<Arc<smpp_smsc::Smsc>> {
         self.inner
-            .as_ref()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
             .ok_or_else(|| raise(py, "SmppError", "the SMSC is stopped".into(), &[]))
     }
 }
@@ -92,7 +97,7 @@ impl Smsc {
             .detach(|| smpp_smsc::Smsc::start(config))
             .map_err(|e| raise(py, "SmppError", format!("the SMSC did not start: {e}"), &[]))?;
         Ok(Smsc {
-            inner: Some(smsc),
+            inner: Mutex::new(Some(Arc::new(smsc))),
             only_user,
         })
     }
@@ -144,10 +149,16 @@ impl Smsc {
         Ok(d)
     }
 
-    /// Stops it: every connection is closed.
-    fn stop(&mut self, py: Python<'_>) {
-        if let Some(s) = self.inner.take() {
-            py.detach(move || s.shutdown());
+    /// Stops it: every connection is closed (once no other thread is inside one of its
+    /// calls).
+    fn stop(&self, py: Python<'_>) {
+        let taken = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(s) = taken {
+            py.detach(move || match Arc::try_unwrap(s) {
+                Ok(s) => s.shutdown(),
+                // Another call holds it: it stops when that call lets it go.
+                Err(shared) => drop(shared),
+            });
         }
     }
 
@@ -156,7 +167,7 @@ impl Smsc {
     }
 
     #[pyo3(signature = (*_args))]
-    fn __exit__(&mut self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
         self.stop(py);
         false
     }

@@ -247,3 +247,14 @@ def test_tls_settings_are_checked_naming_the_argument(smsc):
     with pytest.raises(smpp_rs.ConnectionError) as e:
         smpp_rs.Client(smsc.address, "esme", "secret", insecure=True, timeout=2)
     assert "TLS" in str(e.value)
+
+
+def test_a_stopped_smsc_says_so_and_stopping_twice_is_harmless():
+    s = smpp_rs.Smsc(users={"esme": "secret"})
+    addr = s.address
+    s.stop()
+    s.stop()
+    with pytest.raises(smpp_rs.SmppError):
+        s.stats()
+    with pytest.raises(ConnectionError):
+        smpp_rs.Client(addr, "esme", "secret", timeout=2)
