@@ -17,7 +17,8 @@ use smpp_smsc::{Smsc, SmscConfig, User};
 use smpp_tokio::{Client, ClientConfig, Error, InboundKind, Outcome, TextOptions, UnbindOutcome};
 use tokio::time::timeout;
 
-const WAIT: Duration = Duration::from_secs(20);
+mod common;
+use common::{report, WAIT};
 
 fn config(kind: BindKind) -> ClientConfig {
     ClientConfig::new(kind, "esme", "pw").response_timeout(Duration::from_secs(10))
@@ -36,20 +37,6 @@ async fn until(smsc: &Smsc, cond: impl Fn(&smpp_smsc::Stats) -> bool) {
     })
     .await
     .unwrap_or_else(|_| panic!("not in time: {:?}", smsc.stats()));
-}
-
-/// The next report on the stream (skipping receipts and the rest), within `WAIT`.
-async fn report(inbound: &mut smpp_tokio::Inbound) -> smpp_tokio::Report {
-    timeout(WAIT, async {
-        while let Some(item) = inbound.recv().await {
-            if let InboundKind::Report(r) = item {
-                return r;
-            }
-        }
-        panic!("the stream ended before a report");
-    })
-    .await
-    .expect("a report in time")
 }
 
 #[tokio::test]

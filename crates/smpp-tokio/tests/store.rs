@@ -13,14 +13,15 @@ use std::time::Duration;
 use smpp_client::{PoolConfig, StoreHandle};
 use smpp_session::BindKind;
 use smpp_smsc::{Smsc, SmscConfig, User};
-use smpp_tokio::{Client, ClientConfig, Error, InboundKind, Outcome, Pool, TextOptions};
+use smpp_tokio::{Client, ClientConfig, Error, Outcome, Pool, TextOptions};
 use tokio::time::timeout;
+
+mod common;
+use common::{report, WAIT};
 
 #[path = "../../smpp-store/tests/common/redis.rs"]
 #[allow(dead_code)]
 mod redis;
-
-const WAIT: Duration = Duration::from_secs(20);
 
 /// Receipts `delay` after the submit, held up to 30 s for a receiver of the account.
 fn smsc(delay: Duration) -> Smsc {
@@ -67,20 +68,6 @@ impl Drop for SqliteFile {
     fn drop(&mut self) {
         self.remove();
     }
-}
-
-/// The next report on the stream, within `WAIT`.
-async fn report(inbound: &mut smpp_tokio::Inbound) -> smpp_tokio::Report {
-    timeout(WAIT, async {
-        while let Some(item) = inbound.recv().await {
-            if let InboundKind::Report(r) = item {
-                return r;
-            }
-        }
-        panic!("the stream ended before a report");
-    })
-    .await
-    .expect("a report in time")
 }
 
 /// A transmitter sends and closes before the receipt; the message is in the store as

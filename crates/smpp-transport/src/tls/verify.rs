@@ -148,8 +148,8 @@ impl CertificateSummary {
         Some(CertificateSummary {
             subject: cert.subject().to_string(),
             issuer: cert.issuer().to_string(),
-            not_before: utc(validity.not_before.timestamp()),
-            not_after: utc(validity.not_after.timestamp()),
+            not_before: utc(&validity.not_before),
+            not_after: utc(&validity.not_after),
             not_before_unix: validity.not_before.timestamp(),
             not_after_unix: validity.not_after.timestamp(),
             names,
@@ -181,24 +181,17 @@ impl fmt::Display for CertificateSummary {
     }
 }
 
-/// Seconds since the Unix epoch as `YYYY-MM-DD hh:mm:ss UTC` (proleptic Gregorian).
-fn utc(t: i64) -> String {
-    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-    // Civil date from a day count (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+/// An X.509 time as `YYYY-MM-DD hh:mm:ss UTC`.
+fn utc(t: &x509_parser::time::ASN1Time) -> String {
+    let d = t.to_datetime();
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        secs / 3_600,
-        secs % 3_600 / 60,
-        secs % 60
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        d.year(),
+        u8::from(d.month()),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second()
     )
 }
 
