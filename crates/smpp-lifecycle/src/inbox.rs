@@ -4,6 +4,7 @@
 //! `short_message` or one `message_payload` passes straight through.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Instant;
 
 use log::debug;
@@ -82,6 +83,9 @@ struct Meta {
     dest_ton: u8,
     dest_npi: u8,
     data_coding: u8,
+    /// How many octets of the reassembly key's destination are the account's prefix
+    /// (its name and a 0x1f), not the address.
+    scope: usize,
 }
 
 /// Makes incoming segments whole; see the module docs.
@@ -122,8 +126,22 @@ impl Inbox {
     /// Takes an MO `deliver_sm` (not a receipt). The whole message, now or once its last
     /// segment comes, is an [`Event::Message`].
     pub fn push_deliver_sm(&mut self, now: Instant, d: &DeliverSm<'_>) {
+        self.push_deliver_sm_in(now, None, d);
+    }
+
+    /// [`Inbox::push_deliver_sm`] for a PDU read on a bind of `account` (a pool's account
+    /// name): its segments are put together only with segments read on the same
+    /// account's binds (two SMSCs may deliver parts of different messages with the same
+    /// addresses and reference).
+    pub fn push_deliver_sm_in(
+        &mut self,
+        now: Instant,
+        account: Option<&Arc<str>>,
+        d: &DeliverSm<'_>,
+    ) {
         self.push(
             now,
+            account,
             Mo {
                 source: (
                     d.source_addr_ton,
@@ -145,8 +163,15 @@ impl Inbox {
 
     /// Takes an MO `data_sm` (not a receipt), like [`Inbox::push_deliver_sm`].
     pub fn push_data_sm(&mut self, now: Instant, d: &DataSm<'_>) {
+        self.push_data_sm_in(now, None, d);
+    }
+
+    /// [`Inbox::push_data_sm`] for a PDU read on a bind of `account`, like
+    /// [`Inbox::push_deliver_sm_in`].
+    pub fn push_data_sm_in(&mut self, now: Instant, account: Option<&Arc<str>>, d: &DataSm<'_>) {
         self.push(
             now,
+            account,
             Mo {
                 source: (
                     d.source_addr_ton,
@@ -166,7 +191,7 @@ impl Inbox {
         );
     }
 
-    fn push(&mut self, now: Instant, mo: Mo<'_>) {
+    fn push(&mut self, now: Instant, account: Option<&Arc<str>>, mo: Mo<'_>) {
         let user_data = if mo.short_message.is_empty() {
             mo.tlvs
                 .iter()
@@ -184,6 +209,7 @@ impl Inbox {
             dest_ton: mo.destination.0,
             dest_npi: mo.destination.1,
             data_coding: mo.data_coding,
+            scope: account.map_or(0, |a| a.len() + 1),
         };
         let Some((info, body)) = concat::segment_of(mo.esm_class, user_data, mo.tlvs) else {
             // Not a segment: the message is whole (a header without concatenation, ports
@@ -198,14 +224,24 @@ impl Inbox {
             );
             return;
         };
-        let key = key_of(mo.source.2, mo.destination.2, info);
+        // The destination as the reassembler keys it: after the account's name, so that
+        // segments of two accounts never meet.
+        let scoped: Vec<u8>;
+        let keyed_destination = match account {
+            None => mo.destination.2,
+            Some(a) => {
+                scoped = [a.as_bytes(), &[0x1f], mo.destination.2].concat();
+                &scoped
+            }
+        };
+        let key = key_of(mo.source.2, keyed_destination, info);
         let fresh = !self.meta.contains_key(&key);
         if fresh {
             self.meta.insert(key.clone(), meta);
         }
         match self
             .reassembler
-            .push(now, mo.source.2, mo.destination.2, info, body)
+            .push(now, mo.source.2, keyed_destination, info, body)
         {
             Ok(Pushed::Complete(r)) => {
                 let meta = self.meta.remove(&r.key).unwrap_or(meta);
@@ -213,7 +249,7 @@ impl Inbox {
                 self.whole(
                     meta,
                     &r.key.source,
-                    &r.key.destination,
+                    address_of(&r.key.destination, meta.scope),
                     r.segments,
                     reference,
                 );
@@ -287,12 +323,17 @@ impl Inbox {
                 dest_ton: 0,
                 dest_npi: 0,
                 data_coding: 0,
+                scope: 0,
             });
             let parts: Vec<Vec<u8>> = i.received.iter().map(|(_, d)| d.clone()).collect();
             let text = self.decode(meta.data_coding, &parts);
             self.events.push_back(Event::Incomplete(Incomplete {
                 source: Address::new(meta.source_ton, meta.source_npi, &i.key.source),
-                destination: Address::new(meta.dest_ton, meta.dest_npi, &i.key.destination),
+                destination: Address::new(
+                    meta.dest_ton,
+                    meta.dest_npi,
+                    address_of(&i.key.destination, meta.scope),
+                ),
                 data_coding: meta.data_coding,
                 total: i.key.total,
                 concat_reference: i.key.reference,
@@ -323,6 +364,11 @@ impl Inbox {
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
+}
+
+/// The address in a reassembly key's destination, after `scope` octets of account prefix.
+fn address_of(keyed: &[u8], scope: usize) -> &[u8] {
+    keyed.get(scope..).unwrap_or(keyed)
 }
 
 fn key_of(source: &[u8], destination: &[u8], info: concat::SegmentInfo) -> MessageKey {

@@ -162,7 +162,8 @@ impl Lifecycle {
 
     /// [`Lifecycle::on_inbound`] for a PDU read on a bind of `account` (a pool's account
     /// name): a receipt matches only what that account accepted
-    /// ([`Tracker::on_receipt_in`]).
+    /// ([`Tracker::on_receipt_in`]), and an MO segment is put together only with segments
+    /// of the same account ([`Inbox::push_deliver_sm_in`]).
     pub fn on_inbound_in(
         &mut self,
         now: Instant,
@@ -182,14 +183,14 @@ impl Lifecycle {
             },
             Body::DeliverSm(d) => match &mut self.inbox {
                 Some(inbox) => {
-                    inbox.push_deliver_sm(now, d);
+                    inbox.push_deliver_sm_in(now, account, d);
                     Routed::Inbox
                 }
                 None => Routed::Pass,
             },
             Body::DataSm(d) => match &mut self.inbox {
                 Some(inbox) => {
-                    inbox.push_data_sm(now, d);
+                    inbox.push_data_sm_in(now, account, d);
                     Routed::Inbox
                 }
                 None => Routed::Pass,

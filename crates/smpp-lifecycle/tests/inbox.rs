@@ -169,3 +169,43 @@ fn receipts_go_to_the_tracker_and_bad_receipts_pass() {
     d.short_message = OctetString::from(&b"no receipt here"[..]);
     assert_eq!(life.on_inbound(t0, &Body::from(d)), Routed::Pass);
 }
+
+/// Two SMSC accounts deliver parts of two different long MOs with the same addresses and
+/// the same reference, interleaved: each account's parts make its own message (unscoped,
+/// the second account's first part would be taken as a duplicate and both messages lost).
+#[test]
+fn segments_of_two_accounts_never_meet() {
+    use std::sync::Arc;
+    let t0 = Instant::now();
+    let mut life = Lifecycle::new(LifecycleConfig::default());
+    let (a, b): (Arc<str>, Arc<str>) = ("smsc-a".into(), "smsc-b".into());
+    let text_a = "From the first SMSC, a message long enough for two parts: ".repeat(3);
+    let text_b = "From the second SMSC, another text that needs two parts too: ".repeat(3);
+    let parts_a = segments(&text_a, Encoding::Gsm7, SplitMethod::Udh8, 0);
+    let parts_b = segments(&text_b, Encoding::Gsm7, SplitMethod::Udh8, 0);
+    assert!(parts_a.len() >= 2 && parts_b.len() >= 2);
+    let mut got = Vec::new();
+    for i in 0..parts_a.len().max(parts_b.len()) {
+        for (account, parts) in [(&a, &parts_a), (&b, &parts_b)] {
+            if let Some(p) = parts.get(i) {
+                assert_eq!(life.on_inbound_in(t0, Some(account), p), Routed::Inbox);
+                got.extend(messages(&mut life));
+            }
+        }
+    }
+    let texts: Vec<String> = got
+        .iter()
+        .map(|e| match e {
+            Event::Message(m) => {
+                assert_eq!(
+                    m.destination.addr, "12345",
+                    "the address, without the account"
+                );
+                m.text.clone().unwrap_or_default()
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(texts, [text_a, text_b]);
+    assert_eq!(life.inbox().map(|i| i.pending()), Some(0));
+}
