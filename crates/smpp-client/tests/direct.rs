@@ -599,27 +599,19 @@ fn messages_left_open_are_reported_when_the_session_ends() {
 }
 
 #[cfg(feature = "tls")]
+#[path = "../../smpp-smsc/tests/pki/mod.rs"]
+mod pki;
+
+#[cfg(feature = "tls")]
 mod tls {
     use super::*;
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
     use smpp_transport::blocking::connect_tls;
     use smpp_transport::TlsClientConfig;
 
     /// A CA and a server certificate it signed for 127.0.0.1, as PEM: (ca, cert, key).
     fn certificates() -> (String, String, String) {
-        let ca_key = KeyPair::generate().unwrap();
-        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(DnType::CommonName, "direct client test CA");
-        let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
-        let issuer = Issuer::new(ca, ca_key);
-        let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
-            .unwrap()
-            .signed_by(&key, &issuer)
-            .unwrap();
-        (ca_pem, cert.pem(), key.serialize_pem())
+        let p = super::pki::pki(&["127.0.0.1"]);
+        (p.ca, p.cert, p.key)
     }
 
     #[test]

@@ -20,6 +20,10 @@ use tokio::time::timeout;
 mod common;
 use common::{report, WAIT};
 
+#[cfg(feature = "tls")]
+#[path = "../../smpp-smsc/tests/pki/mod.rs"]
+mod pki;
+
 fn config(kind: BindKind) -> ClientConfig {
     ClientConfig::new(kind, "esme", "pw").response_timeout(Duration::from_secs(10))
 }
@@ -307,27 +311,15 @@ async fn dropping_the_last_handle_unbinds_and_dropped_futures_are_counted() {
 #[cfg(feature = "tls")]
 #[tokio::test]
 async fn binds_and_gets_receipts_over_tls() {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "smpp-tokio test CA");
-    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
-    let issuer = Issuer::new(ca, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
-        .unwrap()
-        .signed_by(&key, &issuer)
-        .unwrap();
+    let p = pki::pki(&["127.0.0.1"]);
     let smsc = Smsc::start(
         SmscConfig::default()
             .receipt_delay(Duration::from_millis(5))
-            .tls(cert.pem().as_bytes(), key.serialize_pem().as_bytes())
+            .tls(p.cert.as_bytes(), p.key.as_bytes())
             .unwrap(),
     )
     .expect("SMSC");
-    let tls = smpp_client::TlsClientConfig::with_ca_pem(ca_pem.as_bytes()).unwrap();
+    let tls = smpp_client::TlsClientConfig::with_ca_pem(p.ca.as_bytes()).unwrap();
     let (client, mut inbound) =
         Client::connect(smsc.local_addr(), config(BindKind::Transceiver).tls(tls))
             .await
@@ -346,11 +338,8 @@ async fn binds_and_gets_receipts_over_tls() {
     );
 
     // A certificate from another CA: the connect fails, saying so.
-    let other = KeyPair::generate().unwrap();
-    let mut other_ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    other_ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let other_pem = other_ca.self_signed(&other).unwrap().pem();
-    let tls = smpp_client::TlsClientConfig::with_ca_pem(other_pem.as_bytes()).unwrap();
+    let other = pki::pki(&["127.0.0.1"]);
+    let tls = smpp_client::TlsClientConfig::with_ca_pem(other.ca.as_bytes()).unwrap();
     let r = Client::connect(smsc.local_addr(), config(BindKind::Transceiver).tls(tls)).await;
     // The transport's typed error, in words (as the blocking client gives it), not rustls'
     // debug text.
