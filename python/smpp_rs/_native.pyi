@@ -52,6 +52,7 @@ class Client:
         insecure: bool = False,
         client_cert: Optional[str] = None,
         client_key: Optional[str] = None,
+        max_unread: int = 65536,
     ) -> None: ...
     def send_text(
         self,

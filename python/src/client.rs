@@ -31,7 +31,9 @@ const SLICE: Duration = Duration::from_millis(100);
 /// (mutual TLS); any TLS option turns TLS on (see docs/tls.md), `reassembly` (bool, on by default),
 /// `report_timeout` (seconds a report may wait for its receipts), `max_rate` (submits per
 /// second), `track` (follow every message to a `"report"` event, on by default; a bulk
-/// sender that wants no reports turns it off, since reports wait until they are read).
+/// sender that wants no reports turns it off, since reports wait until they are read),
+/// `max_unread` (events kept for `next_event`, 65,536 by default: past that, reading from
+/// the SMSC pauses, and sends wait up to `timeout` and then raise `SmppError` unsent).
 #[pyclass(module = "smpp_rs", frozen)]
 pub(crate) struct Client {
     /// `None` once closed. Each call takes its own reference, so that another thread may
@@ -246,7 +248,7 @@ impl Client {
         account = None, tls = false, ca = None, server_name = None, reassembly = true,
         report_timeout = None, max_rate = None, track = true, pin_cert = None,
         pin_sha256 = None, allow_expired = false, insecure = false, client_cert = None,
-        client_key = None
+        client_key = None, max_unread = 65_536
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -275,6 +277,7 @@ impl Client {
         insecure: bool,
         client_cert: Option<String>,
         client_key: Option<String>,
+        max_unread: usize,
     ) -> PyResult<Client> {
         let mut config = ClientConfig::new(bind_kind(bind)?, system_id, password)
             .window(window.max(1))
@@ -301,6 +304,7 @@ impl Client {
             config.lifecycle.reassembly = None;
         }
         config.lifecycle.tracking = track;
+        config.inbound_capacity = max_unread.max(1);
         if let Some(t) = report_timeout {
             config.lifecycle.tracker.report_timeout = seconds("report_timeout", t)?;
         }

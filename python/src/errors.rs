@@ -78,6 +78,15 @@ pub(crate) fn to_py(py: Python<'_>, e: Error) -> PyErr {
         | Error::Track(_)
         | Error::Encode(_)
         | Error::Segments(_) => raise(py, "InvalidMessage", text, &[]),
+        Error::InboundFull(n) => raise(
+            py,
+            "SmppError",
+            format!(
+                "not sent: {n} events are waiting to be read; call next_event \
+                 (or create the client with track=False)"
+            ),
+            &[],
+        ),
         _ => raise(py, "SmppError", text, &[]),
     }
 }

@@ -212,6 +212,19 @@ def test_without_tracking_there_are_no_reports(smsc):
         assert c.stats()["tracker"]["submitted"] == 0
 
 
+def test_a_sender_that_never_reads_is_told_instead_of_growing(smsc):
+    # Without receipts each message is reported once answered; three unread events fill
+    # max_unread, and the next send waits `timeout` for a reader, then raises unsent.
+    with smpp_rs.Client(smsc.address, "esme", "secret", timeout=0.3, max_unread=3) as c:
+        for n in range(3):
+            c.send_text("MyBrand", "447700900123", f"t{n}", reference=f"r{n}", registered_delivery=False)
+        with pytest.raises(smpp_rs.SmppError, match="next_event"):
+            c.send_text("MyBrand", "447700900123", "t3", reference="r3", registered_delivery=False)
+        assert {e.reference for e in events(c, 3)} == {"r0", "r1", "r2"}
+        c.send_text("MyBrand", "447700900123", "t4", reference="r4", registered_delivery=False)
+        assert events(c, 1)[0].reference == "r4"
+
+
 def test_another_thread_can_close_a_client_that_waits(smsc):
     c = smpp_rs.Client(smsc.address, "esme", "secret")
     threading.Timer(0.3, c.close).start()

@@ -483,9 +483,16 @@ fn main() -> ExitCode {
         let rounds: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
         if what.starts_with("e2e") {
             let store = std::env::var("SMPP_BENCH_STORE").ok();
+            let before = ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed);
             return match e2e_run_with(tracked, rounds, store.as_deref(), "r") {
                 Ok((rate, cpu)) => {
-                    println!("{rounds} messages end to end, {rate:.0}/s, {cpu:.1} us CPU each");
+                    let allocations =
+                        ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed) - before;
+                    println!(
+                        "{rounds} messages end to end, {rate:.0}/s, {cpu:.1} us CPU each, \
+                         {:.1} allocations each (both sides)",
+                        allocations as f64 / rounds as f64
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

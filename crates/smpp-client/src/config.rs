@@ -169,7 +169,9 @@ pub struct ClientConfig {
     pub text: TextConfig,
     /// How [`Client::send_text`](crate::Client::send_text) picks addresses' TON and NPI.
     pub addressing: Addressing,
-    /// Capacity of the inbound channel; when full, reading from the SMSC pauses.
+    /// Capacity of the inbound channel; when full, reading from the SMSC pauses, and new
+    /// messages to send wait for the application to read (at most the response timeout,
+    /// then [`Error::InboundFull`](crate::Error::InboundFull)).
     pub inbound_capacity: usize,
     /// Which delivery receipts reach the application as items of their own
     /// ([`ReceiptItems::All`] by default).

@@ -43,6 +43,13 @@ pub enum Error {
     /// The message cannot be tracked (its reference is in use, or the tracker is full and
     /// refuses more).
     Track(TrackError),
+    /// The message was not sent: the application has this many inbound items unread
+    /// ([`ClientConfig::inbound_capacity`](crate::ClientConfig::inbound_capacity) or more),
+    /// and did not read any within the response timeout. Each tracked message ends in a
+    /// report there, so sending more would grow them without bound: read
+    /// [`Client::inbound`](crate::Client::inbound) (from another thread while sending), or
+    /// turn tracking off.
+    InboundFull(usize),
     /// The store failed (opening it, or reading the open messages at connect).
     Store(StoreError),
     /// The message was submitted (its ids are here) but its records were not written to
@@ -83,6 +90,11 @@ impl fmt::Display for Error {
             Error::DestAddress(e) => write!(f, "destination address: {e}"),
             Error::Time(e) => write!(f, "invalid time: {e}"),
             Error::Track(e) => write!(f, "cannot track the message: {e}"),
+            Error::InboundFull(n) => write!(
+                f,
+                "not sent: {n} inbound items (reports, receipts, MO) are waiting to be read; \
+                 read Client::inbound, or turn tracking off"
+            ),
             Error::Store(e) => write!(f, "{e}"),
             Error::NotDurable(sent, e) => write!(
                 f,

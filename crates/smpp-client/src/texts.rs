@@ -179,7 +179,19 @@ impl Inner {
 
     /// Starts tracking messages (each one's report comes on the inbound channel), under
     /// one hold of the lifecycle's lock for all of them.
-    fn track_many(&self, messages: Vec<NewMessage>) -> Vec<Result<Tracked, Error>> {
+    ///
+    /// New messages wait (at most `wait`) while the application has
+    /// [`ClientConfig::inbound_capacity`](crate::ClientConfig::inbound_capacity) items
+    /// unread, and fail with [`Error::InboundFull`] after that: every tracked message ends
+    /// in a report there, so this is what keeps an application that sends and never reads
+    /// from growing without bound.
+    fn track_many(&self, messages: Vec<NewMessage>, wait: Duration) -> Vec<Result<Tracked, Error>> {
+        if let Err(unread) = self.wait_for_reader(wait) {
+            return messages
+                .iter()
+                .map(|_| Err(Error::InboundFull(unread)))
+                .collect();
+        }
         let Ok(mut life) = self.life.lock() else {
             return messages.iter().map(|_| Err(Error::Closed)).collect();
         };
@@ -205,6 +217,31 @@ impl Inner {
             self.nudge();
         }
         r
+    }
+
+    /// Waits at most `wait` while the inbound channel holds
+    /// [`ClientConfig::inbound_capacity`](crate::ClientConfig::inbound_capacity) items or
+    /// more; `Err` with the count when it still does (the application is not reading).
+    fn wait_for_reader(&self, wait: Duration) -> Result<(), usize> {
+        let capacity = self.config.inbound_capacity.max(1);
+        let unread = || {
+            self.out
+                .lock()
+                .ok()
+                .and_then(|o| o.as_ref().map(crossbeam_channel::Sender::len))
+                .unwrap_or(0)
+        };
+        let end = Instant::now() + wait;
+        loop {
+            let n = unread();
+            if n < capacity || self.closing.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            if Instant::now() >= end {
+                return Err(n);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     /// Records segments' outcomes with the tracker (under one hold of its lock), and hands
@@ -442,7 +479,16 @@ impl Client {
         if !f.untracked.is_empty() {
             let (at, messages): (Vec<usize>, Vec<NewMessage>) = f.untracked.drain(..).unzip();
             let mut refused = Vec::new();
-            for (i, r) in at.into_iter().zip(self.inner.track_many(messages)) {
+            // Once the application was waited for in vain, the rest fail at once.
+            let wait = if f.reader_behind {
+                Duration::ZERO
+            } else {
+                self.inner.config.session.response_timeout
+            };
+            for (i, r) in at.into_iter().zip(self.inner.track_many(messages, wait)) {
+                if matches!(r, Err(Error::InboundFull(_))) {
+                    f.reader_behind = true;
+                }
                 match (r, f.states[i].as_mut()) {
                     (Ok(t), Some(state)) => state.tracked = Some(t),
                     (Ok(_), None) => {}
@@ -511,6 +557,8 @@ struct Flight {
     untracked: Vec<(usize, NewMessage)>,
     /// Segment outcomes to record with the tracker.
     records: Vec<(TrackId, usize, SubmitResult)>,
+    /// A message failed because the application did not read its inbound items in time.
+    reader_behind: bool,
 }
 
 impl Flight {
@@ -522,6 +570,7 @@ impl Flight {
             batch: Batch::new(),
             untracked: Vec::new(),
             records: Vec::new(),
+            reader_behind: false,
         }
     }
 

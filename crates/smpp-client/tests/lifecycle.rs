@@ -353,6 +353,59 @@ fn send_many_keeps_the_window_full_and_reports_every_message_once() {
 }
 
 #[test]
+fn an_application_that_never_reads_gets_an_error_instead_of_growing() {
+    // Messages that ask for no receipt are reported as soon as they are answered, by the
+    // sending thread itself. With four unread items the client holds back new messages,
+    // for the response timeout (wall clock: the application is given that long to read),
+    // then refuses them: nothing unbounded piles up, nothing is sent that could not be
+    // reported.
+    let smsc = Smsc::start(SmscConfig::default()).expect("SMSC");
+    let mut config = trx().response_timeout(Duration::from_millis(200));
+    config.inbound_capacity = 4;
+    let c = connect(&smsc, config);
+    let quiet = |r: &str| TextOptions::default().registered_delivery(0).reference(r);
+    for i in 0..4 {
+        c.send_text("MyBrand", "447700900123", "x", &quiet(&format!("m{i}")))
+            .expect("room for its report");
+    }
+    let e = c
+        .send_text("MyBrand", "447700900123", "x", &quiet("m4"))
+        .expect_err("four reports unread");
+    assert!(matches!(e, smpp_client::Error::InboundFull(4)), "{e:?}");
+    assert!(e.to_string().contains("read Client::inbound"), "{e}");
+    // send_many waits once, then refuses the rest at once.
+    let texts: Vec<smpp_client::OutgoingText> = (0..200)
+        .map(|i| {
+            smpp_client::OutgoingText::new("MyBrand", "447700900123", "x")
+                .options(quiet(&format!("many{i}")))
+        })
+        .collect();
+    let started = Instant::now();
+    let results = c.send_many(texts, 8);
+    assert!(results
+        .iter()
+        .all(|r| matches!(r, Err(smpp_client::Error::InboundFull(_)))));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        smsc.stats().submits,
+        4,
+        "only the reported messages went out"
+    );
+    // Once read, sending goes on; every sent message had its one report.
+    let (reports, _) = reports(&c, 4);
+    assert_eq!(reports.len(), 4);
+    c.send_text("MyBrand", "447700900123", "x", &quiet("m5"))
+        .expect("room again");
+    let (reports, _) = self::reports(&c, 1);
+    assert!(reports.contains_key("m5"));
+    c.unbind().expect("unbind");
+}
+
+#[test]
 fn send_many_sends_nothing_of_a_message_whose_tracking_is_refused() {
     // Messages are tracked a group at a time, just before their segments go out; a
     // reference already in use is refused there, and none of that message's segments may
