@@ -528,7 +528,7 @@ impl Tracker {
         self.stats.submitted += 1;
         if self.config.journal {
             self.store_ops.push_back(StoreOp::Put(Record {
-                reference: reference.to_string(),
+                reference: String::from(&*reference),
                 receipts: message.receipts,
                 submitted_unix_ms: message.submitted_unix_ms,
                 expires_unix_ms,
@@ -544,7 +544,7 @@ impl Tracker {
         }
         Ok(Tracked {
             id: TrackId(id),
-            reference: reference.to_string(),
+            reference: String::from(&*reference),
         })
     }
 
@@ -633,14 +633,14 @@ impl Tracker {
         }
         let open = m.open;
         if self.config.journal {
-            let reference = m.reference.to_string();
+            let reference = String::from(&*m.reference);
             let op = match (&seg.message_id, &key) {
                 (Some(message_id), Some(key)) if seg.state == SegmentState::Submitted => {
                     StoreOp::SetId {
                         reference,
                         segment: segment as u16,
                         message_id: message_id.clone(),
-                        account: account.map(|a| a.to_string()),
+                        account: account.map(|a| String::from(&**a)),
                         key: key.store_key(),
                     }
                 }
@@ -926,7 +926,7 @@ impl Tracker {
             s.receipt = Some(receipt.clone());
             self.stats.progress += 1;
             self.events.push_back(Event::Progress(Progress {
-                reference: reference.to_string(),
+                reference: String::from(&*reference),
                 segment: seg,
                 receipt,
             }));
@@ -938,7 +938,7 @@ impl Tracker {
         s.state = SegmentState::Final(receipt.state.clone());
         if self.config.journal {
             self.store_ops.push_back(StoreOp::SetState {
-                reference: reference.to_string(),
+                reference: String::from(&*reference),
                 segment: seg as u16,
                 state: s.state.clone(),
                 err: receipt.err.clone(),
@@ -970,7 +970,7 @@ impl Tracker {
                 .filter_map(|s| key_of(s).map(|k| k.store_key()))
                 .collect();
             self.store_ops.push_back(StoreOp::Remove {
-                reference: m.reference.to_string(),
+                reference: String::from(&*m.reference),
                 keys,
             });
         }
@@ -1018,7 +1018,7 @@ impl Tracker {
             .rev()
             .find_map(|s| s.receipt.as_ref().and_then(|r| r.done_date));
         self.events.push_back(Event::Report(Report {
-            reference: m.reference.to_string(),
+            reference: String::from(&*m.reference),
             outcome,
             state,
             segments: m.segments,
@@ -1073,7 +1073,7 @@ impl Tracker {
                         if !m.checking {
                             m.checking = true;
                             self.store_requests.push_back(StoreRequest::StillOpen {
-                                reference: m.reference.to_string(),
+                                reference: String::from(&*m.reference),
                             });
                         }
                     }

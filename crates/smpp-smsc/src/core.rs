@@ -26,6 +26,7 @@ mod handler;
 mod receipts;
 mod requests;
 pub(crate) mod rng;
+mod store;
 
 pub use handler::{BindInfo, Ctx, Handler, Request, Verdict};
 use receipts::DueReceipt;
@@ -155,21 +156,20 @@ pub(crate) enum Sent {
 pub struct Core {
     pub(crate) config: SmscConfig,
     handler: Option<Box<dyn Handler>>,
-    pub(crate) conns: HashMap<ConnId, Conn>,
+    pub(crate) conns: HashMap<ConnId, Conn, foldhash::fast::RandomState>,
     next_id: u64,
     /// The seeded generator of [`SmscConfig::seed`].
     pub(crate) rng: rng::SplitMix64,
-    pub(crate) messages: HashMap<String, Message>,
+    pub(crate) messages: store::Messages,
     /// Broadcasts accepted by `broadcast_sm`, by id.
     pub(crate) broadcasts: HashMap<String, broadcast::Broadcast>,
-    message_order: VecDeque<String>,
     /// Receipts waiting for their time, by (time, order of scheduling).
     pub(crate) receipts: BTreeMap<(Instant, u64), DueReceipt>,
     receipt_seq: u64,
     submits: VecDeque<Instant>,
     next_tag: u64,
     /// Tag of each `deliver_sm` in flight: its connection, `system_id` and kind.
-    in_flight: HashMap<u64, (ConnId, Option<String>, Sent)>,
+    in_flight: HashMap<u64, (ConnId, Option<String>, Sent), foldhash::fast::RandomState>,
     /// Responses waiting for their time, oldest first (the delay is the same for all).
     delayed: VecDeque<Delayed>,
     /// `submit_sm` received so far (for [`SmscConfig::drop_every`]).
@@ -217,15 +217,14 @@ impl Core {
             rng: rng::SplitMix64::new(config.seed),
             config,
             handler: None,
-            conns: HashMap::new(),
-            messages: HashMap::new(),
+            conns: HashMap::default(),
+            messages: store::Messages::default(),
             broadcasts: HashMap::new(),
-            message_order: VecDeque::new(),
             receipts: BTreeMap::new(),
             receipt_seq: 0,
             submits: VecDeque::new(),
             next_tag: 1,
-            in_flight: HashMap::new(),
+            in_flight: HashMap::default(),
             delayed: VecDeque::new(),
             submit_sms: 0,
             accepted_messages: 0,
@@ -367,12 +366,17 @@ impl Core {
                 sequence_number,
                 pdu,
             }) => {
-                self.record_pdu(conn, &pdu);
-                self.on_request(conn, sequence_number, pdu);
+                // Recorded before its answers (the record is the first output), and the
+                // PDU moved into it once served: no copy of each request.
+                let at = self.record_pdu(conn, &pdu, false);
+                self.on_request(conn, sequence_number, &pdu);
+                if let Some(Output::Record(r)) = at.and_then(|i| self.out.get_mut(i)) {
+                    r.pdu = Some(pdu);
+                }
                 self.check_faults(conn);
             }
             ConnEvent::Session(Event::Notification { pdu }) => {
-                self.record_pdu(conn, &pdu);
+                self.record_pdu(conn, &pdu, true);
                 self.check_faults(conn);
             }
             ConnEvent::Session(Event::Rejected {
@@ -522,14 +526,17 @@ impl Core {
         self.stats_changed = true;
     }
 
-    fn record_pdu(&mut self, conn: ConnId, pdu: &Pdu<'static>) {
+    /// Records `pdu` (a copy of it with `copy`, else without it, for the caller to move
+    /// in); the record's place in the outputs.
+    fn record_pdu(&mut self, conn: ConnId, pdu: &Pdu<'static>, copy: bool) -> Option<usize> {
         self.record(
             conn,
-            Some(pdu.clone()),
+            copy.then(|| pdu.clone()),
             pdu.command_id(),
             pdu.sequence_number,
             pdu.command_status,
         );
+        self.out.len().checked_sub(1)
     }
 
     fn record(
@@ -600,13 +607,7 @@ impl Core {
     }
 
     pub(crate) fn remember(&mut self, id: &str, m: Message) {
-        if self.message_order.len() >= self.config.max_messages.max(1) {
-            if let Some(old) = self.message_order.pop_front() {
-                self.messages.remove(&old);
-            }
-        }
-        self.message_order.push_back(id.to_string());
-        self.messages.insert(id.to_string(), m);
+        self.messages.remember(self.config.max_messages, id, m);
     }
 
     /// Schedules a receipt.
@@ -700,7 +701,7 @@ impl Core {
             c.system_id = Some(system_id.clone());
             c.version = version;
         }
-        self.record_pdu(conn, &pdu);
+        self.record_pdu(conn, &pdu, true);
         if status.is_ok() {
             info!("connection {conn}: bind {kind:?} of {system_id:?} accepted");
             // Marked bound now: the ESME may see its bind_resp, and ask for an MO, before
@@ -970,7 +971,7 @@ impl Core {
     }
 
     /// Handles a request: the handler first, then the built-in behaviour.
-    fn on_request(&mut self, conn: ConnId, seq: u32, pdu: Pdu<'static>) {
+    fn on_request(&mut self, conn: ConnId, seq: u32, pdu: &Pdu<'static>) {
         if self.config.strict_tlvs {
             let malformed = pdu.body.tlvs().iter().find_map(|t| match t {
                 Tlv::Other(raw) if raw.is_malformed_known_tag() => Some(raw.tag),
@@ -992,7 +993,7 @@ impl Core {
                     conn,
                     system_id: c.system_id.clone().unwrap_or_default(),
                     sequence_number: seq,
-                    pdu: &pdu,
+                    pdu,
                 };
                 h.request(&req, &mut Ctx::new(self))
             };

@@ -360,3 +360,30 @@ fn receipts_past_the_outstanding_limit_wait_for_answers_instead_of_being_lost() 
     r.core.closed(1);
     assert_eq!(r.core.stats().delivers_failed, 3_000 - 2_048 - 100);
 }
+
+#[test]
+fn a_request_is_recorded_whole_before_its_answer() {
+    let mut r = Rig::new(SmscConfig::default());
+    r.connect(1, 0);
+    r.bind(1, 0, "esme", "pw");
+    r.records.clear();
+    r.core.on_event(
+        r.at(1),
+        1,
+        smpp_transport::ConnEvent::Session(smpp_session::Event::Request {
+            sequence_number: 7,
+            pdu: Pdu::new(7, submit(1)),
+        }),
+    );
+    // The record is the first output, and it holds the request as it came.
+    match r.core.poll_output() {
+        Some(Output::Record(rec)) => {
+            assert_eq!(rec.command_id, CommandId::SUBMIT_SM);
+            assert_eq!(rec.sequence_number, 7);
+            assert_eq!(rec.system_id.as_deref(), Some("esme"));
+            assert_eq!(rec.pdu.map(|p| p.body), Some(Body::from(submit(1))));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(r.core.poll_output(), Some(Output::Respond { .. })));
+}

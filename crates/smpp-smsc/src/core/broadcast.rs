@@ -36,7 +36,7 @@ impl Core {
         conn: ConnId,
         seq: u32,
         system_id: Option<String>,
-        b: BroadcastSm<'static>,
+        b: &BroadcastSm<'static>,
     ) {
         let areas: Vec<Tlv<'static>> = b
             .tlvs
@@ -120,7 +120,7 @@ impl Core {
         conn: ConnId,
         seq: u32,
         system_id: Option<String>,
-        q: QueryBroadcastSm<'static>,
+        q: &QueryBroadcastSm<'static>,
     ) {
         self.count(|s| s.other_requests += 1);
         let id = q.message_id.to_str_lossy().into_owned();
@@ -145,7 +145,7 @@ impl Core {
             seq,
             CommandStatus::ESME_ROK,
             QueryBroadcastSmResp {
-                message_id: q.message_id,
+                message_id: q.message_id.clone(),
                 tlvs,
             },
         );
@@ -156,7 +156,7 @@ impl Core {
         conn: ConnId,
         seq: u32,
         system_id: Option<String>,
-        c: CancelBroadcastSm<'static>,
+        c: &CancelBroadcastSm<'static>,
     ) {
         self.count(|s| s.other_requests += 1);
         let id = c.message_id.to_str_lossy().into_owned();

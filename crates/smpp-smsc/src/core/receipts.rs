@@ -151,6 +151,12 @@ impl Core {
         }
     }
 
+    /// Whether a message with this `registered_delivery` may get a receipt here (a final
+    /// one, or an intermediate notification): its text is kept for the receipt only then.
+    pub(crate) fn may_receipt(&self, rd: u8) -> bool {
+        rd & 0x03 != 0 || (rd & RD_INTERMEDIATE != 0 && self.config.intermediate_receipt.is_some())
+    }
+
     /// Remembers an accepted message and schedules its receipts if asked for: an
     /// intermediate one at once (when configured and asked for), the final one after
     /// [`crate::SmscConfig::receipt_delay`] (or a delay drawn from
@@ -178,12 +184,23 @@ impl Core {
                 }
                 _ => None,
             });
+        // No final receipt: the message is final at once (as far as queries can tell).
+        let final_state = (!final_wanted).then(|| state.clone());
+        if intermediate.is_none() && !final_wanted {
+            // Nothing to schedule: the message's fields move into the store.
+            let message = Message {
+                system_id: m.system_id,
+                final_state,
+                source_addr: m.source.2,
+                destination_addr: m.dest.2,
+            };
+            return self.remember(&m.id, message);
+        }
         self.remember(
             &m.id,
             Message {
                 system_id: m.system_id.clone(),
-                // No final receipt: the message is final at once (as far as queries can tell).
-                final_state: (!final_wanted).then(|| state.clone()),
+                final_state,
                 source_addr: m.source.2.clone(),
                 destination_addr: m.dest.2.clone(),
             },

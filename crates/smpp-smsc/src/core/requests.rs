@@ -16,7 +16,7 @@ use super::Core;
 use crate::checks;
 
 impl Core {
-    pub(super) fn builtin_request(&mut self, conn: ConnId, seq: u32, pdu: Pdu<'static>) {
+    pub(super) fn builtin_request(&mut self, conn: ConnId, seq: u32, pdu: &Pdu<'static>) {
         let system_id = self.conns.get(&conn).and_then(|c| c.system_id.clone());
         if !self.config.lenient {
             let version = self.conns.get(&conn).map_or(0x34, |c| c.version);
@@ -67,9 +67,13 @@ impl Core {
                 .unwrap_or_else(|| smpp_pdu::GenericNack::default().into());
             return self.respond(conn, seq, CommandStatus::ESME_RTHROTTLED, body);
         }
-        match pdu.body {
+        match &pdu.body {
             Body::SubmitSm(sm) => {
-                let text = original_text(sm.short_message.as_bytes(), sm.esm_class, sm.data_coding);
+                let text = if self.may_receipt(sm.registered_delivery) {
+                    original_text(sm.short_message.as_bytes(), sm.esm_class, sm.data_coding)
+                } else {
+                    String::new()
+                };
                 let source = party(sm.source_addr_ton, sm.source_addr_npi, &sm.source_addr);
                 let dest = party(sm.dest_addr_ton, sm.dest_addr_npi, &sm.destination_addr);
                 let rd = sm.registered_delivery;
@@ -116,7 +120,7 @@ impl Core {
                             seq,
                             CommandStatus::ESME_ROK,
                             QuerySmResp {
-                                message_id: q.message_id,
+                                message_id: q.message_id.clone(),
                                 final_date: "".into(),
                                 message_state: state.unwrap_or(7),
                                 error_code: 0,
@@ -148,7 +152,7 @@ impl Core {
                                 && m.source_addr == src
                                 && m.destination_addr == dst
                         })
-                        .map(|(id, _)| id.clone())
+                        .map(|(id, _)| id.to_owned())
                         .collect()
                 } else {
                     match self.messages.get(&id) {
@@ -217,10 +221,14 @@ impl Core {
         conn: ConnId,
         seq: u32,
         system_id: Option<String>,
-        m: SubmitMulti<'static>,
+        m: &SubmitMulti<'static>,
     ) {
         let (number, id) = self.new_id();
-        let text = original_text(m.short_message.as_bytes(), m.esm_class, m.data_coding);
+        let text = if self.may_receipt(m.registered_delivery) {
+            original_text(m.short_message.as_bytes(), m.esm_class, m.data_coding)
+        } else {
+            String::new()
+        };
         let source = (
             m.source_addr_ton,
             m.source_addr_npi,
