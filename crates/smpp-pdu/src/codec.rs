@@ -368,13 +368,107 @@ pub(crate) fn has_nul(v: &[u8]) -> bool {
     at < n && zero_in_u64(word64(v, n - 8))
 }
 
+/// Flags of the zero bytes of `x`: non-zero exactly when `x` has a zero byte (see
+/// [`find_nul`] for the trick), so flags can be ORed over many words and tested once.
+#[inline(always)]
+fn nul_flags64(x: u64) -> u64 {
+    x.wrapping_sub(LO) & !x & HI
+}
+
+/// [`nul_flags64`] of a 16-octet block, as two words.
+#[inline(always)]
+fn nul_flags128(b: &[u8; 16]) -> u64 {
+    let mut lo = [0u8; 8];
+    let mut hi = [0u8; 8];
+    lo.copy_from_slice(&b[..8]);
+    hi.copy_from_slice(&b[8..]);
+    nul_flags64(u64::from_le_bytes(lo)) | nul_flags64(u64::from_le_bytes(hi))
+}
+
+/// Copies `v` to the start of `d` and returns flags that are non-zero exactly when `v`
+/// holds a NUL octet, reading each octet of `v` once for both.
+///
+/// Every field of the fixed part is at most 254 octets, so instead of a call to `memcpy`
+/// and a separate scan, a value is moved in fixed-size blocks that may overlap: 1 to 3
+/// octets as three single octets (first, middle, last), 4 to 8 as two 4-octet words, 9 to
+/// 16 as two 8-octet words, 17 to 32 as two 16-octet blocks, longer values as 32-octet
+/// blocks and a last block that ends with the value. Octets written twice get the same
+/// value both times. When `d` is too short nothing is written and the flags are zero (the
+/// writer's length check reports that case).
+#[inline(always)]
+pub(crate) fn copy_and_flag_nul(d: &mut [u8], v: &[u8]) -> u64 {
+    let n = v.len();
+    let Some(d) = d.get_mut(..n) else {
+        return 0;
+    };
+    if n == 0 {
+        0
+    } else if n < 4 {
+        let (a, b, c) = (v[0], v[n / 2], v[n - 1]);
+        d[0] = a;
+        d[n / 2] = b;
+        d[n - 1] = c;
+        nul_flags64(u64::from_le_bytes([a, b, c, 1, 1, 1, 1, 1]))
+    } else if n <= 8 {
+        let mut a = [0u8; 4];
+        let mut b = [0u8; 4];
+        a.copy_from_slice(&v[..4]);
+        b.copy_from_slice(&v[n - 4..]);
+        d[..4].copy_from_slice(&a);
+        d[n - 4..].copy_from_slice(&b);
+        nul_flags64(u64::from(u32::from_le_bytes(a)) | u64::from(u32::from_le_bytes(b)) << 32)
+    } else if n <= 16 {
+        let mut a = [0u8; 8];
+        let mut b = [0u8; 8];
+        a.copy_from_slice(&v[..8]);
+        b.copy_from_slice(&v[n - 8..]);
+        d[..8].copy_from_slice(&a);
+        d[n - 8..].copy_from_slice(&b);
+        nul_flags64(u64::from_le_bytes(a)) | nul_flags64(u64::from_le_bytes(b))
+    } else if n <= 32 {
+        let mut a = [0u8; 16];
+        let mut b = [0u8; 16];
+        a.copy_from_slice(&v[..16]);
+        b.copy_from_slice(&v[n - 16..]);
+        d[..16].copy_from_slice(&a);
+        d[n - 16..].copy_from_slice(&b);
+        nul_flags128(&a) | nul_flags128(&b)
+    } else {
+        let mut flags = 0;
+        let mut block = [0u8; 32];
+        let mut at = 0;
+        while at + 32 < n {
+            block.copy_from_slice(&v[at..at + 32]);
+            d[at..at + 32].copy_from_slice(&block);
+            flags |= block_flags(&block);
+            at += 32;
+        }
+        block.copy_from_slice(&v[n - 32..]);
+        d[n - 32..].copy_from_slice(&block);
+        flags | block_flags(&block)
+    }
+}
+
+/// [`nul_flags64`] of a 32-octet block.
+#[inline(always)]
+fn block_flags(b: &[u8; 32]) -> u64 {
+    let mut lo = [0u8; 16];
+    let mut hi = [0u8; 16];
+    lo.copy_from_slice(&b[..16]);
+    hi.copy_from_slice(&b[16..]);
+    nul_flags128(&lo) | nul_flags128(&hi)
+}
+
 /// Writes the mandatory fields of a PDU into the part of the output that the encoder has
 /// already sized and zero-filled.
 ///
-/// Every field was validated, and the whole length computed, before the first write, so
-/// writing cannot fail: each write is a copy into the slice, with no capacity check and no
-/// second look at the value. The slice is zero-filled, so the NUL of a C-octet string, and
-/// the whole of an empty one, is already in place: writing one only advances the position.
+/// The lengths of all fields were checked, and the whole length computed, before the first
+/// write, so writing cannot fail on length: each write is a copy into the slice, with no
+/// capacity check. The slice is zero-filled, so the NUL of a C-octet string, and the whole
+/// of an empty one, is already in place: writing one copies only its octets. What is left
+/// to check, whether a C-octet string holds a NUL, is done on the octets as they are copied
+/// ([`copy_and_flag_nul`]): the writes of C-octet strings return NUL flags, which the
+/// encoder ORs together and tests once at the end.
 /// A write that would pass the end (a length computation that disagrees with the writer,
 /// which is a bug) is dropped rather than panicking; the encoder compares [`FieldWriter::pos`]
 /// with the length it computed and reports the mismatch.
@@ -384,9 +478,10 @@ pub(crate) struct FieldWriter<'b> {
 }
 
 impl<'b> FieldWriter<'b> {
+    /// A writer whose first `pos` octets are already written.
     #[inline(always)]
-    pub(crate) fn new(buf: &'b mut [u8]) -> Self {
-        FieldWriter { buf, pos: 0 }
+    pub(crate) fn at(buf: &'b mut [u8], pos: usize) -> Self {
+        FieldWriter { buf, pos }
     }
 
     /// Octets written so far.
@@ -403,9 +498,13 @@ impl<'b> FieldWriter<'b> {
         self.pos += 1;
     }
 
+    /// Octets of a size known at compile time, such as a run of one-octet fields.
     #[inline(always)]
-    pub(crate) fn u32(&mut self, v: u32) {
-        self.bytes(&v.to_be_bytes());
+    pub(crate) fn array<const K: usize>(&mut self, v: &[u8; K]) {
+        if let Some(d) = self.buf.get_mut(self.pos..self.pos + K) {
+            d.copy_from_slice(v);
+        }
+        self.pos += K;
     }
 
     #[inline(always)]
@@ -417,20 +516,30 @@ impl<'b> FieldWriter<'b> {
         self.pos = end;
     }
 
-    /// A checked C-octet string and its NUL (already in place).
+    /// A C-octet string whose length was checked, and its NUL (already in place). Returns
+    /// the NUL flags of the value ([`copy_and_flag_nul`]): non-zero when it holds a NUL and
+    /// so may not be sent.
     #[inline(always)]
-    pub(crate) fn cstr(&mut self, v: &[u8]) {
-        if !v.is_empty() {
-            self.bytes(v);
+    pub(crate) fn cstr(&mut self, v: &[u8]) -> u64 {
+        let n = v.len();
+        let mut flags = 0;
+        if let Some(d) = self.buf.get_mut(self.pos..self.pos + n) {
+            flags = copy_and_flag_nul(d, v);
         }
-        self.pos += 1;
+        self.pos += n + 1;
+        flags
     }
 
     /// A checked `short_message` and its `sm_length`.
     #[inline(always)]
     pub(crate) fn short_message(&mut self, v: &[u8]) {
-        self.u8(v.len() as u8);
-        self.bytes(v);
+        let n = v.len();
+        let end = self.pos + n + 1;
+        if let Some(d) = self.buf.get_mut(self.pos..end) {
+            d[0] = n as u8;
+            copy_and_flag_nul(&mut d[1..], v);
+        }
+        self.pos = end;
     }
 }
 
@@ -454,6 +563,25 @@ pub(crate) mod check {
             return Err(EncodeError::InvalidLength { field });
         }
         cstr(v, field, 17)
+    }
+
+    /// The length part of [`cstr`], for the fast pass of the encoder: the octets on the
+    /// wire, and whether the length fits (the NUL check is left to the writer).
+    #[inline(always)]
+    pub(crate) fn cstr_len(v: &[u8], max: usize) -> (usize, bool) {
+        (v.len() + 1, v.len() < max)
+    }
+
+    /// The length part of [`time`]: empty or 16 characters.
+    #[inline(always)]
+    pub(crate) fn time_len(v: &[u8]) -> (usize, bool) {
+        (v.len() + 1, v.len() | 16 == 16)
+    }
+
+    /// [`short_message`] in the form of [`cstr_len`].
+    #[inline(always)]
+    pub(crate) fn short_message_len(v: &[u8]) -> (usize, bool) {
+        (v.len() + 1, v.len() <= put::SHORT_MESSAGE_MAX)
     }
 
     /// `sm_length` and `short_message`.
@@ -587,4 +715,55 @@ pub(crate) mod put {
     /// Largest `short_message` the encoder writes: the SMPP 3.4 limit (5.0 allows 255; the
     /// decoder accepts it).
     pub(crate) const SHORT_MESSAGE_MAX: usize = 254;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every length a fixed-part field can have, with no NUL and with a NUL at every
+    /// position: the copy is exact, the octets after it are untouched, and the flags are
+    /// non-zero exactly when there is a NUL (and agree with `has_nul`).
+    #[test]
+    fn copy_and_flag_nul_copies_every_length_and_finds_every_nul() {
+        for n in 0..=300usize {
+            let clean: Vec<u8> = (0..n).map(|i| 1 + (i % 255) as u8).collect();
+            let mut cases = vec![(clean.clone(), false)];
+            for at in 0..n {
+                let mut v = clean.clone();
+                v[at] = 0;
+                cases.push((v, true));
+            }
+            for (v, nul) in cases {
+                let mut d = vec![0xAAu8; n + 40];
+                let flags = copy_and_flag_nul(&mut d, &v);
+                assert_eq!(&d[..n], &v[..], "length {n}");
+                assert!(d[n..].iter().all(|&b| b == 0xAA), "length {n}: wrote past");
+                assert_eq!(flags != 0, nul, "length {n}: {v:?}");
+                assert_eq!(has_nul(&v), nul, "length {n}");
+            }
+            // A destination too short for the value: nothing written, no flags.
+            if n > 0 {
+                let mut d = vec![0xAAu8; n - 1];
+                assert_eq!(copy_and_flag_nul(&mut d, &vec![0; n]), 0);
+                assert!(d.iter().all(|&b| b == 0xAA));
+            }
+        }
+    }
+
+    /// 0x01 after a NUL, the octets that the word trick may flag falsely, and 0x80 and
+    /// 0xFF, the octets with the high bit it tests: flags only for a real NUL.
+    #[test]
+    fn nul_flags_have_no_false_positives() {
+        for n in 1..=64usize {
+            for fill in [0x01u8, 0x7F, 0x80, 0x81, 0xFE, 0xFF] {
+                let v = vec![fill; n];
+                let mut d = vec![0u8; n];
+                assert_eq!(copy_and_flag_nul(&mut d, &v), 0, "{n} x {fill:#x}");
+                let mut w = v.clone();
+                w[n / 2] = 0;
+                assert_ne!(copy_and_flag_nul(&mut d, &w), 0, "{n} x {fill:#x}");
+            }
+        }
+    }
 }

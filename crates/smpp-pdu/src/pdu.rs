@@ -38,8 +38,8 @@ mod kind {
             Ok(1)
         }
         #[inline(always)]
-        pub(crate) fn put(w: &mut FieldWriter<'_>, v: &u8, _: &'static str) {
-            w.u8(*v);
+        pub(crate) fn fast(_: &u8, _: &'static str) -> (usize, bool) {
+            (1, true)
         }
         #[inline]
         pub(crate) fn decode(r: &mut Reader<'_>, field: &'static str) -> Result<u8, DecodeError> {
@@ -69,8 +69,8 @@ mod kind {
             Ok(1)
         }
         #[inline(always)]
-        pub(crate) fn put(w: &mut FieldWriter<'_>, v: &u8, _: &'static str, _: EnumNames) {
-            w.u8(*v);
+        pub(crate) fn fast(_: &u8, _: &'static str, _: EnumNames) -> (usize, bool) {
+            (1, true)
         }
         #[inline]
         pub(crate) fn decode(
@@ -110,14 +110,23 @@ mod kind {
             check::cstr(v.as_bytes(), field, max)
         }
         #[inline(always)]
+        pub(crate) fn fast(
+            v: &COctetString<'_>,
+            _: &'static str,
+            max: usize,
+            _: CommandStatus,
+        ) -> (usize, bool) {
+            check::cstr_len(v.as_bytes(), max)
+        }
+        #[inline(always)]
         pub(crate) fn put(
             w: &mut FieldWriter<'_>,
             v: &COctetString<'_>,
             _: &'static str,
             _: usize,
             _: CommandStatus,
-        ) {
-            w.cstr(v.as_bytes());
+        ) -> u64 {
+            w.cstr(v.as_bytes())
         }
         #[inline]
         pub(crate) fn decode<'a>(
@@ -158,8 +167,12 @@ mod kind {
             check::cstr(v.expose(), field, 9)
         }
         #[inline(always)]
-        pub(crate) fn put(w: &mut FieldWriter<'_>, v: &Password<'_>, _: &'static str) {
-            w.cstr(v.expose());
+        pub(crate) fn fast(v: &Password<'_>, _: &'static str) -> (usize, bool) {
+            check::cstr_len(v.expose(), 9)
+        }
+        #[inline(always)]
+        pub(crate) fn put(w: &mut FieldWriter<'_>, v: &Password<'_>, _: &'static str) -> u64 {
+            w.cstr(v.expose())
         }
         #[inline]
         pub(crate) fn decode<'a>(
@@ -195,13 +208,21 @@ mod kind {
             check::time(v.as_bytes(), field)
         }
         #[inline(always)]
+        pub(crate) fn fast(
+            v: &COctetString<'_>,
+            _: &'static str,
+            _: CommandStatus,
+        ) -> (usize, bool) {
+            check::time_len(v.as_bytes())
+        }
+        #[inline(always)]
         pub(crate) fn put(
             w: &mut FieldWriter<'_>,
             v: &COctetString<'_>,
             _: &'static str,
             _: CommandStatus,
-        ) {
-            w.cstr(v.as_bytes());
+        ) -> u64 {
+            w.cstr(v.as_bytes())
         }
         #[inline]
         pub(crate) fn decode<'a>(
@@ -235,8 +256,13 @@ mod kind {
             check::short_message(v.as_bytes())
         }
         #[inline(always)]
-        pub(crate) fn put(w: &mut FieldWriter<'_>, v: &OctetString<'_>) {
+        pub(crate) fn fast(v: &OctetString<'_>) -> (usize, bool) {
+            check::short_message_len(v.as_bytes())
+        }
+        #[inline(always)]
+        pub(crate) fn put(w: &mut FieldWriter<'_>, v: &OctetString<'_>) -> u64 {
             w.short_message(v.as_bytes());
+            0
         }
         #[inline]
         pub(crate) fn decode<'a>(r: &mut Reader<'a>) -> Result<OctetString<'a>, DecodeError> {
@@ -278,7 +304,15 @@ mod kind {
             }
             Ok(n)
         }
-        pub(crate) fn put(w: &mut FieldWriter<'_>, v: &[DestAddress<'_>]) {
+        /// The whole check of [`size`] (lists are rare enough not to need a fast form):
+        /// what [`put`] then writes is known to hold no NUL.
+        pub(crate) fn fast(v: &[DestAddress<'_>]) -> (usize, bool) {
+            match size(v) {
+                Ok(n) => (n, true),
+                Err(_) => (0, false),
+            }
+        }
+        pub(crate) fn put(w: &mut FieldWriter<'_>, v: &[DestAddress<'_>]) -> u64 {
             w.u8(v.len() as u8);
             for d in v {
                 match d {
@@ -296,6 +330,7 @@ mod kind {
                     }
                 }
             }
+            0
         }
         pub(crate) fn decode<'a>(r: &mut Reader<'a>) -> Result<Vec<DestAddress<'a>>, DecodeError> {
             let n = r.u8("number_of_dests")?;
@@ -391,13 +426,21 @@ mod kind {
             }
             Ok(n)
         }
-        pub(crate) fn put(w: &mut FieldWriter<'_>, v: &[UnsuccessSme<'_>]) {
+        /// As `dests::fast`: the whole check of [`size`].
+        pub(crate) fn fast(v: &[UnsuccessSme<'_>]) -> (usize, bool) {
+            match size(v) {
+                Ok(n) => (n, true),
+                Err(_) => (0, false),
+            }
+        }
+        pub(crate) fn put(w: &mut FieldWriter<'_>, v: &[UnsuccessSme<'_>]) -> u64 {
             w.u8(v.len() as u8);
             for u in v {
                 w.bytes(&[u.dest_addr_ton, u.dest_addr_npi]);
                 w.cstr(u.destination_addr.as_bytes());
-                w.u32(u.error_status_code.0);
+                w.bytes(&u.error_status_code.0.to_be_bytes());
             }
+            0
         }
         pub(crate) fn decode<'a>(r: &mut Reader<'a>) -> Result<Vec<UnsuccessSme<'a>>, DecodeError> {
             let n = r.u8("no_unsuccess")?;
@@ -683,6 +726,33 @@ macro_rules! payload_check {
     ($self:ident, $other:ident) => {};
 }
 
+/// The writes of `put_fixed` in `pdu!`: each field's `put` in wire order, ORing the NUL
+/// flags into `$nul`, except that a run of one-octet fields (`int`, `enm`) is written as one
+/// array, with one bounds check and a store or two instead of one per octet.
+macro_rules! put_fields {
+    // The end: write the pending run.
+    ($s:ident, $w:ident, $nul:ident, [$($p:ident)*]) => {
+        put_fields!(@run $s, $w, [$($p)*]);
+    };
+    // One-octet fields join the pending run.
+    ($s:ident, $w:ident, $nul:ident, [$($p:ident)*] $f:ident => int $a:tt $(, $($rest:tt)*)?) => {
+        put_fields!($s, $w, $nul, [$($p)* $f] $($($rest)*)?);
+    };
+    ($s:ident, $w:ident, $nul:ident, [$($p:ident)*] $f:ident => enm $a:tt $(, $($rest:tt)*)?) => {
+        put_fields!($s, $w, $nul, [$($p)* $f] $($($rest)*)?);
+    };
+    // Any other field: the pending run, then the field.
+    ($s:ident, $w:ident, $nul:ident, [$($p:ident)*] $f:ident => $k:ident($($a:expr),*) $(, $($rest:tt)*)?) => {
+        put_fields!(@run $s, $w, [$($p)*]);
+        $nul |= kind::$k::put($w, &$s.$f, $($a),*);
+        put_fields!($s, $w, $nul, [] $($($rest)*)?);
+    };
+    (@run $s:ident, $w:ident, []) => {};
+    (@run $s:ident, $w:ident, [$($p:ident)+]) => {
+        $w.array(&[$($s.$p),+]);
+    };
+}
+
 macro_rules! pdu {
     (@each $attrs:tt [] $fields:tt) => {};
     (@each $attrs:tt [$name:ident = $cid:ident $(, $rn:ident = $rc:ident)*] $fields:tt) => {
@@ -737,16 +807,49 @@ macro_rules! pdu {
             }
 
             /// Checks every mandatory field, in wire order, and returns their octets on
-            /// the wire: the sizing pass of the encoder.
+            /// the wire, or the first field's error: the full check, which the encoder
+            /// runs only to name the error once [`Self::size_fast`] or the writer found
+            /// one.
             #[inline(always)]
             fn size_fixed(&self) -> Result<usize, EncodeError> {
                 Ok(0 $( + kind::$kind::size(&self.$field, $($arg),*)? )*)
             }
 
-            /// Writes the mandatory fields that [`Self::size_fixed`] checked.
+            /// The error that [`Self::size_fixed`] finds first. Out of line: only a value
+            /// that cannot be sent gets here.
+            #[cold]
+            #[inline(never)]
+            fn first_error(&self) -> EncodeError {
+                match self.size_fixed() {
+                    Err(e) => e,
+                    // The fast pass and the full check disagree: a bug, reported like a
+                    // length mismatch rather than sent.
+                    Ok(_) => EncodeError::InvalidLength { field: "command_length" },
+                }
+            }
+
+            /// The fast pass of the encoder: the octets of the mandatory fields on the
+            /// wire, and whether every length is within its limit, with no branch per
+            /// field. The NUL checks of C-octet strings are left to [`Self::put_fixed`].
             #[inline(always)]
-            fn put_fixed(&self, _w: &mut FieldWriter<'_>) {
-                $( kind::$kind::put(_w, &self.$field, $($arg),*); )*
+            fn size_fast(&self) -> (usize, bool) {
+                let n = 0usize;
+                let ok = true;
+                $(
+                    let (s, fits) = kind::$kind::fast(&self.$field, $($arg),*);
+                    let n = n.wrapping_add(s);
+                    let ok = ok & fits;
+                )*
+                (n, ok)
+            }
+
+            /// Writes the mandatory fields that [`Self::size_fast`] sized and returns the
+            /// NUL flags of the C-octet strings, ORed: non-zero when one holds a NUL.
+            #[inline(always)]
+            fn put_fixed(&self, _w: &mut FieldWriter<'_>) -> u64 {
+                let mut _nul = 0;
+                put_fields!(self, _w, _nul, [] $($field => $kind($($arg),*)),*);
+                _nul
             }
 
             /// The whole encoder for this type: header-only check, sizing pass, then the
@@ -766,14 +869,20 @@ macro_rules! pdu {
                     (0, &[][..])
                 } else {
                     $( payload_check!(self, $field); )*
-                    (self.size_fixed()?, &self.tlvs[..])
+                    let (fixed, fits) = self.size_fast();
+                    if !fits {
+                        return Err(self.first_error());
+                    }
+                    (fixed, &self.tlvs[..])
                 };
                 let start = out.len();
                 let mut w = frame_start(out, fixed, Self::COMMAND_ID, command_status, sequence_number);
-                if !header_only {
-                    self.put_fixed(&mut w);
-                }
+                let nul = if header_only { 0 } else { self.put_fixed(&mut w) };
                 let written = w.pos();
+                if nul != 0 {
+                    out.truncate(start);
+                    return Err(self.first_error());
+                }
                 frame_finish(out, start, fixed, written, tlvs)
             }
 
@@ -1158,9 +1267,10 @@ fn check_payload(short_message: &OctetString<'_>, tlvs: &[Tlv<'_>]) -> Result<()
     Ok(())
 }
 
-/// Starts a PDU whose mandatory fields are checked and take `fixed` octets: grows `out` by
-/// the header and `fixed` octets at once (zero-filled) and writes the header. The fields are
-/// then `put` into the returned writer, and [`frame_finish`] completes the PDU.
+/// Starts a PDU whose mandatory fields are sized and take `fixed` octets: grows `out` by
+/// the header and `fixed` zero octets and writes the header. The fields are then `put`
+/// into the returned writer (the NULs of C-octet strings are the zeros already there), and
+/// [`frame_finish`] completes the PDU.
 #[inline(always)]
 fn frame_start<'o>(
     out: &'o mut Vec<u8>,
@@ -1171,14 +1281,26 @@ fn frame_start<'o>(
 ) -> FieldWriter<'o> {
     let start = out.len();
     let total = HEADER_LEN + fixed;
-    out.resize(start + total, 0);
-    let mut w = FieldWriter::new(&mut out[start..]);
-    w.u32(total as u32);
-    w.u32(command_id.0);
-    w.u32(command_status.0);
-    w.u32(sequence_number);
-    w
+    let end = start + total;
+    let mut h = [0u8; HEADER_LEN];
+    h[..4].copy_from_slice(&(total as u32).to_be_bytes());
+    h[4..8].copy_from_slice(&command_id.0.to_be_bytes());
+    h[8..12].copy_from_slice(&command_status.0.to_be_bytes());
+    h[12..].copy_from_slice(&sequence_number.to_be_bytes());
+    // Room for the fixed part and the zero blocks' overshoot, then the header and zero
+    // blocks of a constant size (a few inline stores each, where `resize` calls `memset`),
+    // cut back to the fixed part.
+    out.reserve(total + ZERO_BLOCK.len());
+    out.extend_from_slice(&h);
+    while out.len() < end {
+        out.extend_from_slice(&ZERO_BLOCK);
+    }
+    out.truncate(end);
+    FieldWriter::at(&mut out[start..], HEADER_LEN)
 }
+
+/// What [`frame_start`] grows the output by at a time.
+const ZERO_BLOCK: [u8; 64] = [0; 64];
 
 /// Completes a PDU that [`frame_start`] began at `start` and whose fields took `written`
 /// octets (header included): appends the TLVs and sets `command_length`. On error `out`
@@ -1516,6 +1638,7 @@ impl<'a> Pdu<'a> {
 
     /// [`Pdu::encode`] of the PDU that `command_status`, `sequence_number` and `body` would
     /// make, without building that `Pdu` (so `body` need not be moved or cloned).
+    #[inline]
     pub fn encode_parts(
         command_status: CommandStatus,
         sequence_number: u32,
@@ -1607,6 +1730,15 @@ mod reference {
             3 => vec(1u8..=255, 0..=max.min(20)),
             1 => vec(any::<u8>(), 0..=max + 2),
             1 => vec(1u8..=255, max.saturating_sub(2)..=max + 1),
+            // A value of allowed length with one NUL anywhere in it: the encoder finds
+            // NULs while it copies, in blocks whose size depends on the length.
+            1 => (vec(1u8..=255, 1..max.max(2)), any::<prop::sample::Index>()).prop_map(
+                |(mut v, i)| {
+                    let at = i.index(v.len());
+                    v[at] = 0;
+                    v
+                }
+            ),
         ]
         .prop_map(COctetString::from)
     }
@@ -1717,6 +1849,92 @@ mod reference {
                 body: b.into(),
             }),
         ]
+    }
+
+    fn same_as_reference(body: &Body<'_>) {
+        for status in [CommandStatus::ESME_ROK, CommandStatus(8)] {
+            let mut new = vec![9];
+            let mut old = vec![9];
+            let a = Pdu::encode_parts(status, 1, body, &mut new);
+            let b = Pdu::encode_parts_reference(status, 1, body, &mut old);
+            assert_eq!(a, b, "{body:?}");
+            assert_eq!(new, old, "{body:?}");
+        }
+    }
+
+    /// Every length of every C-octet string of `submit_sm`, `submit_sm_resp` and the
+    /// binds up to past its limit, clean and with a NUL at each position, alone and with
+    /// another field in error before or after it: the same octets or the same (first)
+    /// error as the reference.
+    #[test]
+    fn every_length_and_nul_position_matches_the_reference() {
+        fn values(max: usize) -> Vec<COctetString<'static>> {
+            let mut out = Vec::new();
+            for n in 0..=max + 1 {
+                let clean: Vec<u8> = (0..n).map(|i| b'0' + (i % 10) as u8).collect();
+                out.push(COctetString::from(clean.clone()));
+                for at in 0..n {
+                    let mut v = clean.clone();
+                    v[at] = 0;
+                    out.push(v.into());
+                }
+            }
+            out
+        }
+        let too_long = COctetString::from(vec![b'x'; 30]);
+        let with_nul = COctetString::from(&b"12\x0034"[..]);
+        for v in values(21) {
+            for (src, dst) in [
+                (v.clone(), COctetString::from("447700900123")),
+                (COctetString::from("MyBrand"), v.clone()),
+                (with_nul.clone(), v.clone()),
+                (v.clone(), too_long.clone()),
+                (too_long.clone(), v.clone()),
+                (v.clone(), with_nul.clone()),
+            ] {
+                same_as_reference(&Body::SubmitSm(SubmitSm {
+                    source_addr: src,
+                    destination_addr: dst,
+                    short_message: "hi".into(),
+                    ..Default::default()
+                }));
+            }
+        }
+        for v in values(17) {
+            same_as_reference(&Body::DeliverSm(DeliverSm {
+                service_type: "CMT".into(),
+                schedule_delivery_time: v.clone(),
+                validity_period: v,
+                ..Default::default()
+            }));
+        }
+        for v in values(6) {
+            same_as_reference(&Body::SubmitSm(SubmitSm {
+                service_type: v,
+                ..Default::default()
+            }));
+        }
+        for v in values(65) {
+            same_as_reference(&Body::SubmitSmResp(SubmitSmResp {
+                message_id: v,
+                ..Default::default()
+            }));
+        }
+        for v in values(41) {
+            same_as_reference(&Body::BindTransceiver(BindTransceiver {
+                system_id: "esme".into(),
+                password: Password(v.clone()),
+                address_range: v,
+                ..Default::default()
+            }));
+        }
+        for n in 0..=256 {
+            same_as_reference(&Body::SubmitSm(SubmitSm {
+                destination_addr: "1".into(),
+                short_message: vec![0; n].into(),
+                ..Default::default()
+            }));
+        }
     }
 
     proptest! {
