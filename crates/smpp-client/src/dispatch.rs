@@ -12,9 +12,7 @@ use smpp_session::Event;
 use smpp_transport::{ConnEvent, Connection};
 
 use crate::connect::open_any;
-use crate::inbound::{
-    forward, route_inbound, take_events, wait_for_room, Ack, Inbound, InboundKind,
-};
+use crate::inbound::{forward, route_inbound, wait_for_room, Ack, Inbound, InboundKind};
 use crate::Inner;
 
 /// How long the dispatcher sleeps at most when nothing is due (it is woken for any work).
@@ -53,7 +51,7 @@ pub(crate) fn finish_tracking(inner: &Inner) {
     }
 }
 
-fn run(inner: &Inner, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
+fn run(inner: &Arc<Inner>, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
     let mut attempt = 0u32;
     // The lifecycle's next deadline, as of the last time this thread held its lock (the
     // sending threads wake this one when they add an earlier one or events to forward).
@@ -91,6 +89,7 @@ fn run(inner: &Inner, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
                     }
                     inner.reconnects.fetch_add(1, Ordering::Relaxed);
                     attempt = 0;
+                    inner.observe(&c);
                     if let Ok(mut slot) = inner.conn.write() {
                         *slot = Some(c);
                     }
@@ -190,10 +189,8 @@ pub(crate) fn drain_lifecycle(inner: &Inner) -> Option<Instant> {
         life.handle_timeout(now);
     }
     inner.to_store(&mut life);
-    let mut items = Vec::new();
-    take_events(&mut life, &mut items);
     let due = life.poll_timeout();
-    inner.hand_over(life, items);
+    inner.hand_over(life, Vec::new());
     due
 }
 

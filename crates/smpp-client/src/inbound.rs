@@ -169,7 +169,9 @@ pub(crate) fn route_inbound(
 ) -> Vec<(InboundKind, bool)> {
     let routed = life.on_inbound_in(now, account, &pdu.body);
     let mut pdu = Some(pdu);
-    let mut items = Vec::new();
+    // Room for the usual two (a receipt and its report) without a vector's default first
+    // capacity, four of these, which is past the allocator's small sizes.
+    let mut items = Vec::with_capacity(2);
     match routed {
         Routed::Receipt { matched, .. }
             if receipts == ReceiptItems::Unplaced
@@ -273,11 +275,6 @@ pub(crate) fn lifecycle_events(life: &mut Lifecycle) -> impl Iterator<Item = Inb
     std::iter::from_fn(|| life.poll_event()).filter_map(kind_of)
 }
 
-/// Moves the lifecycle's events into `items`, as the application gets them.
-pub(crate) fn take_events(life: &mut Lifecycle, items: &mut Vec<Inbound>) {
-    items.extend(lifecycle_events(life).map(|kind| Inbound::new(kind, None)));
-}
-
 impl Inner {
     /// Hands `items` (what the lifecycle said while `life` was held, in its order) to the
     /// application. Any thread that changed the lifecycle does this itself, rather than
@@ -286,8 +283,19 @@ impl Inner {
     /// wait for room: what the lifecycle says is bounded by what it tracks, and the
     /// dispatcher waits for room before it reads more from the SMSC.
     pub(crate) fn hand_over(&self, life: MutexGuard<'_, Lifecycle>, items: Vec<Inbound>) {
-        if items.is_empty() {
+        if items.is_empty() && !life.has_events() {
             return;
+        }
+        self.hand_over_events(life, items);
+    }
+
+    /// [`Inner::hand_over`] of `items` followed by the lifecycle's own events.
+    fn hand_over_events(&self, mut life: MutexGuard<'_, Lifecycle>, mut items: Vec<Inbound>) {
+        // Sized for the usual report or two: a vector's first growth (four items) is past
+        // the allocator's small sizes, and each such allocation made it sweep its caches.
+        if life.has_events() {
+            items.reserve_exact(2);
+            items.extend(lifecycle_events(&mut life).map(|kind| Inbound::new(kind, None)));
         }
         let Ok(out) = self.out.lock() else {
             return;

@@ -80,6 +80,7 @@ mod send;
 mod store;
 mod texts;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -87,7 +88,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
-use smpp_lifecycle::Lifecycle;
+use smpp_lifecycle::{Lifecycle, TrackId};
 use smpp_transport::{Connection, Transport, TransportError, TransportHandle};
 
 pub use close::UnbindOutcome;
@@ -243,6 +244,9 @@ pub(crate) struct Inner {
     /// Whether this client ends the tracking when it stops (a client alone does; in a
     /// pool, the lifecycle, channel and store are the pool's, shared by its binds).
     owns_tracking: bool,
+    /// The tracked segments in flight, by their request's tag: the connection's response
+    /// observer records each accepted one with the tracker ([`Inner::observe`]).
+    observed: Mutex<HashMap<u64, (TrackId, usize), foldhash::fast::RandomState>>,
 }
 
 /// Whether a client's connection is up, since when, and the last thing that went wrong:
@@ -524,8 +528,12 @@ impl Client {
             store: tracking.store.clone(),
             store_seq: Arc::clone(&tracking.store_seq),
             owns_tracking: start.owns_tracking,
+            observed: Mutex::default(),
         };
         let inner = Arc::new(inner);
+        if let Some(c) = inner.conn.read().ok().and_then(|c| c.clone()) {
+            inner.observe(&c);
+        }
         let d = Arc::clone(&inner);
         let in_tx = tracking.in_tx.clone();
         let dispatcher = std::thread::Builder::new()

@@ -5,13 +5,19 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use log::debug;
+use smpp_lifecycle::{SubmitResult, TrackId};
 use smpp_pdu::{
     Body, CancelSm, DataSm, DataSmResp, Pdu, QuerySm, QuerySmResp, ReplaceSm, SubmitMulti,
     SubmitMultiResp, SubmitSm, SubmitSmResp,
 };
-use smpp_transport::Completed;
+use smpp_transport::{Completed, Connection, ResponseObserver};
 
 use crate::pending::{is_throttled, outcome_to_result, Resend};
+
+/// A request of [`Inner::pending_batch`]: its body, its per-call timeout, and the tracked
+/// segment it carries (message and segment index), if any.
+pub(crate) type BatchRequest = (Body<'static>, Option<Duration>, Option<(TrackId, usize)>);
 use crate::{Client, Error, Inner, Pending, ThrottlePolicy};
 
 impl Inner {
@@ -43,6 +49,8 @@ impl Inner {
         let tag = self.next_tag.fetch_add(1, Ordering::Relaxed);
         let pending = Pending {
             rx,
+            tag,
+            observed: false,
             deadline: timeout.unwrap_or_else(|| self.wait_limit()),
             resend: keep.then(|| Resend {
                 inner: Arc::clone(self),
@@ -72,9 +80,12 @@ impl Inner {
     /// Sends several requests as one hand-over to the connection (one command, one
     /// wake-up of the loop, their octets written together) and returns a [`Pending`] for
     /// each, in order, as [`Inner::pending`] does for one.
+    ///
+    /// A request given with its tracked segment (`Some((message, segment))`) has its
+    /// response recorded by the connection's observer ([`Inner::observe`]) as it arrives.
     pub(crate) fn pending_batch(
         self: &Arc<Self>,
-        requests: Vec<(Body<'static>, Option<Duration>)>,
+        requests: Vec<BatchRequest>,
     ) -> Vec<Result<Pending, Error>> {
         let conn = match self.connection() {
             Ok(c) => c,
@@ -94,20 +105,78 @@ impl Inner {
         };
         let mut batch = Vec::with_capacity(requests.len());
         let mut pendings = Vec::with_capacity(requests.len());
-        for (body, timeout) in requests {
+        let mut observed = Vec::new();
+        for (body, timeout, segment) in requests {
             self.pace();
-            let (tag, tx, pending) = self.new_pending(&body, timeout);
+            let (tag, tx, mut pending) = self.new_pending(&body, timeout);
+            if let Some(s) = segment {
+                observed.push((tag, s));
+                pending.observed = true;
+            }
             batch.push((body, tag, tx));
             pendings.push(pending);
         }
+        if !observed.is_empty() {
+            if let Ok(mut m) = self.observed.lock() {
+                m.extend(observed);
+            }
+        }
         // Nothing was written when the hand-over fails: every request is not sent.
         if conn.request_batch(batch).is_err() {
+            self.forget_observed(pendings.iter().map(|p| p.tag));
             return pendings
                 .into_iter()
                 .map(|_| Err(Error::Disconnected))
                 .collect();
         }
         pendings.into_iter().map(Ok).collect()
+    }
+}
+
+impl Inner {
+    /// Has `conn`'s responses to tracked segments recorded with the tracker as they arrive,
+    /// on the transport's thread. A fast SMSC writes a message's receipt right after its
+    /// response; recorded only when the sending thread got round to it, the response came
+    /// after the receipt, which the tracker then held and matched later at several times
+    /// the cost. Recorded here, in the order of the wire, the receipt finds its segment.
+    /// Only accepted responses are recorded here: an error (a throttling answer is resent)
+    /// is left to the sending thread, which records every other outcome
+    /// ([`Pending::wait_submit_observed`] says which).
+    pub(crate) fn observe(self: &Arc<Self>, conn: &Connection) {
+        if !self.config.lifecycle.tracking {
+            return;
+        }
+        let inner = Arc::downgrade(self);
+        let observer: ResponseObserver = Arc::new(move |tag, pdu| {
+            let Some(inner) = inner.upgrade() else {
+                return;
+            };
+            // An error is the sending thread's to record (and forget).
+            let Body::SubmitSmResp(r) = &pdu.body else {
+                return;
+            };
+            if !pdu.command_status.is_ok() {
+                return;
+            }
+            let Some((id, j)) = inner.observed.lock().ok().and_then(|mut m| m.remove(&tag)) else {
+                return;
+            };
+            let message_id = r.message_id.to_str_lossy().into_owned();
+            inner.record_one(id, j, SubmitResult::Accepted { message_id });
+        });
+        if conn.observe_responses(observer).is_err() {
+            debug!("the connection closed before its observer was set");
+        }
+    }
+
+    /// Forgets tracked segments whose requests will get no response (they timed out, the
+    /// connection went), so that the observer's map holds only what is in flight.
+    pub(crate) fn forget_observed(&self, tags: impl IntoIterator<Item = u64>) {
+        if let Ok(mut m) = self.observed.lock() {
+            for t in tags {
+                m.remove(&t);
+            }
+        }
     }
 }
 

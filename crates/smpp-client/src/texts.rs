@@ -11,7 +11,6 @@ use smpp_pdu::concat;
 use smpp_pdu::text::{self, Encoding};
 use smpp_pdu::{Body, SubmitSm};
 
-use crate::inbound::take_events;
 use crate::options::{resolve_address, Side};
 use crate::{Client, ClientConfig, Error, Inner, Pending, Sent, TextOptions};
 
@@ -208,9 +207,7 @@ impl Inner {
             (Some(_), None) => false,
         };
         // Tracking may have evicted older messages: their reports go out now.
-        let mut items = Vec::new();
-        take_events(&mut life, &mut items);
-        self.hand_over(life, items);
+        self.hand_over(life, Vec::new());
         // The dispatcher sleeps until the deadline it knew: told only when one of these is
         // earlier (a wake-up per message would cost it a context switch each).
         if earlier {
@@ -244,9 +241,25 @@ impl Inner {
         }
     }
 
+    /// [`Inner::record_many`] of one outcome.
+    pub(crate) fn record_one(&self, id: TrackId, segment: usize, result: SubmitResult) {
+        let Ok(mut life) = self.life.lock() else {
+            return;
+        };
+        life.tracker_mut().on_submit_result_in(
+            Instant::now(),
+            self.account.as_ref(),
+            id,
+            segment,
+            result,
+        );
+        self.to_store(&mut life);
+        self.hand_over(life, Vec::new());
+    }
+
     /// Records segments' outcomes with the tracker (under one hold of its lock), and hands
     /// on the reports they complete (receipts came first, or none was asked).
-    fn record_many(&self, records: &mut Vec<(TrackId, usize, SubmitResult)>) {
+    pub(crate) fn record_many(&self, records: &mut Vec<(TrackId, usize, SubmitResult)>) {
         if records.is_empty() {
             return;
         }
@@ -260,9 +273,7 @@ impl Inner {
                 .on_submit_result_in(now, self.account.as_ref(), id, segment, result);
         }
         self.to_store(&mut life);
-        let mut items = Vec::new();
-        take_events(&mut life, &mut items);
-        self.hand_over(life, items);
+        self.hand_over(life, Vec::new());
     }
 }
 
@@ -408,7 +419,12 @@ impl Client {
             let n = prepared.segments.len();
             f.states[i] = Some(InFlight {
                 tracked: None,
-                reference: prepared.message.reference.clone(),
+                // A tracked message's reference comes back from the tracker.
+                reference: if tracking {
+                    None
+                } else {
+                    prepared.message.reference.clone()
+                },
                 ids: (0..n).map(|_| None).collect(),
                 remaining: n,
             });
@@ -506,10 +522,14 @@ impl Client {
         if f.batch.is_empty() {
             return;
         }
+        let states = &f.states;
         let (at, bodies): (Vec<(usize, usize)>, Vec<_>) = f
             .batch
             .drain(..)
-            .map(|(i, j, body, timeout)| ((i, j), (body, timeout)))
+            .map(|(i, j, body, timeout)| {
+                let tracked = states[i].as_ref().and_then(|s| s.tracked.as_ref());
+                ((i, j), (body, timeout, tracked.map(|t| (t.id, j))))
+            })
             .unzip();
         for ((i, j), p) in at.into_iter().zip(self.inner.pending_batch(bodies)) {
             match p {
@@ -520,7 +540,7 @@ impl Client {
                         Error::Disconnected => Error::NotSent,
                         e => e,
                     };
-                    f.settle(i, j, Err(e), SubmitResult::NotSent);
+                    f.settle(i, j, Err(e), Some(SubmitResult::NotSent));
                 }
             }
         }
@@ -535,10 +555,16 @@ impl Client {
         if !p.is_ready() {
             self.inner.record_many(&mut f.records);
         }
-        let r = p
-            .wait_submit()
-            .map(|r| r.message_id.to_str_lossy().into_owned());
-        let outcome = submit_result(&r);
+        let (tag, registered) = (p.tag, p.observed);
+        let (r, observed) = p.wait_submit_observed();
+        let r = r.map(|r| r.message_id.to_str_lossy().into_owned());
+        if registered && !observed {
+            // No accepted answer came under its tag (an error, a timeout, or a throttling
+            // answer resent under another tag): the observer will not record it.
+            self.inner.forget_observed([tag]);
+        }
+        // What the observer recorded is not recorded again.
+        let outcome = (!observed).then(|| submit_result(&r));
         f.settle(i, j, r, outcome);
     }
 }
@@ -574,13 +600,20 @@ impl Flight {
         }
     }
 
-    /// Settles segment `j` of message `i` (its outcome to be recorded with the tracker);
-    /// once all its segments are settled, fills in the message's result.
-    fn settle(&mut self, i: usize, j: usize, r: Result<String, Error>, outcome: SubmitResult) {
+    /// Settles segment `j` of message `i` with `r`, and has `outcome` recorded with the
+    /// tracker (`None`: recorded already, by the connection's observer); once all its
+    /// segments are settled, fills in the message's result.
+    fn settle(
+        &mut self,
+        i: usize,
+        j: usize,
+        r: Result<String, Error>,
+        outcome: Option<SubmitResult>,
+    ) {
         let Some(state) = self.states[i].as_mut() else {
             return;
         };
-        if let Some(t) = &state.tracked {
+        if let (Some(t), Some(outcome)) = (&state.tracked, outcome) {
             self.records.push((t.id, j, outcome));
         }
         state.ids[j] = Some(r);

@@ -353,6 +353,29 @@ fn send_many_keeps_the_window_full_and_reports_every_message_once() {
 }
 
 #[test]
+fn receipts_right_behind_their_responses_find_their_segments_at_once() {
+    // The test SMSC writes each receipt right after its response, in the same write. The
+    // connection's observer records each acceptance as it arrives, in the order of the
+    // wire, so no receipt has to wait for the sending thread to get round to it (without
+    // it, about two thirds were held).
+    let smsc = Smsc::start(SmscConfig::default()).expect("SMSC");
+    let c = connect(&smsc, trx().window(64));
+    let texts: Vec<smpp_client::OutgoingText> = (0..500)
+        .map(|i| {
+            smpp_client::OutgoingText::new("MyBrand", "447700900123", "x")
+                .options(TextOptions::default().reference(format!("m{i}")))
+        })
+        .collect();
+    let results = c.send_many(texts, 64);
+    assert!(results.iter().all(Result::is_ok));
+    let (reports, _) = reports(&c, 500);
+    assert!(reports.values().all(|r| r.outcome == Outcome::Delivered));
+    let t = c.stats().tracker;
+    assert_eq!((t.receipts_matched, t.receipts_held), (500, 0), "{t:?}");
+    c.unbind().expect("unbind");
+}
+
+#[test]
 fn an_application_that_never_reads_gets_an_error_instead_of_growing() {
     // Messages that ask for no receipt are reported as soon as they are answered, by the
     // sending thread itself. With four unread items the client holds back new messages,

@@ -214,6 +214,16 @@ fn send_text_retries_throttled_segments() {
             .count_status(CommandId::SUBMIT_SM_RESP, CommandStatus::ESME_RTHROTTLED),
         n
     );
+    // The resent segments' acceptances reach the tracker too (recorded by the sending
+    // thread, their first tags having been answered with the throttle): one report, every
+    // segment accepted under the id that was returned.
+    let item = c
+        .inbound()
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the report");
+    let report = item.report().expect("a report");
+    assert_eq!(report.outcome, smpp_client::Outcome::Accepted);
+    assert_eq!(report.message_ids().collect::<Vec<_>>(), sent.message_ids);
     c.unbind().unwrap();
 }
 

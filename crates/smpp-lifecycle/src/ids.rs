@@ -111,7 +111,13 @@ impl IdKey {
     /// The key of `id` with no account; `None` for an empty (or all-blank) id, which names
     /// no message.
     pub fn of(id: &str) -> Option<IdKey> {
-        let id = id.trim();
+        // Ids are ASCII in practice, where the ASCII trim (no character decoding) is the
+        // same as the Unicode one.
+        let id = if id.is_ascii() {
+            id.trim_ascii()
+        } else {
+            id.trim()
+        };
         if id.is_empty() {
             return None;
         }

@@ -575,7 +575,7 @@ impl Tracker {
 
     /// Records how segment `segment` (0-based) of message `id` was answered. A message
     /// no longer tracked (reported already), a segment out of range or answered before
-    /// is ignored (and logged).
+    /// is ignored (and logged; the same acceptance told again is ignored quietly).
     pub fn on_submit_result(
         &mut self,
         now: Instant,
@@ -609,7 +609,13 @@ impl Tracker {
             return;
         };
         if seg.state != SegmentState::Sending {
-            warn!("second response for segment {segment} of {:?}", m.reference);
+            // The same acceptance told twice (a driver that records responses as they
+            // arrive and again when it settles them) is the same response.
+            let repeat = matches!(&result, SubmitResult::Accepted { message_id }
+                if seg.message_id.as_deref() == Some(message_id.as_str()));
+            if !repeat {
+                warn!("second response for segment {segment} of {:?}", m.reference);
+            }
             return;
         }
         let mut key = None;

@@ -21,7 +21,7 @@ use smpp_session::{Event, SendError, Session, Stats};
 use crate::tls::{self, ReadError, TlsConn, TlsError};
 use crate::{
     Command, Completed, Config, ConnEvent, ConnId, ConnOp, Connection, Disconnect, Listener,
-    Outcome, Reply, Room, Shared, TransportError, TransportHandle,
+    Outcome, Reply, ResponseObserver, Room, Shared, TransportError, TransportHandle,
 };
 
 mod routing;
@@ -119,6 +119,8 @@ struct Conn {
     wbuf: Vec<u8>,
     wpos: usize,
     pending: HashMap<u32, (u64, Reply)>,
+    /// Sees each response before its reply does ([`Connection::observe_responses`]).
+    observer: Option<ResponseObserver>,
     bind: Option<(u32, u64, Reply)>,
     unbind: Option<(u32, u64, Reply)>,
     queue: VecDeque<Queued>,

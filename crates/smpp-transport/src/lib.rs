@@ -202,6 +202,13 @@ pub struct Completed {
 /// Where a request's outcome goes.
 pub type Reply = Sender<Completed>;
 
+/// Sees every response of a connection, with its request's tag, on the transport's thread
+/// just before the response goes to its [`Reply`]: so in the order of the wire, before any
+/// request the peer sent after it reaches [`Connection::events`]. Set with
+/// [`Connection::observe_responses`]; it must be quick and must not block (the thread
+/// serves every connection of the transport).
+pub type ResponseObserver = Arc<dyn Fn(u64, &Pdu<'static>) + Send + Sync>;
+
 /// Events of one connection other than request outcomes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -331,6 +338,8 @@ pub(crate) enum ConnOp {
     Close,
     /// A snapshot of the session's counters, for [`Connection::stats`].
     Stats(Sender<smpp_session::Stats>),
+    /// [`Connection::observe_responses`].
+    Observe(ResponseObserver),
 }
 
 /// What the handles share with the loop.
@@ -771,6 +780,13 @@ impl Connection {
         reply: &Reply,
     ) -> Result<(), TransportError> {
         self.op(ConnOp::Bind(request, tag, reply.clone()))
+    }
+
+    /// Has `observer` see each response from now on, before it goes to its reply (see
+    /// [`ResponseObserver`]); replaces an earlier one. Set it before the requests it should
+    /// see: operations on a connection are carried out in order.
+    pub fn observe_responses(&self, observer: ResponseObserver) -> Result<(), TransportError> {
+        self.op(ConnOp::Observe(observer))
     }
 
     /// Sends a request; its outcome goes to `reply` under `tag`. When the session's window

@@ -1083,3 +1083,94 @@ fn a_shared_listener_delivers_every_connections_events_on_one_channel() {
     client.shutdown();
     server.shutdown();
 }
+
+#[test]
+fn the_response_observer_sees_a_response_before_the_request_written_after_it() {
+    // A raw SMSC answers the submit_sm and sends a deliver_sm in the same write: the
+    // observer has seen the response (with its tag) by the time the deliver_sm is an event,
+    // and the response still reaches its reply.
+    let raw = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = raw.local_addr().unwrap();
+    let smsc = std::thread::spawn(move || {
+        let (mut s, _) = raw.accept().unwrap();
+        let bind = read_one_pdu(&mut s);
+        let mut out = Vec::new();
+        Pdu::response(
+            bind.sequence_number,
+            CommandStatus::ESME_ROK,
+            smpp_pdu::BindTransceiverResp {
+                system_id: "raw".into(),
+                ..Default::default()
+            },
+        )
+        .encode(&mut out)
+        .unwrap();
+        s.write_all(&out).unwrap();
+        let sm = read_one_pdu(&mut s);
+        out.clear();
+        Pdu::response(
+            sm.sequence_number,
+            CommandStatus::ESME_ROK,
+            SubmitSmResp {
+                message_id: "42".into(),
+                tlvs: vec![],
+            },
+        )
+        .encode(&mut out)
+        .unwrap();
+        Pdu::new(
+            9,
+            smpp_pdu::DeliverSm {
+                short_message: "receipt".into(),
+                ..Default::default()
+            },
+        )
+        .encode(&mut out)
+        .unwrap();
+        s.write_all(&out).unwrap();
+        // Held open until the test is done with the connection.
+        let _ = s.read(&mut [0u8; 64]);
+    });
+    let transport = Transport::spawn(Config::default()).unwrap();
+    let conn = transport
+        .connect(addr, smpp_session::Config::default())
+        .unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    conn.observe_responses(Arc::new(move |tag, pdu: &Pdu<'static>| {
+        log.lock().unwrap().push((tag, pdu.command_id()));
+    }))
+    .unwrap();
+    let (reply, done) = crossbeam_channel::unbounded();
+    conn.bind(
+        BindRequest::new(BindKind::Transceiver, "esme", "pw"),
+        1,
+        &reply,
+    )
+    .unwrap();
+    let bound = done.recv_timeout(WAIT).unwrap();
+    assert!(matches!(bound.outcome, Outcome::Bound { .. }), "{bound:?}");
+    conn.request(submit("observed"), 7, &reply).unwrap();
+    loop {
+        match conn.events().recv_timeout(WAIT).expect("the deliver_sm") {
+            ConnEvent::Session(Event::Request { pdu, .. }) => {
+                assert_eq!(pdu.command_id(), CommandId::DELIVER_SM);
+                break;
+            }
+            _ => continue,
+        }
+    }
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(7, CommandId::SUBMIT_SM_RESP)],
+        "seen before the request after it"
+    );
+    let c = done.recv_timeout(WAIT).unwrap();
+    assert_eq!(c.tag, 7);
+    assert!(
+        matches!(c.outcome, Outcome::Response(ref p) if p.command_id() == CommandId::SUBMIT_SM_RESP)
+    );
+    conn.close();
+    transport.shutdown();
+    smsc.join().unwrap();
+}

@@ -152,6 +152,9 @@ pub(super) fn forward_events(c: &mut Conn) {
                 ..
             } => {
                 if let Some((tag, reply)) = c.pending.remove(&sequence_number) {
+                    if let Some(o) = &c.observer {
+                        o(tag, &pdu);
+                    }
                     resolve(&reply, tag, Outcome::Response(pdu));
                 }
             }

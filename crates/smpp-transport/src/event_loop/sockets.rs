@@ -178,6 +178,7 @@ impl EventLoop {
                 wbuf: Vec::new(),
                 wpos: 0,
                 pending: HashMap::new(),
+                observer: None,
                 bind: None,
                 unbind: None,
                 queue: VecDeque::new(),

@@ -11,6 +11,10 @@ impl EventLoop {
             // The connection is gone: resolve what asked for an outcome.
             return disconnected(op);
         };
+        if let ConnOp::Observe(o) = op {
+            c.observer = Some(o);
+            return;
+        }
         if let ConnOp::Stats(reply) = op {
             // Closed or not: the counters as they are now.
             if let Some(s) = c.session.as_ref() {
@@ -26,6 +30,8 @@ impl EventLoop {
             ConnOp::Stats(reply) => {
                 let _ = reply.send(s.stats());
             }
+            // Taken above, before the closed check.
+            ConnOp::Observe(o) => c.observer = Some(o),
             ConnOp::Bind(req, tag, reply) => match s.bind(now, req) {
                 Ok(seq) => c.bind = Some((seq, tag, reply)),
                 Err(e) => resolve(&reply, tag, Outcome::Refused(e)),
