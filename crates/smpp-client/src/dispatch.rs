@@ -152,6 +152,8 @@ fn inbound_request(
     if life.poll_timeout().is_some_and(|t| t <= now) {
         life.handle_timeout(now);
     }
+    // Responses that came before this PDU, recorded before it is matched.
+    inner.take_accepted(&mut life);
     let routed = route_inbound(
         &mut life,
         now,
@@ -185,6 +187,7 @@ pub(crate) fn drain_lifecycle(inner: &Inner) -> Option<Instant> {
         return None;
     };
     let now = Instant::now();
+    inner.take_accepted(&mut life);
     if life.poll_timeout().is_some_and(|t| t <= now) {
         life.handle_timeout(now);
     }

@@ -206,6 +206,10 @@ impl Inner {
     }
 }
 
+/// An accepted `submit_sm_resp` seen by a connection's response observer: the request's
+/// tag and the message id.
+pub(crate) type Accepted = (u64, String);
+
 pub(crate) struct Inner {
     transport: TransportHandle,
     /// Where to connect, in order of preference.
@@ -244,9 +248,12 @@ pub(crate) struct Inner {
     /// Whether this client ends the tracking when it stops (a client alone does; in a
     /// pool, the lifecycle, channel and store are the pool's, shared by its binds).
     owns_tracking: bool,
-    /// The tracked segments in flight, by their request's tag: the connection's response
-    /// observer records each accepted one with the tracker ([`Inner::observe`]).
+    /// The tracked segments in flight, by their request's tag, for
+    /// [`Inner::take_accepted`].
     observed: Mutex<HashMap<u64, (TrackId, usize), foldhash::fast::RandomState>>,
+    /// Acceptances (tag, message id) queued by the connection's response observer
+    /// ([`Inner::observe`]).
+    accepted: (Sender<Accepted>, Receiver<Accepted>),
 }
 
 /// Whether a client's connection is up, since when, and the last thing that went wrong:
@@ -529,6 +536,7 @@ impl Client {
             store_seq: Arc::clone(&tracking.store_seq),
             owns_tracking: start.owns_tracking,
             observed: Mutex::default(),
+            accepted: crossbeam_channel::unbounded(),
         };
         let inner = Arc::new(inner);
         if let Some(c) = inner.conn.read().ok().and_then(|c| c.clone()) {

@@ -24,9 +24,6 @@ pub struct Pending {
     pub(crate) rx: Receiver<Completed>,
     /// The request's tag on its connection.
     pub(crate) tag: u64,
-    /// Whether the connection's response observer records its accepted response with the
-    /// tracker ([`Inner::observe`](crate::Inner)); not once it was resent under another tag.
-    pub(crate) observed: bool,
     /// How long each wait for a response lasts.
     pub(crate) deadline: Duration,
     /// What a throttled request needs to be sent again (only under a retry policy).
@@ -63,10 +60,6 @@ impl Pending {
     /// Waits for the response (each attempt at most the call's timeout), resending a
     /// throttled request as the [`ThrottlePolicy`] allows.
     pub fn wait(mut self) -> Result<Pdu<'static>, Error> {
-        self.wait_mut()
-    }
-
-    fn wait_mut(&mut self) -> Result<Pdu<'static>, Error> {
         loop {
             let r = match self.rx.recv_timeout(self.deadline) {
                 Ok(c) => outcome_to_result(c.outcome),
@@ -98,7 +91,6 @@ impl Pending {
             resend.attempt += 1;
             let again = resend.inner.start(resend.body.clone())?;
             self.rx = again;
-            self.observed = false;
             self.resend = Some(resend);
         }
     }
@@ -111,19 +103,10 @@ impl Pending {
 
     /// Waits for a `submit_sm_resp`.
     pub fn wait_submit(self) -> Result<SubmitSmResp<'static>, Error> {
-        self.wait_submit_observed().0
-    }
-
-    /// [`Pending::wait_submit`], and whether the connection's observer has recorded the
-    /// acceptance already (an accepted answer to the request as it was first sent).
-    pub(crate) fn wait_submit_observed(mut self) -> (Result<SubmitSmResp<'static>, Error>, bool) {
-        let r = match self.wait_mut().map(|p| p.body) {
-            Ok(Body::SubmitSmResp(r)) => Ok(r),
-            Ok(_) => Err(Error::UnexpectedResponse),
-            Err(e) => Err(e),
-        };
-        let observed = self.observed && r.is_ok();
-        (r, observed)
+        match self.wait()?.body {
+            Body::SubmitSmResp(r) => Ok(r),
+            _ => Err(Error::UnexpectedResponse),
+        }
     }
 }
 

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use log::debug;
-use smpp_lifecycle::{SubmitResult, TrackId};
+use std::time::Instant;
+
+use smpp_lifecycle::{Lifecycle, SubmitResult, TrackId};
 use smpp_pdu::{
     Body, CancelSm, DataSm, DataSmResp, Pdu, QuerySm, QuerySmResp, ReplaceSm, SubmitMulti,
     SubmitMultiResp, SubmitSm, SubmitSmResp,
@@ -50,7 +52,6 @@ impl Inner {
         let pending = Pending {
             rx,
             tag,
-            observed: false,
             deadline: timeout.unwrap_or_else(|| self.wait_limit()),
             resend: keep.then(|| Resend {
                 inner: Arc::clone(self),
@@ -108,10 +109,9 @@ impl Inner {
         let mut observed = Vec::new();
         for (body, timeout, segment) in requests {
             self.pace();
-            let (tag, tx, mut pending) = self.new_pending(&body, timeout);
+            let (tag, tx, pending) = self.new_pending(&body, timeout);
             if let Some(s) = segment {
                 observed.push((tag, s));
-                pending.observed = true;
             }
             batch.push((body, tag, tx));
             pendings.push(pending);
@@ -134,43 +134,54 @@ impl Inner {
 }
 
 impl Inner {
-    /// Has `conn`'s responses to tracked segments recorded with the tracker as they arrive,
-    /// on the transport's thread. A fast SMSC writes a message's receipt right after its
-    /// response; recorded only when the sending thread got round to it, the response came
-    /// after the receipt, which the tracker then held and matched later at several times
-    /// the cost. Recorded here, in the order of the wire, the receipt finds its segment.
-    /// Only accepted responses are recorded here: an error (a throttling answer is resent)
-    /// is left to the sending thread, which records every other outcome
-    /// ([`Pending::wait_submit_observed`] says which).
+    /// Has `conn` pass the ids of accepted `submit_sm_resp`s, with their tags, to
+    /// [`Inner::take_accepted`] as they arrive: on the transport's thread, in the order of
+    /// the wire, so before any receipt the SMSC wrote after them reaches the dispatcher.
+    ///
+    /// A fast SMSC writes a message's receipt right after its response. The sending thread
+    /// records responses with the tracker when it gets round to them, in groups, so most
+    /// such receipts came first and were held, then matched later at several times the
+    /// cost. The dispatcher takes these acceptances before each receipt it reads, and the
+    /// receipt finds its segment. The transport's thread only queues them (no lock: it
+    /// serves every connection); the sending thread still records every outcome itself, so
+    /// nothing depends on this but the speed (the tracker takes a repeated acceptance as
+    /// the same one).
     pub(crate) fn observe(self: &Arc<Self>, conn: &Connection) {
         if !self.config.lifecycle.tracking {
             return;
         }
-        let inner = Arc::downgrade(self);
+        let tx = self.accepted.0.clone();
         let observer: ResponseObserver = Arc::new(move |tag, pdu| {
-            let Some(inner) = inner.upgrade() else {
-                return;
-            };
-            // An error is the sending thread's to record (and forget).
-            let Body::SubmitSmResp(r) = &pdu.body else {
-                return;
-            };
-            if !pdu.command_status.is_ok() {
-                return;
+            if let (true, Body::SubmitSmResp(r)) = (pdu.command_status.is_ok(), &pdu.body) {
+                let _ = tx.send((tag, r.message_id.to_str_lossy().into_owned()));
             }
-            let Some((id, j)) = inner.observed.lock().ok().and_then(|mut m| m.remove(&tag)) else {
-                return;
-            };
-            let message_id = r.message_id.to_str_lossy().into_owned();
-            inner.record_one(id, j, SubmitResult::Accepted { message_id });
         });
         if conn.observe_responses(observer).is_err() {
             debug!("the connection closed before its observer was set");
         }
     }
 
-    /// Forgets tracked segments whose requests will get no response (they timed out, the
-    /// connection went), so that the observer's map holds only what is in flight.
+    /// Records with the tracker the acceptances the observer queued for tracked segments
+    /// still in flight ([`Inner::observe`]); the caller holds the lifecycle's lock.
+    pub(crate) fn take_accepted(&self, life: &mut Lifecycle) {
+        if self.accepted.1.is_empty() {
+            return;
+        }
+        let Ok(mut segments) = self.observed.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        while let Ok((tag, message_id)) = self.accepted.1.try_recv() {
+            if let Some((id, j)) = segments.remove(&tag) {
+                let result = SubmitResult::Accepted { message_id };
+                life.tracker_mut()
+                    .on_submit_result_in(now, self.account.as_ref(), id, j, result);
+            }
+        }
+    }
+
+    /// Forgets tracked segments the sending thread settled (recorded by it), so that the
+    /// map holds only segments in flight.
     pub(crate) fn forget_observed(&self, tags: impl IntoIterator<Item = u64>) {
         if let Ok(mut m) = self.observed.lock() {
             for t in tags {

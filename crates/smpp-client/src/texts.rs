@@ -241,22 +241,6 @@ impl Inner {
         }
     }
 
-    /// [`Inner::record_many`] of one outcome.
-    pub(crate) fn record_one(&self, id: TrackId, segment: usize, result: SubmitResult) {
-        let Ok(mut life) = self.life.lock() else {
-            return;
-        };
-        life.tracker_mut().on_submit_result_in(
-            Instant::now(),
-            self.account.as_ref(),
-            id,
-            segment,
-            result,
-        );
-        self.to_store(&mut life);
-        self.hand_over(life, Vec::new());
-    }
-
     /// Records segments' outcomes with the tracker (under one hold of its lock), and hands
     /// on the reports they complete (receipts came first, or none was asked).
     pub(crate) fn record_many(&self, records: &mut Vec<(TrackId, usize, SubmitResult)>) {
@@ -267,6 +251,9 @@ impl Inner {
             records.clear();
             return;
         };
+        // The observer's acceptances first (also so that its queue does not grow when no
+        // receipts come to have the dispatcher take them).
+        self.take_accepted(&mut life);
         let now = Instant::now();
         for (id, segment, result) in records.drain(..) {
             life.tracker_mut()
@@ -465,7 +452,7 @@ impl Client {
         while !f.queue.is_empty() {
             self.complete_oldest(&mut f);
         }
-        self.inner.record_many(&mut f.records);
+        self.record(&mut f);
         let results = f
             .results
             .into_iter()
@@ -540,9 +527,17 @@ impl Client {
                         Error::Disconnected => Error::NotSent,
                         e => e,
                     };
-                    f.settle(i, j, Err(e), Some(SubmitResult::NotSent));
+                    f.settle(i, j, Err(e), SubmitResult::NotSent);
                 }
             }
+        }
+    }
+
+    /// Records the outcomes collected so far with the tracker, and forgets their tags.
+    fn record(&self, f: &mut Flight) {
+        self.inner.record_many(&mut f.records);
+        if !f.settled.is_empty() {
+            self.inner.forget_observed(f.settled.drain(..));
         }
     }
 
@@ -553,18 +548,13 @@ impl Client {
             return;
         };
         if !p.is_ready() {
-            self.inner.record_many(&mut f.records);
+            self.record(f);
         }
-        let (tag, registered) = (p.tag, p.observed);
-        let (r, observed) = p.wait_submit_observed();
-        let r = r.map(|r| r.message_id.to_str_lossy().into_owned());
-        if registered && !observed {
-            // No accepted answer came under its tag (an error, a timeout, or a throttling
-            // answer resent under another tag): the observer will not record it.
-            self.inner.forget_observed([tag]);
-        }
-        // What the observer recorded is not recorded again.
-        let outcome = (!observed).then(|| submit_result(&r));
+        f.settled.push(p.tag);
+        let r = p
+            .wait_submit()
+            .map(|r| r.message_id.to_str_lossy().into_owned());
+        let outcome = submit_result(&r);
         f.settle(i, j, r, outcome);
     }
 }
@@ -583,6 +573,8 @@ struct Flight {
     untracked: Vec<(usize, NewMessage)>,
     /// Segment outcomes to record with the tracker.
     records: Vec<(TrackId, usize, SubmitResult)>,
+    /// Tags of the segments settled since the last records were written.
+    settled: Vec<u64>,
     /// A message failed because the application did not read its inbound items in time.
     reader_behind: bool,
 }
@@ -596,24 +588,18 @@ impl Flight {
             batch: Batch::new(),
             untracked: Vec::new(),
             records: Vec::new(),
+            settled: Vec::new(),
             reader_behind: false,
         }
     }
 
-    /// Settles segment `j` of message `i` with `r`, and has `outcome` recorded with the
-    /// tracker (`None`: recorded already, by the connection's observer); once all its
-    /// segments are settled, fills in the message's result.
-    fn settle(
-        &mut self,
-        i: usize,
-        j: usize,
-        r: Result<String, Error>,
-        outcome: Option<SubmitResult>,
-    ) {
+    /// Settles segment `j` of message `i` (its outcome to be recorded with the tracker);
+    /// once all its segments are settled, fills in the message's result.
+    fn settle(&mut self, i: usize, j: usize, r: Result<String, Error>, outcome: SubmitResult) {
         let Some(state) = self.states[i].as_mut() else {
             return;
         };
-        if let (Some(t), Some(outcome)) = (&state.tracked, outcome) {
+        if let Some(t) = &state.tracked {
             self.records.push((t.id, j, outcome));
         }
         state.ids[j] = Some(r);
