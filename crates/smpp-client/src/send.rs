@@ -17,6 +17,10 @@ use smpp_transport::{Completed, Connection, ResponseObserver};
 
 use crate::pending::{is_throttled, outcome_to_result, Resend};
 
+/// The bit of a request's tag that marks a tracked segment, whose acceptance the
+/// connection's observer queues ([`Inner::observe`]).
+const OBSERVED: u64 = 1 << 63;
+
 /// A request of [`Inner::pending_batch`]: its body, its per-call timeout, and the tracked
 /// segment it carries (message and segment index), if any.
 pub(crate) type BatchRequest = (Body<'static>, Option<Duration>, Option<(TrackId, usize)>);
@@ -44,11 +48,13 @@ impl Inner {
         self: &Arc<Self>,
         body: &Body<'static>,
         timeout: Option<Duration>,
+        observed: bool,
     ) -> (u64, crossbeam_channel::Sender<Completed>, Pending) {
         let keep =
             matches!(self.config.throttle, ThrottlePolicy::Retry { attempts, .. } if attempts > 0);
         let (tx, rx) = crossbeam_channel::bounded(1);
         let tag = self.next_tag.fetch_add(1, Ordering::Relaxed);
+        let tag = if observed { tag | OBSERVED } else { tag };
         let pending = Pending {
             rx,
             tag,
@@ -72,7 +78,7 @@ impl Inner {
     ) -> Result<Pending, Error> {
         self.pace();
         let conn = self.connection()?;
-        let (tag, tx, pending) = self.new_pending(&body, timeout);
+        let (tag, tx, pending) = self.new_pending(&body, timeout, false);
         conn.request(body, tag, &tx)
             .map_err(|_| Error::Disconnected)?;
         Ok(pending)
@@ -109,7 +115,7 @@ impl Inner {
         let mut observed = Vec::new();
         for (body, timeout, segment) in requests {
             self.pace();
-            let (tag, tx, pending) = self.new_pending(&body, timeout);
+            let (tag, tx, pending) = self.new_pending(&body, timeout, segment.is_some());
             if let Some(s) = segment {
                 observed.push((tag, s));
             }
@@ -152,6 +158,11 @@ impl Inner {
         }
         let tx = self.accepted.0.clone();
         let observer: ResponseObserver = Arc::new(move |tag, pdu| {
+            // Only tracked segments' tags are queued, so the queue holds no more than what
+            // `send_many` and `send_text` have in flight (they take it when they record).
+            if tag & OBSERVED == 0 {
+                return;
+            }
             if let (true, Body::SubmitSmResp(r)) = (pdu.command_status.is_ok(), &pdu.body) {
                 let _ = tx.send((tag, r.message_id.to_str_lossy().into_owned()));
             }
