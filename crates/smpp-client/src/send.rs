@@ -19,7 +19,11 @@ use crate::pending::{is_throttled, outcome_to_result, Resend};
 
 /// The bit of a request's tag that marks a tracked segment, whose acceptance the
 /// connection's observer queues ([`Inner::observe`]).
-const OBSERVED: u64 = 1 << 63;
+pub(crate) const OBSERVED: u64 = 1 << 63;
+
+/// A segment's outcome for the tracker, as the sending thread settled it: the tag of its
+/// request (0 for one never sent), the message, the segment, the outcome.
+pub(crate) type Record = (u64, TrackId, usize, SubmitResult);
 
 /// A request of [`Inner::pending_batch`]: its body, its per-call timeout, and the tracked
 /// segment it carries (message and segment index), if any.
@@ -129,7 +133,11 @@ impl Inner {
         }
         // Nothing was written when the hand-over fails: every request is not sent.
         if conn.request_batch(batch).is_err() {
-            self.forget_observed(pendings.iter().map(|p| p.tag));
+            if let Ok(mut m) = self.observed.lock() {
+                for p in &pendings {
+                    m.remove(&p.tag);
+                }
+            }
             return pendings
                 .into_iter()
                 .map(|_| Err(Error::Disconnected))
@@ -191,14 +199,19 @@ impl Inner {
         }
     }
 
-    /// Forgets tracked segments the sending thread settled (recorded by it), so that the
-    /// map holds only segments in flight.
-    pub(crate) fn forget_observed(&self, tags: impl IntoIterator<Item = u64>) {
-        if let Ok(mut m) = self.observed.lock() {
-            for t in tags {
-                m.remove(&t);
-            }
+    /// Of the outcomes the sending thread settled, keeps those it is to record itself: a
+    /// segment whose acceptance [`Inner::take_accepted`] recorded already is dropped (its
+    /// entry is gone); every other one takes its entry out, so that the acceptance, if it
+    /// is still queued, is not recorded twice. Either way the map keeps only segments in
+    /// flight.
+    pub(crate) fn claim(&self, records: &mut Vec<Record>) {
+        if !records.iter().any(|r| r.0 & OBSERVED != 0) {
+            return;
         }
+        let Ok(mut m) = self.observed.lock() else {
+            return;
+        };
+        records.retain(|r| r.0 & OBSERVED == 0 || m.remove(&r.0).is_some());
     }
 }
 

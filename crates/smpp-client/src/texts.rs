@@ -6,12 +6,13 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use smpp_lifecycle::{NewMessage, ReceiptPolicy, SubmitResult, TrackId, Tracked, UnknownReason};
+use smpp_lifecycle::{NewMessage, ReceiptPolicy, SubmitResult, Tracked, UnknownReason};
 use smpp_pdu::concat;
 use smpp_pdu::text::{self, Encoding};
 use smpp_pdu::{Body, SubmitSm};
 
 use crate::options::{resolve_address, Side};
+use crate::send::Record;
 use crate::{Client, ClientConfig, Error, Inner, Pending, Sent, TextOptions};
 
 /// One message for [`Client::send_many`].
@@ -243,7 +244,8 @@ impl Inner {
 
     /// Records segments' outcomes with the tracker (under one hold of its lock), and hands
     /// on the reports they complete (receipts came first, or none was asked).
-    pub(crate) fn record_many(&self, records: &mut Vec<(TrackId, usize, SubmitResult)>) {
+    pub(crate) fn record_many(&self, records: &mut Vec<Record>) {
+        self.claim(records);
         if records.is_empty() {
             return;
         }
@@ -255,7 +257,7 @@ impl Inner {
         // receipts come to have the dispatcher take them).
         self.take_accepted(&mut life);
         let now = Instant::now();
-        for (id, segment, result) in records.drain(..) {
+        for (_, id, segment, result) in records.drain(..) {
             life.tracker_mut()
                 .on_submit_result_in(now, self.account.as_ref(), id, segment, result);
         }
@@ -527,7 +529,7 @@ impl Client {
                         Error::Disconnected => Error::NotSent,
                         e => e,
                     };
-                    f.settle(i, j, Err(e), SubmitResult::NotSent);
+                    f.settle(i, j, Err(e), (0, SubmitResult::NotSent));
                 }
             }
         }
@@ -536,9 +538,6 @@ impl Client {
     /// Records the outcomes collected so far with the tracker, and forgets their tags.
     fn record(&self, f: &mut Flight) {
         self.inner.record_many(&mut f.records);
-        if !f.settled.is_empty() {
-            self.inner.forget_observed(f.settled.drain(..));
-        }
     }
 
     /// Waits for the oldest segment in flight and settles it. Outcomes are recorded with
@@ -550,12 +549,12 @@ impl Client {
         if !p.is_ready() {
             self.record(f);
         }
-        f.settled.push(p.tag);
+        let tag = p.tag;
         let r = p
             .wait_submit()
             .map(|r| r.message_id.to_str_lossy().into_owned());
         let outcome = submit_result(&r);
-        f.settle(i, j, r, outcome);
+        f.settle(i, j, r, (tag, outcome));
     }
 }
 
@@ -572,9 +571,7 @@ struct Flight {
     /// Messages to track before their segments are handed over.
     untracked: Vec<(usize, NewMessage)>,
     /// Segment outcomes to record with the tracker.
-    records: Vec<(TrackId, usize, SubmitResult)>,
-    /// Tags of the segments settled since the last records were written.
-    settled: Vec<u64>,
+    records: Vec<Record>,
     /// A message failed because the application did not read its inbound items in time.
     reader_behind: bool,
 }
@@ -588,19 +585,25 @@ impl Flight {
             batch: Batch::new(),
             untracked: Vec::new(),
             records: Vec::new(),
-            settled: Vec::new(),
             reader_behind: false,
         }
     }
 
-    /// Settles segment `j` of message `i` (its outcome to be recorded with the tracker);
-    /// once all its segments are settled, fills in the message's result.
-    fn settle(&mut self, i: usize, j: usize, r: Result<String, Error>, outcome: SubmitResult) {
+    /// Settles segment `j` of message `i` (its outcome, with its request's tag, to be
+    /// recorded with the tracker); once all its segments are settled, fills in the
+    /// message's result.
+    fn settle(
+        &mut self,
+        i: usize,
+        j: usize,
+        r: Result<String, Error>,
+        outcome: (u64, SubmitResult),
+    ) {
         let Some(state) = self.states[i].as_mut() else {
             return;
         };
         if let Some(t) = &state.tracked {
-            self.records.push((t.id, j, outcome));
+            self.records.push((outcome.0, t.id, j, outcome.1));
         }
         state.ids[j] = Some(r);
         state.remaining -= 1;
