@@ -117,11 +117,15 @@ impl std::error::Error for Error {}
 
 impl Error {
     /// Whether a retry later may succeed (throttling, a full queue, a timeout, a dropped
-    /// connection).
+    /// connection, inbound items not read yet).
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Status(s) => s.is_transient(),
-            Error::Timeout | Error::Disconnected | Error::NotSent | Error::NoBind => true,
+            Error::Timeout
+            | Error::Disconnected
+            | Error::NotSent
+            | Error::NoBind
+            | Error::InboundFull(_) => true,
             _ => false,
         }
     }

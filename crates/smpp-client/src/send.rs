@@ -157,9 +157,9 @@ impl Inner {
     /// such receipts came first and were held, then matched later at several times the
     /// cost. The dispatcher takes these acceptances before each receipt it reads, and the
     /// receipt finds its segment. The transport's thread only queues them (no lock: it
-    /// serves every connection); the sending thread still records every outcome itself, so
-    /// nothing depends on this but the speed (the tracker takes a repeated acceptance as
-    /// the same one).
+    /// serves every connection). The sending thread records every other outcome, and an
+    /// acceptance the dispatcher has not taken yet ([`Inner::claim`]): each is recorded
+    /// once, whoever gets to it.
     pub(crate) fn observe(self: &Arc<Self>, conn: &Connection) {
         if !self.config.lifecycle.tracking {
             return;
@@ -196,6 +196,13 @@ impl Inner {
                 life.tracker_mut()
                     .on_submit_result_in(now, self.account.as_ref(), id, j, result);
             }
+        }
+    }
+
+    /// Takes `tag` out of the map of segments in flight.
+    pub(crate) fn forget_observed(&self, tag: u64) {
+        if let Ok(mut m) = self.observed.lock() {
+            m.remove(&tag);
         }
     }
 

@@ -12,7 +12,7 @@ use smpp_pdu::text::{self, Encoding};
 use smpp_pdu::{Body, SubmitSm};
 
 use crate::options::{resolve_address, Side};
-use crate::send::Record;
+use crate::send::{Record, OBSERVED};
 use crate::{Client, ClientConfig, Error, Inner, Pending, Sent, TextOptions};
 
 /// One message for [`Client::send_many`].
@@ -229,13 +229,14 @@ impl Inner {
                 .and_then(|o| o.as_ref().map(crossbeam_channel::Sender::len))
                 .unwrap_or(0)
         };
-        let end = Instant::now() + wait;
+        // A wait past the clock's range is a wait without end.
+        let end = Instant::now().checked_add(wait);
         loop {
             let n = unread();
             if n < capacity || self.closing.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            if Instant::now() >= end {
+            if end.is_some_and(|e| Instant::now() >= e) {
                 return Err(n);
             }
             std::thread::sleep(Duration::from_millis(1));
@@ -485,10 +486,15 @@ impl Client {
             let (at, messages): (Vec<usize>, Vec<NewMessage>) = f.untracked.drain(..).unzip();
             let mut refused = Vec::new();
             // Once the application was waited for in vain, the rest fail at once.
+            // As long as the calls' own timeouts allow (the response timeout by default).
             let wait = if f.reader_behind {
                 Duration::ZERO
             } else {
-                self.inner.config.session.response_timeout
+                f.batch
+                    .iter()
+                    .filter_map(|b| b.3)
+                    .min()
+                    .unwrap_or(self.inner.config.session.response_timeout)
             };
             for (i, r) in at.into_iter().zip(self.inner.track_many(messages, wait)) {
                 if matches!(r, Err(Error::InboundFull(_))) {
@@ -553,6 +559,15 @@ impl Client {
         let r = p
             .wait_submit()
             .map(|r| r.message_id.to_str_lossy().into_owned());
+        // A segment that failed here (an error, or a timeout of its own shorter than the
+        // session's) leaves the observer's map at once: an acceptance arriving late is not
+        // recorded, and the tracker keeps the outcome the caller was given.
+        let tag = if r.is_err() && tag & OBSERVED != 0 {
+            self.inner.forget_observed(tag);
+            0
+        } else {
+            tag
+        };
         let outcome = submit_result(&r);
         f.settle(i, j, r, (tag, outcome));
     }

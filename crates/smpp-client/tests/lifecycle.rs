@@ -376,6 +376,38 @@ fn receipts_right_behind_their_responses_find_their_segments_at_once() {
 }
 
 #[test]
+fn a_segment_that_timed_out_keeps_its_outcome_when_the_answer_comes_late() {
+    // The call's own timeout (100 ms) is shorter than the SMSC's answer (400 ms) and the
+    // session's timeout: the caller gets Timeout, and so does the tracker, even though the
+    // connection then reads an acceptance for it.
+    let config = SmscConfig {
+        response_delay: Duration::from_millis(400),
+        ..SmscConfig::default()
+    };
+    let smsc = Smsc::start(config).expect("SMSC");
+    let c = connect(&smsc, trx());
+    let opts = TextOptions::default()
+        .registered_delivery(0)
+        .reference("late")
+        .timeout(Duration::from_millis(100));
+    let e = c
+        .send_text("MyBrand", "447700900123", "x", &opts)
+        .expect_err("no answer within 100 ms");
+    assert!(matches!(e, smpp_client::Error::Timeout), "{e:?}");
+    let (reports, _) = reports(&c, 1);
+    // The acceptance arrives meanwhile; the report said what the caller was told.
+    std::thread::sleep(Duration::from_millis(600));
+    let r = &reports["late"];
+    assert_eq!(r.outcome, Outcome::Unknown, "{r:?}");
+    assert!(
+        matches!(r.segments[0].state, SegmentState::Unknown(_)),
+        "{r:?}"
+    );
+    assert!(c.inbound().try_recv().is_err(), "nothing more about it");
+    c.unbind().expect("unbind");
+}
+
+#[test]
 fn an_application_that_never_reads_gets_an_error_instead_of_growing() {
     // Messages that ask for no receipt are reported as soon as they are answered, by the
     // sending thread itself. With four unread items the client holds back new messages,

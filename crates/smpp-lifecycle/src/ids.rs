@@ -111,10 +111,10 @@ impl IdKey {
     /// The key of `id` with no account; `None` for an empty (or all-blank) id, which names
     /// no message.
     pub fn of(id: &str) -> Option<IdKey> {
-        // Ids are ASCII in practice, where the ASCII trim (no character decoding) is the
-        // same as the Unicode one.
+        // Ids are ASCII in practice: trimmed octet by octet (no character decoding), of
+        // the same characters `str::trim` takes off an ASCII string.
         let id = if id.is_ascii() {
-            id.trim_ascii()
+            trim_ascii_space(id)
         } else {
             id.trim()
         };
@@ -231,6 +231,16 @@ impl fmt::Display for IdKey {
     }
 }
 
+/// `s` (ASCII) without the white space `str::trim` removes from ASCII: space and U+0009 to
+/// U+000D (`trim_ascii` keeps U+000B, the vertical tab).
+fn trim_ascii_space(s: &str) -> &str {
+    let space = |b: &u8| matches!(b, b' ' | b'\t'..=b'\r');
+    let b = s.as_bytes();
+    let start = b.iter().position(|c| !space(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !space(c)).map_or(start, |i| i + 1);
+    s.get(start..end).unwrap_or("")
+}
+
 /// The keys a receipt's id may match a response's id under.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Candidates {
@@ -262,4 +272,26 @@ impl Candidates {
 /// (the same answer as `message_ids_match`, through the keys).
 pub fn ids_match(response_id: &str, receipt_id: &str) -> bool {
     IdKey::of(response_id).is_some_and(|k| IdKey::candidates(receipt_id).iter().any(|c| *c == k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn white_space_around_an_id_is_not_part_of_its_key() {
+        // The vertical tab (U+000B) included, as `str::trim` has it.
+        for id in ["\u{0b}42\u{0b}", " \t42\r\n", "\u{0c}0042 ", "\u{a0}42"] {
+            assert_eq!(IdKey::of(id), IdKey::of("42"), "{id:?}");
+        }
+        assert_eq!(IdKey::of(" \u{0b} "), None);
+    }
+
+    proptest! {
+        #[test]
+        fn ascii_ids_trim_as_str_trim_does(id in "[ \\t\\n\\x0b\\x0c\\r0-9a-fA-F]{0,12}") {
+            prop_assert_eq!(trim_ascii_space(&id), id.trim());
+        }
+    }
 }
