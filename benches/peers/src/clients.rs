@@ -502,7 +502,14 @@ pub(crate) fn rusmppc(
         let sm = their_submit();
         let phase = |max: u64, secs: Option<f64>| {
             let call = || client.submit_sm(sm.clone());
-            futures_phase(lim.window, max, secs, call, &completed, "rusmppc: submit_sm")
+            futures_phase(
+                lim.window,
+                max,
+                secs,
+                call,
+                &completed,
+                "rusmppc: submit_sm",
+            )
         };
         phase(lim.warmup, None).await?;
         let m = phase(lim.max, Some(lim.secs)).await?;

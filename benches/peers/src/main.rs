@@ -177,6 +177,7 @@ fn child_client(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let cpu_start = process_cpu_ns();
     let result = match kind.as_str() {
         "ours" => clients::ours(addr, lim),
         "ours-batch" => clients::ours_batch(addr, lim),
@@ -189,10 +190,36 @@ fn child_client(args: &[String]) -> ExitCode {
         other => Err(format!("unknown client kind {other:?}")),
     };
     match result {
-        Ok(m) => println!("{}", m.json()),
+        Ok(m) => {
+            // The process's CPU time (every thread, the warm-up included) per request.
+            let per = cpu_start
+                .zip(process_cpu_ns())
+                .map(|(a, b)| (b - a) as f64 / (m.completed + lim.warmup).max(1) as f64);
+            let line = m.json();
+            match per {
+                Some(ns) => println!("{},\"cpu_ns\":{ns:.0}}}", &line[..line.len() - 1]),
+                None => println!("{line}"),
+            }
+        }
         Err(e) => println!("{{\"error\":{}}}", json_str(&e)),
     }
     ExitCode::SUCCESS
+}
+
+/// CPU time of this process so far (user and system, every thread, the exited ones too),
+/// in nanoseconds, from `/proc/self/stat` (in clock ticks of 10 ms); `None` off Linux.
+fn process_cpu_ns() -> Option<u64> {
+    cpu_ns_of(&std::fs::read_to_string("/proc/self/stat").ok()?)
+}
+
+/// `utime` + `stime` of a `/proc/PID/stat` line, in nanoseconds (ticks of 10 ms).
+fn cpu_ns_of(stat: &str) -> Option<u64> {
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let mut f = rest.split_whitespace();
+    let utime: u64 = f.nth(11)?.parse().ok()?;
+    let stime: u64 = f.next()?.parse().ok()?;
+    Some((utime + stime) * 10_000_000)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -312,6 +339,8 @@ struct Row {
     per_second: f64,
     p50_us: f64,
     p99_us: f64,
+    /// The client process's CPU time per request (our Rust clients and the Rust peers).
+    cpu_ns: Option<f64>,
     completed: u64,
     /// The slowest and fastest of the runs this row is the median of.
     min: f64,
@@ -327,7 +356,7 @@ fn measure(
     peers: &Peers,
     kind: &str,
     lim: Limits,
-) -> Result<(u64, f64, f64, f64), String> {
+) -> Result<(u64, f64, f64, f64, Option<f64>), String> {
     let server = if kind == "echo" {
         Server::start("echo-server", &[], o.pin.then_some(SERVER_CPU))?
     } else {
@@ -390,6 +419,7 @@ fn measure(
         completed / elapsed,
         json_num(&line, "p50_us").unwrap_or(0.0),
         json_num(&line, "p99_us").unwrap_or(0.0),
+        json_num(&line, "cpu_ns"),
     ))
 }
 
@@ -613,8 +643,8 @@ fn main() -> ExitCode {
             }
         );
         println!(
-            "{:<34} {:>6} {:>11} {:>19} {:>10} {:>10}  note",
-            "client", "window", "submits/s", "min-max", "p50 us", "p99 us"
+            "{:<34} {:>6} {:>11} {:>19} {:>10} {:>10} {:>8}  note",
+            "client", "window", "submits/s", "min-max", "p50 us", "p99 us", "CPU ns"
         );
     }
     let mut rows: Vec<Row> = Vec::new();
@@ -708,7 +738,8 @@ fn measure_row(
     window: usize,
     used: usize,
 ) -> Result<Row, String> {
-    let (completed, per_second, p50_us, p99_us) = measure(o, peers, kind, limits(o, kind, used))?;
+    let (completed, per_second, p50_us, p99_us, cpu_ns) =
+        measure(o, peers, kind, limits(o, kind, used))?;
     Ok(Row {
         client: kind,
         window,
@@ -716,6 +747,7 @@ fn measure_row(
         per_second,
         p50_us,
         p99_us,
+        cpu_ns,
         completed,
         min: per_second,
         max: per_second,
@@ -759,7 +791,7 @@ fn print_row(o: &Options, name: &str, r: &Row) {
         println!(
             "{{\"bench\":\"peers\",\"client\":{},\"window\":{},\"concurrency\":{},\"count\":{},\
              \"per_second\":{:.0},\"min_per_second\":{:.0},\"max_per_second\":{:.0},\
-             \"runs\":{},\"p50_us\":{:.1},\"p99_us\":{:.1},\"note\":{}}}",
+             \"runs\":{},\"p50_us\":{:.1},\"p99_us\":{:.1},\"cpu_ns_per_request\":{},\"note\":{}}}",
             json_str(r.client),
             r.window,
             r.used,
@@ -770,13 +802,15 @@ fn print_row(o: &Options, name: &str, r: &Row) {
             r.runs,
             r.p50_us,
             r.p99_us,
+            r.cpu_ns.map_or("null".to_string(), |c| format!("{c:.0}")),
             json_str(&r.note)
         );
     } else {
         let range = format!("{:.0}-{:.0}", r.min, r.max);
+        let cpu = r.cpu_ns.map_or("-".to_string(), |c| format!("{c:.0}"));
         println!(
-            "{:<34} {:>6} {:>11.0} {:>19} {:>10.1} {:>10.1}  {}",
-            name, r.window, r.per_second, range, r.p50_us, r.p99_us, r.note
+            "{:<34} {:>6} {:>11.0} {:>19} {:>10.1} {:>10.1} {:>8}  {}",
+            name, r.window, r.per_second, range, r.p50_us, r.p99_us, cpu, r.note
         );
     }
 }
@@ -851,6 +885,25 @@ fn print_ratios(o: &Options, rows: &[Row]) {
         };
         if !o.json {
             println!("{label} at window 256: {ours:.0}/s");
+        }
+        // What the client itself spends per request, which the SMSC's ceiling does not hide.
+        let cpu_at_256 = |c: &str| {
+            rows.iter()
+                .find(|r| r.client == c && r.window == 256)
+                .and_then(|r| r.cpu_ns)
+        };
+        if let (Some(mine), Some(theirs)) = (cpu_at_256(client), cpu_at_256("tokio-rusmpp")) {
+            if o.json {
+                println!(
+                    "{{\"measure\":{},\"cpu_ns\":{mine:.0},\"theirs_cpu_ns\":{theirs:.0}}}",
+                    json_str(&format!("{label} client CPU per request at window 256"))
+                );
+            } else {
+                println!(
+                    "  client CPU {mine:.0} ns per request, {:.2}x the tokio + rusmpp loop's {theirs:.0} ns (lower is better)",
+                    mine / theirs
+                );
+            }
         }
         for &(what, theirs, want) in targets {
             let Some(theirs) = theirs else { continue };
@@ -946,6 +999,7 @@ mod tests {
     fn the_node_and_python_lines_are_read_too() {
         // JSON.stringify and json.dumps put no space (node) or one space (python) after ':'.
         let node = r#"{"completed":10,"elapsed_s":0.5,"p50_us":12.5,"p99_us":40}"#;
+        assert_eq!(json_num(node, "cpu_ns"), None, "no CPU figure from node");
         let python = r#"{"completed": 10, "elapsed_s": 0.5, "p50_us": 12.5, "p99_us": 40.0}"#;
         for line in [node, python] {
             assert_eq!(json_num(line, "completed"), Some(10.0), "{line}");
@@ -971,5 +1025,15 @@ mod tests {
             let args: Vec<String> = bad.iter().map(|s| s.to_string()).collect();
             assert!(parse_options(&args).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn cpu_time_is_read_after_a_command_name_with_spaces_and_parentheses() {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+        // utime stime ...
+        let line = "4242 (smpp (peers) bench) R 1 2 3 0 -1 4194560 10 0 0 0 150 25 0 0 20 0";
+        assert_eq!(cpu_ns_of(line), Some(175 * 10_000_000));
+        assert_eq!(cpu_ns_of("garbage"), None);
+        assert!(process_cpu_ns().is_some(), "this test runs on Linux");
     }
 }
