@@ -32,29 +32,15 @@ pub(crate) fn raise(
 pub(crate) fn to_py(py: Python<'_>, e: Error) -> PyErr {
     let text = e.to_string();
     let none = || py.None();
+    // The `.status` of a BindError or SubmitError: the status name.
+    let status = |s: smpp_pdu::CommandStatus| {
+        status_name(s)
+            .into_pyobject(py)
+            .map_or_else(|_| none(), |v| v.into_any().unbind())
+    };
     match e {
-        Error::BindRejected(s) => raise(
-            py,
-            "BindError",
-            text,
-            &[(
-                "status",
-                status_name(s)
-                    .into_pyobject(py)
-                    .map_or_else(|_| none(), |v| v.into_any().unbind()),
-            )],
-        ),
-        Error::Status(s) => raise(
-            py,
-            "SubmitError",
-            text,
-            &[(
-                "status",
-                status_name(s)
-                    .into_pyobject(py)
-                    .map_or_else(|_| none(), |v| v.into_any().unbind()),
-            )],
-        ),
+        Error::BindRejected(s) => raise(py, "BindError", text, &[("status", status(s))]),
+        Error::Status(s) => raise(py, "SubmitError", text, &[("status", status(s))]),
         Error::Timeout => raise(py, "TimeoutError", text, &[]),
         Error::Connect(_)
         | Error::Disconnected

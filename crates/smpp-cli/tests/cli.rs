@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use smpp_pdu::tlv::Tlv;
 use smpp_pdu::{Pdu, SubmitSm};
 
+mod common;
 #[path = "../../smpp-smsc/tests/json_check/mod.rs"]
 mod json_check;
 use json_check::valid_json;
@@ -315,34 +316,11 @@ fn bad_values_name_the_flag_and_exit_2() {
 
 #[test]
 fn smsc_command_serves_clients() {
-    use std::io::{BufRead, BufReader};
-
     use smpp_client::{Client, ClientConfig};
     use smpp_session::BindKind;
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smpp"))
-        .args([
-            "smsc",
-            "--listen",
-            "127.0.0.1:0",
-            "--user",
-            "esme:pw",
-            "--hex-ids",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("smpp smsc runs");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .expect("the listening line");
-    let addr = first
-        .trim()
-        .rsplit(' ')
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("no address in {first:?}"));
+    let (mut child, addr) = common::smsc_listening(&["--user", "esme:pw", "--hex-ids"]);
+    let addr: std::net::SocketAddr = addr.parse().expect("an address");
     let result = (|| {
         let cfg = ClientConfig::new(BindKind::Transmitter, "esme", "pw")
             .response_timeout(Duration::from_secs(5));
@@ -362,41 +340,22 @@ fn smsc_command_serves_clients() {
 
 #[test]
 fn smsc_command_injects_faults_and_scheduled_mo() {
-    use std::io::{BufRead, BufReader};
-
     use smpp_client::{Client, ClientConfig, Error};
     use smpp_session::BindKind;
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smpp"))
-        .args([
-            "smsc",
-            "--listen",
-            "127.0.0.1:0",
-            "--user",
-            "esme:pw",
-            "--delay-ms",
-            "20",
-            "--drop-every",
-            "2",
-            "--mo-every-ms",
-            "50",
-            "--mo-text",
-            "tick",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("smpp smsc runs");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .expect("the listening line");
-    let addr = first
-        .trim()
-        .rsplit(' ')
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("no address in {first:?}"));
+    let (mut child, addr) = common::smsc_listening(&[
+        "--user",
+        "esme:pw",
+        "--delay-ms",
+        "20",
+        "--drop-every",
+        "2",
+        "--mo-every-ms",
+        "50",
+        "--mo-text",
+        "tick",
+    ]);
+    let addr: std::net::SocketAddr = addr.parse().expect("an address");
     let result = (|| {
         let cfg = ClientConfig::new(BindKind::Transceiver, "esme", "pw")
             .response_timeout(Duration::from_millis(500));

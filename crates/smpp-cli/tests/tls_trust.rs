@@ -5,8 +5,7 @@
 //! --tls-client-ca`, `smpp send --client-cert/--client-key`). Certificates are generated
 //! at test time; every wait is bounded.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output};
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 
@@ -18,10 +17,6 @@ mod pki;
 
 fn smpp(args: &[&str]) -> Output {
     common::smpp(args)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `smpp smsc` with TLS (and `extra` options); the child, killed when dropped, and its
@@ -36,29 +31,9 @@ impl Drop for Smsc {
 }
 
 fn smsc(cert: &str, key: &str, extra: &[&str]) -> Smsc {
-    let mut args = vec![
-        "smsc",
-        "--listen",
-        "127.0.0.1:0",
-        "--user",
-        "esme:pw",
-        "--tls-cert",
-        cert,
-        "--tls-key",
-        key,
-    ];
+    let mut args = vec!["--user", "esme:pw", "--tls-cert", cert, "--tls-key", key];
     args.extend_from_slice(extra);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smpp"))
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("smpp smsc runs");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .expect("the listening line");
-    let addr = first.trim().rsplit(' ').next().unwrap().to_string();
+    let (child, addr) = common::smsc_listening(&args);
     Smsc(child, addr)
 }
 
@@ -110,7 +85,7 @@ fn a_self_signed_ca_flagged_certificate_pinned_probed_and_insecure() {
         &s.1,
         &["--tls", "--ca", &cert, "--server-name", "localhost"],
     );
-    let err = text(&o.stderr);
+    let err = common::err(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("marked as a CA"), "{err}");
     assert!(err.contains("--pin-cert FILE"), "{err}");
@@ -123,11 +98,11 @@ fn a_self_signed_ca_flagged_certificate_pinned_probed_and_insecure() {
     // Pinned by file and by fingerprint (OpenSSL's spelling): sent.
     for tls in [vec!["--pin-cert", &cert], vec!["--pin-sha256", &fp]] {
         let o = send(&s.1, &tls);
-        assert!(o.status.success(), "{tls:?}: {}", text(&o.stderr));
+        assert!(o.status.success(), "{tls:?}: {}", common::err(&o));
         assert!(
-            text(&o.stdout).contains("message id(s)"),
+            common::out(&o).contains("message id(s)"),
             "{}",
-            text(&o.stdout)
+            common::out(&o)
         );
     }
 
@@ -141,8 +116,8 @@ fn a_self_signed_ca_flagged_certificate_pinned_probed_and_insecure() {
         "--server-name",
         "localhost",
     ]);
-    let out = text(&o.stdout);
-    assert_eq!(o.status.code(), Some(1), "{out}{}", text(&o.stderr));
+    let out = common::out(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", common::err(&o));
     assert!(out.contains("TLSv1_3"), "{out}");
     assert!(out.contains("subject     CN=localhost"), "{out}");
     assert!(out.contains("CA          yes"), "{out}");
@@ -155,7 +130,7 @@ fn a_self_signed_ca_flagged_certificate_pinned_probed_and_insecure() {
         "{out}"
     );
     let o = smpp(&["tls-probe", "--addr", &s.1, "--pin-sha256", &fp, "--json"]);
-    let out = text(&o.stdout);
+    let out = common::out(&o);
     assert!(o.status.success(), "{out}");
     assert!(
         out.contains("\"trusted\":true") && out.contains("\"ca\":true"),
@@ -164,7 +139,7 @@ fn a_self_signed_ca_flagged_certificate_pinned_probed_and_insecure() {
 
     // Insecure: sent, with the warning.
     let o = send(&s.1, &["--insecure"]);
-    let err = text(&o.stderr);
+    let err = common::err(&o);
     assert!(o.status.success(), "{err}");
     assert!(
         err.contains("INSECURE") && err.contains(&fp.to_lowercase()),
@@ -184,7 +159,7 @@ fn mutual_tls_required_by_the_smsc() {
     );
     let ca = dir.write("ca.crt", &server.ca);
     let o = send(&s.1, &["--ca", &ca]);
-    let err = text(&o.stderr);
+    let err = common::err(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("client certificate"), "{err}");
     let o = send(
@@ -198,5 +173,5 @@ fn mutual_tls_required_by_the_smsc() {
             &dir.write("esme.key", &client.key),
         ],
     );
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(o.status.success(), "{}", common::err(&o));
 }

@@ -247,18 +247,40 @@ impl Drop for Inbound {
     }
 }
 
-/// Waits while the application is behind (which pauses reading from the SMSC); `false`
-/// when the client closes meanwhile. (An application that dropped its receiver emptied
-/// the channel, so this does not wait for it.)
-pub(crate) fn wait_for_room(inner: &Inner, tx: &Sender<Inbound>) -> bool {
+/// How a wait for room in the inbound channel ended.
+pub(crate) enum Room {
+    /// Fewer than `inbound_capacity` items are unread.
+    Free,
+    /// The client is closing.
+    Closing,
+    /// Still this many unread when the wait's end came.
+    Full(usize),
+}
+
+/// Waits while the application has `inbound_capacity` items or more unread, until `end`
+/// (`None`: as long as it takes). (An application that dropped its receiver emptied the
+/// channel, so this does not wait for it.)
+pub(crate) fn room(inner: &Inner, tx: &Sender<Inbound>, end: Option<Instant>) -> Room {
     let capacity = inner.config.inbound_capacity.max(1);
-    while tx.len() >= capacity {
+    loop {
+        let n = tx.len();
+        if n < capacity {
+            return Room::Free;
+        }
         if inner.closing.load(Ordering::SeqCst) {
-            return false;
+            return Room::Closing;
+        }
+        if end.is_some_and(|e| Instant::now() >= e) {
+            return Room::Full(n);
         }
         std::thread::sleep(Duration::from_millis(1));
     }
-    true
+}
+
+/// Waits while the application is behind (which pauses reading from the SMSC); `false`
+/// when the client closes meanwhile.
+pub(crate) fn wait_for_room(inner: &Inner, tx: &Sender<Inbound>) -> bool {
+    !matches!(room(inner, tx, None), Room::Closing)
 }
 
 /// Passes an item to the application once there is room (dropped when the client closes
@@ -276,21 +298,17 @@ pub(crate) fn lifecycle_events(life: &mut Lifecycle) -> impl Iterator<Item = Inb
 }
 
 impl Inner {
-    /// Hands `items` (what the lifecycle said while `life` was held, in its order) to the
-    /// application. Any thread that changed the lifecycle does this itself, rather than
-    /// waking the dispatcher for it (a context switch per report), and the order holds
-    /// across threads: the outbox is taken before the lifecycle is let go. It does not
-    /// wait for room: what the lifecycle says is bounded by what it tracks, and the
-    /// dispatcher waits for room before it reads more from the SMSC.
-    pub(crate) fn hand_over(&self, life: MutexGuard<'_, Lifecycle>, items: Vec<Inbound>) {
+    /// Hands `items` (what the lifecycle said while `life` was held, in its order), then
+    /// the lifecycle's own events, to the application. Any thread that changed the
+    /// lifecycle does this itself, rather than waking the dispatcher for it (a context
+    /// switch per report), and the order holds across threads: the outbox is taken before
+    /// the lifecycle is let go. It does not wait for room: what the lifecycle says is
+    /// bounded by what it tracks, new messages wait for room before they are tracked, and
+    /// the dispatcher waits for room before it reads more from the SMSC.
+    pub(crate) fn hand_over(&self, mut life: MutexGuard<'_, Lifecycle>, mut items: Vec<Inbound>) {
         if items.is_empty() && !life.has_events() {
             return;
         }
-        self.hand_over_events(life, items);
-    }
-
-    /// [`Inner::hand_over`] of `items` followed by the lifecycle's own events.
-    fn hand_over_events(&self, mut life: MutexGuard<'_, Lifecycle>, mut items: Vec<Inbound>) {
         // Sized for the usual report or two: a vector's first growth (four items) is past
         // the allocator's small sizes, and each such allocation made it sweep its caches.
         if life.has_events() {

@@ -133,11 +133,7 @@ impl Inner {
         }
         // Nothing was written when the hand-over fails: every request is not sent.
         if conn.request_batch(batch).is_err() {
-            if let Ok(mut m) = self.observed.lock() {
-                for p in &pendings {
-                    m.remove(&p.tag);
-                }
-            }
+            self.forget_observed(pendings.iter().map(|p| p.tag));
             return pendings
                 .into_iter()
                 .map(|_| Err(Error::Disconnected))
@@ -199,10 +195,12 @@ impl Inner {
         }
     }
 
-    /// Takes `tag` out of the map of segments in flight.
-    pub(crate) fn forget_observed(&self, tag: u64) {
+    /// Takes `tags` out of the map of segments in flight.
+    pub(crate) fn forget_observed(&self, tags: impl IntoIterator<Item = u64>) {
         if let Ok(mut m) = self.observed.lock() {
-            m.remove(&tag);
+            for t in tags {
+                m.remove(&t);
+            }
         }
     }
 

@@ -11,6 +11,7 @@ use smpp_pdu::concat;
 use smpp_pdu::text::{self, Encoding};
 use smpp_pdu::{Body, SubmitSm};
 
+use crate::inbound::{room, Room};
 use crate::options::{resolve_address, Side};
 use crate::send::{Record, OBSERVED};
 use crate::{Client, ClientConfig, Error, Inner, Pending, Sent, TextOptions};
@@ -221,25 +222,14 @@ impl Inner {
     /// [`ClientConfig::inbound_capacity`](crate::ClientConfig::inbound_capacity) items or
     /// more; `Err` with the count when it still does (the application is not reading).
     fn wait_for_reader(&self, wait: Duration) -> Result<(), usize> {
-        let capacity = self.config.inbound_capacity.max(1);
-        let unread = || {
-            self.out
-                .lock()
-                .ok()
-                .and_then(|o| o.as_ref().map(crossbeam_channel::Sender::len))
-                .unwrap_or(0)
+        // No outbox: nobody reads any more, and nothing waits for room.
+        let Some(tx) = self.out.lock().ok().and_then(|o| o.clone()) else {
+            return Ok(());
         };
         // A wait past the clock's range is a wait without end.
-        let end = Instant::now().checked_add(wait);
-        loop {
-            let n = unread();
-            if n < capacity || self.closing.load(Ordering::SeqCst) {
-                return Ok(());
-            }
-            if end.is_some_and(|e| Instant::now() >= e) {
-                return Err(n);
-            }
-            std::thread::sleep(Duration::from_millis(1));
+        match room(self, &tx, Instant::now().checked_add(wait)) {
+            Room::Full(n) => Err(n),
+            Room::Free | Room::Closing => Ok(()),
         }
     }
 
@@ -563,7 +553,7 @@ impl Client {
         // session's) leaves the observer's map at once: an acceptance arriving late is not
         // recorded, and the tracker keeps the outcome the caller was given.
         let tag = if r.is_err() && tag & OBSERVED != 0 {
-            self.inner.forget_observed(tag);
+            self.inner.forget_observed([tag]);
             0
         } else {
             tag

@@ -126,6 +126,30 @@ pub(crate) fn smsc_child(args: &[&str]) -> (Child, String) {
     (server, addr)
 }
 
+/// Starts `smpp smsc --listen 127.0.0.1:0 ARGS...` (its log discarded) and returns it
+/// with the address from the line it prints once it listens.
+pub(crate) fn smsc_listening(args: &[&str]) -> (Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smpp"))
+        .args(["smsc", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("smpp smsc runs");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("piped stdout"))
+        .read_line(&mut first)
+        .expect("the listening line");
+    let addr = first
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+    (child, addr)
+}
+
 /// A directory of a test's own under the system's temporary directory, removed when
 /// dropped.
 pub(crate) struct TempDir(pub(crate) std::path::PathBuf);
