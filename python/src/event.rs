@@ -105,7 +105,7 @@ impl Event {
         match item.kind() {
             InboundKind::Report(r) => {
                 e.kind = "report".into();
-                e.reference = Some(r.reference.clone());
+                e.reference = Some(String::from(&r.reference));
                 e.outcome = Some(r.outcome.as_str().to_string());
                 e.state = r.state.as_ref().map(|s| s.stat().to_string());
                 e.message_ids = Some(r.message_ids().map(str::to_string).collect());
@@ -137,7 +137,7 @@ impl Event {
             }
             InboundKind::Progress(p) => {
                 e.kind = "progress".into();
-                e.reference = Some(p.reference.clone());
+                e.reference = Some(String::from(&p.reference));
                 with_receipt(&mut e, &p.receipt);
             }
             InboundKind::Unmatched(u) => {

@@ -199,7 +199,7 @@ fn steps(report: &Report) -> Result<(), String> {
                 );
             }
             InboundKind::Report(r) => {
-                let Some(label) = references.get(&r.reference) else {
+                let Some(label) = references.get(r.reference.as_str()) else {
                     continue;
                 };
                 reports_due -= 1;

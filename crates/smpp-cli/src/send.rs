@@ -518,11 +518,11 @@ fn send(o: &SendArgs) -> Result<bool, Failure> {
                     batch::above(&bar, || receipt(o, r));
                 }
                 InboundKind::Report(report) => {
-                    let Some(to) = awaited.remove(&report.reference) else {
+                    let Some(to) = awaited.remove(report.reference.as_str()) else {
                         return;
                     };
                     if report.outcome == Outcome::Expired {
-                        unfinished.push(report.reference.clone());
+                        unfinished.push(String::from(&report.reference));
                     } else if let Some(state) = &report.state {
                         *tally.receipts.entry(state.stat().to_string()).or_default() += 1;
                     }

@@ -107,7 +107,7 @@ fn run(
                 r.err.as_deref().unwrap_or("-"),
                 r.done_date.map(|d| d.to_string()).unwrap_or_default()
             ),
-            InboundKind::Report(r) if Some(&r.reference) == ids.reference.as_ref() => {
+            InboundKind::Report(r) if ids.reference.as_deref() == Some(r.reference.as_str()) => {
                 println!(
                     "report {}: {} ({}), {} segment(s)",
                     r.reference,

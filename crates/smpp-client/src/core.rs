@@ -846,11 +846,16 @@ impl Core {
 
     /// Tracks a prepared message and puts its segments into the window (or the backlog).
     fn send_prepared(&mut self, now: Instant, prepared: Prepared) -> Result<TextId, Error> {
-        let reference = prepared.message.reference.clone();
         let n = prepared.segments.len();
+        let tracking = self.config.lifecycle.tracking;
+        // Untracked, the reference comes back as given; tracked, from the tracker.
+        let reference = match &prepared.message.reference {
+            Some(r) if !tracking => Some(String::from(&**r)),
+            _ => None,
+        };
         // Tracked before the first segment goes out, so that a receipt racing its response
         // finds the message.
-        let tracked = if self.config.lifecycle.tracking {
+        let tracked = if tracking {
             let t = self
                 .life
                 .lock()
@@ -868,7 +873,7 @@ impl Core {
             id,
             TextState {
                 tracked: tracked.as_ref().map(|t| t.id),
-                reference: tracked.map(|t| t.reference).or(reference),
+                reference: tracked.map(|t| String::from(&*t.reference)).or(reference),
                 ids: (0..n).map(|_| None).collect(),
                 remaining: n,
             },

@@ -153,7 +153,7 @@ fn inbound_request(
         life.handle_timeout(now);
     }
     // Responses that came before this PDU, recorded before it is matched.
-    inner.take_accepted(&mut life);
+    inner.take_accepted(now, &mut life);
     let routed = route_inbound(
         &mut life,
         now,
@@ -187,7 +187,7 @@ pub(crate) fn drain_lifecycle(inner: &Inner) -> Option<Instant> {
         return None;
     };
     let now = Instant::now();
-    inner.take_accepted(&mut life);
+    inner.take_accepted(now, &mut life);
     if life.poll_timeout().is_some_and(|t| t <= now) {
         life.handle_timeout(now);
     }

@@ -82,7 +82,7 @@ mod texts;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -210,6 +210,17 @@ impl Inner {
 /// tag and the message id.
 pub(crate) type Accepted = (u64, String);
 
+/// The response observer's queue of [`Accepted`] ([`Inner::observe`]).
+#[derive(Default)]
+pub(crate) struct AcceptedQueue {
+    /// Queued, oldest first.
+    queue: Mutex<Vec<Accepted>>,
+    /// How many are queued: read without the lock to skip it when there are none.
+    len: AtomicUsize,
+    /// The vector [`Inner::take_accepted`] swaps in, empty with its capacity kept.
+    spare: Mutex<Vec<Accepted>>,
+}
+
 pub(crate) struct Inner {
     transport: TransportHandle,
     /// Where to connect, in order of preference.
@@ -252,8 +263,10 @@ pub(crate) struct Inner {
     /// [`Inner::take_accepted`].
     observed: Mutex<HashMap<u64, (TrackId, usize), foldhash::fast::RandomState>>,
     /// Acceptances (tag, message id) queued by the connection's response observer
-    /// ([`Inner::observe`]).
-    accepted: (Sender<Accepted>, Receiver<Accepted>),
+    /// ([`Inner::observe`]), shared with it. A vector under a lock rather than a channel:
+    /// [`Inner::take_accepted`] swaps it for an empty one that kept its capacity, so the
+    /// queue allocates nothing once it has grown.
+    accepted: Arc<AcceptedQueue>,
 }
 
 /// Whether a client's connection is up, since when, and the last thing that went wrong:
@@ -536,7 +549,7 @@ impl Client {
             store_seq: Arc::clone(&tracking.store_seq),
             owns_tracking: start.owns_tracking,
             observed: Mutex::default(),
-            accepted: crossbeam_channel::unbounded(),
+            accepted: Arc::default(),
         };
         let inner = Arc::new(inner);
         if let Some(c) = inner.conn.read().ok().and_then(|c| c.clone()) {

@@ -160,7 +160,7 @@ impl Inner {
         if !self.config.lifecycle.tracking {
             return;
         }
-        let tx = self.accepted.0.clone();
+        let accepted = Arc::clone(&self.accepted);
         let observer: ResponseObserver = Arc::new(move |tag, pdu| {
             // Only tracked segments' tags are queued, so the queue holds no more than what
             // `send_many` and `send_text` have in flight (they take it when they record).
@@ -168,7 +168,11 @@ impl Inner {
                 return;
             }
             if let (true, Body::SubmitSmResp(r)) = (pdu.command_status.is_ok(), &pdu.body) {
-                let _ = tx.send((tag, r.message_id.to_str_lossy().into_owned()));
+                let id = r.message_id.to_str_lossy().into_owned();
+                if let Ok(mut q) = accepted.queue.lock() {
+                    q.push((tag, id));
+                    accepted.len.store(q.len(), Ordering::Release);
+                }
             }
         });
         if conn.observe_responses(observer).is_err() {
@@ -178,15 +182,23 @@ impl Inner {
 
     /// Records with the tracker the acceptances the observer queued for tracked segments
     /// still in flight ([`Inner::observe`]); the caller holds the lifecycle's lock.
-    pub(crate) fn take_accepted(&self, life: &mut Lifecycle) {
-        if self.accepted.1.is_empty() {
+    pub(crate) fn take_accepted(&self, now: Instant, life: &mut Lifecycle) {
+        let q = &self.accepted;
+        if q.len.load(Ordering::Acquire) == 0 {
             return;
         }
         let Ok(mut segments) = self.observed.lock() else {
             return;
         };
-        let now = Instant::now();
-        while let Ok((tag, message_id)) = self.accepted.1.try_recv() {
+        // Callers hold the lifecycle's lock, so one of them at a time is here.
+        let Ok(mut batch) = q.spare.lock() else {
+            return;
+        };
+        if let Ok(mut queued) = q.queue.lock() {
+            std::mem::swap(&mut *queued, &mut *batch);
+            q.len.store(0, Ordering::Release);
+        }
+        for (tag, message_id) in batch.drain(..) {
             if let Some((id, j)) = segments.remove(&tag) {
                 let result = SubmitResult::Accepted { message_id };
                 life.tracker_mut()

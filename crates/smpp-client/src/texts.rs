@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use smpp_lifecycle::{NewMessage, ReceiptPolicy, SubmitResult, Tracked, UnknownReason};
+use smpp_lifecycle::{NewMessage, ReceiptPolicy, Reference, SubmitResult, Tracked, UnknownReason};
 use smpp_pdu::concat;
 use smpp_pdu::text::{self, Encoding};
 use smpp_pdu::{Body, SubmitSm};
@@ -137,7 +137,7 @@ impl Prepared {
         options: &TextOptions,
     ) -> Prepared {
         let message = NewMessage {
-            reference: options.reference.clone(),
+            reference: options.reference.as_deref().map(Reference::from),
             segments: segments.len(),
             receipts: ReceiptPolicy::from_registered_delivery(registered_delivery),
             report_timeout: options.report_timeout,
@@ -246,8 +246,8 @@ impl Inner {
         };
         // The observer's acceptances first (also so that its queue does not grow when no
         // receipts come to have the dispatcher take them).
-        self.take_accepted(&mut life);
         let now = Instant::now();
+        self.take_accepted(now, &mut life);
         for (_, id, segment, result) in records.drain(..) {
             life.tracker_mut()
                 .on_submit_result_in(now, self.account.as_ref(), id, segment, result);
@@ -403,7 +403,7 @@ impl Client {
                 reference: if tracking {
                     None
                 } else {
-                    prepared.message.reference.clone()
+                    prepared.message.reference.as_deref().map(String::from)
                 },
                 ids: (0..n).map(|_| None).collect(),
                 remaining: n,
@@ -618,7 +618,10 @@ impl Flight {
         let Some(state) = self.states[i].take() else {
             return;
         };
-        let reference = state.tracked.map(|t| t.reference).or(state.reference);
+        let reference = state
+            .tracked
+            .map(|t| String::from(&*t.reference))
+            .or(state.reference);
         // Not sent only when no segment went out: a message partly sent is unknown.
         let none_sent = state
             .ids

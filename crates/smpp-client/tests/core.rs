@@ -358,7 +358,7 @@ fn a_receipt_on_the_next_session_after_rebind_completes_its_message() {
             _ => None,
         })
         .collect();
-    assert_eq!(reports, [("across".to_string(), Outcome::Delivered)]);
+    assert_eq!(reports, [("across".into(), Outcome::Delivered)]);
     assert_eq!(p.core.stats().reconnects, 1);
     p.core.expire_open(p.now);
     p.pump();

@@ -482,7 +482,7 @@ where
             }
             Event::Inbound(InboundKind::Report(r)) => {
                 assert!(
-                    reports.insert(r.reference.clone(), r).is_none(),
+                    reports.insert(String::from(&r.reference), r).is_none(),
                     "a second report"
                 );
             }

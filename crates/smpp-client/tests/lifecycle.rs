@@ -41,7 +41,9 @@ fn reports(c: &Client, n: usize) -> (HashMap<String, Report>, Vec<InboundKind>) 
         };
         if let Some(r) = i.report() {
             assert!(
-                reports.insert(r.reference.clone(), r.clone()).is_none(),
+                reports
+                    .insert(String::from(&r.reference), r.clone())
+                    .is_none(),
                 "a second report for {}",
                 r.reference
             );
@@ -51,7 +53,7 @@ fn reports(c: &Client, n: usize) -> (HashMap<String, Report>, Vec<InboundKind>) 
                 InboundKind::Receipt {
                     receipt, matched, ..
                 } => InboundKind::Progress(smpp_client::Progress {
-                    reference: format!("{matched:?}"),
+                    reference: format!("{matched:?}").into(),
                     segment: 0,
                     receipt: receipt.clone(),
                 }),

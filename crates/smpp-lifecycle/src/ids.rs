@@ -112,12 +112,30 @@ impl IdKey {
     /// no message.
     pub fn of(id: &str) -> Option<IdKey> {
         // Ids are ASCII in practice: trimmed octet by octet (no character decoding), of
-        // the same characters `str::trim` takes off an ASCII string.
-        let id = if id.is_ascii() {
-            trim_ascii_space(id)
-        } else {
-            id.trim()
-        };
+        // the same characters `str::trim` takes off an ASCII string, and lower-cased as
+        // they are copied.
+        if id.is_ascii() {
+            let b = trim_ascii_space(id).as_bytes();
+            if b.is_empty() {
+                return None;
+            }
+            let zeros = b.iter().take_while(|&&c| c == b'0').count();
+            let b = if zeros == b.len() { b"0" } else { &b[zeros..] };
+            if b.len() <= INLINE {
+                let mut buf = [0u8; INLINE];
+                for (d, c) in buf.iter_mut().zip(b) {
+                    *d = c.to_ascii_lowercase();
+                }
+                return Some(IdKey {
+                    account: None,
+                    id: Repr::Inline {
+                        len: b.len() as u8,
+                        buf,
+                    },
+                });
+            }
+        }
+        let id = id.trim();
         if id.is_empty() {
             return None;
         }
@@ -292,6 +310,21 @@ mod tests {
         #[test]
         fn ascii_ids_trim_as_str_trim_does(id in "[ \\t\\n\\x0b\\x0c\\r0-9a-fA-F]{0,12}") {
             prop_assert_eq!(trim_ascii_space(&id), id.trim());
+        }
+
+        /// The one-pass ASCII key is the key as the rules define it: trimmed, without
+        /// leading zeros ("0" for all zeros), lower-cased; short and long ids alike.
+        #[test]
+        fn a_key_is_the_trimmed_id_without_leading_zeros_in_lower_case(
+            id in "[ \\t\\x0b0-9a-zA-Z]{0,30}"
+        ) {
+            let t = id.trim();
+            let want = match t.trim_start_matches('0') {
+                _ if t.is_empty() => None,
+                "" => Some("0".to_string()),
+                s => Some(s.to_ascii_lowercase()),
+            };
+            prop_assert_eq!(IdKey::of(&id).map(|k| k.as_str().to_string()), want);
         }
     }
 }

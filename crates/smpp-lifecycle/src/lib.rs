@@ -33,6 +33,7 @@ mod hash;
 pub mod ids;
 mod inbox;
 mod ordered;
+mod reference;
 mod report;
 pub mod store;
 mod tracker;
@@ -46,6 +47,7 @@ use smpp_pdu::text::TextConfig;
 use smpp_pdu::Body;
 
 pub use inbox::{Address, Inbox, Incomplete, Message};
+pub use reference::Reference;
 pub use report::{
     is_final_state, Outcome, Progress, Report, SegmentReport, SegmentState, SubmitResult,
     UnknownReason, Unmatched, UnmatchedReason,

@@ -8,6 +8,8 @@ use std::time::Duration;
 use smpp_pdu::receipt::{Receipt, ReceiptDate, ReceiptState};
 use smpp_pdu::CommandStatus;
 
+use crate::Reference;
+
 /// The coarse outcome of a message: what an application branches on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
@@ -136,8 +138,8 @@ pub struct SegmentReport {
 /// The one final report of a tracked message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
-    /// The caller's reference.
-    pub reference: String,
+    /// The caller's reference (shared with the tracker's handle on the message).
+    pub reference: Reference,
     /// The coarse outcome.
     pub outcome: Outcome,
     /// The worst final receipt state among the segments (`DELIVRD` only when all were
@@ -173,8 +175,8 @@ impl Report {
 /// An intermediate receipt (`ENROUTE`, `ACCEPTD`, `SCHEDULED`) for a tracked message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Progress {
-    /// The caller's reference.
-    pub reference: String,
+    /// The caller's reference (shared with the tracker's handle on the message).
+    pub reference: Reference,
     /// The segment it is about (0-based).
     pub segment: usize,
     /// The receipt.

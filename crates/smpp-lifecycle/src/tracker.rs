@@ -22,7 +22,7 @@ use crate::report::{
     Unmatched, UnmatchedReason,
 };
 use crate::store::{Record, StoreOp, StoreRequest, StoredSegment};
-use crate::Event;
+use crate::{Event, Reference};
 
 /// The most segments one tracked message may have (a concatenated SMS has at most 255).
 pub const MAX_SEGMENTS: usize = 255;
@@ -156,8 +156,9 @@ impl ReceiptPolicy {
 /// A message to track.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewMessage {
-    /// The caller's reference; `None` to have one generated.
-    pub reference: Option<String>,
+    /// The caller's reference; `None` to have one generated. Shared, not copied: the
+    /// tracker, its handle and the report all hold this one string.
+    pub reference: Option<Reference>,
     /// How many `submit_sm`s carry it (1 to [`MAX_SEGMENTS`]).
     pub segments: usize,
     /// Which receipts it asked for.
@@ -182,7 +183,7 @@ impl NewMessage {
     }
 
     /// Sets the caller's reference.
-    pub fn reference(mut self, reference: impl Into<String>) -> NewMessage {
+    pub fn reference(mut self, reference: impl Into<Reference>) -> NewMessage {
         self.reference = Some(reference.into());
         self
     }
@@ -210,7 +211,7 @@ pub struct Tracked {
     /// The handle for [`Tracker::on_submit_result`].
     pub id: TrackId,
     /// The reference (the caller's or a generated one).
-    pub reference: String,
+    pub reference: Reference,
 }
 
 /// Why a message cannot be tracked.
@@ -256,7 +257,7 @@ pub enum ReceiptMatch {
     /// It belongs to this segment of this message.
     Matched {
         /// The message's reference.
-        reference: Arc<str>,
+        reference: Reference,
         /// The segment (0-based).
         segment: usize,
     },
@@ -314,7 +315,7 @@ pub struct TrackerStats {
 
 #[derive(Debug)]
 struct Message {
-    reference: Arc<str>,
+    reference: Reference,
     /// Kept as the report gives them, so that the report takes them as they are. A
     /// segment's index key is worked out again from its id when needed ([`IdKey::of`]).
     segments: Vec<SegmentReport>,
@@ -390,7 +391,7 @@ pub struct Tracker {
     config: TrackerConfig,
     /// By id, which grows with each submission.
     messages: Ordered<Message>,
-    references: FastMap<Arc<str>, u64>,
+    references: FastMap<Reference, u64>,
     /// Canonical id key -> (message, segment).
     index: FastMap<IdKey, (u64, u16)>,
     /// Receipts that came before their response, by arrival.
@@ -479,8 +480,8 @@ impl Tracker {
             return Err(TrackError::BadSegmentCount(message.segments));
         }
         if let Some(r) = &message.reference {
-            if self.references.contains_key(r.as_str()) {
-                return Err(TrackError::DuplicateReference(r.clone()));
+            if self.references.contains_key(&**r) {
+                return Err(TrackError::DuplicateReference(String::from(&**r)));
             }
         }
         while self.messages.len() >= self.config.max_tracked.max(1) {
@@ -499,8 +500,8 @@ impl Tracker {
                 }
             }
         }
-        let reference: Arc<str> = match message.reference {
-            Some(r) => r.into(),
+        let reference: Reference = match message.reference {
+            Some(r) => r,
             None => self.generate_reference(),
         };
         let timeout = message.report_timeout.unwrap_or(self.config.report_timeout);
@@ -544,7 +545,7 @@ impl Tracker {
         }
         Ok(Tracked {
             id: TrackId(id),
-            reference: String::from(&*reference),
+            reference,
         })
     }
 
@@ -558,7 +559,7 @@ impl Tracker {
         id
     }
 
-    fn generate_reference(&mut self) -> Arc<str> {
+    fn generate_reference(&mut self) -> Reference {
         let mut r = std::mem::take(&mut self.scratch);
         loop {
             r.clear();
@@ -566,7 +567,7 @@ impl Tracker {
             push_decimal(&mut r, self.next_reference);
             self.next_reference += 1;
             if !self.references.contains_key(r.as_str()) {
-                let out = Arc::from(r.as_str());
+                let out = Reference::from(r.as_str());
                 self.scratch = r;
                 return out;
             }
@@ -932,7 +933,7 @@ impl Tracker {
             s.receipt = Some(receipt.clone());
             self.stats.progress += 1;
             self.events.push_back(Event::Progress(Progress {
-                reference: String::from(&*reference),
+                reference: reference.clone(),
                 segment: seg,
                 receipt,
             }));
@@ -1024,7 +1025,7 @@ impl Tracker {
             .rev()
             .find_map(|s| s.receipt.as_ref().and_then(|r| r.done_date));
         self.events.push_back(Event::Report(Report {
-            reference: String::from(&*m.reference),
+            reference: m.reference,
             outcome,
             state,
             segments: m.segments,

@@ -487,7 +487,7 @@ fn references_are_unique() {
         Err(TrackError::DuplicateReference("p-2".into()))
     );
     let generated: Vec<String> = (0..3)
-        .map(|_| t.submit(t0, NewMessage::new(1)).unwrap().reference)
+        .map(|_| t.submit(t0, NewMessage::new(1)).unwrap().reference.into())
         .collect();
     assert_eq!(generated, ["p-1", "p-3", "p-4"]);
     assert_eq!(
@@ -583,7 +583,7 @@ proptest! {
         let mut collect = |t: &mut Tracker, seen: &mut HashMap<String, u32>| {
             while let Some(e) = t.poll_event() {
                 match e {
-                    Event::Report(r) => *seen.entry(r.reference).or_default() += 1,
+                    Event::Report(r) => *seen.entry(r.reference.into()).or_default() += 1,
                     Event::Unmatched(_) => unmatched += 1,
                     Event::Progress(_) => {}
                     other => panic!("{other:?}"),
