@@ -11,6 +11,7 @@ use smpp_pdu::{Body, CommandId, CommandStatus, Pdu, SubmitSmResp};
 use smpp_session::FailReason;
 use smpp_transport::{Completed, Outcome};
 
+use crate::send::OBSERVED;
 use crate::{Error, Inner, ThrottlePolicy};
 
 /// A request in flight; [`Pending::wait`] blocks for its outcome.
@@ -60,6 +61,13 @@ impl Pending {
     /// Waits for the response (each attempt at most the call's timeout), resending a
     /// throttled request as the [`ThrottlePolicy`] allows.
     pub fn wait(mut self) -> Result<Pdu<'static>, Error> {
+        self.wait_mut()
+    }
+
+    /// [`Pending::wait`] in place, so that the caller can see [`Pending::tag`] afterwards:
+    /// a resent request leaves the response observer's map (its new request is not
+    /// observed) and its tag becomes 0, and the caller records its outcome itself.
+    pub(crate) fn wait_mut(&mut self) -> Result<Pdu<'static>, Error> {
         loop {
             let r = match self.rx.recv_timeout(self.deadline) {
                 Ok(c) => outcome_to_result(c.outcome),
@@ -80,6 +88,10 @@ impl Pending {
             };
             if resend.attempt >= attempts {
                 return Err(Error::Status(status));
+            }
+            if self.tag & OBSERVED != 0 {
+                resend.inner.forget_observed([self.tag]);
+                self.tag = 0;
             }
             let d = resend.inner.jittered(&backoff, resend.attempt);
             warn!("{status:?}; resending in {d:?}");
@@ -102,8 +114,13 @@ impl Pending {
     }
 
     /// Waits for a `submit_sm_resp`.
-    pub fn wait_submit(self) -> Result<SubmitSmResp<'static>, Error> {
-        match self.wait()?.body {
+    pub fn wait_submit(mut self) -> Result<SubmitSmResp<'static>, Error> {
+        self.wait_submit_mut()
+    }
+
+    /// [`Pending::wait_submit`] in place (see [`Pending::wait_mut`]).
+    pub(crate) fn wait_submit_mut(&mut self) -> Result<SubmitSmResp<'static>, Error> {
+        match self.wait_mut()?.body {
             Body::SubmitSmResp(r) => Ok(r),
             _ => Err(Error::UnexpectedResponse),
         }

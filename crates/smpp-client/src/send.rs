@@ -21,9 +21,9 @@ use crate::pending::{is_throttled, outcome_to_result, Resend};
 /// connection's observer queues ([`Inner::observe`]).
 pub(crate) const OBSERVED: u64 = 1 << 63;
 
-/// A segment's outcome for the tracker, as the sending thread settled it: the tag of its
-/// request (0 for one never sent), the message, the segment, the outcome.
-pub(crate) type Record = (u64, TrackId, usize, SubmitResult);
+/// A segment's outcome for the tracker, as the sending thread settled it: the message, the
+/// segment, the outcome.
+pub(crate) type Record = (TrackId, usize, SubmitResult);
 
 /// A request of [`Inner::pending_batch`]: its body, its per-call timeout, and the tracked
 /// segment it carries (message and segment index), if any.
@@ -152,10 +152,12 @@ impl Inner {
     /// records responses with the tracker when it gets round to them, in groups, so most
     /// such receipts came first and were held, then matched later at several times the
     /// cost. The dispatcher takes these acceptances before each receipt it reads, and the
-    /// receipt finds its segment. The transport's thread only queues them (no lock: it
-    /// serves every connection). The sending thread records every other outcome, and an
-    /// acceptance the dispatcher has not taken yet ([`Inner::claim`]): each is recorded
-    /// once, whoever gets to it.
+    /// receipt finds its segment. The transport's thread only queues them (one short lock
+    /// of the queue: it serves every connection). Every acceptance of an observed request
+    /// is recorded from this queue only, by whichever thread takes it first under the
+    /// lifecycle's lock (the dispatcher before a receipt, the sending thread when it
+    /// records its group); the sending thread records every other outcome itself (a
+    /// failure, a timeout, a throttled request resent under a new tag).
     pub(crate) fn observe(self: &Arc<Self>, conn: &Connection) {
         if !self.config.lifecycle.tracking {
             return;
@@ -183,10 +185,10 @@ impl Inner {
     /// Records with the tracker the acceptances the observer queued for tracked segments
     /// still in flight ([`Inner::observe`]); the caller holds the lifecycle's lock.
     pub(crate) fn take_accepted(&self, now: Instant, life: &mut Lifecycle) {
-        let q = &self.accepted;
-        if q.len.load(Ordering::Acquire) == 0 {
+        if !self.has_accepted() {
             return;
         }
+        let q = &self.accepted;
         let Ok(mut segments) = self.observed.lock() else {
             return;
         };
@@ -216,19 +218,9 @@ impl Inner {
         }
     }
 
-    /// Of the outcomes the sending thread settled, keeps those it is to record itself: a
-    /// segment whose acceptance [`Inner::take_accepted`] recorded already is dropped (its
-    /// entry is gone); every other one takes its entry out, so that the acceptance, if it
-    /// is still queued, is not recorded twice. Either way the map keeps only segments in
-    /// flight.
-    pub(crate) fn claim(&self, records: &mut Vec<Record>) {
-        if !records.iter().any(|r| r.0 & OBSERVED != 0) {
-            return;
-        }
-        let Ok(mut m) = self.observed.lock() else {
-            return;
-        };
-        records.retain(|r| r.0 & OBSERVED == 0 || m.remove(&r.0).is_some());
+    /// Whether the observer queued acceptances [`Inner::take_accepted`] has not taken yet.
+    pub(crate) fn has_accepted(&self) -> bool {
+        self.accepted.len.load(Ordering::Acquire) != 0
     }
 }
 

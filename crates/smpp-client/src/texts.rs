@@ -236,8 +236,7 @@ impl Inner {
     /// Records segments' outcomes with the tracker (under one hold of its lock), and hands
     /// on the reports they complete (receipts came first, or none was asked).
     pub(crate) fn record_many(&self, records: &mut Vec<Record>) {
-        self.claim(records);
-        if records.is_empty() {
+        if records.is_empty() && !self.has_accepted() {
             return;
         }
         let Ok(mut life) = self.life.lock() else {
@@ -248,7 +247,7 @@ impl Inner {
         // receipts come to have the dispatcher take them).
         let now = Instant::now();
         self.take_accepted(now, &mut life);
-        for (_, id, segment, result) in records.drain(..) {
+        for (id, segment, result) in records.drain(..) {
             life.tracker_mut()
                 .on_submit_result_in(now, self.account.as_ref(), id, segment, result);
         }
@@ -264,13 +263,14 @@ pub(crate) fn unix_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// What the tracker is told about a segment's `submit_sm` that went out.
+/// What the tracker is told about a segment's `submit_sm` (`NotSent`: it never went out).
 pub(crate) fn submit_result(r: &Result<String, Error>) -> SubmitResult {
     match r {
         Ok(id) => SubmitResult::Accepted {
             message_id: id.clone(),
         },
         Err(Error::Status(s)) => SubmitResult::Refused(*s),
+        Err(Error::NotSent) => SubmitResult::NotSent,
         Err(Error::Timeout) => SubmitResult::Unknown(UnknownReason::Timeout),
         Err(Error::Disconnected) => SubmitResult::Unknown(UnknownReason::Disconnected),
         Err(_) => SubmitResult::Unknown(UnknownReason::Other),
@@ -525,7 +525,7 @@ impl Client {
                         Error::Disconnected => Error::NotSent,
                         e => e,
                     };
-                    f.settle(i, j, Err(e), (0, SubmitResult::NotSent));
+                    f.settle(i, j, Err(e), 0);
                 }
             }
         }
@@ -545,10 +545,11 @@ impl Client {
         if !p.is_ready() {
             self.record(f);
         }
-        let tag = p.tag;
+        let mut p = p;
         let r = p
-            .wait_submit()
+            .wait_submit_mut()
             .map(|r| r.message_id.to_str_lossy().into_owned());
+        let tag = p.tag;
         // A segment that failed here (an error, or a timeout of its own shorter than the
         // session's) leaves the observer's map at once: an acceptance arriving late is not
         // recorded, and the tracker keeps the outcome the caller was given.
@@ -558,8 +559,7 @@ impl Client {
         } else {
             tag
         };
-        let outcome = submit_result(&r);
-        f.settle(i, j, r, (tag, outcome));
+        f.settle(i, j, r, tag);
     }
 }
 
@@ -594,21 +594,21 @@ impl Flight {
         }
     }
 
-    /// Settles segment `j` of message `i` (its outcome, with its request's tag, to be
-    /// recorded with the tracker); once all its segments are settled, fills in the
-    /// message's result.
-    fn settle(
-        &mut self,
-        i: usize,
-        j: usize,
-        r: Result<String, Error>,
-        outcome: (u64, SubmitResult),
-    ) {
+    /// Settles segment `j` of message `i` (its outcome, from the request tagged `tag`);
+    /// once all its segments are settled, fills in the message's result.
+    ///
+    /// A tracked segment's outcome is kept to be recorded with the tracker, except an
+    /// acceptance under an observed tag: the connection's observer queued that one before
+    /// the response reached this thread, and the tracker takes it from the queue
+    /// ([`Inner::take_accepted`]); no copy of its id is made here.
+    fn settle(&mut self, i: usize, j: usize, r: Result<String, Error>, tag: u64) {
         let Some(state) = self.states[i].as_mut() else {
             return;
         };
         if let Some(t) = &state.tracked {
-            self.records.push((outcome.0, t.id, j, outcome.1));
+            if tag & OBSERVED == 0 || r.is_err() {
+                self.records.push((t.id, j, submit_result(&r)));
+            }
         }
         state.ids[j] = Some(r);
         state.remaining -= 1;
