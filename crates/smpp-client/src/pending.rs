@@ -1,11 +1,12 @@
 //! A request in flight ([`Pending`]), the throttling retry every send path shares, and how
 //! a transport outcome becomes a result.
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::Receiver;
+use crossbeam_channel::{Receiver, Sender};
 use log::warn;
 use smpp_pdu::{Body, CommandId, CommandStatus, Pdu, SubmitSmResp};
 use smpp_session::FailReason;
@@ -22,7 +23,7 @@ use crate::{Error, Inner, ThrottlePolicy};
 /// [`Client::submit_async`](crate::Client::submit_async),
 /// [`Client::send_text`](crate::Client::send_text), ...) retries the same way.
 pub struct Pending {
-    pub(crate) rx: Receiver<Completed>,
+    pub(crate) rx: Source,
     /// The request's tag on its connection.
     pub(crate) tag: u64,
     /// How long each wait for a response lasts.
@@ -31,6 +32,77 @@ pub struct Pending {
     pub(crate) resend: Option<Resend>,
     /// The client, when it has a rate cap that a throttling answer lowers.
     pub(crate) capped: Option<Arc<Inner>>,
+}
+
+/// Where a request's outcome arrives.
+pub(crate) enum Source {
+    /// A channel of its own.
+    Own(Receiver<Completed>),
+    /// The channel of one [`Client::send_many`](crate::Client::send_many) call, shared by
+    /// all its requests and read by its one thread.
+    Shared(Arc<Completions>),
+}
+
+/// The outcomes of the requests of one `send_many` call: one channel for all of them (the
+/// transport sends each under its tag) instead of one per request, and the outcomes read
+/// while waiting for another one, kept until their own wait.
+pub(crate) struct Completions {
+    /// Given to the transport as every request's reply.
+    pub(crate) tx: Sender<Completed>,
+    rx: Receiver<Completed>,
+    /// Outcomes that came before the one waited for, by tag.
+    early: Mutex<HashMap<u64, Completed, foldhash::fast::RandomState>>,
+}
+
+impl Completions {
+    pub(crate) fn new() -> Arc<Completions> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        Arc::new(Completions {
+            tx,
+            rx,
+            early: Mutex::default(),
+        })
+    }
+
+    /// The outcome of the request tagged `tag`, waiting at most `timeout` for it.
+    fn take(&self, tag: u64, timeout: Duration) -> Option<Completed> {
+        let Ok(mut early) = self.early.lock() else {
+            return None;
+        };
+        if let Some(c) = early.remove(&tag) {
+            return Some(c);
+        }
+        // Usually the next one in the channel: responses come in the order of the
+        // requests. The clock is read only when a wait is needed.
+        while let Ok(c) = self.rx.try_recv() {
+            if c.tag == tag {
+                return Some(c);
+            }
+            early.insert(c.tag, c);
+        }
+        let end = Instant::now().checked_add(timeout);
+        loop {
+            let c = match end {
+                Some(end) => self.rx.recv_deadline(end).ok()?,
+                None => self.rx.recv().ok()?,
+            };
+            if c.tag == tag {
+                return Some(c);
+            }
+            early.insert(c.tag, c);
+        }
+    }
+
+    /// Whether the outcome of the request tagged `tag` is there.
+    fn has(&self, tag: u64) -> bool {
+        let Ok(mut early) = self.early.lock() else {
+            return false;
+        };
+        while let Ok(c) = self.rx.try_recv() {
+            early.insert(c.tag, c);
+        }
+        early.contains_key(&tag)
+    }
 }
 
 /// The client and the request, kept to send it again.
@@ -69,9 +141,13 @@ impl Pending {
     /// observed) and its tag becomes 0, and the caller records its outcome itself.
     pub(crate) fn wait_mut(&mut self) -> Result<Pdu<'static>, Error> {
         loop {
-            let r = match self.rx.recv_timeout(self.deadline) {
-                Ok(c) => outcome_to_result(c.outcome),
-                Err(_) => Err(Error::Timeout),
+            let c = match &self.rx {
+                Source::Own(rx) => rx.recv_timeout(self.deadline).ok(),
+                Source::Shared(s) => s.take(self.tag, self.deadline),
+            };
+            let r = match c {
+                Some(c) => outcome_to_result(c.outcome),
+                None => Err(Error::Timeout),
             };
             let status = match r {
                 Err(Error::Status(s)) if is_throttled(s) => s,
@@ -102,7 +178,7 @@ impl Pending {
             std::thread::sleep(d);
             resend.attempt += 1;
             let again = resend.inner.start(resend.body.clone())?;
-            self.rx = again;
+            self.rx = Source::Own(again);
             self.resend = Some(resend);
         }
     }
@@ -110,7 +186,10 @@ impl Pending {
     /// Whether its outcome is there (so [`Pending::wait`] returns without blocking, unless
     /// it is a throttling answer to resend).
     pub fn is_ready(&self) -> bool {
-        !self.rx.is_empty()
+        match &self.rx {
+            Source::Own(rx) => !rx.is_empty(),
+            Source::Shared(s) => s.has(self.tag),
+        }
     }
 
     /// Waits for a `submit_sm_resp`.

@@ -15,7 +15,7 @@ use smpp_pdu::{
 };
 use smpp_transport::{Completed, Connection, ResponseObserver};
 
-use crate::pending::{is_throttled, outcome_to_result, Resend};
+use crate::pending::{is_throttled, outcome_to_result, Completions, Resend, Source};
 
 /// The bit of a request's tag that marks a tracked segment, whose acceptance the
 /// connection's observer queues ([`Inner::observe`]).
@@ -48,15 +48,25 @@ impl Inner {
     /// A new request's tag, the sender its outcome goes to, and its [`Pending`], which
     /// waits `timeout` (or the session's response timeout and a margin) for each response
     /// and keeps the body for a resend only when the throttling policy may resend it.
+    ///
+    /// With `shared`, the outcome goes to that channel of a `send_many` call instead of a
+    /// channel of the request's own.
     fn new_pending(
         self: &Arc<Self>,
         body: &Body<'static>,
         timeout: Option<Duration>,
         observed: bool,
+        shared: Option<&Arc<Completions>>,
     ) -> (u64, crossbeam_channel::Sender<Completed>, Pending) {
         let keep =
             matches!(self.config.throttle, ThrottlePolicy::Retry { attempts, .. } if attempts > 0);
-        let (tx, rx) = crossbeam_channel::bounded(1);
+        let (tx, rx) = match shared {
+            Some(s) => (s.tx.clone(), Source::Shared(Arc::clone(s))),
+            None => {
+                let (tx, rx) = crossbeam_channel::bounded(1);
+                (tx, Source::Own(rx))
+            }
+        };
         let tag = self.next_tag.fetch_add(1, Ordering::Relaxed);
         let tag = if observed { tag | OBSERVED } else { tag };
         let pending = Pending {
@@ -82,7 +92,7 @@ impl Inner {
     ) -> Result<Pending, Error> {
         self.pace();
         let conn = self.connection()?;
-        let (tag, tx, pending) = self.new_pending(&body, timeout, false);
+        let (tag, tx, pending) = self.new_pending(&body, timeout, false, None);
         conn.request(body, tag, &tx)
             .map_err(|_| Error::Disconnected)?;
         Ok(pending)
@@ -94,9 +104,12 @@ impl Inner {
     ///
     /// A request given with its tracked segment (`Some((message, segment))`) has its
     /// response recorded by the connection's observer ([`Inner::observe`]) as it arrives.
+    ///
+    /// Their outcomes arrive on `completions`, the caller's channel for all its requests.
     pub(crate) fn pending_batch(
         self: &Arc<Self>,
         requests: Vec<BatchRequest>,
+        completions: &Arc<Completions>,
     ) -> Vec<Result<Pending, Error>> {
         let conn = match self.connection() {
             Ok(c) => c,
@@ -119,7 +132,8 @@ impl Inner {
         let mut observed = Vec::new();
         for (body, timeout, segment) in requests {
             self.pace();
-            let (tag, tx, pending) = self.new_pending(&body, timeout, segment.is_some());
+            let (tag, tx, pending) =
+                self.new_pending(&body, timeout, segment.is_some(), Some(completions));
             if let Some(s) = segment {
                 observed.push((tag, s));
             }

@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use smpp_lifecycle::{NewMessage, ReceiptPolicy, Reference, SubmitResult, Tracked, UnknownReason};
@@ -13,6 +14,7 @@ use smpp_pdu::{Body, SubmitSm};
 
 use crate::inbound::{room, Room};
 use crate::options::{resolve_address, Side};
+use crate::pending::Completions;
 use crate::send::{Record, OBSERVED};
 use crate::{Client, ClientConfig, Error, Inner, Pending, Sent, TextOptions};
 
@@ -516,7 +518,8 @@ impl Client {
                 ((i, j), (body, timeout, tracked.map(|t| (t.id, j))))
             })
             .unzip();
-        for ((i, j), p) in at.into_iter().zip(self.inner.pending_batch(bodies)) {
+        let sent = self.inner.pending_batch(bodies, &f.completions);
+        for ((i, j), p) in at.into_iter().zip(sent) {
             match p {
                 Ok(p) => f.queue.push_back((i, j, p)),
                 // Nothing was written: the SMSC cannot have it.
@@ -579,6 +582,8 @@ struct Flight {
     records: Vec<Record>,
     /// A message failed because the application did not read its inbound items in time.
     reader_behind: bool,
+    /// Where the outcomes of all its requests arrive.
+    completions: Arc<Completions>,
 }
 
 impl Flight {
@@ -591,6 +596,7 @@ impl Flight {
             untracked: Vec::new(),
             records: Vec::new(),
             reader_behind: false,
+            completions: Completions::new(),
         }
     }
 

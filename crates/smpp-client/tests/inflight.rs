@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use smpp_client::{Client, ClientConfig};
+use smpp_client::{Client, ClientConfig, OutgoingText};
 use smpp_pdu::{Body, CommandStatus, SubmitSm, SubmitSmResp};
 use smpp_session::{BindKind, Event};
 use smpp_transport::{ConnEvent, Transport};
@@ -25,29 +25,25 @@ impl Rng {
     }
 }
 
-#[test]
-fn thousands_in_flight_through_slow_bursty_responses() {
-    const TOTAL: usize = 20_000;
-    const WINDOW: usize = 4096;
-    let transport = Transport::spawn(Default::default()).expect("transport");
-    let session = smpp_session::Config::default()
-        .enquire_link_interval(None)
-        .max_inbound_pending(WINDOW * 2);
-    let listener = transport
-        .listen("127.0.0.1:0".parse().unwrap(), session)
-        .expect("listen");
-    let addr = listener.local_addr();
+/// An SMSC that holds every submit_sm and answers in bursts of random size, every few
+/// milliseconds, in random order, `total` in all; the message id is the text it answers,
+/// so each answer can be checked against its request. Returns (answered, most held at
+/// once) once the client unbinds.
+fn bursty_smsc(
+    listener: smpp_transport::Listener,
+    total: usize,
+) -> thread::JoinHandle<(usize, usize)> {
     // The SMSC holds every submit_sm and answers in bursts of random size, every few
     // milliseconds, in random order; the message id is the text it answers, so each
     // answer can be checked against its request.
-    let smsc = thread::spawn(move || {
+    thread::spawn(move || {
         let conn = listener.accept().expect("a connection");
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         let mut held: Vec<(u32, String)> = Vec::new();
         let mut answered = 0usize;
         let mut max_held = 0usize;
         let deadline = Instant::now() + Duration::from_secs(60);
-        while answered < TOTAL && Instant::now() < deadline {
+        while answered < total && Instant::now() < deadline {
             match conn.events().recv_timeout(Duration::from_millis(3)) {
                 Ok(ConnEvent::Session(Event::BindRequested {
                     sequence_number, ..
@@ -94,7 +90,22 @@ fn thousands_in_flight_through_slow_bursty_responses() {
             }
         }
         (answered, max_held)
-    });
+    })
+}
+
+#[test]
+fn thousands_in_flight_through_slow_bursty_responses() {
+    const TOTAL: usize = 20_000;
+    const WINDOW: usize = 4096;
+    let transport = Transport::spawn(Default::default()).expect("transport");
+    let session = smpp_session::Config::default()
+        .enquire_link_interval(None)
+        .max_inbound_pending(WINDOW * 2);
+    let listener = transport
+        .listen("127.0.0.1:0".parse().unwrap(), session)
+        .expect("listen");
+    let addr = listener.local_addr();
+    let smsc = bursty_smsc(listener, TOTAL);
 
     let client = Client::connect(
         addr,
@@ -139,5 +150,50 @@ fn thousands_in_flight_through_slow_bursty_responses() {
     // Thousands were really outstanding at once.
     assert!(max_held >= 1000, "at most {max_held} held at once");
     assert!(started.elapsed() < Duration::from_secs(60));
+    transport.shutdown();
+}
+
+/// `send_many` reads every outcome from one channel of its own (not one per request): with
+/// responses in random order and in bursts, each text still gets its own message id, in
+/// the order of the input.
+#[test]
+fn send_many_through_slow_bursty_responses_gives_each_text_its_own_id() {
+    const TOTAL: usize = 5_000;
+    const WINDOW: usize = 1024;
+    let transport = Transport::spawn(Default::default()).expect("transport");
+    let session = smpp_session::Config::default()
+        .enquire_link_interval(None)
+        .max_inbound_pending(WINDOW * 2);
+    let listener = transport
+        .listen("127.0.0.1:0".parse().unwrap(), session)
+        .expect("listen");
+    let addr = listener.local_addr();
+    let smsc = bursty_smsc(listener, TOTAL);
+    let client = Client::connect(
+        addr,
+        ClientConfig::new(BindKind::Transmitter, "esme", "pw")
+            .window(WINDOW)
+            .response_timeout(Duration::from_secs(60))
+            .enquire_link_interval(None),
+    )
+    .expect("bind");
+    let texts = (0..TOTAL).map(|i| OutgoingText::new("MyBrand", "447700900123", format!("m{i}")));
+    let results = client.send_many(texts, WINDOW);
+    assert_eq!(results.len(), TOTAL);
+    for (i, r) in results.into_iter().enumerate() {
+        let sent = r.unwrap_or_else(|e| panic!("text {i}: {e}"));
+        assert_eq!(
+            sent.message_ids,
+            [format!("m{i}")],
+            "text {i} got its own answer"
+        );
+    }
+    let stats = client.stats().session;
+    assert_eq!(stats.in_flight, 0);
+    assert_eq!(stats.response_timeouts, 0);
+    client.unbind().expect("unbind");
+    let (answered, max_held) = smsc.join().expect("SMSC thread");
+    assert_eq!(answered, TOTAL);
+    assert!(max_held >= 100, "at most {max_held} held at once");
     transport.shutdown();
 }
