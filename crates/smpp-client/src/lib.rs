@@ -108,8 +108,8 @@ pub use options::{Sent, TextOptions};
 pub use outbind::OutbindListener;
 pub use pending::Pending;
 pub use smpp_lifecycle::{
-    Incomplete, LifecycleConfig, Message, Outcome, Progress, ReceiptMatch, Report, SegmentReport,
-    SegmentState, TrackerConfig, TrackerStats, Unmatched, UnmatchedReason,
+    Incomplete, LifecycleConfig, Message, Outcome, Progress, ReceiptMatch, Reference, Report,
+    SegmentReport, SegmentState, TrackerConfig, TrackerStats, Unmatched, UnmatchedReason,
 };
 /// Blocking streams for [`direct::DirectClient`]: `connect` (TCP with a timeout, Nagle
 /// off), `connect_tls` (a rustls stream, with a `tls` feature) and the `Timeouts` trait a

@@ -1,7 +1,7 @@
 //! A request in flight ([`Pending`]), the throttling retry every send path shares, and how
 //! a transport outcome becomes a result.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -46,30 +46,52 @@ pub(crate) enum Source {
 /// The outcomes of the requests of one `send_many` call: one channel for all of them (the
 /// transport sends each under its tag) instead of one per request, and the outcomes read
 /// while waiting for another one, kept until their own wait.
+///
+/// It holds no sender: the call keeps the one its requests' replies are cloned from and
+/// lets it go before its last waits, so a transport that drops replies ends those waits at
+/// once instead of at each one's timeout.
 pub(crate) struct Completions {
-    /// Given to the transport as every request's reply.
-    pub(crate) tx: Sender<Completed>,
     rx: Receiver<Completed>,
+    /// Read only by the call's thread (the lock is never contended).
+    seen: Mutex<Seen>,
+}
+
+#[derive(Default)]
+struct Seen {
     /// Outcomes that came before the one waited for, by tag.
-    early: Mutex<HashMap<u64, Completed, foldhash::fast::RandomState>>,
+    early: HashMap<u64, Completed, foldhash::fast::RandomState>,
+    /// Requests whose wait ended without their outcome (a per-call timeout): the outcome,
+    /// when it comes, is dropped instead of kept.
+    abandoned: HashSet<u64, foldhash::fast::RandomState>,
+}
+
+impl Seen {
+    fn keep(&mut self, c: Completed) {
+        if !self.abandoned.remove(&c.tag) {
+            self.early.insert(c.tag, c);
+        }
+    }
 }
 
 impl Completions {
-    pub(crate) fn new() -> Arc<Completions> {
+    /// The channel, and the sender its requests' replies are cloned from.
+    pub(crate) fn new() -> (Arc<Completions>, Sender<Completed>) {
         let (tx, rx) = crossbeam_channel::unbounded();
-        Arc::new(Completions {
-            tx,
+        let c = Completions {
             rx,
-            early: Mutex::default(),
-        })
+            seen: Mutex::default(),
+        };
+        (Arc::new(c), tx)
     }
 
-    /// The outcome of the request tagged `tag`, waiting at most `timeout` for it.
+    /// The outcome of the request tagged `tag`, waiting at most `timeout` for it; `None`
+    /// when the wait ends without it (the request is then abandoned: its outcome is
+    /// dropped when it comes) or every reply was dropped.
     fn take(&self, tag: u64, timeout: Duration) -> Option<Completed> {
-        let Ok(mut early) = self.early.lock() else {
+        let Ok(mut seen) = self.seen.lock() else {
             return None;
         };
-        if let Some(c) = early.remove(&tag) {
+        if let Some(c) = seen.early.remove(&tag) {
             return Some(c);
         }
         // Usually the next one in the channel: responses come in the order of the
@@ -78,30 +100,34 @@ impl Completions {
             if c.tag == tag {
                 return Some(c);
             }
-            early.insert(c.tag, c);
+            seen.keep(c);
         }
         let end = Instant::now().checked_add(timeout);
         loop {
-            let c = match end {
-                Some(end) => self.rx.recv_deadline(end).ok()?,
-                None => self.rx.recv().ok()?,
+            let got = match end {
+                Some(end) => self.rx.recv_deadline(end).ok(),
+                None => self.rx.recv().ok(),
             };
-            if c.tag == tag {
-                return Some(c);
+            match got {
+                Some(c) if c.tag == tag => return Some(c),
+                Some(c) => seen.keep(c),
+                None => {
+                    seen.abandoned.insert(tag);
+                    return None;
+                }
             }
-            early.insert(c.tag, c);
         }
     }
 
     /// Whether the outcome of the request tagged `tag` is there.
     fn has(&self, tag: u64) -> bool {
-        let Ok(mut early) = self.early.lock() else {
+        let Ok(mut seen) = self.seen.lock() else {
             return false;
         };
         while let Ok(c) = self.rx.try_recv() {
-            early.insert(c.tag, c);
+            seen.keep(c);
         }
-        early.contains_key(&tag)
+        seen.early.contains_key(&tag)
     }
 }
 
@@ -224,5 +250,51 @@ pub(crate) fn outcome_to_result(o: Outcome) -> Result<Pdu<'static>, Error> {
         Outcome::BindRejected(s) => Err(Error::BindRejected(s)),
         Outcome::Disconnected => Err(Error::Disconnected),
         _ => Err(Error::UnexpectedResponse),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done(tag: u64) -> Completed {
+        Completed {
+            tag,
+            outcome: Outcome::Timeout,
+        }
+    }
+
+    #[test]
+    fn each_wait_gets_its_own_outcome_and_an_abandoned_one_is_not_kept() {
+        let (c, tx) = Completions::new();
+        // Out of order: 2 and 3 come before 1.
+        for tag in [2, 3, 1] {
+            tx.send(done(tag)).unwrap();
+        }
+        assert_eq!(c.take(1, Duration::ZERO).map(|c| c.tag), Some(1));
+        assert!(c.has(3));
+        assert_eq!(c.take(2, Duration::ZERO).map(|c| c.tag), Some(2));
+        assert_eq!(c.take(3, Duration::ZERO).map(|c| c.tag), Some(3));
+        // 4's wait ends without it; when it comes late it is dropped, not kept.
+        assert!(c.take(4, Duration::ZERO).is_none());
+        tx.send(done(4)).unwrap();
+        tx.send(done(5)).unwrap();
+        assert!(c.has(5));
+        assert!(!c.has(4));
+        let seen = c.seen.lock().unwrap();
+        assert_eq!(seen.early.len(), 1);
+        assert!(seen.abandoned.is_empty());
+    }
+
+    #[test]
+    fn a_wait_ends_at_once_when_every_reply_is_gone() {
+        let (c, tx) = Completions::new();
+        let reply = tx.clone();
+        drop(tx);
+        drop(reply);
+        // A day's timeout: the wait must end because the channel ended, not the clock.
+        let started = Instant::now();
+        assert!(c.take(7, Duration::from_secs(86_400)).is_none());
+        assert!(started.elapsed() < Duration::from_secs(10));
     }
 }

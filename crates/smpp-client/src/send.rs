@@ -49,19 +49,19 @@ impl Inner {
     /// waits `timeout` (or the session's response timeout and a margin) for each response
     /// and keeps the body for a resend only when the throttling policy may resend it.
     ///
-    /// With `shared`, the outcome goes to that channel of a `send_many` call instead of a
-    /// channel of the request's own.
+    /// With `shared` (the channel of a `send_many` call and its sender), the outcome goes
+    /// there instead of to a channel of the request's own.
     fn new_pending(
         self: &Arc<Self>,
         body: &Body<'static>,
         timeout: Option<Duration>,
         observed: bool,
-        shared: Option<&Arc<Completions>>,
+        shared: Option<(&Arc<Completions>, &crossbeam_channel::Sender<Completed>)>,
     ) -> (u64, crossbeam_channel::Sender<Completed>, Pending) {
         let keep =
             matches!(self.config.throttle, ThrottlePolicy::Retry { attempts, .. } if attempts > 0);
         let (tx, rx) = match shared {
-            Some(s) => (s.tx.clone(), Source::Shared(Arc::clone(s))),
+            Some((c, tx)) => (tx.clone(), Source::Shared(Arc::clone(c))),
             None => {
                 let (tx, rx) = crossbeam_channel::bounded(1);
                 (tx, Source::Own(rx))
@@ -105,11 +105,13 @@ impl Inner {
     /// A request given with its tracked segment (`Some((message, segment))`) has its
     /// response recorded by the connection's observer ([`Inner::observe`]) as it arrives.
     ///
-    /// Their outcomes arrive on `completions`, the caller's channel for all its requests.
+    /// Their outcomes arrive on `completions`, the caller's channel for all its requests,
+    /// through clones of its sender `reply`.
     pub(crate) fn pending_batch(
         self: &Arc<Self>,
         requests: Vec<BatchRequest>,
         completions: &Arc<Completions>,
+        reply: &crossbeam_channel::Sender<Completed>,
     ) -> Vec<Result<Pending, Error>> {
         let conn = match self.connection() {
             Ok(c) => c,
@@ -132,8 +134,12 @@ impl Inner {
         let mut observed = Vec::new();
         for (body, timeout, segment) in requests {
             self.pace();
-            let (tag, tx, pending) =
-                self.new_pending(&body, timeout, segment.is_some(), Some(completions));
+            let (tag, tx, pending) = self.new_pending(
+                &body,
+                timeout,
+                segment.is_some(),
+                Some((completions, reply)),
+            );
             if let Some(s) = segment {
                 observed.push((tag, s));
             }
@@ -224,12 +230,14 @@ impl Inner {
     }
 
     /// Takes `tags` out of the map of segments in flight.
-    pub(crate) fn forget_observed(&self, tags: impl IntoIterator<Item = u64>) {
-        if let Ok(mut m) = self.observed.lock() {
-            for t in tags {
-                m.remove(&t);
-            }
-        }
+    ///
+    /// Returns how many were still there (an acceptance already taken from the observer's
+    /// queue took its tag out, and was recorded).
+    pub(crate) fn forget_observed(&self, tags: impl IntoIterator<Item = u64>) -> usize {
+        let Ok(mut m) = self.observed.lock() else {
+            return 0;
+        };
+        tags.into_iter().filter(|t| m.remove(t).is_some()).count()
     }
 
     /// Whether the observer queued acceptances [`Inner::take_accepted`] has not taken yet.

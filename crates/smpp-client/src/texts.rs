@@ -444,6 +444,9 @@ impl Client {
             }
         }
         self.hand_over(&mut f);
+        // Nothing more is handed over: with the sender gone, the channel ends once every
+        // reply the transport holds is sent or dropped, so no wait outlasts a lost reply.
+        f.reply = None;
         while !f.queue.is_empty() {
             self.complete_oldest(&mut f);
         }
@@ -518,7 +521,11 @@ impl Client {
                 ((i, j), (body, timeout, tracked.map(|t| (t.id, j))))
             })
             .unzip();
-        let sent = self.inner.pending_batch(bodies, &f.completions);
+        // The reply's sender is let go only after the last hand-over (see `send_many`).
+        let sent = match f.reply.as_ref() {
+            Some(reply) => self.inner.pending_batch(bodies, &f.completions, reply),
+            None => bodies.iter().map(|_| Err(Error::NotSent)).collect(),
+        };
         for ((i, j), p) in at.into_iter().zip(sent) {
             match p {
                 Ok(p) => f.queue.push_back((i, j, p)),
@@ -528,13 +535,13 @@ impl Client {
                         Error::Disconnected => Error::NotSent,
                         e => e,
                     };
-                    f.settle(i, j, Err(e), 0);
+                    f.settle(i, j, Err(e), true);
                 }
             }
         }
     }
 
-    /// Records the outcomes collected so far with the tracker, and forgets their tags.
+    /// Records the outcomes collected so far with the tracker (and the observer's queue).
     fn record(&self, f: &mut Flight) {
         self.inner.record_many(&mut f.records);
     }
@@ -552,17 +559,20 @@ impl Client {
         let r = p
             .wait_submit_mut()
             .map(|r| r.message_id.to_str_lossy().into_owned());
-        let tag = p.tag;
+        // What this thread records with the tracker itself. An acceptance under an observed
+        // tag is not: the connection's observer queued it before the response reached this
+        // thread, and the tracker takes it from that queue ([`Inner::take_accepted`]).
         // A segment that failed here (an error, or a timeout of its own shorter than the
-        // session's) leaves the observer's map at once: an acceptance arriving late is not
-        // recorded, and the tracker keeps the outcome the caller was given.
-        let tag = if r.is_err() && tag & OBSERVED != 0 {
-            self.inner.forget_observed([tag]);
-            0
-        } else {
-            tag
+        // session's) leaves the observer's map at once, so that an acceptance arriving late
+        // is not recorded and the tracker keeps the outcome the caller was given; unless
+        // the acceptance was taken from the queue already (the response came just as the
+        // wait ended): then the tracker has it, and this failure is not recorded over it.
+        let observed = p.tag & OBSERVED != 0;
+        let record = match &r {
+            Ok(_) => !observed,
+            Err(_) => !observed || self.inner.forget_observed([p.tag]) == 1,
         };
-        f.settle(i, j, r, tag);
+        f.settle(i, j, r, record);
     }
 }
 
@@ -584,10 +594,13 @@ struct Flight {
     reader_behind: bool,
     /// Where the outcomes of all its requests arrive.
     completions: Arc<Completions>,
+    /// The sender the requests' replies are cloned from, until the last hand-over.
+    reply: Option<crossbeam_channel::Sender<smpp_transport::Completed>>,
 }
 
 impl Flight {
     fn new(window: usize) -> Self {
+        let (completions, reply) = Completions::new();
         Flight {
             results: Vec::new(),
             states: Vec::new(),
@@ -596,25 +609,21 @@ impl Flight {
             untracked: Vec::new(),
             records: Vec::new(),
             reader_behind: false,
-            completions: Completions::new(),
+            completions,
+            reply: Some(reply),
         }
     }
 
-    /// Settles segment `j` of message `i` (its outcome, from the request tagged `tag`);
-    /// once all its segments are settled, fills in the message's result.
-    ///
-    /// A tracked segment's outcome is kept to be recorded with the tracker, except an
-    /// acceptance under an observed tag: the connection's observer queued that one before
-    /// the response reached this thread, and the tracker takes it from the queue
-    /// ([`Inner::take_accepted`]); no copy of its id is made here.
-    fn settle(&mut self, i: usize, j: usize, r: Result<String, Error>, tag: u64) {
+    /// Settles segment `j` of message `i`; once all its segments are settled, fills in the
+    /// message's result. A tracked segment's outcome is kept to be recorded with the
+    /// tracker when `record` says this thread records it (see `complete_oldest`); no copy
+    /// of an id is made otherwise.
+    fn settle(&mut self, i: usize, j: usize, r: Result<String, Error>, record: bool) {
         let Some(state) = self.states[i].as_mut() else {
             return;
         };
-        if let Some(t) = &state.tracked {
-            if tag & OBSERVED == 0 || r.is_err() {
-                self.records.push((t.id, j, submit_result(&r)));
-            }
+        if let (Some(t), true) = (&state.tracked, record) {
+            self.records.push((t.id, j, submit_result(&r)));
         }
         state.ids[j] = Some(r);
         state.remaining -= 1;

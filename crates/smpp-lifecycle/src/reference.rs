@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 /// The caller's reference of a tracked message (or the tracker's generated one).
 ///
-/// One string shared by the tracker, its handle ([`Tracked`](crate::Tracked)) and the
-/// message's [`Report`](crate::Report), so a tracked message costs no copy of it. It reads
-/// like a `str`: it dereferences to one, compares with `&str` and `String`, and looks up
-/// maps keyed by `String` through [`Borrow<str>`].
+/// One string shared by the tracker, its handle ([`Tracked`](crate::Tracked)), the progress
+/// notes and the message's [`Report`](crate::Report), instead of a copy in each. It reads
+/// like a `str`: it dereferences to one ([`Reference::as_str`] for a map keyed by `String`),
+/// compares with `&str` and `String`, and a map keyed by `Reference` is looked up with a
+/// `&str` ([`Borrow<str>`]).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Reference(Arc<str>);
 
@@ -68,6 +69,18 @@ impl From<String> for Reference {
 impl From<&String> for Reference {
     fn from(s: &String) -> Reference {
         Reference(Arc::from(s.as_str()))
+    }
+}
+
+impl From<Box<str>> for Reference {
+    fn from(s: Box<str>) -> Reference {
+        Reference(Arc::from(s))
+    }
+}
+
+impl From<std::borrow::Cow<'_, str>> for Reference {
+    fn from(s: std::borrow::Cow<'_, str>) -> Reference {
+        Reference(Arc::from(s))
     }
 }
 
@@ -152,5 +165,8 @@ mod tests {
         by_reference.insert(r.clone(), 8);
         assert_eq!(by_reference.get("otp-42"), Some(&8));
         assert_eq!(String::from(r), "otp-42");
+        let boxed: Box<str> = "b".into();
+        assert_eq!(Reference::from(boxed), "b");
+        assert_eq!(Reference::from(std::borrow::Cow::Borrowed("c")), "c");
     }
 }

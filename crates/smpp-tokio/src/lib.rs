@@ -103,6 +103,6 @@ pub use client::{Client, Inbound};
 pub use pool::Pool;
 pub use server::Server;
 pub use smpp_client::{
-    ClientConfig, ClientStats, Error, InboundKind, Outcome, Report, Sent, TextOptions,
+    ClientConfig, ClientStats, Error, InboundKind, Outcome, Reference, Report, Sent, TextOptions,
     UnbindOutcome,
 };
