@@ -149,11 +149,12 @@ fn inbound_request(
     let Ok(mut life) = inner.life.lock() else {
         return None;
     };
+    // Responses that came before this PDU, recorded before it is matched (and before the
+    // timers run, as in `drain_lifecycle`: an acceptance already read counts).
+    inner.take_accepted(now, &mut life);
     if life.poll_timeout().is_some_and(|t| t <= now) {
         life.handle_timeout(now);
     }
-    // Responses that came before this PDU, recorded before it is matched.
-    inner.take_accepted(now, &mut life);
     let routed = route_inbound(
         &mut life,
         now,
