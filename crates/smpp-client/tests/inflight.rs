@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use smpp_client::{Client, ClientConfig, OutgoingText};
 use smpp_pdu::{Body, CommandStatus, SubmitSm, SubmitSmResp};
 use smpp_session::{BindKind, Event};
-use smpp_transport::{ConnEvent, Transport};
+use smpp_transport::{ConnEvent, Transport, TransportHandle};
 
 /// A tiny deterministic generator (xorshift), so the bursts are the same on every run.
 struct Rng(u64);
@@ -93,28 +93,37 @@ fn bursty_smsc(
     })
 }
 
-#[test]
-fn thousands_in_flight_through_slow_bursty_responses() {
-    const TOTAL: usize = 20_000;
-    const WINDOW: usize = 4096;
+/// A [`bursty_smsc`] answering `total` requests, and a transmitter bound to it with
+/// `window` in flight (and a minute's response timeout).
+fn bursty_pair(
+    total: usize,
+    window: usize,
+) -> (TransportHandle, Client, thread::JoinHandle<(usize, usize)>) {
     let transport = Transport::spawn(Default::default()).expect("transport");
     let session = smpp_session::Config::default()
         .enquire_link_interval(None)
-        .max_inbound_pending(WINDOW * 2);
+        .max_inbound_pending(window * 2);
     let listener = transport
         .listen("127.0.0.1:0".parse().unwrap(), session)
         .expect("listen");
     let addr = listener.local_addr();
-    let smsc = bursty_smsc(listener, TOTAL);
-
+    let smsc = bursty_smsc(listener, total);
     let client = Client::connect(
         addr,
         ClientConfig::new(BindKind::Transmitter, "esme", "pw")
-            .window(WINDOW)
+            .window(window)
             .response_timeout(Duration::from_secs(60))
             .enquire_link_interval(None),
     )
     .expect("bind");
+    (transport, client, smsc)
+}
+
+#[test]
+fn thousands_in_flight_through_slow_bursty_responses() {
+    const TOTAL: usize = 20_000;
+    const WINDOW: usize = 4096;
+    let (transport, client, smsc) = bursty_pair(TOTAL, WINDOW);
     let started = Instant::now();
     let mut pending = std::collections::VecDeque::new();
     let mut results: HashMap<String, usize> = HashMap::new();
@@ -160,23 +169,7 @@ fn thousands_in_flight_through_slow_bursty_responses() {
 fn send_many_through_slow_bursty_responses_gives_each_text_its_own_id() {
     const TOTAL: usize = 5_000;
     const WINDOW: usize = 1024;
-    let transport = Transport::spawn(Default::default()).expect("transport");
-    let session = smpp_session::Config::default()
-        .enquire_link_interval(None)
-        .max_inbound_pending(WINDOW * 2);
-    let listener = transport
-        .listen("127.0.0.1:0".parse().unwrap(), session)
-        .expect("listen");
-    let addr = listener.local_addr();
-    let smsc = bursty_smsc(listener, TOTAL);
-    let client = Client::connect(
-        addr,
-        ClientConfig::new(BindKind::Transmitter, "esme", "pw")
-            .window(WINDOW)
-            .response_timeout(Duration::from_secs(60))
-            .enquire_link_interval(None),
-    )
-    .expect("bind");
+    let (transport, client, smsc) = bursty_pair(TOTAL, WINDOW);
     let texts = (0..TOTAL).map(|i| OutgoingText::new("MyBrand", "447700900123", format!("m{i}")));
     let results = client.send_many(texts, WINDOW);
     assert_eq!(results.len(), TOTAL);
