@@ -12,11 +12,17 @@ use smpp_session::Event;
 use smpp_transport::{ConnEvent, Connection};
 
 use crate::connect::open_any;
-use crate::inbound::{forward, route_inbound, wait_for_room, Ack, Inbound, InboundKind};
+use crate::inbound::{
+    answer_body, forward, route_inbound, wait_for_room, Ack, Inbound, InboundKind,
+};
 use crate::Inner;
 
 /// How long the dispatcher sleeps at most when nothing is due (it is woken for any work).
 const IDLE: Duration = Duration::from_secs(3600);
+
+/// The most events taken from the connection at once (their requests acknowledged with one
+/// command).
+const MAX_BURST: usize = 64;
 
 /// The client's background thread: acknowledges inbound messages, passes them through the
 /// lifecycle layer, forwards what the application should see, runs the layer's timers,
@@ -56,6 +62,7 @@ fn run(inner: &Arc<Inner>, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
     // The lifecycle's next deadline, as of the last time this thread held its lock (the
     // sending threads wake this one when they add an earlier one or events to forward).
     let mut due = drain_lifecycle(inner);
+    let mut burst = Vec::with_capacity(MAX_BURST);
     while !inner.closing.load(Ordering::SeqCst) {
         let until_due = due.map_or(IDLE, |d| d.saturating_duration_since(Instant::now()));
         let conn = inner.conn.read().ok().and_then(|c| c.clone());
@@ -104,28 +111,93 @@ fn run(inner: &Arc<Inner>, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
         };
         crossbeam_channel::select! {
             recv(conn.events()) -> ev => match ev {
-                Ok(ConnEvent::Session(Event::Request { sequence_number, pdu })) => {
-                    let command_id = pdu.command_id();
-                    let ack = Ack { conn: Arc::clone(&conn), sequence_number, command_id };
-                    let ack = if inner.config.manual_ack {
-                        Some(ack)
-                    } else {
-                        ack.send(CommandStatus::ESME_ROK);
-                        None
-                    };
-                    due = inbound_request(inner, inbound, pdu, ack);
+                Ok(first) => {
+                    // The events already there behind it come with it, as many as the
+                    // application has room for (one when it is behind: nothing more is
+                    // acknowledged than it can take), and their requests are acknowledged
+                    // together: one command to the transport (and one wake-up of its loop)
+                    // for the burst instead of one per message.
+                    let room = inner.config.inbound_capacity.max(1).saturating_sub(inbound.len());
+                    burst.push(first);
+                    while burst.len() < room.clamp(1, MAX_BURST) {
+                        match conn.events().try_recv() {
+                            Ok(ev) => burst.push(ev),
+                            Err(_) => break,
+                        }
+                    }
+                    if !inner.config.manual_ack {
+                        acknowledge(&conn, &burst);
+                    }
+                    for ev in burst.drain(..) {
+                        if let Some(d) = event(inner, inbound, &conn, ev) {
+                            due = d;
+                        }
+                    }
                 }
-                Ok(ConnEvent::Session(Event::Notification { pdu })) => {
-                    let text = None;
-                    forward(inner, inbound, Inbound::new(InboundKind::Pdu { pdu, text }, None));
-                }
-                Ok(ConnEvent::Closed(why)) => lost(inner, &conn, &format!("{why:?}")),
                 Err(_) => lost(inner, &conn, "event channel gone"),
-                Ok(_) => {}
             },
             recv(wake) -> _ => due = drain_lifecycle(inner),
             default(until_due) => due = drain_lifecycle(inner),
         }
+    }
+}
+
+/// Answers `ESME_ROK` to every inbound request among `events`, in one hand-over to the
+/// transport.
+fn acknowledge(conn: &Connection, events: &[ConnEvent]) {
+    let answers: Vec<_> = events
+        .iter()
+        .filter_map(|ev| match ev {
+            ConnEvent::Session(Event::Request {
+                sequence_number,
+                pdu,
+            }) => Some((
+                *sequence_number,
+                CommandStatus::ESME_ROK,
+                answer_body(pdu.command_id()),
+            )),
+            _ => None,
+        })
+        .collect();
+    if let Err(e) = conn.respond_batch(answers) {
+        warn!("cannot acknowledge inbound messages: {e}");
+    }
+}
+
+/// One event of the connection (its request acknowledged already, unless the application
+/// acknowledges); the lifecycle's next deadline when it changed.
+fn event(
+    inner: &Inner,
+    inbound: &Sender<Inbound>,
+    conn: &Arc<Connection>,
+    ev: ConnEvent,
+) -> Option<Option<Instant>> {
+    match ev {
+        ConnEvent::Session(Event::Request {
+            sequence_number,
+            pdu,
+        }) => {
+            let ack = inner.config.manual_ack.then(|| Ack {
+                conn: Arc::clone(conn),
+                sequence_number,
+                command_id: pdu.command_id(),
+            });
+            Some(inbound_request(inner, inbound, pdu, ack))
+        }
+        ConnEvent::Session(Event::Notification { pdu }) => {
+            let text = None;
+            forward(
+                inner,
+                inbound,
+                Inbound::new(InboundKind::Pdu { pdu, text }, None),
+            );
+            None
+        }
+        ConnEvent::Closed(why) => {
+            lost(inner, conn, &format!("{why:?}"));
+            None
+        }
+        _ => None,
     }
 }
 

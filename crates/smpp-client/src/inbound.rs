@@ -227,14 +227,19 @@ pub(crate) struct Ack {
 
 impl Ack {
     pub(crate) fn send(self, status: CommandStatus) {
-        let body = if self.command_id == CommandId::DATA_SM {
-            Body::from(DataSmResp::default())
-        } else {
-            Body::from(DeliverSmResp::default())
-        };
+        let body = answer_body(self.command_id);
         if let Err(e) = self.conn.respond(self.sequence_number, status, body) {
             warn!("cannot acknowledge seq {}: {e}", self.sequence_number);
         }
+    }
+}
+
+/// The body that answers an inbound `deliver_sm` or `data_sm` (`command_id`).
+pub(crate) fn answer_body(command_id: CommandId) -> Body<'static> {
+    if command_id == CommandId::DATA_SM {
+        Body::from(DataSmResp::default())
+    } else {
+        Body::from(DeliverSmResp::default())
     }
 }
 

@@ -332,6 +332,8 @@ pub(crate) enum ConnOp {
     Requests(Vec<(Body<'static>, u64, Reply)>),
     Unbind(u64, Reply),
     Respond(u32, CommandStatus, Body<'static>),
+    /// Several answers in order, handed over at once.
+    Responses(Vec<(u32, CommandStatus, Body<'static>)>),
     AcceptBind(u32, String),
     RejectBind(u32, CommandStatus),
     Raw(Vec<u8>),
@@ -827,6 +829,19 @@ impl Connection {
         body: Body<'static>,
     ) -> Result<(), TransportError> {
         self.op(ConnOp::Respond(sequence_number, status, body))
+    }
+
+    /// Answers several inbound requests, in order, as one hand-over to the loop (one
+    /// command and at most one wake-up for all of them), each as [`Connection::respond`]
+    /// does for one.
+    pub fn respond_batch(
+        &self,
+        responses: Vec<(u32, CommandStatus, Body<'static>)>,
+    ) -> Result<(), TransportError> {
+        if responses.is_empty() {
+            return Ok(());
+        }
+        self.op(ConnOp::Responses(responses))
     }
 
     /// (SMSC) Accepts a bind with our `system_id`.

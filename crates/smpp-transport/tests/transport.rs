@@ -1174,3 +1174,96 @@ fn the_response_observer_sees_a_response_before_the_request_written_after_it() {
     transport.shutdown();
     smsc.join().unwrap();
 }
+
+#[test]
+fn a_batch_of_answers_goes_out_in_order_and_a_refused_one_is_reported() {
+    // A raw SMSC sends three deliver_sm in one write; the ESME answers them, and one
+    // sequence number that was never asked, in one respond_batch.
+    let raw = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = raw.local_addr().unwrap();
+    let smsc = std::thread::spawn(move || {
+        let (mut s, _) = raw.accept().unwrap();
+        let bind = read_one_pdu(&mut s);
+        let mut out = Vec::new();
+        Pdu::response(
+            bind.sequence_number,
+            CommandStatus::ESME_ROK,
+            smpp_pdu::BindTransceiverResp {
+                system_id: "raw".into(),
+                ..Default::default()
+            },
+        )
+        .encode(&mut out)
+        .unwrap();
+        for seq in [7, 8, 9] {
+            Pdu::new(seq, smpp_pdu::DeliverSm::default())
+                .encode(&mut out)
+                .unwrap();
+        }
+        s.write_all(&out).unwrap();
+        let answers: Vec<(u32, CommandStatus, CommandId)> = (0..3)
+            .map(|_| {
+                let p = read_one_pdu(&mut s);
+                (p.sequence_number, p.command_status, p.command_id())
+            })
+            .collect();
+        // Held open until the test is done with the connection.
+        let _ = s.read(&mut [0u8; 64]);
+        answers
+    });
+    let transport = Transport::spawn(Config::default()).unwrap();
+    let conn = transport
+        .connect(addr, smpp_session::Config::default())
+        .unwrap();
+    let (reply, done) = crossbeam_channel::unbounded();
+    conn.bind(
+        BindRequest::new(BindKind::Transceiver, "esme", "pw"),
+        1,
+        &reply,
+    )
+    .unwrap();
+    assert!(matches!(
+        done.recv_timeout(WAIT).unwrap().outcome,
+        Outcome::Bound { .. }
+    ));
+    let mut asked = Vec::new();
+    while asked.len() < 3 {
+        if let ConnEvent::Session(Event::Request {
+            sequence_number, ..
+        }) = conn.events().recv_timeout(WAIT).expect("a deliver_sm")
+        {
+            asked.push(sequence_number);
+        }
+    }
+    assert_eq!(asked, [7, 8, 9]);
+    let answer = || Body::from(smpp_pdu::DeliverSmResp::default());
+    conn.respond_batch(vec![
+        (7, CommandStatus::ESME_ROK, answer()),
+        (99, CommandStatus::ESME_ROK, answer()),
+        (8, CommandStatus::ESME_RX_T_APPN, answer()),
+        (9, CommandStatus::ESME_ROK, answer()),
+    ])
+    .unwrap();
+    loop {
+        match conn.events().recv_timeout(WAIT).expect("the refusal") {
+            ConnEvent::ResponseRefused {
+                sequence_number, ..
+            } => {
+                assert_eq!(sequence_number, 99);
+                break;
+            }
+            _ => continue,
+        }
+    }
+    conn.close();
+    let answers = smsc.join().unwrap();
+    assert_eq!(
+        answers,
+        [
+            (7, CommandStatus::ESME_ROK, CommandId::DELIVER_SM_RESP),
+            (8, CommandStatus::ESME_RX_T_APPN, CommandId::DELIVER_SM_RESP),
+            (9, CommandStatus::ESME_ROK, CommandId::DELIVER_SM_RESP),
+        ]
+    );
+    transport.shutdown();
+}

@@ -48,15 +48,10 @@ impl EventLoop {
                 Ok(seq) => c.unbind = Some((seq, tag, reply)),
                 Err(e) => resolve(&reply, tag, Outcome::Refused(e)),
             },
-            ConnOp::Respond(seq, status, body) => {
-                if let Err(error) = s.send_response(now, seq, status, body) {
-                    push_event(
-                        c,
-                        ConnEvent::ResponseRefused {
-                            sequence_number: seq,
-                            error,
-                        },
-                    );
+            ConnOp::Respond(seq, status, body) => respond(c, now, seq, status, body),
+            ConnOp::Responses(responses) => {
+                for (seq, status, body) in responses {
+                    respond(c, now, seq, status, body);
                 }
             }
             ConnOp::AcceptBind(seq, system_id) => {
@@ -313,5 +308,27 @@ fn request(c: &mut Conn, now: Instant, body: Body<'static>, tag: u64, reply: Rep
         }
     } else {
         start_request(c, now, body, tag, reply, max);
+    }
+}
+
+/// Answers inbound request `seq`; a refusal becomes [`ConnEvent::ResponseRefused`].
+fn respond(
+    c: &mut Conn,
+    now: Instant,
+    seq: u32,
+    status: smpp_pdu::CommandStatus,
+    body: Body<'static>,
+) {
+    let Some(s) = c.session.as_mut() else {
+        return;
+    };
+    if let Err(error) = s.send_response(now, seq, status, body) {
+        push_event(
+            c,
+            ConnEvent::ResponseRefused {
+                sequence_number: seq,
+                error,
+            },
+        );
     }
 }
