@@ -1084,6 +1084,44 @@ fn a_shared_listener_delivers_every_connections_events_on_one_channel() {
     server.shutdown();
 }
 
+/// Binds `conn` as a transceiver (tag 1) and waits until it is bound; the reply channel
+/// it used, for more requests.
+fn bind_transceiver(
+    conn: &Connection,
+) -> (
+    crossbeam_channel::Sender<Completed>,
+    crossbeam_channel::Receiver<Completed>,
+) {
+    let (reply, done) = crossbeam_channel::unbounded();
+    conn.bind(
+        BindRequest::new(BindKind::Transceiver, "esme", "pw"),
+        1,
+        &reply,
+    )
+    .unwrap();
+    let bound = done.recv_timeout(WAIT).unwrap();
+    assert!(matches!(bound.outcome, Outcome::Bound { .. }), "{bound:?}");
+    (reply, done)
+}
+
+/// For a raw SMSC: reads the ESME's bind and returns its encoded acceptance, to be written
+/// with whatever the test puts after it.
+fn bind_answer(s: &mut TcpStream) -> Vec<u8> {
+    let bind = read_one_pdu(s);
+    let mut out = Vec::new();
+    Pdu::response(
+        bind.sequence_number,
+        CommandStatus::ESME_ROK,
+        smpp_pdu::BindTransceiverResp {
+            system_id: "raw".into(),
+            ..Default::default()
+        },
+    )
+    .encode(&mut out)
+    .unwrap();
+    out
+}
+
 #[test]
 fn the_response_observer_sees_a_response_before_the_request_written_after_it() {
     // A raw SMSC answers the submit_sm and sends a deliver_sm in the same write: the
@@ -1093,18 +1131,7 @@ fn the_response_observer_sees_a_response_before_the_request_written_after_it() {
     let addr = raw.local_addr().unwrap();
     let smsc = std::thread::spawn(move || {
         let (mut s, _) = raw.accept().unwrap();
-        let bind = read_one_pdu(&mut s);
-        let mut out = Vec::new();
-        Pdu::response(
-            bind.sequence_number,
-            CommandStatus::ESME_ROK,
-            smpp_pdu::BindTransceiverResp {
-                system_id: "raw".into(),
-                ..Default::default()
-            },
-        )
-        .encode(&mut out)
-        .unwrap();
+        let mut out = bind_answer(&mut s);
         s.write_all(&out).unwrap();
         let sm = read_one_pdu(&mut s);
         out.clear();
@@ -1141,15 +1168,7 @@ fn the_response_observer_sees_a_response_before_the_request_written_after_it() {
         log.lock().unwrap().push((tag, pdu.command_id()));
     }))
     .unwrap();
-    let (reply, done) = crossbeam_channel::unbounded();
-    conn.bind(
-        BindRequest::new(BindKind::Transceiver, "esme", "pw"),
-        1,
-        &reply,
-    )
-    .unwrap();
-    let bound = done.recv_timeout(WAIT).unwrap();
-    assert!(matches!(bound.outcome, Outcome::Bound { .. }), "{bound:?}");
+    let (reply, done) = bind_transceiver(&conn);
     conn.request(submit("observed"), 7, &reply).unwrap();
     loop {
         match conn.events().recv_timeout(WAIT).expect("the deliver_sm") {
@@ -1183,18 +1202,7 @@ fn a_batch_of_answers_goes_out_in_order_and_a_refused_one_is_reported() {
     let addr = raw.local_addr().unwrap();
     let smsc = std::thread::spawn(move || {
         let (mut s, _) = raw.accept().unwrap();
-        let bind = read_one_pdu(&mut s);
-        let mut out = Vec::new();
-        Pdu::response(
-            bind.sequence_number,
-            CommandStatus::ESME_ROK,
-            smpp_pdu::BindTransceiverResp {
-                system_id: "raw".into(),
-                ..Default::default()
-            },
-        )
-        .encode(&mut out)
-        .unwrap();
+        let mut out = bind_answer(&mut s);
         for seq in [7, 8, 9] {
             Pdu::new(seq, smpp_pdu::DeliverSm::default())
                 .encode(&mut out)
@@ -1215,17 +1223,7 @@ fn a_batch_of_answers_goes_out_in_order_and_a_refused_one_is_reported() {
     let conn = transport
         .connect(addr, smpp_session::Config::default())
         .unwrap();
-    let (reply, done) = crossbeam_channel::unbounded();
-    conn.bind(
-        BindRequest::new(BindKind::Transceiver, "esme", "pw"),
-        1,
-        &reply,
-    )
-    .unwrap();
-    assert!(matches!(
-        done.recv_timeout(WAIT).unwrap().outcome,
-        Outcome::Bound { .. }
-    ));
+    let _bound = bind_transceiver(&conn);
     let mut asked = Vec::new();
     while asked.len() < 3 {
         if let ConnEvent::Session(Event::Request {
