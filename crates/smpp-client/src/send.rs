@@ -3,11 +3,9 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use log::debug;
-use std::time::Instant;
-
 use smpp_lifecycle::{Lifecycle, SubmitResult, TrackId};
 use smpp_pdu::{
     Body, CancelSm, DataSm, DataSmResp, Pdu, QuerySm, QuerySmResp, ReplaceSm, SubmitMulti,
@@ -161,9 +159,7 @@ impl Inner {
         }
         pendings.into_iter().map(Ok).collect()
     }
-}
 
-impl Inner {
     /// Has `conn` pass the ids of accepted `submit_sm_resp`s, with their tags, to
     /// [`Inner::take_accepted`] as they arrive: on the transport's thread, in the order of
     /// the wire, so before any receipt the SMSC wrote after them reaches the dispatcher.

@@ -549,13 +549,12 @@ impl Client {
     /// Waits for the oldest segment in flight and settles it. Outcomes are recorded with
     /// the tracker in groups: those collected so far, before this blocks.
     fn complete_oldest(&self, f: &mut Flight) {
-        let Some((i, j, p)) = f.queue.pop_front() else {
+        let Some((i, j, mut p)) = f.queue.pop_front() else {
             return;
         };
         if !p.is_ready() {
             self.record(f);
         }
-        let mut p = p;
         let r = p
             .wait_submit_mut()
             .map(|r| r.message_id.to_str_lossy().into_owned());
