@@ -13,11 +13,11 @@ use smpp_pdu::Pdu;
 ///   `outcome` (`delivered`, `failed`, `expired`, ...), `state` (the worst final state,
 ///   `DELIVRD`, `UNDELIV`, ...), `message_ids`, `segments`, `segment_states`, `error`
 ///   (the `err:` of the first failed segment).
-/// - `"receipt"`: a delivery receipt as it came: `message_id`, `state`, `error`,
-///   `reference` when it matched a tracked message, `matched` (`matched`, `held`,
-///   `duplicate`, `unmatched`, `untracked`), `pdu`.
+/// - `"receipt"`: a delivery receipt no tracked message took, as it came: `message_id`,
+///   `state`, `error`, `matched` (`unmatched`, `untracked`), `pdu`. A tracked message's
+///   receipts come inside its report.
 /// - `"progress"`: an intermediate receipt (`ENROUTE`, `ACCEPTD`) of a tracked message.
-/// - `"unmatched"`: a receipt that matched no tracked message.
+/// - `"unmatched"`: a receipt held for its response that matched no tracked message.
 /// - `"mo"`: a whole incoming message (reassembled): `source`, `destination`, `text`,
 ///   `segments`, `pdu` when one PDU carried it.
 /// - `"incomplete"`: an incoming long message given up before all its parts came.

@@ -16,7 +16,8 @@
 //! The second part is what an application sees: our threaded client sends
 //! `E2E_COUNT` texts with `send_many` at a window of 256 to the test SMSC (same process,
 //! 127.0.0.1), which sends a receipt for each; a thread drains the inbound channel until
-//! every receipt (and, tracked, every report) came. One SMSC and one client of each variant
+//! every receipt (untracked) or every report (tracked: by default a tracked message's
+//! receipts come inside its report, one item per message) came. One SMSC and one client of each variant
 //! serve every round (a warm-up batch each first, not timed), as a service keeps its client.
 //! `E2E_ROUNDS` rounds each run both, back to back, in alternating order; the ratio is the
 //! median of the rounds' ratios. The target is that tracking costs at most 10% of that
@@ -136,6 +137,32 @@ impl Drop for RedisServer {
     }
 }
 
+/// CPU nanoseconds each live thread of this process has run, by thread name (summed over
+/// threads of one name), from `/proc/self/task/*/schedstat` (nanosecond resolution).
+fn thread_cpu() -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return out;
+    };
+    for t in tasks.flatten() {
+        let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+        let ns = std::fs::read_to_string(t.path().join("schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0);
+        *out.entry(comm.trim().to_string()).or_insert(0) += ns;
+    }
+    out
+}
+
+/// CPU nanoseconds the calling thread has run, from `/proc/thread-self/schedstat`.
+fn own_cpu() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .unwrap_or(0)
+}
+
 /// CPU time this process has used (user and system, every thread), from /proc.
 fn process_cpu() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
@@ -179,10 +206,10 @@ fn e2e_smsc() -> Result<smpp_smsc::Smsc, String> {
     smpp_smsc::Smsc::start(smsc_config).map_err(|e| format!("SMSC: {e}"))
 }
 
-/// Whether the application takes matched receipts only inside their reports
-/// (`SMPP_BENCH_RECEIPT_ITEMS=unplaced`).
-fn unplaced() -> bool {
-    std::env::var("SMPP_BENCH_RECEIPT_ITEMS").is_ok_and(|v| v == "unplaced")
+/// Whether the application also takes every matched receipt as an item of its own
+/// (`SMPP_BENCH_RECEIPT_ITEMS=all`, `ReceiptItems::All`), not only inside its report.
+fn all_receipts() -> bool {
+    std::env::var("SMPP_BENCH_RECEIPT_ITEMS").is_ok_and(|v| v == "all")
 }
 
 /// A client of the end-to-end runs, bound to `smsc`, tracking or not, with a store or not.
@@ -206,16 +233,17 @@ fn e2e_client(
     {
         config.lifecycle.tracker.remember_finished = v;
     }
-    if unplaced() {
-        config = config.receipt_items(smpp_client::ReceiptItems::Unplaced);
+    if all_receipts() {
+        config = config.receipt_items(smpp_client::ReceiptItems::All);
     }
     Client::connect(smsc.local_addr(), config).map_err(|e| format!("bind: {e}"))
 }
 
 /// One timed run on a bound client: `count` texts with `send_many` at window `WINDOW`,
 /// references `{prefix}{i}`, while a thread drains the inbound channel until every
-/// receipt (and, tracked, every report) came. Messages per second and CPU microseconds
-/// (the whole process) per message.
+/// receipt (untracked) or every report (tracked; and every receipt as well with
+/// `SMPP_BENCH_RECEIPT_ITEMS=all`) came. Messages per second and CPU microseconds (the
+/// whole process) per message.
 fn e2e_batch(
     client: &smpp_client::Client,
     tracked: bool,
@@ -223,11 +251,18 @@ fn e2e_batch(
     prefix: &str,
 ) -> Result<(f64, f64), String> {
     use smpp_client::{OutgoingText, TextOptions};
-    let want_receipts = if tracked && unplaced() { 0 } else { count };
+    let want_receipts = if tracked && !all_receipts() { 0 } else { count };
+    let verbose = std::env::var_os("SMPP_BENCH_VERBOSE").is_some();
+    let threads_before = if verbose {
+        thread_cpu()
+    } else {
+        Default::default()
+    };
     let start = Instant::now();
     let cpu_start = process_cpu();
-    let (results, drained) = std::thread::scope(|s| {
+    let (results, drained, drain_ns) = std::thread::scope(|s| {
         let drain = s.spawn(|| {
+            let cpu0 = own_cpu();
             let (mut receipts, mut reports) = (0, 0);
             let want_reports = if tracked { count } else { 0 };
             let end = Instant::now() + Duration::from_secs(120);
@@ -239,7 +274,7 @@ fn e2e_batch(
                     Err(_) => break,
                 }
             }
-            (receipts, reports)
+            ((receipts, reports), own_cpu() - cpu0)
         });
         let texts = (0..count).map(|i| {
             OutgoingText::new(
@@ -250,7 +285,8 @@ fn e2e_batch(
             .options(TextOptions::default().reference(format!("{prefix}{i}")))
         });
         let results = client.send_many(texts, WINDOW);
-        (results, drain.join().unwrap_or((0, 0)))
+        let (drained, ns) = drain.join().unwrap_or(((0, 0), 0));
+        (results, drained, ns)
     });
     let elapsed = start.elapsed();
     let cpu = match (cpu_start, process_cpu()) {
@@ -259,7 +295,19 @@ fn e2e_batch(
     };
     let failed = results.iter().filter(|r| r.is_err()).count();
     let tracker = client.stats().tracker;
-    if std::env::var_os("SMPP_BENCH_VERBOSE").is_some() {
+    if verbose {
+        let after = thread_cpu();
+        let per = |ns: u64| ns as f64 / count as f64;
+        let mut line = format!(
+            "ns CPU per message by thread ({}): drain {:.0}",
+            if tracked { "tracked" } else { "untracked" },
+            per(drain_ns)
+        );
+        for (name, ns) in &after {
+            let ns = ns.saturating_sub(threads_before.get(name).copied().unwrap_or(0));
+            line.push_str(&format!(", {name} {:.0}", per(ns)));
+        }
+        eprintln!("{line}");
         eprintln!("{elapsed:?} store {:?}", client.stats().store);
         eprintln!("tracker {tracker:?}");
     }
@@ -503,8 +551,9 @@ fn main() -> ExitCode {
     // With them: `SMPP_BENCH_EARLY=1` has the core's SMSC send each receipt before its
     // response (every receipt is held, then matched: the path fast SMSCs cause);
     // `SMPP_BENCH_RECEIPT_DELAY_US=N` delays the end-to-end SMSC's receipts (0 by default,
-    // where many overtake their response); `SMPP_BENCH_RECEIPT_ITEMS=unplaced` has the
-    // client pass matched receipts only inside their reports (`ReceiptItems::Unplaced`).
+    // where many overtake their response); `SMPP_BENCH_RECEIPT_ITEMS=all` has the
+    // client pass every matched receipt as an item too (`ReceiptItems::All`), besides
+    // the report that carries it.
     if let Ok(only) = std::env::var("SMPP_BENCH_ONLY") {
         let mut parts = only.split_whitespace();
         let what = parts.next().unwrap_or("");

@@ -197,8 +197,10 @@ pub(crate) fn load_config(
     Ok(config)
 }
 
-/// Opens the configuration's store (none for `memory`) and binds the pool. An address
-/// that does not resolve is a [`Failure::Config`] (nothing was bound).
+/// Opens the configuration's store (none for `memory`) and binds the pool, with every
+/// receipt as an item of its own (the commands show each receipt as it comes, and each
+/// message's report). An address that does not resolve is a [`Failure::Config`] (nothing
+/// was bound).
 pub(crate) fn open_pool(config: &PoolConfig) -> Result<Pool, Failure> {
     let store = match config.store.as_ref().map(|s| s.url.as_str()) {
         None | Some("memory") => None,
@@ -208,7 +210,12 @@ pub(crate) fn open_pool(config: &PoolConfig) -> Result<Pool, Failure> {
             Some(smpp_client::StoreHandle::new(store))
         }
     };
-    Pool::from_config(config, store).map_err(|e| match e {
+    let options = smpp_client::pool::PoolOptions {
+        store,
+        receipt_items: smpp_client::ReceiptItems::All,
+        ..smpp_client::pool::PoolOptions::default()
+    };
+    Pool::from_config_with(config, options).map_err(|e| match e {
         Error::Config(c) => Failure::Config(c.to_string()),
         e => Failure::Run(format!("binding the pool failed: {e}")),
     })

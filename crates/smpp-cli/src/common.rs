@@ -180,7 +180,10 @@ impl Connection {
             }
         };
         let timeout = self.response_timeout.unwrap_or(Duration::from_secs(10));
-        let mut config = ClientConfig::new(kind, id, pw).response_timeout(timeout);
+        // The commands show every receipt as it comes, besides each message's report.
+        let mut config = ClientConfig::new(kind, id, pw)
+            .response_timeout(timeout)
+            .receipt_items(smpp_client::ReceiptItems::All);
         if let Some(t) = &self.system_type {
             config.bind.system_type = t.clone();
         }

@@ -108,8 +108,10 @@ fn steps(report: &Report) -> Result<(), String> {
         o,
     );
 
+    // Every receipt as an item of its own: the demo shows each, then each report.
     let config = ClientConfig::new(BindKind::Transceiver, SYSTEM_ID, PASSWORD)
-        .response_timeout(Duration::from_secs(5));
+        .response_timeout(Duration::from_secs(5))
+        .receipt_items(smpp_client::ReceiptItems::All);
     let client =
         Client::connect(addr, config).map_err(|e| format!("bind to {addr} failed: {e}"))?;
     let mut o = event("bound");

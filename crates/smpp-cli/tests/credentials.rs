@@ -170,6 +170,11 @@ fn the_password_is_asked_for_on_a_terminal() {
     while let Ok(chunk) = rx.recv_timeout(end.saturating_duration_since(Instant::now())) {
         seen.push_str(&String::from_utf8_lossy(&chunk));
         if !typed && seen.contains(&format!("password for alice at {addr}: ")) {
+            // The prompt is written just before echo is turned off (rpassword's order): a
+            // person never types within that instant, but this test could, and the
+            // terminal would echo the password (seen once on a loaded machine). Wall
+            // clock, because the child's terminal modes cannot be watched from here.
+            std::thread::sleep(Duration::from_millis(300));
             let stdin = child.stdin.as_mut().expect("stdin");
             stdin.write_all(b"s3cret\n").expect("type");
             stdin.flush().expect("flush");

@@ -174,7 +174,8 @@ pub struct ClientConfig {
     /// then [`Error::InboundFull`](crate::Error::InboundFull)).
     pub inbound_capacity: usize,
     /// Which delivery receipts reach the application as items of their own
-    /// ([`ReceiptItems::All`] by default).
+    /// ([`ReceiptItems::Unplaced`] by default: a tracked message's receipts come inside
+    /// its report).
     pub receipt_items: ReceiptItems,
     /// The message lifecycle: the tracker's limits and timers (how many messages are
     /// followed at once, how long a report may wait for its receipts, how long an early
@@ -222,7 +223,7 @@ impl ClientConfig {
             text: TextConfig::default(),
             addressing: Addressing::default(),
             inbound_capacity: 65_536,
-            receipt_items: ReceiptItems::All,
+            receipt_items: ReceiptItems::Unplaced,
             lifecycle: LifecycleConfig::default(),
             store: None,
             store_timeout: Duration::from_secs(5),
@@ -391,18 +392,25 @@ mod tests {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReceiptItems {
-    /// Every receipt, with what the tracker made of it (the default): an application
-    /// that follows its messages gets each receipt and, in the end, the message's report.
-    #[default]
+    /// Every receipt, with what the tracker made of it: an application that follows its
+    /// messages gets each receipt and, in the end, the message's report. For tools that
+    /// show the traffic as it comes (`smpp listen`), and applications that also submit
+    /// without tracking while tracked messages are in flight (their receipts are held
+    /// meanwhile, and would otherwise come only as
+    /// [`InboundKind::Unmatched`](crate::InboundKind::Unmatched) once the hold ends).
     All,
-    /// Only receipts the tracker could not place: those that match no tracked message
-    /// (also reported as [`InboundKind::Unmatched`](crate::InboundKind::Unmatched)), and
-    /// every receipt when tracking is off. A receipt that matched reaches the application
-    /// inside its message's [`Progress`](smpp_lifecycle::Progress) or
+    /// Only receipts the tracker could not place (the default): those that match no
+    /// tracked message (also reported as
+    /// [`InboundKind::Unmatched`](crate::InboundKind::Unmatched)), and every receipt when
+    /// tracking is off. A receipt that matched reaches the application inside its
+    /// message's [`Progress`](smpp_lifecycle::Progress) or
     /// [`Report`](smpp_lifecycle::Report) (which carry the parsed receipt with every raw
     /// field), one held for its response inside the report that follows, and a repeated
-    /// one only in the counters. For applications that want one item per message; such a
-    /// receipt is acknowledged with `ESME_ROK` by the client, with or without
-    /// [`ClientConfig::manual_ack`].
+    /// one only in the counters: one item per message. Such a receipt is acknowledged
+    /// with `ESME_ROK` by the client, with or without [`ClientConfig::manual_ack`].
+    ///
+    /// A client that tracks nothing at the moment (it only receives, or submits without
+    /// tracking) holds no receipt: one that matches nothing comes at once.
+    #[default]
     Unplaced,
 }

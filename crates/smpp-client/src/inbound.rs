@@ -48,7 +48,9 @@ pub enum InboundKind {
     Report(Report),
     /// An intermediate receipt (`ENROUTE`, `ACCEPTD`) for a tracked message.
     Progress(Progress),
-    /// A receipt that matched no tracked message (after being held for its response).
+    /// A receipt that matched no tracked message after being held for its response (or
+    /// pushed out of the held ones). One that matched nothing on arrival comes only as
+    /// [`InboundKind::Receipt`], with [`ReceiptMatch::Unmatched`].
     Unmatched(Unmatched),
     /// An incoming segmented message given up before all its parts came, with the parts.
     Incomplete(Incomplete),
@@ -168,6 +170,15 @@ pub(crate) fn route_inbound(
     receipts: ReceiptItems,
 ) -> Vec<(InboundKind, bool)> {
     let routed = life.on_inbound_in(now, account, &pdu.body);
+    // A receipt that matched nothing at once is said to be so by its own item; the
+    // tracker's note of it would say it again.
+    let said = match &routed {
+        Routed::Receipt {
+            receipt,
+            matched: ReceiptMatch::Unmatched(_),
+        } => Some(Arc::clone(receipt)),
+        _ => None,
+    };
     let mut pdu = Some(pdu);
     // Room for the usual two (a receipt and its report) without a vector's default first
     // capacity, four of these, which is past the allocator's small sizes.
@@ -204,6 +215,11 @@ pub(crate) fn route_inbound(
         }
     }
     for mut kind in lifecycle_events(life) {
+        if let (InboundKind::Unmatched(u), Some(r)) = (&kind, &said) {
+            if Arc::ptr_eq(&u.receipt, r) {
+                continue;
+            }
+        }
         let mut carries = false;
         if let InboundKind::Message { message, pdu: slot } = &mut kind {
             // A message this one PDU carried whole: the application gets the PDU.

@@ -406,6 +406,21 @@ impl Pool {
         config: &crate::PoolConfig,
         store: Option<StoreHandle>,
     ) -> Result<Pool, Error> {
+        Pool::from_config_with(
+            config,
+            PoolOptions {
+                store,
+                ..PoolOptions::default()
+            },
+        )
+    }
+
+    /// [`Pool::from_config`] with `options` of the caller's (the store among them):
+    /// which receipts come as items of their own, the inbound capacity, the lifecycle.
+    pub fn from_config_with(
+        config: &crate::PoolConfig,
+        options: PoolOptions,
+    ) -> Result<Pool, Error> {
         config.check_addresses().map_err(Error::Config)?;
         let mut accounts = Vec::new();
         for a in &config.smsc {
@@ -421,10 +436,6 @@ impl Pool {
             }
             accounts.push(account);
         }
-        let options = PoolOptions {
-            store,
-            ..PoolOptions::default()
-        };
         Pool::connect(accounts, options)
     }
 

@@ -454,7 +454,7 @@ fn receipts_and_mo_come_through_the_lifecycle_layer_and_are_acknowledged() {
 }
 
 /// Drives `c` until the text `id` is sent and `n` reports came; the text's result, the
-/// reports by reference, and how many receipts came.
+/// reports by reference, and how many receipts came as items of their own.
 fn text_and_reports<S>(
     c: &mut DirectClient<S>,
     id: TextId,
@@ -524,7 +524,8 @@ fn a_long_text_is_tracked_and_gets_one_report_for_its_segments() {
     ));
     let (ids, reports, receipts) = text_and_reports(&mut c, id, 1);
     assert_eq!(ids.len(), 3, "three segments");
-    assert_eq!(receipts, 3, "one receipt per segment");
+    // By default a tracked message's receipts come inside its report only.
+    assert_eq!(receipts, 0, "no receipt item of its own");
     let r = &reports["long-1"];
     assert_eq!(r.outcome, Outcome::Delivered);
     assert_eq!(r.segments.len(), 3);
@@ -535,6 +536,7 @@ fn a_long_text_is_tracked_and_gets_one_report_for_its_segments() {
             SegmentState::Final(ReceiptState::Delivered),
             "{s:?}"
         );
+        assert_eq!(s.receipt.as_ref().map(|r| r.id.as_str()), Some(id.as_str()));
     }
     assert!(smsc.wait_for(WAIT, |s| s.submits == 3 && s.delivers_acked == 3));
     assert_eq!(c.lifecycle().tracker().tracked(), 0, "nothing left open");
@@ -636,8 +638,9 @@ mod tls {
             .unwrap();
         let (ids, reports, receipts) = text_and_reports(&mut c, id, 1);
         assert_eq!(ids.len(), 1);
-        assert_eq!(receipts, 1);
+        assert_eq!(receipts, 0, "the receipt comes inside the report");
         assert_eq!(reports["tls-1"].outcome, Outcome::Delivered);
+        assert!(reports["tls-1"].segments[0].receipt.is_some());
         assert_eq!(c.unbind().unwrap(), UnbindOutcome::Acknowledged);
         smsc.shutdown();
     }

@@ -8,7 +8,9 @@ mod common;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use smpp_client::{Client, ClientConfig, InboundKind, Outcome, Report, SegmentState, TextOptions};
+use smpp_client::{
+    Client, ClientConfig, InboundKind, Outcome, ReceiptItems, Report, SegmentState, TextOptions,
+};
 use smpp_lifecycle::ReceiptMatch;
 use smpp_pdu::concat::SplitMethod;
 use smpp_pdu::receipt::ReceiptState;
@@ -78,7 +80,8 @@ fn receipts_before_responses_with_hex_and_decimal_ids_give_one_report_each() {
         .receipt_before_response(true);
     config.first_id = 26;
     let smsc = Smsc::start(config).expect("SMSC");
-    let c = connect(&smsc, trx());
+    // Every receipt as an item too, to see what the tracker made of each.
+    let c = connect(&smsc, trx().receipt_items(ReceiptItems::All));
     let long = "A long message in several parts, each of which gets its own receipt. ".repeat(6);
     let short = c
         .send_text(
@@ -179,7 +182,7 @@ fn intermediate_and_duplicate_receipts_give_progress_and_still_one_report() {
             .duplicate_receipts(true),
     )
     .expect("SMSC");
-    let c = connect(&smsc, trx());
+    let c = connect(&smsc, trx().receipt_items(ReceiptItems::All));
     c.send_text(
         "MyBrand",
         "447700900123",
@@ -545,7 +548,9 @@ fn a_receiver_client_reports_what_a_transmitter_client_sent_through_a_shared_sto
     // A receiver (another process, in effect) binds with the same store.
     let rx = connect(
         &smsc,
-        ClientConfig::new(BindKind::Receiver, "esme", "pw").store(store),
+        ClientConfig::new(BindKind::Receiver, "esme", "pw")
+            .store(store)
+            .receipt_items(ReceiptItems::All),
     );
     let (reports, others) = reports(&rx, 1);
     let r = &reports["R1"];
@@ -564,10 +569,9 @@ fn a_receiver_client_reports_what_a_transmitter_client_sent_through_a_shared_sto
 }
 
 #[test]
-fn with_unplaced_receipt_items_a_message_is_one_item_and_untracked_receipts_still_come() {
-    use smpp_client::ReceiptItems;
+fn by_default_a_tracked_message_is_one_item_and_untracked_receipts_still_come() {
     let smsc = Smsc::start(SmscConfig::default()).expect("SMSC");
-    let c = connect(&smsc, trx().receipt_items(ReceiptItems::Unplaced));
+    let c = connect(&smsc, trx());
     let sent = c
         .send_text(
             "MyBrand",
@@ -587,12 +591,43 @@ fn with_unplaced_receipt_items_a_message_is_one_item_and_untracked_receipts_stil
         "{:?}",
         r.segments
     );
+    // A submit the tracker does not follow, with nothing tracked in flight: its receipt
+    // cannot be early for anything, so it is not held but comes at once, as one item
+    // that says it matched nothing (no separate unmatched note).
+    let raw = smpp_pdu::SubmitSm {
+        source_addr: "MyBrand".into(),
+        destination_addr: "447700900123".into(),
+        registered_delivery: 1,
+        short_message: smpp_pdu::OctetString::from(&b"raw"[..]),
+        ..Default::default()
+    };
+    c.submit(&raw).expect("raw submit");
+    let i = c
+        .inbound()
+        .recv_timeout(WAIT)
+        .expect("the raw submit's receipt");
+    assert!(
+        matches!(
+            i.kind(),
+            InboundKind::Receipt {
+                matched: ReceiptMatch::Unmatched(smpp_lifecycle::UnmatchedReason::UnknownId),
+                ..
+            }
+        ),
+        "{:?}",
+        i.kind()
+    );
+    drop(i);
+    assert!(
+        c.inbound()
+            .recv_timeout(Duration::from_millis(300))
+            .is_err(),
+        "nothing else"
+    );
+    assert_eq!(c.stats().tracker.receipts_held, 0);
     c.unbind().expect("unbind");
     // With tracking off nothing places a receipt: it comes as an item, as before.
-    let u = connect(
-        &smsc,
-        trx().track(false).receipt_items(ReceiptItems::Unplaced),
-    );
+    let u = connect(&smsc, trx().track(false));
     u.send_text("MyBrand", "447700900123", "hi", &TextOptions::default())
         .expect("sent");
     let i = u.inbound().recv_timeout(WAIT).expect("the receipt");

@@ -48,7 +48,10 @@ pub struct TrackerConfig {
     pub report_timeout: Duration,
     /// How long a receipt that matches no segment is held, in case its `submit_sm_resp`
     /// is still on the way (fast SMSCs send the receipt first; default 60 s). Zero
-    /// reports such a receipt unmatched at once.
+    /// reports such a receipt unmatched at once. So does a tracker with no segment
+    /// awaiting its response (without [`TrackerConfig::journal`]): no response to come
+    /// can match the receipt, so it is not held for nothing (a client that only
+    /// receives, or submits without tracking, gets its receipts at once).
     pub early_receipt_hold: Duration,
     /// Receipts held at once; past it the oldest is reported unmatched (default 10,000).
     pub max_held_receipts: usize,
@@ -409,6 +412,10 @@ pub struct Tracker {
     finished: Vec<u64>,
     next_id: u64,
     next_held: u64,
+    /// Segments of tracked messages still awaiting their response
+    /// ([`SegmentState::Sending`]): while there are none, a receipt that matches nothing
+    /// cannot be early, and is not held.
+    awaiting: usize,
     next_reference: u64,
     /// Reused to build generated references.
     scratch: String,
@@ -436,6 +443,7 @@ impl Tracker {
             finished: Vec::new(),
             next_id: 1,
             next_held: 1,
+            awaiting: 0,
             next_reference: 1,
             scratch: String::new(),
             events: VecDeque::new(),
@@ -553,6 +561,7 @@ impl Tracker {
     fn begin(&mut self, message: Message) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
+        self.awaiting += sending(&message);
         self.references.insert(message.reference.clone(), id);
         self.deadlines.push(message.deadline, Due::Message(id));
         self.messages.insert(id, message);
@@ -620,6 +629,7 @@ impl Tracker {
             return;
         }
         let mut key = None;
+        self.awaiting = self.awaiting.saturating_sub(1);
         seg.state = match result {
             SubmitResult::Accepted { message_id } => {
                 key = IdKey::scoped(account, &message_id);
@@ -725,7 +735,10 @@ impl Tracker {
             self.stats.receipts_duplicate += 1;
             return ReceiptMatch::Duplicate;
         }
-        if self.config.early_receipt_hold.is_zero() {
+        // Held only while a response to come could still match it: some segment awaits
+        // one, or (with a store) another process may have sent the message.
+        if self.config.early_receipt_hold.is_zero() || (self.awaiting == 0 && !self.config.journal)
+        {
             return self.unmatched(receipt, UnmatchedReason::UnknownId);
         }
         while self.held.len() >= self.config.max_held_receipts.max(1) {
@@ -968,6 +981,7 @@ impl Tracker {
         let Some(m) = self.messages.remove(id) else {
             return;
         };
+        self.awaiting = self.awaiting.saturating_sub(sending(&m));
         self.references.remove(&m.reference);
         self.clean_deadlines();
         if self.config.journal {
@@ -1153,6 +1167,7 @@ impl Tracker {
         let Some(m) = self.messages.remove(id) else {
             return;
         };
+        self.awaiting = self.awaiting.saturating_sub(sending(&m));
         self.references.remove(&m.reference);
         for s in &m.segments {
             if let Some(k) = key_of(s) {
@@ -1306,6 +1321,14 @@ fn is_closed(s: &SegmentReport, receipts: ReceiptPolicy) -> bool {
         SegmentState::Submitted => receipts == ReceiptPolicy::None,
         _ => true,
     }
+}
+
+/// How many of a message's segments await their response.
+fn sending(m: &Message) -> usize {
+    m.segments
+        .iter()
+        .filter(|s| s.state == SegmentState::Sending)
+        .count()
 }
 
 /// The index key of a segment (none before its response, or for an empty id).

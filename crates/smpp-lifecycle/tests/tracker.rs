@@ -184,8 +184,11 @@ fn a_held_receipt_nobody_claims_is_reported_unmatched_when_the_hold_ends() {
     let hold = Duration::from_secs(30);
     let mut t = Tracker::new(TrackerConfig {
         early_receipt_hold: hold,
+        report_timeout: Duration::from_secs(3600),
         ..TrackerConfig::default()
     });
+    // A message awaits its response, which could be the receipt's.
+    t.submit(t0, NewMessage::new(1)).unwrap();
     assert_eq!(
         t.on_receipt(t0, receipt("77", "DELIVRD")),
         ReceiptMatch::Held
@@ -201,7 +204,64 @@ fn a_held_receipt_nobody_claims_is_reported_unmatched_when_the_hold_ends() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(t.poll_timeout(), None);
+    assert_eq!(t.poll_timeout(), Some(t0 + Duration::from_secs(3600)));
+}
+
+/// A receipt is held only while a response could still match it: with no segment
+/// awaiting its response (nothing tracked, or every response in), one that matches
+/// nothing is reported unmatched at once, and held again once a message is on its way.
+#[test]
+fn with_no_response_awaited_an_unknown_receipt_is_unmatched_at_once() {
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig::default());
+    assert_eq!(
+        t.on_receipt(t0, receipt("77", "DELIVRD")),
+        ReceiptMatch::Unmatched(UnmatchedReason::UnknownId)
+    );
+    match events(&mut t).as_slice() {
+        [Event::Unmatched(u)] => assert_eq!(u.receipt.id, "77"),
+        other => panic!("{other:?}"),
+    }
+    let m = t.submit(t0, NewMessage::new(2)).unwrap();
+    assert_eq!(
+        t.on_receipt(t0, receipt("78", "DELIVRD")),
+        ReceiptMatch::Held
+    );
+    t.on_submit_result(t0, m.id, 0, accepted("1"));
+    assert_eq!(
+        t.on_receipt(t0, receipt("79", "DELIVRD")),
+        ReceiptMatch::Held
+    );
+    // The last response: still tracked (awaiting receipts), but no response is to come.
+    t.on_submit_result(t0, m.id, 1, accepted("2"));
+    assert_eq!(t.tracked(), 1);
+    assert_eq!(
+        t.on_receipt(t0, receipt("80", "DELIVRD")),
+        ReceiptMatch::Unmatched(UnmatchedReason::UnknownId)
+    );
+    // A refused segment, or an expired message, awaits nothing either.
+    let n = t.submit(t0, NewMessage::new(1)).unwrap();
+    assert_eq!(
+        t.on_receipt(t0, receipt("81", "DELIVRD")),
+        ReceiptMatch::Held
+    );
+    t.on_submit_result(
+        t0,
+        n.id,
+        0,
+        SubmitResult::Refused(CommandStatus::ESME_RTHROTTLED),
+    );
+    assert!(matches!(
+        t.on_receipt(t0, receipt("82", "DELIVRD")),
+        ReceiptMatch::Unmatched(_)
+    ));
+    t.submit(t0, NewMessage::new(1)).unwrap();
+    t.handle_timeout(t0 + TrackerConfig::default().report_timeout);
+    assert_eq!(t.tracked(), 0);
+    assert!(matches!(
+        t.on_receipt(t0, receipt("83", "DELIVRD")),
+        ReceiptMatch::Unmatched(_)
+    ));
 }
 
 #[test]
@@ -211,6 +271,7 @@ fn held_receipts_are_bounded_and_the_oldest_is_reported() {
         max_held_receipts: 3,
         ..TrackerConfig::default()
     });
+    t.submit(t0, NewMessage::new(1)).unwrap();
     for i in 0..5 {
         t.on_receipt(t0, receipt(&format!("{i}"), "DELIVRD"));
     }
@@ -746,10 +807,14 @@ fn equal_ids_from_two_accounts_each_find_their_own_message() {
         t.on_receipt_in(t0, Some(&b), receipt("1", "DELIVRD")),
         ReceiptMatch::Duplicate | ReceiptMatch::Held
     ));
+    // No response is awaited any more, so it is not held either: unmatched at once.
     assert!(matches!(
         t.on_receipt(t0, receipt("1", "DELIVRD")),
-        ReceiptMatch::Held
+        ReceiptMatch::Unmatched(UnmatchedReason::UnknownId)
     ));
+    assert!(events(&mut t)
+        .iter()
+        .any(|e| matches!(e, Event::Unmatched(u) if u.receipt.id == "1")));
     assert!(matches!(
         t.on_receipt_in(t0, Some(&a), receipt("0001", "DELIVRD")),
         ReceiptMatch::Matched { ref reference, .. } if &**reference == "via-a"
@@ -760,14 +825,7 @@ fn equal_ids_from_two_accounts_each_find_their_own_message() {
         ("via-a", Outcome::Delivered)
     );
     assert_eq!(r.segments[0].account.as_deref(), Some("smsc-a"));
-    // The receipt read with no account never finds a message: it runs out unmatched.
-    t.handle_timeout(t0 + Duration::from_secs(60));
-    let unmatched = events(&mut t)
-        .into_iter()
-        .filter(|e| matches!(e, Event::Unmatched(_)))
-        .count();
-    assert!(unmatched >= 1, "held receipts end unmatched");
-    assert_eq!(t.tracked(), 0);
+    assert_eq!((t.tracked(), t.held()), (0, 0));
 }
 
 /// Each account's id forms are learnt on their own: one SMSC writing hexadecimal in the
