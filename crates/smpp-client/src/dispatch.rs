@@ -62,7 +62,13 @@ fn run(inner: &Arc<Inner>, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
     // The lifecycle's next deadline, as of the last time this thread held its lock (the
     // sending threads wake this one when they add an earlier one or events to forward).
     let mut due = drain_lifecycle(inner);
-    let mut burst = Vec::with_capacity(MAX_BURST);
+    // A burst's events, its inbound requests and what they become for the application:
+    // kept from burst to burst (large vectors, which the allocator serves slowly).
+    let mut burst = Burst {
+        events: Vec::with_capacity(MAX_BURST),
+        requests: Vec::with_capacity(MAX_BURST),
+        items: Vec::new(),
+    };
     while !inner.closing.load(Ordering::SeqCst) {
         let until_due = due.map_or(IDLE, |d| d.saturating_duration_since(Instant::now()));
         let conn = inner.conn.read().ok().and_then(|c| c.clone());
@@ -118,20 +124,18 @@ fn run(inner: &Arc<Inner>, inbound: &Sender<Inbound>, wake: &Receiver<()>) {
                     // together: one command to the transport (and one wake-up of its loop)
                     // for the burst instead of one per message.
                     let room = inner.config.inbound_capacity.max(1).saturating_sub(inbound.len());
-                    burst.push(first);
-                    while burst.len() < room.clamp(1, MAX_BURST) {
+                    burst.events.push(first);
+                    while burst.events.len() < room.clamp(1, MAX_BURST) {
                         match conn.events().try_recv() {
-                            Ok(ev) => burst.push(ev),
+                            Ok(ev) => burst.events.push(ev),
                             Err(_) => break,
                         }
                     }
                     if !inner.config.manual_ack {
-                        acknowledge(&conn, &burst);
+                        acknowledge(&conn, &burst.events);
                     }
-                    for ev in burst.drain(..) {
-                        if let Some(d) = event(inner, inbound, &conn, ev) {
-                            due = d;
-                        }
+                    if let Some(d) = events(inner, inbound, &conn, &mut burst) {
+                        due = d;
                     }
                 }
                 Err(_) => lost(inner, &conn, "event channel gone"),
@@ -164,8 +168,63 @@ fn acknowledge(conn: &Connection, events: &[ConnEvent]) {
     }
 }
 
-/// One event of the connection (its request acknowledged already, unless the application
-/// acknowledges); the lifecycle's next deadline when it changed.
+/// A burst of the connection's events, in order (their requests acknowledged already,
+/// unless the application acknowledges): each run of inbound requests goes through the
+/// lifecycle together ([`inbound_requests`]). The lifecycle's next deadline when it
+/// changed.
+fn events(
+    inner: &Inner,
+    inbound: &Sender<Inbound>,
+    conn: &Arc<Connection>,
+    burst: &mut Burst,
+) -> Option<Option<Instant>> {
+    let mut due = None;
+    let Burst {
+        events,
+        requests,
+        items,
+    } = burst;
+    for ev in events.drain(..) {
+        match ev {
+            ConnEvent::Session(Event::Request {
+                sequence_number,
+                pdu,
+            }) => {
+                let ack = inner.config.manual_ack.then(|| Ack {
+                    conn: Arc::clone(conn),
+                    sequence_number,
+                    command_id: pdu.command_id(),
+                });
+                requests.push((pdu, ack));
+            }
+            other => {
+                if !requests.is_empty() {
+                    due = Some(inbound_requests(inner, inbound, requests, items));
+                }
+                if let Some(d) = event(inner, inbound, conn, other) {
+                    due = Some(d);
+                }
+            }
+        }
+    }
+    if !requests.is_empty() {
+        due = Some(inbound_requests(inner, inbound, requests, items));
+    }
+    due
+}
+
+/// The dispatcher's working vectors for a burst of events.
+struct Burst {
+    /// The events taken from the connection.
+    events: Vec<ConnEvent>,
+    /// A run of inbound requests among them, with their acknowledgements (manual ones).
+    requests: Vec<(Pdu<'static>, Option<Ack>)>,
+    /// What the requests became for the application.
+    items: Vec<Inbound>,
+}
+
+/// One event of the connection other than an inbound request; the lifecycle's next
+/// deadline when it changed.
 fn event(
     inner: &Inner,
     inbound: &Sender<Inbound>,
@@ -173,17 +232,6 @@ fn event(
     ev: ConnEvent,
 ) -> Option<Option<Instant>> {
     match ev {
-        ConnEvent::Session(Event::Request {
-            sequence_number,
-            pdu,
-        }) => {
-            let ack = inner.config.manual_ack.then(|| Ack {
-                conn: Arc::clone(conn),
-                sequence_number,
-                command_id: pdu.command_id(),
-            });
-            Some(inbound_request(inner, inbound, pdu, ack))
-        }
         ConnEvent::Session(Event::Notification { pdu }) => {
             let text = None;
             forward(
@@ -201,54 +249,73 @@ fn event(
     }
 }
 
-/// An inbound `deliver_sm` or `data_sm`: a receipt goes to the tracker and on to the
-/// application with what the tracker made of it; an MO goes to the reassembly, and the
-/// application gets the whole message (with the PDU and its acknowledgement when the PDU
-/// held all of it; a segment's own acknowledgement is sent now: holding it until the
-/// last segment could make the SMSC give up and resend).
+/// Inbound `deliver_sm`s and `data_sm`s, in order: a receipt goes to the tracker and on
+/// to the application with what the tracker made of it; an MO goes to the reassembly,
+/// and the application gets the whole message (with the PDU and its acknowledgement when
+/// the PDU held all of it; a segment's own acknowledgement is sent now: holding it until
+/// the last segment could make the SMSC give up and resend).
+///
+/// They go through the lifecycle under one hold of its lock, as many as the application
+/// has room for (then the items go out, and the rest wait for room as one PDU would):
+/// the lock, the clock and the observer's acceptances are taken once for them all.
 /// Returns the lifecycle's next deadline.
-fn inbound_request(
+fn inbound_requests(
     inner: &Inner,
     tx: &Sender<Inbound>,
-    pdu: Pdu<'static>,
-    ack: Option<Ack>,
+    requests: &mut Vec<(Pdu<'static>, Option<Ack>)>,
+    items: &mut Vec<Inbound>,
 ) -> Option<Instant> {
-    // The application's pace: nothing more is taken from the SMSC while it is behind.
-    if !wait_for_room(inner, tx) {
-        return None;
-    }
-    let now = Instant::now();
-    let Ok(mut life) = inner.life.lock() else {
-        return None;
-    };
-    // Responses that came before this PDU, recorded before it is matched (and before the
-    // timers run, as in `drain_lifecycle`: an acceptance already read counts).
-    inner.take_accepted(now, &mut life);
-    if life.poll_timeout().is_some_and(|t| t <= now) {
-        life.handle_timeout(now);
-    }
-    let routed = route_inbound(
-        &mut life,
-        now,
-        inner.account.as_ref(),
-        pdu,
-        &inner.config.text,
-        inner.config.receipt_items,
-    );
-    inner.to_store(&mut life);
-    // The item that carries the PDU takes its acknowledgement (the application answers it
-    // with manual acknowledgement).
-    let mut ack = ack;
-    let items: Vec<Inbound> = routed
-        .into_iter()
-        .map(|(kind, carries)| Inbound::new(kind, if carries { ack.take() } else { None }))
-        .collect();
-    let due = life.poll_timeout();
-    inner.hand_over(life, items);
-    // A segment whose message is not whole yet (or was just completed by it) is answered
-    // now.
-    if let Some(a) = ack {
-        a.send(CommandStatus::ESME_ROK);
+    let capacity = inner.config.inbound_capacity.max(1);
+    let mut due = None;
+    let mut pending = requests.drain(..).peekable();
+    while pending.peek().is_some() {
+        // The application's pace: nothing more is taken from the SMSC while it is behind.
+        if !wait_for_room(inner, tx) {
+            return None;
+        }
+        let room = capacity.saturating_sub(tx.len()).max(1);
+        let now = Instant::now();
+        let Ok(mut life) = inner.life.lock() else {
+            return None;
+        };
+        // Responses that came before these PDUs, recorded before they are matched (and
+        // before the timers run, as in `drain_lifecycle`: an acceptance already read
+        // counts).
+        inner.take_accepted(now, &mut life);
+        if life.poll_timeout().is_some_and(|t| t <= now) {
+            life.handle_timeout(now);
+        }
+        // Segments whose message is not whole yet (or was just completed by them): their
+        // PDUs are answered once the items are out.
+        let mut answers = Vec::new();
+        while items.len() < room {
+            let Some((pdu, ack)) = pending.next() else {
+                break;
+            };
+            let routed = route_inbound(
+                &mut life,
+                now,
+                inner.account.as_ref(),
+                pdu,
+                &inner.config.text,
+                inner.config.receipt_items,
+            );
+            // The item that carries the PDU takes its acknowledgement (the application
+            // answers it with manual acknowledgement).
+            let mut ack = ack;
+            items.extend(
+                routed.into_iter().map(|(kind, carries)| {
+                    Inbound::new(kind, if carries { ack.take() } else { None })
+                }),
+            );
+            answers.extend(ack);
+        }
+        inner.to_store(&mut life);
+        due = life.poll_timeout();
+        inner.hand_over(life, items);
+        for a in answers {
+            a.send(CommandStatus::ESME_ROK);
+        }
     }
     due
 }
@@ -266,7 +333,7 @@ pub(crate) fn drain_lifecycle(inner: &Inner) -> Option<Instant> {
     }
     inner.to_store(&mut life);
     let due = life.poll_timeout();
-    inner.hand_over(life, Vec::new());
+    inner.hand_over(life, &mut Vec::new());
     due
 }
 

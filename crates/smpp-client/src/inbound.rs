@@ -325,8 +325,9 @@ impl Inner {
     /// switch per report), and the order holds across threads: the outbox is taken before
     /// the lifecycle is let go. It does not wait for room: what the lifecycle says is
     /// bounded by what it tracks, new messages wait for room before they are tracked, and
-    /// the dispatcher waits for room before it reads more from the SMSC.
-    pub(crate) fn hand_over(&self, mut life: MutexGuard<'_, Lifecycle>, mut items: Vec<Inbound>) {
+    /// the dispatcher waits for room before it reads more from the SMSC. `items` is left
+    /// empty, with its capacity, for the caller's next use.
+    pub(crate) fn hand_over(&self, mut life: MutexGuard<'_, Lifecycle>, items: &mut Vec<Inbound>) {
         if items.is_empty() && !life.has_events() {
             return;
         }
@@ -342,10 +343,13 @@ impl Inner {
         drop(life);
         // Without an outbox (the dispatcher stopped) nobody reads any more: the items are
         // dropped, and an item with a pending acknowledgement answers for itself.
-        if let Some(tx) = out.as_ref() {
-            for item in items {
-                let _ = tx.send(item);
+        match out.as_ref() {
+            Some(tx) => {
+                for item in items.drain(..) {
+                    let _ = tx.send(item);
+                }
             }
+            None => items.clear(),
         }
     }
 }

@@ -211,7 +211,7 @@ impl Inner {
             (Some(_), None) => false,
         };
         // Tracking may have evicted older messages: their reports go out now.
-        self.hand_over(life, Vec::new());
+        self.hand_over(life, &mut Vec::new());
         // The dispatcher sleeps until the deadline it knew: told only when one of these is
         // earlier (a wake-up per message would cost it a context switch each).
         if earlier {
@@ -254,7 +254,7 @@ impl Inner {
                 .on_submit_result_in(now, self.account.as_ref(), id, segment, result);
         }
         self.to_store(&mut life);
-        self.hand_over(life, Vec::new());
+        self.hand_over(life, &mut Vec::new());
     }
 }
 
