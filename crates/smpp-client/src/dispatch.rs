@@ -303,11 +303,9 @@ fn inbound_requests(
             // The item that carries the PDU takes its acknowledgement (the application
             // answers it with manual acknowledgement).
             let mut ack = ack;
-            items.extend(
-                routed.into_iter().map(|(kind, carries)| {
-                    Inbound::new(kind, if carries { ack.take() } else { None })
-                }),
-            );
+            items.extend(routed.into_iter().map(|(kind, carries)| {
+                Inbound::new(kind, if carries { ack.take() } else { None })
+            }));
             answers.extend(ack);
         }
         inner.to_store(&mut life);

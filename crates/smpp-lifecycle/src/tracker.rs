@@ -713,7 +713,7 @@ impl Tracker {
                         ..Candidates::default()
                     };
                     if self.accept(Relation::Own, &c, &own) {
-                        return self.apply(now, id, seg as usize, receipt);
+                        return self.apply(now, id, seg as usize, receipt, Some(&own));
                     }
                 }
             }
@@ -722,8 +722,8 @@ impl Tracker {
         if keys.is_empty() {
             return self.unmatched(receipt, UnmatchedReason::NoId);
         }
-        if let Some((id, seg)) = self.find(&keys) {
-            return self.apply(now, id, seg as usize, receipt);
+        if let Some((k, (id, seg))) = self.find(&keys) {
+            return self.apply(now, id, seg as usize, receipt, Some(&k));
         }
         // A repeat of a finished message's receipt: only a reading the forms trust counts
         // (under Auto, the id as written), or another message's receipt would be lost.
@@ -876,12 +876,12 @@ impl Tracker {
     }
 
     /// The tracked segment a receipt with these keys belongs to.
-    fn find(&mut self, c: &Candidates) -> Option<(u64, u16)> {
+    fn find(&mut self, c: &Candidates) -> Option<(IdKey, (u64, u16))> {
         let hit = self
             .lookup_keys(c)
             .find_map(|(k, rel)| self.index.get(k).map(|&at| (k.clone(), rel, at)));
         let (k, rel, at) = hit?;
-        self.accept(rel, c, &k).then_some(at)
+        self.accept(rel, c, &k).then_some((k, at))
     }
 
     /// The oldest held receipt that belongs to a response with key `k`.
@@ -925,12 +925,20 @@ impl Tracker {
             let Some(held) = self.held_for(k).and_then(|h| self.take_held(h)) else {
                 return;
             };
-            self.apply(now, id, seg, held.receipt);
+            self.apply(now, id, seg, held.receipt, Some(k));
         }
     }
 
-    /// A receipt for segment `seg` of message `id`.
-    fn apply(&mut self, now: Instant, id: u64, seg: usize, receipt: Arc<Receipt>) -> ReceiptMatch {
+    /// A receipt for segment `seg` of message `id`, which is indexed under `key` (when the
+    /// caller has it at hand: then the report need not work it out again).
+    fn apply(
+        &mut self,
+        now: Instant,
+        id: u64,
+        seg: usize,
+        receipt: Arc<Receipt>,
+        key: Option<&IdKey>,
+    ) -> ReceiptMatch {
         let Some(m) = self.messages.get_mut(id) else {
             return self.unmatched(receipt, UnmatchedReason::UnknownId);
         };
@@ -967,7 +975,7 @@ impl Tracker {
         s.receipt = Some(receipt);
         m.open -= 1;
         if m.open == 0 {
-            self.finish(now, id, None);
+            self.finish_with(now, id, None, key.map(|k| (seg, k)));
         }
         ReceiptMatch::Matched {
             reference,
@@ -978,6 +986,18 @@ impl Tracker {
     /// Ends message `id` with one report: the outcome computed from its segments, or
     /// `forced` (expired, evicted).
     fn finish(&mut self, now: Instant, id: u64, forced: Option<Outcome>) {
+        self.finish_with(now, id, forced, None);
+    }
+
+    /// [`Tracker::finish`], with the index key of one segment already at hand (`known`:
+    /// the segment and its key).
+    fn finish_with(
+        &mut self,
+        now: Instant,
+        id: u64,
+        forced: Option<Outcome>,
+        known: Option<(usize, &IdKey)>,
+    ) {
         let Some(m) = self.messages.remove(id) else {
             return;
         };
@@ -995,10 +1015,20 @@ impl Tracker {
                 keys,
             });
         }
-        for s in &m.segments {
-            let Some(k) = key_of(s) else { continue };
+        for (i, s) in m.segments.iter().enumerate() {
+            let worked_out;
+            let k = match known {
+                Some((j, k)) if j == i => k,
+                _ => match key_of(s) {
+                    Some(k) => {
+                        worked_out = k;
+                        &worked_out
+                    }
+                    None => continue,
+                },
+            };
             // Another message may own the key since (an id the SMSC used again).
-            if let Some(other) = self.index.remove(&k) {
+            if let Some(other) = self.index.remove(k) {
                 if other.0 != id {
                     self.index.insert(k.clone(), other);
                 }
@@ -1049,7 +1079,7 @@ impl Tracker {
         }));
     }
 
-    fn remember(&mut self, key: IdKey) {
+    fn remember(&mut self, key: &IdKey) {
         if self.config.remember_finished == 0 {
             return;
         }
@@ -1057,7 +1087,7 @@ impl Tracker {
             let slots = self.config.remember_finished.next_power_of_two();
             self.finished = vec![0; slots];
         }
-        let fp = fingerprint(&key);
+        let fp = fingerprint(key);
         let slot = (fp as usize) & (self.finished.len() - 1);
         self.finished[slot] = fp;
     }
