@@ -487,6 +487,8 @@ impl RedisStore {
         let mut pipe = redis::pipe();
         pipe.atomic();
         let id_prefix = format!("{}id:", self.prefix);
+        // The same for every write of the batch.
+        let (open_key, expiry_key, now) = (self.open_key(), self.expiry_key(), now_unix_ms());
         for op in ops {
             match op {
                 StoreOp::Put(r) => {
@@ -494,13 +496,13 @@ impl RedisStore {
                         .arg(&scripts.put)
                         .arg(3)
                         .arg(self.message_key(&r.reference))
-                        .arg(self.open_key())
-                        .arg(self.expiry_key())
+                        .arg(&open_key)
+                        .arg(&expiry_key)
                         .arg(&r.reference)
                         .arg(r.submitted_unix_ms)
                         .arg(r.expires_unix_ms)
                         .arg(self.deadline(r.expires_unix_ms))
-                        .arg(now_unix_ms())
+                        .arg(now)
                         .arg("receipts")
                         .arg(policy_to_text(r.receipts))
                         .arg("submitted")
@@ -568,8 +570,8 @@ impl RedisStore {
                         .arg(&scripts.remove)
                         .arg(3 + keys.len())
                         .arg(self.message_key(reference))
-                        .arg(self.open_key())
-                        .arg(self.expiry_key());
+                        .arg(&open_key)
+                        .arg(&expiry_key);
                     for k in keys {
                         pipe.arg(self.id_key(k));
                     }
