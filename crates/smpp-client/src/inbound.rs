@@ -338,6 +338,7 @@ impl Inner {
             items.extend(lifecycle_events(&mut life).map(|kind| Inbound::new(kind, None)));
         }
         let Ok(out) = self.out.lock() else {
+            items.clear();
             return;
         };
         drop(life);
