@@ -262,6 +262,15 @@ fn with_no_response_awaited_an_unknown_receipt_is_unmatched_at_once() {
         t.on_receipt(t0, receipt("83", "DELIVRD")),
         ReceiptMatch::Unmatched(_)
     ));
+    // With a store, another process may have sent it: held (and looked up) all the same.
+    let mut journaled = Tracker::new(TrackerConfig {
+        journal: true,
+        ..TrackerConfig::default()
+    });
+    assert_eq!(
+        journaled.on_receipt(t0, receipt("84", "DELIVRD")),
+        ReceiptMatch::Held
+    );
 }
 
 #[test]
