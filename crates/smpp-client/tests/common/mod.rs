@@ -508,17 +508,35 @@ fn on_event(
             sequence_number,
             pdu,
         }) => {
-            let (system_id, password) = match &pdu.body {
-                Body::BindTransmitter(b) => (b.system_id.as_bytes(), b.password.expose()),
-                Body::BindReceiver(b) => (b.system_id.as_bytes(), b.password.expose()),
-                Body::BindTransceiver(b) => (b.system_id.as_bytes(), b.password.expose()),
-                _ => (&[][..], &[][..]),
+            let (kind, system_id, password) = match &pdu.body {
+                Body::BindTransmitter(b) => (
+                    Some(BindKind::Transmitter),
+                    b.system_id.as_bytes(),
+                    b.password.expose(),
+                ),
+                Body::BindReceiver(b) => (
+                    Some(BindKind::Receiver),
+                    b.system_id.as_bytes(),
+                    b.password.expose(),
+                ),
+                Body::BindTransceiver(b) => (
+                    Some(BindKind::Transceiver),
+                    b.system_id.as_bytes(),
+                    b.password.expose(),
+                ),
+                _ => (None, &[][..], &[][..]),
             };
             let ok = knobs
                 .credentials
                 .as_ref()
                 .is_none_or(|(id, pw)| id.as_bytes() == system_id && pw.as_bytes() == password);
             if ok {
+                // Counted before the answer goes out: a client that binds, unbinds and
+                // binds again on a new connection may otherwise see its second bind
+                // counted first (each connection's events come on their own thread).
+                if let Some(kind) = kind {
+                    shared.update(|s| s.binds.push(kind));
+                }
                 let _ = conn.accept_bind(sequence_number, SMSC_ID);
             } else {
                 let _ = conn.reject_bind(sequence_number, knobs.reject_status);
@@ -527,7 +545,6 @@ fn on_event(
         }
         ConnEvent::Session(Event::Bound { kind, .. }) => {
             *kind_slot.lock().unwrap() = Some(kind);
-            shared.update(|s| s.binds.push(kind));
         }
         ConnEvent::Session(Event::Request {
             sequence_number: seq,
