@@ -963,6 +963,11 @@ impl Tracker {
                 segment: seg,
             };
         }
+        if s.state == SegmentState::Sending {
+            // Only a segment restored from a store with its id but not its answer: its
+            // response is not awaited any more.
+            self.awaiting = self.awaiting.saturating_sub(1);
+        }
         s.state = SegmentState::Final(receipt.state.clone());
         if self.config.journal {
             self.store_ops.push_back(StoreOp::SetState {
