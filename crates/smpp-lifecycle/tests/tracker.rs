@@ -262,6 +262,38 @@ fn with_no_response_awaited_an_unknown_receipt_is_unmatched_at_once() {
         t.on_receipt(t0, receipt("83", "DELIVRD")),
         ReceiptMatch::Unmatched(_)
     ));
+    // A segment restored with its id but still marked as awaiting its answer stops
+    // counting once its receipt came: an unknown receipt after it is not held.
+    let mut restored = Tracker::new(TrackerConfig::default());
+    assert!(restored.adopt(
+        t0,
+        0,
+        smpp_lifecycle::Record {
+            reference: "restored".into(),
+            receipts: ReceiptPolicy::Final,
+            submitted_unix_ms: 0,
+            expires_unix_ms: 600_000,
+            segments: vec![smpp_lifecycle::StoredSegment {
+                message_id: Some("90".into()),
+                state: SegmentState::Sending,
+                err: None,
+                account: None,
+            }],
+        }
+    ));
+    assert_eq!(
+        restored.on_receipt(t0, receipt("91", "DELIVRD")),
+        ReceiptMatch::Held,
+        "its answer may still come"
+    );
+    assert!(matches!(
+        restored.on_receipt(t0, receipt("90", "DELIVRD")),
+        ReceiptMatch::Matched { .. }
+    ));
+    assert_eq!(
+        restored.on_receipt(t0, receipt("92", "DELIVRD")),
+        ReceiptMatch::Unmatched(UnmatchedReason::UnknownId)
+    );
     // With a store, another process may have sent it: held (and looked up) all the same.
     let mut journaled = Tracker::new(TrackerConfig {
         journal: true,
