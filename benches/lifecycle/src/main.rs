@@ -146,10 +146,7 @@ fn thread_cpu() -> std::collections::BTreeMap<String, u64> {
     };
     for t in tasks.flatten() {
         let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
-        let ns = std::fs::read_to_string(t.path().join("schedstat"))
-            .ok()
-            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-            .unwrap_or(0);
+        let ns = run_ns(&t.path().join("schedstat"));
         *out.entry(comm.trim().to_string()).or_insert(0) += ns;
     }
     out
@@ -157,7 +154,13 @@ fn thread_cpu() -> std::collections::BTreeMap<String, u64> {
 
 /// CPU nanoseconds the calling thread has run, from `/proc/thread-self/schedstat`.
 fn own_cpu() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
+    run_ns(std::path::Path::new("/proc/thread-self/schedstat"))
+}
+
+/// The time on the CPU a `schedstat` file gives (its first field, nanoseconds); 0 when it
+/// cannot be read.
+fn run_ns(schedstat: &std::path::Path) -> u64 {
+    std::fs::read_to_string(schedstat)
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
         .unwrap_or(0)

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use log::{info, warn};
+use smpp_lifecycle::Lifecycle;
 use smpp_pdu::{CommandStatus, Pdu};
 use smpp_session::Event;
 use smpp_transport::{ConnEvent, Connection};
@@ -278,13 +279,8 @@ fn inbound_requests(
         let Ok(mut life) = inner.life.lock() else {
             return None;
         };
-        // Responses that came before these PDUs, recorded before they are matched (and
-        // before the timers run, as in `drain_lifecycle`: an acceptance already read
-        // counts).
-        inner.take_accepted(now, &mut life);
-        if life.poll_timeout().is_some_and(|t| t <= now) {
-            life.handle_timeout(now);
-        }
+        // Responses that came before these PDUs are recorded before they are matched.
+        catch_up(inner, now, &mut life);
         // Segments whose message is not whole yet (or was just completed by them): their
         // PDUs are answered once the items are out.
         let mut answers = Vec::new();
@@ -324,15 +320,22 @@ pub(crate) fn drain_lifecycle(inner: &Inner) -> Option<Instant> {
     let Ok(mut life) = inner.life.lock() else {
         return None;
     };
-    let now = Instant::now();
-    inner.take_accepted(now, &mut life);
-    if life.poll_timeout().is_some_and(|t| t <= now) {
-        life.handle_timeout(now);
-    }
+    catch_up(inner, Instant::now(), &mut life);
     inner.to_store(&mut life);
     let due = life.poll_timeout();
     inner.hand_over(life, &mut Vec::new());
     due
+}
+
+/// What the dispatcher does first whenever it holds the lifecycle's lock: records the
+/// acceptances the connection's observer queued, then runs the timers that are due. In
+/// that order, so that an acceptance already read counts before a report timeout runs
+/// out.
+fn catch_up(inner: &Inner, now: Instant, life: &mut Lifecycle) {
+    inner.take_accepted(now, life);
+    if life.poll_timeout().is_some_and(|t| t <= now) {
+        life.handle_timeout(now);
+    }
 }
 
 /// The current connection closed: forget it, so calls fail fast and the dispatcher
