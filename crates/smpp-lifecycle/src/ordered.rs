@@ -1,80 +1,146 @@
 //! The tracker's containers: entries by an increasing id with the oldest at hand, and
-//! deadlines, both without a node allocation per entry (the B-tree versions allocated and
-//! freed nodes all the time, which slowed every other allocation of the process).
+//! deadlines, both without a node allocation per entry in the usual case (B-tree versions
+//! allocated and freed nodes all the time, which slowed every other allocation of the
+//! process; only entries that outlive many newer ones go to a B-tree now).
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::time::Instant;
 
-use crate::hash::FastMap;
-
-/// Entries keyed by ids handed out in increasing order.
+/// Entries keyed by ids handed out in increasing order (one apart, nearly always).
+///
+/// Recent entries sit in a window indexed by id, so a lookup is an index, not a hash, and
+/// entries made one after the other lie one after the other in memory (the tracker looks
+/// them up in about the order they came, often on another thread than the one that made
+/// them). The window is kept dense: when it holds more than twice as many slots as live
+/// entries (plus a margin), its oldest entries move to an ordered map, where an entry that
+/// outlives many newer ones (a message whose receipt never comes) waits out its time.
 #[derive(Debug)]
 pub(crate) struct Ordered<T> {
-    map: FastMap<u64, T>,
-    /// Ids in insertion order; may hold ids already removed (skipped lazily).
-    order: VecDeque<u64>,
+    /// Slot `i` holds id `base + i`, `None` once removed; the front slot is live.
+    recent: VecDeque<Option<T>>,
+    base: u64,
+    /// Live entries in `recent`.
+    recent_live: usize,
+    /// Entries older than `base`, moved out of the window.
+    old: BTreeMap<u64, T>,
 }
 
 impl<T> Default for Ordered<T> {
     fn default() -> Self {
         Ordered {
-            map: FastMap::default(),
-            order: VecDeque::new(),
+            recent: VecDeque::new(),
+            base: 0,
+            recent_live: 0,
+            old: BTreeMap::new(),
         }
     }
 }
 
+/// Free slots the window may hold beyond as many as its live entries.
+const SLACK: usize = 64;
+
 impl<T> Ordered<T> {
     pub(crate) fn len(&self) -> usize {
-        self.map.len()
+        self.recent_live + self.old.len()
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len() == 0
     }
 
     /// Adds an entry; `id` must be larger than every id added before.
     pub(crate) fn insert(&mut self, id: u64, value: T) {
-        self.map.insert(id, value);
-        self.order.push_back(id);
+        let end = self.base + self.recent.len() as u64;
+        if self.recent.is_empty() {
+            self.base = id;
+        } else if id < end {
+            debug_assert!(false, "ids must grow: {id} after {end}");
+            self.old.insert(id, value);
+            return;
+        } else if id - end > (self.recent_live + SLACK) as u64 {
+            // A gap wider than the window may waste: the live entries move out first.
+            self.move_out(self.recent.len());
+            self.base = id;
+        } else {
+            for _ in end..id {
+                self.recent.push_back(None);
+            }
+        }
+        self.recent.push_back(Some(value));
+        self.recent_live += 1;
+        self.compact();
+    }
+
+    /// The slot of `id` in the window, if the window covers it.
+    fn slot(&self, id: u64) -> Option<usize> {
+        let i = usize::try_from(id.checked_sub(self.base)?).ok()?;
+        (i < self.recent.len()).then_some(i)
     }
 
     pub(crate) fn get(&self, id: u64) -> Option<&T> {
-        self.map.get(&id)
+        match self.slot(id) {
+            Some(i) => self.recent[i].as_ref(),
+            None => self.old.get(&id),
+        }
     }
 
     pub(crate) fn get_mut(&mut self, id: u64) -> Option<&mut T> {
-        self.map.get_mut(&id)
+        match self.slot(id) {
+            Some(i) => self.recent[i].as_mut(),
+            None => self.old.get_mut(&id),
+        }
     }
 
     pub(crate) fn remove(&mut self, id: u64) -> Option<T> {
-        let v = self.map.remove(&id)?;
-        // The front stays live unless it is the one removed (the front is always live:
-        // this keeps it so without a lookup in the usual case).
-        if self.order.front() == Some(&id) {
-            self.order.pop_front();
+        let Some(i) = self.slot(id) else {
+            return self.old.remove(&id);
+        };
+        let v = self.recent[i].take()?;
+        self.recent_live -= 1;
+        if i == 0 {
             self.trim();
         }
-        if self.order.len() > 2 * self.map.len() + 64 {
-            let map = &self.map;
-            self.order.retain(|i| map.contains_key(i));
-        }
+        self.compact();
         Some(v)
+    }
+
+    /// Keeps the window at most twice as long as its live entries, plus [`SLACK`].
+    fn compact(&mut self) {
+        let most = 2 * self.recent_live + SLACK;
+        if self.recent.len() > most {
+            self.move_out(self.recent.len() - most);
+        }
     }
 
     /// The oldest entry's id.
     pub(crate) fn oldest(&self) -> Option<u64> {
-        self.order.front().copied()
+        match self.old.first_key_value() {
+            Some((&id, _)) => Some(id),
+            None => (!self.recent.is_empty()).then_some(self.base),
+        }
     }
 
-    /// Drops removed ids from the front, so that the front is live.
-    fn trim(&mut self) {
-        while let Some(f) = self.order.front() {
-            if self.map.contains_key(f) {
+    /// Moves the window's first `n` slots out (their live entries to the ordered map).
+    fn move_out(&mut self, n: usize) {
+        for _ in 0..n {
+            let Some(slot) = self.recent.pop_front() else {
                 break;
+            };
+            if let Some(v) = slot {
+                self.old.insert(self.base, v);
+                self.recent_live -= 1;
             }
-            self.order.pop_front();
+            self.base += 1;
+        }
+        self.trim();
+    }
+
+    /// Drops removed slots from the front, so that the front is live.
+    fn trim(&mut self) {
+        while let Some(None) = self.recent.front() {
+            self.recent.pop_front();
+            self.base += 1;
         }
     }
 }
@@ -178,6 +244,43 @@ mod tests {
                 prop_assert_eq!(o.remove(r), left.take(&r).map(|id| id * 10));
                 prop_assert_eq!(o.oldest(), left.first().copied());
                 prop_assert_eq!(o.len(), left.len());
+            }
+        }
+
+        /// Entries added and removed in any mix (some living long, ids sometimes skipped)
+        /// are found exactly as a plain ordered map finds them, and the window stays
+        /// bounded by the live entries.
+        #[test]
+        fn entries_are_found_as_in_an_ordered_map(
+            ops in proptest::collection::vec((0u8..10, 0u64..1_000, 0u64..200), 0..1_500),
+        ) {
+            let mut o = Ordered::default();
+            let mut model = std::collections::BTreeMap::new();
+            let mut next = 1u64;
+            for (op, pick, skip) in ops {
+                if op < 5 {
+                    // Nearly always the next id; now and then a gap, small or wide.
+                    let id = next + if skip > 190 { skip * 10 } else { skip / 150 };
+                    o.insert(id, id * 3);
+                    model.insert(id, id * 3);
+                    next = id + 1;
+                } else {
+                    // The oldest, a recent one, or any id at all.
+                    let id = match op {
+                        5 => model.keys().next().copied().unwrap_or(0),
+                        6..=8 => next.saturating_sub(1 + pick % 64),
+                        _ => pick * next / 1_000,
+                    };
+                    prop_assert_eq!(o.remove(id), model.remove(&id));
+                }
+                prop_assert_eq!(o.len(), model.len());
+                prop_assert_eq!(o.oldest(), model.keys().next().copied());
+                let probe = next.saturating_sub(1 + pick % 300);
+                prop_assert_eq!(o.get(probe), model.get(&probe));
+                prop_assert!(o.recent.len() <= 2 * o.recent_live + SLACK);
+            }
+            for (id, v) in &model {
+                prop_assert_eq!(o.get_mut(*id), Some(&mut v.clone()));
             }
         }
 

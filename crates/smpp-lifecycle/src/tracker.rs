@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use log::{debug, info, warn};
 use smpp_pdu::receipt::{Receipt, ReceiptState};
 
+use crate::finished::Finished;
 use crate::hash::FastMap;
 use crate::ids::{Candidates, IdKey};
 use crate::ordered::{Deadlines, Ordered};
@@ -56,9 +57,10 @@ pub struct TrackerConfig {
     /// Receipts held at once; past it the oldest is reported unmatched (default 10,000).
     pub max_held_receipts: usize,
     /// About how many message ids of finished messages are remembered (rounded up to a
-    /// power of two; a table of that many 8-octet fingerprints, where a newer id may take
-    /// an older one's place), so that a repeated
-    /// receipt is counted as a duplicate rather than reported unmatched (default 65,536).
+    /// power of two: the last that many, as 8-octet fingerprints, where a newer id may take
+    /// an older one's place), so that a repeated receipt is counted as a duplicate rather
+    /// than reported unmatched (default 65,536: half a mebibyte, and as much again once a
+    /// receipt that matches nothing is looked up there).
     pub remember_finished: usize,
     /// Generated references are this prefix followed by a counter (default empty: `1`,
     /// `2`, ...). Processes that share a store should give each a prefix of its own.
@@ -407,9 +409,8 @@ pub struct Tracker {
     /// The same for each named account (SMSCs write ids each in their own way).
     account_forms: Vec<(Arc<str>, IdForms)>,
     deadlines: Deadlines<Due>,
-    /// Fingerprints of finished messages' ids, for duplicate detection: a direct-mapped
-    /// table (one write per finished segment, one read per lookup), 0 for an empty slot.
-    finished: Vec<u64>,
+    /// Fingerprints of finished messages' ids, for duplicate detection.
+    finished: Finished,
     next_id: u64,
     next_held: u64,
     /// Segments of tracked messages still awaiting their response
@@ -430,6 +431,7 @@ impl Tracker {
     /// A tracker with these limits.
     pub fn new(config: TrackerConfig) -> Tracker {
         let forms = config.id_forms;
+        let remember = config.remember_finished;
         Tracker {
             config,
             messages: Ordered::default(),
@@ -440,7 +442,7 @@ impl Tracker {
             forms,
             account_forms: Vec::new(),
             deadlines: Deadlines::default(),
-            finished: Vec::new(),
+            finished: Finished::new(remember),
             next_id: 1,
             next_held: 1,
             awaiting: 0,
@@ -727,6 +729,7 @@ impl Tracker {
         }
         // A repeat of a finished message's receipt: only a reading the forms trust counts
         // (under Auto, the id as written), or another message's receipt would be lost.
+        self.finished.catch_up();
         let repeat = match self.forms_of(account) {
             IdForms::Auto => keys.own.as_ref().is_some_and(|k| self.was_finished(k)),
             _ => self.lookup_keys(&keys).any(|(k, _)| self.was_finished(k)),
@@ -1085,25 +1088,13 @@ impl Tracker {
     }
 
     fn remember(&mut self, key: &IdKey) {
-        if self.config.remember_finished == 0 {
-            return;
-        }
-        if self.finished.is_empty() {
-            let slots = self.config.remember_finished.next_power_of_two();
-            self.finished = vec![0; slots];
-        }
-        let fp = fingerprint(key);
-        let slot = (fp as usize) & (self.finished.len() - 1);
-        self.finished[slot] = fp;
+        self.finished.remember(fingerprint(key));
     }
 
-    /// Whether a finished message's id had this key (as far as the table remembers).
+    /// Whether a finished message's id had this key (as far as the table remembers, as of
+    /// its last catch-up).
     fn was_finished(&self, key: &IdKey) -> bool {
-        if self.finished.is_empty() {
-            return false;
-        }
-        let fp = fingerprint(key);
-        self.finished[(fp as usize) & (self.finished.len() - 1)] == fp
+        self.finished.contains(fingerprint(key))
     }
 
     /// When the next message expires or held receipt runs out.
