@@ -130,6 +130,7 @@ impl Inner {
         let mut batch = Vec::with_capacity(requests.len());
         let mut pendings = Vec::with_capacity(requests.len());
         let mut observed = Vec::new();
+        let n = requests.len();
         for (body, timeout, segment) in requests {
             self.pace();
             let (tag, tx, pending) = self.new_pending(
@@ -139,6 +140,10 @@ impl Inner {
                 Some((completions, reply)),
             );
             if let Some(s) = segment {
+                // Sized once: growing it step by step cost five allocations per batch.
+                if observed.capacity() == 0 {
+                    observed.reserve_exact(n);
+                }
                 observed.push((tag, s));
             }
             batch.push((body, tag, tx));

@@ -29,6 +29,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod by_reference;
 mod finished;
 mod hash;
 pub mod ids;

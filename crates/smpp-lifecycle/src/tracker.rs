@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use log::{debug, info, warn};
 use smpp_pdu::receipt::{Receipt, ReceiptState};
 
+use crate::by_reference::ByReference;
 use crate::finished::Finished;
 use crate::hash::FastMap;
 use crate::ids::{Candidates, IdKey};
@@ -321,6 +322,8 @@ pub struct TrackerStats {
 #[derive(Debug)]
 struct Message {
     reference: Reference,
+    /// The reference's hash, which indexes it ([`ByReference`]).
+    reference_hash: u64,
     /// Kept as the report gives them, so that the report takes them as they are. A
     /// segment's index key is worked out again from its id when needed ([`IdKey::of`]).
     segments: Vec<SegmentReport>,
@@ -396,7 +399,7 @@ pub struct Tracker {
     config: TrackerConfig,
     /// By id, which grows with each submission.
     messages: Ordered<Message>,
-    references: FastMap<Reference, u64>,
+    references: ByReference,
     /// Canonical id key -> (message, segment).
     index: FastMap<IdKey, (u64, u16)>,
     /// Receipts that came before their response, by arrival.
@@ -435,7 +438,7 @@ impl Tracker {
         Tracker {
             config,
             messages: Ordered::default(),
-            references: FastMap::default(),
+            references: ByReference::default(),
             index: FastMap::default(),
             held: Ordered::default(),
             held_index: FastMap::default(),
@@ -489,11 +492,16 @@ impl Tracker {
         if message.segments == 0 || message.segments > MAX_SEGMENTS {
             return Err(TrackError::BadSegmentCount(message.segments));
         }
-        if let Some(r) = &message.reference {
-            if self.references.contains_key(&**r) {
+        let given = message
+            .reference
+            .as_ref()
+            .map(|r| (ByReference::hash(r), r));
+        if let Some((h, r)) = given {
+            if self.by_reference(h, r).is_some() {
                 return Err(TrackError::DuplicateReference(String::from(&**r)));
             }
         }
+        let given_hash = given.map(|(h, _)| h);
         while self.messages.len() >= self.config.max_tracked.max(1) {
             match self.config.overflow {
                 Overflow::Refuse => {
@@ -510,9 +518,9 @@ impl Tracker {
                 }
             }
         }
-        let reference: Reference = match message.reference {
-            Some(r) => r,
-            None => self.generate_reference(),
+        let (reference, reference_hash) = match (message.reference, given_hash) {
+            (Some(r), Some(h)) => (r, h),
+            _ => self.generate_reference(),
         };
         let timeout = message.report_timeout.unwrap_or(self.config.report_timeout);
         let deadline = now + timeout;
@@ -529,6 +537,7 @@ impl Tracker {
             .collect();
         let id = self.begin(Message {
             reference: reference.clone(),
+            reference_hash,
             segments,
             open: message.segments,
             receipts: message.receipts,
@@ -564,25 +573,36 @@ impl Tracker {
         let id = self.next_id;
         self.next_id += 1;
         self.awaiting += sending(&message);
-        self.references.insert(message.reference.clone(), id);
+        self.references.insert(message.reference_hash, id);
         self.deadlines.push(message.deadline, Due::Message(id));
         self.messages.insert(id, message);
         id
     }
 
-    fn generate_reference(&mut self) -> Reference {
+    /// A reference no tracked message has, with its hash.
+    fn generate_reference(&mut self) -> (Reference, u64) {
         let mut r = std::mem::take(&mut self.scratch);
         loop {
             r.clear();
             r.push_str(&self.config.reference_prefix);
             push_decimal(&mut r, self.next_reference);
             self.next_reference += 1;
-            if !self.references.contains_key(r.as_str()) {
+            let h = ByReference::hash(&r);
+            if self.by_reference(h, &r).is_none() {
                 let out = Reference::from(r.as_str());
                 self.scratch = r;
-                return out;
+                return (out, h);
             }
         }
+    }
+
+    /// The tracked message with this reference (`h`: its hash).
+    fn by_reference(&self, h: u64, reference: &str) -> Option<u64> {
+        self.references.candidates(h).find(|&id| {
+            self.messages
+                .get(id)
+                .is_some_and(|m| &*m.reference == reference)
+        })
     }
 
     /// Records how segment `segment` (0-based) of message `id` was answered. A message
@@ -1010,7 +1030,7 @@ impl Tracker {
             return;
         };
         self.awaiting = self.awaiting.saturating_sub(sending(&m));
-        self.references.remove(&m.reference);
+        self.references.remove(m.reference_hash, id);
         self.clean_deadlines();
         if self.config.journal {
             let keys = m
@@ -1194,7 +1214,7 @@ impl Tracker {
             return;
         };
         self.awaiting = self.awaiting.saturating_sub(sending(&m));
-        self.references.remove(&m.reference);
+        self.references.remove(m.reference_hash, id);
         for s in &m.segments {
             if let Some(k) = key_of(s) {
                 if let Some(other) = self.index.remove(&k) {
@@ -1215,9 +1235,13 @@ impl Tracker {
     /// changes nothing) when the message is tracked here already or the record has no
     /// segment.
     pub fn adopt(&mut self, now: Instant, now_unix_ms: u64, record: Record) -> bool {
-        if record.segments.is_empty()
-            || record.segments.len() > MAX_SEGMENTS
-            || self.references.contains_key(record.reference.as_str())
+        if record.segments.is_empty() || record.segments.len() > MAX_SEGMENTS {
+            return false;
+        }
+        let reference_hash = ByReference::hash(&record.reference);
+        if self
+            .by_reference(reference_hash, &record.reference)
+            .is_some()
         {
             return false;
         }
@@ -1249,6 +1273,7 @@ impl Tracker {
             .collect();
         let id = self.begin(Message {
             reference: record.reference.into(),
+            reference_hash,
             segments,
             open,
             receipts: policy,
@@ -1279,7 +1304,7 @@ impl Tracker {
     /// A driver that cannot reach the store answers `true`: the report is then given
     /// here.
     pub fn on_still_open(&mut self, now: Instant, reference: &str, open: bool) {
-        let Some(&id) = self.references.get(reference) else {
+        let Some(id) = self.by_reference(ByReference::hash(reference), reference) else {
             return;
         };
         if !self.messages.get(id).is_some_and(|m| m.checking) {
