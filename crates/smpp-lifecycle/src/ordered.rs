@@ -49,14 +49,22 @@ impl<T> Ordered<T> {
         self.len() == 0
     }
 
-    /// Adds an entry; `id` must be larger than every id added before.
+    /// Adds an entry (or replaces the entry of `id`). Fast when `id` is larger than every
+    /// id added before, as the tracker's are; any other id is kept correctly all the same.
     pub(crate) fn insert(&mut self, id: u64, value: T) {
         let end = self.base + self.recent.len() as u64;
-        if self.recent.is_empty() {
+        if self.recent.is_empty() && self.old.last_key_value().is_none_or(|(&l, _)| l < id) {
             self.base = id;
-        } else if id < end {
-            debug_assert!(false, "ids must grow: {id} after {end}");
+        } else if id < self.base {
             self.old.insert(id, value);
+            return;
+        } else if id < end {
+            // Inside the window (never its front, which is live).
+            let slot = &mut self.recent[(id - self.base) as usize];
+            if slot.is_none() {
+                self.recent_live += 1;
+            }
+            *slot = Some(value);
             return;
         } else if id - end > (self.recent_live + SLACK) as u64 {
             // A gap wider than the window may waste: the live entries move out first.
@@ -259,11 +267,18 @@ mod tests {
             let mut next = 1u64;
             for (op, pick, skip) in ops {
                 if op < 5 {
-                    // Nearly always the next id; now and then a gap, small or wide.
-                    let id = next + if skip > 190 { skip * 10 } else { skip / 150 };
-                    o.insert(id, id * 3);
-                    model.insert(id, id * 3);
-                    next = id + 1;
+                    // Nearly always the next id; now and then a gap, small or wide, and
+                    // now and then an id seen before or skipped (the tracker never does
+                    // that, but the container must stay right).
+                    let id = match skip {
+                        0..=2 => next.saturating_sub(1 + pick % 100),
+                        191.. => next + skip * 10,
+                        _ => next + skip / 150,
+                    };
+                    let v = id * 3 + pick;
+                    o.insert(id, v);
+                    model.insert(id, v);
+                    next = next.max(id + 1);
                 } else {
                     // The oldest, a recent one, or any id at all.
                     let id = match op {
@@ -278,10 +293,16 @@ mod tests {
                 let probe = next.saturating_sub(1 + pick % 300);
                 prop_assert_eq!(o.get(probe), model.get(&probe));
                 prop_assert!(o.recent.len() <= 2 * o.recent_live + SLACK);
+                prop_assert!(o.recent.front().is_none_or(Option::is_some));
             }
             for (id, v) in &model {
                 prop_assert_eq!(o.get_mut(*id), Some(&mut v.clone()));
             }
+            // Emptied oldest first, as the tracker's expiry does, it gives every entry.
+            while let Some(id) = o.oldest() {
+                prop_assert_eq!(o.remove(id), model.remove(&id));
+            }
+            prop_assert!(model.is_empty() && o.is_empty());
         }
 
         /// Deadlines come out in time order, whatever order they went in, and the clean-up
