@@ -639,6 +639,54 @@ enum Step {
     Advance(u16),
 }
 
+/// Messages that stay open while thousands of newer ones come and go (their receipt late,
+/// or never) are still found by their receipt, by their reference and by their timeout.
+#[test]
+fn messages_that_outlive_thousands_of_newer_ones_are_still_found() {
+    let t0 = Instant::now();
+    let mut t = Tracker::new(TrackerConfig {
+        report_timeout: Duration::from_secs(300),
+        ..TrackerConfig::default()
+    });
+    let late = t.submit(t0, NewMessage::new(1).reference("late")).unwrap();
+    t.on_submit_result(t0, late.id, 0, accepted("L1"));
+    let never = t.submit(t0, NewMessage::new(2).reference("never")).unwrap();
+    t.on_submit_result(t0, never.id, 0, accepted("N1"));
+    for i in 0..5_000 {
+        let now = t0 + Duration::from_millis(i);
+        let m = t
+            .submit(now, NewMessage::new(1).reference(format!("m{i}")))
+            .unwrap();
+        t.on_submit_result(now, m.id, 0, accepted(&format!("{i}")));
+        let matched = t.on_receipt(now, receipt(&format!("{i}"), "DELIVRD"));
+        assert!(
+            matches!(matched, ReceiptMatch::Matched { .. }),
+            "{i}: {matched:?}"
+        );
+    }
+    assert_eq!(reports(&mut t).len(), 5_000);
+    assert_eq!(t.tracked(), 2);
+    // Both are still known by their references: a new message may not take them.
+    assert!(matches!(
+        t.submit(t0, NewMessage::new(1).reference("never")),
+        Err(TrackError::DuplicateReference(_))
+    ));
+    assert_eq!(t.reference(never.id), Some("never"));
+    // The late receipt finds its message; the other's second segment answers and the
+    // message expires at its time.
+    let now = t0 + Duration::from_secs(10);
+    let _ = t.on_receipt(now, receipt("L1", "DELIVRD"));
+    let r = one_report(&mut t);
+    assert_eq!((&*r.reference, r.outcome), ("late", Outcome::Delivered));
+    t.on_submit_result(now, never.id, 1, accepted("N2"));
+    assert_eq!(t.poll_timeout(), Some(t0 + Duration::from_secs(300)));
+    t.handle_timeout(t0 + Duration::from_secs(300));
+    let r = one_report(&mut t);
+    assert_eq!((&*r.reference, r.outcome), ("never", Outcome::Expired));
+    assert_eq!(t.tracked(), 0);
+    assert_eq!(t.poll_timeout(), None);
+}
+
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         (any::<usize>(), any::<usize>(), 0u8..6).prop_map(|(msg, seg, how)| Step::Respond {
