@@ -22,7 +22,8 @@
 //! `E2E_ROUNDS` rounds each run both, back to back, in alternating order; the ratio is the
 //! median of the rounds' ratios. The target is that tracking costs at most 10% of that
 //! throughput (tracked at least 0.90x untracked), measured side by side in one run.
-//! See `docs/benchmarks.md`.
+//! `SMPP_BENCH_AA=1` runs the same rounds with both clients untracked (an A/A run), which
+//! shows what one run can resolve. See `docs/benchmarks.md`.
 //!
 //! Usage: `cargo run --release --manifest-path benches/lifecycle/Cargo.toml -- [--quick] [--json]`
 //! (or `cargo xtask bench lifecycle [ARGS...]`).
@@ -638,12 +639,15 @@ fn main() -> ExitCode {
             .and_then(|v| v.parse().ok())
             .unwrap_or(E2E_ROUNDS)
     };
+    // `SMPP_BENCH_AA=1`: both clients untracked (an A/A run), to see what the measure
+    // reads when there is no difference to find: its resolution, and any lean it has.
+    let aa = std::env::var_os("SMPP_BENCH_AA").is_some();
     // One SMSC and one client of each variant for every round, as a service keeps its
     // client: what is measured is the cost per message once running, not a client's
     // start (threads, tables growing from empty).
     let setup = e2e_smsc().and_then(|smsc| {
         let off = e2e_client(&smsc, false, None)?;
-        let on = e2e_client(&smsc, true, None)?;
+        let on = e2e_client(&smsc, !aa, None)?;
         Ok((smsc, off, on))
     });
     let (smsc, client_off, client_on) = match setup {
@@ -654,7 +658,7 @@ fn main() -> ExitCode {
         }
     };
     // A first batch each, not timed: threads and tables warm.
-    for (client, tracked) in [(&client_off, false), (&client_on, true)] {
+    for (client, tracked) in [(&client_off, false), (&client_on, !aa)] {
         if let Err(e) = e2e_batch(client, tracked, count, "warm-") {
             eprintln!("end-to-end warm-up (tracked: {tracked}) failed: {e}");
             return ExitCode::FAILURE;
@@ -665,7 +669,7 @@ fn main() -> ExitCode {
     for r in 0..rounds {
         for tracked in [r % 2 == 1, r % 2 == 0] {
             let client = if tracked { &client_on } else { &client_off };
-            match e2e_batch(client, tracked, count, &format!("r{r}-")) {
+            match e2e_batch(client, tracked && !aa, count, &format!("r{r}-")) {
                 Ok((rate, cpu)) if tracked => {
                     e2e_on.push(rate);
                     cpu_on.push(cpu);
@@ -749,7 +753,7 @@ fn main() -> ExitCode {
     }
     if json {
         println!(
-            "{{\"bench\":\"lifecycle\",\"window\":{WINDOW},\"untracked_ns_per_msg\":{off_med:.1},\"tracked_ns_per_msg\":{on_med:.1},\"core_throughput_ratio\":{ratio:.3},\"core_cost\":{cost:.3},\"e2e_count\":{count},\"e2e_untracked_per_s\":{e2e_off_med:.0},\"e2e_tracked_per_s\":{e2e_on_med:.0},\"e2e_ratio\":{e2e_ratio:.3},\"e2e_cpu_us_untracked\":{cpu_off_med:.2},\"e2e_cpu_us_tracked\":{cpu_on_med:.2},\"e2e_cost\":{e2e_cost:.3},\"target_cost\":{TARGET_COST},\"met\":{met}}}"
+            "{{\"bench\":\"lifecycle\",\"window\":{WINDOW},\"untracked_ns_per_msg\":{off_med:.1},\"tracked_ns_per_msg\":{on_med:.1},\"core_throughput_ratio\":{ratio:.3},\"core_cost\":{cost:.3},\"e2e_count\":{count},\"e2e_untracked_per_s\":{e2e_off_med:.0},\"e2e_tracked_per_s\":{e2e_on_med:.0},\"e2e_ratio\":{e2e_ratio:.3},\"e2e_cpu_us_untracked\":{cpu_off_med:.2},\"e2e_cpu_us_tracked\":{cpu_on_med:.2},\"e2e_cost\":{e2e_cost:.3},\"target_cost\":{TARGET_COST},\"met\":{met},\"aa\":{aa}}}"
         );
     } else {
         println!("lifecycle layer, window {WINDOW}, one segment per message, a receipt each (median of {} samples, min in brackets)", cfg.samples);
@@ -770,6 +774,9 @@ fn main() -> ExitCode {
         println!(
             "end to end: our client -> test SMSC over 127.0.0.1, send_many of {count} texts at window {WINDOW}, a receipt each ({rounds} rounds of one run each, in alternating order; medians, min-max in brackets; the ratio is the median of the rounds' own ratios)"
         );
+        if aa {
+            println!("  A/A run (SMPP_BENCH_AA): the \"tracked\" client below is untracked too; its cost is the measure's noise and lean");
+        }
         let spread = |v: &[f64]| {
             let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = v.iter().copied().fold(0.0, f64::max);
