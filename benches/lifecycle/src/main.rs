@@ -17,8 +17,9 @@
 //! `E2E_COUNT` texts with `send_many` at a window of 256 to the test SMSC (same process,
 //! 127.0.0.1), which sends a receipt for each; a thread drains the inbound channel until
 //! every receipt (untracked) or every report (tracked: by default a tracked message's
-//! receipts come inside its report, one item per message) came. One SMSC and one client of each variant
-//! serve every round (a warm-up batch each first, not timed), as a service keeps its client.
+//! receipts come inside its report, one item per message) came. One SMSC and one client
+//! of each variant serve every round (a warm-up batch each first, not timed), as a
+//! service keeps its client.
 //! `E2E_ROUNDS` rounds each run both, back to back, in alternating order; the ratio is the
 //! median of the rounds' ratios. The target is that tracking costs at most 10% of that
 //! throughput (tracked at least 0.90x untracked), measured side by side in one run.

@@ -202,9 +202,7 @@ fn events(
                 if !requests.is_empty() {
                     due = Some(inbound_requests(inner, inbound, requests, items));
                 }
-                if let Some(d) = event(inner, inbound, conn, other) {
-                    due = Some(d);
-                }
+                event(inner, inbound, conn, other);
             }
         }
     }
@@ -224,14 +222,9 @@ struct Burst {
     items: Vec<Inbound>,
 }
 
-/// One event of the connection other than an inbound request; the lifecycle's next
-/// deadline when it changed.
-fn event(
-    inner: &Inner,
-    inbound: &Sender<Inbound>,
-    conn: &Arc<Connection>,
-    ev: ConnEvent,
-) -> Option<Option<Instant>> {
+/// One event of the connection other than an inbound request (the lifecycle is not
+/// involved).
+fn event(inner: &Inner, inbound: &Sender<Inbound>, conn: &Arc<Connection>, ev: ConnEvent) {
     match ev {
         ConnEvent::Session(Event::Notification { pdu }) => {
             let text = None;
@@ -240,13 +233,9 @@ fn event(
                 inbound,
                 Inbound::new(InboundKind::Pdu { pdu, text }, None),
             );
-            None
         }
-        ConnEvent::Closed(why) => {
-            lost(inner, conn, &format!("{why:?}"));
-            None
-        }
-        _ => None,
+        ConnEvent::Closed(why) => lost(inner, conn, &format!("{why:?}")),
+        _ => {}
     }
 }
 
@@ -285,7 +274,7 @@ fn inbound_requests(
         // PDUs are answered once the items are out.
         let mut answers = Vec::new();
         while items.len() < room {
-            let Some((pdu, ack)) = pending.next() else {
+            let Some((pdu, mut ack)) = pending.next() else {
                 break;
             };
             let routed = route_inbound(
@@ -298,7 +287,6 @@ fn inbound_requests(
             );
             // The item that carries the PDU takes its acknowledgement (the application
             // answers it with manual acknowledgement).
-            let mut ack = ack;
             items.extend(routed.into_iter().map(|(kind, carries)| {
                 Inbound::new(kind, if carries { ack.take() } else { None })
             }));

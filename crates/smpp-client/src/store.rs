@@ -421,28 +421,25 @@ fn run(
 /// later writes.
 fn compact(batch: &mut Vec<StoreOp>) {
     use std::collections::HashMap;
-    /// A message's writes from its `Put` in this batch on.
-    struct Run {
-        /// Its `Remove` came in this batch too.
-        closed: bool,
-    }
     // One pass: each write belongs to the open run of its reference, if any (a `Put`
     // opens one, a `Remove` closes it); the writes of closed runs go. (The earlier
     // version scanned each run's span of the batch again: quadratic in the window.)
     let mut open: HashMap<&str, usize> = HashMap::new();
-    let mut runs: Vec<Run> = Vec::new();
+    // Each run (a message's writes from its `Put` in this batch on): whether its `Remove`
+    // came in the batch too.
+    let mut closed: Vec<bool> = Vec::new();
     let mut run_of: Vec<Option<usize>> = Vec::with_capacity(batch.len());
     for op in batch.iter() {
         let run = match op {
             StoreOp::Put(r) => {
-                runs.push(Run { closed: false });
-                open.insert(&r.reference, runs.len() - 1);
-                Some(runs.len() - 1)
+                closed.push(false);
+                open.insert(&r.reference, closed.len() - 1);
+                Some(closed.len() - 1)
             }
             StoreOp::Remove { reference, .. } => {
                 let run = open.remove(reference.as_str());
                 if let Some(r) = run {
-                    runs[r].closed = true;
+                    closed[r] = true;
                 }
                 run
             }
@@ -450,12 +447,12 @@ fn compact(batch: &mut Vec<StoreOp>) {
         };
         run_of.push(run);
     }
-    if !runs.iter().any(|r| r.closed) {
+    if !closed.contains(&true) {
         return;
     }
     let mut i = 0;
     batch.retain(|_| {
-        let keep = !run_of[i].is_some_and(|r| runs[r].closed);
+        let keep = !run_of[i].is_some_and(|r| closed[r]);
         i += 1;
         keep
     });

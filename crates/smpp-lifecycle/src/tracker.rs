@@ -1026,12 +1026,9 @@ impl Tracker {
         forced: Option<Outcome>,
         known: Option<(usize, &IdKey)>,
     ) {
-        let Some(m) = self.messages.remove(id) else {
+        let Some(m) = self.take_out(id, known, true) else {
             return;
         };
-        self.awaiting = self.awaiting.saturating_sub(sending(&m));
-        self.references.remove(m.reference_hash, id);
-        self.clean_deadlines();
         if self.config.journal {
             let keys = m
                 .segments
@@ -1042,26 +1039,6 @@ impl Tracker {
                 reference: String::from(&*m.reference),
                 keys,
             });
-        }
-        for (i, s) in m.segments.iter().enumerate() {
-            let worked_out;
-            let k = match known {
-                Some((j, k)) if j == i => k,
-                _ => match key_of(s) {
-                    Some(k) => {
-                        worked_out = k;
-                        &worked_out
-                    }
-                    None => continue,
-                },
-            };
-            // Another message may own the key since (an id the SMSC used again).
-            if let Some(other) = self.index.remove(k) {
-                if other.0 != id {
-                    self.index.insert(k.clone(), other);
-                }
-            }
-            self.remember(k);
         }
         let outcome = forced.unwrap_or_else(|| outcome_of(&m));
         let state = m
@@ -1210,21 +1187,46 @@ impl Tracker {
 
     /// Forgets a message here without a report or a store write.
     fn drop_local(&mut self, id: u64) {
-        let Some(m) = self.messages.remove(id) else {
-            return;
-        };
+        self.take_out(id, None, false);
+    }
+
+    /// Takes message `id` out of tracking (its entry, its count of awaited responses, its
+    /// reference, its segments' index entries, its deadline) and returns it; `None` when
+    /// it is not tracked. `known`: one segment's index key already at hand; `remember`:
+    /// its ids go to the finished ones, so that a repeated receipt counts as a duplicate.
+    fn take_out(
+        &mut self,
+        id: u64,
+        known: Option<(usize, &IdKey)>,
+        remember: bool,
+    ) -> Option<Message> {
+        let m = self.messages.remove(id)?;
         self.awaiting = self.awaiting.saturating_sub(sending(&m));
         self.references.remove(m.reference_hash, id);
-        for s in &m.segments {
-            if let Some(k) = key_of(s) {
-                if let Some(other) = self.index.remove(&k) {
-                    if other.0 != id {
-                        self.index.insert(k, other);
+        self.clean_deadlines();
+        for (i, s) in m.segments.iter().enumerate() {
+            let worked_out;
+            let k = match known {
+                Some((j, k)) if j == i => k,
+                _ => match key_of(s) {
+                    Some(k) => {
+                        worked_out = k;
+                        &worked_out
                     }
+                    None => continue,
+                },
+            };
+            // Another message may own the key since (an id the SMSC used again).
+            if let Some(other) = self.index.remove(k) {
+                if other.0 != id {
+                    self.index.insert(k.clone(), other);
                 }
             }
+            if remember {
+                self.remember(k);
+            }
         }
-        self.clean_deadlines();
+        Some(m)
     }
 
     /// Takes a message from the store into tracking here: after a restart
